@@ -1,0 +1,44 @@
+# Every target sets itself up: a fresh clone needs only `make demo` or `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+DEMO_DB ?= demo/logkit.duckdb
+
+.PHONY: demo test lint format bench system-deps clean
+
+# Reinstalled whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+demo: $(VENV)/.installed
+	@mkdir -p demo && rm -f $(DEMO_DB) $(DEMO_DB).wal
+	$(BIN)/logkit --db $(DEMO_DB) ingest sample_logs/
+	$(BIN)/logkit --db $(DEMO_DB) trace 4bf92f35 --format table
+	$(BIN)/logkit --db $(DEMO_DB) errors --format table
+	$(BIN)/logkit --db $(DEMO_DB) export --textfile demo/logkit.prom
+	@echo "metrics written to demo/logkit.prom:" && head -n 20 demo/logkit.prom
+
+system-deps:
+	@scripts/system-deps.sh
+
+test: $(VENV)/.installed system-deps
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(VENV)/.installed
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/queries.py
+	$(BIN)/python bench/export.py
+
+clean:
+	rm -rf demo .pytest_cache build dist *.egg-info

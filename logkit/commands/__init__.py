@@ -1,0 +1,1 @@
+"""Command families of the `logkit` CLI, one module each; see logkit/cli.py."""

@@ -1,0 +1,138 @@
+"""Commands that put logs in: ingest, sample, mask, keygen."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import click
+
+from ..errors import LogkitError
+from ..output import render_json
+
+pass_context = click.make_pass_decorator(object)
+
+
+def _summary_text(summary: object) -> str:
+    data = summary.to_dict()  # type: ignore[attr-defined]
+    lines = [
+        f"read {data['lines']:,} lines ({data['bytes'] / 1e6:.1f} MB) in {data['seconds']:.2f}s: "
+        f"{data['events']:,} events stored, {data['rejects']:,} rejected"
+        + (
+            f", {data['events_without_ts']:,} without timestamp"
+            if data["events_without_ts"]
+            else ""
+        )
+    ]
+    for reason, count in data["rejected_by_reason"].items():
+        lines.append(f"  rejected  {reason:<18} {count:,}")
+    for detector, count in data["masked_by_detector"].items():
+        lines.append(f"  masked    {detector:<18} {count:,}")
+    for source in data["sources"]:
+        if source["status"] == "error":
+            lines.append(f"  error     {source['path']}: {source['error']}")
+    return "\n".join(lines)
+
+
+@click.command()
+@click.argument("inputs", nargs=-1, metavar="[PATH|GLOB|DIR|-]...")
+@click.option("--no-mask", is_flag=True, help="Store values unmasked (only for logs you trust).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              help="Summary format.")  # fmt: skip
+@click.pass_obj
+def ingest(obj: object, inputs: tuple[str, ...], no_mask: bool, quiet: bool, fmt: str) -> None:
+    """Read NDJSON logs into the store, exactly once.
+
+    Inputs are files (plain, gzip or zstd, told apart by their first bytes), globs, directories
+    (searched recursively for *.log, *.json, *.jsonl, *.ndjson and rotations such as app.log.1
+    or app.log.2.gz) or '-' for stdin. Rerunning adds only what is new; rotated files are
+    recognised by content. Bad lines are quarantined in the 'rejects' table with their file,
+    line number and reason.
+    """
+    from ..progress import Progress
+
+    if not inputs:
+        raise click.UsageError("give at least one PATH, GLOB, DIR or '-' for stdin")
+    store = obj.store()  # type: ignore[attr-defined]
+    progress = Progress() if sys.stderr.isatty() and not quiet else None
+    try:
+        summary = store.ingest(inputs, mask=not no_mask, progress=progress)
+    finally:
+        if progress:
+            progress.close()
+    if fmt == "json":
+        render_json(summary.to_dict())
+    elif not quiet:
+        click.echo(_summary_text(summary), err=not sys.stdout.isatty())
+    if summary.errors:
+        raise LogkitError(f"{len(summary.errors)} input(s) could not be read (see above)")
+
+
+@click.command()
+@click.option("--lines", type=click.IntRange(min=0), required=True, help="How many lines.")
+@click.option("--out", type=click.Path(file_okay=False), required=True, help="Directory.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same bytes.")
+@click.option("--files", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option("--gzip", "use_gzip", is_flag=True, help="Write .gz files.")
+@click.option("--malformed", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Fraction of malformed lines to inject.")  # fmt: skip
+def sample(lines: int, out: str, seed: int, files: int, use_gzip: bool, malformed: float) -> None:
+    """Generate deterministic JSON logs shaped like an AI-content platform's."""
+    from ..sample import generate
+
+    for path in generate(
+        Path(out), lines=lines, seed=seed, files=files, gzip=use_gzip, malformed=malformed
+    ):
+        click.echo(str(path))
+
+
+@click.command()
+@click.argument("inputs", nargs=-1, metavar="[PATH|-]...")
+@click.pass_obj
+def mask(obj: object, inputs: tuple[str, ...]) -> None:
+    """Write masked NDJSON to stdout: a sanitiser for sharing logs, no store needed."""
+    from ..ingest import make_masker, mask_key
+    from ..sources import Source, expand
+
+    store = obj.store()  # type: ignore[attr-defined]
+    masker = make_masker(store.config.mask, mask_key(store.path))
+    out = sys.stdout.buffer
+    for name in expand(inputs or ("-",)):
+        source = Source(name)
+        try:
+            carry = b""
+            while block := source.read(1 << 20):
+                data = carry + block
+                lines = data.split(b"\n")
+                carry = lines.pop()
+                out.writelines(masker.mask_json_line(line) for line in lines)
+            if carry:
+                out.write(masker.mask_json_line(carry))
+        finally:
+            source.close()
+    out.flush()
+
+
+@click.command()
+@click.option(
+    "--force", is_flag=True, help="Replace an existing key (old pseudonyms stop matching)."
+)
+@click.pass_obj
+def keygen(obj: object, force: bool) -> None:
+    """Create the pseudonym key file beside the store (mode 0600)."""
+    store = obj.store()  # type: ignore[attr-defined]
+    path = store.path.with_name(store.path.name + ".key")
+    if path.exists() and not force:
+        raise LogkitError(f"{path} exists; pass --force to replace it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secrets.token_hex(32) + "\n")
+    os.chmod(path, 0o600)
+    click.echo(str(path))
+
+
+COMMANDS = [ingest, sample, mask, keygen]

@@ -1,0 +1,106 @@
+"""logkit.toml: the one optional settings file.
+
+Looked up as `--config PATH`, else `$LOGKIT_CONFIG`, else `./logkit.toml`, else `logkit.toml`
+beside the store. Every table is optional; unknown top-level tables are an error rather than
+silently ignored, because a misspelt `[mask]` would otherwise mean secrets stored unmasked.
+
+```toml
+retention = "30d"            # applied by each `logkit export` run
+
+[aliases]                    # extra source field names per canonical column
+trace_id = ["x_trace"]
+
+[mask]                       # see logkit/mask.py
+mode = "pseudonymize"
+fields = ["user_id"]
+
+[ingest]
+max_line_bytes = 16_777_216
+workers = 2
+
+[metrics]
+max_series = 500
+```
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+_TABLES = {"retention", "aliases", "mask", "ingest", "metrics"}
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    max_line_bytes: int = 16 * 1024 * 1024
+    workers: int = 0  # 0: one per core
+    batch_bytes: int = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None = None
+    retention: str | None = None
+    aliases: dict[str, list[str]] = field(default_factory=dict)
+    mask: dict[str, Any] = field(default_factory=dict)
+    ingest: IngestSettings = field(default_factory=IngestSettings)
+    max_series: int = 500
+
+
+def find_config(explicit: str | os.PathLike[str] | None, db_path: Path | None) -> Path | None:
+    """The config file that applies, or None when there is none."""
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"config file {str(path)!r} does not exist")
+        return path
+    env = os.environ.get("LOGKIT_CONFIG")
+    if env:
+        return find_config(env, None)
+    for candidate in (Path("logkit.toml"), db_path.parent / "logkit.toml" if db_path else None):
+        if candidate is not None and candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(path: Path | None) -> Config:
+    if path is None:
+        return Config()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from exc
+    unknown = sorted(set(data) - _TABLES)
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown setting(s) {', '.join(unknown)};"
+            f" expected {', '.join(sorted(_TABLES))}"
+        )
+    aliases = data.get("aliases", {})
+    if not isinstance(aliases, dict) or not all(
+        isinstance(v, list) and all(isinstance(x, str) for x in v) for v in aliases.values()
+    ):
+        raise ConfigError(f"{path}: [aliases] maps a column name to a list of field names")
+    ingest_table = dict(data.get("ingest", {}))
+    try:
+        ingest = IngestSettings(**ingest_table)
+    except TypeError as exc:
+        raise ConfigError(f"{path}: [ingest]: {exc}") from exc
+    metrics = data.get("metrics", {})
+    retention = data.get("retention")
+    if retention is not None and not isinstance(retention, str):
+        raise ConfigError(f'{path}: retention is a duration such as "30d"')
+    return Config(
+        path=path,
+        retention=retention,
+        aliases=aliases,
+        mask=dict(data.get("mask", {})),
+        ingest=ingest,
+        max_series=int(metrics.get("max_series", 500)),
+    )

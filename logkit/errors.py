@@ -1,0 +1,46 @@
+"""Every error logkit raises on purpose.
+
+The CLI turns any `LogkitError` into `Error: <message>` and exit status 1 in one place
+(`logkit.cli.main`), so messages here are written for the person at the terminal: say what went
+wrong and, where the fix is known, what to do.
+"""
+
+
+class LogkitError(Exception):
+    """Base class: a problem the user can act on, shown without a traceback."""
+
+
+class StoreNotFound(LogkitError):
+    """The store file does not exist yet."""
+
+
+class StoreLocked(LogkitError):
+    """Another logkit process is writing to the store."""
+
+
+class StoreVersionError(LogkitError):
+    """The store was written by a newer logkit than this one."""
+
+
+class StoreWriteError(LogkitError):
+    """The store could not be written (disk full, read-only file system, permissions)."""
+
+
+class ConfigError(LogkitError):
+    """logkit.toml is invalid."""
+
+
+class InputError(LogkitError):
+    """An input path, glob or stream cannot be read."""
+
+
+class QueryError(LogkitError):
+    """A query, its name or its parameters are invalid."""
+
+
+class NotFound(LogkitError):
+    """A lookup (trace, user) matched nothing."""
+
+
+class TimeValueError(LogkitError):
+    """A --since/--until value could not be understood."""

@@ -1,0 +1,449 @@
+"""One ingest run: sources → blocks of lines → pipeline (on every core) → store.
+
+The main process reads each source in blocks of complete lines and hands them to worker
+processes, which run the pipeline stages and return Arrow tables. Results come back in order
+and each block commits in one transaction together with its source's checkpoint and the
+counters, so a run killed at any moment and rerun stores exactly what an uninterrupted run
+would. At most `2 * workers` blocks are in flight, which bounds memory whatever the input size.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from . import sources as src
+from .errors import InputError, LogkitError
+from .pipeline import ChunkResult, build_stages, process_chunk
+from .store import WriteSession
+
+TOO_LONG_KEEP = 64 * 1024  # prefix of an over-long line kept for the (masked) quarantine
+INLINE_BYTES = 32 * 1024 * 1024  # below this much input, worker start-up costs more than it saves
+
+
+@dataclass
+class SourceReport:
+    path: str
+    status: str  # new | resumed | unchanged | error
+    lines: int = 0
+    events: int = 0
+    rejects: int = 0
+    error: str | None = None
+
+
+@dataclass
+class IngestSummary:
+    """What a run read and stored."""
+
+    lines: int = 0
+    events: int = 0
+    no_ts: int = 0
+    bytes: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    masked: Counter[str] = field(default_factory=Counter)
+    sources: list[SourceReport] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def rejects(self) -> int:
+        return sum(self.rejected.values())
+
+    @property
+    def errors(self) -> list[SourceReport]:
+        return [s for s in self.sources if s.status == "error"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "lines": self.lines,
+            "events": self.events,
+            "events_without_ts": self.no_ts,
+            "rejects": self.rejects,
+            "rejected_by_reason": dict(sorted(self.rejected.items())),
+            "masked_by_detector": dict(sorted(self.masked.items())),
+            "bytes": self.bytes,
+            "seconds": round(self.seconds, 3),
+            "lines_per_second": round(self.lines / self.seconds) if self.seconds else None,
+            "sources": [s.__dict__ for s in self.sources],
+        }
+
+
+# -- the worker side ----------------------------------------------------------------------
+
+_worker_state: dict[str, Any] = {}
+
+
+def make_masker(mask_table: dict[str, Any], key: bytes | None) -> Any:
+    from .mask import Masker
+
+    return Masker.from_config(mask_table, key)
+
+
+def _init_worker(
+    aliases: dict[str, list[str]], mask_table: dict[str, Any] | None, key: bytes | None
+) -> None:
+    masker = make_masker(mask_table, key) if mask_table is not None else None
+    _worker_state["masker"] = masker
+    _worker_state["stages"] = build_stages(aliases, masker)
+
+
+def _work(job: tuple[str, bytes, int, int, list[tuple[int, int, str, bytes]]]) -> ChunkResult:
+    source, data, first_line, first_offset, extra = job
+    return process_chunk(
+        _worker_state["stages"],
+        _worker_state["masker"],
+        source,
+        data,
+        first_line,
+        first_offset,
+        extra,
+    )
+
+
+class _Runner:
+    """Runs jobs inline or on a process pool, yielding results in submission order."""
+
+    def __init__(self, workers: int, initargs: tuple[Any, ...]) -> None:
+        self.pool = None
+        if workers > 1:
+            ctx = multiprocessing.get_context("forkserver")
+            self.pool = ctx.Pool(workers, initializer=_init_worker, initargs=initargs)
+        else:
+            _init_worker(*initargs)
+        self.window = max(2, workers * 2)
+        self.pending: deque[tuple[Any, Any]] = deque()
+
+    def submit(self, job: Any, meta: Any) -> Iterator[tuple[ChunkResult, Any]]:
+        """Queue a job; yield the results that must be consumed to keep the window bounded."""
+        if self.pool is None:
+            yield _work(job), meta
+            return
+        self.pending.append((self.pool.apply_async(_work, (job,)), meta))
+        while len(self.pending) >= self.window:
+            handle, m = self.pending.popleft()
+            yield handle.get(), m
+
+    def drain(self) -> Iterator[tuple[ChunkResult, Any]]:
+        while self.pending:
+            handle, m = self.pending.popleft()
+            yield handle.get(), m
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+
+
+# -- the reading side ---------------------------------------------------------------------
+
+
+@dataclass
+class Block:
+    """Complete lines of one source, and where the source stands once they are stored."""
+
+    data: bytes
+    first_line: int
+    first_offset: int
+    rejects: list[tuple[int, int, str, bytes]]
+    end_line: int  # lines consumed once this block commits
+    end_offset: int  # bytes consumed once this block commits
+    tail: bytes  # the TAIL_BYTES consumed last, for the checkpoint's fingerprint
+
+
+class LineBlocker:
+    """Cuts a source into blocks of complete lines, from its checkpoint on.
+
+    A partial last line waits for the next run unless the stream is final (stdin, compressed),
+    where it is the last record. A line longer than `max_line` is not buffered: its first bytes
+    go to the quarantine and the rest is skipped up to its newline.
+    """
+
+    def __init__(self, source: src.Source, lines: int, offset: int, tail: bytes = b"") -> None:
+        self.source = source
+        self.lines = lines
+        self.offset = offset
+        self.tail = tail
+        self.rejects: list[tuple[int, int, str, bytes]] = []
+
+    def _consumed(self, data: bytes) -> None:
+        self.tail = (self.tail + data[-src.TAIL_BYTES :])[-src.TAIL_BYTES :]
+
+    def _block(self, data: bytes = b"") -> Block:
+        block = Block(
+            data=data,
+            first_line=self.lines + 1,
+            first_offset=self.offset,
+            rejects=self.rejects,
+            end_line=self.lines
+            + data.count(b"\n")
+            + (0 if data.endswith(b"\n") or not data else 1),
+            end_offset=self.offset + len(data),
+            tail=b"",
+        )
+        self._consumed(data)
+        block.tail = self.tail
+        self.lines, self.offset, self.rejects = block.end_line, block.end_offset, []
+        return block
+
+    def _reject_long(self, prefix: bytes, length: int) -> None:
+        self.rejects.append((self.lines + 1, self.offset, "line_too_long", prefix[:TOO_LONG_KEEP]))
+        self.lines += 1
+        self.offset += length
+
+    def blocks(self, block_size: int, max_line: int) -> Iterator[Block]:
+        carry = b""
+        long_prefix: bytes | None = None  # set while skipping an over-long line
+        long_len = 0
+        while True:
+            try:
+                block = self.source.read(block_size)
+            except src.TruncatedStream:
+                partial, length = (
+                    (long_prefix, long_len) if long_prefix is not None else (carry, len(carry))
+                )
+                self.rejects.append(
+                    (self.lines + 1, self.offset, "truncated_stream", partial[:TOO_LONG_KEEP])
+                )
+                if length:
+                    self.lines += 1
+                    self.offset += length
+                yield self._block()
+                return
+            if not block:
+                break
+            if long_prefix is not None:
+                nl = block.find(b"\n")
+                if nl < 0:
+                    long_len += len(block)
+                    self._consumed(block)
+                    continue
+                long_len += nl + 1
+                self._consumed(block[: nl + 1])
+                self._reject_long(long_prefix, long_len)
+                long_prefix = None
+                block = block[nl + 1 :]
+            data = carry + block if carry else block
+            nl = data.rfind(b"\n")
+            if nl < 0:
+                chunk, carry = b"", data
+            else:
+                chunk, carry = data[: nl + 1], data[nl + 1 :]
+            if chunk or self.rejects:
+                yield self._block(chunk)
+            if len(carry) > max_line:
+                long_prefix, long_len = carry[:TOO_LONG_KEEP], len(carry)
+                self._consumed(carry)
+                carry = b""
+        if long_prefix is not None and self.source.final:
+            self._reject_long(long_prefix, long_len)
+        if (carry and self.source.final) or self.rejects:
+            yield self._block(carry if self.source.final else b"")
+
+
+@dataclass
+class _Cursor:
+    """A source being read, with the checkpoint its committed blocks advance."""
+
+    source: src.Source
+    checkpoint: src.Checkpoint
+    report: SourceReport
+    head: bytes
+
+
+# -- the run ------------------------------------------------------------------------------
+
+
+def _load_checkpoints(con: Any) -> list[src.Checkpoint]:
+    rows = con.execute(
+        "SELECT id, path, dev, ino, head_len, head_hash, tail_len, tail_hash, byte_offset, lines,"
+        " events, rejects, epoch_us(newest_ts) FROM sources"
+    ).fetchall()
+    return [src.Checkpoint(*row) for row in rows]
+
+
+def _save_checkpoint(con: Any, cp: src.Checkpoint) -> None:
+    con.execute(
+        """
+        INSERT INTO sources VALUES ($id, $path, $dev, $ino, $head_len, $head_hash, $tail_len,
+          $tail_hash, $byte_offset, $lines, $events, $rejects, make_timestamptz($newest_ts), now(), now())
+        ON CONFLICT (id) DO UPDATE SET path = excluded.path, dev = excluded.dev,
+          ino = excluded.ino, head_len = excluded.head_len, head_hash = excluded.head_hash,
+          tail_len = excluded.tail_len, tail_hash = excluded.tail_hash,
+          byte_offset = excluded.byte_offset, lines = excluded.lines, events = excluded.events,
+          rejects = excluded.rejects, newest_ts = excluded.newest_ts, updated_at = now()
+        """,
+        {
+            "id": cp.id, "path": cp.path, "dev": cp.dev, "ino": cp.ino,
+            "head_len": cp.head_len, "head_hash": cp.head_hash, "tail_len": cp.tail_len,
+            "tail_hash": cp.tail_hash, "byte_offset": cp.byte_offset, "lines": cp.lines,
+            "events": cp.events, "rejects": cp.rejects, "newest_ts": cp.newest_ts,
+        },
+    )  # fmt: skip
+
+
+def add_counters(con: Any, name: str, counts: Counter[str] | dict[str, float]) -> None:
+    """Add to the store's monotonic totals (exported as Prometheus counters)."""
+    rows = [(name, label, float(value)) for label, value in counts.items() if value]
+    if rows:
+        con.executemany(
+            "INSERT INTO counters VALUES ($1, $2, $3)"
+            " ON CONFLICT (name, label) DO UPDATE SET value = value + excluded.value",
+            rows,
+        )
+
+
+def _commit(session: WriteSession, cur: _Cursor | None, result: ChunkResult, block: Block) -> None:
+    with session.transaction() as con:
+        if result.events.num_rows:
+            con.register("_events", result.events)
+            con.execute("INSERT INTO events SELECT * FROM _events")
+            con.unregister("_events")
+        if result.rejects.num_rows:
+            con.register("_rejects", result.rejects)
+            con.execute(
+                "INSERT INTO rejects (source, line, byte_offset, reason, raw)"
+                " SELECT source, line, byte_offset, reason, raw FROM _rejects"
+            )
+            con.unregister("_rejects")
+        add_counters(con, "lines", {"": result.lines})
+        add_counters(con, "rejects", result.reasons)
+        add_counters(con, "masked", result.masked)
+        if cur is not None:
+            cp = cur.checkpoint
+            cp.byte_offset, cp.lines = block.end_offset, block.end_line
+            cp.events += result.events.num_rows
+            cp.rejects += result.rejects.num_rows
+            if result.newest_ts is not None and (
+                cp.newest_ts is None or result.newest_ts > cp.newest_ts
+            ):
+                cp.newest_ts = result.newest_ts
+            cp.head_len = min(cp.byte_offset, len(cur.head))
+            cp.head_hash = src.fingerprint(cur.head[: cp.head_len])[1]
+            cp.tail_len, cp.tail_hash = src.fingerprint(block.tail)
+            _save_checkpoint(con, cp)
+
+
+def mask_key(store_path: Path) -> bytes | None:
+    """The pseudonym key: $LOGKIT_MASK_KEY, else the key file beside the store."""
+    env = os.environ.get("LOGKIT_MASK_KEY")
+    if env:
+        return env.encode()
+    key_file = store_path.with_name(store_path.name + ".key")
+    with contextlib.suppress(FileNotFoundError):
+        return key_file.read_bytes().strip()
+    return None
+
+
+def ingest(
+    session: WriteSession,
+    inputs: list[str],
+    *,
+    mask: bool = True,
+    progress: Callable[[int, int, int | None], None] | None = None,
+) -> IngestSummary:
+    store = session.store
+    settings = store.config.ingest
+    started = time.monotonic()
+    names = src.expand(inputs)
+    summary = IngestSummary()
+    mask_table = store.config.mask if mask and store.config.mask.get("enabled", True) else None
+    key = mask_key(store.path)
+    if mask_table is not None:
+        make_masker(mask_table, key)  # fail now, not in a worker, on a bad [mask] table or key
+    total_bytes = sum(os.path.getsize(n) for n in names if n != src.STDIN and os.path.exists(n))
+    workers = settings.workers or os.cpu_count() or 1
+    if total_bytes < INLINE_BYTES and src.STDIN not in names:
+        workers = 1
+    runner = _Runner(workers, (store.config.aliases, mask_table, key))
+    with session.transaction() as con:
+        checkpoints = _load_checkpoints(con)
+    next_id = max((cp.id for cp in checkpoints), default=0) + 1
+    opened: list[src.Source] = []
+    reports: dict[int, SourceReport] = {}
+    for name in names:
+        try:
+            opened.append(src.Source(name))
+        except InputError as exc:
+            summary.sources.append(SourceReport(name, "error", error=str(exc)))
+    assigned = src.assign_checkpoints(opened, checkpoints)
+    done_bytes = 0
+    try:
+        for index, source in enumerate(opened):
+            cp = assigned.get(index)
+            status = "resumed" if cp else "new"
+            if cp is None:
+                cp = src.Checkpoint(None, source.name, source.dev, source.ino)
+                if not source.is_stdin:
+                    cp.id, next_id = next_id, next_id + 1
+            cp.path, cp.dev, cp.ino = source.name, source.dev, source.ino
+            report = SourceReport(source.name, status)
+            reports[index] = report
+            summary.sources.append(report)
+            head = source.peek_prefix(src.HEAD_BYTES)
+            tail = source.skip_to(cp.byte_offset) if cp.byte_offset else b""
+            if cp.byte_offset and src.fingerprint(tail) != (cp.tail_len, cp.tail_hash):
+                # A compressed stream whose head matched but whose content then differs: a
+                # different file after all. Start it afresh under a checkpoint of its own.
+                source.close()
+                source = src.Source(source.name)
+                head = source.peek_prefix(src.HEAD_BYTES)
+                cp = src.Checkpoint(next_id, source.name, source.dev, source.ino)
+                next_id += 1
+                report.status, tail = "new", b""
+            if source.size is not None and source.size == cp.byte_offset and status == "resumed":
+                report.status = "unchanged"
+                source.close()
+                continue
+            cur = _Cursor(source, cp, report, head)
+            blocker = LineBlocker(source, cp.lines, cp.byte_offset, tail)
+            label = "<stdin>" if source.is_stdin else source.name
+            for block in blocker.blocks(settings.batch_bytes, settings.max_line_bytes):
+                job = (label, block.data, block.first_line, block.first_offset, block.rejects)
+                for result, (c, b) in runner.submit(job, (cur, block)):
+                    done_bytes += _record(session, summary, c, result, b)
+                    if progress:
+                        progress(done_bytes, summary.lines, total_bytes or None)
+            source.close()
+        for result, (c, b) in runner.drain():
+            done_bytes += _record(session, summary, c, result, b)
+    finally:
+        runner.close()
+        for source in opened:
+            with contextlib.suppress(Exception):
+                source.close()
+    summary.bytes = done_bytes
+    summary.seconds = time.monotonic() - started
+    with session.transaction() as con:
+        con.execute(
+            "INSERT INTO runs VALUES ((SELECT coalesce(max(id), 0) + 1 FROM runs), 'ingest',"
+            " to_timestamp($started), now(), true, $lines, $events, $rejects)",
+            {
+                "started": datetime.now(UTC).timestamp() - summary.seconds,
+                "lines": summary.lines, "events": summary.events, "rejects": summary.rejects,
+            },
+        )  # fmt: skip
+    if summary.errors and not (summary.lines or summary.events):
+        raise LogkitError("; ".join(s.error or s.path for s in summary.errors))
+    return summary
+
+
+def _record(
+    session: WriteSession, summary: IngestSummary, cur: _Cursor, result: ChunkResult, block: Block
+) -> int:
+    _commit(session, None if cur.source.is_stdin else cur, result, block)
+    summary.lines += result.lines
+    summary.events += result.events.num_rows
+    summary.no_ts += result.no_ts
+    summary.rejected.update(result.reasons)
+    summary.masked.update(result.masked)
+    cur.report.lines += result.lines
+    cur.report.events += result.events.num_rows
+    cur.report.rejects += result.rejects.num_rows
+    return len(block.data)

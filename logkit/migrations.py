@@ -1,0 +1,126 @@
+"""The store's schema, as a readable history of numbered migrations.
+
+Each migration is a function `mNNN_what(con)` appended to `MIGRATIONS` in order; the number of
+applied migrations is kept in `logkit_meta.schema_version`. Opening a store applies the ones it
+lacks (so a store written by an older logkit opens with this one), and a store whose version is
+higher than `len(MIGRATIONS)` was written by a newer logkit and is refused rather than misread.
+Never edit a released migration: add a new one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import duckdb
+
+from .errors import StoreVersionError
+
+Migration = Callable[[duckdb.DuckDBPyConnection], None]
+MIGRATIONS: list[Migration] = []
+migration = MIGRATIONS.append
+
+# The canonical event columns, in table order; the ingest pipeline builds Arrow batches with
+# exactly these names and types (see logkit/pipeline.py).
+EVENT_COLUMNS: list[tuple[str, str]] = [
+    ("ts", "TIMESTAMPTZ"),
+    ("level", "VARCHAR"),
+    ("service", "VARCHAR"),
+    ("logger", "VARCHAR"),
+    ("message", "VARCHAR"),
+    ("trace_id", "VARCHAR"),
+    ("span_id", "VARCHAR"),
+    ("request_id", "VARCHAR"),
+    ("user_id", "VARCHAR"),
+    ("job_id", "VARCHAR"),
+    ("batch_id", "VARCHAR"),
+    ("duration_ms", "DOUBLE"),
+    ("status_code", "INTEGER"),
+    ("error_type", "VARCHAR"),
+    ("http_method", "VARCHAR"),
+    ("path", "VARCHAR"),
+    ("job_type", "VARCHAR"),
+    ("model", "VARCHAR"),
+    ("input_tokens", "BIGINT"),
+    ("output_tokens", "BIGINT"),
+    ("cost_usd", "DOUBLE"),
+    ("cache_hit", "BOOLEAN"),
+    ("host", "VARCHAR"),
+    ("attrs", "JSON"),
+    ("source", "VARCHAR"),
+    ("line", "BIGINT"),
+]
+
+
+@migration
+def m001_initial(con: duckdb.DuckDBPyConnection) -> None:
+    columns = ",\n  ".join(f"{name} {type_}" for name, type_ in EVENT_COLUMNS)
+    con.execute(f"CREATE TABLE events (\n  {columns}\n)")
+    con.execute(
+        """
+        CREATE TABLE rejects (
+          source VARCHAR, line BIGINT, byte_offset BIGINT, reason VARCHAR, raw VARCHAR,
+          ingested_at TIMESTAMPTZ DEFAULT now()
+        )
+        """
+    )
+    # One row per input stream logkit has read. A file is matched to its checkpoint by the
+    # hashes of its first bytes and of the bytes just before `byte_offset`, so rotation (rename
+    # or copytruncate), compression of a rotated file and inode reuse are all told apart.
+    con.execute(
+        """
+        CREATE TABLE sources (
+          id INTEGER PRIMARY KEY, path VARCHAR, dev UBIGINT, ino UBIGINT,
+          head_len INTEGER, head_hash VARCHAR, tail_len INTEGER, tail_hash VARCHAR,
+          byte_offset BIGINT, lines BIGINT, events BIGINT, rejects BIGINT,
+          newest_ts TIMESTAMPTZ, first_seen TIMESTAMPTZ, updated_at TIMESTAMPTZ
+        )
+        """
+    )
+    # Totals since the store was created; only ever incremented, so they survive pruning.
+    con.execute(
+        "CREATE TABLE counters"
+        " (name VARCHAR, label VARCHAR, value DOUBLE, PRIMARY KEY (name, label))"
+    )
+    con.execute(
+        """
+        CREATE TABLE runs (
+          id INTEGER PRIMARY KEY, kind VARCHAR, started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ,
+          success BOOLEAN, lines BIGINT, events BIGINT, rejects BIGINT
+        )
+        """
+    )
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'logkit_meta'"
+    ).fetchone()
+    if not exists or not exists[0]:
+        return 0
+    row = con.execute("SELECT value FROM logkit_meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def check_version(con: duckdb.DuckDBPyConnection, path: str) -> int:
+    """Refuse a store from a newer logkit; return how many migrations it lacks."""
+    version = schema_version(con)
+    if version > len(MIGRATIONS):
+        raise StoreVersionError(
+            f"{path} was written by a newer logkit (schema {version}, this logkit knows "
+            f"{len(MIGRATIONS)}); upgrade logkit to read it"
+        )
+    return len(MIGRATIONS) - version
+
+
+def migrate(con: duckdb.DuckDBPyConnection, path: str) -> None:
+    """Apply every migration the store lacks, each in its own transaction."""
+    if not check_version(con, path):
+        return
+    con.execute("CREATE TABLE IF NOT EXISTS logkit_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    for number in range(schema_version(con), len(MIGRATIONS)):
+        con.execute("BEGIN TRANSACTION")
+        MIGRATIONS[number](con)
+        con.execute(
+            "INSERT OR REPLACE INTO logkit_meta VALUES ('schema_version', $v)", {"v": number + 1}
+        )
+        con.execute("COMMIT")

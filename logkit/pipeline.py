@@ -1,0 +1,244 @@
+"""The ingest pipeline: raw line → record → canonical event → masked event.
+
+A stage is a callable `(raw: bytes, value) -> value`: it gets the raw line (for cheap checks on
+bytes) and the previous stage's output. The default pipeline is a plain list, and the runner is a
+loop. A line that cannot become an event raises `Reject(reason)`; the runner records it, with
+its source, line number and byte offset, in the quarantine (`rejects`), masked like everything
+else.
+
+Stages run per line, which is the one place where Python's per-line overhead adds up; the work
+is batched (`process_chunk` takes a block of complete lines and returns one Arrow table) so
+that worker processes can run it on every core and DuckDB ingests columns, not rows.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import pyarrow as pa
+
+from .migrations import EVENT_COLUMNS
+
+Stage = Callable[[bytes, Any], Any]
+
+RAW_KEEP_CHARS = 2048  # how much of a rejected line the quarantine keeps
+BOM = b"\xef\xbb\xbf"
+
+_ARROW_TYPES = {
+    "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"),
+    "VARCHAR": pa.string(),
+    "JSON": pa.string(),
+    "DOUBLE": pa.float64(),
+    "INTEGER": pa.int32(),
+    "BIGINT": pa.int64(),
+    "BOOLEAN": pa.bool_(),
+}
+EVENT_SCHEMA = pa.schema([(name, _ARROW_TYPES[type_]) for name, type_ in EVENT_COLUMNS])
+REJECT_SCHEMA = pa.schema(
+    [("source", pa.string()), ("line", pa.int64()), ("byte_offset", pa.int64()),
+     ("reason", pa.string()), ("raw", pa.string())]
+)  # fmt: skip
+
+# Numbers orjson would silently turn into floats (beyond 64 bits) are parsed exactly instead.
+_BIG_INT = re.compile(rb"\d{20}")
+
+
+class Reject(Exception):
+    """This line cannot become an event; `reason` is a short stable identifier."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _exact(value: Any) -> Any:
+    """Make stdlib-parsed values storable as JSON: NaN and Infinity (not JSON) become strings.
+
+    Huge ints stay ints; `_dumps` writes them exactly.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value).replace("inf", "Infinity").replace("nan", "NaN")
+    if isinstance(value, dict):
+        return {k: _exact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_exact(v) for v in value]
+    return value
+
+
+def _classify(raw: bytes, error: Exception) -> str:
+    if b"\x00" in raw:
+        return "nul_byte"
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "invalid_utf8"
+    stripped = text.strip()
+    if not stripped:
+        return "blank_line"
+    if stripped[0] not in "{[":
+        if stripped[0] in '"-0123456789' or stripped in ("true", "false", "null"):
+            return "not_object"
+        return "not_json"
+    if "recursion" in str(error) or "depth" in str(error):
+        return "too_deep"
+    return "invalid_json"
+
+
+def parse_json(raw: bytes, _: Any = None) -> dict[str, Any]:
+    """Stage 1: bytes → dict, or Reject. Tolerates a BOM and a CR before the newline."""
+    if raw.startswith(BOM):
+        raw = raw[3:]
+    if raw.endswith(b"\r"):
+        raw = raw[:-1]
+    try:
+        value = orjson.loads(raw)
+        if _BIG_INT.search(raw):
+            raise ValueError("exact integers needed")
+    except (orjson.JSONDecodeError, ValueError) as error:
+        # orjson refuses NaN/Infinity and rounds huge ints; the standard library accepts both.
+        # Slow, but only for the rare line that needs it.
+        try:
+            if b"\x00" in raw:
+                raise
+            value = _exact(json.loads(raw.decode("utf-8")))
+        except (ValueError, RecursionError):
+            raise Reject(_classify(raw, error)) from None
+    if not isinstance(value, dict):
+        raise Reject("not_object")
+    return value
+
+
+class Normalize:
+    """Stage 2: record → canonical event (see logkit/normalize.py)."""
+
+    def __init__(self, aliases: dict[str, list[str]] | None = None) -> None:
+        from .normalize import Normalizer
+
+        self._normalizer = Normalizer(aliases)
+
+    def __call__(self, raw: bytes, record: dict[str, Any]) -> dict[str, Any]:
+        return self._normalizer(record)
+
+
+class Mask:
+    """Stage 3: mask secrets in the event; skipped when the raw bytes hold nothing to mask."""
+
+    def __init__(self, masker: Any) -> None:
+        self.masker = masker
+
+    def __call__(self, raw: bytes, event: dict[str, Any]) -> dict[str, Any]:
+        if self.masker.needs_masking(raw):
+            return self.masker.mask_event(event)
+        return event
+
+
+def build_stages(aliases: dict[str, list[str]] | None, masker: Any | None) -> list[Stage]:
+    stages: list[Stage] = [parse_json, Normalize(aliases)]
+    if masker is not None:
+        stages.append(Mask(masker))
+    return stages
+
+
+@dataclass
+class ChunkResult:
+    """What one block of lines became."""
+
+    events: pa.Table
+    rejects: pa.Table
+    lines: int
+    no_ts: int = 0
+    newest_ts: int | None = None
+    reasons: Counter[str] = field(default_factory=Counter)
+    masked: Counter[str] = field(default_factory=Counter)
+
+
+def mask_raw(raw: bytes, masker: Any | None) -> str:
+    """A rejected line as text fit for the quarantine: decoded, masked whole, then cut."""
+    text = raw.decode("utf-8", errors="backslashreplace").replace("\x00", "\\x00")
+    if masker is not None:
+        # Mask before cutting: a cut could split a secret into a part no detector recognises.
+        text = masker.mask_text(text)
+    return text[:RAW_KEEP_CHARS]
+
+
+def _dumps(value: Any) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        # orjson stops at 255 levels of nesting; the standard library goes deeper.
+        return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def process_chunk(
+    stages: Sequence[Stage],
+    masker: Any | None,
+    source: str,
+    data: bytes,
+    first_line: int,
+    first_offset: int,
+    extra_rejects: Sequence[tuple[int, int, str, bytes]] = (),
+) -> ChunkResult:
+    """Run the stages over every line of `data` (complete lines; the last may lack its newline).
+
+    `extra_rejects` are lines the reader already refused (too long), as (line, offset, reason,
+    raw prefix); they are masked and quarantined like the rest.
+    """
+    events: list[dict[str, Any]] = []
+    rejects: list[dict[str, Any]] = []
+    reasons: Counter[str] = Counter()
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    offset = first_offset
+    line_no = first_line
+    no_ts = 0
+    newest = None
+    for raw in lines:
+        try:
+            value: Any = raw
+            for stage in stages:
+                value = stage(raw, value)
+        except Reject as reject:
+            reasons[reject.reason] += 1
+            rejects.append(
+                {"source": source, "line": line_no, "byte_offset": offset,
+                 "reason": reject.reason, "raw": mask_raw(raw, masker)}
+            )  # fmt: skip
+        else:
+            value["attrs"] = _dumps(value["attrs"])
+            value["source"] = source
+            value["line"] = line_no
+            ts = value["ts"]
+            if ts is None:
+                no_ts += 1
+            elif newest is None or ts > newest:
+                newest = ts
+            events.append(value)
+        offset += len(raw) + 1
+        line_no += 1
+    for line, off, reason, raw in extra_rejects:
+        reasons[reason] += 1
+        rejects.append(
+            {"source": source, "line": line, "byte_offset": off, "reason": reason,
+             "raw": mask_raw(raw, masker)}
+        )  # fmt: skip
+    masked: Counter[str] = Counter()
+    if masker is not None:
+        masked.update(masker.counts)
+        masker.counts.clear()
+    return ChunkResult(
+        events=pa.Table.from_pylist(events, schema=EVENT_SCHEMA),
+        rejects=pa.Table.from_pylist(rejects, schema=REJECT_SCHEMA),
+        lines=len(lines) + len(extra_rejects),
+        no_ts=no_ts,
+        newest_ts=newest,
+        reasons=reasons,
+        masked=masked,
+    )

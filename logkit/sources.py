@@ -1,0 +1,266 @@
+"""Where lines come from: paths, globs, directories and stdin; plain, gzip and zstd; checkpoints.
+
+A *source* is one stream of bytes. Files are recognised as compressed by their magic bytes, so a
+rotated `app.log.2.gz` and a misnamed `app.log` holding gzip both read correctly.
+
+Exactly-once reading rests on `Checkpoint`: how far into a stream logkit has stored everything,
+plus two fingerprints — a hash of the stream's first bytes and a hash of the bytes just before
+the checkpoint offset. A file is the continuation of a checkpoint only when both still match,
+which tells apart the cases that inode or path alone get wrong:
+
+* rename rotation (`app.log` → `app.log.1`, maybe later `.2.gz`): same content, found again
+  under the new name (and, once compressed, under a new inode);
+* copytruncate: the copy carries the old content, the truncated original starts afresh;
+* a file truncated and regrown past the old offset, or an inode reused by a new file: the
+  fingerprints differ, so it is read from the start;
+* two files that begin with the same line: the head covers up to 1 KiB, not one line, and a
+  checkpoint whose inode is among the inputs is given to that inode first.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import hashlib
+import io
+import os
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from .errors import InputError
+
+HEAD_BYTES = 1024
+TAIL_BYTES = 256
+STDIN = "-"
+
+GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+# What a directory contributes: log-ish names, their rotations (app.log.1, app.log.2.gz,
+# app.log-20261122) and compressed forms.
+_LOG_NAME = re.compile(
+    r".*\.(log|json|jsonl|ndjson)(\.\d+|-\d{8,10})?(\.(gz|zst))?$|.*\.(gz|zst)$", re.IGNORECASE
+)
+_ROTATION = re.compile(r"\.(\d+)(?:\.(?:gz|zst))?$")
+
+
+@dataclass
+class Checkpoint:
+    """How far a stream has been stored, and how to recognise that stream again."""
+
+    id: int | None
+    path: str
+    dev: int
+    ino: int
+    head_len: int = 0
+    head_hash: str = ""
+    tail_len: int = 0
+    tail_hash: str = ""
+    byte_offset: int = 0
+    lines: int = 0
+    events: int = 0
+    rejects: int = 0
+    newest_ts: int | None = None  # microseconds since the epoch
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _rotation_key(path: str) -> tuple[str, str, int]:
+    # Oldest rotation first (app.log.3.gz, app.log.2, app.log.1, app.log), so a directory is
+    # read in the order it was written.
+    match = _ROTATION.search(path)
+    index = int(match.group(1)) if match else 0
+    base = path[: match.start()] if match else path
+    return (os.path.dirname(path), base, -index)
+
+
+def expand(inputs: Iterable[str]) -> list[str]:
+    """Turn PATH|GLOB|DIR|- arguments into an ordered list of files (and '-' for stdin)."""
+    found: list[str] = []
+    for arg in inputs:
+        if arg == STDIN:
+            found.append(STDIN)
+            continue
+        path = Path(arg)
+        if path.is_dir():
+            files = [str(p) for p in path.rglob("*") if p.is_file() and _LOG_NAME.fullmatch(p.name)]
+            found.extend(sorted(files, key=_rotation_key))
+        elif path.exists():
+            found.append(str(path))
+        else:
+            matches = [p for p in glob.glob(arg, recursive=True) if os.path.isfile(p)]
+            if not matches:
+                raise InputError(f"no such file, directory or matching glob: {arg!r}")
+            found.extend(sorted(matches, key=_rotation_key))
+    seen: set[str] = set()
+    unique = []
+    for item in found:
+        key = item if item == STDIN else os.path.realpath(item)
+        if key not in seen:
+            seen.add(key)
+            unique.append(item)
+    return unique
+
+
+def open_stream(raw: BinaryIO) -> tuple[BinaryIO, str]:
+    """Wrap a binary file in the decompressor its first bytes call for."""
+    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
+    magic = buffered.peek(4)[:4]
+    if magic.startswith(GZIP_MAGIC):
+        return gzip.GzipFile(fileobj=buffered, mode="rb"), "gzip"  # type: ignore[return-value]
+    if magic.startswith(ZSTD_MAGIC):
+        import zstandard
+
+        reader = zstandard.ZstdDecompressor().stream_reader(buffered, read_across_frames=True)
+        return io.BufferedReader(reader), "zstd"  # type: ignore[arg-type]
+    return buffered, "plain"
+
+
+class Source:
+    """One input stream, opened once, with what is needed to match it to a checkpoint."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.is_stdin = name == STDIN
+        if self.is_stdin:
+            self.dev, self.ino, self.size = 0, 0, None
+            self.stream, self.kind = open_stream(sys.stdin.buffer)  # type: ignore[arg-type]
+        else:
+            try:
+                fh = open(name, "rb")  # noqa: SIM115 - closed by Source.close
+            except OSError as exc:
+                raise InputError(f"cannot read {name}: {exc.strerror}") from exc
+            st = os.fstat(fh.fileno())
+            self.dev, self.ino = st.st_dev, st.st_ino
+            self.stream, self.kind = open_stream(fh)
+            self.size = st.st_size if self.kind == "plain" else None
+        self.position = 0
+        # Bytes read ahead for fingerprinting, replayed to the line reader.
+        self._pending = b""
+
+    @property
+    def compressed(self) -> bool:
+        return self.kind != "plain"
+
+    @property
+    def final(self) -> bool:
+        """Whether the stream can never grow, so a last line without newline is complete."""
+        return self.is_stdin or self.compressed
+
+    def _read(self, n: int) -> bytes:
+        try:
+            return self.stream.read(n)
+        except (EOFError, gzip.BadGzipFile, OSError) as exc:
+            if self.compressed:
+                raise TruncatedStream(str(exc) or "compressed stream ends early") from exc
+            raise
+
+    def peek_prefix(self, n: int) -> bytes:
+        """The stream's first n bytes (fewer if shorter), without consuming them."""
+        while len(self._pending) < n:
+            try:
+                chunk = self._read(n - len(self._pending))
+            except TruncatedStream:
+                break
+            if not chunk:
+                break
+            self._pending += chunk
+        return self._pending[:n]
+
+    def read(self, n: int) -> bytes:
+        if self._pending:
+            data, self._pending = self._pending[:n], self._pending[n:]
+            if len(data) < n:
+                data += self._read(n - len(data))
+        else:
+            data = self._read(n)
+        self.position += len(data)
+        return data
+
+    def skip_to(self, offset: int) -> bytes:
+        """Advance to `offset`, returning the TAIL_BYTES before it (for the tail fingerprint)."""
+        if not self.compressed and not self.is_stdin and offset >= len(self._pending):
+            tail_start = max(0, offset - TAIL_BYTES)
+            self.stream.seek(tail_start)
+            tail = self.stream.read(offset - tail_start)
+            self._pending = b""
+            self.position = offset
+            return tail
+        tail = b""
+        while self.position < offset:
+            chunk = self.read(min(1 << 20, offset - self.position))
+            if not chunk:
+                break
+            tail = (tail + chunk)[-TAIL_BYTES:]
+        return tail
+
+    def close(self) -> None:
+        if not self.is_stdin:
+            self.stream.close()
+
+
+class TruncatedStream(Exception):
+    """A compressed stream ended before its end marker (e.g. a gzip file cut short)."""
+
+
+def fingerprint(data: bytes) -> tuple[int, str]:
+    return len(data), _digest(data)
+
+
+def _matches(source: Source, cp: Checkpoint) -> bool:
+    if source.size is not None and source.size < cp.byte_offset:
+        return False
+    head = source.peek_prefix(cp.head_len)
+    if len(head) != cp.head_len or _digest(head) != cp.head_hash:
+        return False
+    if cp.tail_len == 0:
+        return True
+    if source.compressed:
+        # Checked later, while skipping to the offset (the stream has to be read anyway).
+        return True
+    with open(source.name, "rb") as fh:
+        fh.seek(cp.byte_offset - cp.tail_len)
+        return _digest(fh.read(cp.tail_len)) == cp.tail_hash
+
+
+def assign_checkpoints(
+    sources: list[Source], checkpoints: list[Checkpoint]
+) -> dict[int, Checkpoint]:
+    """Pair each source with the checkpoint it continues, if any (by list index).
+
+    Same inode and matching fingerprints first, then matching fingerprints alone (a rotated file
+    that was copied or compressed); each checkpoint goes to at most one source.
+    """
+    assigned: dict[int, Checkpoint] = {}
+    taken: set[int] = set()
+    for same_inode in (True, False):
+        for i, source in enumerate(sources):
+            if i in assigned or source.is_stdin:
+                continue
+            candidates = [
+                cp
+                for cp in checkpoints
+                if id(cp) not in taken
+                and (not same_inode or (cp.dev, cp.ino) == (source.dev, source.ino))
+                and _matches(source, cp)
+            ]
+            if candidates:
+                best = max(candidates, key=lambda cp: cp.byte_offset)
+                assigned[i] = best
+                taken.add(id(best))
+    return assigned
+
+
+def iter_blocks(source: Source, block_size: int) -> Iterator[bytes]:
+    while True:
+        data = source.read(block_size)
+        if not data:
+            return
+        yield data

@@ -1,0 +1,224 @@
+"""`Store`: the one object the CLI and notebooks drive.
+
+A store is one DuckDB file (default `./logkit.duckdb`, or `$LOGKIT_DB`). `Store` owns the
+connections to it: short-lived read-only ones for queries, and a `WriteSession` for ingest and
+export that holds the writer lock for the run but steps aside for readers between batches (see
+logkit/locks.py). Everything a user can ask of a store is a method here; the query methods
+return polars DataFrames (polars is imported lazily so that `logkit trace` starts fast).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from . import locks, migrations
+from .config import Config, find_config, load_config
+from .errors import LogkitError, StoreNotFound, StoreWriteError
+
+if TYPE_CHECKING:
+    from .ingest import IngestSummary
+
+DEFAULT_DB = "logkit.duckdb"
+READ_WAIT_SECONDS = 60.0
+# Enough for DuckDB to sort and aggregate comfortably while keeping logkit's peak RSS bounded
+# whatever the input size.
+WRITER_MEMORY = "256MB"
+
+
+def default_db_path(db: str | os.PathLike[str] | None = None) -> Path:
+    return Path(db or os.environ.get("LOGKIT_DB") or DEFAULT_DB)
+
+
+def _is_lock_conflict(exc: Exception) -> bool:
+    text = str(exc)
+    return "lock" in text.lower() and ("Conflicting" in text or "Could not set" in text)
+
+
+def _write_error(path: Path, exc: Exception) -> StoreWriteError:
+    text = str(exc)
+    if "No space left" in text or "disk is full" in text.lower():
+        return StoreWriteError(f"cannot write {path}: disk full; free some space and rerun")
+    if "Read-only" in text or "read-only" in text or "Permission denied" in text:
+        return StoreWriteError(f"cannot write {path}: {text.splitlines()[0]}")
+    return StoreWriteError(f"cannot write {path}: {text.splitlines()[0]}")
+
+
+class WriteSession:
+    """A writer's hold on the store for one run: lazy connection, batched commits."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._con: duckdb.DuckDBPyConnection | None = None
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            self._con = self.store._connect_rw()
+        return self._con
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One atomic unit: rows, checkpoints and counters commit together or not at all."""
+        con = self.con
+        try:
+            con.execute("BEGIN TRANSACTION")
+            yield con
+            con.execute("COMMIT")
+        except duckdb.Error as exc:
+            with contextlib.suppress(duckdb.Error):
+                con.execute("ROLLBACK")
+            self.close()
+            raise _write_error(self.store.path, exc) from exc
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):
+                con.execute("ROLLBACK")
+            raise
+        self.step_aside_if_wanted()
+
+    def step_aside_if_wanted(self) -> None:
+        """Let waiting readers in: close, wait for them, reopen lazily on the next write."""
+        if self._con is not None and locks.readers_waiting(self.store.path):
+            self.close()
+            locks.wait_for_readers(self.store.path)
+
+    def close(self) -> None:
+        if self._con is not None:
+            with contextlib.suppress(duckdb.Error):
+                self._con.close()
+            self._con = None
+
+
+class Store:
+    """A logkit store.
+
+    Examples:
+        >>> import logkit
+        >>> store = logkit.open("logkit.duckdb")      # doctest: +SKIP
+        >>> store.ingest(["sample_logs/"]).events     # doctest: +SKIP
+        4711
+        >>> store.trace("4bf92f35")                   # doctest: +SKIP
+        shape: (9, 12) ...
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        config: Config | None = None,
+        config_path: str | os.PathLike[str] | None = None,
+        wait: float = 0.0,
+    ) -> None:
+        self.path = default_db_path(path)
+        self.config = config or load_config(find_config(config_path, self.path))
+        self.wait = wait
+
+    def __repr__(self) -> str:
+        return f"<Store {str(self.path)!r}>"
+
+    # -- connections -------------------------------------------------------------------
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def _connect_rw(self) -> duckdb.DuckDBPyConnection:
+        # Created owner-only, and so is the WAL DuckDB creates beside it later: the umask stays
+        # tight for the whole write session (see writer()).
+        deadline = time.monotonic() + READ_WAIT_SECONDS
+        while True:
+            try:
+                con = duckdb.connect(
+                    str(self.path), config={"memory_limit": WRITER_MEMORY, "threads": 2}
+                )
+                break
+            except duckdb.IOException as exc:
+                if _is_lock_conflict(exc) and time.monotonic() < deadline:
+                    # A reader has the file; it is brief.
+                    time.sleep(0.02)
+                    continue
+                raise _write_error(self.path, exc) from exc
+        with contextlib.suppress(OSError):
+            os.chmod(self.path, 0o600)
+        try:
+            migrations.migrate(con, str(self.path))
+        except duckdb.Error as exc:
+            con.close()
+            raise _write_error(self.path, exc) from exc
+        except LogkitError:
+            con.close()
+            raise
+        return con
+
+    @contextlib.contextmanager
+    def writer(self) -> Iterator[WriteSession]:
+        """Hold the store for writing for the duration of the block."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        old_umask = os.umask(0o077)
+        lock = locks.WriterLock(self.path)
+        try:
+            lock.acquire(self.wait)
+            session = WriteSession(self)
+            try:
+                yield session
+            finally:
+                session.close()
+        finally:
+            lock.release()
+            os.umask(old_umask)
+
+    @contextlib.contextmanager
+    def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection, waiting (not failing) while a writer finishes a batch."""
+        if not self.path.exists():
+            raise StoreNotFound(
+                f"no store at {self.path} (run 'logkit ingest PATH' first, or pass --db)"
+            )
+        with locks.reading(self.path):
+            deadline = time.monotonic() + max(READ_WAIT_SECONDS, self.wait)
+            while True:
+                try:
+                    con = duckdb.connect(str(self.path), read_only=True)
+                    break
+                except duckdb.IOException as exc:
+                    if _is_lock_conflict(exc) and time.monotonic() < deadline:
+                        time.sleep(0.02)
+                        continue
+                    raise LogkitError(f"cannot open {self.path}: {exc}") from exc
+            try:
+                if migrations.check_version(con, str(self.path)):
+                    con.close()
+                    self._upgrade()
+                    con = duckdb.connect(str(self.path), read_only=True)
+                yield con
+            finally:
+                con.close()
+
+    def _upgrade(self) -> None:
+        with self.writer() as session:
+            _ = session.con  # connecting applies the migrations
+
+    # -- verbs -------------------------------------------------------------------------
+
+    def ingest(
+        self,
+        paths: Iterable[str],
+        *,
+        mask: bool = True,
+        progress: Any = None,
+    ) -> IngestSummary:
+        """Read logs into the store, exactly once; returns what was read and stored."""
+        from .ingest import ingest
+
+        with self.writer() as session:
+            return ingest(session, list(paths), mask=mask, progress=progress)
+
+
+def open(path: str | os.PathLike[str] | None = None, **kwargs: Any) -> Store:
+    """Open (or name, for a later ingest) the store at `path`; see `Store`."""
+    return Store(path, **kwargs)
