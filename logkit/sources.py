@@ -142,6 +142,7 @@ class Source:
             self.stream, self.kind = open_stream(fh)
             self.size = st.st_size if self.kind == "plain" else None
         self.position = 0
+        self._truncated = ""
         # Bytes read ahead for fingerprinting, replayed to the line reader.
         self._pending = b""
 
@@ -155,12 +156,27 @@ class Source:
         return self.is_stdin or self.compressed
 
     def _read(self, n: int) -> bytes:
-        try:
+        if not self.compressed:
             return self.stream.read(n)
-        except (EOFError, gzip.BadGzipFile, OSError) as exc:
-            if self.compressed:
-                raise TruncatedStream(str(exc) or "compressed stream ends early") from exc
-            raise
+        if self._truncated:
+            raise TruncatedStream(self._truncated)
+        # read1 in pieces, so that when a compressed stream turns out to be cut short, what
+        # was decompressed before the cut is returned rather than lost with the exception.
+        parts: list[bytes] = []
+        size = 0
+        while size < n:
+            try:
+                part = self.stream.read1(min(n - size, 1 << 18))  # type: ignore[attr-defined]
+            except Exception as exc:  # gzip: EOFError/BadGzipFile; zstd: ZstdError
+                self._truncated = str(exc) or "compressed stream ends early"
+                if not parts:
+                    raise TruncatedStream(self._truncated) from exc
+                break
+            if not part:
+                break
+            parts.append(part)
+            size += len(part)
+        return b"".join(parts)
 
     def peek_prefix(self, n: int) -> bytes:
         """The stream's first n bytes (fewer if shorter), without consuming them."""

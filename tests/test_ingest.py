@@ -1,0 +1,333 @@
+"""Ingest: exactly-once, incremental, rotation-aware, and nothing lost — on real files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import zstandard
+
+import logkit
+from logkit.errors import InputError, StoreLocked
+
+from .helpers import LOGKIT, append, lines, messages, query, record, run_logkit, write
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> logkit.Store:
+    return logkit.open(tmp_path / "store" / "logkit.duckdb")
+
+
+def count(store: logkit.Store) -> int:
+    return query(store.path, "SELECT count(*) FROM events")[0][0]
+
+
+def distinct_messages(store: logkit.Store) -> int:
+    return query(store.path, "SELECT count(DISTINCT message) FROM events")[0][0]
+
+
+class TestExactlyOnce:
+    def test_ingesting_the_same_file_twice_adds_nothing(self, store, tmp_path):
+        """A rerun over unchanged input stores no new rows."""
+        log = write(tmp_path / "app.log", lines(0, 50))
+        first = store.ingest([str(log)])
+        second = store.ingest([str(log)])
+        assert (first.events, second.events) == (50, 0)
+        assert count(store) == 50
+
+    def test_appended_lines_are_added_by_the_next_run(self, store, tmp_path):
+        """Only what was appended since the last run is read."""
+        log = write(tmp_path / "app.log", lines(0, 10))
+        store.ingest([str(log)])
+        append(log, lines(10, 15))
+        summary = store.ingest([str(log)])
+        assert summary.lines == 5
+        assert 15 == count(store) == distinct_messages(store)
+
+    def test_a_last_line_without_newline_waits_for_the_next_run(self, store, tmp_path):
+        """A writer caught mid-line: the partial line is neither stored nor rejected yet."""
+        log = write(tmp_path / "app.log", lines(0, 3) + lines(3, 4)[:20])
+        summary = store.ingest([str(log)])
+        assert (summary.events, summary.rejects) == (3, 0)
+        append(log, lines(3, 4)[20:])
+        store.ingest([str(log)])
+        assert 4 == count(store) == distinct_messages(store)
+
+    def test_rows_record_their_file_and_line_number(self, store, tmp_path):
+        """Every event says where it came from, 1-based."""
+        log = write(tmp_path / "app.log", lines(0, 3))
+        store.ingest([str(log)])
+        assert [(str(log), 1), (str(log), 2), (str(log), 3)] == query(
+            store.path, "SELECT source, line FROM events ORDER BY line"
+        )
+
+    def test_stdin_is_read_to_the_end(self, tmp_path):
+        """'-' reads stdin; its last line needs no newline, since stdin cannot grow later."""
+        db = tmp_path / "s.duckdb"
+        run_logkit("ingest", "-", db=db, input=lines(0, 4) + lines(4, 5).rstrip(b"\n"))
+        assert query(db, "SELECT count(*) FROM events")[0][0] == 5
+
+    def test_compressed_files_are_recognised_by_their_magic_bytes(self, store, tmp_path):
+        """gzip and zstd are read whatever the file is called."""
+        gz = write(tmp_path / "a.log.gz", lines(0, 5))
+        shutil.move(gz, tmp_path / "misnamed.log")
+        (tmp_path / "b.zst").write_bytes(zstandard.ZstdCompressor().compress(lines(5, 9)))
+        summary = store.ingest([str(tmp_path / "misnamed.log"), str(tmp_path / "b.zst")])
+        assert 9 == summary.events == distinct_messages(store)
+
+    def test_a_directory_is_searched_for_logs_and_their_rotations(self, store, tmp_path):
+        """Log-like names and rotations are read; other files are not."""
+        write(tmp_path / "d" / "app.log", lines(0, 1))
+        write(tmp_path / "d" / "app.log.1", lines(1, 2))
+        write(tmp_path / "d" / "app.log.2.gz", lines(2, 3))
+        write(tmp_path / "d" / "sub" / "x.jsonl", lines(3, 4))
+        write(tmp_path / "d" / "y.ndjson", lines(4, 5))
+        write(tmp_path / "d" / "z.json", lines(5, 6))
+        write(tmp_path / "d" / "README.md", b"# not a log\n")
+        summary = store.ingest([str(tmp_path / "d")])
+        assert (summary.events, summary.rejects) == (6, 0)
+
+    def test_rotations_in_a_directory_are_read_oldest_first(self, store, tmp_path):
+        """app.log.2.gz, then app.log.1, then app.log: the order they were written."""
+        write(tmp_path / "d" / "app.log", lines(2, 3))
+        write(tmp_path / "d" / "app.log.1", lines(1, 2))
+        write(tmp_path / "d" / "app.log.2.gz", lines(0, 1))
+        summary = store.ingest([str(tmp_path / "d")])
+        assert [
+            Path(s.path).name for s in summary.sources
+        ] == ["app.log.2.gz", "app.log.1", "app.log"]
+
+    def test_a_glob_selects_files(self, store, tmp_path):
+        write(tmp_path / "a.log", lines(0, 2))
+        write(tmp_path / "b.log", lines(2, 3))
+        assert store.ingest([str(tmp_path / "*.log")]).events == 3
+
+    def test_a_missing_input_is_a_clear_error(self, store, tmp_path):
+        with pytest.raises(InputError, match="no such file, directory or matching glob"):
+            store.ingest([str(tmp_path / "nope.log")])
+
+
+class TestRotation:
+    def test_rename_rotation_loses_and_duplicates_nothing(self, store, tmp_path):
+        """app.log renamed to app.log.1 (with lines appended since the last run), new app.log."""
+        log = write(tmp_path / "d" / "app.log", lines(0, 100))
+        store.ingest([str(tmp_path / "d")])
+        append(log, lines(100, 110))
+        log.rename(tmp_path / "d" / "app.log.1")
+        write(tmp_path / "d" / "app.log", lines(110, 115))
+        store.ingest([str(tmp_path / "d")])
+        assert 115 == count(store) == distinct_messages(store)
+
+    def test_a_rotated_file_compressed_later_is_recognised(self, store, tmp_path):
+        """app.log.1 becomes app.log.2.gz (new inode, compressed): its content is known."""
+        d = tmp_path / "d"
+        write(d / "app.log.1", lines(0, 40))
+        store.ingest([str(d)])
+        data = (d / "app.log.1").read_bytes()
+        (d / "app.log.1").unlink()
+        write(d / "app.log.2.gz", data)
+        write(d / "app.log", lines(40, 45))
+        store.ingest([str(d)])
+        assert 45 == count(store) == distinct_messages(store)
+
+    def test_copytruncate_loses_and_duplicates_nothing(self, store, tmp_path):
+        """The copy holds the old content plus what came since; the original starts afresh."""
+        d = tmp_path / "d"
+        log = write(d / "app.log", lines(0, 30))
+        store.ingest([str(d)])
+        append(log, lines(30, 35))
+        shutil.copyfile(log, d / "app.log.1")
+        os.truncate(log, 0)
+        append(log, lines(35, 40))
+        store.ingest([str(d)])
+        assert 40 == count(store) == distinct_messages(store)
+
+    def test_a_file_truncated_and_regrown_past_the_old_offset_is_read_afresh(self, store, tmp_path):
+        """Same inode, new content longer than the old offset: all of it is new."""
+        log = write(tmp_path / "app.log", lines(0, 10))
+        store.ingest([str(log)])
+        ino = log.stat().st_ino
+        with open(log, "r+b") as fh:
+            fh.truncate(0)
+            fh.write(lines(10, 40, extra_field="x" * 50))
+        assert ino == log.stat().st_ino
+        store.ingest([str(log)])
+        assert 40 == count(store) == distinct_messages(store)
+
+    def test_an_inode_reused_by_a_new_file_is_read_afresh(self, store, tmp_path):
+        """A checkpoint whose inode now holds other content does not apply."""
+        log = write(tmp_path / "app.log", lines(0, 5))
+        store.ingest([str(log)])
+        with open(log, "r+b") as fh:  # same inode, different file as far as content goes
+            fh.write(lines(5, 10))
+        store.ingest([str(log)])
+        assert 10 == count(store) == distinct_messages(store)
+
+    def test_two_files_that_begin_with_the_same_line_are_both_read(self, store, tmp_path):
+        """A shared first line does not make the second file look already read."""
+        first = lines(0, 1)
+        a = write(tmp_path / "a.log", first + lines(1, 3))
+        store.ingest([str(a)])
+        b = write(tmp_path / "b.log", first + lines(3, 6))
+        summary = store.ingest([str(a), str(b)])
+        assert summary.events == 4
+        assert count(store) == 7
+
+    def test_a_single_line_file_and_its_longer_twin_are_both_read(self, store, tmp_path):
+        """Both present in one run: the checkpoint goes to its own inode, not the twin."""
+        first = lines(0, 1)
+        a = write(tmp_path / "a.log", first)
+        store.ingest([str(a)])
+        b = write(tmp_path / "b.log", first + lines(1, 3))
+        store.ingest([str(a), str(b)])
+        assert count(store) == 4
+
+
+class TestBadInput:
+    REASONS = {
+        b'{"a": 1, "b": ': "invalid_json",
+        b'{"msg": "caf\xe9"}': "invalid_utf8",
+        b'{"msg": "a\x00b"}': "nul_byte",
+        b"[1, 2, 3]": "not_object",
+        b'"just a string"': "not_object",
+        b"42": "not_object",
+        b"": "blank_line",
+        b"   ": "blank_line",
+        b"Traceback (most recent call last):": "not_json",
+        b'  File "/app/main.py", line 42, in handler': "not_json",
+        b"[" * 2000 + b"]" * 2000: "too_deep",
+    }
+
+    @pytest.mark.parametrize(("raw", "reason"), REASONS.items(), ids=list(REASONS.values()))
+    def test_each_bad_line_is_quarantined_with_its_reason(self, store, tmp_path, raw, reason):
+        """The line is in `rejects` with file, line number and byte offset; good lines stay."""
+        log = write(tmp_path / "bad.log", lines(0, 1) + raw + b"\n" + lines(1, 2))
+        summary = store.ingest([str(log)])
+        assert (2, {reason: 1}) == (summary.events, dict(summary.rejected))
+        first_len = len(lines(0, 1))
+        assert [(str(log), 2, first_len, reason)] == query(
+            store.path, "SELECT source, line, byte_offset, reason FROM rejects"
+        )
+
+    def test_a_bom_and_crlf_endings_are_accepted(self, store, tmp_path):
+        log = write(tmp_path / "a.log", b"\xef\xbb\xbf" + lines(0, 1).replace(b"\n", b"\r\n"))
+        append(log, lines(1, 2).replace(b"\n", b"\r\n"))
+        assert (store.ingest([str(log)]).events, count(store) - 2) == (2, 0)
+
+    def test_records_without_a_timestamp_are_kept_and_counted(self, store, tmp_path):
+        log = write(tmp_path / "a.log", b'{"msg": "no time"}\n' + lines(0, 1))
+        summary = store.ingest([str(log)])
+        assert (summary.events, summary.no_ts) == (2, 1)
+        assert query(
+            store.path, "SELECT epoch_us(ts), message FROM events WHERE ts IS NULL"
+        ) == [(None, "no time")]
+
+    def test_duplicate_keys_keep_the_last_value(self, store, tmp_path):
+        log = write(tmp_path / "a.log", b'{"msg": "first", "msg": "second"}\n')
+        store.ingest([str(log)])
+        assert messages(store.path) == ["second"]
+
+    def test_numbers_beyond_64_bits_are_kept_exactly(self, store, tmp_path):
+        log = write(tmp_path / "a.log", b'{"msg": "big", "n": 123456789012345678901234567890}\n')
+        store.ingest([str(log)])
+        assert query(
+            store.path, "SELECT attrs->>'n' FROM events"
+        ) == [("123456789012345678901234567890",)]
+
+    def test_nan_and_infinity_are_kept_as_strings(self, store, tmp_path):
+        log = write(tmp_path / "a.log", b'{"msg": "x", "a": NaN, "b": -Infinity}\n')
+        store.ingest([str(log)])
+        assert query(
+            store.path, "SELECT attrs->>'a', attrs->>'b' FROM events"
+        ) == [("NaN", "-Infinity")]
+
+    def test_a_10_mb_line_is_stored(self, store, tmp_path):
+        """Long but valid: accepted whole."""
+        big = "x" * (10 * 1024 * 1024)
+        log = write(tmp_path / "a.log", lines(0, 1, blob=big) + lines(1, 2))
+        assert store.ingest([str(log)]).events == 2
+        assert [(len(big),)] == query(store.path, "SELECT length(attrs->>'blob') FROM events "
+                                      "WHERE attrs->>'blob' IS NOT NULL")  # fmt: skip
+
+    def test_a_line_over_the_limit_is_quarantined_and_the_rest_read(self, tmp_path):
+        """Lines beyond [ingest] max_line_bytes are cut into the quarantine, not buffered."""
+        (tmp_path / "logkit.toml").write_text(
+            "[ingest]\nmax_line_bytes = 1000\nbatch_bytes = 256\n"
+        )
+        store = logkit.open(tmp_path / "s.duckdb", config_path=tmp_path / "logkit.toml")
+        log = write(tmp_path / "a.log", lines(0, 1) + lines(1, 2, blob="y" * 5000) + lines(2, 4))
+        summary = store.ingest([str(log)])
+        assert (summary.events, dict(summary.rejected)) == (3, {"line_too_long": 1})
+        assert query(
+            store.path, "SELECT line, reason, length(raw) FROM rejects"
+        ) == [(2, "line_too_long", 2048)]
+        assert [r[0] for r in query(store.path, "SELECT line FROM events ORDER BY 1")] == [1, 3, 4]
+
+    def test_a_gzip_file_cut_short_keeps_what_it_has(self, store, tmp_path):
+        """The lines before the cut are stored; the cut is quarantined as truncated_stream."""
+        gz = write(tmp_path / "a.log.gz", lines(0, 2000))
+        data = gz.read_bytes()
+        gz.write_bytes(data[: len(data) // 2])
+        summary = store.ingest([str(gz)])
+        assert summary.events > 100
+        assert dict(summary.rejected) == {"truncated_stream": 1}
+
+    def test_an_empty_file_is_fine(self, store, tmp_path):
+        log = write(tmp_path / "empty.log", b"")
+        summary = store.ingest([str(log)])
+        assert (summary.lines, summary.rejects) == (0, 0)
+
+
+class TestConcurrency:
+    def test_store_and_wal_are_readable_by_their_owner_only(self, store, tmp_path):
+        store.ingest([str(write(tmp_path / "a.log", lines(0, 5)))])
+        for path in store.path.parent.iterdir():
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+
+    def test_a_second_writer_gets_a_clear_message(self, store, tmp_path):
+        with store.writer():
+            other = logkit.open(store.path)
+            with pytest.raises(StoreLocked, match=r"another logkit process \(pid \d+\)"):
+                other.ingest([str(write(tmp_path / "a.log", lines(0, 1)))])
+
+    def test_a_second_writer_can_wait(self, store, tmp_path):
+        """--wait: the second writer proceeds once the first is done."""
+        log = write(tmp_path / "a.log", lines(0, 3))
+        holder = subprocess.Popen(
+            [*LOGKIT[:1], "-c", "import logkit, time, sys\n"
+             f"s = logkit.open({str(store.path)!r})\n"
+             "with s.writer():\n    print('held', flush=True)\n    time.sleep(1.5)\n"],
+            stdout=subprocess.PIPE,
+        )  # fmt: skip
+        assert holder.stdout.readline() == b"held\n"
+        proc = run_logkit("--wait", "20", "ingest", str(log), db=store.path, check=False)
+        holder.wait()
+        assert proc.returncode == 0, proc.stderr
+        assert count(store) == 3
+
+    def test_sigkill_then_rerun_stores_exactly_what_one_run_would(self, tmp_path):
+        """Killed mid-ingest at any moment, a rerun leaves the uninterrupted result."""
+        data = tmp_path / "logs"
+        for i in range(3):
+            write(data / f"s{i}.log", lines(i * 40_000, (i + 1) * 40_000, pad="p" * 200))
+        write(data / "old.log.1.gz", lines(200_000, 230_000))
+        clean_db, killed_db = tmp_path / "clean.duckdb", tmp_path / "killed.duckdb"
+        run_logkit("ingest", str(data), db=clean_db)
+        proc = subprocess.Popen([*LOGKIT, "--db", str(killed_db), "ingest", "-q", str(data)])
+        time.sleep(1.5)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        run_logkit("ingest", str(data), db=killed_db)
+        digest = "SELECT count(*), bit_xor(hash(source, line, message)) FROM events"
+        assert query(clean_db, digest) == query(killed_db, digest)
+        assert query(killed_db, "SELECT count(*) FROM events")[0][0] == 150_000
+
+
+def test_record_helper_is_distinct_per_number():
+    assert record(1)["message"] != record(2)["message"]
