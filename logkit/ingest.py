@@ -272,7 +272,8 @@ def _save_checkpoint(con: Any, cp: src.Checkpoint) -> None:
     con.execute(
         """
         INSERT INTO sources VALUES ($id, $path, $dev, $ino, $head_len, $head_hash, $tail_len,
-          $tail_hash, $byte_offset, $lines, $events, $rejects, make_timestamptz($newest_ts), now(), now())
+          $tail_hash, $byte_offset, $lines, $events, $rejects, make_timestamptz($newest_ts),
+          now(), now())
         ON CONFLICT (id) DO UPDATE SET path = excluded.path, dev = excluded.dev,
           ino = excluded.ino, head_len = excluded.head_len, head_hash = excluded.head_hash,
           tail_len = excluded.tail_len, tail_hash = excluded.tail_hash,

@@ -99,9 +99,11 @@ class TestExactlyOnce:
         write(tmp_path / "d" / "app.log.1", lines(1, 2))
         write(tmp_path / "d" / "app.log.2.gz", lines(0, 1))
         summary = store.ingest([str(tmp_path / "d")])
-        assert [
-            Path(s.path).name for s in summary.sources
-        ] == ["app.log.2.gz", "app.log.1", "app.log"]
+        assert [Path(s.path).name for s in summary.sources] == [
+            "app.log.2.gz",
+            "app.log.1",
+            "app.log",
+        ]
 
     def test_a_glob_selects_files(self, store, tmp_path):
         write(tmp_path / "a.log", lines(0, 2))
@@ -189,22 +191,24 @@ class TestRotation:
         assert count(store) == 4
 
 
-class TestBadInput:
-    REASONS = {
-        b'{"a": 1, "b": ': "invalid_json",
-        b'{"msg": "caf\xe9"}': "invalid_utf8",
-        b'{"msg": "a\x00b"}': "nul_byte",
-        b"[1, 2, 3]": "not_object",
-        b'"just a string"': "not_object",
-        b"42": "not_object",
-        b"": "blank_line",
-        b"   ": "blank_line",
-        b"Traceback (most recent call last):": "not_json",
-        b'  File "/app/main.py", line 42, in handler': "not_json",
-        b"[" * 2000 + b"]" * 2000: "too_deep",
-    }
+# One line of each kind that cannot become an event, and the reason it is quarantined under.
+BAD_LINES = {
+    b'{"a": 1, "b": ': "invalid_json",
+    b'{"msg": "caf\xe9"}': "invalid_utf8",
+    b'{"msg": "a\x00b"}': "nul_byte",
+    b"[1, 2, 3]": "not_object",
+    b'"just a string"': "not_object",
+    b"42": "not_object",
+    b"": "blank_line",
+    b"   ": "blank_line",
+    b"Traceback (most recent call last):": "not_json",
+    b'  File "/app/main.py", line 42, in handler': "not_json",
+    b"[" * 2000 + b"]" * 2000: "too_deep",
+}
 
-    @pytest.mark.parametrize(("raw", "reason"), REASONS.items(), ids=list(REASONS.values()))
+
+class TestBadInput:
+    @pytest.mark.parametrize(("raw", "reason"), BAD_LINES.items(), ids=list(BAD_LINES.values()))
     def test_each_bad_line_is_quarantined_with_its_reason(self, store, tmp_path, raw, reason):
         """The line is in `rejects` with file, line number and byte offset; good lines stay."""
         log = write(tmp_path / "bad.log", lines(0, 1) + raw + b"\n" + lines(1, 2))
@@ -224,9 +228,9 @@ class TestBadInput:
         log = write(tmp_path / "a.log", b'{"msg": "no time"}\n' + lines(0, 1))
         summary = store.ingest([str(log)])
         assert (summary.events, summary.no_ts) == (2, 1)
-        assert query(
-            store.path, "SELECT epoch_us(ts), message FROM events WHERE ts IS NULL"
-        ) == [(None, "no time")]
+        assert query(store.path, "SELECT epoch_us(ts), message FROM events WHERE ts IS NULL") == [
+            (None, "no time")
+        ]
 
     def test_duplicate_keys_keep_the_last_value(self, store, tmp_path):
         log = write(tmp_path / "a.log", b'{"msg": "first", "msg": "second"}\n')
@@ -236,16 +240,16 @@ class TestBadInput:
     def test_numbers_beyond_64_bits_are_kept_exactly(self, store, tmp_path):
         log = write(tmp_path / "a.log", b'{"msg": "big", "n": 123456789012345678901234567890}\n')
         store.ingest([str(log)])
-        assert query(
-            store.path, "SELECT attrs->>'n' FROM events"
-        ) == [("123456789012345678901234567890",)]
+        assert query(store.path, "SELECT attrs->>'n' FROM events") == [
+            ("123456789012345678901234567890",)
+        ]
 
     def test_nan_and_infinity_are_kept_as_strings(self, store, tmp_path):
         log = write(tmp_path / "a.log", b'{"msg": "x", "a": NaN, "b": -Infinity}\n')
         store.ingest([str(log)])
-        assert query(
-            store.path, "SELECT attrs->>'a', attrs->>'b' FROM events"
-        ) == [("NaN", "-Infinity")]
+        assert query(store.path, "SELECT attrs->>'a', attrs->>'b' FROM events") == [
+            ("NaN", "-Infinity")
+        ]
 
     def test_a_10_mb_line_is_stored(self, store, tmp_path):
         """Long but valid: accepted whole."""
@@ -264,9 +268,9 @@ class TestBadInput:
         log = write(tmp_path / "a.log", lines(0, 1) + lines(1, 2, blob="y" * 5000) + lines(2, 4))
         summary = store.ingest([str(log)])
         assert (summary.events, dict(summary.rejected)) == (3, {"line_too_long": 1})
-        assert query(
-            store.path, "SELECT line, reason, length(raw) FROM rejects"
-        ) == [(2, "line_too_long", 2048)]
+        assert query(store.path, "SELECT line, reason, length(raw) FROM rejects") == [
+            (2, "line_too_long", 2048)
+        ]
         assert [r[0] for r in query(store.path, "SELECT line FROM events ORDER BY 1")] == [1, 3, 4]
 
     def test_a_gzip_file_cut_short_keeps_what_it_has(self, store, tmp_path):
