@@ -1,0 +1,728 @@
+"""Turn one parsed JSON log record into logkit's canonical event.
+
+Every log line passes through `Normalizer.__call__`, so this module is written for speed first:
+
+* All alias knowledge is compiled once, in `Normalizer.__init__`, into one dict from record key to
+  the conversions it can feed (and, for dotted aliases such as ``usage.prompt_tokens``, the nested
+  paths under that key). A record is then matched with a single C-level set intersection instead
+  of probing every alias of every field.
+* Each canonical field has a rank per alias (the order of the alias lists below, user aliases
+  first). The first alias, in that order, whose value converts wins; a value that does not
+  convert (``status: "ok"``, a dict as ``trace_id``) is skipped and stays in ``attrs``.
+* Timestamps go through `datetime.fromisoformat`, which in Python 3.11 accepts ``Z``, ``+0000``,
+  ``+05:30``, a space separator, a comma before the fraction (logging's asctime) and truncates
+  fractions past microseconds. Regexes are used only for duration strings such as ``"1m2.5s"``.
+* ``attrs`` is the record itself with the consumed keys removed: the caller's top-level dict is
+  mutated and reused rather than copied. Nested dicts are never mutated; when a dotted alias
+  consumes a leaf, the dicts on its path are copied first.
+
+Nothing here raises on a record: a value that cannot be a canonical column stays in ``attrs``
+under its original key, so a bad record is still an event.
+
+Values are checked with ``type(x) is int`` rather than ``isinstance``: records come from orjson,
+which only builds exact builtin types, and it keeps ``True`` from passing as a status code.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+__all__ = ["ALIAS_GROUPS", "CANONICAL_FIELDS", "Normalizer", "normalize_level", "parse_ts"]
+
+#: Columns of the canonical event, in store order; every event also carries ``attrs``.
+CANONICAL_FIELDS: tuple[str, ...] = (
+    "ts",
+    "level",
+    "service",
+    "logger",
+    "message",
+    "trace_id",
+    "span_id",
+    "request_id",
+    "user_id",
+    "job_id",
+    "batch_id",
+    "duration_ms",
+    "status_code",
+    "error_type",
+    "http_method",
+    "path",
+    "job_type",
+    "model",
+    "input_tokens",
+    "output_tokens",
+    "cost_usd",
+    "cache_hit",
+    "host",
+)
+
+_INT64_MAX = 2**63 - 1
+
+# --- timestamps --------------------------------------------------------------------------------
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_NAIVE = datetime(1970, 1, 1)
+# The range datetime can represent (years 1..9999); anything outside is not a real log time.
+_MIN_TS = -62_135_596_800_000_000
+_MAX_TS = 253_402_300_799_999_999
+
+
+def parse_ts(value: Any) -> int | None:
+    """Return `value` as microseconds since the Unix epoch (UTC), or None if it is not a time.
+
+    Accepts RFC 3339 / ISO 8601 strings (naive means UTC; ``Z``, ``+0000`` and ``+05:30`` offsets;
+    any fraction, truncated to microseconds), logging's asctime ``2026-11-22 10:01:02,123``, and
+    epoch numbers or numeric strings told apart by magnitude: below 1e11 seconds, below 1e14
+    milliseconds, below 1e17 microseconds, otherwise nanoseconds.
+
+    >>> parse_ts("2026-11-22T10:01:02.5Z")
+    1795341662500000
+    >>> parse_ts(1795341662500)
+    1795341662500000
+    """
+    cls = type(value)
+    if cls is str:
+        # Dates ("2026-...") first: they are the common case, and fromisoformat would also read a
+        # digits-only epoch string as a basic-format date, so numbers must not get there at all.
+        if len(value) >= 10 and value[4] == "-":
+            try:
+                return _ts_from_datetime(_fromisoformat(value))
+            except ValueError:
+                pass
+        return _ts_from_text(value)
+    if cls is int:
+        return _ts_from_int(value)
+    if cls is float:
+        return _ts_from_float(value)
+    return None
+
+
+_fromisoformat = datetime.fromisoformat
+
+
+def _ts_from_datetime(dt: datetime) -> int | None:
+    # Exact integer arithmetic: dt.timestamp() goes through a float, and through local time when
+    # dt is naive.
+    delta = dt - (_EPOCH_NAIVE if dt.tzinfo is None else _EPOCH)
+    us = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return us if _MIN_TS <= us <= _MAX_TS else None
+
+
+def _ts_from_int(n: int) -> int | None:
+    size = abs(n)
+    if size < 100_000_000_000:
+        us = n * 1_000_000
+    elif size < 100_000_000_000_000:
+        us = n * 1_000
+    elif size < 100_000_000_000_000_000:
+        us = n
+    else:
+        # Floor, like truncating the digits of a fraction: .9999995 s is still the µs before.
+        us = n // 1_000
+    return us if _MIN_TS <= us <= _MAX_TS else None
+
+
+def _ts_from_float(f: float) -> int | None:
+    if not math.isfinite(f):
+        return None
+    size = abs(f)
+    # Round rather than truncate: 1795341662.123456 is stored as ...123455999 in binary.
+    if size < 1e11:
+        us = round(f * 1e6)
+    elif size < 1e14:
+        us = round(f * 1e3)
+    elif size < 1e17:
+        us = round(f)
+    else:
+        us = round(f / 1e3)
+    return us if _MIN_TS <= us <= _MAX_TS else None
+
+
+def _ts_from_text(s: str) -> int | None:
+    """The slow path of `parse_ts` for strings: epoch numbers and ISO forms that need tidying."""
+    try:
+        return _ts_from_int(int(s))
+    except ValueError:
+        pass
+    try:
+        return _ts_from_float(float(s))
+    except ValueError:
+        pass
+    dt = _iso_fallback(s)
+    return None if dt is None else _ts_from_datetime(dt)
+
+
+def _iso_fallback(s: str) -> datetime | None:
+    """Second chance for ISO strings fromisoformat rejects: padding, 't'/'z', a ' UTC' suffix."""
+    text = s.strip().upper()
+    if text.endswith("UTC"):
+        text = text[:-3].rstrip() + "+00:00"
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+# --- levels ------------------------------------------------------------------------------------
+
+_LEVEL_WORDS = {
+    "DEBUG": ("debug", "trace", "verbose"),
+    "INFO": ("info", "information", "informational", "notice"),
+    "WARNING": ("warn", "warning"),
+    "ERROR": ("err", "error"),
+    "CRITICAL": ("fatal", "critical", "crit", "panic", "emerg", "emergency", "alert"),
+}
+_LEVEL_BY_WORD = {word: level for level, words in _LEVEL_WORDS.items() for word in words}
+# The exact spellings seen in practice, so the common case is one dict lookup with no .lower().
+_LEVEL_BY_SPELLING = {
+    spelling: level
+    for word, level in _LEVEL_BY_WORD.items()
+    for spelling in (word, word.upper(), word.title())
+}
+_LEVEL_BY_NUMBER = {
+    # syslog severities
+    0: "CRITICAL",
+    1: "CRITICAL",
+    2: "CRITICAL",
+    3: "ERROR",
+    4: "WARNING",
+    5: "INFO",
+    6: "INFO",
+    7: "DEBUG",
+    # bunyan / pino
+    10: "DEBUG",
+    20: "DEBUG",
+    30: "INFO",
+    40: "WARNING",
+    50: "ERROR",
+    60: "CRITICAL",
+}
+
+
+def normalize_level(value: Any) -> str | None:
+    """Return DEBUG, INFO, WARNING, ERROR or CRITICAL for a level spelling, or None.
+
+    Words are matched case-insensitively (``warn``, ``Information``, ``FATAL``); numbers are
+    syslog severities 0-7 or bunyan/pino levels 10-60, as ints or numeric strings.
+
+    >>> normalize_level("warn"), normalize_level(50), normalize_level("3")
+    ('WARNING', 'ERROR', 'ERROR')
+    """
+    cls = type(value)
+    if cls is str:
+        level = _LEVEL_BY_SPELLING.get(value)
+        if level is not None:
+            return level
+        word = value.strip().lower()
+        level = _LEVEL_BY_WORD.get(word)
+        if level is None and 0 < len(word) <= 2 and word.isascii() and word.isdigit():
+            level = _LEVEL_BY_NUMBER.get(int(word))
+        return level
+    if cls is int:
+        return _LEVEL_BY_NUMBER.get(value)
+    if cls is float and value.is_integer():
+        return _LEVEL_BY_NUMBER.get(int(value))
+    return None
+
+
+# --- value conversions: each returns the canonical value or None, and never raises ------------
+
+
+def _message(value: Any) -> str | None:
+    return value if type(value) is str else None
+
+
+def _text(value: Any) -> str | None:
+    # An empty service or model name says nothing; it stays in attrs as it was.
+    return value if type(value) is str and value else None
+
+
+def _ident(value: Any) -> str | None:
+    cls = type(value)
+    if cls is str:
+        return value or None
+    if cls is int:
+        # Datadog trace ids are unsigned 64-bit ints; as text they fit any size.
+        return str(value)
+    return None
+
+
+_HEX = frozenset("0123456789abcdefABCDEF-")
+
+
+def _traceparent(value: Any) -> tuple[str, str] | None:
+    """Split a W3C ``traceparent`` (``00-<32 hex>-<16 hex>-<2 hex>``) into trace and span ids."""
+    if type(value) is not str or len(value) != 55:
+        return None
+    parts = value.split("-")
+    if [len(part) for part in parts] != [2, 32, 16, 2] or not _HEX.issuperset(value):
+        return None
+    return parts[1], parts[2]
+
+
+def _traceparent_trace(value: Any) -> str | None:
+    parts = _traceparent(value)
+    return parts[0] if parts else None
+
+
+def _traceparent_span(value: Any) -> str | None:
+    parts = _traceparent(value)
+    return parts[1] if parts else None
+
+
+def _count(value: Any) -> int | None:
+    cls = type(value)
+    if cls is int:
+        return value if 0 <= value <= _INT64_MAX else None
+    if cls is float:
+        return int(value) if value.is_integer() and 0 <= value <= _INT64_MAX else None
+    if cls is str and 0 < len(value) <= 19 and value.isascii() and value.isdigit():
+        number = int(value)
+        return number if number <= _INT64_MAX else None
+    return None
+
+
+def _status(value: Any) -> int | None:
+    cls = type(value)
+    if cls is int:
+        return value if 100 <= value <= 599 else None
+    if cls is str:
+        # "ok", "failed", "200 OK": words stay in attrs.
+        return (
+            int(value)
+            if len(value) == 3 and value.isascii() and value.isdigit() and value[0] in "12345"
+            else None
+        )
+    if cls is float and value.is_integer() and 100 <= value <= 599:
+        return int(value)
+    return None
+
+
+def _number(value: Any) -> float | None:
+    """A finite float from an int, float or numeric string (not a bool), else None."""
+    cls = type(value)
+    if cls is float:
+        return value if math.isfinite(value) else None
+    if cls is int:
+        return float(value) if -_INT64_MAX <= value <= _INT64_MAX else None
+    if cls is str and len(value) <= 64:
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+        return number if math.isfinite(number) else None
+    return None
+
+
+def _cost(value: Any) -> float | None:
+    number = _number(value)
+    return number if number is not None and number >= 0 else None
+
+
+_DURATION_UNITS_MS = {
+    "ns": 1e-6,
+    "us": 1e-3,
+    "µs": 1e-3,  # micro sign
+    "μs": 1e-3,  # Greek mu, which Go prints
+    "ms": 1.0,
+    "s": 1e3,
+    "sec": 1e3,
+    "m": 60e3,
+    "min": 60e3,
+    "h": 3600e3,
+}
+_DURATION_PART = r"(\d+(?:\.\d*)?|\.\d+)\s*(ns|us|µs|μs|ms|sec|s|min|m|h)"
+_DURATION_STRING = re.compile(rf"(?:{_DURATION_PART}\s*)+")
+_DURATION_PARTS = re.compile(_DURATION_PART)
+
+
+def _duration(unit_ms: float) -> Callable[[Any], float | None]:
+    """A converter to milliseconds for an alias whose unitless numbers are in `unit_ms` ms."""
+
+    def convert(value: Any) -> float | None:
+        cls = type(value)
+        if cls is float or cls is int:
+            number = _number(value)
+        elif cls is str:
+            number = _number(value)
+            if number is None:
+                return _duration_string(value)
+        else:
+            return None
+        if number is None or number < 0:
+            return None
+        number *= unit_ms
+        # 1e308 seconds is a finite number but not a finite number of milliseconds.
+        return number if number != math.inf else None
+
+    return convert
+
+
+def _duration_string(value: str) -> float | None:
+    """Milliseconds in ``"12ms"``, ``"1.5s"``, ``"250µs"``, ``"3m"`` or Go's ``"1m2.5s"``."""
+    text = value.strip()
+    if len(text) > 64 or not _DURATION_STRING.fullmatch(text):
+        return None
+    total = sum(float(n) * _DURATION_UNITS_MS[unit] for n, unit in _DURATION_PARTS.findall(text))
+    return total if math.isfinite(total) else None
+
+
+def _http_method(value: Any) -> str | None:
+    # "svc.Method" in gRPC logs is not an HTTP verb; leave it in attrs.
+    if type(value) is str and 0 < len(value) <= 16 and value.isascii() and value.isalpha():
+        return value.upper()
+    return None
+
+
+def _path(value: Any) -> str | None:
+    if type(value) is not str or not value:
+        return None
+    if "?" not in value and "#" not in value and "://" not in value:
+        return value
+    if "://" in value:
+        # A full URL: the path starts at the first slash after the host.
+        start = value.find("/", value.index("://") + 3)
+        value = value[start:] if start >= 0 else "/"
+    end = len(value)
+    for mark in "?#":
+        found = value.find(mark, 0, end)
+        if found >= 0:
+            end = found
+    # "?page=2" alone has no path; it stays in attrs.
+    return value[:end] or None
+
+
+_CACHE_WORDS = {"hit": True, "miss": False, "true": True, "false": False, "1": True, "0": False}
+
+
+def _cache_hit(value: Any) -> bool | None:
+    cls = type(value)
+    if cls is bool:
+        return value
+    if cls is str:
+        return _CACHE_WORDS.get(value.lower()) if len(value) <= 5 else None
+    if cls is int and (value == 0 or value == 1):
+        return value == 1
+    return None
+
+
+# --- aliases -----------------------------------------------------------------------------------
+
+Converter = Callable[[Any], Any]
+# A group is what a `[aliases]` entry in logkit.toml can name: a canonical field, or a field with
+# a unit (duration_s) or a composite header (traceparent). Each group feeds one or more fields;
+# `keep` means the original value also stays in attrs whenever it differs from the canonical one.
+ALIAS_GROUPS: dict[str, tuple[tuple[str, Converter, bool], ...]] = {
+    "ts": (("ts", parse_ts, False),),
+    "level": (("level", normalize_level, True),),
+    "service": (("service", _text, False),),
+    "logger": (("logger", _text, False),),
+    "message": (("message", _message, False),),
+    "trace_id": (("trace_id", _ident, False),),
+    "span_id": (("span_id", _ident, False),),
+    # Version and flags have no column, so the header itself always stays in attrs.
+    "traceparent": (
+        ("trace_id", _traceparent_trace, True),
+        ("span_id", _traceparent_span, True),
+    ),
+    "request_id": (("request_id", _ident, False),),
+    "user_id": (("user_id", _ident, False),),
+    "job_id": (("job_id", _ident, False),),
+    "batch_id": (("batch_id", _ident, False),),
+    "duration_ms": (("duration_ms", _duration(1.0), False),),
+    "duration_s": (("duration_ms", _duration(1e3), False),),
+    "duration_us": (("duration_ms", _duration(1e-3), False),),
+    "duration_ns": (("duration_ms", _duration(1e-6), False),),
+    "status_code": (("status_code", _status, False),),
+    "error_type": (("error_type", _text, False),),
+    "http_method": (("http_method", _http_method, False),),
+    "path": (("path", _path, True),),
+    "job_type": (("job_type", _text, False),),
+    "model": (("model", _text, False),),
+    "input_tokens": (("input_tokens", _count, False),),
+    "output_tokens": (("output_tokens", _count, False),),
+    "cost_usd": (("cost_usd", _cost, False),),
+    "cache_hit": (("cache_hit", _cache_hit, False),),
+    "host": (("host", _text, False),),
+}
+
+# Built-in aliases, best first. A dotted name matches both a literal key ("log.level") and the
+# nested value ({"log": {"level": ...}}). A group may appear twice to place its aliases after
+# another group's: bare "duration" ranks below the names that carry a unit.
+_BUILTIN_ALIASES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("ts", ("timestamp", "ts", "time", "@timestamp", "datetime", "asctime")),
+    # python-json-logger writes logging's attribute name, "levelname".
+    ("level", ("level", "severity", "lvl", "loglevel", "levelname", "log.level")),
+    ("service", ("service", "service.name", "app", "service_name")),
+    # python-json-logger writes the logger as "name"; ECS as log.logger.
+    ("logger", ("logger", "logger_name", "name", "log.logger")),
+    # structlog puts the message in "event".
+    ("message", ("message", "msg", "event")),
+    (
+        "trace_id",
+        (
+            "trace_id",
+            "traceId",
+            "trace.id",
+            "dd.trace_id",
+            "correlation_id",
+            "correlationId",
+            "otelTraceID",
+        ),
+    ),
+    ("span_id", ("span_id", "spanId", "span.id", "dd.span_id", "otelSpanID")),
+    ("traceparent", ("traceparent",)),
+    ("request_id", ("request_id", "requestId", "req_id", "x_request_id", "x-request-id")),
+    ("user_id", ("user_id", "userId", "user.id", "uid")),
+    ("job_id", ("job_id", "jobId", "task_id", "celery_task_id")),
+    ("batch_id", ("batch_id", "batchId")),
+    ("duration_ms", ("duration_ms", "durationMs", "elapsed_ms", "latency_ms", "response_time_ms")),
+    ("duration_s", ("duration_s", "elapsed_s", "latency_s")),
+    ("duration_us", ("duration_us",)),
+    ("duration_ns", ("duration_ns", "event.duration")),
+    # A bare number is taken as milliseconds. Caddy logs seconds here: its users add
+    # `duration_s = ["duration"]` under [aliases] in logkit.toml.
+    ("duration_ms", ("duration", "elapsed", "latency", "response_time", "took")),
+    (
+        "status_code",
+        (
+            "status_code",
+            "status",
+            "statusCode",
+            "http.status_code",
+            "http_status",
+            "response.status",
+            "http.response.status_code",
+        ),
+    ),
+    (
+        "error_type",
+        (
+            "error_type",
+            "errorType",
+            "exc_type",
+            "exception_type",
+            "error.type",
+            "exception.type",
+            "err.type",
+            "error.kind",
+        ),
+    ),
+    (
+        "http_method",
+        ("method", "http_method", "http.method", "request.method", "http.request.method"),
+    ),
+    (
+        "path",
+        ("path", "route", "endpoint", "http.path", "url.path", "request.path", "request.uri"),
+    ),
+    ("job_type", ("job_type", "task_name", "task", "jobType")),
+    ("model", ("model", "llm.model", "model_name")),
+    (
+        "input_tokens",
+        ("input_tokens", "prompt_tokens", "tokens_in", "usage.prompt_tokens", "usage.input_tokens"),
+    ),
+    (
+        "output_tokens",
+        (
+            "output_tokens",
+            "completion_tokens",
+            "tokens_out",
+            "usage.completion_tokens",
+            "usage.output_tokens",
+        ),
+    ),
+    ("cost_usd", ("cost_usd", "cost", "llm.cost_usd")),
+    ("cache_hit", ("cache_hit", "cache.hit", "cached", "cache")),
+    ("host", ("host", "hostname", "host.name")),
+)
+
+# Converters that return any non-empty string unchanged: the hot loop does that check inline
+# rather than paying for a call on the most common kind of value.
+_PASSTHROUGH = frozenset({_text, _ident, _message})
+
+# How a record key feeds the event: its best (field, converter, keep, passthrough), and `more`,
+# the rarely used rest: a second field (traceparent) or dotted aliases nested under the key, each
+# as (field, converter, keep, path below the key or None for the key's own value).
+_Extra = tuple[str, Converter, bool, tuple[str, ...] | None]
+_Entry = tuple[str | None, Converter | None, bool, bool, tuple[_Extra, ...] | None]
+
+
+class Normalizer:
+    """Map a parsed JSON record to the canonical event dict (see `CANONICAL_FIELDS`).
+
+    `aliases` maps a group name (a canonical field, ``duration_s``/``_us``/``_ns`` or
+    ``traceparent``) to extra record keys, tried before the built-in ones; a key named there is
+    taken away from any other field's built-in aliases. Raises ValueError for an unknown group.
+
+    Calling the normalizer mutates the record it is given: the record, minus the keys that went
+    into canonical columns, becomes the event's ``attrs``.
+
+    >>> Normalizer({"trace_id": ["x_trace"]})({"msg": "hi", "x_trace": "abc", "pid": 7})["attrs"]
+    {'pid': 7}
+    """
+
+    def __init__(self, aliases: Mapping[str, Iterable[str] | str] | None = None) -> None:
+        primary: dict[str, tuple[str, Converter, bool]] = {}
+        more: dict[str, list[_Extra]] = {}
+        # (field, where) -> rank, lower is better; `where` is a key or a (key, *path) tuple.
+        self._ranks: dict[tuple[str, Any], int] = {}
+        for field, names in _ordered_aliases(aliases or {}).items():
+            for rank, (name, convert, keep) in enumerate(names):
+                # A literal "usage.prompt_tokens" key beats the nested form of the same alias.
+                self._ranks[field, name] = 2 * rank
+                if name in primary:
+                    more.setdefault(name, []).append((field, convert, keep, None))
+                else:
+                    primary[name] = (field, convert, keep)
+                head, *path = name.split(".")
+                if path and head and all(path):
+                    self._ranks[field, (head, *path)] = 2 * rank + 1
+                    more.setdefault(head, []).append((field, convert, keep, tuple(path)))
+        self._table: dict[str, _Entry] = {}
+        for key in primary.keys() | more.keys():
+            field, convert, keep = primary.get(key, (None, None, False))
+            extra = tuple(more[key]) if key in more else None
+            self._table[key] = (field, convert, keep, convert in _PASSTHROUGH, extra)
+        self._keys = frozenset(self._table)
+        self._blank: dict[str, Any] = dict.fromkeys((*CANONICAL_FIELDS, "attrs"))
+
+    def __call__(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Return the canonical event for `record`; the record itself becomes its ``attrs``."""
+        event = self._blank.copy()
+        table = self._table
+        ranks = self._ranks
+        source: dict[str, Any] = {}  # field -> where its value came from
+        kept: set[Any] | None = None  # sources whose original also stays in attrs
+        for key in self._keys.intersection(record):
+            field, convert, keep, passthrough, extra = table[key]
+            raw = record[key]
+            if field is not None:
+                # Most values are already the string the column wants: skip the call for them.
+                value = raw if passthrough and type(raw) is str and raw else convert(raw)
+                if value is not None and (
+                    field not in source or ranks[field, key] < ranks[field, source[field]]
+                ):
+                    event[field] = value
+                    source[field] = key
+                    if keep and value != raw:
+                        kept = kept or set()
+                        kept.add(key)
+            if extra is not None:
+                kept = self._extra(key, raw, extra, event, source, kept)
+        copied: set[int] | None = None
+        for where in source.values():
+            if kept is not None and where in kept:
+                continue
+            if type(where) is str:
+                # pop, not del: one key may have fed two fields.
+                record.pop(where, None)
+            else:
+                copied = _remove_leaf(record, where, copied)
+        event["attrs"] = record
+        return event
+
+    def _extra(
+        self,
+        key: str,
+        raw: Any,
+        extra: tuple[_Extra, ...],
+        event: dict[str, Any],
+        source: dict[str, Any],
+        kept: set[Any] | None,
+    ) -> set[Any] | None:
+        """The slow path of `__call__` for a key that feeds a second field or has nested aliases."""
+        ranks = self._ranks
+        for field, convert, keep, path in extra:
+            if path is None:
+                where, original = key, raw
+            elif type(raw) is dict:
+                where, original = (key, *path), _lookup(raw, path)
+                if original is None:
+                    continue
+            else:
+                continue
+            value = convert(original)
+            if value is not None and (
+                field not in source or ranks[field, where] < ranks[field, source[field]]
+            ):
+                event[field] = value
+                source[field] = where
+                if keep and value != original:
+                    kept = kept or set()
+                    kept.add(where)
+        return kept
+
+
+def _ordered_aliases(
+    aliases: Mapping[str, Iterable[str] | str],
+) -> dict[str, list[tuple[str, Converter, bool]]]:
+    """Per canonical field, its (alias, converter, keep) list, best first, user aliases in front."""
+    ordered: dict[str, list[tuple[str, Converter, bool]]] = {f: [] for f in CANONICAL_FIELDS}
+    claimed: set[str] = set()
+    user = []
+    for group, names in aliases.items():
+        if group not in ALIAS_GROUPS:
+            known = ", ".join(sorted(ALIAS_GROUPS))
+            raise ValueError(f"unknown field {group!r} in [aliases]; expected one of: {known}")
+        names = (names,) if isinstance(names, str) else tuple(names)
+        if not all(isinstance(name, str) and name for name in names):
+            raise ValueError(f"[aliases] {group} must be a list of non-empty strings")
+        user.append((group, names))
+        claimed.update(names)
+    for source, groups in ((True, user), (False, _BUILTIN_ALIASES)):
+        for group, names in groups:
+            for field, convert, keep in ALIAS_GROUPS[group]:
+                seen = {name for name, _, _ in ordered[field]}
+                for name in names:
+                    # A key the user named belongs to the user's group alone.
+                    if name in seen or (not source and name in claimed):
+                        continue
+                    ordered[field].append((name, convert, keep))
+                    seen.add(name)
+    return ordered
+
+
+def _lookup(node: dict[str, Any], path: tuple[str, ...]) -> Any:
+    """The value at `path` inside `node`, or None when any step is missing or not a dict."""
+    for step in path:
+        if type(node) is not dict:
+            return None
+        node = node.get(step)
+    return node
+
+
+def _remove_leaf(
+    record: dict[str, Any], where: tuple[str, ...], copied: set[int] | None
+) -> set[int] | None:
+    """Delete the nested value at `where`, copying each dict on the way so the caller's nested
+    dicts are untouched, and drop parents the removal leaves empty.
+
+    `copied` holds the ids of dicts this call already copied (and may change freely); the set,
+    created on first use, is returned for the next removal from the same record.
+    """
+    copied = copied if copied is not None else set()
+    parents = [record]
+    node = record
+    for step in where[:-1]:
+        child = node.get(step)
+        if type(child) is not dict:
+            return copied
+        if id(child) not in copied:
+            child = dict(child)
+            node[step] = child
+            copied.add(id(child))
+        parents.append(child)
+        node = child
+    if where[-1] not in node:
+        return copied
+    del node[where[-1]]
+    for depth in range(len(where) - 1, 0, -1):
+        if parents[depth]:
+            break
+        del parents[depth - 1][where[depth - 1]]
+    return copied
