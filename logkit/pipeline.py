@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -24,7 +25,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from .migrations import EVENT_COLUMNS
+from .migrations import EVENT_COLUMNS, trace_key
 
 Stage = Callable[[bytes, Any], Any]
 
@@ -37,6 +38,7 @@ _ARROW_TYPES = {
     "JSON": pa.string(),
     "DOUBLE": pa.float64(),
     "INTEGER": pa.int32(),
+    "UINTEGER": pa.uint32(),
     "BIGINT": pa.int64(),
     "BOOLEAN": pa.bool_(),
 }
@@ -176,6 +178,18 @@ def _dumps(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False, default=str)
 
 
+_ROW = operator.itemgetter(*EVENT_SCHEMA.names)
+
+
+def to_arrow(events: list[dict[str, Any]]) -> pa.Table:
+    """Events as one Arrow table. Transposing tuples beats `Table.from_pylist` about 3x."""
+    if not events:
+        return EVENT_SCHEMA.empty_table()
+    columns = zip(*map(_ROW, events), strict=True)
+    arrays = [pa.array(col, type=f.type) for col, f in zip(columns, EVENT_SCHEMA, strict=True)]
+    return pa.Table.from_arrays(arrays, schema=EVENT_SCHEMA)
+
+
 def process_chunk(
     stages: Sequence[Stage],
     masker: Any | None,
@@ -213,6 +227,8 @@ def process_chunk(
             )  # fmt: skip
         else:
             value["attrs"] = _dumps(value["attrs"])
+            trace_id = value["trace_id"]
+            value["trace_key"] = trace_key(trace_id) if trace_id is not None else None
             value["source"] = source
             value["line"] = line_no
             ts = value["ts"]
@@ -234,7 +250,7 @@ def process_chunk(
         masked.update(masker.counts)
         masker.counts.clear()
     return ChunkResult(
-        events=pa.Table.from_pylist(events, schema=EVENT_SCHEMA),
+        events=to_arrow(events),
         rejects=pa.Table.from_pylist(rejects, schema=REJECT_SCHEMA),
         lines=len(lines) + len(extra_rejects),
         no_ts=no_ts,
