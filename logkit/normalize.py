@@ -31,7 +31,16 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["ALIAS_GROUPS", "CANONICAL_FIELDS", "Normalizer", "normalize_level", "parse_ts"]
+from .errors import ConfigError
+
+__all__ = [
+    "ALIAS_GROUPS",
+    "BUILTIN_ALIASES",
+    "CANONICAL_FIELDS",
+    "Normalizer",
+    "normalize_level",
+    "parse_ts",
+]
 
 #: Columns of the canonical event, in store order; every event also carries ``attrs``.
 CANONICAL_FIELDS: tuple[str, ...] = (
@@ -450,10 +459,10 @@ ALIAS_GROUPS: dict[str, tuple[tuple[str, Converter, bool], ...]] = {
     "host": (("host", _text, False),),
 }
 
-# Built-in aliases, best first. A dotted name matches both a literal key ("log.level") and the
-# nested value ({"log": {"level": ...}}). A group may appear twice to place its aliases after
-# another group's: bare "duration" ranks below the names that carry a unit.
-_BUILTIN_ALIASES: tuple[tuple[str, tuple[str, ...]], ...] = (
+#: Built-in aliases as (group, names) pairs, best first. A dotted name matches both a literal key
+#: ("log.level") and the nested value ({"log": {"level": ...}}). A group may appear twice to place
+#: its aliases after another group's: bare "duration" ranks below the names that carry a unit.
+BUILTIN_ALIASES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ts", ("timestamp", "ts", "time", "@timestamp", "datetime", "asctime")),
     # python-json-logger writes logging's attribute name, "levelname".
     ("level", ("level", "severity", "lvl", "loglevel", "levelname", "log.level")),
@@ -557,7 +566,7 @@ class Normalizer:
 
     `aliases` maps a group name (a canonical field, ``duration_s``/``_us``/``_ns`` or
     ``traceparent``) to extra record keys, tried before the built-in ones; a key named there is
-    taken away from any other field's built-in aliases. Raises ValueError for an unknown group.
+    taken away from any other field's built-in aliases. Raises ConfigError for an unknown group.
 
     Calling the normalizer mutates the record it is given: the record, minus the keys that went
     into canonical columns, becomes the event's ``attrs``.
@@ -668,13 +677,13 @@ def _ordered_aliases(
     for group, names in aliases.items():
         if group not in ALIAS_GROUPS:
             known = ", ".join(sorted(ALIAS_GROUPS))
-            raise ValueError(f"unknown field {group!r} in [aliases]; expected one of: {known}")
+            raise ConfigError(f"[aliases] has no column {group!r}; use one of: {known}")
         names = (names,) if isinstance(names, str) else tuple(names)
         if not all(isinstance(name, str) and name for name in names):
-            raise ValueError(f"[aliases] {group} must be a list of non-empty strings")
+            raise ConfigError(f"[aliases] {group} must be a list of non-empty field names")
         user.append((group, names))
         claimed.update(names)
-    for source, groups in ((True, user), (False, _BUILTIN_ALIASES)):
+    for source, groups in ((True, user), (False, BUILTIN_ALIASES)):
         for group, names in groups:
             for field, convert, keep in ALIAS_GROUPS[group]:
                 seen = {name for name, _, _ in ordered[field]}
