@@ -335,3 +335,31 @@ class TestConcurrency:
 
 def test_record_helper_is_distinct_per_number():
     assert record(1)["message"] != record(2)["message"]
+
+
+class TestReadersDuringIngest:
+    def test_queries_get_answers_while_a_writer_runs(self, tmp_path):
+        """A reader waits for the writer's batch to end, never errors, and sees progress."""
+        data = tmp_path / "logs"
+        for i in range(2):
+            write(data / f"s{i}.log", lines(i * 15_000, (i + 1) * 15_000, pad="p" * 300))
+        db = tmp_path / "s.duckdb"
+        run_logkit("ingest", str(write(tmp_path / "first.log", lines(0, 1))), db=db)
+        cfg = tmp_path / "logkit.toml"
+        cfg.write_text("[ingest]\nbatch_bytes = 500000\n")
+        writer = subprocess.Popen(
+            [*LOGKIT, "--db", str(db), "--config", str(cfg), "ingest", "-q", str(data)]
+        )
+        store = logkit.open(db)
+        seen = []
+        try:
+            while writer.poll() is None:
+                with store.reader() as con:
+                    seen.append(con.execute("SELECT count(*) FROM events").fetchone()[0])
+                time.sleep(0.05)
+        finally:
+            writer.wait()
+        assert 0 == writer.returncode
+        assert len(seen) >= 2
+        assert seen == sorted(seen)
+        assert 30_001 == count(store)
