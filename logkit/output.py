@@ -63,7 +63,8 @@ def _cell(value: Any) -> str:
     if isinstance(value, datetime):
         return value.isoformat(sep=" ", timespec="milliseconds")
     if isinstance(value, float):
-        return f"{value:.6g}"
+        # Whole numbers (lags in seconds, sums) in full rather than as 1.8478e+06.
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else f"{value:.6g}"
     if isinstance(value, dict | list):
         value = orjson.dumps(value).decode()
     return escape_control(str(value)).replace("\n", "\\n").replace("\t", "\\t")
@@ -143,3 +144,137 @@ def render_json(value: Any, *, out: Any = None) -> None:
     out = out or click.get_text_stream("stdout")
     out.write(orjson.dumps(value, default=_json_default, option=orjson.OPT_INDENT_2).decode())
     out.write("\n")
+
+
+# -- trace: waterfall, events, summary -----------------------------------------------------
+
+BAR_WIDTH = 40
+_SEEN, _REPORTED = "█", "░"
+
+
+def format_ms(ms: float | None) -> str:
+    """A duration for people: `0.4 ms`, `12 ms`, `1.52 s`, `2m 05.0s`."""
+    if ms is None:
+        return ""
+    if ms == 0:
+        return "0 ms"
+    if abs(ms) < 10:
+        return f"{ms:.1f} ms"
+    if abs(ms) < 1000:
+        return f"{ms:.0f} ms"
+    if abs(ms) < 60_000:
+        return f"{ms / 1000:.2f} s"
+    minutes, rest = divmod(ms, 60_000)
+    return f"{int(minutes)}m {rest / 1000:04.1f}s"
+
+
+def waterfall_bar(
+    first: float | None,
+    last: float | None,
+    reported: float | None,
+    total: float,
+    width: int = BAR_WIDTH,
+) -> str:
+    """`█` where a service was seen in the logs, `░` for the time its reported duration
+    says it was busy before its last event."""
+    if first is None or last is None:
+        return " " * width
+
+    def col(ms: float) -> int:
+        return 0 if total <= 0 else max(0, min(width - 1, round(ms / total * (width - 1))))
+
+    start, end = col(first), col(last)
+    busy = col(max(0.0, last - reported)) if reported else start
+    busy = min(busy, start)
+    before, after = " " * busy, " " * (width - 1 - end)
+    return before + _REPORTED * (start - busy) + _SEEN * (end - start + 1) + after
+
+
+def _offset(ms: float | None) -> str:
+    return "" if ms is None else "+" + format_ms(ms)
+
+
+def trace_lines(report: Any) -> list[str]:
+    """The table form of a `TraceReport`: waterfall, events (first error marked `>>`),
+    summary. Lines may carry click styles; click.echo drops them off a terminal."""
+    summary = report.summary()
+    total = summary["total_ms"]
+    start = summary["start"]
+    lines = [
+        click.style(f"trace {report.trace_id}", bold=True)
+        + (f"  started {_cell(start)}" if start else "")
+    ]
+    waterfall = [
+        {
+            "service": row["service"] or "(none)",
+            "first": _offset(row["first_ms"]),
+            "last": _offset(row["last_ms"]),
+            "events": row["events"],
+            "errors": row["errors"] or "",
+            "reported": format_ms(row["reported_ms"]),
+            f"0 … {format_ms(total)}": "|"
+            + waterfall_bar(row["first_ms"], row["last_ms"], row["reported_ms"], total)
+            + "|",
+        }
+        for row in report.waterfall()
+    ]
+    lines += ["", *table(list(waterfall[0]), waterfall).splitlines()] if waterfall else []
+    lines.append(f"{_SEEN} seen in the logs   {_REPORTED} busy, by its reported duration")
+
+    events = [
+        {
+            "offset": _offset(e["offset_ms"]),
+            "service": e["service"],
+            "level": e["level"],
+            "message": e["message"],
+            "duration": format_ms(e["duration_ms"]),
+            "status": e["status_code"],
+            "error": e["error_type"],
+        }
+        for e in report.events
+    ]
+    columns = ["offset", "service", "level", "message", "duration", "status"]
+    if any(e["error"] for e in events):
+        columns.append("error")
+    first_error = report.first_error
+    rendered = table(columns, events, max_width=60).splitlines()
+    lines.append("")
+    for number, line in enumerate(rendered):
+        index = number - 2  # after the header and its rule
+        if index == first_error:
+            lines.append(click.style(">> " + line, fg="red", bold=True))
+        elif index >= 0 and events[index]["level"] in ("ERROR", "CRITICAL"):
+            lines.append(click.style("   " + line, fg="red"))
+        elif index >= 0 and events[index]["level"] == "WARNING":
+            lines.append(click.style("   " + line, fg="yellow"))
+        else:
+            lines.append("   " + line)
+
+    parts = [
+        f"{summary['services']} service{'s' * (summary['services'] != 1)}",
+        f"{summary['events']} event{'s' * (summary['events'] != 1)}",
+        format_ms(total),
+    ]
+    status = f" (status {summary['status_code']})" if summary["status_code"] else ""
+    error = summary["first_error"]
+    if error is None:
+        outcome = click.style("ok", fg="green") + status
+    else:
+        what = error["error_type"] or error["level"] or "error"
+        outcome = (
+            click.style("ERROR", fg="red", bold=True)
+            + f": {_cell(what)} in {_cell(error['service'] or '(none)')}"
+            + f" at {_offset(error['offset_ms'])}: {_cell(error['message'])}{status}"
+        )
+    lines += ["", " · ".join(parts) + " · outcome: " + outcome]
+    return lines
+
+
+def render_trace(report: Any, fmt: str, *, out: Any = None) -> None:
+    """A trace as text (table) or as its full events, attrs included (json/ndjson/csv)."""
+    if fmt != "table":
+        render(report.events, fmt, out=out)
+        return
+    out = out or click.get_text_stream("stdout")
+    for line in trace_lines(report):
+        click.echo(line, file=out)

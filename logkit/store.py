@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from . import locks, migrations
+from .answers import Answers
 from .config import Config, find_config, load_config
 from .errors import LogkitError, StoreNotFound, StoreWriteError
+from .metrics import Exporting
 
 if TYPE_CHECKING:
     from .ingest import IngestSummary
@@ -95,7 +97,7 @@ class WriteSession:
             self._con = None
 
 
-class Store:
+class Store(Answers, Exporting):
     """A logkit store.
 
     Examples:

@@ -1,0 +1,649 @@
+"""The on-call questions, as `Store` methods: trace, user, errors, search, stats, sql, query.
+
+`Answers` is a mixin (`class Store(Answers)`) so that store.py keeps connections and writing,
+and this module keeps the questions. Every method opens a short read-only connection with
+`self.reader()` (which waits while an ingest finishes a batch), runs one or two queries and
+returns a polars DataFrame; the CLI renders the same frames.
+
+Rules that hold throughout:
+
+* Every value a user gives is a bound parameter (`$trace_id`). Only fixed fragments chosen by
+  this module (column names from a whitelist, the fingerprint rules) are put into SQL text.
+  Substring and prefix matching use `contains()` and `starts_with()` rather than LIKE, so `%`
+  and `_` in a user's text match themselves.
+* An error is an event at level ERROR or CRITICAL.
+* `logkit trace` is the command that must answer in a blink, so its path avoids polars and
+  pyarrow altogether: `trace_report()` fetches plain tuples (timestamps as epoch microseconds,
+  because DuckDB's Python conversion of TIMESTAMPTZ values needs pytz) and the waterfall and
+  summary are computed from those few rows in Python. polars is imported inside the methods
+  that return frames.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import orjson
+
+from .errors import NotFound, QueryError
+from .migrations import EVENT_COLUMNS, trace_key
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import polars as pl
+
+    from .config import Config
+
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+IS_ERROR = "level IN ('ERROR', 'CRITICAL')"
+ERRORS_BY = ("type", "service", "fingerprint", "endpoint")
+STATS_BY = ("service", "path", "job_type", "model")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_TRACE_ORDER = "ORDER BY ts NULLS LAST, source, line"
+# trace_key is the store's lookup aid (crc32 of trace_id), not part of an event.
+COLUMNS = [name for name, _ in EVENT_COLUMNS if name != "trace_key"]
+_FETCH_COLUMNS = ", ".join("epoch_us(ts) AS ts" if name == "ts" else name for name in COLUMNS)
+# Filtering on the 4-byte trace_key first is what makes a lookup fast (see migrations.py);
+# the trace_id comparison then settles crc32 collisions.
+_BY_TRACE = "WHERE trace_key = $trace_key AND trace_id = $trace_id"
+_CANDIDATES_SHOWN = 5
+
+
+def _from_us(value: int | None) -> datetime | None:
+    return None if value is None else _EPOCH + timedelta(microseconds=value)
+
+
+def _trace_params(trace_id: str) -> dict[str, Any]:
+    return {"trace_key": trace_key(trace_id), "trace_id": trace_id}
+
+
+def _time_conditions(since: Any, until: Any, conditions: list[str], params: dict[str, Any]) -> None:
+    """Add `ts` bounds (half-open: since <= ts < until) for the given --since/--until."""
+    from .timeparse import time_range
+
+    start, end = time_range(since, until)
+    if start is not None:
+        conditions.append("ts >= $since")
+        params["since"] = start
+    if end is not None:
+        conditions.append("ts < $until")
+        params["until"] = end
+
+
+def _where(conditions: list[str]) -> str:
+    return "WHERE " + " AND ".join(conditions) if conditions else ""
+
+
+def _check_choice(value: str, choices: tuple[str, ...], option: str) -> None:
+    if value not in choices:
+        raise QueryError(f"{option} must be one of {', '.join(choices)}, not {value!r}")
+
+
+def _sql_error(exc: duckdb.Error) -> QueryError:
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    if isinstance(exc, duckdb.PermissionException) or "disabled by configuration" in text:
+        return QueryError(
+            f"logkit sql reads only the store: files, extensions and other databases are "
+            f"off limits ({first})"
+        )
+    if "read-only" in text or "configuration has been locked" in text:
+        return QueryError(f"logkit sql is read-only ({first})")
+    return QueryError(text)
+
+
+@dataclass
+class TraceReport:
+    """One trace's events in time order, with what the CLI shows around them.
+
+    `events` are dicts with every event column (`ts` an aware UTC datetime, `attrs` a dict)
+    plus `offset_ms`, the time since the trace's first event.
+    """
+
+    trace_id: str
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def first_error(self) -> int | None:
+        """Index of the first ERROR/CRITICAL event, else of the first 5xx status."""
+        for test in (
+            lambda e: e["level"] in ("ERROR", "CRITICAL"),
+            lambda e: (e["status_code"] or 0) >= 500,
+        ):
+            for index, event in enumerate(self.events):
+                if test(event):
+                    return index
+        return None
+
+    @property
+    def total_ms(self) -> float:
+        offsets = [e["offset_ms"] for e in self.events if e["offset_ms"] is not None]
+        return max(offsets, default=0.0)
+
+    def waterfall(self) -> list[dict[str, Any]]:
+        """Per service, in order of first appearance: when it was seen and what it reported."""
+        rows: dict[str | None, dict[str, Any]] = {}
+        for event in self.events:
+            offset = event["offset_ms"]
+            row = rows.setdefault(
+                event["service"],
+                {"service": event["service"], "first_ms": offset, "last_ms": offset,
+                 "events": 0, "errors": 0, "reported_ms": None},
+            )  # fmt: skip
+            if offset is not None:
+                row["first_ms"] = offset if row["first_ms"] is None else row["first_ms"]
+                row["last_ms"] = offset
+            row["events"] += 1
+            row["errors"] += event["level"] in ("ERROR", "CRITICAL")
+            if event["duration_ms"] is not None:
+                row["reported_ms"] = max(row["reported_ms"] or 0.0, event["duration_ms"])
+        return list(rows.values())
+
+    def summary(self) -> dict[str, Any]:
+        """Services, events, total time, outcome and the first error."""
+        first = self.first_error
+        error = self.events[first] if first is not None else None
+        statuses = [e["status_code"] for e in self.events if e["status_code"] is not None]
+        return {
+            "trace_id": self.trace_id,
+            "start": self.events[0]["ts"] if self.events else None,
+            "services": len({e["service"] for e in self.events}),
+            "events": len(self.events),
+            "total_ms": self.total_ms,
+            "outcome": "error" if error else "ok",
+            "status_code": statuses[-1] if statuses else None,
+            "first_error": None
+            if error is None
+            else {
+                "offset_ms": error["offset_ms"],
+                "service": error["service"],
+                "level": error["level"],
+                "error_type": error["error_type"],
+                "message": error["message"],
+            },
+        }
+
+
+class Answers:
+    """The query verbs of `logkit.Store` (see the module docstring)."""
+
+    if TYPE_CHECKING:
+        path: Path
+        config: Config
+
+        def reader(self) -> contextlib.AbstractContextManager[duckdb.DuckDBPyConnection]: ...
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _frame(self, sql: str, params: dict[str, Any] | None = None) -> pl.DataFrame:
+        with self._utc_reader() as con:
+            return _frame(con, sql, params)
+
+    @contextlib.contextmanager
+    def _utc_reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A reader whose session time zone is UTC, like every timestamp in the store: DuckDB
+        buckets TIMESTAMPTZ values (time_bucket, date_trunc) and hands them to polars in the
+        session's zone, which would otherwise be the local one."""
+        with self.reader() as con:
+            con.execute("SET TimeZone = 'UTC'")
+            yield con
+
+    @contextlib.contextmanager
+    def _locked_reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A reader for SQL someone else wrote: no files, no extensions, no other databases.
+
+        The connection is already read-only; this also switches off DuckDB's access to
+        anything outside the attached store (COPY, ATTACH, read_csv, INSTALL/LOAD) and locks
+        the configuration so the SQL cannot switch it back on.
+        """
+        with self._utc_reader() as con:
+            con.execute("SET enable_external_access = false")
+            con.execute("SET lock_configuration = true")
+            yield con
+
+    # -- trace -------------------------------------------------------------------------
+
+    def _resolve_trace(self, con: duckdb.DuckDBPyConnection, trace_id: str) -> str:
+        """The one trace id that starts with `trace_id`."""
+        rows = con.execute(
+            "SELECT DISTINCT trace_id FROM events WHERE starts_with(trace_id, $prefix)"
+            f" ORDER BY trace_id LIMIT {_CANDIDATES_SHOWN + 1}",
+            {"prefix": trace_id},
+        ).fetchall()
+        if not rows:
+            raise NotFound(
+                f"no events for trace {trace_id!r} in {self.path} (check the id, or run "
+                "'logkit ingest' on the logs that contain it)"
+            )
+        if len(rows) > 1:
+            shown = ", ".join(r[0] for r in rows[:_CANDIDATES_SHOWN])
+            more = " and more" if len(rows) > _CANDIDATES_SHOWN else ""
+            raise QueryError(
+                f"trace prefix {trace_id!r} is ambiguous: it matches {shown}{more}; "
+                "give more characters"
+            )
+        return str(rows[0][0])
+
+    @staticmethod
+    def _check_trace_id(trace_id: str) -> str:
+        trace_id = trace_id.strip()
+        if not trace_id:
+            raise QueryError("give a trace id, or a unique prefix of one")
+        return trace_id
+
+    def trace_report(self, trace_id: str) -> TraceReport:
+        """Every event of the trace (`trace_id` or a unique prefix of it), in time order."""
+        trace_id = self._check_trace_id(trace_id)
+        sql = f"SELECT {_FETCH_COLUMNS} FROM events {_BY_TRACE} {_TRACE_ORDER}"
+        with self.reader() as con:
+            # The exact id first: it is what people paste, and an equality predicate is the
+            # cheapest lookup there is. Only when that finds nothing is it taken as a prefix.
+            rows = con.execute(sql, _trace_params(trace_id)).fetchall()
+            if not rows:
+                trace_id = self._resolve_trace(con, trace_id)
+                rows = con.execute(sql, _trace_params(trace_id)).fetchall()
+        names = COLUMNS
+        first_us = next((row[0] for row in rows if row[0] is not None), None)
+        events = []
+        for row in rows:
+            event = dict(zip(names, row, strict=True))
+            us = event["ts"]
+            event["ts"] = _from_us(us)
+            event["attrs"] = orjson.loads(event["attrs"]) if event["attrs"] else {}
+            event["offset_ms"] = None if us is None else (us - first_us) / 1000
+            events.append(event)
+        return TraceReport(trace_id=trace_id, events=events)
+
+    def trace(self, trace_id: str) -> pl.DataFrame:
+        """Every event of a trace across services, in time order, with `offset_ms`.
+
+        `trace_id` may be a unique prefix. Raises `NotFound` when no event has it, and
+        `QueryError` when a prefix matches several traces.
+
+        Examples:
+            >>> store.trace("4bf92f35")  # doctest: +SKIP
+            shape: (9, 27)
+            ┌──────────────────────────┬───────┬─────────────┬───┬───────────┐
+            │ ts                       ┆ level ┆ service     ┆ … ┆ offset_ms │
+            ╞══════════════════════════╪═══════╪═════════════╪═══╪═══════════╡
+            │ 2026-11-01 00:00:17.750 … ┆ INFO  ┆ api         ┆ … ┆ 0.0       │
+        """
+        trace_id = self._check_trace_id(trace_id)
+        sql = (
+            f"SELECT {', '.join(COLUMNS)},"
+            " (epoch_us(ts) - min(epoch_us(ts)) OVER ()) / 1000 AS offset_ms"
+            f" FROM events {_BY_TRACE} {_TRACE_ORDER}"
+        )
+        with self._utc_reader() as con:
+            frame = _frame(con, sql, _trace_params(trace_id))
+            if frame.is_empty():
+                trace_id = self._resolve_trace(con, trace_id)
+                frame = _frame(con, sql, _trace_params(trace_id))
+        return frame
+
+    def trace_waterfall(self, trace_id: str) -> pl.DataFrame:
+        """Per service: first and last appearance (ms from the trace's start), events,
+        errors and the longest duration it reported."""
+        import polars as pl
+
+        return pl.DataFrame(
+            self.trace_report(trace_id).waterfall(),
+            schema={"service": pl.String, "first_ms": pl.Float64, "last_ms": pl.Float64,
+                    "events": pl.Int64, "errors": pl.Int64, "reported_ms": pl.Float64},
+        )  # fmt: skip
+
+    def trace_summary(self, trace_id: str) -> dict[str, Any]:
+        """Services, events, total time, outcome (`ok`/`error`) and the first error."""
+        return self.trace_report(trace_id).summary()
+
+    # -- user --------------------------------------------------------------------------
+
+    def user(self, user_id: str, *, since: Any = None, until: Any = None) -> pl.DataFrame:
+        """A user's timeline: one row per trace they touched, across every service.
+
+        The user's events pick the traces; each row then summarises the whole trace (other
+        services rarely log the user id). Events of the user without a trace id get a row
+        each, grouped by request or job id where they have one.
+
+        Examples:
+            >>> store.user("u_10335", since="7d")  # doctest: +SKIP
+            shape: (14, 10)
+            columns: start, trace_id, activity, services, events, errors, first_error,
+                     status_code, duration_ms, end
+        """
+        conditions = ["user_id IN ($user_id, $user_pseudonym)"]
+        params: dict[str, Any] = {"user_id": user_id, "user_pseudonym": self._pseudonym(user_id)}
+        _time_conditions(since, until, conditions, params)
+        where = _where(conditions)
+        sql = f"""
+            WITH mine AS (
+                SELECT trace_id, request_id, job_id FROM events {where}
+            ),
+            related AS (
+                SELECT *, trace_id AS grp FROM events
+                WHERE trace_id IN (SELECT trace_id FROM mine WHERE trace_id IS NOT NULL)
+                UNION ALL BY NAME
+                SELECT *, coalesce(request_id, job_id, '#' || row_number() OVER ()) AS grp
+                FROM events {where} AND trace_id IS NULL
+            )
+            SELECT
+                min(ts) AS start,
+                any_value(trace_id) AS trace_id,
+                coalesce(
+                    arg_min(coalesce(http_method || ' ', '') || path, ts)
+                        FILTER (WHERE path IS NOT NULL),
+                    arg_min('job ' || job_type, ts) FILTER (WHERE job_type IS NOT NULL),
+                    arg_min(message, ts) FILTER (WHERE message IS NOT NULL)
+                ) AS activity,
+                string_agg(DISTINCT service, ', ' ORDER BY service) AS services,
+                count(*) AS events,
+                count(*) FILTER (WHERE {IS_ERROR}) AS errors,
+                arg_min(coalesce(error_type, message), ts) FILTER (WHERE {IS_ERROR})
+                    AS first_error,
+                arg_max(status_code, ts) FILTER (WHERE status_code IS NOT NULL) AS status_code,
+                max(duration_ms) AS duration_ms,
+                max(ts) AS end
+            FROM related
+            GROUP BY grp
+            ORDER BY start NULLS LAST, trace_id
+        """
+        return self._frame(sql, params)
+
+    def _pseudonym(self, user_id: str) -> str:
+        """How `user_id` is stored when the store pseudonymises it (`[mask] fields`), else
+        itself: people type the id they see in a ticket, not its pseudonym."""
+        mask = self.config.mask
+        if "user_id" not in mask.get("fields", ()) or not mask.get("enabled", True):
+            return user_id
+        from .ingest import make_masker, mask_key
+
+        key = mask_key(self.path)
+        if key is None:
+            return user_id
+        return str(make_masker(mask, key).pseudonym("user_id", user_id))
+
+    # -- errors ------------------------------------------------------------------------
+
+    def errors(
+        self,
+        *,
+        since: Any = None,
+        until: Any = None,
+        service: str | None = None,
+        by: str = "type",
+        limit: int = 20,
+    ) -> pl.DataFrame:
+        """Errors grouped `by` type, service, fingerprint or endpoint, most frequent first.
+
+        Each group has its count, first and last seen, and an example trace id to hand to
+        `trace()`. The fingerprint is the message with numbers, ids, hex, uuids, quoted and
+        masked values replaced by placeholders (see logkit/fingerprint.py).
+
+        Examples:
+            >>> store.errors(since="1h", by="fingerprint")  # doctest: +SKIP
+            shape: (6, 8)
+            columns: service, error_type, fingerprint, count, first_seen, last_seen,
+                     example_trace, example
+        """
+        from .fingerprint import fingerprint_sql, route_sql
+
+        _check_choice(by, ERRORS_BY, "--by")
+        conditions = [IS_ERROR]
+        params: dict[str, Any] = {"limit": int(limit)}
+        _time_conditions(since, until, conditions, params)
+        if service is not None:
+            conditions.append("service = $service")
+            params["service"] = service
+        keys = {
+            "type": ["coalesce(error_type, '(none)') AS error_type"],
+            "service": ["service"],
+            "fingerprint": [
+                "service",
+                "error_type",
+                f"{fingerprint_sql('message')} AS fingerprint",
+            ],
+            "endpoint": [
+                "coalesce(coalesce(http_method || ' ', '') || "
+                f"{route_sql('path')}, 'job ' || job_type, 'model ' || model, '(none)')"
+                " AS endpoint"
+            ],
+        }[by]
+        # The fingerprint and service groupings already name the service.
+        services = (
+            "string_agg(DISTINCT service, ', ' ORDER BY service) AS services,"
+            if by in ("type", "endpoint")
+            else ""
+        )
+        sql = f"""
+            SELECT {", ".join(keys)},
+                count(*) AS count,
+                {services}
+                min(ts) AS first_seen,
+                max(ts) AS last_seen,
+                arg_max(trace_id, ts) FILTER (WHERE trace_id IS NOT NULL) AS example_trace,
+                arg_max(message, ts) AS example
+            FROM events
+            {_where(conditions)}
+            GROUP BY ALL
+            ORDER BY count DESC, last_seen DESC
+            LIMIT $limit
+        """
+        return self._frame(sql, params)
+
+    # -- search ------------------------------------------------------------------------
+
+    def search(
+        self,
+        text: str,
+        *,
+        regex: bool = False,
+        field: str | None = None,
+        since: Any = None,
+        until: Any = None,
+        level: str | None = None,
+        limit: int = 100,
+    ) -> pl.DataFrame:
+        """Events whose message or attrs contain `text`, newest first.
+
+        Plain text matches case-insensitively and literally (`%`, `_` and `.` are just
+        characters); `regex=True` takes an RE2 regular expression (`(?i)` for case-insensitive).
+        `field` limits the search to one column (`path`, `error_type`, ...) or one attrs key
+        (`exc_info`, or a dotted path such as `err.stack`). `level` keeps events at that level
+        or above.
+
+        Examples:
+            >>> store.search("timeout", level="warning", since="1h")  # doctest: +SKIP
+            shape: (23, 7)
+            columns: ts, level, service, trace_id, user_id, message, attrs
+        """
+        if not text:
+            raise QueryError("give some text to search for")
+        conditions: list[str] = []
+        params: dict[str, Any] = {"limit": int(limit)}
+        _time_conditions(since, until, conditions, params)
+        if level is not None:
+            wanted = level.upper()
+            _check_choice(wanted, LEVELS, "--level")
+            at_least = ", ".join(f"'{lv}'" for lv in LEVELS[LEVELS.index(wanted) :])
+            conditions.append(f"level IN ({at_least})")
+        if field is None:
+            targets = ["message", "CAST(attrs AS VARCHAR)"]
+        elif field in COLUMNS and field != "attrs":
+            targets = [f"CAST({field} AS VARCHAR)"]
+        else:
+            key = field.removeprefix("attrs.")
+            if not key:
+                raise QueryError("--field needs a column or an attrs key, such as err.stack")
+            params["json_path"] = "$" + "".join(
+                '."' + part.replace("\\", "\\\\").replace('"', '\\"') + '"'
+                for part in key.split(".")
+            )
+            targets = ["json_extract_string(attrs, $json_path)"]
+        if regex:
+            params["pattern"] = text
+            matches = [f"regexp_matches({t}, $pattern)" for t in targets]
+        else:
+            params["needle"] = text.lower()
+            matches = [f"contains(lower({t}), $needle)" for t in targets]
+        conditions.append("(" + " OR ".join(matches) + ")")
+        sql = f"""
+            SELECT ts, level, service, trace_id, user_id, message, attrs
+            FROM events {_where(conditions)}
+            ORDER BY ts DESC NULLS LAST, source, line
+            LIMIT $limit
+        """
+        try:
+            return self._frame(sql, params)
+        except duckdb.InvalidInputException as exc:
+            if regex:
+                raise QueryError(f"invalid regular expression {text!r}: {exc}") from exc
+            raise
+
+    # -- stats -------------------------------------------------------------------------
+
+    def stats(self, *, by: str = "service", since: Any = None, until: Any = None) -> pl.DataFrame:
+        """Per group: events, errors, error rate, p50/p95/p99/max duration (ms), tokens,
+        cost and cache hit rate. `by` is service, path (ids folded into `{id}`), job_type
+        or model.
+
+        Examples:
+            >>> store.stats(by="model")  # doctest: +SKIP
+            shape: (3, 13)
+            columns: model, events, errors, error_rate, p50_ms, p95_ms, p99_ms, max_ms,
+                     input_tokens, output_tokens, cost_usd, cache_hits, cache_hit_rate
+        """
+        from .fingerprint import route_sql
+
+        _check_choice(by, STATS_BY, "--by")
+        conditions: list[str] = []
+        params: dict[str, Any] = {}
+        _time_conditions(since, until, conditions, params)
+        key = f"{route_sql('path')} AS path" if by == "path" else by
+        if by != "service":
+            conditions.append(f"{by} IS NOT NULL")
+        sql = f"""
+            SELECT {key},
+                count(*) AS events,
+                count(*) FILTER (WHERE {IS_ERROR}) AS errors,
+                round(errors / count(*), 4) AS error_rate,
+                quantile_cont(duration_ms, 0.5) AS p50_ms,
+                quantile_cont(duration_ms, 0.95) AS p95_ms,
+                quantile_cont(duration_ms, 0.99) AS p99_ms,
+                max(duration_ms) AS max_ms,
+                sum(input_tokens) AS input_tokens,
+                sum(output_tokens) AS output_tokens,
+                round(sum(cost_usd), 6) AS cost_usd,
+                count(*) FILTER (WHERE cache_hit) AS cache_hits,
+                round(cache_hits / nullif(count(cache_hit), 0), 4) AS cache_hit_rate
+            FROM events {_where(conditions)}
+            GROUP BY ALL
+            ORDER BY events DESC
+        """
+        return self._frame(sql, params)
+
+    # -- sql and named queries ---------------------------------------------------------
+
+    def sql(self, query: str, params: dict[str, Any] | None = None) -> pl.DataFrame:
+        """Run read-only SQL against the store (tables: events, rejects, sources, ...).
+
+        The SQL can read the store and nothing else: writes, COPY, ATTACH, reading files
+        and installing extensions fail with `QueryError`. `params` bind `$name` parameters.
+
+        Examples:
+            >>> store.sql("SELECT service, count(*) AS n FROM events GROUP BY 1")  # doctest: +SKIP
+        """
+        with self._locked_reader() as con:
+            try:
+                return _frame(con, query, params)
+            except duckdb.Error as exc:
+                raise _sql_error(exc) from exc
+
+    def query(self, name: str, **params: Any) -> pl.DataFrame:
+        """Run the named query `queries/<name>.sql` with its parameters bound.
+
+        Values may be strings as typed on the command line (`since="2h"`, `limit="5"`) or
+        Python values; see `list_queries()` for names and parameters.
+
+        Examples:
+            >>> store.query("slowest_traces", since="1h", limit=5)  # doctest: +SKIP
+        """
+        from .sqlfiles import load
+
+        named = load(name)
+        bound = named.bind(params)
+        with self._locked_reader() as con:
+            try:
+                return _frame(con, named.sql, bound)
+            except duckdb.Error as exc:
+                raise QueryError(f"query {name!r} failed: {str(exc).splitlines()[0]}") from exc
+
+    def list_queries(self) -> pl.DataFrame:
+        """The named queries: name, description and parameters (`name=default`)."""
+        import polars as pl
+
+        from .sqlfiles import load_all
+
+        rows = [
+            {
+                "name": q.name,
+                "description": q.description,
+                "params": ", ".join(
+                    p.name if p.required else f"{p.name}={p.default or ''}" for p in q.params
+                ),
+            }
+            for q in load_all().values()
+        ]
+        return pl.DataFrame(rows, schema={"name": pl.String, "description": pl.String,
+                                          "params": pl.String})  # fmt: skip
+
+    # -- overview ----------------------------------------------------------------------
+
+    def overview(self) -> dict[str, Any]:
+        """What is in the store: events, time span, services, errors, rejects, sources."""
+        with self.reader() as con:
+            events, first, last, errors = con.execute(
+                f"SELECT count(*), epoch_us(min(ts)), epoch_us(max(ts)),"
+                f" count(*) FILTER (WHERE {IS_ERROR}) FROM events"
+            ).fetchall()[0]
+            services = con.execute(
+                "SELECT service, count(*) AS n FROM events GROUP BY 1 ORDER BY n DESC, 1"
+            ).fetchall()
+            rejects = con.execute("SELECT count(*) FROM rejects").fetchall()[0][0]
+            sources, updated = con.execute(
+                "SELECT count(*), epoch_us(max(updated_at)) FROM sources"
+            ).fetchall()[0]
+        return {
+            "path": str(self.path),
+            "events": events,
+            "first": _from_us(first),
+            "last": _from_us(last),
+            "errors": errors,
+            "services": dict(services),
+            "rejects": rejects,
+            "sources": sources,
+            "last_ingest": _from_us(updated),
+        }
+
+
+def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None) -> pl.DataFrame:
+    import polars as pl
+
+    # DuckDB 2 refuses a new relation while an execute() result is unread (a fetchone()
+    # elsewhere on this connection leaves one); finish it first.
+    con.complete()
+    relation = con.sql(sql, params=params or None)
+    if relation is None:  # a statement without a result (SET, CREATE TEMP ...)
+        return pl.DataFrame()
+    try:
+        return relation.pl()
+    except pl.exceptions.PolarsError as exc:
+        hint = "; turn INTERVAL values into seconds with epoch(x)" if "interval" in str(exc) else ""
+        raise QueryError(
+            f"cannot make a table of the result: {str(exc).splitlines()[0]}{hint}"
+        ) from exc

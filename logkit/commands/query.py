@@ -1,0 +1,212 @@
+"""Commands that ask the store: trace, user, errors, search, stats, sql, query; the overview.
+
+Each parses its options, calls one `Store` method (logkit/answers.py) and renders the answer
+with logkit/output.py. polars is never imported here: `logkit trace` must start fast, and
+the other commands get it through the Store methods that need it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from ..errors import NotFound, StoreNotFound
+from ..output import output_options, render, render_trace
+
+TIME_HELP = "relative (15m, 2h, 7d) or ISO 8601"
+
+
+def time_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """`--since` and `--until`; a relative --since counts back from --until when given."""
+    func = click.option("--until", metavar="TIME", help=f"Up to this time ({TIME_HELP}).")(func)
+    return click.option(
+        "--since", metavar="TIME", help=f"From this time ({TIME_HELP}; from --until if given)."
+    )(func)
+
+
+def _params(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
+    parsed = {}
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected KEY=VALUE, got {value!r}", ctx, param)
+        parsed[key.strip()] = rest
+    return parsed
+
+
+param_option = functools.partial(
+    click.option,
+    "-p",
+    "--param",
+    "params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    callback=_params,
+    help="A bound parameter ($KEY in the SQL); repeatable.",
+)
+
+
+@click.command()
+@click.argument("trace_id")
+@output_options
+@click.pass_obj
+def trace(obj: Any, trace_id: str, fmt: str) -> None:
+    """Every event of one trace across services, in time order.
+
+    TRACE_ID may be a unique prefix. The table shows a waterfall per service (when it first
+    and last appears, and the durations it reported), the events with their offset from the
+    first one, the first error marked '>>', and a summary line. --format json, ndjson or csv
+    gives the full events, attrs included.
+    """
+    render_trace(obj.store().trace_report(trace_id), fmt)
+
+
+@click.command()
+@click.argument("user_id")
+@time_options
+@output_options
+@click.pass_obj
+def user(obj: Any, user_id: str, since: str | None, until: str | None, fmt: str) -> None:
+    """A user's timeline: each trace they touched, what it did, its errors and status."""
+    store = obj.store()
+    frame = store.user(user_id, since=since, until=until)
+    if frame.is_empty():
+        window = " in that time window" if since or until else ""
+        raise NotFound(f"no events for user {user_id!r}{window} in {store.path} (check the id)")
+    render(frame, fmt)
+
+
+@click.command()
+@time_options
+@click.option("--service", metavar="NAME", help="Only this service's errors.")
+@click.option("--by", type=click.Choice(["type", "service", "fingerprint", "endpoint"]),
+              default="type", show_default=True, help="How to group the errors.")  # fmt: skip
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@output_options
+@click.pass_obj
+def errors(obj: Any, fmt: str, **options: Any) -> None:
+    """Errors (level ERROR or CRITICAL) grouped, most frequent first.
+
+    Each group has its count, first and last seen and an example trace id. --by fingerprint
+    groups one kind of error whatever its variable parts (numbers, ids, hex, uuids, quoted and
+    masked values); --by endpoint groups by method and route, job type or model.
+    """
+    render(obj.store().errors(**options), fmt)
+
+
+@click.command()
+@click.argument("text")
+@click.option("--regex", is_flag=True, help="TEXT is an RE2 regular expression.")
+@click.option("--field", metavar="NAME", help="Search one column or attrs key (err.stack).")
+@click.option("--level", type=click.Choice(["debug", "info", "warning", "error", "critical"],
+              case_sensitive=False), help="Only events at this level or above.")  # fmt: skip
+@time_options
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+@output_options
+@click.pass_obj
+def search(obj: Any, text: str, fmt: str, **options: Any) -> None:
+    """Events whose message or attrs contain TEXT, newest first.
+
+    Plain TEXT matches literally and ignores case; --regex takes an RE2 expression (prefix
+    it with (?i) to ignore case). Tables leave attrs out; other formats include them.
+    """
+    frame = obj.store().search(text, **options)
+    render(frame.drop("attrs") if fmt == "table" else frame, fmt)
+
+
+@click.command()
+@click.option("--by", type=click.Choice(["service", "path", "job_type", "model"]),
+              default="service", show_default=True, help="How to group the events.")  # fmt: skip
+@time_options
+@output_options
+@click.pass_obj
+def stats(obj: Any, fmt: str, **options: Any) -> None:
+    """Per group: events, error rate, p50/p95/p99/max duration (ms), tokens, cost, cache
+    hit rate. Paths have their id segments folded into {id}."""
+    render(obj.store().stats(**options), fmt)
+
+
+@click.command()
+@click.argument("query")
+@param_option()
+@output_options
+@click.pass_obj
+def sql(obj: Any, query: str, params: dict[str, str], fmt: str) -> None:
+    """Run read-only SQL against the store.
+
+    Tables: events, rejects, sources, counters, runs. The SQL cannot write, attach other
+    databases, read files or load extensions.
+
+    Example: logkit sql "SELECT service, count(*) FROM events GROUP BY ALL"
+    """
+    render(obj.store().sql(query, params or None), fmt)
+
+
+@click.command()
+@click.argument("name", required=False)
+@param_option()
+@click.option("--list", "list_", is_flag=True, help="List the named queries.")
+@output_options
+@click.pass_obj
+def query(obj: Any, name: str | None, params: dict[str, str], list_: bool, fmt: str) -> None:
+    """Run a named query from queries/NAME.sql with its parameters bound.
+
+    Example: logkit query slowest_traces -p since=1h -p limit=5
+    """
+    store = obj.store()
+    if list_ or not name:
+        render(store.list_queries(), fmt)
+        return
+    render(store.query(name, **params), fmt)
+
+
+def show_overview(obj: Any) -> None:
+    """What `logkit` alone prints: the store at a glance, or how to make one."""
+    store = obj.store()
+    try:
+        info = store.overview()
+    except StoreNotFound:
+        click.echo(
+            f"No store at {store.path} yet. Put some logs in it first:\n\n"
+            "  logkit ingest /var/log/app/          # files, globs, directories, '-' for stdin\n"
+            "  logkit sample --lines 100000 --out sample_logs && logkit ingest sample_logs\n\n"
+            "Then ask: logkit errors --since 1h, logkit trace ID, logkit stats.\n"
+            "Use --db PATH (or $LOGKIT_DB) for a store elsewhere; 'logkit --help' lists every "
+            "command."
+        )
+        return
+    click.echo("\n".join(overview_lines(info)))
+
+
+def overview_lines(info: dict[str, Any]) -> list[str]:
+    from ..output import escape_control, format_ms
+
+    events = info["events"]
+    lines = [click.style(info["path"], bold=True) + f": {events:,} events"]
+    if info["first"] is not None:
+        span = (info["last"] - info["first"]).total_seconds() * 1000
+        lines[0] += (
+            f" from {info['first']:%Y-%m-%d %H:%M:%S} to {info['last']:%Y-%m-%d %H:%M:%S} UTC"
+            f" ({format_ms(span)})"
+        )
+    services = " · ".join(
+        f"{escape_control(name) if name is not None else '(none)'} {count:,}"
+        for name, count in info["services"].items()
+    )
+    rate = f" ({info['errors'] / events:.1%})" if events else ""
+    last = info["last_ingest"]
+    lines += [
+        f"services: {services or '-'}",
+        f"errors: {info['errors']:,}{rate} · rejected lines: {info['rejects']:,}"
+        f" · sources: {info['sources']:,}"
+        + (f", last ingest {last:%Y-%m-%d %H:%M} UTC" if last else ""),
+        "",
+        "next: logkit errors --since 1h · logkit trace ID · logkit stats · logkit --help",
+    ]
+    return lines
+
+
+COMMANDS = [trace, user, errors, search, stats, sql, query]

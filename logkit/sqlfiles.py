@@ -1,0 +1,201 @@
+"""Named SQL queries kept in `queries/*.sql`, aiosql style.
+
+Each file holds one query under a comment header::
+
+    -- name: slowest_traces
+    -- The slowest traces: time from first to last event, with services and outcome.
+    -- params: since=, until=, limit:int=20
+    SELECT ...
+    WHERE ($since IS NULL OR ts >= $since) ...
+    LIMIT $limit
+
+The first line names the query (it must match the file name); the comment lines after it are
+its description, except `-- params:`, which declares the `$name` parameters the SQL binds.
+A parameter is `name` (required), `name=default` or `name=` (optional, NULL when not given),
+optionally typed as `name:int`, `name:float`, `name:time` or `name:str`. Without a type,
+`since` and `until` are times (relative like `2h` or ISO 8601, see logkit/timeparse.py), a
+default that reads as a number makes a number, and anything else is a string. Values are
+always bound, never pasted into the SQL.
+
+Where the files are: `logkit/queries/` inside an installed wheel (hatchling force-includes the
+top-level `queries/` there), else `queries/` beside the `logkit` package in a source checkout.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import QueryError
+
+_NAME = re.compile(r"--\s*name:\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
+_PARAMS = re.compile(r"--\s*params:(.*)$")
+_PARAM = re.compile(r"^([A-Za-z_]\w*)(?::(int|float|time|str))?(?:(=)(.*))?$")
+_BOUND = re.compile(r"\$([A-Za-z_]\w*)")
+TIME_PARAMS = ("since", "until")
+
+
+@dataclass
+class Param:
+    name: str
+    type: str = "str"
+    required: bool = True
+    default: str | None = None
+
+
+@dataclass
+class NamedQuery:
+    name: str
+    description: str
+    sql: str
+    params: list[Param] = field(default_factory=list)
+    path: Path | None = None
+
+    def bind(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Check and convert user values (strings from `-p key=value`, or Python objects)."""
+        from .timeparse import parse_time
+
+        known = {p.name: p for p in self.params}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            takes = ", ".join(known) or "no parameters"
+            raise QueryError(
+                f"query {self.name!r} has no parameter {unknown[0]!r} (it takes: {takes})"
+            )
+        raw: dict[str, Any] = {}
+        for param in self.params:
+            value = values.get(param.name, param.default)
+            if value is None and param.required:
+                raise QueryError(
+                    f"query {self.name!r} needs a value for {param.name!r}: "
+                    f"pass -p {param.name}=VALUE"
+                )
+            raw[param.name] = value
+        # `until` first: a relative `since` counts back from it.
+        bound: dict[str, Any] = {}
+        order = sorted(self.params, key=lambda p: p.name != "until")
+        for param in order:
+            value = raw[param.name]
+            if value is None or not isinstance(value, str):
+                bound[param.name] = value
+            elif param.type == "time":
+                anchor = bound.get("until") if param.name != "until" else None
+                bound[param.name] = parse_time(value, anchor=anchor, option=param.name)
+            elif param.type in ("int", "float"):
+                try:
+                    bound[param.name] = int(value) if param.type == "int" else float(value)
+                except ValueError:
+                    raise QueryError(
+                        f"parameter {param.name!r} of query {self.name!r} must be "
+                        f"{'an integer' if param.type == 'int' else 'a number'}, got {value!r}"
+                    ) from None
+            else:
+                bound[param.name] = value
+        return {p.name: bound[p.name] for p in self.params}
+
+
+def _infer_type(name: str, default: str | None) -> str:
+    if name in TIME_PARAMS:
+        return "time"
+    if default:
+        for kind, convert in (("int", int), ("float", float)):
+            try:
+                convert(default)
+                return kind
+            except ValueError:
+                pass
+    return "str"
+
+
+def parse_params(text: str, *, where: str) -> list[Param]:
+    params = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        match = _PARAM.match(item)
+        if not match:
+            raise QueryError(f"{where}: cannot read parameter {item!r} in '-- params:'")
+        name, type_, has_default, default = match.groups()
+        default = default.strip() if has_default else None
+        params.append(
+            Param(
+                name=name,
+                type=type_ or _infer_type(name, default),
+                required=not has_default,
+                default=default or None,
+            )
+        )
+    return params
+
+
+def parse(text: str, *, path: Path | None = None) -> NamedQuery:
+    """Read one query file's text."""
+    where = str(path) if path else "query"
+    lines = text.splitlines()
+    match = _NAME.match(lines[0].strip()) if lines else None
+    if not match:
+        raise QueryError(f"{where}: the first line must be '-- name: QUERY_NAME'")
+    name = match.group(1)
+    description: list[str] = []
+    params: list[Param] = []
+    body_start = len(lines)
+    for number, line in enumerate(lines[1:], start=1):
+        stripped = line.strip()
+        if not stripped.startswith("--"):
+            body_start = number
+            break
+        if found := _PARAMS.match(stripped):
+            params = parse_params(found.group(1), where=where)
+        else:
+            description.append(stripped[2:].strip())
+    sql = "\n".join(lines[body_start:]).strip().rstrip(";").strip()
+    used = set(_BOUND.findall(sql))
+    declared = {p.name for p in params}
+    if used != declared:
+        raise QueryError(
+            f"{where}: '-- params:' declares {sorted(declared)} but the SQL binds {sorted(used)}"
+        )
+    return NamedQuery(
+        name=name,
+        description=" ".join(d for d in description if d),
+        sql=sql,
+        params=params,
+        path=path,
+    )
+
+
+def queries_dir() -> Path:
+    """`logkit/queries/` in a wheel, else the checkout's top-level `queries/`."""
+    package = Path(__file__).resolve().parent
+    for candidate in (package / "queries", package.parent / "queries"):
+        if candidate.is_dir():
+            return candidate
+    return package / "queries"
+
+
+def load_all(directory: Path | None = None) -> dict[str, NamedQuery]:
+    """Every `*.sql` directly in `directory` (sub-folders such as metrics/ are not included)."""
+    directory = directory or queries_dir()
+    found: dict[str, NamedQuery] = {}
+    for path in sorted(directory.glob("*.sql")):
+        query = parse(path.read_text(encoding="utf-8"), path=path)
+        if query.name != path.stem:
+            raise QueryError(f"{path}: named {query.name!r}, but the file is {path.name}")
+        found[query.name] = query
+    return found
+
+
+def load(name: str, directory: Path | None = None) -> NamedQuery:
+    """The query called `name`, with a did-you-mean when there is none."""
+    import difflib
+
+    directory = directory or queries_dir()
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise QueryError(f"no query named {name!r} (see 'logkit query --list')")
+    path = directory / f"{name}.sql"
+    if not path.is_file():
+        names = [p.stem for p in directory.glob("*.sql")]
+        close = difflib.get_close_matches(name, names, n=3)
+        hint = f"did you mean {', '.join(close)}? " if close else ""
+        raise QueryError(f"no query named {name!r} ({hint}see 'logkit query --list')")
+    return parse(path.read_text(encoding="utf-8"), path=path)

@@ -1,0 +1,90 @@
+"""`--since` / `--until` values: relative ages (`15m`, `2h`, `7d`) and ISO 8601 times.
+
+A relative value counts back from `--until` when that is given, else from now, so a
+postmortem on last month's logs reads naturally: `--until 2026-10-03T14:00Z --since 2h`.
+Absolute values without a zone are taken as UTC, like the timestamps in the store. Every
+result is an aware UTC `datetime`, which DuckDB binds as a TIMESTAMPTZ parameter.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from .errors import TimeValueError
+
+UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+# One or more number+unit pairs: `90s`, `2h`, `1h30m`, `1.5d`.
+_RELATIVE = re.compile(r"(?:\d+(?:\.\d+)?[smhdw])+")
+_PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
+
+ACCEPTED = (
+    "use a relative age such as 30s, 15m, 2h, 7d, 1w or 1h30m, "
+    "or an ISO 8601 time such as 2026-11-01, 2026-11-01T12:00:00Z or 2026-11-01 12:00+02:00"
+)
+
+
+def parse_relative(value: str) -> timedelta | None:
+    """`2h` → timedelta(hours=2); None when `value` is not a relative age."""
+    text = value.strip().lower()
+    if not _RELATIVE.fullmatch(text):
+        return None
+    delta = timedelta()
+    for number, unit in _PART.findall(text):
+        delta += timedelta(**{UNITS[unit]: float(number)})
+    return delta
+
+
+def parse_absolute(value: str) -> datetime | None:
+    """An ISO 8601 date or time as aware UTC; None when `value` is not one."""
+    text = value.strip()
+    if text.lower() == "now":
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def parse_time(
+    value: str | datetime | None,
+    *,
+    anchor: datetime | None = None,
+    option: str = "time",
+) -> datetime | None:
+    """One time value: relative ones count back from `anchor` (default: now).
+
+    Examples:
+        >>> parse_time("2h", anchor=datetime(2026, 11, 1, 12, tzinfo=UTC))
+        datetime.datetime(2026, 11, 1, 10, 0, tzinfo=datetime.timezone.utc)
+        >>> parse_time("2026-11-01T12:00:00+02:00")
+        datetime.datetime(2026, 11, 1, 10, 0, tzinfo=datetime.timezone.utc)
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    delta = parse_relative(value)
+    if delta is not None:
+        return (anchor or datetime.now(UTC)) - delta
+    moment = parse_absolute(value)
+    if moment is None:
+        raise TimeValueError(f"cannot read {option} value {value!r}: {ACCEPTED}")
+    return moment
+
+
+def time_range(
+    since: str | datetime | None = None, until: str | datetime | None = None
+) -> tuple[datetime | None, datetime | None]:
+    """`(since, until)` as aware UTC datetimes; a relative `since` counts back from `until`."""
+    end = parse_time(until, option="--until")
+    start = parse_time(since, anchor=end, option="--since")
+    if start is not None and end is not None and start > end:
+        raise TimeValueError(
+            f"--since ({start:%Y-%m-%d %H:%M:%S}) is after --until ({end:%Y-%m-%d %H:%M:%S}); "
+            "swap them"
+        )
+    return start, end
