@@ -2,13 +2,15 @@
 
 Every log line passes through `Normalizer.__call__`, so this module is written for speed first:
 
-* All alias knowledge is compiled once, in `Normalizer.__init__`, into one dict from record key to
-  the conversions it can feed (and, for dotted aliases such as ``usage.prompt_tokens``, the nested
-  paths under that key). A record is then matched with a single C-level set intersection instead
-  of probing every alias of every field.
-* Each canonical field has a rank per alias (the order of the alias lists below, user aliases
-  first). The first alias, in that order, whose value converts wins; a value that does not
-  convert (``status: "ok"``, a dict as ``trace_id``) is skipped and stays in ``attrs``.
+* All alias knowledge is compiled once, in `Normalizer.__init__`, into a dict from record key to
+  the fields it can feed (with, for dotted aliases such as ``usage.prompt_tokens``, the path
+  below that key). Each field ranks its aliases in the order of the lists below, user aliases
+  first; the best-ranked alias whose value converts wins, and a value that does not convert
+  (``status: "ok"``, a dict as ``trace_id``) is passed over and stays in ``attrs``.
+* Lines from one source nearly always carry the same keys in the same order, so the work of
+  matching keys to aliases and ranking them is done once per key tuple (a "shape") and cached
+  as a plan: for each field, the steps that can fill it, best first. A record then costs one
+  tuple and one dict lookup plus a short loop over the fields it has.
 * Timestamps go through `datetime.fromisoformat`, which in Python 3.11 accepts ``Z``, ``+0000``,
   ``+05:30``, a space separator, a comma before the fraction (logging's asctime) and truncates
   fractions past microseconds. Regexes are used only for duration strings such as ``"1m2.5s"``.
@@ -29,6 +31,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 from .errors import ConfigError
@@ -554,11 +557,14 @@ BUILTIN_ALIASES: tuple[tuple[str, tuple[str, ...]], ...] = (
 # rather than paying for a call on the most common kind of value.
 _PASSTHROUGH = frozenset({_text, _ident, _message})
 
-# How a record key feeds the event: its best (field, converter, keep, passthrough), and `more`,
-# the rarely used rest: a second field (traceparent) or dotted aliases nested under the key, each
-# as (field, converter, keep, path below the key or None for the key's own value).
-_Extra = tuple[str, Converter, bool, tuple[str, ...] | None]
-_Entry = tuple[str | None, Converter | None, bool, bool, tuple[_Extra, ...] | None]
+# One way to fill a field: (key, path below the key or None, converter, keep, passthrough).
+_Step = tuple[str, tuple[str, ...] | None, Converter, bool, bool]
+# Per field that a record shape can fill, its steps best first.
+_Plan = tuple[tuple[str, tuple[_Step, ...]], ...]
+# Records of one source mostly share their keys, so plans are cached per key tuple ("shape").
+# The cache is cleared when full: a stream of ever-new shapes costs a plan per record (about
+# two normalisations' worth), never unbounded memory.
+_MAX_PLANS = 1024
 
 
 class Normalizer:
@@ -576,95 +582,77 @@ class Normalizer:
     """
 
     def __init__(self, aliases: Mapping[str, Iterable[str] | str] | None = None) -> None:
-        primary: dict[str, tuple[str, Converter, bool]] = {}
-        more: dict[str, list[_Extra]] = {}
-        # (field, where) -> rank, lower is better; `where` is a key or a (key, *path) tuple.
-        self._ranks: dict[tuple[str, Any], int] = {}
+        # Record key -> every (field, rank, step) it can feed; lower rank is better.
+        steps: dict[str, list[tuple[str, int, _Step]]] = {}
         for field, names in _ordered_aliases(aliases or {}).items():
             for rank, (name, convert, keep) in enumerate(names):
+                passthrough = convert in _PASSTHROUGH
                 # A literal "usage.prompt_tokens" key beats the nested form of the same alias.
-                self._ranks[field, name] = 2 * rank
-                if name in primary:
-                    more.setdefault(name, []).append((field, convert, keep, None))
-                else:
-                    primary[name] = (field, convert, keep)
+                step = (name, None, convert, keep, passthrough)
+                steps.setdefault(name, []).append((field, 2 * rank, step))
                 head, *path = name.split(".")
                 if path and head and all(path):
-                    self._ranks[field, (head, *path)] = 2 * rank + 1
-                    more.setdefault(head, []).append((field, convert, keep, tuple(path)))
-        self._table: dict[str, _Entry] = {}
-        for key in primary.keys() | more.keys():
-            field, convert, keep = primary.get(key, (None, None, False))
-            extra = tuple(more[key]) if key in more else None
-            self._table[key] = (field, convert, keep, convert in _PASSTHROUGH, extra)
-        self._keys = frozenset(self._table)
+                    step = (head, tuple(path), convert, keep, passthrough)
+                    steps.setdefault(head, []).append((field, 2 * rank + 1, step))
+        self._steps = {key: tuple(feeds) for key, feeds in steps.items()}
+        self._keys = frozenset(self._steps)
+        self._plans: dict[tuple[str, ...], _Plan] = {}
         self._blank: dict[str, Any] = dict.fromkeys((*CANONICAL_FIELDS, "attrs"))
 
     def __call__(self, record: dict[str, Any]) -> dict[str, Any]:
         """Return the canonical event for `record`; the record itself becomes its ``attrs``."""
         event = self._blank.copy()
-        table = self._table
-        ranks = self._ranks
-        source: dict[str, Any] = {}  # field -> where its value came from
-        kept: set[Any] | None = None  # sources whose original also stays in attrs
-        for key in self._keys.intersection(record):
-            field, convert, keep, passthrough, extra = table[key]
-            raw = record[key]
-            if field is not None:
+        shape = tuple(record)
+        plan = self._plans.get(shape)
+        if plan is None:
+            plan = self._plan(shape)
+        get = record.get
+        nested: list[tuple[str, tuple[str, ...]]] | None = None  # leaves consumed from dicts
+        for field, steps in plan:
+            for key, path, convert, keep, passthrough in steps:
+                # get, not []: a key an earlier field consumed reads as None and is skipped.
+                raw = get(key) if path is None else _lookup(get(key), path)
                 # Most values are already the string the column wants: skip the call for them.
                 value = raw if passthrough and type(raw) is str and raw else convert(raw)
-                if value is not None and (
-                    field not in source or ranks[field, key] < ranks[field, source[field]]
-                ):
-                    event[field] = value
-                    source[field] = key
-                    if keep and value != raw:
-                        kept = kept or set()
-                        kept.add(key)
-            if extra is not None:
-                kept = self._extra(key, raw, extra, event, source, kept)
-        copied: set[int] | None = None
-        for where in source.values():
-            if kept is not None and where in kept:
-                continue
-            if type(where) is str:
-                # pop, not del: one key may have fed two fields.
-                record.pop(where, None)
-            else:
-                copied = _remove_leaf(record, where, copied)
+                if value is None:
+                    continue
+                event[field] = value
+                if not keep or value == raw:
+                    if path is None:
+                        del record[key]
+                    elif nested is None:
+                        nested = [(key, path)]
+                    else:
+                        nested.append((key, path))
+                break
+        if nested:
+            _remove_leaves(record, nested)
         event["attrs"] = record
         return event
 
-    def _extra(
-        self,
-        key: str,
-        raw: Any,
-        extra: tuple[_Extra, ...],
-        event: dict[str, Any],
-        source: dict[str, Any],
-        kept: set[Any] | None,
-    ) -> set[Any] | None:
-        """The slow path of `__call__` for a key that feeds a second field or has nested aliases."""
-        ranks = self._ranks
-        for field, convert, keep, path in extra:
-            if path is None:
-                where, original = key, raw
-            elif type(raw) is dict:
-                where, original = (key, *path), _lookup(raw, path)
-                if original is None:
-                    continue
-            else:
-                continue
-            value = convert(original)
-            if value is not None and (
-                field not in source or ranks[field, where] < ranks[field, source[field]]
-            ):
-                event[field] = value
-                source[field] = where
-                if keep and value != original:
-                    kept = kept or set()
-                    kept.add(where)
-        return kept
+    def _plan(self, shape: tuple[str, ...]) -> _Plan:
+        """Work out, for records with these keys, which steps can fill each field, best first."""
+        ranked: dict[str, list[tuple[int, _Step]]] = {}
+        for key in self._keys.intersection(shape):
+            for field, rank, step in self._steps[key]:
+                ranked.setdefault(field, []).append((rank, step))
+        plan = tuple(
+            (field, tuple(step for _, step in sorted(steps, key=itemgetter(0))))
+            for field, steps in ranked.items()
+        )
+        if len(self._plans) >= _MAX_PLANS:
+            self._plans.clear()
+        self._plans[shape] = plan
+        return plan
+
+
+def _lookup(node: Any, path: tuple[str, ...]) -> Any:
+    """The value at `path` inside `node`, or None when any step is missing or not a dict."""
+    for name in path:
+        if type(node) is not dict:
+            return None
+        node = node.get(name)
+    return node
 
 
 def _ordered_aliases(
@@ -683,55 +671,52 @@ def _ordered_aliases(
             raise ConfigError(f"[aliases] {group} must be a list of non-empty field names")
         user.append((group, names))
         claimed.update(names)
-    for source, groups in ((True, user), (False, BUILTIN_ALIASES)):
+    for from_user, groups in ((True, user), (False, BUILTIN_ALIASES)):
         for group, names in groups:
             for field, convert, keep in ALIAS_GROUPS[group]:
                 seen = {name for name, _, _ in ordered[field]}
                 for name in names:
                     # A key the user named belongs to the user's group alone.
-                    if name in seen or (not source and name in claimed):
+                    if name in seen or (not from_user and name in claimed):
                         continue
                     ordered[field].append((name, convert, keep))
                     seen.add(name)
     return ordered
 
 
-def _lookup(node: dict[str, Any], path: tuple[str, ...]) -> Any:
-    """The value at `path` inside `node`, or None when any step is missing or not a dict."""
-    for step in path:
-        if type(node) is not dict:
-            return None
-        node = node.get(step)
-    return node
+def _remove_leaves(record: dict[str, Any], taken: list[tuple[str, tuple[str, ...]]]) -> None:
+    """Drop the nested leaves dotted aliases consumed, and the dicts that leaves empty.
 
-
-def _remove_leaf(
-    record: dict[str, Any], where: tuple[str, ...], copied: set[int] | None
-) -> set[int] | None:
-    """Delete the nested value at `where`, copying each dict on the way so the caller's nested
-    dicts are untouched, and drop parents the removal leaves empty.
-
-    `copied` holds the ids of dicts this call already copied (and may change freely); the set,
-    created on first use, is returned for the next removal from the same record.
+    The nested dicts may still be referenced by the caller, so each one that loses a leaf is
+    rebuilt (once, however many leaves it loses) rather than edited in place.
     """
-    copied = copied if copied is not None else set()
-    parents = [record]
-    node = record
-    for step in where[:-1]:
-        child = node.get(step)
-        if type(child) is not dict:
-            return copied
-        if id(child) not in copied:
-            child = dict(child)
-            node[step] = child
-            copied.add(id(child))
-        parents.append(child)
-        node = child
-    if where[-1] not in node:
-        return copied
-    del node[where[-1]]
-    for depth in range(len(where) - 1, 0, -1):
-        if parents[depth]:
-            break
-        del parents[depth - 1][where[depth - 1]]
-    return copied
+    # The consumed paths as a trie: name -> None for a consumed leaf, else the trie below it.
+    trie: dict[str, Any] = {}
+    for key, path in taken:
+        node = trie.setdefault(key, {})
+        for name in path[:-1]:
+            node = node.setdefault(name, {})
+        node[path[-1]] = None
+    for key, leaves in trie.items():
+        remaining = _without(record[key], leaves)
+        if remaining:
+            record[key] = remaining
+        else:
+            del record[key]
+
+
+def _without(node: dict[str, Any], leaves: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `node` without the consumed `leaves` (a trie, see `_remove_leaves`)."""
+    kept = {}
+    for name, value in node.items():
+        if name in leaves:
+            below = leaves[name]
+            # A consumed leaf is never a dict (no converter takes one), so `below` is the trie
+            # for a dict whenever it is not None.
+            if below is None:
+                continue
+            value = _without(value, below)
+            if not value:
+                continue
+        kept[name] = value
+    return kept
