@@ -559,8 +559,8 @@ _PASSTHROUGH = frozenset({_text, _ident, _message})
 
 # One way to fill a field: (key, path below the key or None, converter, keep, passthrough).
 _Step = tuple[str, tuple[str, ...] | None, Converter, bool, bool]
-# Per field that a record shape can fill, its steps best first.
-_Plan = tuple[tuple[str, tuple[_Step, ...]], ...]
+# The (field, *step) rows a record shape can use, each field's best first.
+_Plan = tuple[tuple[str, str, tuple[str, ...] | None, Converter, bool, bool], ...]
 # Records of one source mostly share their keys, so plans are cached per key tuple ("shape").
 # The cache is cleared when full: a stream of ever-new shapes costs a plan per record (about
 # two normalisations' worth), never unbounded memory.
@@ -608,23 +608,23 @@ class Normalizer:
             plan = self._plan(shape)
         get = record.get
         nested: list[tuple[str, tuple[str, ...]]] | None = None  # leaves consumed from dicts
-        for field, steps in plan:
-            for key, path, convert, keep, passthrough in steps:
-                # get, not []: a key an earlier field consumed reads as None and is skipped.
-                raw = get(key) if path is None else _lookup(get(key), path)
-                # Most values are already the string the column wants: skip the call for them.
-                value = raw if passthrough and type(raw) is str and raw else convert(raw)
-                if value is None:
-                    continue
-                event[field] = value
-                if not keep or value == raw:
-                    if path is None:
-                        del record[key]
-                    elif nested is None:
-                        nested = [(key, path)]
-                    else:
-                        nested.append((key, path))
-                break
+        for field, key, path, convert, keep, passthrough in plan:
+            if event[field] is not None:
+                continue  # a better-ranked step filled it
+            # get, not []: a key an earlier field consumed reads as None and is skipped.
+            raw = get(key) if path is None else _lookup(get(key), path)
+            # Most values are already the string the column wants: skip the call for them.
+            value = raw if passthrough and type(raw) is str and raw else convert(raw)
+            if value is None:
+                continue
+            event[field] = value
+            if not keep or value == raw:
+                if path is None:
+                    del record[key]
+                elif nested is None:
+                    nested = [(key, path)]
+                else:
+                    nested.append((key, path))
         if nested:
             _remove_leaves(record, nested)
         event["attrs"] = record
@@ -637,8 +637,9 @@ class Normalizer:
             for field, rank, step in self._steps[key]:
                 ranked.setdefault(field, []).append((rank, step))
         plan = tuple(
-            (field, tuple(step for _, step in sorted(steps, key=itemgetter(0))))
+            (field, *step)
             for field, steps in ranked.items()
+            for _, step in sorted(steps, key=itemgetter(0))
         )
         if len(self._plans) >= _MAX_PLANS:
             self._plans.clear()
