@@ -135,3 +135,26 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str) -> None:
             "INSERT OR REPLACE INTO logkit_meta VALUES ('schema_version', $v)", {"v": number + 1}
         )
         con.execute("COMMIT")
+
+
+@migration
+def m002_metric_state(con: duckdb.DuckDBPyConnection) -> None:
+    # The exported counters and histograms, folded in incrementally (see logkit/metrics.py):
+    # `part` is 'folded' for what the events still in the store contribute, 'pruned' for what
+    # deleted events contributed, so a prune moves value between parts and the total stays put.
+    con.execute(
+        "CREATE TABLE metric_values (metric VARCHAR, labels VARCHAR, sample VARCHAR,"
+        " part VARCHAR, value DECIMAL(38, 9) NOT NULL,"
+        " PRIMARY KEY (metric, labels, sample, part))"
+    )
+    # How far each definition has folded: events with rowid < next_rowid, folded_rows of them.
+    con.execute(
+        "CREATE TABLE metric_folds (metric VARCHAR PRIMARY KEY, fingerprint VARCHAR NOT NULL,"
+        " next_rowid BIGINT NOT NULL, folded_rows BIGINT NOT NULL)"
+    )
+    # Every label set each metric has seen: exported as itself (admitted) or folded into
+    # __other__ by the cardinality guard. Admission is sticky so no series ever goes backwards.
+    con.execute(
+        "CREATE TABLE metric_series (metric VARCHAR, labels VARCHAR, admitted BOOLEAN NOT NULL,"
+        " PRIMARY KEY (metric, labels))"
+    )

@@ -1,0 +1,137 @@
+"""Commands for the cron job beside node_exporter: export, prune."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..output import render_json
+
+
+def _store(obj: object, wait: float | None) -> object:
+    store = obj.store()  # type: ignore[attr-defined]
+    if wait is not None:
+        store.wait = wait
+    return store
+
+
+_wait_option = click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="SECONDS",
+    help="If another logkit run holds the store, wait this long instead of exiting at once.",
+)
+_definitions_option = click.option(
+    "--definitions",
+    type=click.Path(file_okay=False, exists=True),
+    metavar="DIR",
+    help="Extra metric definitions (*.sql), added to the built-in ones.",
+)
+
+
+@click.command()
+@click.option(
+    "--textfile",
+    type=click.Path(dir_okay=False),
+    metavar="PATH.prom",
+    help="Write the metrics here, atomically (node_exporter's textfile directory).",
+)
+@click.option(
+    "--ingest",
+    "inputs",
+    multiple=True,
+    metavar="PATH",
+    help="First ingest what is new in PATH (file, glob or directory); repeatable.",
+)
+@click.option("--stdout", is_flag=True, help="Print the metrics instead of writing a file.")
+@_wait_option
+@_definitions_option
+@click.option("--no-mask", is_flag=True, help="Ingest unmasked (only for logs you trust).")
+@click.pass_obj
+def export(
+    obj: object,
+    textfile: str | None,
+    inputs: tuple[str, ...],
+    stdout: bool,
+    wait: float | None,
+    definitions: str | None,
+    no_mask: bool,
+) -> None:
+    """Write Prometheus metrics for node_exporter's textfile collector.
+
+    One run for cron: ingests what is new (with --ingest), applies the retention setting, then
+    replaces PATH.prom atomically. Counters are totals since the store was created and never
+    go backwards, across runs and pruning. A second run while one is going exits at once with
+    a message (or waits, with --wait). Prints nothing on success.
+
+    \b
+    Example (cron, every minute):
+      logkit --db /var/lib/logkit/logkit.duckdb export --ingest '/var/log/app/*.log' \\
+        --textfile /var/lib/prometheus/node-exporter/logkit.prom
+    """
+    if not textfile and not stdout:
+        raise click.UsageError("give --textfile PATH.prom or --stdout")
+    if textfile and not textfile.endswith(".prom"):
+        raise click.UsageError(
+            f"--textfile {textfile!r}: node_exporter only reads files ending in .prom"
+        )
+    store = _store(obj, wait)
+    result = store.export(  # type: ignore[attr-defined]
+        None if stdout else textfile,
+        ingest=inputs,
+        definitions=definitions,
+        mask=not no_mask,
+    )
+    if stdout:
+        sys.stdout.write(result.text)
+
+
+@click.command()
+@click.option(
+    "--older-than",
+    required=True,
+    metavar="AGE",
+    help="Delete events older than this age: 30d, 12h, 2w.",
+)
+@click.option(
+    "--compact", is_flag=True, help="Also rewrite the file so it shrinks (slow on big stores)."
+)
+@_wait_option
+@_definitions_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              help="Summary format.")  # fmt: skip
+@click.pass_obj
+def prune(
+    obj: object,
+    older_than: str,
+    compact: bool,
+    wait: float | None,
+    definitions: str | None,
+    fmt: str,
+) -> None:
+    """Delete old events and rejects; the exported counters carry on unchanged.
+
+    Deleted rows' space is reused by later ingests; --compact also gives it back to the file
+    system. Events without a timestamp are kept. Set `retention = "30d"` in logkit.toml to
+    prune at every export instead.
+    """
+    store = _store(obj, wait)
+    result = store.prune(older_than, compact=compact, definitions=definitions)  # type: ignore[attr-defined]
+    if fmt == "json":
+        render_json(result.to_dict())
+        return
+    click.echo(
+        f"deleted {result.events:,} events and {result.rejects:,} rejects older than "
+        f"{result.cutoff:%Y-%m-%d %H:%M:%S} UTC; store {result.size_before / 1e6:.1f} MB"
+        f" -> {result.size_after / 1e6:.1f} MB" + (" (compacted)" if result.compacted else "")
+    )
+    for name in result.forgotten:
+        click.echo(
+            f"note: {name} was not among the definitions given, so its totals start again",
+            err=True,
+        )
+
+
+COMMANDS = [export, prune]
