@@ -113,7 +113,7 @@ def table(columns: Sequence[str], rows: Iterable[dict[str, Any]], max_width: int
 
 def render(data: Any, fmt: str, *, out: Any = None) -> None:
     """Write rows (a DataFrame or dicts) to `out` (stdout) in the chosen format."""
-    out = out or click.get_text_stream("stdout")
+    out = out or sys.stdout
     columns, rows = rows_of(data)
     if fmt == "json":
         out.write(orjson.dumps(rows, default=_json_default, option=orjson.OPT_INDENT_2).decode())
@@ -153,7 +153,7 @@ _SEEN, _REPORTED = "█", "░"
 
 
 def format_ms(ms: float | None) -> str:
-    """A duration for people: `0.4 ms`, `12 ms`, `1.52 s`, `2m 05.0s`."""
+    """A duration for people: `0.4 ms`, `12 ms`, `1.52 s`, `2m 05.0s`, `3h 07m`, `2d 04h 00m`."""
     if ms is None:
         return ""
     if ms == 0:
@@ -164,8 +164,15 @@ def format_ms(ms: float | None) -> str:
         return f"{ms:.0f} ms"
     if abs(ms) < 60_000:
         return f"{ms / 1000:.2f} s"
-    minutes, rest = divmod(ms, 60_000)
-    return f"{int(minutes)}m {rest / 1000:04.1f}s"
+    if abs(ms) < 3_600_000:
+        minutes, rest = divmod(ms, 60_000)
+        return f"{int(minutes)}m {rest / 1000:04.1f}s"
+    minutes = int(ms // 60_000)
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h {minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d {hours:02d}h {minutes:02d}m"
 
 
 def waterfall_bar(
@@ -275,6 +282,5 @@ def render_trace(report: Any, fmt: str, *, out: Any = None) -> None:
     if fmt != "table":
         render(report.events, fmt, out=out)
         return
-    out = out or click.get_text_stream("stdout")
     for line in trace_lines(report):
         click.echo(line, file=out)
