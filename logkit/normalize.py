@@ -335,25 +335,28 @@ def _cost(value: Any) -> float | None:
     return number if number is not None and number >= 0 else None
 
 
-_DURATION_UNITS_MS = {
-    "ns": 1e-6,
-    "us": 1e-3,
-    "µs": 1e-3,  # micro sign
-    "μs": 1e-3,  # Greek mu, which Go prints
-    "ms": 1.0,
-    "s": 1e3,
-    "sec": 1e3,
-    "m": 60e3,
-    "min": 60e3,
-    "h": 3600e3,
+# Milliseconds per unit as (multiply by, divide by): dividing by an exact 1e6 keeps
+# 1727390100 ns at 1727.3901 ms, where multiplying by the inexact 1e-6 gives 1727.3900999999998.
+_DURATION_UNITS = {
+    "ns": (1.0, 1e6),
+    "us": (1.0, 1e3),
+    "µs": (1.0, 1e3),  # micro sign
+    "μs": (1.0, 1e3),  # Greek mu, which Go prints
+    "ms": (1.0, 1.0),
+    "s": (1e3, 1.0),
+    "sec": (1e3, 1.0),
+    "m": (60e3, 1.0),
+    "min": (60e3, 1.0),
+    "h": (3600e3, 1.0),
 }
 _DURATION_PART = r"(\d+(?:\.\d*)?|\.\d+)\s*(ns|us|µs|μs|ms|sec|s|min|m|h)"
 _DURATION_STRING = re.compile(rf"(?:{_DURATION_PART}\s*)+")
 _DURATION_PARTS = re.compile(_DURATION_PART)
 
 
-def _duration(unit_ms: float) -> Callable[[Any], float | None]:
-    """A converter to milliseconds for an alias whose unitless numbers are in `unit_ms` ms."""
+def _duration(unit: str) -> Callable[[Any], float | None]:
+    """A converter to milliseconds for an alias whose unitless numbers are in `unit`."""
+    multiplier, divisor = _DURATION_UNITS[unit]
 
     def convert(value: Any) -> float | None:
         cls = type(value)
@@ -367,7 +370,7 @@ def _duration(unit_ms: float) -> Callable[[Any], float | None]:
             return None
         if number is None or number < 0:
             return None
-        number *= unit_ms
+        number = number * multiplier / divisor
         # 1e308 seconds is a finite number but not a finite number of milliseconds.
         return number if number != math.inf else None
 
@@ -379,7 +382,10 @@ def _duration_string(value: str) -> float | None:
     text = value.strip()
     if len(text) > 64 or not _DURATION_STRING.fullmatch(text):
         return None
-    total = sum(float(n) * _DURATION_UNITS_MS[unit] for n, unit in _DURATION_PARTS.findall(text))
+    total = 0.0
+    for number, unit in _DURATION_PARTS.findall(text):
+        multiplier, divisor = _DURATION_UNITS[unit]
+        total += float(number) * multiplier / divisor
     return total if math.isfinite(total) else None
 
 
@@ -445,10 +451,10 @@ ALIAS_GROUPS: dict[str, tuple[tuple[str, Converter, bool], ...]] = {
     "user_id": (("user_id", _ident, False),),
     "job_id": (("job_id", _ident, False),),
     "batch_id": (("batch_id", _ident, False),),
-    "duration_ms": (("duration_ms", _duration(1.0), False),),
-    "duration_s": (("duration_ms", _duration(1e3), False),),
-    "duration_us": (("duration_ms", _duration(1e-3), False),),
-    "duration_ns": (("duration_ms", _duration(1e-6), False),),
+    "duration_ms": (("duration_ms", _duration("ms"), False),),
+    "duration_s": (("duration_ms", _duration("s"), False),),
+    "duration_us": (("duration_ms", _duration("us"), False),),
+    "duration_ns": (("duration_ms", _duration("ns"), False),),
     "status_code": (("status_code", _status, False),),
     "error_type": (("error_type", _text, False),),
     "http_method": (("http_method", _http_method, False),),
@@ -498,7 +504,8 @@ BUILTIN_ALIASES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("duration_ns", ("duration_ns", "event.duration")),
     # A bare number is taken as milliseconds. Caddy logs seconds here: its users add
     # `duration_s = ["duration"]` under [aliases] in logkit.toml.
-    ("duration_ms", ("duration", "elapsed", "latency", "response_time", "took")),
+    # pino-http logs "responseTime" in ms.
+    ("duration_ms", ("duration", "elapsed", "latency", "response_time", "responseTime", "took")),
     (
         "status_code",
         (

@@ -488,6 +488,10 @@ class TestNormalizer:
         """Units in the string decide the scale; Go's compound form adds up."""
         assert expected == pytest.approx(normalize({"duration": value})["duration_ms"])
 
+    def test_ecs_nanoseconds_convert_without_float_noise(self):
+        """event.duration 1727390100 ns is exactly 1727.3901 ms, not 1727.3900999999998."""
+        assert 1727.3901 == normalize({"event": {"duration": 1_727_390_100}})["duration_ms"]
+
     def test_bare_duration_number_is_milliseconds(self):
         """A bare "duration" number is taken as ms (Caddy's seconds need an alias, below)."""
         assert 0.25 == normalize({"duration": 0.25})["duration_ms"]
