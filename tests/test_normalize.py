@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import doctest
 import math
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -10,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import logkit.normalize
 from logkit.errors import ConfigError
 from logkit.normalize import (
     ALIAS_GROUPS,
@@ -671,6 +673,10 @@ class TestNormalizer:
         with pytest.raises(ConfigError) as caught:
             Normalizer({"trace_id": [""]})
         assert "[aliases] trace_id must be a list of non-empty field names" == str(caught.value)
+
+    def test_docstring_examples_hold(self):
+        """The examples in logkit/normalize.py's docstrings are true."""
+        assert (0, 3) == tuple(doctest.testmod(logkit.normalize))
 
     # --- nothing raises, nothing dropped ---
 
