@@ -1003,7 +1003,8 @@ def generate(
     `CANARIES` in about 1.5 % of lines. With `gzip`, files are ``*.log.gz`` at level 1.
 
     Examples:
-        >>> paths = generate(Path("logs"), lines=1000, files=3)
+        >>> import tempfile
+        >>> paths = generate(Path(tempfile.mkdtemp()), lines=1000, files=3)
         >>> [p.name for p in paths]
         ['api.log', 'worker.log', 'llm-gateway.log']
     """
