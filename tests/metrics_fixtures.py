@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import shutil
 import socket
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -178,3 +180,79 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+# -- the real programs -------------------------------------------------------------------------
+
+
+def http_get(url: str, *, timeout: float = 5.0) -> str:
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return response.read().decode("utf-8")
+
+
+class Server:
+    """A program listening on 127.0.0.1, started for one test and always stopped after it."""
+
+    def __init__(self, name: str, argv: list[str], port: int, log: Path) -> None:
+        self.name, self.port, self.log = name, port, log
+        self.url = f"http://127.0.0.1:{port}"
+        self._log = open(log, "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT)
+
+    def wait_ready(self, path: str, *, timeout: float = 20.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            try:
+                http_get(self.url + path, timeout=1.0)
+                return True
+            except OSError:
+                time.sleep(0.1)
+        return False
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self._log.close()
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-2000:]
+
+
+def start_server(name: str, make_argv: Any, ready_path: str, log: Path) -> Server:
+    """Start on a free port, retrying if another process took the port in between."""
+    last = ""
+    for _ in range(3):
+        port = free_port()
+        server = Server(name, make_argv(port), port, log)
+        if server.wait_ready(ready_path):
+            return server
+        server.stop()
+        last = server.output()
+    raise RuntimeError(f"{name} did not start:\n{last}")
+
+
+def start_node_exporter(textfile_dir: Path, log: Path) -> Server:
+    """node_exporter with only the textfile collector, on 127.0.0.1."""
+    exe = binary("prometheus-node-exporter")
+    assert exe is not None
+    return start_server(
+        "prometheus-node-exporter",
+        lambda port: [
+            exe,
+            "--collector.disable-defaults",
+            "--collector.textfile",
+            f"--collector.textfile.directory={textfile_dir}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        "/metrics",
+        log,
+    )
