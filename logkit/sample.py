@@ -4,8 +4,9 @@
 own dialect, as real services do:
 
 * ``api`` (FastAPI + structlog): ``timestamp`` RFC 3339 with milliseconds, ``level`` in lower
-  case, ``message``, ``trace_id``, ``duration_ms``, errors as ``error_type`` + ``exc_info``.
-* ``worker`` (Celery): ``ts`` as epoch seconds (float), ``severity``, ``msg``,
+  case, ``service``, ``message``, ``trace_id``, ``duration_ms``, errors as ``error_type`` +
+  ``exc_info``.
+* ``worker`` (Celery): ``ts`` as epoch seconds (float), ``severity``, ``app``, ``msg``,
   ``correlation_id``, ``job_id``/``batch_id``/``job_type``, ``elapsed`` as ``"12.345s"``,
   errors as ``exc_type`` + ``stack``.
 * ``llm-gateway`` (ECS style): ``@timestamp`` with microseconds, nested ``log.level`` and
@@ -13,7 +14,8 @@ own dialect, as real services do:
   ``prompt_tokens``/``completion_tokens`` or Anthropic spelling ``input_tokens``/``output_tokens``),
   ``cost_usd``, ``event.duration`` in nanoseconds, errors as ``error.type`` + ``error.stack_trace``.
 * ``billing`` (Node, pino): numeric ``level`` (30 = info), ``time`` as epoch milliseconds,
-  ``msg``, a W3C ``traceparent``, camelCase ids, errors as ``err.type`` + ``err.stack``.
+  ``service`` (a pino base binding), ``msg``, a W3C ``traceparent``, camelCase ids, errors as
+  ``err.type`` + ``err.stack``.
 
 One request is one trace: the api logs "request started", looks the prompt up in its cache,
 calls the llm-gateway (which logs model, tokens and cost), may enqueue a Celery job (which the
@@ -636,12 +638,13 @@ class _Platform:
             err = {"type": "StripeConnectionError", "message": "connect ECONNRESET"}
             err["stack"] = _NODE_TRACE
             record = {"level": 50, "time": us // 1000, "pid": 1, "hostname": bill.host}
-            record.update(name="billing", traceparent=traceparent, userId=user)
+            record.update(service="billing", traceparent=traceparent, userId=user)
             record.update(requestId=request, err=err, msg="usage recording failed")
             return bill.emit((us, _json(record)))
         bill.emit((us, (
-            f'{{"level":30,"time":{us // 1000},"pid":1,"hostname":"{bill.host}","name":"billing",'
-            f'"traceparent":"{traceparent}","userId":"{user}","requestId":"{request}",'
+            f'{{"level":30,"time":{us // 1000},"pid":1,"hostname":"{bill.host}",'
+            f'"service":"billing","traceparent":"{traceparent}","userId":"{user}",'
+            f'"requestId":"{request}",'
             f'"model":"{model}","tokens":{{"input":{prompt},"output":{completion}}},'
             f'"amountUsd":{cost},"responseTime":{int(2 + self.random() * 15)},'
             f'"msg":"usage recorded"}}\n'
@@ -658,7 +661,7 @@ class _Platform:
         span = self.bits(64).to_bytes(8).hex()
         request = f"req_{self.bits(48).to_bytes(6).hex()}"
         api.emit((us, (
-            f'{{"timestamp":"{self.ms(us)}","level":"info","logger":"app.middleware",'
+            f'{{"timestamp":"{self.ms(us)}","level":"info","service":"api","logger":"app.middleware",'
             f'"message":"request started","trace_id":"{trace}","span_id":"{span}",'
             f'"request_id":"{request}","user_id":"{user}","method":"{method}","path":"{path}",'
             f'"client_ip":"203.0.113.{n % 254 + 1}","user_agent":"{_AGENTS[n % len(_AGENTS)]}",'
@@ -669,15 +672,17 @@ class _Platform:
     def finish_request(self, r: _Request, end: int, status: int, error: str | None = None):
         api, start, method, path, trace, span, request, user = r
         if error is not None:
-            record = {"timestamp": self.ms(end), "level": "error", "logger": "app.middleware"}
-            record.update(message="request failed", trace_id=trace, span_id=span)
+            record = {"timestamp": self.ms(end), "level": "error", "service": "api"}
+            record.update(logger="app.middleware", message="request failed", trace_id=trace)
+            record["span_id"] = span
             record.update(request_id=request, user_id=user, method=method, path=path)
             record.update(status_code=status, duration_ms=(end - start) / 1000)
             record.update(error_type=error, exc_info=_PY_TRACES["api." + error], host=api.host)
             return api.emit((end, _json(record)))
         api.emit((end, (
             f'{{"timestamp":"{self.ms(end)}","level":"{"info" if status < 400 else "warning"}",'
-            f'"logger":"app.middleware","message":"request finished","trace_id":"{trace}",'
+            f'"service":"api","logger":"app.middleware","message":"request finished",'
+            f'"trace_id":"{trace}",'
             f'"span_id":"{span}","request_id":"{request}","user_id":"{user}",'
             f'"method":"{method}","path":"{path}","status_code":{status},'
             f'"duration_ms":{_fixed3(end - start)},"host":"{api.host}"}}\n'
@@ -685,14 +690,15 @@ class _Platform:
 
     def cache_lookup(self, r: _Request, us: int, cache: str, hit: bool) -> None:
         r.api.emit((us, (
-            f'{{"timestamp":"{self.ms(us)}","level":"debug","logger":"app.cache",'
+            f'{{"timestamp":"{self.ms(us)}","level":"debug","service":"api","logger":"app.cache",'
             f'"message":"cache {"hit" if hit else "miss"}","trace_id":"{r.trace}",'
             f'"request_id":"{r.request}","cache":"{cache}",'
             f'"cache_hit":{"true" if hit else "false"},"host":"{r.api.host}"}}\n'
         )))  # fmt: skip
 
     def api_event(self, r: _Request, us: int, level: str, logger: str, message: str, **fields):
-        record = {"timestamp": self.ms(us), "level": level, "logger": logger, "message": message}
+        record = {"timestamp": self.ms(us), "level": level, "service": "api", "logger": logger}
+        record["message"] = message
         record.update(trace_id=r.trace, request_id=r.request, **fields, host=r.api.host)
         r.api.emit((us, _json(record)))
 
@@ -716,12 +722,12 @@ class _Platform:
         )
         t = us + 20_000 + int(rnd() * 2_000_000)  # waiting in the queue
         wk.emit((t, (
-            f'{{"ts":{_fixed6(t)},"severity":"INFO","logger":"celery.worker.strategy",'
+            f'{{"ts":{_fixed6(t)},"severity":"INFO","app":"worker","logger":"celery.worker.strategy",'
             f'"msg":"Task received","queue":"{queue}",{ids}}}\n'
         )))  # fmt: skip
         t += 1000 + int(rnd() * 20_000)
         wk.emit((t, (
-            f'{{"ts":{_fixed6(t)},"severity":"INFO","logger":"celery.app.trace",'
+            f'{{"ts":{_fixed6(t)},"severity":"INFO","app":"worker","logger":"celery.app.trace",'
             f'"msg":"Task started","attempt":1,{ids}}}\n'
         )))  # fmt: skip
         if job_type in _BATCH_TYPES:
@@ -733,14 +739,15 @@ class _Platform:
         end = t + runtime_ms * 1000
         elapsed = f"{_fixed3(runtime_ms)}s"
         if rnd() < 0.03:
-            record = {"ts": end / 1e6, "severity": "ERROR", "logger": "celery.app.trace"}
+            record = {"ts": end / 1e6, "severity": "ERROR", "app": "worker"}
+            record["logger"] = "celery.app.trace"
             record.update(msg="Task failed", elapsed=elapsed, exc_type="DatabaseError")
             record["exc_message"] = "could not serialize access due to concurrent update"
             record["stack"] = _PY_TRACES["worker.DatabaseError"]
             wk.emit((end, _json(record)[:-2] + "," + ids + "}\n"))
             return
         wk.emit((end, (
-            f'{{"ts":{_fixed6(end)},"severity":"INFO","logger":"celery.app.trace",'
+            f'{{"ts":{_fixed6(end)},"severity":"INFO","app":"worker","logger":"celery.app.trace",'
             f'"msg":"Task succeeded","elapsed":"{elapsed}",'
             f'"result":{{"asset_id":"ast_{self.bits(40).to_bytes(5).hex()}"}},{ids}}}\n'
         )))  # fmt: skip
@@ -749,7 +756,7 @@ class _Platform:
             t = end + 4000
             bill.emit((t, (
                 f'{{"level":30,"time":{t // 1000},"pid":1,"hostname":"{bill.host}",'
-                f'"name":"billing","traceparent":"00-{trace}-{self.bits(64).to_bytes(8).hex()}-01",'
+                f'"service":"billing","traceparent":"00-{trace}-{self.bits(64).to_bytes(8).hex()}-01",'
                 f'"userId":"{user}","jobId":"{job}","renderSeconds":{_fixed3(runtime_ms)},'
                 f'"amountUsd":{_fixed6(runtime_ms * 21 // 10)},"msg":"render minutes charged"}}\n'
             )))  # fmt: skip
@@ -830,7 +837,7 @@ class _Platform:
         # Probes carry no trace: uvicorn's access logger writes them.
         api = self.pick("api")
         api.emit((us, (
-            f'{{"timestamp":"{self.ms(us)}","level":"info","logger":"uvicorn.access",'
+            f'{{"timestamp":"{self.ms(us)}","level":"info","service":"api","logger":"uvicorn.access",'
             f'"message":"GET /healthz 200","method":"GET","path":"/healthz","status_code":200,'
             f'"duration_ms":{_fixed3(200 + int(self.random() * 1000))},"client_ip":"10.42.0.1",'
             f'"user_agent":"kube-probe/1.31","host":"{api.host}"}}\n'
@@ -842,7 +849,7 @@ class _Platform:
         wk = self.pick("worker")
         trace = self.bits(128).to_bytes(16).hex()
         wk.emit((us, (
-            f'{{"ts":{_fixed6(us)},"severity":"DEBUG","logger":"celery.beat",'
+            f'{{"ts":{_fixed6(us)},"severity":"DEBUG","app":"worker","logger":"celery.beat",'
             f'"msg":"Scheduler: Sending due task {task}","task":"{task}",'
             f'"correlation_id":"{trace}","hostname":"{wk.host}"}}\n'
         )))  # fmt: skip
@@ -865,10 +872,12 @@ class _Platform:
         t = us + 500
         record: dict[str, Any]
         if service == "api":
-            record = {"timestamp": self.ms(t), "level": "debug", "logger": "app.debug"}
+            record = {"timestamp": self.ms(t), "level": "debug", "service": "api"}
+            record["logger"] = "app.debug"
             record.update(message=message, trace_id=trace, **extra, host=inst.host)
         elif service == "worker":
-            record = {"ts": t / 1e6, "severity": "DEBUG", "logger": "worker.setup"}
+            record = {"ts": t / 1e6, "severity": "DEBUG", "app": "worker"}
+            record["logger"] = "worker.setup"
             record.update(msg=message, correlation_id=trace, **extra, hostname=inst.host)
         elif service == "llm-gateway":
             record = {"@timestamp": self.micro(t), "log": {"level": "debug", "logger": "setup"}}
@@ -877,7 +886,7 @@ class _Platform:
         else:
             span = self.bits(64).to_bytes(8).hex()
             record = {"level": 20, "time": t // 1000, "pid": 1, "hostname": inst.host}
-            record.update(name="billing", traceparent=f"00-{trace}-{span}-01", **extra)
+            record.update(service="billing", traceparent=f"00-{trace}-{span}-01", **extra)
             record["msg"] = message
         inst.emit((t, _json(record)))
 

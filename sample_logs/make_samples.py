@@ -402,17 +402,17 @@ into rotated files, plus the hand-written `malformed.log`. Change the script, no
 How the services spell the same things:
 
 * **api** (FastAPI, structlog): `timestamp` `2026-11-01T00:36:12.345Z`, `level` `info`,
-  `message`, `trace_id`, `request_id`, `user_id`, `method`, `path`, `status_code`,
-  `duration_ms`; errors as `error_type` + `exc_info` (a Python traceback).
-* **worker** (Celery): `ts` `1793493372.345678` (epoch seconds), `severity` `INFO`, `msg`,
-  `correlation_id`, `job_id`, `batch_id`, `job_type`, `elapsed` `"12.345s"`; errors as
-  `exc_type` + `stack`.
+  `service` `api`, `message`, `trace_id`, `request_id`, `user_id`, `method`, `path`,
+  `status_code`, `duration_ms`; errors as `error_type` + `exc_info` (a Python traceback).
+* **worker** (Celery): `ts` `1793493372.345678` (epoch seconds), `severity` `INFO`, `app`
+  `worker`, `msg`, `correlation_id`, `job_id`, `batch_id`, `job_type`, `elapsed` `"12.345s"`;
+  errors as `exc_type` + `stack`.
 * **llm-gateway** (ECS): `@timestamp` `2026-11-01T00:36:12.345678Z`, nested `log.level`,
   `service.name` and `host.name`, `traceId` + `spanId`, `event.duration` in nanoseconds;
   errors as `error.type` + `error.stack_trace`.
 * **billing** (Node, pino): `time` `1793493372345` (epoch ms), numeric `level` (30 info, 50
-  error), `msg`, `traceparent` `00-<trace>-<span>-01`, `userId`, `responseTime` (ms); errors
-  as `err.type` + `err.stack`.
+  error), `service` `billing`, `msg`, `traceparent` `00-<trace>-<span>-01`, `userId`,
+  `responseTime` (ms); errors as `err.type` + `err.stack`.
 
 LLM calls carry `model` (gpt-4o, claude-sonnet, llama-3-70b), `usage` as
 `prompt_tokens`/`completion_tokens` (OpenAI, vLLM) or `input_tokens`/`output_tokens`
