@@ -16,14 +16,17 @@ import click
 from ..errors import NotFound, StoreNotFound
 from ..output import output_options, render, render_trace
 
-TIME_HELP = "relative (15m, 2h, 7d) or ISO 8601"
-
 
 def time_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """`--since` and `--until`; a relative --since counts back from --until when given."""
-    func = click.option("--until", metavar="TIME", help=f"Up to this time ({TIME_HELP}).")(func)
+    func = click.option(
+        "--until", metavar="TIME", help="End: an age such as 30m, or an ISO 8601 time."
+    )(func)
     return click.option(
-        "--since", metavar="TIME", help=f"From this time ({TIME_HELP}; from --until if given)."
+        "--since",
+        metavar="TIME",
+        help="Start: an age such as 15m, 2h, 7d (back from --until if given, else now), "
+        "or an ISO 8601 time such as 2026-11-01T12:00Z.",
     )(func)
 
 
@@ -60,6 +63,8 @@ def trace(obj: Any, trace_id: str, fmt: str) -> None:
     and last appears, and the durations it reported), the events with their offset from the
     first one, the first error marked '>>', and a summary line. --format json, ndjson or csv
     gives the full events, attrs included.
+
+    Example: logkit trace 4bf92f35
     """
     render_trace(obj.store().trace_report(trace_id), fmt)
 
@@ -70,7 +75,10 @@ def trace(obj: Any, trace_id: str, fmt: str) -> None:
 @output_options
 @click.pass_obj
 def user(obj: Any, user_id: str, since: str | None, until: str | None, fmt: str) -> None:
-    """A user's timeline: each trace they touched, what it did, its errors and status."""
+    """A user's timeline: each trace they touched, what it did, its errors and status.
+
+    Example: logkit user u_10335 --since 7d
+    """
     store = obj.store()
     frame = store.user(user_id, since=since, until=until)
     if frame.is_empty():
@@ -84,7 +92,8 @@ def user(obj: Any, user_id: str, since: str | None, until: str | None, fmt: str)
 @click.option("--service", metavar="NAME", help="Only this service's errors.")
 @click.option("--by", type=click.Choice(["type", "service", "fingerprint", "endpoint"]),
               default="type", show_default=True, help="How to group the errors.")  # fmt: skip
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Most groups to show.")  # fmt: skip
 @output_options
 @click.pass_obj
 def errors(obj: Any, fmt: str, **options: Any) -> None:
@@ -93,6 +102,8 @@ def errors(obj: Any, fmt: str, **options: Any) -> None:
     Each group has its count, first and last seen and an example trace id. --by fingerprint
     groups one kind of error whatever its variable parts (numbers, ids, hex, uuids, quoted and
     masked values); --by endpoint groups by method and route, job type or model.
+
+    Example: logkit errors --since 1h --by fingerprint
     """
     render(obj.store().errors(**options), fmt)
 
@@ -104,7 +115,8 @@ def errors(obj: Any, fmt: str, **options: Any) -> None:
 @click.option("--level", type=click.Choice(["debug", "info", "warning", "error", "critical"],
               case_sensitive=False), help="Only events at this level or above.")  # fmt: skip
 @time_options
-@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Most events to show.")  # fmt: skip
 @output_options
 @click.pass_obj
 def search(obj: Any, text: str, fmt: str, **options: Any) -> None:
@@ -112,6 +124,8 @@ def search(obj: Any, text: str, fmt: str, **options: Any) -> None:
 
     Plain TEXT matches literally and ignores case; --regex takes an RE2 expression (prefix
     it with (?i) to ignore case). Tables leave attrs out; other formats include them.
+
+    Example: logkit search timeout --level warning --since 2h
     """
     frame = obj.store().search(text, **options)
     render(frame.drop("attrs") if fmt == "table" else frame, fmt)
@@ -125,7 +139,10 @@ def search(obj: Any, text: str, fmt: str, **options: Any) -> None:
 @click.pass_obj
 def stats(obj: Any, fmt: str, **options: Any) -> None:
     """Per group: events, error rate, p50/p95/p99/max duration (ms), tokens, cost, cache
-    hit rate. Paths have their id segments folded into {id}."""
+    hit rate. Paths have their id segments folded into :id.
+
+    Example: logkit stats --by model --since 24h
+    """
     render(obj.store().stats(**options), fmt)
 
 
