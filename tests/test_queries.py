@@ -491,6 +491,12 @@ class TestQueryFiles:
         } == query.bind({"since": "2h", "until": "2026-03-01T10:00Z"})
 
 
+def in_duckdb(expression: str, values: list[str]) -> list[str]:
+    """`expression` (over the parameter $v) evaluated by DuckDB for each value."""
+    con = duckdb.connect()
+    return [con.execute(f"SELECT {expression}", {"v": v}).fetchall()[0][0] for v in values]
+
+
 class TestFingerprint:
     @pytest.mark.parametrize(
         ("message", "expected"),
@@ -521,12 +527,7 @@ class TestFingerprint:
             "ünïcødé 42\nsecond line",
             "x" * 500,
         ]
-        con = duckdb.connect()
-        in_sql = [
-            con.execute(f"SELECT {fingerprint_sql('$m')}", {"m": m}).fetchall()[0][0]
-            for m in messages
-        ]
-        assert [fingerprint(m) for m in messages] == in_sql
+        assert [fingerprint(m) for m in messages] == in_duckdb(fingerprint_sql("$v"), messages)
 
 
 class TestRoute:
@@ -547,11 +548,7 @@ class TestRoute:
     def test_sql_and_python_agree(self) -> None:
         """The DuckDB expression computes exactly what the Python function does."""
         paths = ["/v1/jobs/0a5d6baa9455", "/a/1/2/b", "/v1/a/b1/c123", "/x/a@b.c", "/", ""]
-        con = duckdb.connect()
-        in_sql = [
-            con.execute(f"SELECT {route_sql('$p')}", {"p": p}).fetchall()[0][0] for p in paths
-        ]
-        assert [route(p) for p in paths] == in_sql
+        assert [route(p) for p in paths] == in_duckdb(route_sql("$v"), paths)
 
 
 class TestOverview:
