@@ -60,9 +60,9 @@ def cli(ctx: click.Context, db: str | None, config: str | None, wait: float) -> 
 
 
 def _register() -> None:
-    from .commands import export, ingest
+    from .commands import export, ingest, report
 
-    for module in (ingest, export):
+    for module in (ingest, export, report):
         for command in module.COMMANDS:
             cli.add_command(command)
     try:

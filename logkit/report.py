@@ -1,0 +1,407 @@
+"""Render a `Postmortem` (logkit/postmortem.py) as one self-contained HTML page or as Markdown.
+
+`sections()` turns the analysis into a neutral outline (titles, prose, key figures, tables of
+display strings, charts as PNG bytes); `render_html` and `render_markdown` are two small
+walkers over it, so the choice of what a postmortem shows is made once.
+
+The HTML page must open anywhere, years later, offline, attached to a ticket: the charts are
+PNG `data:` URIs, the CSS is inline, fonts are the reader's own, and there is no JavaScript.
+A Content-Security-Policy that allows nothing else makes that a rule the browser enforces
+rather than a habit. Log content is untrusted: every value is HTML-escaped (Markdown-escaped
+for Markdown) with control characters shown as escapes, so a log line cannot add markup, a
+script or a link to the report.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import __version__
+from .output import escape_control, format_ms
+from .postmortem import SECTIONS, duration, figure_png
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from .postmortem import Postmortem
+
+FORMATS = ("html", "md")
+MAX_CELL = 160  # characters of a message shown in a table cell
+
+# What each section's tables show: (frame, caption, {column: header}).
+TABLES: dict[str, list[tuple[str, str, dict[str, str]]]] = {
+    "summary": [
+        ("services", "By service (events without a service are named after their file)",
+         {"service": "service", "events": "events", "errors": "errors",
+          "error_rate": "error rate", "baseline_error_rate": "baseline error rate"}),
+    ],
+    "errors": [
+        ("causes", "Where failing traces failed first",
+         {"service": "service", "error_type": "error type", "traces": "traces",
+          "first_seen": "first", "last_seen": "last", "example_trace": "example trace",
+          "example": "first error"}),
+        ("error_groups", "Error groups",
+         {"service": "service", "error_type": "error type", "fingerprint": "fingerprint",
+          "count": "count", "baseline": "baseline", "first_seen": "first seen",
+          "last_seen": "last seen", "example_trace": "example trace"}),
+    ],
+    "traces": [
+        ("trace_events", "Events of the trace drawn above",
+         {"offset_ms": "offset", "label": "service", "level": "level", "message": "message",
+          "duration_ms": "duration", "status_code": "status", "error_type": "error"}),
+        ("failing", "Failing traces, slowest first",
+         {"trace_id": "trace", "start": "start", "span_ms": "span", "services": "services",
+          "error_service": "failed in", "error_type": "error type",
+          "status_code": "status"}),
+        ("slowest", "Slowest traces",
+         {"trace_id": "trace", "start": "start", "span_ms": "span", "services": "services",
+          "events": "events", "errors": "errors", "status_code": "status"}),
+    ],
+    "users": [
+        ("users", "Users whose requests failed",
+         {"user_id": "user", "failed_traces": "failed traces", "first_seen": "first",
+          "last_seen": "last", "errors": "error types", "example_trace": "example trace"}),
+    ],
+    "llm": [
+        ("llm", "LLM calls by model",
+         {"model": "model", "calls": "calls", "failed": "failed",
+          "input_tokens": "input tokens", "output_tokens": "output tokens",
+          "cost_usd": "cost", "baseline_calls": "baseline calls",
+          "baseline_failed": "baseline failed", "baseline_cost_usd": "baseline cost"}),
+    ],
+    "rejects": [
+        ("rejects", "Rejected lines by reason",
+         {"reason": "reason", "lines": "lines", "files": "files", "first_at": "first at"}),
+        ("rejected_lines", "The first rejected lines",
+         {"source": "file", "line": "line", "reason": "reason", "raw": "line as read"}),
+    ],
+}  # fmt: skip
+CHART_ALT = {
+    "timeline": "Error rate, errors and events per minute by service, the window shaded",
+    "latency": "Latency p50, p95 and p99 over time, the window shaded",
+    "traces": "Waterfall of the worst trace: each service's span and events, errors in red",
+    "llm": "LLM tokens and cost per minute by model, the window shaded",
+}
+
+
+@dataclass
+class Table:
+    caption: str
+    headers: list[str]
+    rows: list[list[str]]
+    total: int  # rows in the frame; more than shown when it was cut
+
+
+@dataclass
+class Section:
+    name: str
+    title: str
+    prose: str
+    facts: list[tuple[str, str]] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    chart: bytes | None = None
+    note: str = ""
+
+
+# -- the outline ---------------------------------------------------------------------------
+
+
+def sections(pm: Postmortem, *, charts: bool = True) -> Iterator[Section]:
+    """The report's sections in order, with display strings and (if `charts`) PNG charts."""
+    figures = pm.figures() if charts else {}
+    for name, (title, prose) in SECTIONS.items():
+        section = Section(name, title, prose)
+        if name == "summary":
+            section.facts = _facts(pm)
+        if name == "traces" and pm.trace_id:
+            section.note = f"The waterfall shows trace {pm.trace_id}."
+        if name == "latency" and pm.latency_of != "requests":
+            section.note = "No event has a status code; these are all events with a duration."
+        for frame_name, caption, columns in TABLES.get(name, []):
+            frame = pm.frames[frame_name]
+            if frame.height:
+                section.tables.append(_table(frame, caption, columns))
+        if name in figures:
+            section.chart = figure_png(figures[name])
+        elif name in CHART_ALT and not charts:
+            section.note = "The chart is left out here: write the report to a file to get it."
+        if not section.tables and section.chart is None and not section.facts:
+            section.note = section.note or "Nothing to show in this window."
+        yield section
+
+
+def _facts(pm: Postmortem) -> list[tuple[str, str]]:
+    s = pm.summary
+    window = str(pm.window) + (" · detected from the error rate" if pm.window.detected else "")
+    facts = [
+        ("Window", window),
+        ("Baseline", f"the {duration(pm.window.length)} before it, from "
+                     f"{_time(pm.window.baseline_since)}"),
+        ("Events", f"{s['events']:,} (baseline {s['baseline_events']:,})"),
+        ("Errors", f"{s['errors']:,} (baseline {s['baseline_errors']:,})"),
+        ("Error rate", f"{_pct(s['error_rate'])} against {_pct(s['baseline_error_rate'])}"),
+        ("Failing traces", f"{s['failing_traces']:,} of {s['traces']:,}"),
+        ("Affected users", f"{s['affected_users']:,}"),
+        ("Services with errors", ", ".join(s["services_with_errors"]) or "none"),
+    ]  # fmt: skip
+    cause = s["cause"]
+    if cause:
+        facts.append(
+            ("Likely cause", f"{cause['error_type'] or '(no error type)'} in {cause['service']}"
+             f" (first error of {cause['traces']:,} failing traces)")
+        )  # fmt: skip
+    first = s["first_error"]
+    if first:
+        what = first["error_type"] or "error"
+        facts.append(
+            ("First error", f"{_time(first['ts'])} {what} in {first['service']}: "
+             f"{_clip(first['message'] or '')}")
+        )  # fmt: skip
+    if pm.services_filter:
+        facts.append(("Services", ", ".join(pm.services_filter)))
+    if s["rejected_lines"]:
+        facts.append(("Rejected lines", f"{s['rejected_lines']:,}"))
+    return facts
+
+
+def _table(frame: pl.DataFrame, caption: str, columns: dict[str, str]) -> Table:
+    present = [c for c in columns if c in frame.columns]
+    shown = frame.head(50)
+    rows = [
+        [_cell(column, row[column]) for column in present] for row in shown.iter_rows(named=True)
+    ]
+    return Table(caption, [columns[c] for c in present], rows, frame.height)
+
+
+def _cell(column: str, value: Any) -> str:
+    """A value as display text (not yet escaped)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return _time(value)
+    if isinstance(value, float):
+        if column.endswith("_ms"):
+            return format_ms(value)
+        if column.endswith("rate"):
+            return _pct(value)
+        if "cost" in column:
+            return f"${value:,.4f}"
+        return f"{value:,.6g}"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}" if column not in ("status_code", "line") else str(value)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return _clip(str(value))
+
+
+def _time(moment: datetime) -> str:
+    text = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    return text.removesuffix(".000")
+
+
+def _pct(rate: float | None) -> str:
+    if rate is None:
+        return "n/a"
+    return f"{100 * rate:.2f}%" if rate < 0.1 else f"{100 * rate:.1f}%"
+
+
+def _clip(text: str) -> str:
+    text = " ".join(text.split("\n", 1)[0].split()) if "\n" in text else text
+    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+
+
+def _title(pm: Postmortem) -> str:
+    return f"Postmortem: {pm.window}"
+
+
+# -- HTML ----------------------------------------------------------------------------------
+
+_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+_CSS = """
+:root { color-scheme: light; --ink: #1c1f24; --muted: #5f6670; --line: #e3e6ea; --red: #c62828; }
+* { box-sizing: border-box; }
+body { margin: 0; background: #f6f7f9; color: var(--ink);
+       font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", sans-serif; }
+main { max-width: 1080px; margin: 0 auto; padding: 24px 28px 48px; background: #fff; }
+header h1 { margin: 0 0 4px; font-size: 26px; }
+.meta, .note, caption, footer { color: var(--muted); font-size: 13px; }
+.headline { font-size: 17px; border-left: 4px solid var(--red); padding: 8px 14px;
+            background: #fdf3f3; margin: 16px 0; }
+nav { margin: 10px 0 0; font-size: 13px; }
+nav a { color: var(--muted); margin-right: 12px; text-decoration: none; }
+section { border-top: 1px solid var(--line); margin-top: 28px; padding-top: 8px; }
+h2 { font-size: 20px; margin: 8px 0 4px; }
+.prose { margin: 0 0 12px; color: var(--muted); }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 4px 18px;
+           margin: 8px 0 16px; }
+dl.facts dt { font-weight: 600; }
+dl.facts dd { margin: 0; overflow-wrap: anywhere; }
+figure { margin: 8px 0 16px; }
+figure img { max-width: 100%; height: auto; border: 1px solid var(--line); }
+.scroll { overflow-x: auto; margin: 6px 0 16px; }
+table { border-collapse: collapse; font-size: 13px; width: 100%; }
+caption { text-align: left; padding: 4px 0; }
+th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--line);
+         vertical-align: top; overflow-wrap: break-word; }
+th { background: #f1f3f5; font-weight: 600; white-space: nowrap; }
+td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+td.time { white-space: nowrap; font-variant-numeric: tabular-nums; }
+code { font: 12px/1.4 ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; }
+footer { margin-top: 32px; }
+@media print { body { background: #fff; } main { padding: 0; } section { break-inside: avoid; } }
+"""
+_NUMERIC = re.compile(r"^[-+$]?[\d,.]+(?:\s?(?:%|ms|s))?$|^n/a$")
+_TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?$")
+
+
+def _h(text: str) -> str:
+    """Log text as inert HTML: control characters shown as escapes, markup escaped."""
+    return html.escape(escape_control(text), quote=True)
+
+
+def render_html(pm: Postmortem) -> str:
+    """The postmortem as one self-contained HTML page (charts inline, no network needed)."""
+    parts = [
+        "<!doctype html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_h(_title(pm))}</title>",
+        f"<style>{_CSS}</style></head><body><main>",
+        "<header><h1>Incident postmortem</h1>",
+        f'<p class="meta">{_h(_meta(pm))}</p>',
+        f'<p class="headline">{_h(pm.headline())}</p>',
+        "<nav>"
+        + "".join(f'<a href="#{name}">{_h(title)}</a>' for name, (title, _) in SECTIONS.items())
+        + "</nav></header>",
+    ]
+    for section in sections(pm):
+        parts.append(f'<section id="{section.name}"><h2>{_h(section.title)}</h2>')
+        parts.append(f'<p class="prose">{_h(section.prose)}</p>')
+        if section.facts:
+            parts.append('<dl class="facts">')
+            parts += [f"<dt>{_h(k)}</dt><dd>{_h(v)}</dd>" for k, v in section.facts]
+            parts.append("</dl>")
+        if section.chart is not None:
+            data = base64.b64encode(section.chart).decode("ascii")
+            parts.append(
+                f'<figure><img src="data:image/png;base64,{data}" '
+                f'alt="{_h(CHART_ALT[section.name])}"></figure>'
+            )
+        if section.note:
+            parts.append(f'<p class="note">{_h(section.note)}</p>')
+        parts += [_html_table(table) for table in section.tables]
+        parts.append("</section>")
+    parts.append(f"<footer>{_h(_footer())}</footer></main></body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def _html_table(table: Table) -> str:
+    more = f" ({len(table.rows)} of {table.total:,} shown)" if table.total > len(table.rows) else ""
+    head = "".join(f"<th>{_h(h)}</th>" for h in table.headers)
+    body = "".join(
+        "<tr>" + "".join(f"<td{_cell_class(v)}>{_h(v)}</td>" for v in row) + "</tr>"
+        for row in table.rows
+    )
+    return (
+        f'<div class="scroll"><table><caption>{_h(table.caption + more)}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+    )
+
+
+def _cell_class(text: str) -> str:
+    if _NUMERIC.match(text):
+        return ' class="num"'
+    return ' class="time"' if _TIME.match(text) else ""
+
+
+def _meta(pm: Postmortem) -> str:
+    return f"Store {pm.store_path} · generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def _footer() -> str:
+    return (
+        f"Made by logkit {__version__} (logkit report). Times are UTC. An error is an event "
+        "at level ERROR or CRITICAL; a trace failed when one of its events is an error."
+    )
+
+
+# -- Markdown ------------------------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
+
+
+def _md(text: str) -> str:
+    """Log text as inert Markdown: no markup, links, HTML or table breaks."""
+    return _MD_SPECIAL.sub(r"\\\1", escape_control(text)).replace("\n", " ")
+
+
+def render_markdown(pm: Postmortem, *, charts_dir: str | Path | None = None) -> str:
+    """The postmortem as Markdown for an incident document.
+
+    With `charts_dir`, the charts are written there as PNG files and linked by the directory's
+    name (so keep them beside the Markdown file); without it the text comes without charts.
+    """
+    directory = Path(charts_dir) if charts_dir is not None else None
+    lines = [f"# {_md(_title(pm))}", "", f"_{_md(_meta(pm))}_", "", f"> {_md(pm.headline())}"]
+    for section in sections(pm, charts=directory is not None):
+        lines += ["", f"## {_md(section.title)}", "", _md(section.prose), ""]
+        lines += [f"- **{_md(k)}:** {_md(v)}" for k, v in section.facts]
+        if section.facts:
+            lines.append("")
+        if section.chart is not None and directory is not None:
+            directory.mkdir(parents=True, exist_ok=True)
+            (directory / f"{section.name}.png").write_bytes(section.chart)
+            lines += [f"![{_md(CHART_ALT[section.name])}]({directory.name}/{section.name}.png)", ""]
+        if section.note:
+            lines += [f"_{_md(section.note)}_", ""]
+        for table in section.tables:
+            lines += _md_table(table)
+    lines += ["", f"_{_md(_footer())}_"]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _md_table(table: Table) -> list[str]:
+    more = f" ({len(table.rows)} of {table.total:,} shown)" if table.total > len(table.rows) else ""
+    return [
+        f"**{_md(table.caption)}**{_md(more)}",
+        "",
+        "| " + " | ".join(_md(h) for h in table.headers) + " |",
+        "|"
+        + "|".join(
+            "---:" if _numeric_column(table, i) else "---" for i in range(len(table.headers))
+        )
+        + "|",
+        *("| " + " | ".join(_md(v) for v in row) + " |" for row in table.rows),
+        "",
+    ]
+
+
+def _numeric_column(table: Table, index: int) -> bool:
+    values = [row[index] for row in table.rows if row[index]]
+    return bool(values) and all(_NUMERIC.match(v) for v in values)
+
+
+# -- files ---------------------------------------------------------------------------------
+
+
+def write_report(pm: Postmortem, path: str | Path, fmt: str = "html") -> Path:
+    """Write the report to `path`; a Markdown file gets its charts in `<stem>_charts/`."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    target = Path(path)
+    if fmt == "html":
+        text = render_html(pm)
+    else:
+        text = render_markdown(pm, charts_dir=target.with_name(f"{target.stem}_charts"))
+    target.write_text(text, encoding="utf-8")
+    return target
