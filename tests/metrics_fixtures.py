@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 
 import logkit
 
@@ -174,6 +175,22 @@ def stable(text: str) -> str:
 
 def binary(name: str) -> str | None:
     return shutil.which(name)
+
+
+def needs(*programs: str) -> pytest.MarkDecorator:
+    """Skip, saying what to install, when one of `programs` is not on PATH."""
+    missing = [p for p in programs if binary(p) is None]
+    return pytest.mark.skipif(
+        bool(missing),
+        reason=f"{', '.join(missing)} not installed (Debian packages; see scripts/system-deps.sh)",
+    )
+
+
+def isolate(directory: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Work in `directory`, with no logkit settings from the environment."""
+    monkeypatch.chdir(directory)
+    for name in ("LOGKIT_DB", "LOGKIT_CONFIG", "LOGKIT_MASK_KEY"):
+        monkeypatch.delenv(name, raising=False)
 
 
 def free_port() -> int:

@@ -14,20 +14,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from logkit.metrics import BUILTINS, load_definitions
 
-from .metrics_fixtures import FIXTURE, binary, parse, write_log
+from .metrics_fixtures import FIXTURE, binary, needs, parse, write_log
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 RULES = DEPLOY / "logkit-alerts.yml"
 RULE_TESTS = DEPLOY / "logkit-alerts.test.yml"
 DASHBOARD = DEPLOY / "grafana-dashboard.json"
 
-needs_promtool = pytest.mark.skipif(
-    binary("promtool") is None, reason="promtool not installed (Debian package 'prometheus')"
-)
+needs_promtool = needs("promtool")
 
 
 def promtool(*args: str, cwd: Path = DEPLOY) -> tuple[int, str]:
@@ -154,10 +150,9 @@ class TestSchedulers:
         samples = parse((tmp_path / "logkit.prom").read_text())
         assert (0, "", 10.0) == (proc.returncode, proc.stderr, samples["logkit_store_events"])
 
+    @needs("systemd-analyze")
     def test_systemd_units_pass_systemd_analyze_verify(self, tmp_path: Path) -> None:
-        analyze = binary("systemd-analyze")
-        if analyze is None:
-            pytest.skip("systemd-analyze not installed")
+        analyze = str(binary("systemd-analyze"))
         service = (DEPLOY / "logkit-export.service").read_text()
         exec_start = next(x for x in service.splitlines() if x.startswith("ExecStart="))
         argv = shlex.split(exec_start.removeprefix("ExecStart="))

@@ -30,6 +30,8 @@ from .metrics_fixtures import (
     FIXTURE,
     NEWEST_TS,
     binary,
+    isolate,
+    needs,
     open_store,
     parse,
     request,
@@ -43,9 +45,7 @@ LOGKIT = [sys.executable, "-m", "logkit"]
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test in its own directory, with no logkit settings from the environment."""
-    monkeypatch.chdir(tmp_path)
-    for name in ("LOGKIT_DB", "LOGKIT_CONFIG", "LOGKIT_MASK_KEY"):
-        monkeypatch.delenv(name, raising=False)
+    isolate(tmp_path, monkeypatch)
 
 
 @pytest.fixture
@@ -195,11 +195,10 @@ class TestExposition:
         result = fixture_store.export(ingest=["app.log"], now=NEWEST_TS + 90.5)
         assert EXPECTED_EXPOSITION == stable(result.text)
 
+    @needs("promtool")
     def test_exposition_passes_promtool_check_metrics(self, fixture_store: logkit.Store) -> None:
         """promtool's linter finds nothing to complain about."""
-        promtool = binary("promtool")
-        if promtool is None:
-            pytest.skip("promtool not installed (Debian package 'prometheus')")
+        promtool = str(binary("promtool"))
         text = fixture_store.export(ingest=["app.log"]).text
         proc = subprocess.run(
             [promtool, "check", "metrics"], input=text, capture_output=True, text=True
@@ -626,6 +625,22 @@ class TestCommands:
     def test_export_needs_a_textfile_or_stdout(self, tmp_path: Path) -> None:
         proc = run_logkit("export", db=tmp_path / "s.duckdb")
         assert (2, "Error: give --textfile PATH.prom or --stdout") == (
+            proc.returncode,
+            proc.stderr.strip().splitlines()[-1],
+        )
+
+    def test_ingest_takes_several_paths_as_a_shell_glob_gives_them(self, tmp_path: Path) -> None:
+        """`export --ingest /var/log/app/*.log --textfile ...` reads every expanded path."""
+        write_log(Path("a.log"), [request(0)])
+        write_log(Path("b.log"), [request(1), request(2)])
+        proc = run_logkit(
+            "export", "--ingest", "a.log", "b.log", "--stdout", db=tmp_path / "s.duckdb"
+        )
+        assert (0, 3.0) == (proc.returncode, parse(proc.stdout)["logkit_store_events"])
+
+    def test_paths_without_ingest_are_refused(self, tmp_path: Path) -> None:
+        proc = run_logkit("export", "a.log", "--stdout", db=tmp_path / "s.duckdb")
+        assert (2, "Error: to read the PATHs first, give --ingest") == (
             proc.returncode,
             proc.stderr.strip().splitlines()[-1],
         )

@@ -18,8 +18,9 @@ import logkit
 from .metrics_fixtures import (
     FIXTURE,
     Server,
-    binary,
     http_get,
+    isolate,
+    needs,
     open_store,
     parse,
     request,
@@ -27,13 +28,7 @@ from .metrics_fixtures import (
     write_log,
 )
 
-pytestmark = [
-    pytest.mark.xdist_group("prometheus"),
-    pytest.mark.skipif(
-        binary("prometheus-node-exporter") is None,
-        reason="prometheus-node-exporter not installed (see scripts/system-deps.sh)",
-    ),
-]
+pytestmark = [pytest.mark.xdist_group("prometheus"), needs("prometheus-node-exporter")]
 
 
 @pytest.fixture
@@ -54,9 +49,7 @@ def node_exporter(tmp_path: Path, textfile_dir: Path) -> Iterator[Server]:
 
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> logkit.Store:
-    monkeypatch.chdir(tmp_path)
-    for name in ("LOGKIT_DB", "LOGKIT_CONFIG", "LOGKIT_MASK_KEY"):
-        monkeypatch.delenv(name, raising=False)
+    isolate(tmp_path, monkeypatch)
     return open_store(tmp_path / "store")
 
 

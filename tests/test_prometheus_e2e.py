@@ -29,6 +29,8 @@ from .metrics_fixtures import (
     Server,
     binary,
     http_get,
+    isolate,
+    needs,
     open_store,
     request,
     start_node_exporter,
@@ -38,10 +40,7 @@ from .metrics_fixtures import (
 
 pytestmark = [
     pytest.mark.xdist_group("prometheus"),
-    pytest.mark.skipif(
-        binary("prometheus-node-exporter") is None or binary("prometheus") is None,
-        reason="prometheus and prometheus-node-exporter not installed (scripts/system-deps.sh)",
-    ),
+    needs("prometheus", "prometheus-node-exporter"),
 ]
 
 BATCHES = 14  # one every PERIOD seconds
@@ -109,9 +108,7 @@ def test_prometheus_computes_rates_and_quantiles_from_the_exports(
     stack: tuple[Path, Prometheus], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     textfile_dir, prometheus = stack
-    monkeypatch.chdir(tmp_path)
-    for name in ("LOGKIT_DB", "LOGKIT_CONFIG", "LOGKIT_MASK_KEY"):
-        monkeypatch.delenv(name, raising=False)
+    isolate(tmp_path, monkeypatch)
     store: logkit.Store = open_store(tmp_path / "store")
     textfile = textfile_dir / "logkit.prom"
     old = [

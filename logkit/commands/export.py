@@ -32,6 +32,7 @@ _definitions_option = click.option(
 
 
 @click.command()
+@click.argument("inputs", nargs=-1, metavar="[PATH]...")
 @click.option(
     "--textfile",
     type=click.Path(dir_okay=False),
@@ -40,10 +41,8 @@ _definitions_option = click.option(
 )
 @click.option(
     "--ingest",
-    "inputs",
-    multiple=True,
-    metavar="PATH",
-    help="First ingest what is new in PATH (file, glob or directory); repeatable.",
+    is_flag=True,
+    help="First ingest what is new in the PATHs (files, globs, directories), as 'logkit ingest'.",
 )
 @click.option("--stdout", is_flag=True, help="Print the metrics instead of writing a file.")
 @_wait_option
@@ -52,8 +51,9 @@ _definitions_option = click.option(
 @click.pass_obj
 def export(
     obj: object,
-    textfile: str | None,
     inputs: tuple[str, ...],
+    textfile: str | None,
+    ingest: bool,
     stdout: bool,
     wait: float | None,
     definitions: str | None,
@@ -61,16 +61,20 @@ def export(
 ) -> None:
     """Write Prometheus metrics for node_exporter's textfile collector.
 
-    One run for cron: ingests what is new (with --ingest), applies the retention setting, then
-    replaces PATH.prom atomically. Counters are totals since the store was created and never
-    go backwards, across runs and pruning. A second run while one is going exits at once with
-    a message (or waits, with --wait). Prints nothing on success.
+    One run for cron: ingests what is new in the PATHs (with --ingest), applies the
+    retention setting, then replaces PATH.prom atomically. Counters are totals since the
+    store was created and never go backwards, across runs and pruning. A second run while one
+    is going exits at once with a message (or waits, with --wait). Prints nothing on success.
 
     \b
     Example (cron, every minute):
       logkit --db /var/lib/logkit/logkit.duckdb export --ingest '/var/log/app/*.log' \\
         --textfile /var/lib/prometheus/node-exporter/logkit.prom
     """
+    if inputs and not ingest:
+        raise click.UsageError("to read the PATHs first, give --ingest")
+    if ingest and not inputs:
+        raise click.UsageError("--ingest needs at least one PATH, GLOB or DIR")
     if not textfile and not stdout:
         raise click.UsageError("give --textfile PATH.prom or --stdout")
     if textfile and not textfile.endswith(".prom"):
