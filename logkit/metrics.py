@@ -54,7 +54,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import LogkitError, QueryError
+from .errors import LogkitError, QueryError, StoreNotFound
 
 if TYPE_CHECKING:
     import duckdb
@@ -398,7 +398,7 @@ class MetricSet:
         self, con: duckdb.DuckDBPyConnection, definition: Definition, weights: dict[str, float]
     ) -> dict[str, str]:
         """Map each label set to itself (admitted) or to the `__other__` one, for good."""
-        if not definition.labels:
+        if not definition.labels or not weights:
             return {key: key for key in weights}
         keys = list(weights)
         known = dict(
@@ -766,6 +766,12 @@ class Exporting:
 
         def writer(self) -> contextlib.AbstractContextManager[WriteSession]: ...
 
+    def _require_store(self) -> None:
+        if not self.path.exists():
+            raise StoreNotFound(
+                f"no store at {self.path} (run 'logkit ingest PATH' first, or pass --db)"
+            )
+
     def metric_set(
         self, definitions: str | os.PathLike[str] | Iterable[Any] | None = None
     ) -> MetricSet:
@@ -794,15 +800,19 @@ class Exporting:
             # HELP logkit_errors_total Events at level ERROR or CRITICAL, by service and type.
             ...
         """
-        from .retention import apply_retention
+        from .retention import apply_retention, parse_retention
 
         started = time.time()
         metrics = self.metric_set(definitions)
+        # A typo in the setting fails now, before any work.
+        retention = parse_retention(self.config.retention, where=self.config.path)
+        inputs = list(ingest)
+        if not inputs:
+            self._require_store()
         summary = None
         failure: str | None = None
         pruned = None
         with self.writer() as session:
-            inputs = list(ingest)
             if inputs:
                 from .ingest import ingest as run_ingest
 
@@ -815,8 +825,8 @@ class Exporting:
                         failure = "; ".join(f"{s.path}: {s.error}" for s in summary.errors)
             with session.transaction() as con:
                 metrics.fold(con)
-            if self.config.retention:
-                pruned = apply_retention(session, metrics, self.config.retention)
+            if retention is not None:
+                pruned = apply_retention(session, metrics, retention)
             with session.transaction() as con:
                 _record_run(con, started, failure is None, summary)
                 families = metrics.families(
@@ -853,7 +863,10 @@ class Exporting:
         Freed space is reused by later ingests; `compact=True` also rewrites the file so it
         shrinks (slow: it copies every remaining event).
         """
-        from .retention import prune
+        from .retention import parse_age, prune
 
+        age = parse_age(older_than)
+        metrics = self.metric_set(definitions)
+        self._require_store()
         with self.writer() as session:
-            return prune(session, self.metric_set(definitions), older_than, compact=compact)
+            return prune(session, metrics, age, compact=compact)

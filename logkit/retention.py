@@ -103,23 +103,28 @@ def prune_before(session: WriteSession, metrics: MetricSet, cutoff: datetime) ->
     return result
 
 
+def parse_retention(retention: str | None, *, where: object = "logkit.toml") -> timedelta | None:
+    """The `retention` setting of logkit.toml, or None when there is none."""
+    if retention is None:
+        return None
+    try:
+        return parse_age(retention, what="retention")
+    except LogkitError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
 def apply_retention(
-    session: WriteSession, metrics: MetricSet, retention: str
+    session: WriteSession, metrics: MetricSet, retention: timedelta
 ) -> PruneResult | None:
     """The `retention` setting, applied by each export; None when there was nothing to delete."""
-    try:
-        age = parse_age(retention, what="retention")
-    except LogkitError as exc:
-        raise ConfigError(f"{exc} in logkit.toml") from None
-    result = prune_before(session, metrics, datetime.now(UTC) - age)
+    result = prune_before(session, metrics, datetime.now(UTC) - retention)
     return result if result.events or result.rejects else None
 
 
 def prune(
-    session: WriteSession, metrics: MetricSet, older_than: str, *, compact: bool = False
+    session: WriteSession, metrics: MetricSet, age: timedelta, *, compact: bool = False
 ) -> PruneResult:
-    """`logkit prune`: delete events and rejects older than `older_than`, optionally compact."""
-    age = parse_age(older_than)
+    """`logkit prune`: delete events and rejects older than `age`, optionally compact."""
     result = prune_before(session, metrics, datetime.now(UTC) - age)
     if compact:
         compact_store(session, metrics)

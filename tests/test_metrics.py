@@ -601,6 +601,7 @@ class TestOverlappingRuns:
         ) == (proc.returncode, proc.stderr, elapsed < 10)
 
     def test_an_export_in_process_raises_store_locked(self, fixture_store: logkit.Store) -> None:
+        fixture_store.export(ingest=["app.log"])
         with fixture_store.writer(), pytest.raises(StoreLocked):
             logkit.open(fixture_store.path).export()
 
@@ -680,6 +681,26 @@ class TestCommands:
             samples["logkit_last_run_success"],
             proc.stderr.startswith("Error: ") and "logkit_last_run_success 0" in proc.stderr,
         )
+
+    def test_export_without_a_store_says_how_to_make_one(self, tmp_path: Path) -> None:
+        proc = run_logkit("export", "--stdout", db=Path("nowhere.duckdb"))
+        assert (
+            1,
+            "Error: no store at nowhere.duckdb (run 'logkit ingest PATH' first, or pass --db)\n",
+            False,
+        ) == (proc.returncode, proc.stderr, Path("nowhere.duckdb").exists())
+
+    def test_a_retention_typo_is_reported_before_any_work(self, tmp_path: Path) -> None:
+        """The setting is read first, so a bad one neither ingests nor writes anything."""
+        store = open_store(tmp_path / "s", config='retention = "30 days"\n')
+        write_log(Path("a.log"), [request(0)])
+        proc = run_logkit("export", "--ingest", "a.log", "--stdout", db=store.path)
+        assert (
+            1,
+            f"Error: {tmp_path}/s/logkit.toml: cannot read retention value '30 days': use an age"
+            " such as 30d, 12h, 2w or 1d12h\n",
+            False,
+        ) == (proc.returncode, proc.stderr, store.path.exists())
 
     def test_prune_reports_what_it_deleted(self, tmp_path: Path) -> None:
         store = open_store(tmp_path / "s")
