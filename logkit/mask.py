@@ -1,0 +1,1109 @@
+"""Masking: secrets and personal data out of every event before it is stored.
+
+Two kinds of rule, both applied to every event:
+
+* **Key rules.** A value whose key is sensitive is masked whole, whatever it is: a string, a
+  number, a whole dict or list (`None` and booleans are kept: they carry no secret). A key is
+  sensitive when its *normalised name* (lowercased, with ``-``, ``_`` and ``.`` removed, so
+  ``X-Api-Key``, ``API.KEY`` and ``api_key`` are all ``apikey``) **ends with** one of
+  `SENSITIVE_KEYS`, so ``db_password``, ``x-auth-token`` and ``aws_secret_access_key`` are
+  covered without listing them. ``input_tokens`` is not: it ends in ``tokens``. The same rule
+  runs over text, for ``password=hunter2``, ``"api_key": "..."``, ``Authorization: Bearer ...``
+  and ``?token=abc`` inside messages and raw lines; in ``name=value`` form after ``?`` or ``&``
+  the generic names in `PARAM_NAMES` (``key``, ``sig``, ...) count too. Values masked because of
+  their key are counted as detector ``key``.
+  ``session_id`` is masked: a live session id is a bearer credential, like the cookie it came
+  from. Where it is only a correlation id, ``allow_keys = ["session_id"]`` keeps it.
+* **Value detectors**, over every string (message, attrs at any depth, dict keys too, stack
+  traces, URLs): see `BUILTIN_DETECTORS`. Each was written to leave alone what logs are made
+  of: trace/span ids, UUIDs, hex digests, timestamps, durations, versions, ports, status codes,
+  file paths and line numbers. Choices worth knowing:
+
+  - ``card``: 13-19 digits in one run or grouped as cards are printed (4-4-4-4 with single
+    spaces or dashes, Amex 4-6-5), a Luhn check, and a first digit 2-6 (the major networks:
+    Mastercard 2/5, Amex/JCB/Diners 3, Visa 4, Discover/UnionPay 6). The first-digit rule is
+    what keeps epoch timestamps in ms/µs/ns (``1732270862123456789`` starts with 1 until 2033)
+    from being masked one time in ten. A card must stand alone: digits glued to letters (a hex
+    id) are not a card. A JSON integer in ``attrs`` that passes is a card too.
+  - ``ipv4``: four dotted numbers 0-255 without leading zeros. ``1.2.3.4`` is therefore an
+    address even when it was meant as a version; ``v1.2.3.4``, ``1.2.3.4.5`` and
+    ``1.2.3.256`` are not.
+  - ``ipv6``: a candidate with ``::`` or eight groups, then checked by `ipaddress`; a zone
+    (``fe80::1%eth0``) goes with it. Clock times (``10:01:02``) and MAC addresses are not
+    addresses.
+  - ``phone``: ``+`` and 8-15 digits (E.164, spaces/dots/dashes/brackets allowed), or the US
+    forms ``(415) 555-2671``, ``415-555-2671``, ``415.555.2671``. A bare run of digits is never
+    a phone: it is far more often an id or an epoch time.
+  - ``auth``: the credential after ``Bearer`` (8+ characters with a digit, or 20+) or ``Basic``
+    (valid base64 of ``user:pass``), so "Basic auth failed" is left as it is.
+
+* **Placeholders and pseudonyms.** A masked value becomes ``[MASKED:<detector>]``. In
+  pseudonym mode (globally, or for the detectors listed in ``pseudonymize``) it becomes
+  ``<detector>:<12 hex>``, the start of HMAC-SHA-256 over the value with the store's key, so
+  the same value gets the same pseudonym in every run and file and can still be counted and
+  joined on. The HMAC covers the value only (emails lowercased, digits only for cards, phones
+  and SSNs), not the prefix, so one address gets one pseudonym whichever rule found it.
+  ``fields`` are pseudonymised whole (``user_id:3fa1c2d4e5b6``); `Masker.pseudonym` computes the
+  same thing for ``logkit user RAW_ID``.
+
+Properties the tests pin down:
+
+* **Fail closed.** If a detector raises on a value (a custom pattern, a RecursionError on deep
+  nesting), the value is replaced whole by ``[MASKED:error]`` and counted as ``error``; it is
+  never stored as it came.
+* **Idempotent.** Placeholders and pseudonyms are recognised and left alone, so masking masked
+  output changes nothing and counts nothing.
+* **Fast.** Everything is compiled once. `Masker.needs_masking` looks at the raw line's bytes
+  with two regex searches and answers False for most lines, so ingest skips `mask_event` for
+  them. Inside `mask_event` each string first meets a cheap *gate* regex (necessary conditions
+  only: an ``@``, a ``::``, 13 digits in a row, a sensitive word before ``=`` or ``:`` ...); only
+  strings that pass it are scanned by the one combined detector regex. Validation (Luhn,
+  `ipaddress`, base64) runs on candidates only.
+
+Custom detectors (``[mask.detectors]``) are plain regexes: the whole match is masked, or only the
+group named ``value`` when the pattern has one. They run after the built-in ones, on the text
+between placeholders. Because a regex written for decoded strings cannot be checked safely
+against raw JSON bytes (escapes, anchors), configuring one makes `needs_masking` answer True for
+every line: correct, but slower. So does ``fields`` unless the caller passes the field's aliases.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import ipaddress
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import orjson
+
+__all__ = [
+    "BUILTIN_DETECTORS",
+    "PARAM_NAMES",
+    "SENSITIVE_KEYS",
+    "MaskKeyMissing",
+    "Masker",
+    "normalise_key",
+]
+
+
+class MaskKeyMissing(Exception):
+    """Pseudonyms were asked for but no key was given."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "pseudonym mode needs a key: set $LOGKIT_MASK_KEY or create one with 'logkit keygen'"
+        )
+
+
+#: Normalised key names whose values are masked; a key matches when its normalised name ends
+#: with one of these.
+SENSITIVE_KEYS: frozenset[str] = frozenset(
+    {
+        "password", "passwords", "passwd", "pwd", "passphrase", "passwordhash",
+        "secret", "secrets", "secretkey", "secretaccesskey",
+        "token", "apikey", "apikeys", "privatekey", "credential", "credentials", "signature",
+        "jwt", "otp",
+        "authorization", "cookie", "cookies", "session", "sessionid", "sessid",
+        "creditcard", "cardnumber", "ccnumber", "cvv", "cvc", "ssn",
+    }
+)  # fmt: skip
+
+#: Names too generic to be sensitive as keys, but credentials as query or form parameters
+#: (``?key=...``, ``&sig=...``); matched only right after ``?``, ``&``, ``;`` or at the start.
+PARAM_NAMES: tuple[str, ...] = ("key", "sig", "auth", "pass")
+
+#: Built-in detector names, in priority order (earlier wins where two start at the same place).
+BUILTIN_DETECTORS: tuple[str, ...] = (
+    "key",
+    "private_key",
+    "url_creds",
+    "jwt",
+    "auth",
+    "aws_key",
+    "api_key",
+    "email",
+    "ssn",
+    "phone",
+    "ipv4",
+    "card",
+    "ipv6",
+)
+
+_CONFIG_KEYS = (
+    "enabled",
+    "mode",
+    "keys",
+    "allow_keys",
+    "disable",
+    "detectors",
+    "pseudonymize",
+    "fields",
+)
+_MODES = ("placeholder", "pseudonymize")
+_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
+_ERROR = "error"
+_HEX_CHARS = 12
+_CACHE_LIMIT = 65_536
+_SHORTEST_MATCH = 3  # "::1"; nothing shorter can be masked by a built-in detector
+
+_SEP = "[-_.]*"  # what normalisation removes, allowed anywhere inside a key in text
+_KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+_COOKIE_WORDS = ("cookie", "cookies")
+_JSON_LITERALS = ("null", "true", "false")
+
+
+def normalise_key(name: str) -> str:
+    """The form key rules compare: lowercased, without ``-``, ``_`` and ``.``.
+
+    >>> normalise_key("X-Api-Key")
+    'xapikey'
+    """
+    return name.lower().replace("-", "").replace("_", "").replace(".", "")
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    double = False
+    for ch in reversed(digits):
+        d = ord(ch) - 48
+        if double:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+        double = not double
+    return total % 10 == 0
+
+
+def _card_layout(groups: list[int]) -> bool:
+    """Group lengths as cards are written: one run, 4-4-4-4 (the last group 1-4 digits, a fifth
+    of 1-3 for 19 digits), or Amex/Diners 4-6-5 and 4-6-4."""
+    if len(groups) == 1:
+        return True
+    if groups in ([4, 6, 5], [4, 6, 4]):
+        return True
+    if len(groups) == 5:
+        return groups[:4] == [4, 4, 4, 4] and groups[4] <= 3
+    return len(groups) == 4 and groups[:3] == [4, 4, 4]
+
+
+def _is_card_number(digits: str) -> bool:
+    return 13 <= len(digits) <= 19 and digits[0] in "23456" and _luhn(digits)
+
+
+def _trie(words: Iterable[str], sep: str = _SEP) -> str:
+    """One regex for a set of words, `sep` allowed between any two letters.
+
+    A trie rather than an alternation of words, so the regex engine tests one letter per
+    position instead of every word.
+    """
+    root: dict[str, Any] = {}
+    for word in words:
+        node = root
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def branches(node: dict[str, Any]) -> str:
+        alts = [re.escape(ch) + tail(child) for ch, child in sorted(node.items()) if ch]
+        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+
+    def tail(child: dict[str, Any]) -> str:
+        if not any(child):
+            return ""
+        rest = sep + branches(child)
+        return f"(?:{rest})?" if "" in child else rest
+
+    return branches(root)
+
+
+# --- the detectors -----------------------------------------------------------------------------
+#
+# Each built-in detector is one named group of the combined regex; group names inside a
+# detector start with its name. Boundaries are explicit lookarounds (re.ASCII everywhere):
+# a detector never starts or ends in the middle of a word or number.
+
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+_AUTH_SCHEMES = r"(?i:bearer|basic|token|digest|negotiate|ntlm|bot|apikey|aws4-hmac-sha256)"
+
+_PATTERNS: dict[str, str] = {
+    "private_key": r"""
+        -----BEGIN[A-Z0-9 ]*PRIVATE\ KEY(?:\ BLOCK)?-----
+        (?s:.*?-----END[A-Z0-9 ]*PRIVATE\ KEY(?:\ BLOCK)?-----|.*)   # truncated: to the end
+    """,
+    "url_creds": r"""
+        (?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://
+        (?P<url_creds_v>[^\s/?#@:"'<>\[\]]+:[^\s/?#"'<>]*)@
+    """,
+    "jwt": r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*",
+    "auth": r"""
+        (?<![A-Za-z0-9_-])(?P<auth_scheme>Bearer|BEARER|Basic|BASIC)\ +
+        (?P<auth_v>[A-Za-z0-9._~+/-]+=*)
+    """,
+    "aws_key": r"(?<![A-Za-z0-9])A[KS]IA[A-Z0-9]{16}(?![A-Za-z0-9])",
+    "api_key": r"""
+        (?<![A-Za-z0-9_-])
+        (?:sk-[A-Za-z0-9_-]{20,}
+          |gh[pousr]_[A-Za-z0-9]{30,}
+          |github_pat_[A-Za-z0-9_]{30,}
+          |xox[abprs]-[A-Za-z0-9-]{10,}
+          |AIza[0-9A-Za-z_-]{35}
+          |glpat-[A-Za-z0-9_-]{20,}
+          |[sr]k_(?:live|test)_[A-Za-z0-9]{16,})
+        (?![A-Za-z0-9_-])
+    """,
+    "email": r"""
+        (?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}
+        (?![A-Za-z0-9-])
+    """,
+    "ssn": r"""
+        (?<![A-Za-z0-9_.-])(?!000|666|9)[0-9]{3}-(?!00)[0-9]{2}-(?!0000)[0-9]{4}
+        (?![A-Za-z0-9_]|-[0-9])
+    """,
+    "phone": r"""
+        (?<![A-Za-z0-9_+])\+[1-9](?:[ .-]?\(?[0-9]\)?){7,14}(?![0-9])
+      | (?<![A-Za-z0-9_.+-])(?:1[ .-])?
+        (?:\([2-9][0-9]{2}\)\ ?[2-9][0-9]{2}[-. ]
+          |[2-9][0-9]{2}-[2-9][0-9]{2}-
+          |[2-9][0-9]{2}\.[2-9][0-9]{2}\.)
+        [0-9]{4}(?![A-Za-z0-9_]|[.-][0-9])
+    """,
+    "ipv4": rf"""
+        (?<![A-Za-z0-9_.])(?:{_OCTET}\.){{3}}{_OCTET}(?![A-Za-z0-9_]|\.[0-9])
+    """,
+    # A maximal run of digit groups; `_on_card` finds the card, if any, among whole groups.
+    "card": r"(?<![A-Za-z0-9_])(?<![0-9][ -])[0-9](?:[ -]?[0-9]){12}(?:[ -]?[0-9])*+",
+    "ipv6": r"""
+        (?<![A-Za-z0-9_:.%])
+        (?=[0-9A-Fa-f:]*::|(?:[0-9A-Fa-f]{1,4}:){7})
+        (?:[0-9A-Fa-f:]*:(?:[0-9]{1,3}\.){3}[0-9]{1,3}|[0-9A-Fa-f:]{2,})
+        (?:%[0-9A-Za-z_.-]+)?
+    """,
+}
+
+# The gate: a necessary condition for each detector, cheap to test, so a string that cannot
+# hold anything to mask skips the combined regex. Every alternative starts with a literal
+# character: the regex engine then jumps between the few places where one occurs. (One
+# alternative that starts with a class or a repeat makes it try every position, ten times
+# slower.) Cards are gated separately (they start with a digit), and so are text pairs such as
+# password=..., which are found on the reversed lowercased string, where they start at = or :.
+_GATES: dict[str, str] = {
+    "private_key": r"-----BEGIN",
+    "url_creds": r"://[^/?#@\s]*@",
+    "jwt": r"eyJ",
+    "auth": r"B(?:earer|EARER|asic|ASIC) ",
+    "aws_key": r"A[KS]IA",
+    "api_key": r"sk-|sk_live_|sk_test_|rk_live_|rk_test_|gh[pousr]_|github_pat_|xox[abprs]-|AIza",
+    "email": r"@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2}",
+    "ssn": r"-(?<=[0-9]{3}-)[0-9]{2}-[0-9]{4}",
+    "phone": r"""\+[1-9]|\([2-9][0-9]{2}\)
+        |-(?<=[2-9][0-9]{2}-)[2-9][0-9]{2}-[0-9]{4}|\.(?<=[2-9][0-9]{2}\.)[2-9][0-9]{2}\.[0-9]{4}""",
+    "ipv4": r"\.(?<=[0-9]\.)[0-9]{1,3}\.[0-9]{1,3}\.[0-9]",
+    "ipv6": r":(?::|(?<=[0-9A-Fa-f]:)[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:)",
+}
+_CARD_GATE = re.compile(r"[2-6](?:[ -]?[0-9]){12}")
+
+
+# --- the raw-line prefilter ----------------------------------------------------------------------
+#
+# `needs_masking` runs on every line, so it is built from the cheapest things CPython offers:
+# bytes.translate, bytes.find with long needles, and regexes that start with a literal (which
+# the regex engine finds with a fast scan before trying a match). A regex that starts with a
+# character class, or an alternation of many literals, costs several times more per byte.
+#
+# 1. Rare bytes. Deleting every byte except \ @ + ( = J B A x leaves nothing for most lines;
+#    what remains sends the line to one regex over the telltales that contain those bytes
+#    (\u escapes, emails, URL credentials, eyJ, BEGIN, Bearer, AKIA, xoxb-, +1..., (415)).
+# 2. Digit shapes. With digits turned into 0 and spaces into -, a card, SSN or US phone is a
+#    fixed shape (0000-0000-0000-0, 0-00-0000, 0-000-0000) and an IPv4 address or dotted phone
+#    is .0.0.0 or .000.0000; runs of 13 zeros are checked for a card-like first digit.
+# 3. Names. The line lowercased, without - _ . (what key normalisation removes), reversed: a
+#    sensitive name then starts right after a ':' or '=' (``":drowssap"``), so one regex that
+#    starts with a literal finds JSON keys, text pairs and, on the same colons, IPv6 addresses.
+
+_RARE = b"\\@+(=JBAx"
+_NOT_RARE = bytes(sorted(set(range(256)) - set(_RARE)))
+_SHAPES = bytes.maketrans(b"0123456789 ", b"0000000000-")
+_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
+_THIRTEEN = b"0" * 13
+
+_RAW_RARE: dict[str, bytes] = {
+    "private_key": rb"BEGIN",
+    "url_creds": rb"//[^/?#@\s\"]*@|\\/\\/[^/?#@\s\"\\]*@",  # \/ when JSON escapes slashes
+    "jwt": rb"eyJ",
+    "auth": rb"B(?:earer|EARER|asic|ASIC) ",
+    "aws_key": rb"A[KS]IA",
+    "api_key": rb"AIza|xox[abprs]-",
+    "email": rb"@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2}",
+    "phone": rb"\+[1-9](?:[ .()-]{0,3}[0-9]){7}|\([0-9]{3}\)",
+}
+# Card runs (after a find of 13 zeros), dash/space shapes (after a find of 0-000), dot shapes.
+_RAW_CARD_RUN = re.compile(rb"(?<![0-9])[2-6][0-9]{12}")
+_RAW_DASH_SHAPES = re.compile(rb"0-00(?:-0000|0-0000|00-0000-0|0000-0000)")
+_RAW_DOT_SHAPES = re.compile(rb"\.(?:0{1,3}\.0{1,3}\.0|000\.0000)")
+# API keys whose prefixes hold no rare byte; each regex starts with a literal.
+_RAW_SK = re.compile(rb"k(?:(?<=sk)-|(?<=[sr]k)_(?:live|test)_)")
+_RAW_GH = re.compile(rb"g(?:h[pousr]_|ithub_pat_)")
+
+
+class Masker:
+    """Masks events, text and raw JSON lines; counts what it masked in `counts`.
+
+    Build it with `Masker.from_config` from the ``[mask]`` table of logkit.toml, or directly::
+
+        masker = Masker(mode="pseudonymize", fields=["user_id"], key=b"...")
+        masker.mask_event(event)      # in place, returns the event
+        masker.counts                 # Counter({'email': 3, 'key': 1, 'user_id': 40})
+
+    `field_aliases` maps a field in ``fields`` to the record keys it may come from (the
+    normaliser's aliases); with it, `needs_masking` can still skip lines without the field.
+    """
+
+    def __init__(
+        self,
+        *,
+        enabled: bool = True,
+        mode: str = "placeholder",
+        keys: Iterable[str] = (),
+        allow_keys: Iterable[str] = (),
+        disable: Iterable[str] = (),
+        detectors: Mapping[str, Any] | None = None,
+        pseudonymize: Iterable[str] = (),
+        fields: Iterable[str] = (),
+        key: bytes | None = None,
+        field_aliases: Mapping[str, Iterable[str]] | None = None,
+    ) -> None:
+        if mode not in _MODES:
+            raise ValueError(f"[mask] mode must be 'placeholder' or 'pseudonymize', not {mode!r}")
+        disabled = set(disable)
+        for name in disabled:
+            if name not in BUILTIN_DETECTORS:
+                raise ValueError(
+                    f"[mask] disable: unknown detector {name!r}; "
+                    f"built-in detectors are {', '.join(BUILTIN_DETECTORS)}"
+                )
+        self.enabled = bool(enabled)
+        self.counts: Counter[str] = Counter()
+        self._enabled_builtins = tuple(d for d in BUILTIN_DETECTORS if d not in disabled)
+        self._custom = [(name, _compile_custom(name, p)) for name, p in (detectors or {}).items()]
+        # A custom pattern may match a single character; the built-in ones need three.
+        self._shortest = 1 if self._custom else _SHORTEST_MATCH
+        names = set(BUILTIN_DETECTORS) | {name for name, _ in self._custom}
+        self._fields = frozenset(fields)
+        pseudo = set(names) if mode == "pseudonymize" else set(pseudonymize)
+        for name in pseudo - names:
+            raise ValueError(f"[mask] pseudonymize: unknown detector {name!r}")
+        self._pseudo = frozenset(pseudo)
+        if (self._pseudo or self._fields) and not key:
+            raise MaskKeyMissing()
+        self._key = key or None
+
+        self._words = frozenset(SENSITIVE_KEYS | {normalise_key(k) for k in keys})
+        self._words_tuple = tuple(sorted(self._words))
+        self._allow = frozenset(normalise_key(k) for k in allow_keys)
+        self._key_rule = "key" in self._enabled_builtins
+        self._sensitive_cache: dict[str, bool] = {}
+        self._pseudonym_cache: dict[str, str] = {}
+
+        prefixes = sorted(self._pseudo | self._fields, key=len, reverse=True)
+        protect = r"\[MASKED:[a-z0-9_]+\](?:~[0-9]+)?"
+        if prefixes:
+            alts = "|".join(re.escape(p) for p in prefixes)
+            protect += rf"|(?<![A-Za-z0-9_])(?:{alts}):[0-9a-f]{{{_HEX_CHARS}}}(?![A-Za-z0-9_])"
+        self._protect = re.compile(protect, re.ASCII)
+        # needs_masking cannot see through custom regexes, nor find fields without aliases.
+        self._always = bool(self._custom) or (bool(self._fields) and field_aliases is None)
+        self._build_regexes(_raw_field_names(self._fields, field_aliases or {}))
+
+    @classmethod
+    def from_config(
+        cls,
+        table: Mapping[str, Any],
+        key: bytes | None,
+        *,
+        field_aliases: Mapping[str, Iterable[str]] | None = None,
+    ) -> Masker:
+        """A Masker from the ``[mask]`` table of logkit.toml; ValueError on anything invalid.
+
+        Keys: ``enabled`` (bool), ``mode`` ("placeholder" | "pseudonymize"), ``keys`` (extra
+        sensitive key names), ``allow_keys`` (keys never masked by name), ``disable`` (built-in
+        detectors to switch off), ``detectors`` (name = regex), ``pseudonymize`` (detectors that
+        use pseudonyms in placeholder mode), ``fields`` (fields pseudonymised whole).
+        """
+        for name in table:
+            if name not in _CONFIG_KEYS:
+                raise ValueError(
+                    f"[mask] unknown setting {name!r}; known settings: {', '.join(_CONFIG_KEYS)}"
+                )
+        enabled = table.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise ValueError(f"[mask] enabled must be true or false, not {enabled!r}")
+        mode = table.get("mode", "placeholder")
+        lists = {
+            name: _str_list(table, name)
+            for name in ("keys", "allow_keys", "disable", "pseudonymize", "fields")
+        }
+        detectors = table.get("detectors", {})
+        if not isinstance(detectors, Mapping) or not all(
+            isinstance(v, str) for v in detectors.values()
+        ):
+            raise ValueError("[mask] detectors must be a table of name = \"regex\"")
+        if not enabled:
+            # A switched-off masker needs no key and validates nothing more.
+            return cls(enabled=False)
+        return cls(
+            enabled=True,
+            mode=mode,
+            detectors=detectors,
+            key=key,
+            field_aliases=field_aliases,
+            **lists,
+        )
+
+    # --- public entry points -------------------------------------------------------------------
+
+    def mask_event(self, event: dict[str, Any]) -> dict[str, Any]:
+        """Mask a canonical event in place and return it.
+
+        String columns get the value detectors (or are pseudonymised whole if listed in
+        ``fields``); ``attrs`` gets key rules and value detectors at every depth, dict keys
+        included. A dict key that a detector changes is renamed; if two keys collide after
+        masking, the later ones get ``~2``, ``~3``... so no value is lost.
+        """
+        if not self.enabled:
+            return event
+        fields = self._fields
+        for name, value in event.items():
+            if value is None:
+                continue
+            if name == "attrs":
+                event[name] = self._mask_top(value)
+            elif type(value) is str:
+                if name in fields:
+                    event[name] = self._field(name, value)
+                elif len(value) < self._shortest:
+                    continue
+                elif name in _HEX_ID_COLUMNS and _HEX_ID.fullmatch(value):
+                    continue  # an all-digit span id is a valid card number one time in twenty
+                else:
+                    event[name] = self._mask_str(value)
+        return event
+
+    def mask_text(self, text: str) -> str:
+        """Mask free text: value detectors plus sensitive ``name=value`` / ``"name": value``.
+
+        For raw lines that are not (or not valid) JSON, such as rejected or truncated lines.
+        """
+        if not self.enabled:
+            return text
+        return self._mask_str(text)
+
+    def mask_json_line(self, line: bytes) -> bytes:
+        """Mask one NDJSON line for ``logkit mask``; always returns one line ending in ``\\n``.
+
+        A JSON object or array is masked by key and value rules and written back compact; any
+        other line is masked as text.
+        """
+        body = line.rstrip(b"\r\n")
+        if self.enabled:
+            try:
+                doc = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                doc = None
+            if isinstance(doc, (dict, list)):
+                try:
+                    return orjson.dumps(self._mask_top(doc)) + b"\n"
+                except orjson.JSONEncodeError:
+                    pass  # nested deeper than orjson writes: mask it as text instead
+            text = body.decode("utf-8", errors="backslashreplace")
+            body = self._mask_str(text).encode()
+        return body + b"\n"
+
+    def needs_masking(self, raw: bytes) -> bool:
+        """False only if nothing in this raw JSON line can be masked; cheap enough for every line.
+
+        Conservative for the event the normaliser makes from the line, as long as the
+        normaliser only moves, renames, cuts and changes the case of values.
+        """
+        if not self.enabled:
+            return False
+        if self._always:
+            return True
+        rare = raw.translate(None, _NOT_RARE)
+        if rare and rare.strip(b"=") and self._raw_rare.search(raw) is not None:
+            return True
+        builtins = self._builtins
+        if "card" in builtins or "ssn" in builtins or "phone" in builtins or "ipv4" in builtins:
+            shapes = raw.translate(_SHAPES)
+            if shapes.find(_THIRTEEN) >= 0 and _RAW_CARD_RUN.search(raw) is not None:
+                return True
+            if shapes.find(b"0-000") >= 0 and _RAW_DASH_SHAPES.search(shapes) is not None:
+                return True
+            if _RAW_DOT_SHAPES.search(shapes) is not None:
+                return True
+        if "api_key" in builtins and (
+            _RAW_SK.search(raw) is not None or _RAW_GH.search(raw) is not None
+        ):
+            return True
+        if self._raw_colon is None:
+            return False
+        # str.lower is needed beyond ASCII: it turns the Kelvin sign into 'k', as in key names.
+        if raw.isascii():
+            names = raw.translate(_LOWER, b"-_.")[::-1]
+        else:
+            names = raw.decode("utf-8", "replace").lower().encode().translate(None, b"-_.")[::-1]
+        if self._raw_colon.search(names) is not None:
+            return True
+        return b"=" in rare and self._raw_equals is not None and (
+            self._raw_equals.search(names) is not None
+        )
+
+    def pseudonym(self, field_or_detector: str, value: str) -> str:
+        """The pseudonym stored for `value` under this field or detector, e.g. for a lookup.
+
+        >>> Masker(key=b"k").pseudonym("user_id", "42")  # doctest: +SKIP
+        'user_id:0a7fb1d6b2c4'
+        """
+        if not self._key:
+            raise MaskKeyMissing()
+        return f"{field_or_detector}:{self._hmac(_canonical(field_or_detector, value))}"
+
+    # --- structures ----------------------------------------------------------------------------
+
+    def _mask_top(self, value: Any) -> Any:
+        """attrs, or a whole record: like any value, plus ``fields`` among its top-level keys."""
+        if type(value) is dict:
+            return self._dict(value, self._fields)
+        return self._value(value)
+
+    def _value(self, value: Any) -> Any:
+        cls = type(value)
+        if cls is str:
+            return self._mask_str(value) if len(value) >= self._shortest else value
+        if cls is dict:
+            return self._dict(value)
+        if cls is list:
+            return self._list(value)
+        if cls is int and (value >= 10**12 or value <= -(10**12)) and "card" in self._builtins:
+            digits = str(abs(value))
+            if _is_card_number(digits):
+                return self._replace("card", digits)
+        return value
+
+    def _dict(self, d: dict[str, Any], fields: frozenset[str] = frozenset()) -> dict[str, Any]:
+        renamed: dict[str, str] = {}
+        for k, v in d.items():
+            try:
+                if k in fields:
+                    new = v if v is None else self._field(k, v)
+                elif self._key_rule and type(k) is str and self._is_sensitive(k):
+                    new = self._by_key(v)
+                else:
+                    new = self._value(v)
+            except Exception:  # RecursionError on deep nesting, a failing custom detector
+                new = self._error()
+            if new is not v:
+                d[k] = new
+            if type(k) is str and len(k) >= self._shortest:
+                masked_key = self._mask_str(k)
+                if masked_key != k:
+                    renamed[k] = masked_key
+        return _rename_keys(d, renamed) if renamed else d
+
+    def _list(self, items: list[Any]) -> list[Any]:
+        for i, v in enumerate(items):
+            try:
+                new = self._value(v)
+            except Exception:
+                new = self._error()
+            if new is not v:
+                items[i] = new
+        return items
+
+    def _is_sensitive(self, key: str) -> bool:
+        cached = self._sensitive_cache.get(key)
+        if cached is None:
+            name = normalise_key(key)
+            cached = name.endswith(self._words_tuple) and name not in self._allow
+            if len(self._sensitive_cache) >= _CACHE_LIMIT:
+                self._sensitive_cache.clear()
+            self._sensitive_cache[key] = cached
+        return cached
+
+    def _by_key(self, value: Any) -> Any:
+        """A value under a sensitive key: masked whole, except None and booleans."""
+        if value is None or type(value) is bool:
+            return value
+        if type(value) is str:
+            text = value
+        elif type(value) in (dict, list):
+            text = _dump_sorted(value)
+        else:
+            text = str(value)
+        return self._replace("key", text)
+
+    def _field(self, name: str, value: Any) -> Any:
+        """A value listed in ``fields``: pseudonymised whole, unless it already is."""
+        if type(value) is str:
+            if value.startswith(f"{name}:") and self._protect.fullmatch(value):
+                return value
+            text = value
+        elif type(value) in (dict, list):
+            text = _dump_sorted(value)
+        else:
+            text = str(value)
+        self.counts[name] += 1
+        return f"{name}:{self._hmac(text)}"
+
+    # --- strings -------------------------------------------------------------------------------
+
+    def _mask_str(self, s: str, count: bool = True) -> str:
+        """Value detectors over one string; the whole string becomes [MASKED:error] on failure."""
+        try:
+            if self._may_match(s):
+                s = self._scan(s, count)
+            if self._custom:
+                s = self._scan_custom(s, count)
+            return s
+        except Exception:
+            return self._error()
+
+    def _may_match(self, s: str) -> bool:
+        """The gates: False if no built-in detector can match anywhere in `s`."""
+        if self._gate.search(s) is not None:
+            return True
+        if len(s) >= 13 and self._card and _CARD_GATE.search(s) is not None:
+            return True
+        return self._kv_gate is not None and ("=" in s or ":" in s) and (
+            self._kv_gate.search(s.lower()[::-1]) is not None
+        )
+
+    def _scan(self, s: str, count: bool = True) -> str:
+        rx = self._combined
+        m = rx.search(s)
+        if m is None:
+            return s
+        handlers = self._handlers
+        pieces: list[str] = []
+        pos = 0
+        while m is not None:
+            hit = handlers[m.lastgroup](s, m, count)  # type: ignore[index]
+            if hit is None:  # a candidate that failed validation
+                m = rx.search(s, m.start() + 1)
+                continue
+            start, end, replacement = hit
+            pieces.append(s[pos:start])
+            pieces.append(replacement)
+            pos = end
+            m = rx.search(s, end)
+        if not pieces:
+            return s
+        pieces.append(s[pos:])
+        return "".join(pieces)
+
+    def _scan_custom(self, s: str, count: bool) -> str:
+        for name, pattern in self._custom:
+            pieces: list[str] = []
+            pos = 0
+            # Only the text between placeholders is searched, so a custom pattern can neither
+            # re-mask a placeholder nor match across one.
+            for start, end in self._unprotected(s):
+                for m in pattern.finditer(s[start:end]):
+                    span = _value_span(m)
+                    if span[0] == span[1]:
+                        continue
+                    pieces.append(s[pos : start + span[0]])
+                    found = s[start + span[0] : start + span[1]]
+                    pieces.append(self._replace(name, found, count))
+                    pos = start + span[1]
+            if pieces:
+                pieces.append(s[pos:])
+                s = "".join(pieces)
+        return s
+
+    def _unprotected(self, s: str) -> list[tuple[int, int]]:
+        spans = []
+        pos = 0
+        for m in self._protect.finditer(s):
+            if m.start() > pos:
+                spans.append((pos, m.start()))
+            pos = m.end()
+        if pos < len(s):
+            spans.append((pos, len(s)))
+        return spans
+
+    # --- replacements --------------------------------------------------------------------------
+
+    def _replace(self, detector: str, value: str, count: bool = True) -> str:
+        if self._is_masked(value):
+            return value
+        if count:
+            self.counts[detector] += 1
+        if detector in self._pseudo:
+            return f"{detector}:{self._hmac(_canonical(detector, value))}"
+        return f"[MASKED:{detector}]"
+
+    def _is_masked(self, value: str) -> bool:
+        return (value.startswith("[MASKED:") or value[-13:-12] == ":") and (
+            self._protect.fullmatch(value) is not None
+        )
+
+    def _error(self) -> str:
+        self.counts[_ERROR] += 1
+        return f"[MASKED:{_ERROR}]"
+
+    def _hmac(self, text: str) -> str:
+        cached = self._pseudonym_cache.get(text)
+        if cached is None:
+            assert self._key is not None
+            digest = hmac.digest(self._key, text.encode("utf-8", "surrogatepass"), "sha256")
+            cached = digest.hex()[:_HEX_CHARS]
+            if len(self._pseudonym_cache) >= _CACHE_LIMIT:
+                self._pseudonym_cache.clear()
+            self._pseudonym_cache[text] = cached
+        return cached
+
+    # --- detector handlers: (text, match, count) -> (start, end, replacement) or None ----------
+
+    def _on_protect(self, s: str, m: re.Match[str], count: bool) -> tuple[int, int, str]:
+        return m.start(), m.end(), m.group()
+
+    def _on_whole(self, s: str, m: re.Match[str], count: bool) -> tuple[int, int, str]:
+        name = m.lastgroup
+        assert name is not None
+        return m.start(), m.end(), self._replace(name, m.group(), count)
+
+    def _on_url_creds(self, s: str, m: re.Match[str], count: bool) -> tuple[int, int, str]:
+        start, end = m.span("url_creds_v")
+        return start, end, self._replace("url_creds", s[start:end], count)
+
+    def _on_auth(self, s: str, m: re.Match[str], count: bool) -> tuple[int, int, str] | None:
+        credential = m.group("auth_v")
+        if m.group("auth_scheme").lower() == "basic":
+            try:
+                ok = b":" in base64.b64decode(credential, validate=True)
+            except (binascii.Error, ValueError):
+                ok = False
+        else:
+            ok = len(credential) >= 20 or (
+                len(credential) >= 8 and any(c.isdigit() for c in credential)
+            )
+        if not ok:
+            return None
+        start, end = m.span("auth_v")
+        return start, end, self._replace("auth", credential, count)
+
+    def _on_phone(self, s: str, m: re.Match[str], count: bool) -> tuple[int, int, str] | None:
+        text = m.group()
+        if text.startswith("+") and not 8 <= sum(c.isdigit() for c in text) <= 15:
+            return None
+        return m.start(), m.end(), self._replace("phone", text, count)
+
+    def _on_card(self, s: str, m: re.Match[str], count: bool) -> tuple[int, int, str] | None:
+        end = m.end()
+        if end < len(s) and (s[end].isalnum() or s[end] == "_"):
+            return None  # digits glued to letters: part of an id, not a card
+        run = m.group()
+        groups = [g.span() for g in _DIGIT_GROUP.finditer(run)]
+        pieces: list[str] = []
+        pos = 0
+        i = 0
+        while i < len(groups):
+            # The longest run of whole groups starting here that is laid out like a card.
+            for j in range(len(groups), i, -1):
+                window = groups[i:j]
+                if not _card_layout([stop - start for start, stop in window]):
+                    continue
+                first, last = window[0][0], window[-1][1]
+                if _is_card_number(_NOT_DIGIT.sub("", run[first:last])):
+                    pieces.append(run[pos:first])
+                    pieces.append(self._replace("card", run[first:last], count))
+                    pos = last
+                    i = j
+                    break
+            else:
+                i += 1
+        if not pieces:
+            return None
+        pieces.append(run[pos:])
+        return m.start(), end, "".join(pieces)
+
+    def _on_ipv6(self, s: str, m: re.Match[str], count: bool) -> tuple[int, int, str] | None:
+        text = m.group()
+        for candidate in (text, text.rstrip(":")):
+            if any(c in _HEX_DIGITS for c in candidate):
+                try:
+                    ipaddress.IPv6Address(candidate)
+                except ValueError:
+                    continue
+                start = m.start()
+                end = start + len(candidate)
+                if end < len(s) and (s[end].isalnum() or s[end] == "_"):
+                    return None
+                return start, end, self._replace("ipv6", candidate, count)
+        return None
+
+    def _on_kv(self, s: str, m: re.Match[str], count: bool) -> tuple[int, int, str] | None:
+        """``name: value`` / ``name=value`` / ``"name": "value"`` with a sensitive name."""
+        start = m.start("kv_key")
+        while start and s[start - 1] in _KEY_CHARS:
+            start -= 1
+        name = normalise_key(s[start : m.end("kv_key")])
+        if name in self._allow:
+            return None
+        cookie = name.endswith(_COOKIE_WORDS)
+        return self._mask_text_value(s, m.end(), cookie, m.group("kv_q") or "", count)
+
+    def _on_kvp(self, s: str, m: re.Match[str], count: bool) -> tuple[int, int, str] | None:
+        return self._mask_text_value(s, m.end(), False, "", count)
+
+    def _mask_text_value(
+        self, s: str, start: int, to_line_end: bool, quote: str, count: bool
+    ) -> tuple[int, int, str] | None:
+        """Mask the value starting at `start`: quoted, a JSON object/array, or a bare token.
+
+        After a quoted name (JSON), a bare or structured value is replaced by a quoted
+        placeholder, so JSON text stays JSON.
+        """
+        span = _text_value_span(s, start, to_line_end, self._protect)
+        if span is None:
+            return None
+        vstart, vend, quoted = span
+        replacement = self._replace("key", s[vstart:vend], count)
+        if quote and not quoted and replacement != s[vstart:vend]:
+            replacement = f"{quote}{replacement}{quote}"
+        return vstart, vend, replacement
+
+    # --- compilation ---------------------------------------------------------------------------
+
+    def _build_regexes(self, raw_fields: list[str]) -> None:
+        enabled = self._enabled_builtins
+        self._builtins = frozenset(enabled)
+        words = _trie(self._words)
+        params = "|".join(PARAM_NAMES)
+        kv = (
+            rf"(?P<kv_key>(?i:{words})){_SEP}"
+            r"""(?P<kv_q>\\*["'])?[ \t]*[:=][ \t]*(?=[^\s,;&<>)\]}])"""
+        )
+        kvp = rf"(?:(?<=[?&;])|^)(?i:{params})=(?=[^\s&\#;])"
+
+        parts = [rf"(?P<protect>{self._protect.pattern})"]
+        gates = []
+        raw_rare = [rb"\\u"]  # an escape could hide anything
+        for name in enabled:
+            if name == "key":
+                parts.append(rf"(?P<kv>{kv})|(?P<kvp>{kvp})")
+            else:
+                parts.append(f"(?P<{name}>{_PATTERNS[name]})")
+                if name in _GATES:
+                    gates.append(_GATES[name])
+                if name in _RAW_RARE:
+                    raw_rare.append(_RAW_RARE[name])
+        self._combined = re.compile("|".join(parts), re.ASCII | re.VERBOSE)
+        # With every detector disabled the gate must match nothing.
+        self._gate = re.compile("|".join(gates) or "(?!)", re.ASCII | re.VERBOSE)
+        self._card = "card" in enabled
+        self._kv_gate = None
+        if self._key_rule:
+            # Text pairs, on the string lowercased and reversed: "password=x" is "x=drowssap".
+            reversed_words = _trie(w[::-1] for w in self._words)
+            reversed_params = "|".join(p[::-1] for p in PARAM_NAMES)
+            before_value = rf"""[:=][ \t]*(?:["']\\*)?{_SEP}"""
+            self._kv_gate = re.compile(
+                rf"{before_value}{reversed_words}|=(?:{reversed_params})(?:[?&;]|\Z)", re.ASCII
+            )
+        self._raw_rare = re.compile(b"|".join(raw_rare))
+
+        # Over the reversed, lowercased line without - _ . (see needs_masking).
+        names = sorted(self._words) if self._key_rule else []
+        names += raw_fields
+        colon = []
+        if "ipv6" in enabled:
+            colon.append(":|[0-9a-f]{1,4}:[0-9a-f]{1,4}:[0-9a-f]{1,4}:")
+        if names:
+            # Reversed byte by byte, as the line is: latin-1 maps each byte to one character.
+            reversed_names = _trie(
+                (name.encode()[::-1].decode("latin-1") for name in names), sep=""
+            )
+            colon.append(rf"""(?: |t\\)*(?:"\\*|')?{reversed_names}""")  # t\ is \t reversed
+        pattern = f":(?:{'|'.join(colon)})"
+        self._raw_colon = re.compile(pattern.encode("latin-1")) if colon else None
+        self._raw_equals = None
+        if self._key_rule:
+            reversed_params = "|".join(p[::-1] for p in PARAM_NAMES)
+            pattern = rf"""=(?:[ \\"'t]*{reversed_names}|(?:{reversed_params})[?&;"])"""
+            self._raw_equals = re.compile(pattern.encode("latin-1"))
+
+        handlers = {name: self._on_whole for name in enabled}
+        handlers.update(
+            protect=self._on_protect,
+            kv=self._on_kv,
+            kvp=self._on_kvp,
+            url_creds=self._on_url_creds,
+            auth=self._on_auth,
+            phone=self._on_phone,
+            card=self._on_card,
+            ipv6=self._on_ipv6,
+        )
+        self._handlers = handlers
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+_DIGIT_GROUP = re.compile(r"[0-9]+")
+_HEX_ID_COLUMNS = frozenset({"trace_id", "span_id"})
+_HEX_ID = re.compile(r"[0-9a-fA-F-]+")
+_NOT_DIGIT = re.compile(r"[^0-9]")
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+_JSON_TOKEN = re.compile(r'["\\{}\[\]]')
+_BARE_VALUE = re.compile(rf"(?:{_AUTH_SCHEMES}[ \t]+)?[^\s,;&\"'<>)\]}}]+", re.ASCII)
+_LINE_VALUE = re.compile(r"[^\r\n\"]+")
+
+
+def _text_value_span(
+    s: str, start: int, to_line_end: bool, protect: re.Pattern[str]
+) -> tuple[int, int, bool] | None:
+    """(start, end, quoted) of the value of a textual ``name=value`` pair starting at `start`.
+
+    None for a JSON literal (null/true/false: nothing to hide). A quoted value's span is what
+    is inside the quotes; an unterminated value runs to the end of the text.
+    """
+    if start >= len(s):
+        return None
+    done = protect.match(s, start)
+    if done is not None:
+        return done.start(), done.end(), True
+    ch = s[start]
+    if ch == "\\" or ch == '"':
+        quote_end = start
+        while quote_end < len(s) and s[quote_end] == "\\":
+            quote_end += 1
+        if quote_end < len(s) and s[quote_end] == '"':
+            quote = s[start : quote_end + 1]
+            inner = quote_end + 1
+            if quote == '"':
+                end = _json_string_end(s, inner)
+            else:  # \"...\" : JSON inside a JSON string
+                end = s.find(quote, inner)
+                end = len(s) if end < 0 else end
+            return inner, end, True
+    elif ch == "'":
+        end = s.find("'", start + 1)
+        return start + 1, len(s) if end < 0 else end, True
+    elif ch in "{[":
+        return start, _json_value_end(s, start), False
+    m = (_LINE_VALUE if to_line_end else _BARE_VALUE).match(s, start)
+    if m is None or m.group() in _JSON_LITERALS:
+        return None
+    return m.start(), m.end(), False
+
+
+def _json_string_end(s: str, i: int) -> int:
+    """Index of the closing quote of a JSON string whose content starts at i (or len(s))."""
+    n = len(s)
+    while i < n:
+        ch = s[i]
+        if ch == '"':
+            return i
+        i += 2 if ch == "\\" else 1
+    return n
+
+
+def _json_value_end(s: str, i: int) -> int:
+    """End of the JSON object/array starting at i; the end of the text if it never closes."""
+    depth = 0
+    n = len(s)
+    while i < n:
+        m = _JSON_TOKEN.search(s, i)
+        if m is None:
+            return n
+        ch = m.group()
+        i = m.end()
+        if ch == '"':
+            i = _json_string_end(s, i) + 1
+        elif ch == "\\":
+            i += 1
+        elif ch in "{[":
+            depth += 1
+        else:
+            depth -= 1
+            if depth == 0:
+                return i
+    return n
+
+
+def _rename_keys(d: dict[str, Any], renamed: dict[str, str]) -> dict[str, Any]:
+    """`d` with keys renamed, in order; a name taken already gets ``~2``, ``~3``..."""
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        new = renamed.get(k, k)
+        if new in out:
+            n = 2
+            while f"{new}~{n}" in out:
+                n += 1
+            new = f"{new}~{n}"
+        out[new] = v
+    return out
+
+
+def _value_span(m: Any) -> tuple[int, int]:
+    """The part of a custom detector's match to mask: group 'value' if it has one."""
+    groups = getattr(getattr(m, "re", None), "groupindex", {})
+    if "value" in groups and m.group("value") is not None:
+        return m.span("value")
+    return m.span()
+
+
+def _compile_custom(name: str, pattern: Any) -> Any:
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValueError(
+            f"[mask.detectors] {name!r}: a detector name is lowercase letters, digits and _"
+        )
+    if name in BUILTIN_DETECTORS or name == _ERROR:
+        raise ValueError(f"[mask.detectors] {name!r} is a built-in detector name")
+    if not isinstance(pattern, str):
+        return pattern  # a compiled pattern, or anything with finditer()
+    try:
+        return re.compile(pattern)
+    except re.error as error:
+        raise ValueError(f"[mask.detectors] {name!r}: invalid regex: {error}") from None
+
+
+def _str_list(table: Mapping[str, Any], name: str) -> list[str]:
+    value = table.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"[mask] {name} must be a list of strings")
+    return value
+
+
+def _raw_field_names(fields: frozenset[str], aliases: Mapping[str, Iterable[str]]) -> list[str]:
+    """Normalised names that announce a field in a raw line; for a dotted alias, its last part
+    (``user.id`` arrives as ``{"user": {"id": ...}}``)."""
+    names = set()
+    for field in fields:
+        for name in (field, *aliases.get(field, ())):
+            names.add(normalise_key(name.rsplit(".", 1)[-1]))
+    return sorted(names)
+
+
+def _dump_sorted(value: Any) -> str:
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        return repr(value)
+
+
+def _canonical(detector: str, value: str) -> str:
+    """The form of a value that is pseudonymised, so one address/number gets one pseudonym."""
+    if detector == "email":
+        return value.lower()
+    if detector in ("card", "phone", "ssn"):
+        return _NOT_DIGIT.sub("", value)
+    if detector == "ipv6":
+        try:
+            return str(ipaddress.IPv6Address(value))
+        except ValueError:
+            return value
+    return value
