@@ -501,6 +501,27 @@ class TestCounters:
         con.close()
         assert counters_of(parse(before)) == counters_of(parse(store.export().text))
 
+    def test_a_recomputed_total_never_comes_out_lower(self, tmp_path: Path) -> None:
+        """A definition summing doubles itself may round lower in one sum than in two."""
+        store = open_store(tmp_path / "s")
+        extra = Path("defs")
+        extra.mkdir()
+        (extra / "c.sql").write_text(
+            "-- name: app_cost_usd_total\n-- type: counter\n-- help: C.\n"
+            "SELECT sum(cost_usd) AS value FROM events\n"
+        )
+        llm = {"timestamp": "2026-11-22T10:00:00Z", "message": "x", "cost_usd": 6e-10}
+        write_log(Path("a.log"), [llm])
+        store.export(ingest=["a.log"], definitions=extra)
+        write_log(Path("a.log"), [llm], append=True)
+        before = parse(store.export(ingest=["a.log"], definitions=extra).text)
+        con = duckdb.connect(str(store.path))
+        con.execute("UPDATE metric_folds SET folded_rows = folded_rows - 1")  # force a recompute
+        con.close()
+        after = parse(store.export(definitions=extra).text)
+        # Rounded to 9 places: 0.000000001 per run, but 0.0000000012 -> 0.000000001 at once.
+        assert (2e-9, 2e-9) == (before["app_cost_usd_total"], after["app_cost_usd_total"])
+
     def test_a_changed_definition_starts_its_totals_again(self, tmp_path: Path) -> None:
         """New buckets or a new query mean a new series of values (Prometheus sees a reset)."""
         store = open_store(tmp_path / "s")
