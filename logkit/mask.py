@@ -235,7 +235,7 @@ _PATTERNS: dict[str, str] = {
     """,
     "url_creds": r"""
         (?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://
-        (?P<url_creds_v>[^\s/?#@:"'<>\[\]]+:[^\s/?#"'<>]*)@
+        (?P<url_creds_v>[^\s/?#@:"'<>\[\]]*:[^\s/?#"'<>]*)@
     """,
     "jwt": r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*",
     "auth": r"""
@@ -449,7 +449,7 @@ class Masker:
         if not isinstance(detectors, Mapping) or not all(
             isinstance(v, str) for v in detectors.values()
         ):
-            raise ValueError("[mask] detectors must be a table of name = \"regex\"")
+            raise ValueError('[mask] detectors must be a table of name = "regex"')
         if not enabled:
             # A switched-off masker needs no key and validates nothing more.
             return cls(enabled=False)
@@ -556,8 +556,10 @@ class Masker:
             names = raw.decode("utf-8", "replace").lower().encode().translate(None, b"-_.")[::-1]
         if self._raw_colon.search(names) is not None:
             return True
-        return b"=" in rare and self._raw_equals is not None and (
-            self._raw_equals.search(names) is not None
+        return (
+            b"=" in rare
+            and self._raw_equals is not None
+            and (self._raw_equals.search(names) is not None)
         )
 
     def pseudonym(self, field_or_detector: str, value: str) -> str:
@@ -676,8 +678,10 @@ class Masker:
             return True
         if len(s) >= 13 and self._card and _CARD_GATE.search(s) is not None:
             return True
-        return self._kv_gate is not None and ("=" in s or ":" in s) and (
-            self._kv_gate.search(s.lower()[::-1]) is not None
+        return (
+            self._kv_gate is not None
+            and ("=" in s or ":" in s)
+            and (self._kv_gate.search(s.lower()[::-1]) is not None)
         )
 
     def _scan(self, s: str, count: bool = True) -> str:
