@@ -67,7 +67,7 @@ LLM_CALL = (
     f" OR cost_usd IS NOT NULL OR {IS_ERROR})"
 )
 BUCKETS = (60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 21600, 43200, 86400)
-MAX_BARS = 120  # buckets per chart: the baseline, the window and its aftermath
+MAX_BARS = 150  # buckets per chart (baseline, window, aftermath): per minute up to 1 h windows
 MAX_INCIDENT_MINUTES = 12 * 60  # the longest window detect_window considers
 MIN_EVIDENCE = 10.0  # log-likelihood ratio below which a rise is noise, not an incident
 SHOWN = 20  # rows in the tables of traces, users, error groups and rejected lines
@@ -141,9 +141,9 @@ class Window:
 
     @property
     def aftermath_until(self) -> datetime:
-        """The end of the charts: a quarter of the window's length past it, to show the
-        recovery (or that there was none)."""
-        return self.until + self.length / 4
+        """The end of the charts: a quarter of the window's length past it (in whole
+        minutes), to show the recovery, or that there was none."""
+        return self.until + timedelta(minutes=math.ceil(self.length.total_seconds() / 240))
 
 
 def _iso(moment: datetime) -> str:
@@ -326,9 +326,9 @@ class Postmortem:
         """The postmortem in one sentence."""
         s = self.summary
         text = (
-            f"From {self.window} the error rate was {_pct(s['error_rate'])} "
+            f"From {self.window} the error rate was {format_rate(s['error_rate'])} "
             f"({s['errors']:,} errors in {s['events']:,} events) against "
-            f"{_pct(s['baseline_error_rate'])} in the {duration(self.window.length)} "
+            f"{format_rate(s['baseline_error_rate'])} in the {duration(self.window.length)} "
             f"before; {s['failing_traces']:,} of {s['traces']:,} traces failed, for "
             f"{s['affected_users']:,} users."
         )
@@ -339,6 +339,39 @@ class Postmortem:
                 f"{cause['service']} ({cause['traces']:,} traces)."
             )
         return text
+
+    def facts(self) -> list[tuple[str, str]]:
+        """The summary as (label, text) pairs, for people."""
+        s, window = self.summary, self.window
+        rate, baseline = format_rate(s["error_rate"]), format_rate(s["baseline_error_rate"])
+        facts = [
+            ("Window", f"{window}{' · detected from the error rate' if window.detected else ''}"),
+            ("Baseline", f"the {duration(window.length)} before it, from "
+                         f"{format_time(window.baseline_since)}"),
+            ("Events", f"{s['events']:,} (baseline {s['baseline_events']:,})"),
+            ("Errors", f"{s['errors']:,} (baseline {s['baseline_errors']:,})"),
+            ("Error rate", f"{rate} against {baseline}"),
+            ("Failing traces", f"{s['failing_traces']:,} of {s['traces']:,}"),
+            ("Affected users", f"{s['affected_users']:,}"),
+            ("Services with errors", ", ".join(s["services_with_errors"]) or "none"),
+        ]  # fmt: skip
+        cause = s["cause"]
+        if cause:
+            facts.append(
+                ("Likely cause", f"{cause['error_type'] or '(no error type)'} in "
+                 f"{cause['service']} (first error of {cause['traces']:,} failing traces)")
+            )  # fmt: skip
+        first = s["first_error"]
+        if first:
+            facts.append(
+                ("First error", f"{format_time(first['ts'])} {first['error_type'] or 'error'} in "
+                 f"{first['service']}: {_clip(first['message'] or '', 160)}")
+            )  # fmt: skip
+        if self.services_filter:
+            facts.append(("Services", ", ".join(self.services_filter)))
+        if s["rejected_lines"]:
+            facts.append(("Rejected lines", f"{s['rejected_lines']:,}"))
+        return facts
 
     # -- charts ----------------------------------------------------------------------------
 
@@ -371,7 +404,7 @@ class Postmortem:
         baseline = self.summary["baseline_error_rate"]
         if baseline is not None:
             rate_ax.axhline(100 * baseline, color="#555", linestyle="--", linewidth=1,
-                            label=f"baseline {_pct(baseline)}")  # fmt: skip
+                            label=f"baseline {format_rate(baseline)}")  # fmt: skip
         rate_ax.set_ylabel("error rate %")
         rate_ax.legend(loc="upper left", fontsize=8, frameon=False)
         colors = self.service_colors()
@@ -466,25 +499,27 @@ class Postmortem:
         self, ax: Any, frame: pl.DataFrame, key: str, column: str, colors: dict[str, str]
     ) -> None:
         """One bar per bucket, stacked by `key` in the order of `colors`; the rest as other."""
+        import matplotlib.dates as mdates
         import polars as pl
 
         named = [name for name in colors if name != "other"]
         group = pl.when(pl.col(key).is_in(named)).then(pl.col(key)).otherwise(pl.lit(None))
         sums = frame.group_by("bucket", group.alias("group")).agg(pl.col(column).sum())
-        width = self.bucket.total_seconds() / 86400 * 0.9  # matplotlib dates count days
-        bottom: list[float] | None = None
+        grid = _complete(sums.head(0).drop("group"), self)["bucket"].to_list()
+        edges = mdates.date2num([*grid, grid[-1] + self.bucket])
+        bottom = [0.0] * len(grid)
         for name in [*named, None]:
             part = sums.filter(pl.col("group").eq_missing(name)).drop("group")
             if part.is_empty():
                 continue
-            full = _complete(part, self)
-            values = full[column].fill_null(0).cast(pl.Float64).to_list()
-            ax.bar(full["bucket"].to_list(), values, width=width, bottom=bottom, align="edge",
-                   linewidth=0, label=_safe(name or "other"),
-                   color=colors.get(name or "other", OTHER_GREY))  # fmt: skip
-            if bottom is not None:
-                values = [a + b for a, b in zip(bottom, values, strict=True)]
-            bottom = values
+            values = _complete(part, self)[column].fill_null(0).cast(pl.Float64).to_list()
+            top = [a + b for a, b in zip(bottom, values, strict=True)]
+            # One filled step outline per series: bars drawn as stairs are one artist rather
+            # than a rectangle per bucket, which keeps a 120-bucket chart quick to draw.
+            label = name or "other"
+            ax.stairs(top, edges, baseline=bottom, fill=True, linewidth=0, label=_safe(label),
+                      color=colors.get(label, OTHER_GREY))  # fmt: skip
+            bottom = top
 
     def _mark_window(self, ax: Any) -> None:
         ax.axvspan(self.window.since, self.window.until, color=ERROR_RED, alpha=0.07, linewidth=0)
@@ -994,10 +1029,17 @@ def _bucket_label(bucket: timedelta) -> str:
     return "hour" if minutes == 60 else f"{minutes / 60:g} hours"
 
 
-def _pct(rate: float | None) -> str:
+def format_rate(rate: float | None) -> str:
+    """A rate as a percentage: `0.42%`, `11.0%`; `n/a` when there is none."""
     if rate is None or (isinstance(rate, float) and math.isnan(rate)):
         return "n/a"
     return f"{100 * rate:.2f}%" if rate < 0.1 else f"{100 * rate:.1f}%"
+
+
+def format_time(moment: datetime) -> str:
+    """`2026-11-01 00:36:48.202` (UTC), without `.000` on whole seconds."""
+    text = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    return text.removesuffix(".000")
 
 
 def _clip(text: str, width: int) -> str:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .output import escape_control, format_ms
-from .postmortem import SECTIONS, duration, figure_png
+from .postmortem import SECTIONS, figure_png, format_rate, format_time
 
 if TYPE_CHECKING:
     import polars as pl
@@ -119,7 +119,7 @@ def sections(pm: Postmortem, *, charts: bool = True) -> Iterator[Section]:
     for name, (title, prose) in SECTIONS.items():
         section = Section(name, title, prose)
         if name == "summary":
-            section.facts = _facts(pm)
+            section.facts = pm.facts()
         if name == "traces" and pm.trace_id:
             section.note = f"The waterfall shows trace {pm.trace_id}."
         if name == "latency" and pm.latency_of != "requests":
@@ -137,40 +137,6 @@ def sections(pm: Postmortem, *, charts: bool = True) -> Iterator[Section]:
         yield section
 
 
-def _facts(pm: Postmortem) -> list[tuple[str, str]]:
-    s = pm.summary
-    window = str(pm.window) + (" · detected from the error rate" if pm.window.detected else "")
-    facts = [
-        ("Window", window),
-        ("Baseline", f"the {duration(pm.window.length)} before it, from "
-                     f"{_time(pm.window.baseline_since)}"),
-        ("Events", f"{s['events']:,} (baseline {s['baseline_events']:,})"),
-        ("Errors", f"{s['errors']:,} (baseline {s['baseline_errors']:,})"),
-        ("Error rate", f"{_pct(s['error_rate'])} against {_pct(s['baseline_error_rate'])}"),
-        ("Failing traces", f"{s['failing_traces']:,} of {s['traces']:,}"),
-        ("Affected users", f"{s['affected_users']:,}"),
-        ("Services with errors", ", ".join(s["services_with_errors"]) or "none"),
-    ]  # fmt: skip
-    cause = s["cause"]
-    if cause:
-        facts.append(
-            ("Likely cause", f"{cause['error_type'] or '(no error type)'} in {cause['service']}"
-             f" (first error of {cause['traces']:,} failing traces)")
-        )  # fmt: skip
-    first = s["first_error"]
-    if first:
-        what = first["error_type"] or "error"
-        facts.append(
-            ("First error", f"{_time(first['ts'])} {what} in {first['service']}: "
-             f"{_clip(first['message'] or '')}")
-        )  # fmt: skip
-    if pm.services_filter:
-        facts.append(("Services", ", ".join(pm.services_filter)))
-    if s["rejected_lines"]:
-        facts.append(("Rejected lines", f"{s['rejected_lines']:,}"))
-    return facts
-
-
 def _table(frame: pl.DataFrame, caption: str, columns: dict[str, str]) -> Table:
     present = [c for c in columns if c in frame.columns]
     shown = frame.head(50)
@@ -185,12 +151,12 @@ def _cell(column: str, value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return _time(value)
+        return format_time(value)
     if isinstance(value, float):
         if column.endswith("_ms"):
             return format_ms(value)
         if column.endswith("rate"):
-            return _pct(value)
+            return format_rate(value)
         if "cost" in column:
             return f"${value:,.4f}"
         return f"{value:,.6g}"
@@ -201,17 +167,6 @@ def _cell(column: str, value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return _clip(str(value))
-
-
-def _time(moment: datetime) -> str:
-    text = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
-    return text.removesuffix(".000")
-
-
-def _pct(rate: float | None) -> str:
-    if rate is None:
-        return "n/a"
-    return f"{100 * rate:.2f}%" if rate < 0.1 else f"{100 * rate:.1f}%"
 
 
 def _clip(text: str) -> str:

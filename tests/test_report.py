@@ -1,0 +1,403 @@
+"""Incident postmortems: the analysis, the HTML and Markdown reports, and `logkit report`.
+
+Two stores: the committed sample logs, whose incident (sample_logs/README.md) the analysis must
+find on its own, and `TINY`, a few minutes of logs built so each behaviour has one clear
+expected answer (a file without service names, a failing span, hostile text in messages and a
+broken line inside the window). The HTML report is also opened in headless Chromium, as a
+reader would, with a screenshot and the browser console checked.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import pytest
+from click.testing import CliRunner, Result
+
+import logkit
+from logkit.cli import cli
+from logkit.errors import NotFound, TimeValueError
+from logkit.postmortem import SECTIONS, Postmortem, analyze, detect_window, resolve_window
+from logkit.report import render_html, render_markdown, write_report
+from logkit.sample import INCIDENT_ERROR, INCIDENT_SERVICE
+
+from .helpers import run_logkit
+
+pytestmark = pytest.mark.xdist_group("report")
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
+HOSTILE = '<script>alert("x")</script> | [click](http://example.invalid) `code`'
+
+
+def sample_window() -> tuple[datetime, datetime]:
+    """The incident window as sample_logs/README.md states it."""
+    readme = (SAMPLES / "README.md").read_text(encoding="utf-8")
+    start, end = re.search(r"From \*\*(\S+) to (\S+)\*\*", readme).groups()  # type: ignore[union-attr]
+    return datetime.fromisoformat(start), datetime.fromisoformat(end)
+
+
+def _at(minute: int, second: float = 0.0) -> str:
+    return f"2026-03-01T10:{minute:02d}:{second:06.3f}Z"
+
+
+def tiny_logs(directory: Path) -> Path:
+    """Twenty minutes of one request a minute; from 10:10 every request fails with BoomError.
+
+    web.log names no service (so its events are labelled `web`), line 1 is broken (before the
+    window) and so is the line after 10:12's request (inside it).
+    """
+    logs = directory / "logs"
+    logs.mkdir(parents=True)
+    web: list[bytes] = [b'{"broken": ']
+    gateway: list[bytes] = []
+    for minute in range(20):
+        trace = f"{minute:02d}" + "ab" * 15
+        failing = minute >= 10
+        web.append(orjson.dumps({
+            "timestamp": _at(minute), "level": "info", "trace_id": trace,
+            "message": "request started", "user_id": f"u_{minute}",
+        }))  # fmt: skip
+        gateway.append(orjson.dumps({
+            "timestamp": _at(minute, 0.2), "service": "gateway", "trace_id": trace,
+            "level": "error" if failing else "info", "model": "m-1", "input_tokens": 10,
+            "output_tokens": 5, "cost_usd": 0.01, "duration_ms": 150,
+            **({"message": HOSTILE, "error_type": "BoomError"} if failing else
+               {"message": "completion finished"}),
+        }))  # fmt: skip
+        web.append(orjson.dumps({
+            "timestamp": _at(minute, 0.5), "level": "error" if failing else "info",
+            "trace_id": trace, "message": "request finished", "status_code": 503 if failing
+            else 200, "duration_ms": 500, "user_id": f"u_{minute}",
+            **({"error_type": "UpstreamError"} if failing else {}),
+        }))  # fmt: skip
+        if minute == 12:
+            web.append(b"not json at all")
+    (logs / "web.log").write_bytes(b"\n".join(web) + b"\n")
+    (logs / "gateway.log").write_bytes(b"\n".join(gateway) + b"\n")
+    return logs
+
+
+TINY_WINDOW = {"since": "2026-03-01T10:10:00Z", "until": "2026-03-01T10:20:00Z"}
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> logkit.Store:
+    directory = tmp_path_factory.mktemp("tiny")
+    store = logkit.open(directory / "logkit.duckdb")
+    store.ingest([str(tiny_logs(directory))])
+    return store
+
+
+@pytest.fixture(scope="module")
+def tiny_pm(tiny: logkit.Store) -> Postmortem:
+    return analyze(tiny, **TINY_WINDOW)
+
+
+@pytest.fixture(scope="module")
+def tiny_html(tiny_pm: Postmortem) -> str:
+    return render_html(tiny_pm)
+
+
+@pytest.fixture(scope="module")
+def sample_store(tmp_path_factory: pytest.TempPathFactory) -> logkit.Store:
+    store = logkit.open(tmp_path_factory.mktemp("samples") / "logkit.duckdb")
+    store.ingest([str(SAMPLES)])
+    return store
+
+
+@pytest.fixture(scope="module")
+def sample_pm(sample_store: logkit.Store) -> Postmortem:
+    """The postmortem of the sample logs with no window given: it is detected."""
+    return analyze(sample_store)
+
+
+@pytest.fixture(scope="module")
+def sample_html(sample_pm: Postmortem, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_report(sample_pm, tmp_path_factory.mktemp("html") / "postmortem.html")
+
+
+class TestSampleIncident:
+    def test_window_is_detected(self, sample_pm: Postmortem) -> None:
+        """With no window given, the analysis finds the one the sample README describes."""
+        assert sample_window() == (sample_pm.window.since, sample_pm.window.until)
+        assert sample_pm.window.detected
+
+    def test_cause_is_the_failing_service_and_error_type(self, sample_pm: Postmortem) -> None:
+        """Most failing traces failed first with the README's error in its service."""
+        cause = sample_pm.summary["cause"]
+        assert (INCIDENT_SERVICE, INCIDENT_ERROR) == (cause["service"], cause["error_type"])
+
+    def test_report_names_window_service_and_error(self, sample_pm: Postmortem) -> None:
+        """The headline says all three."""
+        since, _ = sample_window()
+        assert sample_pm.headline().startswith(
+            f"From {since:%Y-%m-%d %H:%M:%S} to 00:46:00 UTC (10 min) the error rate was"
+        )
+        assert f"{INCIDENT_ERROR} in {INCIDENT_SERVICE}" in sample_pm.headline()
+
+    def test_waterfall_trace_failed_the_incident_way(self, sample_pm: Postmortem) -> None:
+        """The trace drawn is one that failed with the incident's error."""
+        first = sample_pm.summary["trace"]["first_error"]
+        assert (INCIDENT_SERVICE, INCIDENT_ERROR) == (first["service"], first["error_type"])
+
+    def test_every_chart_is_drawn(self, sample_pm: Postmortem) -> None:
+        """Timeline, latency, the waterfall and LLM usage all have data to draw."""
+        assert ["timeline", "latency", "traces", "llm"] == list(sample_pm.figures())
+
+
+class TestWindow:
+    def test_detected_from_failing_requests(self, tiny: logkit.Store) -> None:
+        """The failing minutes, whole: 10:10 up to 10:20."""
+        window = detect_window(tiny)
+        expected = (
+            datetime(2026, 3, 1, 10, 10, tzinfo=UTC),
+            datetime(2026, 3, 1, 10, 20, tzinfo=UTC),
+        )
+        assert expected == (window.since, window.until)
+
+    def test_baseline_is_the_same_length_just_before(self, tiny_pm: Postmortem) -> None:
+        """Ten minutes of window, ten of baseline before it."""
+        assert datetime(2026, 3, 1, 10, 0, tzinfo=UTC) == tiny_pm.window.baseline_since
+
+    def test_no_errors_no_window(self, tmp_path: Path) -> None:
+        """A store without errors has no incident to find, and says what to do."""
+        logs = tmp_path / "logs"
+        logs.mkdir()
+        (logs / "ok.log").write_bytes(orjson.dumps({"timestamp": _at(0), "message": "ok"}))
+        store = logkit.open(tmp_path / "logkit.duckdb")
+        store.ingest([str(logs)])
+        with pytest.raises(NotFound) as info:
+            detect_window(store)
+        expected = (
+            f"no errors in {store.path}, so no incident window to find; give --since and --until"
+        )
+        assert expected == str(info.value)
+
+    def test_until_needs_since(self, tiny: logkit.Store) -> None:
+        """--until alone is ambiguous: the message says both or neither."""
+        with pytest.raises(TimeValueError) as info:
+            resolve_window(tiny, until="2026-03-01T10:20:00Z")
+        assert "give --since with --until (or neither, to detect the incident window)" == str(
+            info.value
+        )
+
+    def test_empty_window_says_what_the_store_holds(self, tiny: logkit.Store) -> None:
+        """A window with no events names the span the store does hold."""
+        with pytest.raises(NotFound) as info:
+            analyze(tiny, since="2025-01-01T00:00:00Z", until="2025-01-01T01:00:00Z")
+        expected = (
+            f"no events between 2025-01-01T00:00:00Z and 2025-01-01T01:00:00Z in {tiny.path}"
+            " (check --since/--until; it holds 2026-03-01T10:00:00Z to 2026-03-01T10:19:00Z)"
+        )
+        assert expected == str(info.value)
+
+
+class TestAnalysis:
+    def test_summary_against_baseline(self, tiny_pm: Postmortem) -> None:
+        """Counts in the window and in the baseline, side by side."""
+        s = tiny_pm.summary
+        assert (30, 20, 30, 0) == (
+            s["events"], s["errors"], s["baseline_events"], s["baseline_errors"]
+        )  # fmt: skip
+        assert (10, 10, 10) == (s["traces"], s["failing_traces"], s["affected_users"])
+
+    def test_events_without_service_take_their_file_name(self, tiny_pm: Postmortem) -> None:
+        """web.log's events count under `web`."""
+        assert ["gateway", "web"] == sorted(tiny_pm.services["service"].to_list())
+
+    def test_cause_is_where_traces_failed_first(self, tiny_pm: Postmortem) -> None:
+        """The gateway errs before the web tier answers 503: the gateway is the cause."""
+        cause = tiny_pm.summary["cause"]
+        assert {"service": "gateway", "error_type": "BoomError", "traces": 10} == cause
+
+    def test_error_groups_count_the_baseline(self, tiny_pm: Postmortem) -> None:
+        """Each group has its window count and the baseline's (0: new in this window)."""
+        groups = tiny_pm.error_groups.select("service", "error_type", "count", "baseline")
+        assert [("gateway", "BoomError", 10, 0), ("web", "UpstreamError", 10, 0)] == sorted(
+            groups.rows()
+        )
+
+    def test_rejected_lines_inside_the_window(self, tiny_pm: Postmortem) -> None:
+        """Only the broken line between the window's lines, not the one before it."""
+        lines = tiny_pm.rejected_lines
+        assert ["not json at all"] == lines["raw"].to_list()
+        assert 1 == tiny_pm.summary["rejected_lines"]
+
+    def test_users_of_failing_traces(self, tiny_pm: Postmortem) -> None:
+        """Every user whose request failed in the window, one failed trace each."""
+        users = tiny_pm.users
+        assert [f"u_{m}" for m in range(10, 20)] == sorted(users["user_id"].to_list())
+        assert {1} == set(users["failed_traces"].to_list())
+
+    def test_llm_calls_against_baseline(self, tiny_pm: Postmortem) -> None:
+        """Calls, failures and cost per model in the window and before it."""
+        row = tiny_pm.llm.row(0, named=True)
+        assert ("m-1", 10, 10, 10, 0) == (
+            row["model"], row["calls"], row["failed"], row["baseline_calls"],
+            row["baseline_failed"],
+        )  # fmt: skip
+
+    def test_service_filter(self, tiny: logkit.Store) -> None:
+        """Only the gateway's events count, but its traces keep their users."""
+        pm = analyze(tiny, services=["gateway"], **TINY_WINDOW)
+        assert (10, 10, 10) == (
+            pm.summary["events"], pm.summary["errors"], pm.summary["affected_users"]
+        )  # fmt: skip
+        assert ["gateway"] == pm.services["service"].to_list()
+
+    def test_chosen_trace_is_drawn(self, tiny: logkit.Store) -> None:
+        """trace_id (a prefix will do) picks the waterfall's trace."""
+        pm = analyze(tiny, trace_id="03abab", **TINY_WINDOW)
+        assert "03" + "ab" * 15 == pm.trace_id
+        assert ["web", "gateway"] == pm.waterfall["service"].to_list()
+
+
+class TestHtml:
+    def test_self_contained(self, sample_html: Path) -> None:
+        """Charts inline as PNG data, no scripts, no links out, a CSP that forbids them."""
+        page = sample_html.read_text(encoding="utf-8")
+        assert 4 == page.count('<img src="data:image/png;base64,')
+        assert "default-src 'none'; img-src data:; style-src 'unsafe-inline'" in page
+        for outside in ("<script", "<link", 'src="http', "@import", "url("):
+            assert outside not in page
+
+    def test_every_section(self, sample_html: Path) -> None:
+        """A section element and heading per postmortem section, in order."""
+        page = sample_html.read_text(encoding="utf-8")
+        found = re.findall(r'<section id="(\w+)"><h2>([^<]+)</h2>', page)
+        assert [(name, title) for name, (title, _) in SECTIONS.items()] == found
+
+    def test_log_content_is_escaped(self, tiny_html: str) -> None:
+        """A message with markup shows as text; no tag or link gets through."""
+        page = tiny_html
+        assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+        assert "<script" not in page and 'href="http' not in page
+
+
+class TestMarkdown:
+    def test_every_section(self, tiny_pm: Postmortem) -> None:
+        """A heading per section, and the headline quoted under the title."""
+        text = render_markdown(tiny_pm)
+        headings = [line[3:] for line in text.splitlines() if line.startswith("## ")]
+        assert [title for title, _ in SECTIONS.values()] == headings
+        assert f"> {tiny_pm.headline()}" in text
+
+    def test_log_content_is_escaped(self, tiny_pm: Postmortem) -> None:
+        """Table cells cannot break the table, open a link or inject HTML."""
+        text = render_markdown(tiny_pm)
+        assert (
+            r'\<script\>alert("x")\</script\> \| \[click\](http://example.invalid) \`code\`' in text
+        )
+
+    def test_file_gets_its_charts_beside_it(self, tiny_pm: Postmortem, tmp_path: Path) -> None:
+        """pm.md links pm_charts/NAME.png, and the PNGs are there."""
+        text = write_report(tiny_pm, tmp_path / "pm.md", "md").read_text(encoding="utf-8")
+        links = re.findall(r"\]\((pm_charts/\w+\.png)\)", text)
+        assert ["pm_charts/timeline.png", "pm_charts/latency.png", "pm_charts/traces.png",
+                "pm_charts/llm.png"] == links  # fmt: skip
+        for link in links:
+            assert (tmp_path / link).read_bytes().startswith(b"\x89PNG")
+
+
+class TestCommand:
+    """Output through click's CliRunner; the error exit through a real process, because
+    `logkit.cli.main` is where a LogkitError becomes `Error: ...`."""
+
+    def test_writes_html_and_says_so(self, tiny: logkit.Store, tmp_path: Path) -> None:
+        """`logkit report -o FILE` writes the page and names the window on stderr."""
+        out = tmp_path / "pm.html"
+        result = invoke(tiny, "report", *_window_args(), "-o", str(out))
+        assert (
+            f"wrote {out}: postmortem of 2026-03-01 10:10:00 to 10:20:00 UTC (10 min)\n"
+            == result.stderr
+        )
+        assert out.read_text(encoding="utf-8").startswith("<!doctype html>")
+
+    def test_markdown_to_stdout(self, tiny: logkit.Store) -> None:
+        """--format md without -o prints Markdown, the window detected when not given."""
+        result = invoke(tiny, "report", "--format", "md")
+        assert result.stdout.startswith(
+            "# Postmortem: 2026-03-01 10:10:00 to 10:20:00 UTC (10 min)\n"
+        )
+        assert (
+            "postmortem of 2026-03-01 10:10:00 to 10:20:00 UTC (10 min) (detected)\n"
+            == result.stderr
+        )
+
+    def test_until_alone_is_an_error(self, tiny: logkit.Store) -> None:
+        """Exit 1 with the fix in the message."""
+        proc = run_logkit("report", "--until", "2026-03-01T10:20Z", db=tiny.path, check=False)
+        assert 1 == proc.returncode
+        assert (
+            "Error: give --since with --until (or neither, to detect the incident window)\n"
+            == proc.stderr.decode()
+        )
+
+
+def invoke(store: logkit.Store, *args: str) -> Result:
+    result = CliRunner().invoke(cli, ["--db", str(store.path), *args], catch_exceptions=False)
+    assert 0 == result.exit_code, result.output
+    return result
+
+
+def _window_args() -> list[str]:
+    return ["--since", TINY_WINDOW["since"], "--until", TINY_WINDOW["until"]]
+
+
+# -- in a browser --------------------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium")
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--hide-scrollbars", "--enable-logging=stderr", "--v=0",
+]  # fmt: skip
+CHART_BLUE = (0x1E, 0x88, 0xE5)  # the first service's colour in every chart
+
+
+def open_in_chromium(page: Path, tmp_path: Path) -> tuple[str, Path, list[str]]:
+    """Load the page headless: its DOM, a screenshot, and the console messages."""
+    shot = tmp_path / "page.png"
+    proc = subprocess.run(
+        [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
+         "--window-size=1280,2400", f"--screenshot={shot}", "--dump-dom", page.as_uri()],
+        capture_output=True, timeout=60, check=True,
+    )  # fmt: skip
+    console = [
+        line
+        for line in proc.stderr.decode(errors="replace").splitlines()
+        if ":CONSOLE" in line or "Uncaught" in line
+    ]
+    return proc.stdout.decode(), shot, console
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (scripts/system-deps.sh)")
+class TestInChromium:
+    def test_page_shows_sections_and_charts(self, sample_html: Path, tmp_path: Path) -> None:
+        """Every section and all four charts are in the rendered page, with no console
+        errors, and the screenshot shows the page with the charts drawn."""
+        import matplotlib.image
+
+        dom, shot, console = open_in_chromium(sample_html, tmp_path)
+        assert [] == console
+        for name, (title, _) in SECTIONS.items():
+            assert f'<section id="{name}"><h2>{title}</h2>' in dom
+        assert 4 == len(re.findall(r'<img src="data:image/png;base64,[^"]{1000,}"', dom))
+        pixels = (matplotlib.image.imread(shot)[:, :, :3] * 255).round().astype(int)
+        assert (2400, 1280) == pixels.shape[:2]
+        assert len({tuple(p) for p in pixels.reshape(-1, 3)[::97]}) > 50  # not blank
+        blue = (abs(pixels - CHART_BLUE).max(axis=2) <= 8).sum()
+        assert blue > 2000  # the timeline's bars are on screen
+
+    def test_console_errors_are_caught(self, tiny_html: str, tmp_path: Path) -> None:
+        """The check above can fail: a script slipped into the page is refused by the
+        page's own policy, and the refusal reaches the console lines collected."""
+        page = tmp_path / "bad.html"
+        page.write_text(tiny_html.replace("</main>", "<script>1</script></main>"))
+        _, _, console = open_in_chromium(page, tmp_path)
+        assert any("Content Security Policy" in line for line in console), console
