@@ -174,8 +174,13 @@ def _dumps(value: Any) -> str:
     try:
         return orjson.dumps(value).decode()
     except (TypeError, orjson.JSONEncodeError):
-        # orjson stops at 255 levels of nesting; the standard library goes deeper.
+        pass
+    # orjson stops at 255 levels of nesting and 64-bit ints; the standard library goes on, up
+    # to the interpreter's recursion limit. Deeper than that is not a log record anyone wrote.
+    try:
         return json.dumps(value, ensure_ascii=False, default=str)
+    except RecursionError:
+        raise Reject("too_deep") from None
 
 
 _ROW = operator.itemgetter(*EVENT_SCHEMA.names)
@@ -219,6 +224,7 @@ def process_chunk(
             value: Any = raw
             for stage in stages:
                 value = stage(raw, value)
+            value["attrs"] = _dumps(value["attrs"])
         except Reject as reject:
             reasons[reject.reason] += 1
             rejects.append(
@@ -226,7 +232,6 @@ def process_chunk(
                  "reason": reject.reason, "raw": mask_raw(raw, masker)}
             )  # fmt: skip
         else:
-            value["attrs"] = _dumps(value["attrs"])
             trace_id = value["trace_id"]
             value["trace_key"] = trace_key(trace_id) if trace_id is not None else None
             value["source"] = source
