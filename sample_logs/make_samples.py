@@ -175,7 +175,8 @@ MALFORMED: list[tuple[str, str, list[bytes]]] = [
         "nan_infinity",
         "rejected (not JSON; Python's json would accept them)",
         [
-            b'{"timestamp":"2026-11-01T00:50:16.000Z","level":"info","message":"score","score":NaN}',
+            b'{"timestamp":"2026-11-01T00:50:16.000Z","level":"info","message":"score",'
+            b'"score":NaN}',
             b'{"timestamp":"2026-11-01T00:50:17.000Z","level":"info","message":"ratio",'
             b'"ratio":-Infinity}',
         ],

@@ -105,7 +105,9 @@ class TestDeterminism:
 
 
 class TestShape:
-    @pytest.mark.parametrize(("lines", "files"), [(0, 3), (1, 3), (7, 1), (999, 2), (5000, 6)])
+    @pytest.mark.parametrize(
+        ("lines", "files"), [(0, 3), (1, 3), (7, 1), (999, 2), (5000, 6), (70_000, 2)]
+    )
     def test_writes_exactly_the_lines_asked_for(self, tmp_path: Path, lines: int, files: int):
         """However the last request is cut short, the total is exactly `lines`."""
         paths = generate(tmp_path, lines=lines, files=files)
