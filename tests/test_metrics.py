@@ -734,6 +734,28 @@ class TestCommands:
         report = json.loads(proc.stdout)
         assert (0, 3, 0) == (proc.returncode, report["events"], report["rejects"])
 
+    def test_prune_without_a_metrics_definition_says_its_totals_restart(
+        self, tmp_path: Path
+    ) -> None:
+        """Totals a prune cannot account for are dropped, and the prune says so."""
+        store = open_store(tmp_path / "s")
+        extra = Path("defs")
+        extra.mkdir()
+        (extra / "r.sql").write_text(
+            "-- name: app_requests_total\n-- type: counter\n-- help: R.\n"
+            "SELECT count(*) AS value FROM events\n"
+        )
+        old = [request(i, ts=f"2020-01-01T00:00:{i:02d}Z") for i in range(3)]
+        write_log(Path("a.log"), [*old, request(1)])
+        store.export(ingest=["a.log"], definitions=extra)
+        proc = run_logkit("prune", "--older-than", "30d", db=store.path)
+        after = parse(store.export(definitions=extra).text)
+        assert (
+            "note: app_requests_total was not among the --definitions given to this prune, so"
+            " its totals start again; give every export and prune the same --definitions\n",
+            1.0,
+        ) == (proc.stderr, after["app_requests_total"])
+
     def test_prune_refuses_an_age_it_cannot_read(self, tmp_path: Path) -> None:
         proc = run_logkit("prune", "--older-than", "yesterday", db=tmp_path / "s.duckdb")
         assert (

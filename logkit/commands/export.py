@@ -16,6 +16,15 @@ def _store(obj: object, wait: float | None) -> object:
     return store
 
 
+def _note_forgotten(names: list[str]) -> None:
+    for name in names:
+        click.echo(
+            f"note: {name} was not among the --definitions given to this prune, so its totals"
+            " start again; give every export and prune the same --definitions",
+            err=True,
+        )
+
+
 _wait_option = click.option(
     "--wait",
     type=click.FloatRange(min=0),
@@ -90,6 +99,8 @@ def export(
     )
     if stdout:
         sys.stdout.write(result.text)
+    if result.pruned:
+        _note_forgotten(result.pruned.forgotten)
 
 
 @click.command()
@@ -131,11 +142,7 @@ def prune(
         f"{result.cutoff:%Y-%m-%d %H:%M:%S} UTC; store {result.size_before / 1e6:.1f} MB"
         f" -> {result.size_after / 1e6:.1f} MB" + (" (compacted)" if result.compacted else "")
     )
-    for name in result.forgotten:
-        click.echo(
-            f"note: {name} was not among the definitions given, so its totals start again",
-            err=True,
-        )
+    _note_forgotten(result.forgotten)
 
 
 COMMANDS = [export, prune]
