@@ -23,6 +23,7 @@ demo: $(VENV)/.installed
 
 system-deps:
 	@scripts/system-deps.sh
+	@scripts/real-logs-deps.sh
 
 test: $(VENV)/.installed system-deps
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
