@@ -464,6 +464,20 @@ class TestCounters:
             samples['logkit_log_events_total{level="INFO",service="api"}'],
         )
 
+    def test_retention_waits_for_an_hour_of_old_events_before_pruning(self, tmp_path: Path) -> None:
+        """Not a delete and a checkpoint every minute for one minute's worth of old events."""
+        from datetime import UTC, datetime, timedelta
+
+        def ago(delta: timedelta) -> str:
+            return (datetime.now(UTC) - delta).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+        store = open_store(tmp_path / "s", config='retention = "30d"\n')
+        write_log(Path("a.log"), [request(0, ts=ago(timedelta(days=30, minutes=5)))])
+        first = store.export(ingest=["a.log"])
+        write_log(Path("a.log"), [request(0, ts=ago(timedelta(days=30, hours=2)))], append=True)
+        second = store.export(ingest=["a.log"])
+        assert (None, 2) == (first.pruned, second.pruned.events if second.pruned else 0)
+
     def test_histogram_buckets_are_cumulative(self, tmp_path: Path) -> None:
         """Each bucket counts every observation at or below its bound; +Inf equals _count."""
         durations = [3, 8, 40, 40, 90, 600, 20000]  # ms; the last is above every bound
