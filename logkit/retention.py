@@ -1,9 +1,9 @@
 """Retention: delete old events and rejects without the exported counters noticing.
 
 `logkit prune --older-than 30d`, or `retention = "30d"` in logkit.toml for every export (which
-prunes once there is an hour's worth to delete, not every minute), deletes
-events whose `ts` is older than the cutoff (events without a timestamp are kept: their age is
-unknown) and rejects quarantined before it. In the same transaction as the DELETE, what the
+prunes once there is an hour's worth to delete, not every minute), deletes events whose `ts` is
+older than the cutoff (events without a timestamp are kept: their age is unknown) and rejects
+quarantined before it. In the same transaction as the DELETE, what the
 deleted events contributed to each counter and histogram moves from its 'folded' part to its
 'pruned' part (`MetricSet.move_pruned`), so every exported total stays exactly where it was.
 
