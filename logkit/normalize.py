@@ -498,12 +498,16 @@ BUILTIN_ALIASES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("span_id", ("span_id", "spanId", "span.id", "dd.span_id", "otelSpanID")),
     ("traceparent", ("traceparent",)),
-    ("request_id", ("request_id", "requestId", "req_id", "x_request_id", "x-request-id")),
+    (
+        "request_id",
+        ("request_id", "requestId", "req_id", "x_request_id", "x-request-id", "reqId", "req.id"),
+    ),
     ("user_id", ("user_id", "userId", "user.id", "uid")),
     ("job_id", ("job_id", "jobId", "task_id", "celery_task_id")),
     ("batch_id", ("batch_id", "batchId")),
     ("duration_ms", ("duration_ms", "durationMs", "elapsed_ms", "latency_ms", "response_time_ms")),
-    ("duration_s", ("duration_s", "elapsed_s", "latency_s")),
+    # Prometheus' own programs spell the unit out: duration_seconds.
+    ("duration_s", ("duration_s", "elapsed_s", "latency_s", "duration_seconds")),
     ("duration_us", ("duration_us",)),
     ("duration_ns", ("duration_ns", "event.duration")),
     # A bare number is taken as milliseconds. Caddy logs seconds here: its users add
@@ -520,6 +524,7 @@ BUILTIN_ALIASES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "http_status",
             "response.status",
             "http.response.status_code",
+            "res.statusCode",  # pino-http, Fastify
         ),
     ),
     (
@@ -533,15 +538,33 @@ BUILTIN_ALIASES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "exception.type",
             "err.type",
             "error.kind",
+            # structlog's dict_tracebacks: the raised exception, then its causes.
+            "exception.0.exc_type",
         ),
     ),
     (
         "http_method",
-        ("method", "http_method", "http.method", "request.method", "http.request.method"),
+        (
+            "method",
+            "http_method",
+            "http.method",
+            "request.method",
+            "http.request.method",
+            "req.method",  # pino-http, Fastify
+        ),
     ),
     (
         "path",
-        ("path", "route", "endpoint", "http.path", "url.path", "request.path", "request.uri"),
+        (
+            "path",
+            "route",
+            "endpoint",
+            "http.path",
+            "url.path",
+            "request.path",
+            "request.uri",
+            "req.url",  # pino-http, Fastify
+        ),
     ),
     ("job_type", ("job_type", "task_name", "task", "jobType")),
     ("model", ("model", "llm.model", "model_name")),
@@ -567,6 +590,9 @@ BUILTIN_ALIASES: tuple[tuple[str, tuple[str, ...]], ...] = (
 # Converters that return any non-empty string unchanged: the hot loop does that check inline
 # rather than paying for a call on the most common kind of value.
 _PASSTHROUGH = frozenset({_text, _ident, _message})
+
+# `keep` for a value that stays in attrs whatever the canonical value (read through a list).
+_ALWAYS = 2
 
 # One way to fill a field: (key, path below the key or None, converter, keep, passthrough).
 _Step = tuple[str, tuple[str, ...] | None, Converter, bool, bool]
@@ -603,7 +629,16 @@ class Normalizer:
                 steps.setdefault(name, []).append((field, 2 * rank, step))
                 head, *path = name.split(".")
                 if path and head and all(path):
-                    step = (head, tuple(path), convert, keep, passthrough)
+                    # A value inside a list is read but never cut out: the list (a traceback,
+                    # say) stays whole in attrs.
+                    through_list = any(part.isdigit() for part in path)
+                    step = (
+                        head,
+                        tuple(path),
+                        convert,
+                        _ALWAYS if through_list else keep,
+                        passthrough,
+                    )
                     steps.setdefault(head, []).append((field, 2 * rank + 1, step))
         self._steps = {key: tuple(feeds) for key, feeds in steps.items()}
         self._keys = frozenset(self._steps)
@@ -629,7 +664,7 @@ class Normalizer:
             if value is None:
                 continue
             event[field] = value
-            if not keep or value == raw:
+            if keep is not _ALWAYS and (not keep or value == raw):
                 if path is None:
                     del record[key]
                 elif nested is None:
@@ -659,11 +694,18 @@ class Normalizer:
 
 
 def _lookup(node: Any, path: tuple[str, ...]) -> Any:
-    """The value at `path` inside `node`, or None when any step is missing or not a dict."""
+    """The value at `path` inside `node`, or None when any step is missing.
+
+    A decimal step indexes a list: structlog's `dict_tracebacks` logs the exception chain as a
+    list, raised exception first (`exception.0.exc_type`).
+    """
     for name in path:
-        if type(node) is not dict:
+        if type(node) is dict:
+            node = node.get(name)
+        elif type(node) is list and name.isdigit() and int(name) < len(node):
+            node = node[int(name)]
+        else:
             return None
-        node = node.get(name)
     return node
 
 

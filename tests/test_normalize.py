@@ -286,6 +286,8 @@ ALIAS_CASES = [
     if group != "traceparent"
     for alias in aliases
     for form in (("key", "nested") if "." in alias.lstrip("@") else ("key",))
+    # Paths through a list index read from lists: see test_a_path_steps_into_a_list.
+    if not (form == "nested" and any(part.isdigit() for part in alias.split(".")))
 ]
 
 
@@ -307,6 +309,25 @@ class TestNormalizer:
         record = {alias: raw} if form == "key" else nest(alias, raw)
         event = normalize(record)
         assert ({field: expected}, {}) == (columns(event), event["attrs"])
+
+    def test_a_path_steps_into_a_list_and_leaves_the_list_whole(self):
+        """structlog's dict_tracebacks: error_type from the raised exception, chain kept."""
+        chain = [{"exc_type": "AcquirerTimeout", "frames": []}, {"exc_type": "TimeoutError"}]
+        event = normalize({"event": "failed", "exception": chain})
+        assert ("AcquirerTimeout", {"exception": chain}) == (event["error_type"], event["attrs"])
+
+    def test_pino_http_request_fields_fill_their_columns(self):
+        """req.method, req.url, req.id and res.statusCode, as pino-http and Fastify log them."""
+        event = normalize(
+            {"req": {"id": "req-1", "method": "GET", "url": "/items"}, "res": {"statusCode": 200}}
+        )
+        expected = {
+            "http_method": "GET",
+            "path": "/items",
+            "request_id": "req-1",
+            "status_code": 200,
+        }
+        assert (expected, {}) == (columns(event), event["attrs"])
 
     def test_unknown_fields_stay_in_attrs_unchanged(self):
         """Fields no alias names are kept as they are, nested structure included."""

@@ -538,11 +538,6 @@ class TestShop:
         ).rows()
         assert all(0 < p50 < 10_000 for p50 in frame["p50_ms"])
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="logkit gap: structlog's dict_tracebacks logs the type as exception[0].exc_type, "
-        "which no alias can reach (aliases cannot index a list)",
-    )
     def test_an_exception_logged_by_structlog_gives_its_error_type(self, shop):
         """payments logs `log.exception(...)` without an error_type field of its own."""
         frame = shop.store.errors(by="type", service="payments")
@@ -622,11 +617,6 @@ class TestNodeExporter:
         )
         assert 0 == without_caller
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="logkit gap: `duration_seconds` (Prometheus' unit-suffix convention, used by Go "
-        "programs) is not a built-in alias of duration_s",
-    )
     def test_durations_in_seconds_need_no_configuration(self, node_exporter, tmp_path):
         """The same log in a store without [aliases]."""
         [(timed,)] = query(
@@ -670,11 +660,6 @@ class TestPino:
         assert ("req-4", "TypeError", "request failed") == (request_id, error_type, message)
         assert stack.startswith("TypeError: price is not a number")
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="logkit gap: pino-http's and Fastify's req.method, req.url, res.statusCode and "
-        "req.id (Fastify: reqId) are not built-in aliases",
-    )
     def test_request_fields_need_no_configuration(self, pino, tmp_path):
         """The same log in a store without [aliases]."""
         assert [("req-4", "GET", "/fail", 500)] == query(
