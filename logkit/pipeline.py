@@ -17,6 +17,7 @@ import json
 import math
 import operator
 import re
+import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -170,17 +171,25 @@ def mask_raw(raw: bytes, masker: Any | None) -> str:
     return text[:RAW_KEEP_CHARS]
 
 
+# orjson parses up to 1024 levels of nesting but writes only 255; the standard library's writer
+# recurses once per level, so it gets the head room a 1024-deep record needs.
+_DEEP_RECURSION_LIMIT = 4000
+
+
 def _dumps(value: Any) -> str:
     try:
         return orjson.dumps(value).decode()
     except (TypeError, orjson.JSONEncodeError):
         pass
-    # orjson stops at 255 levels of nesting and 64-bit ints; the standard library goes on, up
-    # to the interpreter's recursion limit. Deeper than that is not a log record anyone wrote.
+    # Deeper than orjson writes, or ints beyond 64 bits: the standard library writes both.
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, _DEEP_RECURSION_LIMIT))
     try:
         return json.dumps(value, ensure_ascii=False, default=str)
     except RecursionError:
         raise Reject("too_deep") from None
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 _ROW = operator.itemgetter(*EVENT_SCHEMA.names)
