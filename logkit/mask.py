@@ -149,6 +149,7 @@ _ERROR = "error"
 _HEX_CHARS = 12
 _CACHE_LIMIT = 65_536
 _SHORTEST_MATCH = 3  # "::1"; nothing shorter can be masked by a built-in detector
+_MAX_ROUNDS = 8  # see _mask_str; two are enough for anything seen so far
 
 _SEP = "[-_.]*"  # what normalisation removes, allowed anywhere inside a key in text
 _KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
@@ -331,7 +332,7 @@ _THIRTEEN = b"0" * 13
 
 _RAW_RARE: dict[str, bytes] = {
     "private_key": rb"BEGIN",
-    "url_creds": rb"//[^/?#@\s\"]*@|\\/\\/[^/?#@\s\"\\]*@",  # \/ when JSON escapes slashes
+    "url_creds": rb"//[^/?#@\s\"]*@|\\/\\/[^/?#@\s\"]*@",  # \/ when JSON escapes slashes
     "jwt": rb"eyJ",
     "auth": rb"B(?:earer|EARER|asic|ASIC) ",
     "aws_key": rb"A[KS]IA",
@@ -662,12 +663,24 @@ class Masker:
     # --- strings -------------------------------------------------------------------------------
 
     def _mask_str(self, s: str, count: bool = True) -> str:
-        """Value detectors over one string; the whole string becomes [MASKED:error] on failure."""
+        """Value detectors over one string; the whole string becomes [MASKED:error] on failure.
+
+        Repeated until nothing changes: masking one thing can give its neighbour the boundary
+        it lacked ("bob@example.com+14155552671": the phone starts after a letter until the
+        address before it is a placeholder). Each round turns more of the text into
+        placeholders, which are never masked again, so this ends; the rounds after the first
+        run only for strings that had something to mask.
+        """
         try:
-            if self._may_match(s):
-                s = self._scan(s, count)
-            if self._custom:
-                s = self._scan_custom(s, count)
+            for _ in range(_MAX_ROUNDS):
+                masked = s
+                if self._may_match(masked):
+                    masked = self._scan(masked, count)
+                if self._custom:
+                    masked = self._scan_custom(masked, count)
+                if masked == s:
+                    break
+                s = masked
             return s
         except Exception:
             return self._error()
@@ -931,7 +944,8 @@ class Masker:
             reversed_names = _trie(
                 (name.encode()[::-1].decode("latin-1") for name in names), sep=""
             )
-            colon.append(rf"""(?: |t\\)*(?:"\\*|')?{reversed_names}""")  # t\ is \t reversed
+            # JSON allows spaces, tabs and CRs before the colon; t\ is an escaped tab reversed.
+            colon.append(rf"""(?:[ \t\r]|t\\)*(?:"\\*|')?{reversed_names}""")
         pattern = f":(?:{'|'.join(colon)})"
         self._raw_colon = re.compile(pattern.encode("latin-1")) if colon else None
         self._raw_equals = None
