@@ -674,6 +674,21 @@ class TestCommands:
         )
         assert (0, 3.0) == (proc.returncode, parse(proc.stdout)["logkit_store_events"])
 
+    def test_db_may_follow_the_command_name(self, tmp_path: Path) -> None:
+        """`logkit export --db PATH ...` as well as `logkit --db PATH export ...`."""
+        write_log(Path("a.log"), [request(0)])
+        proc = subprocess.run(
+            [*LOGKIT, "export", "--db", "here.duckdb", "--ingest", "a.log", "--stdout"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert (0, 1.0, True) == (
+            proc.returncode,
+            parse(proc.stdout)["logkit_store_events"],
+            Path("here.duckdb").exists(),
+        )
+
     def test_paths_without_ingest_are_refused(self, tmp_path: Path) -> None:
         proc = run_logkit("export", "a.log", "--stdout", db=tmp_path / "s.duckdb")
         assert (2, "Error: to read the PATHs first, give --ingest") == (

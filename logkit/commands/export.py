@@ -9,7 +9,9 @@ import click
 from ..output import render_json
 
 
-def _store(obj: object, wait: float | None) -> object:
+def _store(obj: object, db: str | None, wait: float | None) -> object:
+    if db is not None:
+        obj.db = db  # type: ignore[attr-defined]
     store = obj.store()  # type: ignore[attr-defined]
     if wait is not None:
         store.wait = wait
@@ -31,6 +33,10 @@ _wait_option = click.option(
     default=None,
     metavar="SECONDS",
     help="If another logkit run holds the store, wait this long instead of exiting at once.",
+)
+# Also accepted after the command name, so that a cron line reads `logkit export --db ...`.
+_db_option = click.option(
+    "--db", metavar="PATH", default=None, help="Store file (the same as logkit's --db)."
 )
 _definitions_option = click.option(
     "--definitions",
@@ -54,6 +60,7 @@ _definitions_option = click.option(
     help="First ingest what is new in the PATHs (files, globs, directories), as 'logkit ingest'.",
 )
 @click.option("--stdout", is_flag=True, help="Print the metrics instead of writing a file.")
+@_db_option
 @_wait_option
 @_definitions_option
 @click.option("--no-mask", is_flag=True, help="Ingest unmasked (only for logs you trust).")
@@ -64,6 +71,7 @@ def export(
     textfile: str | None,
     ingest: bool,
     stdout: bool,
+    db: str | None,
     wait: float | None,
     definitions: str | None,
     no_mask: bool,
@@ -90,7 +98,7 @@ def export(
         raise click.UsageError(
             f"--textfile {textfile!r}: node_exporter only reads files ending in .prom"
         )
-    store = _store(obj, wait)
+    store = _store(obj, db, wait)
     result = store.export(  # type: ignore[attr-defined]
         None if stdout else textfile,
         ingest=inputs,
@@ -113,6 +121,7 @@ def export(
 @click.option(
     "--compact", is_flag=True, help="Also rewrite the file so it shrinks (slow on big stores)."
 )
+@_db_option
 @_wait_option
 @_definitions_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
@@ -122,6 +131,7 @@ def prune(
     obj: object,
     older_than: str,
     compact: bool,
+    db: str | None,
     wait: float | None,
     definitions: str | None,
     fmt: str,
@@ -132,7 +142,7 @@ def prune(
     system. Events without a timestamp are kept. Set `retention = "30d"` in logkit.toml to
     prune at every export instead.
     """
-    store = _store(obj, wait)
+    store = _store(obj, db, wait)
     result = store.prune(older_than, compact=compact, definitions=definitions)  # type: ignore[attr-defined]
     if fmt == "json":
         render_json(result.to_dict())
