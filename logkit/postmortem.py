@@ -284,7 +284,7 @@ def _bucket(window: Window) -> timedelta:
     return timedelta(seconds=next((b for b in BUCKETS if b >= seconds), BUCKETS[-1]))
 
 
-@dataclass
+@dataclass(repr=False)
 class Postmortem:
     """Everything a postmortem shows about one window; made by `analyze()`.
 
@@ -319,6 +319,10 @@ class Postmortem:
 
     def __dir__(self) -> Iterable[str]:
         return [*super().__dir__(), *self.frames]
+
+    def __repr__(self) -> str:
+        errors = self.summary.get("errors")
+        return f"<Postmortem {self.window}{f', {errors:,} errors' if errors is not None else ''}>"
 
     # -- words -----------------------------------------------------------------------------
 
@@ -545,7 +549,8 @@ def analyze(
     most did.
 
     Examples:
-        >>> pm = analyze(store, since="2026-11-01T00:36Z", until="46m")  # doctest: +SKIP
+        >>> pm = analyze(store, since="2026-11-01T00:36Z", until="2026-11-01T00:46Z")
+        ... # doctest: +SKIP
         >>> pm.headline()  # doctest: +SKIP
         'From 2026-11-01 00:36:00 to 00:46:00 UTC (10 min) the error rate was 11.0% ...'
         >>> pm.error_groups  # doctest: +SKIP
@@ -740,11 +745,34 @@ class _Analysis:
 
     def failing(self) -> pl.DataFrame:
         """Every trace with an error in the window, with where it failed first."""
+        # The failing traces first, then the costly aggregates for those alone: a few
+        # thousand traces rather than every trace of the hour.
+        return self._traces(
+            f"""SELECT DISTINCT trace_id FROM events WHERE {IS_ERROR} AND trace_id IS NOT NULL
+                AND ts >= $since AND ts < $until {self.trace_scope}""",
+            order="start, trace_id",
+        )
+
+    def slowest(self) -> pl.DataFrame:
+        """The traces with the longest time from first to last event in the window."""
+        return self._traces(
+            f"""SELECT trace_id FROM events
+                WHERE trace_id IS NOT NULL AND ts >= $since AND ts < $until {self.trace_scope}
+                GROUP BY trace_id
+                ORDER BY epoch_us(max(ts)) - epoch_us(min(ts)) DESC, trace_id LIMIT {SHOWN}""",
+            order="span_ms DESC, trace_id",
+        )
+
+    def _traces(self, chosen: str, *, order: str) -> pl.DataFrame:
+        """Per trace picked by the `chosen` query: its span in the window, services,
+        events, errors, first error (service, type, message), last status and users."""
         return self.sql(
             f"""
+            WITH chosen AS ({chosen})
             SELECT trace_id,
                 min(ts) AS start,
                 round((epoch_us(max(ts)) - epoch_us(min(ts))) / 1000, 3) AS span_ms,
+                max(duration_ms) AS longest_reported_ms,
                 string_agg(DISTINCT {SERVICE}, ', ' ORDER BY {SERVICE}) AS services,
                 count(*) AS events,
                 count(*) FILTER (WHERE {IS_ERROR}) AS errors,
@@ -754,29 +782,9 @@ class _Analysis:
                 arg_max(status_code, ts) FILTER (WHERE status_code IS NOT NULL) AS status_code,
                 list(DISTINCT user_id) FILTER (WHERE user_id IS NOT NULL) AS users
             FROM events
-            WHERE trace_id IS NOT NULL AND ts >= $since AND ts < $until {self.trace_scope}
+            WHERE ts >= $since AND ts < $until AND trace_id IN (SELECT trace_id FROM chosen)
             GROUP BY trace_id
-            HAVING errors > 0
-            ORDER BY start, trace_id
-            """
-        )
-
-    def slowest(self) -> pl.DataFrame:
-        return self.sql(
-            f"""
-            SELECT trace_id,
-                min(ts) AS start,
-                round((epoch_us(max(ts)) - epoch_us(min(ts))) / 1000, 3) AS span_ms,
-                max(duration_ms) AS longest_reported_ms,
-                string_agg(DISTINCT {SERVICE}, ', ' ORDER BY {SERVICE}) AS services,
-                count(*) AS events,
-                count(*) FILTER (WHERE {IS_ERROR}) AS errors,
-                arg_max(status_code, ts) FILTER (WHERE status_code IS NOT NULL) AS status_code
-            FROM events
-            WHERE trace_id IS NOT NULL AND ts >= $since AND ts < $until {self.trace_scope}
-            GROUP BY trace_id
-            ORDER BY span_ms DESC, trace_id
-            LIMIT {SHOWN}
+            ORDER BY {order}
             """
         )
 
@@ -861,9 +869,16 @@ class _Analysis:
         import polars as pl
 
         if trace_id is None:
-            empty = pl.DataFrame()
-            return empty, empty, None
-        events = self.store.trace(trace_id)
+            columns = {"offset_ms": pl.Float64, "label": pl.String, "level": pl.String,
+                       "message": pl.String, "duration_ms": pl.Float64,
+                       "status_code": pl.Int32, "error_type": pl.String}  # fmt: skip
+            return pl.DataFrame(schema=columns), pl.DataFrame(), None
+        # One lookup gives both the events and the summary the CLI prints for the trace.
+        report = self.store.trace_report(trace_id)
+        events = pl.DataFrame(
+            [{k: v for k, v in event.items() if k != "attrs"} for event in report.events],
+            infer_schema_length=None,
+        )
         label = pl.coalesce(
             pl.col("service"),
             pl.col("source").str.extract(r"([^/\\]*)$", 1).str.split(".").list.first(),
@@ -884,7 +899,7 @@ class _Analysis:
             )
             .rename({"label": "service"})
         )
-        summary = self.store.trace_summary(str(events["trace_id"][0]))
+        summary = report.summary()
         errors = events.filter(pl.col("is_error"))
         if summary["first_error"] is not None and errors.height:
             summary["first_error"]["service"] = errors["label"][0]

@@ -40,13 +40,17 @@ def report(
     error groups, latency p50/p95/p99, failing and slowest traces with a waterfall of the
     worst, affected users, LLM tokens and cost, and rejected lines. HTML is one
     self-contained file (charts inline, viewable offline); Markdown is for an incident
-    document, its charts written beside it in PATH_charts/.
+    document, its charts written beside it (pm.md gets pm_charts/*.png).
 
     Without --since and --until the incident window is detected: the span of whole minutes
     where the share of failing requests rose furthest above the rest of the store. A
     --since alone runs until now.
 
-    Example: logkit report --since 2026-11-01T00:36Z --until 2026-11-01T00:46Z -o pm.html
+    \b
+    Examples:
+      logkit report --since 2026-11-01T00:36Z --until 2026-11-01T00:46Z -o pm.html
+      logkit report -o pm.md                 # window detected; charts in pm_charts/
+      logkit report --format md > pm.md      # Markdown without charts
     """
     from ..postmortem import analyze, require_matplotlib
     from ..report import render_markdown, write_report
