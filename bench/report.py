@@ -19,6 +19,8 @@ start-up included) on a store ingested from sample_logs/. Targets (issue 6): the
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import shutil
 import statistics
 import sys
@@ -35,14 +37,23 @@ from common import LOGKIT, ROOT, run
 from queries import build
 
 
-def timed(cmd: list[str], repeat: int) -> tuple[float, int]:
-    """Median wall seconds over `repeat` runs, and the largest peak RSS seen."""
-    times, peaks = [], []
+def timed(cmd: list[str], repeat: int) -> tuple[float, float, int]:
+    """Median wall seconds and CPU seconds (user + system, threads included) over `repeat`
+    runs, and the largest peak RSS seen. CPU time says what wall time would be on an idle
+    machine, where other work inflates the wall time."""
+    times, cpus, peaks = [], [], []
     for _ in range(repeat):
+        before = _children_cpu()
         secs, rss, _ = run(cmd)
+        cpus.append(_children_cpu() - before)
         times.append(secs)
         peaks.append(rss)
-    return statistics.median(times), max(peaks)
+    return statistics.median(times), statistics.median(cpus), max(peaks)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def notebook_seconds(directory: Path) -> float:
@@ -89,11 +100,13 @@ def main() -> None:
 
         print(f"\nstore: {args.events:,} events in {len(files)} files, "
               f"{db.stat().st_size / 1e6:,.0f} MB; window {window[1]} + 1 h")  # fmt: skip
-        print(f"\n{'median wall time':34} {'seconds':>8} {'peak RSS':>10}")
-        for label, (secs, rss) in results.items():
-            print(f"{label:34} {secs:8.2f} {rss / 1e6:7,.0f} MB")
+        print(f"\n{'median of ' + str(args.repeat):34} {'wall s':>8} {'CPU s':>8} {'peak RSS':>10}")
+        for label, (secs, cpu, rss) in results.items():
+            print(f"{label:34} {secs:8.2f} {cpu:8.2f} {rss / 1e6:7,.0f} MB")
         print(f"{'postmortem notebook, sample_logs':34} {notebook:8.2f}")
         report = results["report, 1 h window, HTML"][0]
+        print(f"(load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} on "
+              f"{os.cpu_count()} CPUs)")  # fmt: skip
         print()
         for name, ok, value in (
             (f"report <= 10 s at {args.events:,} events", report <= 10, f"{report:.2f} s"),

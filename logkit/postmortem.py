@@ -322,7 +322,8 @@ class Postmortem:
 
     def __repr__(self) -> str:
         errors = self.summary.get("errors")
-        return f"<Postmortem {self.window}{f', {errors:,} errors' if errors is not None else ''}>"
+        counted = "" if errors is None else ", " + _count(errors, "error")
+        return f"<Postmortem {self.window}{counted}>"
 
     # -- words -----------------------------------------------------------------------------
 
@@ -331,16 +332,16 @@ class Postmortem:
         s = self.summary
         text = (
             f"From {self.window} the error rate was {format_rate(s['error_rate'])} "
-            f"({s['errors']:,} errors in {s['events']:,} events) against "
+            f"({_count(s['errors'], 'error')} in {_count(s['events'], 'event')}) against "
             f"{format_rate(s['baseline_error_rate'])} in the {duration(self.window.length)} "
-            f"before; {s['failing_traces']:,} of {s['traces']:,} traces failed, for "
-            f"{s['affected_users']:,} users."
+            f"before; {s['failing_traces']:,} of {_count(s['traces'], 'trace')} failed, for "
+            f"{_count(s['affected_users'], 'user')}."
         )
         cause = s["cause"]
         if cause:
             text += (
                 f" Most failed first with {cause['error_type'] or 'an error'} in "
-                f"{cause['service']} ({cause['traces']:,} traces)."
+                f"{cause['service']} ({_count(cause['traces'], 'trace')})."
             )
         return text
 
@@ -451,7 +452,9 @@ class Postmortem:
         if rows.is_empty():
             return None
         events = self.trace_events
-        fig, (ax,) = _figure(1, height=1.3 + 0.5 * rows.height)
+        longest = max(len(name) for name in rows["service"].to_list())
+        left = min(3.5, 0.3 + 0.085 * longest)  # inches for the service names
+        fig, (ax,) = _figure(1, height=1.3 + 0.5 * rows.height, left=left)
         colors = self.service_colors()
         for y, row in enumerate(rows.iter_rows(named=True)):
             first, last, busy = row["first_ms"], row["last_ms"], row["reported_ms"]
@@ -973,10 +976,16 @@ _PALETTE = ("#1e88e5", "#fb8c00", "#43a047", "#8e24aa", "#00acc1", "#6d4c41", "#
             "#3949ab", "#7cb342", "#5e35b1")  # fmt: skip
 
 
-def _figure(rows: int, *, height: float, ratios: Sequence[float] | None = None) -> Any:
+def _figure(
+    rows: int, *, height: float, ratios: Sequence[float] | None = None, left: float = 0.9
+) -> Any:
+    """A 10-inch-wide figure of `rows` axes sharing x, with fixed margins (`left` in inches):
+    matplotlib's constrained layout would cost a second full draw of every chart."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(10, height), layout="constrained")
+    fig = Figure(figsize=(10, height))
+    fig.subplots_adjust(left=left / 10, right=0.985, top=1 - 0.4 / height,
+                        bottom=0.55 / height, hspace=0.18)  # fmt: skip
     axes = fig.subplots(rows, 1, sharex=True, squeeze=False,
                         gridspec_kw={"height_ratios": ratios} if ratios else None)  # fmt: skip
     for ax in axes[:, 0]:
@@ -1055,6 +1064,10 @@ def format_time(moment: datetime) -> str:
     """`2026-11-01 00:36:48.202` (UTC), without `.000` on whole seconds."""
     text = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
     return text.removesuffix(".000")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 def _clip(text: str, width: int) -> str:

@@ -122,7 +122,7 @@ def sections(pm: Postmortem, *, charts: bool = True) -> Iterator[Section]:
             section.facts = pm.facts()
         if name == "traces" and pm.trace_id:
             section.note = f"The waterfall shows trace {pm.trace_id}."
-        if name == "latency" and pm.latency_of != "requests":
+        if name == "latency" and pm.latency_of != "requests" and pm.latency.height:
             section.note = "No event has a status code; these are all events with a duration."
         for frame_name, caption, columns in TABLES.get(name, []):
             frame = pm.frames[frame_name]
