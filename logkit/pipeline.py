@@ -51,6 +51,9 @@ REJECT_SCHEMA = pa.schema(
 
 # Numbers orjson would silently turn into floats (beyond 64 bits) are parsed exactly instead.
 _BIG_INT = re.compile(rb"\d{20}")
+# A `\ud800` escape without its pair: valid JSON syntax (JavaScript's JSON.stringify writes it
+# for a broken string), but not text that UTF-8, Arrow or DuckDB can hold.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Reject(Exception):
@@ -64,12 +67,15 @@ class Reject(Exception):
 def _exact(value: Any) -> Any:
     """Make stdlib-parsed values storable as JSON: NaN and Infinity (not JSON) become strings.
 
-    Huge ints stay ints; `_dumps` writes them exactly.
+    Huge ints stay ints; `_dumps` writes them exactly. Lone surrogates, which orjson refuses
+    and the standard library lets through, become U+FFFD as a UTF-8 decoder would make them.
     """
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
     if isinstance(value, float) and not math.isfinite(value):
         return str(value).replace("inf", "Infinity").replace("nan", "NaN")
     if isinstance(value, dict):
-        return {k: _exact(v) for k, v in value.items()}
+        return {_exact(k): _exact(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_exact(v) for v in value]
     return value
