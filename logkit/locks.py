@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import StoreLocked
+from .errors import StoreLocked, StoreWriteError
 
 
 def _open_lockfile(path: Path) -> int:
@@ -35,7 +35,12 @@ class WriterLock:
         self._fd: int | None = None
 
     def acquire(self, wait: float = 0.0) -> None:
-        fd = _open_lockfile(self.path)
+        try:
+            fd = _open_lockfile(self.path)
+        except OSError as exc:
+            # A read-only file system or directory: say so, as a failed write to the store would.
+            store = self.path.with_name(self.path.name.removesuffix(".lock"))
+            raise StoreWriteError(f"cannot write {store}: {exc.strerror}") from exc
         deadline = time.monotonic() + wait
         while True:
             try:
