@@ -330,21 +330,28 @@ _SHAPES = bytes.maketrans(b"0123456789 ", b"0000000000-")
 _LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
 _THIRTEEN = b"0" * 13
 
-_RAW_RARE: dict[str, bytes] = {
-    "private_key": rb"BEGIN",
-    "url_creds": rb"//[^/?#@\s\"]*@|\\/\\/[^/?#@\s\"]*@",  # \/ when JSON escapes slashes
-    "jwt": rb"eyJ",
-    "auth": rb"B(?:earer|EARER|asic|ASIC) ",
-    "aws_key": rb"A[KS]IA",
-    "api_key": rb"AIza|xox[abprs]-",
-    "email": rb"@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2}",
-    "phone": rb"\+[1-9](?:[ .()-]{0,3}[0-9]){7}|\([0-9]{3}\)",
+# Per detector: (rare byte that must be in the line, regex to confirm). The regexes for one
+# rare byte that start with the same literal are joined into one.
+_RAW_RARE: dict[str, tuple[tuple[bytes, bytes], ...]] = {
+    "private_key": ((b"B", rb"BEGIN"),),
+    "url_creds": (
+        (b"@", rb"//[^/?#@\s\"]*@"),
+        (b"\\", rb"\\/\\/[^/?#@\s\"]*@"),  # JSON may escape slashes
+    ),
+    "jwt": ((b"J", rb"eyJ"),),
+    "auth": ((b"B", rb"B(?:earer|EARER|asic|ASIC) "),),
+    "aws_key": ((b"A", rb"A[KS]IA"),),
+    "api_key": ((b"A", rb"AIza"), (b"x", rb"xox[abprs]-")),
+    "email": ((b"@", rb"@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2}"),),
+    "phone": ((b"+", rb"\+[1-9](?:[ .()-]{0,3}[0-9]){7}"), (b"(", rb"\([0-9]{3}\)")),
 }
 # Card runs (after a find of 13 zeros), dash/space shapes, dot shapes.
-_RAW_CARD_RUN = re.compile(rb"(?<![0-9])[2-6][0-9]{12}")
-# Each starts at a dash, which UUIDs and dates have but in other places (-00-, -000- and
-# -000000- never occur in a UUID).
-_RAW_DASH_SHAPES = re.compile(rb"-(?:00-0000|000-0000|0000-0000-0|000000-0000)")
+# A card's digits never follow a letter, except the one ending an escape (\n4111...).
+_RAW_CARD_RUN = re.compile(rb"(?:(?<![0-9A-Za-z_])|(?<=\\[bfnrt]))[2-6][0-9]{12,18}(?![0-9])")
+# Each starts at a dash and ends where the digits do. A UUID (8-4-4-4-12) never fits.
+_RAW_DASH_SHAPES = re.compile(
+    rb"-(?:00-0000|000-0000|0000-0000-0{1,4}|000000-0{4,5})(?![0-9A-Za-z_])"
+)
 _RAW_DOT_SHAPES = re.compile(rb"\.(?:0{1,3}\.0{1,3}\.0|000\.0000)")
 # API keys whose prefixes hold no rare byte; each regex starts with a literal.
 _RAW_SK = re.compile(rb"k(?:(?<=sk)-|(?<=[sr]k)_(?:live|test)_)")
@@ -409,6 +416,7 @@ class Masker:
         self._key_rule = "key" in self._enabled_builtins
         self._sensitive_cache: dict[str, bool] = {}
         self._pseudonym_cache: dict[str, str] = {}
+        self._clean: set[str] = set()
 
         prefixes = sorted(self._pseudo | self._fields, key=len, reverse=True)
         protect = r"\[MASKED:[a-z0-9_]+\](?:~[0-9]+)?"
@@ -535,10 +543,13 @@ class Masker:
         if self._always:
             return True
         rare = raw.translate(None, _NOT_RARE)
-        if rare and rare.strip(b"=") and self._raw_rare.search(raw) is not None:
-            return True
-        builtins = self._builtins
-        if "card" in builtins or "ssn" in builtins or "phone" in builtins or "ipv4" in builtins:
+        if rare:
+            checks = self._raw_rare
+            for byte in set(rare):
+                for pattern in checks.get(byte, ()):
+                    if pattern.search(raw) is not None:
+                        return True
+        if self._digit_shapes:
             shapes = raw.translate(_SHAPES)
             if shapes.find(_THIRTEEN) >= 0 and _RAW_CARD_RUN.search(raw) is not None:
                 return True
@@ -546,9 +557,7 @@ class Masker:
                 return True
             if _RAW_DOT_SHAPES.search(shapes) is not None:
                 return True
-        if "api_key" in builtins and (
-            _RAW_SK.search(raw) is not None or _RAW_GH.search(raw) is not None
-        ):
+        if self._api_key and (_RAW_SK.search(raw) is not None or _RAW_GH.search(raw) is not None):
             return True
         if self._raw_colon is None:
             return False
@@ -673,6 +682,9 @@ class Masker:
         placeholders, which are never masked again, so this ends; the rounds after the first
         run only for strings that had something to mask.
         """
+        if s in self._clean:
+            return s
+        original = s
         try:
             for _ in range(_MAX_ROUNDS):
                 masked = s
@@ -683,9 +695,14 @@ class Masker:
                 if masked == s:
                     break
                 s = masked
-            return s
         except Exception:
             return self._error()
+        if s is original:
+            # Field values repeat (service, logger, host, paths): remember the clean ones.
+            if len(self._clean) >= _CACHE_LIMIT:
+                self._clean.clear()
+            self._clean.add(s)
+        return s
 
     def _may_match(self, s: str) -> bool:
         """The gates: False if no built-in detector can match anywhere in `s`."""
@@ -910,7 +927,7 @@ class Masker:
 
         parts = [rf"(?P<protect>{self._protect.pattern})"]
         gates = []
-        raw_rare = [rb"\\u"]  # an escape could hide anything
+        raw_rare = [(b"\\", rb"\\u")]  # an escape could hide anything
         for name in enabled:
             if name == "key":
                 parts.append(rf"(?P<kv>{kv})|(?P<kvp>{kvp})")
@@ -918,8 +935,7 @@ class Masker:
                 parts.append(f"(?P<{name}>{_PATTERNS[name]})")
                 if name in _GATES:
                     gates.append(_GATES[name])
-                if name in _RAW_RARE:
-                    raw_rare.append(_RAW_RARE[name])
+                raw_rare.extend(_RAW_RARE.get(name, ()))
         self._combined = re.compile("|".join(parts), re.ASCII | re.VERBOSE)
         # With every detector disabled the gate must match nothing.
         self._gate = re.compile("|".join(gates) or "(?!)", re.ASCII | re.VERBOSE)
@@ -933,26 +949,34 @@ class Masker:
             self._kv_gate = re.compile(
                 rf"{before_value}{reversed_words}|=(?:{reversed_params})(?:[?&;]|\Z)", re.ASCII
             )
-        self._raw_rare = re.compile(b"|".join(raw_rare))
+        grouped: dict[tuple[bytes, bytes], list[bytes]] = {}
+        for byte, pattern in raw_rare:
+            grouped.setdefault((byte, pattern[:1]), []).append(pattern)
+        self._raw_rare: dict[int, list[re.Pattern[bytes]]] = {}
+        for (byte, _), patterns in grouped.items():
+            self._raw_rare.setdefault(byte[0], []).append(re.compile(b"|".join(patterns)))
+        self._digit_shapes = bool({"card", "ssn", "phone", "ipv4"} & set(enabled))
+        self._api_key = "api_key" in enabled
 
         # Over the reversed, lowercased line without - _ . (see needs_masking).
         names = sorted(self._words) if self._key_rule else []
         names += raw_fields
         colon = []
-        if "ipv6" in enabled:
-            colon.append(":|[0-9a-f]{1,4}:[0-9a-f]{1,4}:[0-9a-f]{1,4}:")
         if names:
             # Reversed byte by byte, as the line is: latin-1 maps each byte to one character.
             reversed_names = _trie(
                 (name.encode()[::-1].decode("latin-1") for name in names), sep=""
             )
-            # Each alternative starts with a literal, the common ones first: "name": in JSON,
-            # name: in text, 'name': in Python reprs. JSON allows spaces, tabs and CRs before
-            # the colon, and t\ is an escaped tab reversed: rare, so a slower alternative.
+            # Each alternative starts with a literal: "name": in JSON, name: in text, 'name':
+            # in Python reprs, and whitespace before the colon (JSON allows spaces, tabs and
+            # CRs; t\ is an escaped tab, reversed).
             colon.append(
                 rf"""(?:"\\*{reversed_names}|{reversed_names}|'{reversed_names}"""
-                rf"""|(?:[ \t\r]|t\\)+(?:"\\*|')?{reversed_names})"""
+                rf"""|(?: |\t|\r|t\\)(?:[ \t\r]|t\\)*(?:"\\*|')?{reversed_names})"""
             )
+        if "ipv6" in enabled:
+            # "::" (reversed, still "::"), or three more groups: an address without "::".
+            colon.append(":|[0-9a-f]{1,4}:[0-9a-f]{1,4}:[0-9a-f]{1,4}:")
         pattern = f":(?:{'|'.join(colon)})"
         self._raw_colon = re.compile(pattern.encode("latin-1")) if colon else None
         self._raw_equals = None
