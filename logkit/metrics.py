@@ -662,12 +662,10 @@ class MetricSet:
         for definition in self.definitions:
             if definition.labels:  # a metric without labels has one series: none to drop
                 dropped.samples[(definition.name,)] = float(counts.get(definition.name, 0))
+        from .retention import store_size
+
         size = Family(size_def.name, "gauge", size_def.help, ())
-        total = 0
-        for path in (store_path, store_path.with_name(store_path.name + ".wal")):
-            with contextlib.suppress(OSError):
-                total += path.stat().st_size
-        size.samples[()] = float(total)
+        size.samples[()] = float(store_size(store_path))
         return [dropped, size]
 
 
