@@ -22,7 +22,7 @@ from typing import Any
 
 from . import sources as src
 from .errors import InputError, LogkitError
-from .pipeline import ChunkResult, build_stages, process_chunk
+from .pipeline import ChunkResult, init_worker, run_job
 from .store import WriteSession
 
 TOO_LONG_KEEP = 64 * 1024  # prefix of an over-long line kept for the (masked) quarantine
@@ -77,34 +77,11 @@ class IngestSummary:
 
 # -- the worker side ----------------------------------------------------------------------
 
-_worker_state: dict[str, Any] = {}
-
 
 def make_masker(mask_table: dict[str, Any], key: bytes | None) -> Any:
     from .mask import Masker
 
     return Masker.from_config(mask_table, key)
-
-
-def _init_worker(
-    aliases: dict[str, list[str]], mask_table: dict[str, Any] | None, key: bytes | None
-) -> None:
-    masker = make_masker(mask_table, key) if mask_table is not None else None
-    _worker_state["masker"] = masker
-    _worker_state["stages"] = build_stages(aliases, masker)
-
-
-def _work(job: tuple[str, bytes, int, int, list[tuple[int, int, str, bytes]]]) -> ChunkResult:
-    source, data, first_line, first_offset, extra = job
-    return process_chunk(
-        _worker_state["stages"],
-        _worker_state["masker"],
-        source,
-        data,
-        first_line,
-        first_offset,
-        extra,
-    )
 
 
 class _Runner:
@@ -114,18 +91,18 @@ class _Runner:
         self.pool = None
         if workers > 1:
             ctx = multiprocessing.get_context("forkserver")
-            self.pool = ctx.Pool(workers, initializer=_init_worker, initargs=initargs)
+            self.pool = ctx.Pool(workers, initializer=init_worker, initargs=initargs)
         else:
-            _init_worker(*initargs)
+            init_worker(*initargs)
         self.window = max(2, workers * 2)
         self.pending: deque[tuple[Any, Any]] = deque()
 
     def submit(self, job: Any, meta: Any) -> Iterator[tuple[ChunkResult, Any]]:
         """Queue a job; yield the results that must be consumed to keep the window bounded."""
         if self.pool is None:
-            yield _work(job), meta
+            yield run_job(job), meta
             return
-        self.pending.append((self.pool.apply_async(_work, (job,)), meta))
+        self.pending.append((self.pool.apply_async(run_job, (job,)), meta))
         while len(self.pending) >= self.window:
             handle, m = self.pending.popleft()
             yield handle.get(), m

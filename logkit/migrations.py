@@ -9,57 +9,18 @@ Never edit a released migration: add a new one.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable
 
 import duckdb
 
 from .errors import StoreVersionError
+from .schema import EVENT_COLUMNS, trace_key
+
+__all__ = ["EVENT_COLUMNS", "MIGRATIONS", "check_version", "migrate", "trace_key"]
 
 Migration = Callable[[duckdb.DuckDBPyConnection], None]
 MIGRATIONS: list[Migration] = []
 migration = MIGRATIONS.append
-
-# The canonical event columns, in table order; the ingest pipeline builds Arrow batches with
-# exactly these names and types (see logkit/pipeline.py).
-EVENT_COLUMNS: list[tuple[str, str]] = [
-    ("ts", "TIMESTAMPTZ"),
-    ("level", "VARCHAR"),
-    ("service", "VARCHAR"),
-    ("logger", "VARCHAR"),
-    ("message", "VARCHAR"),
-    ("trace_id", "VARCHAR"),
-    # crc32 of trace_id (see trace_key()). A trace is the on-call engineer's first question and
-    # trace ids are random, so neither insertion order nor zone maps can narrow a search for
-    # one; scanning this 4-byte column is ~20x faster than comparing 32-byte strings over 10M
-    # rows, and unlike an ART index it costs no memory and almost nothing at insert time.
-    ("trace_key", "UINTEGER"),
-    ("span_id", "VARCHAR"),
-    ("request_id", "VARCHAR"),
-    ("user_id", "VARCHAR"),
-    ("job_id", "VARCHAR"),
-    ("batch_id", "VARCHAR"),
-    ("duration_ms", "DOUBLE"),
-    ("status_code", "INTEGER"),
-    ("error_type", "VARCHAR"),
-    ("http_method", "VARCHAR"),
-    ("path", "VARCHAR"),
-    ("job_type", "VARCHAR"),
-    ("model", "VARCHAR"),
-    ("input_tokens", "BIGINT"),
-    ("output_tokens", "BIGINT"),
-    ("cost_usd", "DOUBLE"),
-    ("cache_hit", "BOOLEAN"),
-    ("host", "VARCHAR"),
-    ("attrs", "JSON"),
-    ("source", "VARCHAR"),
-    ("line", "BIGINT"),
-]
-
-
-def trace_key(trace_id: str) -> int:
-    """The bucket a trace id is filed under: stable across versions, unlike DuckDB's hash()."""
-    return zlib.crc32(trace_id.encode("utf-8", "surrogatepass"))
 
 
 @migration
@@ -157,4 +118,20 @@ def m002_metric_state(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         "CREATE TABLE metric_series (metric VARCHAR, labels VARCHAR, admitted BOOLEAN NOT NULL,"
         " PRIMARY KEY (metric, labels))"
+    )
+
+
+@migration
+def m003_lake_batches(con: duckdb.DuckDBPyConnection) -> None:
+    # What `logkit archive` has put in each Parquet lake (see logkit/lake.py). The lake's own
+    # manifest says which files hold a batch; this row says which of the store's events it
+    # took: those with ts < cutoff and rowid < next_rowid (while the batch is 'archived', they
+    # are still here too; once 'pruned', they have been deleted). 'writing' marks a batch a
+    # killed run left unfinished, for the next run to clean up or complete.
+    con.execute(
+        "CREATE TABLE lake_batches (lake VARCHAR NOT NULL, batch_id VARCHAR NOT NULL,"
+        " host VARCHAR NOT NULL, state VARCHAR NOT NULL, cutoff TIMESTAMPTZ NOT NULL,"
+        " next_rowid BIGINT NOT NULL, covered_rows BIGINT, events BIGINT, files INTEGER,"
+        " bytes BIGINT, started_at TIMESTAMPTZ NOT NULL, finished_at TIMESTAMPTZ,"
+        " PRIMARY KEY (lake, batch_id))"
     )

@@ -26,7 +26,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from .migrations import EVENT_COLUMNS, trace_key
+from .schema import EVENT_COLUMNS, trace_key
 
 Stage = Callable[[bytes, Any], Any]
 
@@ -278,3 +278,25 @@ def process_chunk(
         reasons=reasons,
         masked=masked,
     )
+
+
+# -- worker processes ----------------------------------------------------------------------
+# Each ingest worker builds its stages once (initializer) and then runs blocks of lines. This
+# module imports neither DuckDB nor polars, which keeps every worker's memory small.
+
+_worker: dict[str, Any] = {}
+
+
+def init_worker(
+    aliases: dict[str, list[str]], mask_table: dict[str, Any] | None, key: bytes | None
+) -> None:
+    from .mask import Masker
+
+    masker = Masker.from_config(mask_table, key) if mask_table is not None else None
+    _worker["masker"] = masker
+    _worker["stages"] = build_stages(aliases, masker)
+
+
+def run_job(job: tuple[str, bytes, int, int, list[tuple[int, int, str, bytes]]]) -> ChunkResult:
+    """One block of lines in a worker: (source, data, first line, first offset, rejects)."""
+    return process_chunk(_worker["stages"], _worker["masker"], *job)

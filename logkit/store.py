@@ -32,6 +32,13 @@ READ_WAIT_SECONDS = 60.0
 # Enough for DuckDB to sort and aggregate comfortably while keeping logkit's peak RSS bounded
 # whatever the input size.
 WRITER_MEMORY = "256MB"
+WRITER_CONFIG = {"memory_limit": WRITER_MEMORY, "threads": 2}
+
+
+def _quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    # DuckDB draws a progress bar on long statements; logkit has its own, and cron has none.
+    con.execute("SET enable_progress_bar = false")
+    return con
 
 
 def default_db_path(db: str | os.PathLike[str] | None = None) -> Path:
@@ -135,9 +142,7 @@ class Store(Answers, Exporting):
         deadline = time.monotonic() + READ_WAIT_SECONDS
         while True:
             try:
-                con = duckdb.connect(
-                    str(self.path), config={"memory_limit": WRITER_MEMORY, "threads": 2}
-                )
+                con = _quiet(duckdb.connect(str(self.path), config=WRITER_CONFIG))
                 break
             except duckdb.IOException as exc:
                 if _is_lock_conflict(exc) and time.monotonic() < deadline:
@@ -185,7 +190,7 @@ class Store(Answers, Exporting):
             deadline = time.monotonic() + max(READ_WAIT_SECONDS, self.wait)
             while True:
                 try:
-                    con = duckdb.connect(str(self.path), read_only=True)
+                    con = _quiet(duckdb.connect(str(self.path), read_only=True))
                     break
                 except duckdb.IOException as exc:
                     if _is_lock_conflict(exc) and time.monotonic() < deadline:
@@ -196,7 +201,7 @@ class Store(Answers, Exporting):
                 if migrations.check_version(con, str(self.path)):
                     con.close()
                     self._upgrade()
-                    con = duckdb.connect(str(self.path), read_only=True)
+                    con = _quiet(duckdb.connect(str(self.path), read_only=True))
                 yield con
             finally:
                 con.close()

@@ -1,0 +1,50 @@
+"""The canonical event columns, shared by the store's schema and the ingest workers.
+
+Kept apart from logkit/migrations.py so that worker processes, which build Arrow batches with
+these columns, need not import DuckDB.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+# The canonical event columns, in table order; the ingest pipeline builds Arrow batches with
+# exactly these names and types (see logkit/pipeline.py).
+EVENT_COLUMNS: list[tuple[str, str]] = [
+    ("ts", "TIMESTAMPTZ"),
+    ("level", "VARCHAR"),
+    ("service", "VARCHAR"),
+    ("logger", "VARCHAR"),
+    ("message", "VARCHAR"),
+    ("trace_id", "VARCHAR"),
+    # crc32 of trace_id (see trace_key()). A trace is the on-call engineer's first question and
+    # trace ids are random, so neither insertion order nor zone maps can narrow a search for
+    # one; scanning this 4-byte column is ~20x faster than comparing 32-byte strings over 10M
+    # rows, and unlike an ART index it costs no memory and almost nothing at insert time.
+    ("trace_key", "UINTEGER"),
+    ("span_id", "VARCHAR"),
+    ("request_id", "VARCHAR"),
+    ("user_id", "VARCHAR"),
+    ("job_id", "VARCHAR"),
+    ("batch_id", "VARCHAR"),
+    ("duration_ms", "DOUBLE"),
+    ("status_code", "INTEGER"),
+    ("error_type", "VARCHAR"),
+    ("http_method", "VARCHAR"),
+    ("path", "VARCHAR"),
+    ("job_type", "VARCHAR"),
+    ("model", "VARCHAR"),
+    ("input_tokens", "BIGINT"),
+    ("output_tokens", "BIGINT"),
+    ("cost_usd", "DOUBLE"),
+    ("cache_hit", "BOOLEAN"),
+    ("host", "VARCHAR"),
+    ("attrs", "JSON"),
+    ("source", "VARCHAR"),
+    ("line", "BIGINT"),
+]
+
+
+def trace_key(trace_id: str) -> int:
+    """The bucket a trace id is filed under: stable across versions, unlike DuckDB's hash()."""
+    return zlib.crc32(trace_id.encode("utf-8", "surrogatepass"))
