@@ -116,11 +116,53 @@ def open_stream(raw: BinaryIO) -> tuple[BinaryIO, str]:
     if magic.startswith(GZIP_MAGIC):
         return gzip.GzipFile(fileobj=buffered, mode="rb"), "gzip"  # type: ignore[return-value]
     if magic.startswith(ZSTD_MAGIC):
+        return io.BufferedReader(_ZstdFrames(buffered)), "zstd"  # type: ignore[return-value]
+    return buffered, "plain"
+
+
+class _ZstdFrames(io.RawIOBase):
+    """zstd frames one after another; raises EOFError if the last one is cut short.
+
+    zstandard's `stream_reader` ends a cut-short frame with a plain short read, so a truncated
+    `.zst` would pass for a whole one and its cut last line for a complete line. Like
+    `gzip.GzipFile`, this reader says the stream ended early.
+    """
+
+    def __init__(self, raw: BinaryIO) -> None:
         import zstandard
 
-        reader = zstandard.ZstdDecompressor().stream_reader(buffered, read_across_frames=True)
-        return io.BufferedReader(reader), "zstd"  # type: ignore[arg-type]
-    return buffered, "plain"
+        self._raw = raw
+        self._new = zstandard.ZstdDecompressor().decompressobj
+        self._frame = self._new()
+        self._open = False  # a frame has begun and not yet ended
+        self._out = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        while not self._out:
+            data = self._raw.read(1 << 16)
+            if not data:
+                if self._open:
+                    raise EOFError("zstd stream ends before the end of its last frame")
+                return 0
+            parts = []
+            while data:
+                self._open = True
+                parts.append(self._frame.decompress(data))
+                if not self._frame.eof:
+                    break
+                data, self._frame, self._open = self._frame.unused_data, self._new(), False
+            self._out = memoryview(b"".join(parts))
+        n = min(len(buffer), len(self._out))
+        buffer[:n] = self._out[:n]
+        self._out = self._out[n:]
+        return n
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
 
 
 class Source:
