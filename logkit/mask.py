@@ -187,7 +187,7 @@ def _card_layout(groups: list[int]) -> bool:
         return True
     if len(groups) == 5:
         return groups[:4] == [4, 4, 4, 4] and groups[4] <= 3
-    return len(groups) == 4 and groups[:3] == [4, 4, 4]
+    return len(groups) == 4 and groups[:3] == [4, 4, 4] and groups[3] <= 4
 
 
 def _is_card_number(digits: str) -> bool:

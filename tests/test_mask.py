@@ -202,10 +202,16 @@ class TestCard:
             "378282246310005",  # Amex
             "3782 822463 10005",  # Amex as printed
             "6011111111111117",  # Discover
+            "4222 2222 2222 2",  # 13-digit Visa
         ],
     )
     def test_masks_luhn_valid_numbers(self, value):
         assert "paid with [MASKED:card] today" == mask(f"paid with {value} today")
+
+    @pytest.mark.parametrize("value", ["5500-0000-0000-00046", "41 11 11 11 11 11 11 11"])
+    def test_leaves_digits_not_grouped_like_a_card(self, value):
+        """Luhn-valid digits in groups no card is printed in are something else."""
+        assert value == mask(value)
 
     def test_masks_the_card_and_keeps_what_follows(self):
         """A card followed by its expiry or CVV: only the card number goes."""
