@@ -283,9 +283,10 @@ def _matches(source: Source, cp: Checkpoint) -> bool:
     if source.compressed:
         # Checked later, while skipping to the offset (the stream has to be read anyway).
         return True
-    with open(source.name, "rb") as fh:
-        fh.seek(cp.byte_offset - cp.tail_len)
-        return _digest(fh.read(cp.tail_len)) == cp.tail_hash
+    # From the file that was opened, not by name: since then the name may have been rotated
+    # away to another file, or deleted.
+    tail = os.pread(source.stream.fileno(), cp.tail_len, cp.byte_offset - cp.tail_len)
+    return _digest(tail) == cp.tail_hash
 
 
 def assign_checkpoints(
