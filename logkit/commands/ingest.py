@@ -75,7 +75,8 @@ def ingest(obj: object, inputs: tuple[str, ...], no_mask: bool, quiet: bool, fmt
 @click.option("--lines", type=click.IntRange(min=0), required=True, help="How many lines.")
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Directory.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same bytes.")
-@click.option("--files", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option("--files", type=click.IntRange(min=1), default=3, show_default=True,
+              help="How many files (services are spread over them).")  # fmt: skip
 @click.option("--gzip", "use_gzip", is_flag=True, help="Write .gz files.")
 @click.option("--malformed", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Fraction of malformed lines to inject.")  # fmt: skip
