@@ -36,6 +36,9 @@ Two kinds of rule, both applied to every event:
     a phone: it is far more often an id or an epoch time.
   - ``auth``: the credential after ``Bearer`` (8+ characters with a digit, or 20+) or ``Basic``
     (valid base64 of ``user:pass``), so "Basic auth failed" is left as it is.
+  - ``api_key``: ``sk-`` (incl. ``sk-proj-``, ``sk-ant-``), Stripe ``sk_live_``/``rk_test_``,
+    GitHub ``ghp_``/``gho_``/``ghu_``/``ghs_``/``ghr_``/``github_pat_``, GitLab ``glpat-``,
+    Slack ``xox[abprs]-``, Google ``AIza``; ``aws_key``: ``AKIA``/``ASIA`` access key ids.
 
 * **Placeholders and pseudonyms.** A masked value becomes ``[MASKED:<detector>]``. In
   pseudonym mode (globally, or for the detectors listed in ``pseudonymize``) it becomes
@@ -50,15 +53,27 @@ Properties the tests pin down:
 
 * **Fail closed.** If a detector raises on a value (a custom pattern, a RecursionError on deep
   nesting), the value is replaced whole by ``[MASKED:error]`` and counted as ``error``; it is
-  never stored as it came.
+  never stored as it came. A dict key that fails becomes ``[MASKED:error]`` too.
 * **Idempotent.** Placeholders and pseudonyms are recognised and left alone, so masking masked
-  output changes nothing and counts nothing.
-* **Fast.** Everything is compiled once. `Masker.needs_masking` looks at the raw line's bytes
-  with two regex searches and answers False for most lines, so ingest skips `mask_event` for
-  them. Inside `mask_event` each string first meets a cheap *gate* regex (necessary conditions
-  only: an ``@``, a ``::``, 13 digits in a row, a sensitive word before ``=`` or ``:`` ...); only
-  strings that pass it are scanned by the one combined detector regex. Validation (Luhn,
-  `ipaddress`, base64) runs on candidates only.
+  output changes nothing and counts nothing. A string is masked until nothing changes, because
+  masking one thing can give its neighbour the boundary it lacked.
+* **Skipping is safe.** `Masker.needs_masking` answers False only for raw lines where
+  `mask_event` would change nothing (checked with generated lines, through the real
+  normaliser too).
+
+Where the time goes. `needs_masking` runs on every line, so it is built from what CPython does
+fastest (see the comment above `_RARE`); most lines are answered by two translations, a find
+and five regexes that each start with a literal. Inside `mask_event` a string first meets
+cheap *gates* (necessary conditions only) and only strings that pass them are scanned by the
+combined detector regex; validation (Luhn, `ipaddress`, base64) runs on candidates only, and
+clean values that repeat (service, logger, host) are remembered. Hex trace and span ids are not
+scanned: an all-digit span id would pass for a card one time in twenty.
+
+Other choices: dict keys are scanned like values (an address used as a key is masked; keys
+that collide after masking become ``k``, ``k~2``...); integers in ``attrs`` are checked as
+cards, numeric canonical columns (``ts``, token counts) never are; ``Bearer``/``Basic`` are
+matched as HTTP writes them (capitalised or upper case), a lowercase ``authorization: bearer
+x`` is caught by the key rule instead.
 
 Custom detectors (``[mask.detectors]``) are plain regexes: the whole match is masked, or only the
 group named ``value`` when the pattern has one. They run after the built-in ones, on the text
@@ -296,7 +311,8 @@ _GATES: dict[str, str] = {
     "jwt": r"eyJ",
     "auth": r"B(?:earer|EARER|asic|ASIC) ",
     "aws_key": r"A[KS]IA",
-    "api_key": r"sk-|sk_live_|sk_test_|rk_live_|rk_test_|gh[pousr]_|github_pat_|xox[abprs]-|AIza",
+    "api_key": r"""sk-|sk_live_|sk_test_|rk_live_|rk_test_|gh[pousr]_|github_pat_|glpat-
+        |xox[abprs]-|AIza""",
     "email": r"@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2}",
     "ssn": r"-(?<=[0-9]{3}-)[0-9]{2}-[0-9]{4}",
     "phone": r"""\+[1-9]|\([2-9][0-9]{2}\)
@@ -315,7 +331,7 @@ _CARD_GATE = re.compile(r"[2-6](?:[ -]?[0-9]){12}")
 # character class, or an alternation of many literals, costs several times more per byte.
 #
 # 1. Rare bytes. Deleting every byte except \ @ + ( = J B A x leaves nothing for most lines;
-#    what remains sends the line to one regex over the telltales that contain those bytes
+#    each byte that remains sends the line to the regexes for the telltales that contain it
 #    (\u escapes, emails, URL credentials, eyJ, BEGIN, Bearer, AKIA, xoxb-, +1..., (415)).
 # 2. Digit shapes. With digits turned into 0 and spaces into -, a card, SSN or US phone is a
 #    fixed shape (0000-0000-0000-0, 0-00-0000, 0-000-0000) and an IPv4 address or dotted phone
@@ -355,7 +371,7 @@ _RAW_DASH_SHAPES = re.compile(
 _RAW_DOT_SHAPES = re.compile(rb"\.(?:0{1,3}\.0{1,3}\.0|000\.0000)")
 # API keys whose prefixes hold no rare byte; each regex starts with a literal.
 _RAW_SK = re.compile(rb"k(?:(?<=sk)-|(?<=[sr]k)_(?:live|test)_)")
-_RAW_GH = re.compile(rb"g(?:h[pousr]_|ithub_pat_)")
+_RAW_GH = re.compile(rb"g(?:h[pousr]_|ithub_pat_|lpat-)")
 
 
 class Masker:
@@ -673,7 +689,7 @@ class Masker:
 
     # --- strings -------------------------------------------------------------------------------
 
-    def _mask_str(self, s: str, count: bool = True) -> str:
+    def _mask_str(self, s: str) -> str:
         """Value detectors over one string; the whole string becomes [MASKED:error] on failure.
 
         Repeated until nothing changes: masking one thing can give its neighbour the boundary
@@ -689,9 +705,9 @@ class Masker:
             for _ in range(_MAX_ROUNDS):
                 masked = s
                 if self._may_match(masked):
-                    masked = self._scan(masked, count)
+                    masked = self._scan(masked)
                 if self._custom:
-                    masked = self._scan_custom(masked, count)
+                    masked = self._scan_custom(masked)
                 if masked == s:
                     break
                 s = masked
@@ -716,7 +732,7 @@ class Masker:
             and (self._kv_gate.search(s.lower()[::-1]) is not None)
         )
 
-    def _scan(self, s: str, count: bool = True) -> str:
+    def _scan(self, s: str) -> str:
         rx = self._combined
         m = rx.search(s)
         if m is None:
@@ -725,7 +741,7 @@ class Masker:
         pieces: list[str] = []
         pos = 0
         while m is not None:
-            hit = handlers[m.lastgroup](s, m, count)  # type: ignore[index]
+            hit = handlers[m.lastgroup](s, m)  # type: ignore[index]
             if hit is None:  # a candidate that failed validation
                 m = rx.search(s, m.start() + 1)
                 continue
@@ -739,7 +755,7 @@ class Masker:
         pieces.append(s[pos:])
         return "".join(pieces)
 
-    def _scan_custom(self, s: str, count: bool) -> str:
+    def _scan_custom(self, s: str) -> str:
         for name, pattern in self._custom:
             pieces: list[str] = []
             pos = 0
@@ -752,7 +768,7 @@ class Masker:
                         continue
                     pieces.append(s[pos : start + span[0]])
                     found = s[start + span[0] : start + span[1]]
-                    pieces.append(self._replace(name, found, count))
+                    pieces.append(self._replace(name, found))
                     pos = start + span[1]
             if pieces:
                 pieces.append(s[pos:])
@@ -772,11 +788,10 @@ class Masker:
 
     # --- replacements --------------------------------------------------------------------------
 
-    def _replace(self, detector: str, value: str, count: bool = True) -> str:
+    def _replace(self, detector: str, value: str) -> str:
         if self._is_masked(value):
             return value
-        if count:
-            self.counts[detector] += 1
+        self.counts[detector] += 1
         if detector in self._pseudo:
             return f"{detector}:{self._hmac(_canonical(detector, value))}"
         return f"[MASKED:{detector}]"
@@ -801,21 +816,21 @@ class Masker:
             self._pseudonym_cache[text] = cached
         return cached
 
-    # --- detector handlers: (text, match, count) -> (start, end, replacement) or None ----------
+    # --- detector handlers: (text, match) -> (start, end, replacement), or None to skip ------
 
-    def _on_protect(self, s: str, m: re.Match[str], count: bool) -> tuple[int, int, str]:
+    def _on_protect(self, s: str, m: re.Match[str]) -> tuple[int, int, str]:
         return m.start(), m.end(), m.group()
 
-    def _on_whole(self, s: str, m: re.Match[str], count: bool) -> tuple[int, int, str]:
+    def _on_whole(self, s: str, m: re.Match[str]) -> tuple[int, int, str]:
         name = m.lastgroup
         assert name is not None
-        return m.start(), m.end(), self._replace(name, m.group(), count)
+        return m.start(), m.end(), self._replace(name, m.group())
 
-    def _on_url_creds(self, s: str, m: re.Match[str], count: bool) -> tuple[int, int, str]:
+    def _on_url_creds(self, s: str, m: re.Match[str]) -> tuple[int, int, str]:
         start, end = m.span("url_creds_v")
-        return start, end, self._replace("url_creds", s[start:end], count)
+        return start, end, self._replace("url_creds", s[start:end])
 
-    def _on_auth(self, s: str, m: re.Match[str], count: bool) -> tuple[int, int, str] | None:
+    def _on_auth(self, s: str, m: re.Match[str]) -> tuple[int, int, str] | None:
         credential = m.group("auth_v")
         if m.group("auth_scheme").lower() == "basic":
             try:
@@ -829,15 +844,15 @@ class Masker:
         if not ok:
             return None
         start, end = m.span("auth_v")
-        return start, end, self._replace("auth", credential, count)
+        return start, end, self._replace("auth", credential)
 
-    def _on_phone(self, s: str, m: re.Match[str], count: bool) -> tuple[int, int, str] | None:
+    def _on_phone(self, s: str, m: re.Match[str]) -> tuple[int, int, str] | None:
         text = m.group()
         if text.startswith("+") and not 8 <= sum(c.isdigit() for c in text) <= 15:
             return None
-        return m.start(), m.end(), self._replace("phone", text, count)
+        return m.start(), m.end(), self._replace("phone", text)
 
-    def _on_card(self, s: str, m: re.Match[str], count: bool) -> tuple[int, int, str] | None:
+    def _on_card(self, s: str, m: re.Match[str]) -> tuple[int, int, str] | None:
         end = m.end()
         if end < len(s) and (s[end].isalnum() or s[end] == "_"):
             return None  # digits glued to letters: part of an id, not a card
@@ -855,7 +870,7 @@ class Masker:
                 first, last = window[0][0], window[-1][1]
                 if _is_card_number(_NOT_DIGIT.sub("", run[first:last])):
                     pieces.append(run[pos:first])
-                    pieces.append(self._replace("card", run[first:last], count))
+                    pieces.append(self._replace("card", run[first:last]))
                     pos = last
                     i = j
                     break
@@ -866,7 +881,7 @@ class Masker:
         pieces.append(run[pos:])
         return m.start(), end, "".join(pieces)
 
-    def _on_ipv6(self, s: str, m: re.Match[str], count: bool) -> tuple[int, int, str] | None:
+    def _on_ipv6(self, s: str, m: re.Match[str]) -> tuple[int, int, str] | None:
         text = m.group()
         for candidate in (text, text.rstrip(":")):
             if any(c in _HEX_DIGITS for c in candidate):
@@ -878,10 +893,10 @@ class Masker:
                 end = start + len(candidate)
                 if end < len(s) and (s[end].isalnum() or s[end] == "_"):
                     return None
-                return start, end, self._replace("ipv6", candidate, count)
+                return start, end, self._replace("ipv6", candidate)
         return None
 
-    def _on_kv(self, s: str, m: re.Match[str], count: bool) -> tuple[int, int, str] | None:
+    def _on_kv(self, s: str, m: re.Match[str]) -> tuple[int, int, str] | None:
         """``name: value`` / ``name=value`` / ``"name": "value"`` with a sensitive name."""
         start = m.start("kv_key")
         while start and s[start - 1] in _KEY_CHARS:
@@ -890,13 +905,13 @@ class Masker:
         if name in self._allow:
             return None
         cookie = name.endswith(_COOKIE_WORDS)
-        return self._mask_text_value(s, m.end(), cookie, m.group("kv_q") or "", count)
+        return self._mask_text_value(s, m.end(), cookie, m.group("kv_q") or "")
 
-    def _on_kvp(self, s: str, m: re.Match[str], count: bool) -> tuple[int, int, str] | None:
-        return self._mask_text_value(s, m.end(), False, "", count)
+    def _on_kvp(self, s: str, m: re.Match[str]) -> tuple[int, int, str] | None:
+        return self._mask_text_value(s, m.end(), False, "")
 
     def _mask_text_value(
-        self, s: str, start: int, to_line_end: bool, quote: str, count: bool
+        self, s: str, start: int, to_line_end: bool, quote: str
     ) -> tuple[int, int, str] | None:
         """Mask the value starting at `start`: quoted, a JSON object/array, or a bare token.
 
@@ -907,7 +922,7 @@ class Masker:
         if span is None:
             return None
         vstart, vend, quoted = span
-        replacement = self._replace("key", s[vstart:vend], count)
+        replacement = self._replace("key", s[vstart:vend])
         if quote and not quoted and replacement != s[vstart:vend]:
             replacement = f"{quote}{replacement}{quote}"
         return vstart, vend, replacement

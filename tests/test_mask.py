@@ -292,6 +292,7 @@ class TestApiKey:
             "xoxp-123456789012-abcdefghij",
             "AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe",
             "sk_live_51H8abcdefghijklmnop",
+            "glpat-xxxxxxxxxxxxxxxxxxxx",
         ],
     )
     def test_masks_known_key_shapes(self, value):
@@ -565,7 +566,7 @@ class TestMaskEvent:
         assert expected == masker.mask_event(event(attrs=attrs))["attrs"]
 
     def test_hex_trace_ids_are_left_alone(self, masker):
-        """An all-digit span id is a Luhn-valid card one time in ten: ids are not scanned."""
+        """An all-digit span id would pass for a card one time in twenty: ids are not scanned."""
         ev = event(trace_id="4bf92f3577b34da6a3ce929d0e0e4736", span_id="4111111111111111")
         assert ev == masker.mask_event(copy.deepcopy(ev))
 
@@ -722,6 +723,7 @@ class TestNeedsMasking:
             line(h="sk-proj-4fJx9aQ2rT7kLm3nPq8sVw1yZb6cDe0gHi"),
             line(h="ghp_16C7e42F292c6912E7710c838347Ae178B4a"),
             line(h="xoxb-123456789012-abcdefghij"),
+            line(h="glpat-xxxxxxxxxxxxxxxxxxxx"),
             line(pem=PEM),
             line(url="postgres://admin:s3cr3t@db:5432/app"),
             b'{"url":"https:\\/\\/u:p@db"}',  # JSON may escape slashes
