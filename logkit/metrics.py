@@ -490,6 +490,7 @@ class MetricSet:
             counts = ", ".join(f"count(*) FILTER (WHERE rowid < {int(m)})" for m in marks)
             found = con.execute(f"SELECT {counts} FROM events").fetchone() or ()
             below = dict(zip(marks, found, strict=True))
+        moved: list[Definition] = []  # whose watermark moves
         for definition in folded:
             state = states.get(definition.name)
             start = 0
@@ -532,9 +533,17 @@ class MetricSet:
                         for labels, sample in [key]
                     ],
                 )
+            if state != (definition.fingerprint, high, total):
+                moved.append(definition)
+        if moved:
             con.execute(
-                "INSERT OR REPLACE INTO metric_folds VALUES ($m, $f, $w, $n)",
-                {"m": definition.name, "f": definition.fingerprint, "w": high, "n": total},
+                "INSERT OR REPLACE INTO metric_folds SELECT unnest($m), unnest($f), $w, $n",
+                {
+                    "m": [d.name for d in moved],
+                    "f": [d.fingerprint for d in moved],
+                    "w": high,
+                    "n": total,
+                },
             )
 
     @staticmethod
