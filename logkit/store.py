@@ -37,7 +37,9 @@ WRITER_CONFIG = {"memory_limit": WRITER_MEMORY, "threads": 2}
 
 def _quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     # DuckDB draws a progress bar on long statements; logkit has its own, and cron has none.
-    con.execute("SET enable_progress_bar = false")
+    # Inside Jupyter DuckDB refuses the setting (it wants ipywidgets); no bar is drawn there.
+    with contextlib.suppress(duckdb.InvalidInputException):
+        con.execute("SET enable_progress_bar = false")
     return con
 
 
