@@ -862,8 +862,9 @@ class Masker:
         pos = 0
         i = 0
         while i < len(groups):
-            # The longest run of whole groups starting here that is laid out like a card.
-            for j in range(len(groups), i, -1):
+            # The longest run of whole groups starting here that is laid out like a card (at
+            # most five groups: a long run of numbers must not cost quadratic time).
+            for j in range(min(len(groups), i + 5), i, -1):
                 window = groups[i:j]
                 if not _card_layout([stop - start for start, stop in window]):
                     continue

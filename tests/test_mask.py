@@ -233,6 +233,12 @@ class TestCard:
     def test_leaves_other_long_numbers(self, text):
         assert text == mask(text)
 
+    @pytest.mark.timeout(30)
+    def test_a_long_run_of_numbers_takes_linear_time(self):
+        """A crafted line of 13,000 four-digit groups: quadratic work here would take minutes."""
+        text = "1234 " * 13_000
+        assert text == mask(text)
+
     def test_json_integer_in_attrs_is_a_card(self, masker):
         """A card logged as a JSON number is masked too (and becomes a string)."""
         masked = masker.mask_event(event(attrs={"n": 4111111111111111, "m": 4111111111111112}))
