@@ -1102,12 +1102,14 @@ def _json_value_end(s: str, i: int) -> int:
 def _rename_keys(d: dict[str, Any], renamed: dict[str, str]) -> dict[str, Any]:
     """`d` with keys renamed, in order; a name taken already gets ``~2``, ``~3``..."""
     out: dict[str, Any] = {}
+    suffixes: dict[str, int] = {}  # the next ~n to try per name, so many collisions stay cheap
     for k, v in d.items():
         new = renamed.get(k, k)
         if new in out:
-            n = 2
+            n = suffixes.get(new, 2)
             while f"{new}~{n}" in out:
                 n += 1
+            suffixes[new] = n + 1
             new = f"{new}~{n}"
         out[new] = v
     return out
