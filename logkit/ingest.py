@@ -22,7 +22,7 @@ from typing import Any
 
 from . import sources as src
 from .errors import InputError, LogkitError
-from .pipeline import ChunkResult, init_worker, run_job
+from .pipeline import ChunkResult, init_worker, make_masker, run_job
 from .store import WriteSession
 
 TOO_LONG_KEEP = 64 * 1024  # prefix of an over-long line kept for the (masked) quarantine
@@ -76,12 +76,6 @@ class IngestSummary:
 
 
 # -- the worker side ----------------------------------------------------------------------
-
-
-def make_masker(mask_table: dict[str, Any], key: bytes | None) -> Any:
-    from .mask import Masker
-
-    return Masker.from_config(mask_table, key)
 
 
 class _Runner:
@@ -334,7 +328,9 @@ def ingest(
     mask_table = store.config.mask if mask and store.config.mask.get("enabled", True) else None
     key = mask_key(store.path)
     if mask_table is not None:
-        make_masker(mask_table, key)  # fail now, not in a worker, on a bad [mask] table or key
+        make_masker(
+            mask_table, key, store.config.aliases
+        )  # fail now, not in a worker, on a bad [mask] table or key
     total_bytes = sum(os.path.getsize(n) for n in names if n != src.STDIN and os.path.exists(n))
     workers = settings.workers or os.cpu_count() or 1
     if total_bytes < INLINE_BYTES and src.STDIN not in names:

@@ -95,6 +95,8 @@ from typing import Any
 
 import orjson
 
+from .errors import LogkitError
+
 __all__ = [
     "BUILTIN_DETECTORS",
     "PARAM_NAMES",
@@ -105,7 +107,7 @@ __all__ = [
 ]
 
 
-class MaskKeyMissing(Exception):
+class MaskKeyMissing(LogkitError):
     """Pseudonyms were asked for but no key was given."""
 
     def __init__(self) -> None:

@@ -709,6 +709,17 @@ def _lookup(node: Any, path: tuple[str, ...]) -> Any:
     return node
 
 
+def field_sources(
+    aliases: Mapping[str, Iterable[str] | str] | None, fields: Iterable[str]
+) -> dict[str, list[str]]:
+    """The record keys each of `fields` may be read from (built-in and configured aliases).
+
+    Fields that are not canonical columns are record keys themselves.
+    """
+    ordered = _ordered_aliases(aliases or {})
+    return {f: [name for name, _, _ in ordered[f]] if f in ordered else [f] for f in fields}
+
+
 def _ordered_aliases(
     aliases: Mapping[str, Iterable[str] | str],
 ) -> dict[str, list[tuple[str, Converter, bool]]]:

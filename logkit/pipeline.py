@@ -287,12 +287,23 @@ def process_chunk(
 _worker: dict[str, Any] = {}
 
 
+def make_masker(
+    mask_table: dict[str, Any], key: bytes | None, aliases: dict[str, list[str]] | None = None
+) -> Any:
+    """The Masker a `[mask]` table asks for; `aliases` tell it where `fields` may come from."""
+    from .mask import Masker
+    from .normalize import field_sources
+
+    fields = mask_table.get("fields") or ()
+    return Masker.from_config(
+        mask_table, key, field_aliases=field_sources(aliases, fields) if fields else None
+    )
+
+
 def init_worker(
     aliases: dict[str, list[str]], mask_table: dict[str, Any] | None, key: bytes | None
 ) -> None:
-    from .mask import Masker
-
-    masker = Masker.from_config(mask_table, key) if mask_table is not None else None
+    masker = make_masker(mask_table, key, aliases) if mask_table is not None else None
     _worker["masker"] = masker
     _worker["stages"] = build_stages(aliases, masker)
 

@@ -95,11 +95,14 @@ def sample(lines: int, out: str, seed: int, files: int, use_gzip: bool, malforme
 @click.pass_obj
 def mask(obj: object, inputs: tuple[str, ...]) -> None:
     """Write masked NDJSON to stdout: a sanitiser for sharing logs, no store needed."""
-    from ..ingest import make_masker, mask_key
+    from ..ingest import mask_key
+    from ..pipeline import make_masker
     from ..sources import Source, expand
 
     store = obj.store()  # type: ignore[attr-defined]
-    masker = make_masker(store.config.mask, mask_key(store.path))
+    # Asked for by name, masking happens even where the store's config switches it off.
+    table = {**store.config.mask, "enabled": True}
+    masker = make_masker(table, mask_key(store.path), store.config.aliases)
     out = sys.stdout.buffer
     for name in expand(inputs or ("-",)):
         source = Source(name)
