@@ -273,7 +273,7 @@ _PATTERNS: dict[str, str] = {
         (?![A-Za-z0-9_-])
     """,
     "email": r"""
-        (?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}
+        (?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+(?:@|%40)(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}
         (?![A-Za-z0-9-])
     """,
     "ssn": r"""
@@ -315,7 +315,8 @@ _GATES: dict[str, str] = {
     "aws_key": r"A[KS]IA",
     "api_key": r"""sk-|sk_live_|sk_test_|rk_live_|rk_test_|gh[pousr]_|github_pat_|glpat-
         |xox[abprs]-|AIza""",
-    "email": r"@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2}",
+    # %40: an address percent-encoded in a URL (?email=jane%40example.com) is the same address.
+    "email": r"(?:@|%40)(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2}",
     "ssn": r"-(?<=[0-9]{3}-)[0-9]{2}-[0-9]{4}",
     "phone": r"""\+[1-9]|\([2-9][0-9]{2}\)
         |-(?<=[2-9][0-9]{2}-)[2-9][0-9]{2}-[0-9]{4}|\.(?<=[2-9][0-9]{2}\.)[2-9][0-9]{2}\.[0-9]{4}""",
@@ -342,7 +343,7 @@ _CARD_GATE = re.compile(r"[2-6](?:[ -]?[0-9]){12}")
 #    sensitive name then starts right after a ':' or '=' (``":drowssap"``), so one regex that
 #    starts with a literal finds JSON keys, text pairs and, on the same colons, IPv6 addresses.
 
-_RARE = b"\\@+(=JBAx"
+_RARE = b"\\@+(=JBAx%"
 _NOT_RARE = bytes(sorted(set(range(256)) - set(_RARE)))
 _SHAPES = bytes.maketrans(b"0123456789 ", b"0000000000-")
 _LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
@@ -360,7 +361,10 @@ _RAW_RARE: dict[str, tuple[tuple[bytes, bytes], ...]] = {
     "auth": ((b"B", rb"B(?:earer|EARER|asic|ASIC) "),),
     "aws_key": ((b"A", rb"A[KS]IA"),),
     "api_key": ((b"A", rb"AIza"), (b"x", rb"xox[abprs]-")),
-    "email": ((b"@", rb"@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2}"),),
+    "email": (
+        (b"@", rb"@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2}"),
+        (b"%", rb"%40(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2}"),
+    ),
     "phone": ((b"+", rb"\+[1-9](?:[ .()-]{0,3}[0-9]){7}"), (b"(", rb"\([0-9]{3}\)")),
 }
 # Card runs (after a find of 13 zeros), dash/space shapes, dot shapes.
@@ -1167,7 +1171,7 @@ def _dump_sorted(value: Any) -> str:
 def _canonical(detector: str, value: str) -> str:
     """The form of a value that is pseudonymised, so one address/number gets one pseudonym."""
     if detector == "email":
-        return value.lower()
+        return value.lower().replace("%40", "@")
     if detector in ("card", "phone", "ssn"):
         return _NOT_DIGIT.sub("", value)
     if detector == "ipv6":

@@ -819,3 +819,12 @@ def realistic_line(rng: random.Random) -> bytes:
         trace_id=hex_id,
         usage={"prompt_tokens": 12, "completion_tokens": 3},
     )
+
+
+def test_an_email_percent_encoded_in_a_url_is_masked_under_one_pseudonym():
+    """`?email=jane.roe%40example.com` is the address jane.roe@example.com."""
+    masker = Masker.from_config({"mode": "pseudonymize"}, b"k")
+    encoded = masker.mask_text("GET /order?email=Jane.Roe%40example.com HTTP/1.1")
+    plain = masker.mask_text("jane.roe@example.com")
+    assert "GET /order?email=" + plain + " HTTP/1.1" == encoded
+    assert masker.needs_masking(b'{"uri": "/order?email=jane.roe%40example.com"}')

@@ -444,11 +444,6 @@ def test_secrets_are_in_no_table_and_not_in_the_file(program, request):
     assert [] == [s for s in run.secrets if s in text or s.encode() in data]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="logkit gap: the email detector needs an '@', so an email percent-encoded in a URL "
-    "(uvicorn's access line, Caddy's request.uri) is stored as it came",
-)
 @pytest.mark.parametrize("program", ["shop", "caddy"])
 def test_an_email_percent_encoded_in_a_url_is_masked_too(program, request):
     """`?email=jane.roe.7731%40example.com` is the same personal data as the decoded form."""
