@@ -19,11 +19,13 @@ from .store import Store
 class Context:
     """What the group's options give every command."""
 
-    def __init__(self, db: str | None, config: str | None, wait: float) -> None:
-        self.db, self.config, self.wait = db, config, wait
+    def __init__(
+        self, db: str | None, config: str | None, wait: float, lake: str | None = None
+    ) -> None:
+        self.db, self.config, self.wait, self.lake = db, config, wait, lake
 
     def store(self) -> Store:
-        return Store(self.db, config_path=self.config, wait=self.wait)
+        return Store(self.db, config_path=self.config, wait=self.wait, lake=self.lake)
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -43,16 +45,24 @@ class Context:
     metavar="SECONDS",
     help="If another logkit is writing, wait this long for it instead of failing.",
 )
+@click.option(
+    "--lake",
+    envvar="LOGKIT_LAKE",
+    metavar="DIR",
+    help="Also answer from this Parquet lake ('logkit archive' writes it).",
+)
 @click.version_option(__version__, prog_name="logkit")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, config: str | None, wait: float) -> None:
+def cli(
+    ctx: click.Context, db: str | None, config: str | None, wait: float, lake: str | None
+) -> None:
     """Turn structured JSON logs into answers.
 
     Ingest NDJSON logs (plain, gzip, zstd, stdin) into an embedded DuckDB store with secrets
     masked, then ask it: trace, user, errors, search, stats, sql, query; export Prometheus
     metrics. With no command, shows an overview of the store.
     """
-    ctx.obj = Context(db, config, wait)
+    ctx.obj = Context(db, config, wait, lake)
     if ctx.invoked_subcommand is None:
         from .commands.query import show_overview
 
@@ -60,9 +70,9 @@ def cli(ctx: click.Context, db: str | None, config: str | None, wait: float) -> 
 
 
 def _register() -> None:
-    from .commands import export, ingest, report
+    from .commands import export, ingest, lake, report
 
-    for module in (ingest, export, report):
+    for module in (ingest, export, report, lake):
         for command in module.COMMANDS:
             cli.add_command(command)
     try:
@@ -71,6 +81,7 @@ def _register() -> None:
         return
     for command in query.COMMANDS:
         cli.add_command(command)
+    lake.add_engine_options(query.query)
 
 
 _register()

@@ -22,6 +22,7 @@ from . import locks, migrations
 from .answers import Answers
 from .config import Config, find_config, load_config
 from .errors import LogkitError, StoreNotFound, StoreWriteError
+from .lake import Archiving, attach, lake_only_reader
 from .metrics import Exporting
 
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ class WriteSession:
             self._con = None
 
 
-class Store(Answers, Exporting):
+class Store(Answers, Exporting, Archiving):
     """A logkit store.
 
     Examples:
@@ -125,10 +126,13 @@ class Store(Answers, Exporting):
         config: Config | None = None,
         config_path: str | os.PathLike[str] | None = None,
         wait: float = 0.0,
+        lake: str | os.PathLike[str] | None = None,
     ) -> None:
         self.path = default_db_path(path)
         self.config = config or load_config(find_config(config_path, self.path))
         self.wait = wait
+        # A Parquet lake read together with the store (logkit/lake.py), or None.
+        self.lake = lake
 
     def __repr__(self) -> str:
         return f"<Store {str(self.path)!r}>"
@@ -183,7 +187,13 @@ class Store(Answers, Exporting):
 
     @contextlib.contextmanager
     def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-only connection, waiting (not failing) while a writer finishes a batch."""
+        """A read-only connection, waiting (not failing) while a writer finishes a batch.
+
+        With a lake, `events` on it is the store's events and the lake's together."""
+        if self.lake is not None and not self.path.exists():
+            with lake_only_reader(self.lake) as con:
+                yield con
+            return
         if not self.path.exists():
             raise StoreNotFound(
                 f"no store at {self.path} (run 'logkit ingest PATH' first, or pass --db)"
@@ -204,6 +214,8 @@ class Store(Answers, Exporting):
                     con.close()
                     self._upgrade()
                     con = _quiet(duckdb.connect(str(self.path), read_only=True))
+                if self.lake is not None:
+                    attach(con, self.lake)
                 yield con
             finally:
                 con.close()

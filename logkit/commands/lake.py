@@ -1,0 +1,153 @@
+"""Commands for the Parquet lake: `archive`, and `logkit query --engine spark`.
+
+`archive` copies (and with --prune, moves) old events into a lake many hosts share
+(logkit/lake.py). `add_engine_options` gives `logkit query` what it takes to run a named query
+on Apache Spark over a lake instead (logkit/spark.py), and --lake after the command name, as
+`export` takes --db.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import click
+
+from ..output import render, render_json
+from .export import _db_option, _definitions_option, _note_forgotten, _store, _wait_option
+
+DEFAULT_MASTER = "local[2]"  # the same as logkit.spark.DEFAULT_MASTER, without importing it
+
+
+@click.command()
+@click.option(
+    "--to",
+    "to",
+    required=True,
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="The lake directory (created if need be); many hosts may archive into one.",
+)
+@click.option(
+    "--older-than",
+    metavar="AGE",
+    help="Only events older than this age: 7d, 12h, 2w (default: every event with a time).",
+)
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="Then delete the archived events from the store; exported counters carry on.",
+)
+@click.option("--host", metavar="NAME", help="Write under host=NAME (default: this host's name).")
+@_db_option
+@_wait_option
+@_definitions_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              help="Summary format.")  # fmt: skip
+@click.pass_obj
+def archive(
+    obj: object,
+    to: str,
+    older_than: str | None,
+    prune: bool,
+    host: str | None,
+    db: str | None,
+    wait: float | None,
+    definitions: str | None,
+    fmt: str,
+) -> None:
+    """Copy events into a Parquet lake that DuckDB and Spark can query.
+
+    Writes DIR/date=YYYY-MM-DD/service=NAME/host=NAME/part-*.parquet (zstd, sorted for fast
+    trace lookups) and one manifest per run. Safe to rerun and to interrupt: a run adds only
+    what the lake lacks, and a killed run's leftovers are cleaned up by the next. Events
+    without a timestamp stay in the store. --prune then deletes the archived events, and
+    rejects older than the cutoff, as 'logkit prune' would.
+
+    Ask the store and the lake together with: logkit --lake DIR trace ID
+
+    \b
+    Example (cron, daily):
+      logkit archive --to /srv/logkit-lake --older-than 7d --prune
+    """
+    if definitions and not prune:
+        raise click.UsageError("--definitions only matters with --prune")
+    store = _store(obj, db, wait)
+    result = store.archive(  # type: ignore[attr-defined]
+        to, older_than=older_than, prune=prune, host=host, definitions=definitions
+    )
+    for batch in result.recovered:
+        click.echo(f"note: finished batch {batch}, which an interrupted run left", err=True)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if fmt == "json":
+        render_json(result.to_dict())
+    else:
+        older = f"older than {result.cutoff:%Y-%m-%d %H:%M:%S} UTC"
+        if result.events:
+            click.echo(
+                f"archived {result.events:,} events {older} to {result.lake} as host "
+                f"{result.host}: {result.files} files, {result.bytes / 1e6:.1f} MB, "
+                f"{len(result.dates)} days, in {result.seconds:.1f} s"
+            )
+        else:
+            click.echo(f"nothing new to archive {older}")
+        if result.pruned is not None:
+            click.echo(
+                f"pruned {result.pruned.events:,} events and {result.pruned.rejects:,} rejects "
+                "from the store"
+            )
+    if result.pruned is not None:
+        _note_forgotten(result.pruned.forgotten)
+
+
+def add_engine_options(command: click.Command) -> None:
+    """Give `logkit query` --engine, --lake and --spark-master."""
+    command.params.extend(
+        [
+            click.Option(
+                ["--engine"],
+                type=click.Choice(["duckdb", "spark"]),
+                default="duckdb",
+                show_default=True,
+                help="Run on DuckDB here, or on Apache Spark over --lake.",
+            ),
+            click.Option(
+                ["--lake"], metavar="DIR", help="A Parquet lake to query (as logkit --lake)."
+            ),
+            click.Option(
+                ["--spark-master"],
+                metavar="URL",
+                default=DEFAULT_MASTER,
+                show_default=True,
+                help="Where Spark runs: local[N], spark://HOST:7077, yarn, k8s://...",
+            ),
+        ]
+    )
+    command.help = (command.help or "") + (
+        "\n\nWith --engine spark the query runs on Apache Spark SQL over the lake alone,"
+        " translated from DuckDB's dialect (install logkit[lake]):"
+        " logkit query status_code_mix --engine spark --lake /srv/logkit-lake"
+    )
+    callback = command.callback
+    assert callback is not None
+
+    @functools.wraps(callback)
+    def run(*args: Any, engine: str, lake: str | None, spark_master: str, **kwargs: Any) -> Any:
+        obj = click.get_current_context().obj
+        if lake is not None:
+            obj.lake = lake
+        if engine == "duckdb" or kwargs.get("list_") or not kwargs.get("name"):
+            return callback(*args, **kwargs)
+        if obj.lake is None:
+            raise click.UsageError("--engine spark reads a lake: give --lake DIR")
+        from ..spark import run_query
+
+        frame = run_query(obj.lake, kwargs["name"], kwargs["params"], master=spark_master)
+        render(frame, kwargs["fmt"])
+        return None
+
+    command.callback = run
+
+
+COMMANDS = [archive]
