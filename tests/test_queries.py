@@ -11,11 +11,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import orjson
 import pytest
 
 import logkit
 from logkit.errors import NotFound, QueryError, StoreNotFound, TimeValueError
 from logkit.fingerprint import fingerprint, fingerprint_sql, route, route_sql
+from logkit.migrations import trace_key
 from logkit.sqlfiles import NamedQuery, load_all, parse
 
 from .conftest import (
@@ -569,3 +571,42 @@ class TestOverview:
         """Asking a store that does not exist says how to make one."""
         with pytest.raises(StoreNotFound, match="run 'logkit ingest PATH' first"):
             logkit.open(tmp_path / "none.duckdb").overview()
+
+
+# Two trace ids with the same crc32, so the same trace_key (found by a birthday search).
+COLLIDING = ("88acdba534112296134be9bb0f783b0c", "d9a0f0bb44804377d83453aa90e6cd95")
+
+
+@pytest.fixture(scope="module")
+def collision_store(tmp_path_factory: pytest.TempPathFactory) -> logkit.Store:
+    """Two traces filed under one trace_key, one event each, by different users."""
+    directory = tmp_path_factory.mktemp("collision")
+    (directory / "logs").mkdir()
+    records = [
+        {"timestamp": "2026-03-01T10:00:00Z", "level": "info", "service": "api",
+         "message": f"request {n}", "trace_id": trace_id, "user_id": f"u_{n}"}
+        for n, trace_id in enumerate(COLLIDING)
+    ]  # fmt: skip
+    (directory / "logs" / "a.log").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+    store = logkit.open(directory / "logkit.duckdb")
+    store.ingest([str(directory / "logs")])
+    return store
+
+
+class TestTraceKeyCollisions:
+    def test_the_ids_collide(self) -> None:
+        """The premise: both ids have one crc32."""
+        assert trace_key(COLLIDING[0]) == trace_key(COLLIDING[1])
+
+    def test_trace_keeps_to_its_id(self, collision_store: logkit.Store) -> None:
+        """A lookup by trace_key compares the ids too."""
+        assert ["request 0"] == collision_store.trace(COLLIDING[0])["message"].to_list()
+        assert ["request 1"] == [
+            e["message"] for e in collision_store.trace_report(COLLIDING[1]).events
+        ]
+
+    def test_user_keeps_to_their_traces(self, collision_store: logkit.Store) -> None:
+        """A user's timeline does not pick up the other trace under the same key."""
+        assert [(COLLIDING[1], 1)] == collision_store.user("u_1").select(
+            "trace_id", "events"
+        ).rows()
