@@ -126,6 +126,7 @@ class Block:
     end_line: int  # lines consumed once this block commits
     end_offset: int  # bytes consumed once this block commits
     tail: bytes  # the TAIL_BYTES consumed last, for the checkpoint's fingerprint
+    eof: bool = False  # the last block: the stream has been read to its end
 
 
 class LineBlocker:
@@ -185,7 +186,9 @@ class LineBlocker:
                 if length:
                     self.lines += 1
                     self.offset += length
-                yield self._block()
+                last = self._block()
+                last.eof = True
+                yield last
                 return
             if not block:
                 break
@@ -214,8 +217,10 @@ class LineBlocker:
                 carry = b""
         if long_prefix is not None and self.source.final:
             self._reject_long(long_prefix, long_len)
-        if (carry and self.source.final) or self.rejects:
-            yield self._block(carry if self.source.final else b"")
+        # Always a last block, empty or not: its commit records that the end was reached.
+        last = self._block(carry if self.source.final else b"")
+        last.eof = True
+        yield last
 
 
 @dataclass
@@ -234,30 +239,28 @@ class _Cursor:
 def _load_checkpoints(con: Any) -> list[src.Checkpoint]:
     rows = con.execute(
         "SELECT id, path, dev, ino, head_len, head_hash, tail_len, tail_hash, byte_offset, lines,"
-        " events, rejects, epoch_us(newest_ts) FROM sources"
+        " events, rejects, epoch_us(newest_ts), eof_size, eof_mtime_ns FROM sources"
     ).fetchall()
     return [src.Checkpoint(*row) for row in rows]
 
 
+_CHECKPOINT_COLUMNS = (
+    "id", "path", "dev", "ino", "head_len", "head_hash", "tail_len", "tail_hash", "byte_offset",
+    "lines", "events", "rejects", "eof_size", "eof_mtime_ns",
+)  # fmt: skip
+_SAVE_CHECKPOINT = f"""
+    INSERT INTO sources ({", ".join(_CHECKPOINT_COLUMNS)}, newest_ts, first_seen, updated_at)
+    VALUES ({", ".join("$" + c for c in _CHECKPOINT_COLUMNS)}, make_timestamptz($newest_ts),
+            now(), now())
+    ON CONFLICT (id) DO UPDATE SET
+      {", ".join(f"{c} = excluded.{c}" for c in _CHECKPOINT_COLUMNS[1:])},
+      newest_ts = excluded.newest_ts, updated_at = now()
+"""
+
+
 def _save_checkpoint(con: Any, cp: src.Checkpoint) -> None:
-    con.execute(
-        """
-        INSERT INTO sources VALUES ($id, $path, $dev, $ino, $head_len, $head_hash, $tail_len,
-          $tail_hash, $byte_offset, $lines, $events, $rejects, make_timestamptz($newest_ts),
-          now(), now())
-        ON CONFLICT (id) DO UPDATE SET path = excluded.path, dev = excluded.dev,
-          ino = excluded.ino, head_len = excluded.head_len, head_hash = excluded.head_hash,
-          tail_len = excluded.tail_len, tail_hash = excluded.tail_hash,
-          byte_offset = excluded.byte_offset, lines = excluded.lines, events = excluded.events,
-          rejects = excluded.rejects, newest_ts = excluded.newest_ts, updated_at = now()
-        """,
-        {
-            "id": cp.id, "path": cp.path, "dev": cp.dev, "ino": cp.ino,
-            "head_len": cp.head_len, "head_hash": cp.head_hash, "tail_len": cp.tail_len,
-            "tail_hash": cp.tail_hash, "byte_offset": cp.byte_offset, "lines": cp.lines,
-            "events": cp.events, "rejects": cp.rejects, "newest_ts": cp.newest_ts,
-        },
-    )  # fmt: skip
+    params = {column: getattr(cp, column) for column in _CHECKPOINT_COLUMNS}
+    con.execute(_SAVE_CHECKPOINT, {**params, "newest_ts": cp.newest_ts})
 
 
 def add_counters(con: Any, name: str, counts: Counter[str] | dict[str, float]) -> None:
@@ -299,6 +302,11 @@ def _commit(session: WriteSession, cur: _Cursor | None, result: ChunkResult, blo
             cp.head_len = min(cp.byte_offset, len(cur.head))
             cp.head_hash = src.fingerprint(cur.head[: cp.head_len])[1]
             cp.tail_len, cp.tail_hash = src.fingerprint(block.tail)
+            source = cur.source
+            if source.compressed and block.eof:
+                cp.eof_size, cp.eof_mtime_ns = source.file_size, source.mtime_ns
+            else:
+                cp.eof_size = cp.eof_mtime_ns = None
             _save_checkpoint(con, cp)
 
 
@@ -331,26 +339,34 @@ def ingest(
         make_masker(
             mask_table, key, store.config.aliases
         )  # fail now, not in a worker, on a bad [mask] table or key
-    total_bytes = sum(os.path.getsize(n) for n in names if n != src.STDIN and os.path.exists(n))
-    workers = settings.workers or os.cpu_count() or 1
-    if total_bytes < INLINE_BYTES and src.STDIN not in names:
-        workers = 1
-    runner = _Runner(workers, (store.config.aliases, mask_table, key))
     with session.transaction() as con:
         checkpoints = _load_checkpoints(con)
     next_id = max((cp.id for cp in checkpoints), default=0) + 1
     opened: list[src.Source] = []
-    reports: dict[int, SourceReport] = {}
     for name in names:
         try:
             opened.append(src.Source(name))
         except InputError as exc:
             summary.sources.append(SourceReport(name, "error", error=str(exc)))
     assigned = src.assign_checkpoints(opened, checkpoints)
+    # A cron run over a directory of rotated logs should cost what is new, not what is there.
+    todo: list[tuple[src.Source, src.Checkpoint | None]] = []
+    for index, source in enumerate(opened):
+        cp = assigned.get(index)
+        if cp is not None and source.unchanged_since(cp):
+            summary.sources.append(SourceReport(source.name, "unchanged"))
+            source.close()
+        else:
+            todo.append((source, cp))
+    total_bytes = sum(source.unread_bytes(cp) for source, cp in todo)
+    workers = settings.workers or os.cpu_count() or 1
+    if total_bytes < INLINE_BYTES and not any(source.is_stdin for source, _ in todo):
+        workers = 1
+    runner = _Runner(workers, (store.config.aliases, mask_table, key)) if todo else None
     done_bytes = 0
     try:
-        for index, source in enumerate(opened):
-            cp = assigned.get(index)
+        for source, cp in todo:
+            assert runner is not None
             status = "resumed" if cp else "new"
             if cp is None:
                 cp = src.Checkpoint(None, source.name, source.dev, source.ino)
@@ -358,7 +374,6 @@ def ingest(
                     cp.id, next_id = next_id, next_id + 1
             cp.path, cp.dev, cp.ino = source.name, source.dev, source.ino
             report = SourceReport(source.name, status)
-            reports[index] = report
             summary.sources.append(report)
             head = source.peek_prefix(src.HEAD_BYTES)
             tail = source.skip_to(cp.byte_offset) if cp.byte_offset else b""
@@ -371,10 +386,6 @@ def ingest(
                 cp = src.Checkpoint(next_id, source.name, source.dev, source.ino)
                 next_id += 1
                 report.status, tail = "new", b""
-            if source.size is not None and source.size == cp.byte_offset and status == "resumed":
-                report.status = "unchanged"
-                source.close()
-                continue
             cur = _Cursor(source, cp, report, head)
             blocker = LineBlocker(source, cp.lines, cp.byte_offset, tail)
             label = "<stdin>" if source.is_stdin else source.name
@@ -385,10 +396,11 @@ def ingest(
                     if progress:
                         progress(done_bytes, summary.lines, total_bytes or None)
             source.close()
-        for result, (c, b) in runner.drain():
+        for result, (c, b) in runner.drain() if runner else ():
             done_bytes += _record(session, summary, c, result, b)
     finally:
-        runner.close()
+        if runner is not None:
+            runner.close()
         for source in opened:
             with contextlib.suppress(Exception):
                 source.close()

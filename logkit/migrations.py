@@ -135,3 +135,10 @@ def m003_lake_batches(con: duckdb.DuckDBPyConnection) -> None:
         " bytes BIGINT, started_at TIMESTAMPTZ NOT NULL, finished_at TIMESTAMPTZ,"
         " PRIMARY KEY (lake, batch_id))"
     )
+
+
+@migration
+def m004_source_eof(con: duckdb.DuckDBPyConnection) -> None:
+    # A compressed file's size and mtime when it was read to its end (logkit/sources.py).
+    con.execute("ALTER TABLE sources ADD COLUMN eof_size BIGINT")
+    con.execute("ALTER TABLE sources ADD COLUMN eof_mtime_ns BIGINT")

@@ -65,6 +65,10 @@ class Checkpoint:
     events: int = 0
     rejects: int = 0
     newest_ts: int | None = None  # microseconds since the epoch
+    # For a compressed file read to its end: its size and mtime then. Rotated .gz files never
+    # change, so a cron run skips them without decompressing them up to their offset again.
+    eof_size: int | None = None
+    eof_mtime_ns: int | None = None
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -173,6 +177,7 @@ class Source:
         self.is_stdin = name == STDIN
         if self.is_stdin:
             self.dev, self.ino, self.size = 0, 0, None
+            self.file_size, self.mtime_ns = 0, 0
             self.stream, self.kind = open_stream(sys.stdin.buffer)  # type: ignore[arg-type]
         else:
             try:
@@ -183,6 +188,7 @@ class Source:
             self.dev, self.ino = st.st_dev, st.st_ino
             self.stream, self.kind = open_stream(fh)
             self.size = st.st_size if self.kind == "plain" else None
+            self.file_size, self.mtime_ns = st.st_size, st.st_mtime_ns
         self.position = 0
         self._truncated = ""
         # Bytes read ahead for fingerprinting, replayed to the line reader.
@@ -258,6 +264,18 @@ class Source:
                 break
             tail = (tail + chunk)[-TAIL_BYTES:]
         return tail
+
+    def unchanged_since(self, cp: Checkpoint) -> bool:
+        """Whether this source holds nothing beyond `cp` (without reading it)."""
+        if self.compressed:
+            return (self.file_size, self.mtime_ns) == (cp.eof_size, cp.eof_mtime_ns)
+        return self.size is not None and self.size == cp.byte_offset
+
+    def unread_bytes(self, cp: Checkpoint | None) -> int:
+        """About how much is left to read (compressed: the file's own size)."""
+        if self.compressed or cp is None:
+            return self.file_size
+        return max(0, (self.size or 0) - cp.byte_offset)
 
     def close(self) -> None:
         if not self.is_stdin:

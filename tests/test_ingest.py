@@ -138,6 +138,15 @@ class TestRotation:
         store.ingest([str(d)])
         assert 45 == count(store) == distinct_messages(store)
 
+    def test_a_compressed_file_read_to_its_end_is_not_decompressed_again(self, store, tmp_path):
+        """Rotated .gz files never change: a cron run recognises them by size and mtime."""
+        gz = write(tmp_path / "app.log.1.gz", lines(0, 50))
+        store.ingest([str(gz)])
+        assert ["unchanged"] == [s.status for s in store.ingest([str(gz)]).sources]
+        write(gz, lines(0, 50) + lines(50, 60))  # rewritten: a new size, read again
+        summary = store.ingest([str(gz)])
+        assert (["resumed"], 10) == ([s.status for s in summary.sources], summary.events)
+
     def test_copytruncate_loses_and_duplicates_nothing(self, store, tmp_path):
         """The copy holds the old content plus what came since; the original starts afresh."""
         d = tmp_path / "d"
