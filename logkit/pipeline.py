@@ -26,6 +26,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
+from .errors import ConfigError
 from .schema import EVENT_COLUMNS, trace_key
 
 Stage = Callable[[bytes, Any], Any]
@@ -295,9 +296,12 @@ def make_masker(
     from .normalize import field_sources
 
     fields = mask_table.get("fields") or ()
-    return Masker.from_config(
-        mask_table, key, field_aliases=field_sources(aliases, fields) if fields else None
-    )
+    try:
+        return Masker.from_config(
+            mask_table, key, field_aliases=field_sources(aliases, fields) if fields else None
+        )
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def init_worker(
