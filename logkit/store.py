@@ -32,7 +32,7 @@ DEFAULT_DB = "logkit.duckdb"
 READ_WAIT_SECONDS = 60.0
 # Enough for DuckDB to sort and aggregate comfortably while keeping logkit's peak RSS bounded
 # whatever the input size.
-WRITER_MEMORY = "256MB"
+WRITER_MEMORY = "160MB"
 WRITER_CONFIG = {"memory_limit": WRITER_MEMORY, "threads": 2}
 
 
