@@ -49,7 +49,7 @@ pytestmark = pytest.mark.xdist_group("faults")
 SEED = int(os.environ.get("LOGKIT_FAULT_SEED") or random.SystemRandom().randrange(1 << 31))
 KILLS = 20
 # Small blocks: many commits in a few megabytes, so a kill can land between any two of them.
-CONFIG = "[ingest]\nbatch_bytes = 65536\n"
+CONFIG = "[ingest]\nbatch_bytes = 32768\n"
 
 EVENTS = "SELECT count(*), sum(hash(e)::HUGEINT) FROM (SELECT {columns} FROM events) AS e"
 REJECTS = "SELECT count(*), sum(hash(r)::HUGEINT) FROM (SELECT {columns} FROM rejects) AS r"
@@ -159,10 +159,10 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     lines written after a kill, and the uninterrupted runs they are compared with."""
     base = tmp_path_factory.mktemp("corpus")
     logs = base / "logs"
-    generate(logs, lines=2_500, seed=3, files=3, malformed=0.01)
-    (old,) = generate(base / "old", lines=600, seed=4, files=1, malformed=0.01)
+    generate(logs, lines=1_500, seed=3, files=3, malformed=0.01)
+    (old,) = generate(base / "old", lines=400, seed=4, files=1, malformed=0.01)
     write(logs / "api.log.1.gz", old.read_bytes())
-    (later,) = generate(base / "later", lines=500, seed=5, files=1, malformed=0.01)
+    (later,) = generate(base / "later", lines=300, seed=5, files=1, malformed=0.01)
     config = base / "logkit.toml"
     config.write_text(CONFIG)
 
@@ -218,7 +218,7 @@ class TestSigkill:
     def test_killed_export_leaves_the_old_or_the_new_file_and_no_counter_decreases(
         self, corpus, tmp_path
     ):
-        """8 rounds of: new lines, `logkit export --ingest` killed at a random moment while the
+        """6 rounds of: new lines, `logkit export --ingest` killed at a random moment while the
         .prom file is read over and over, then a complete export. Every version of the file
         read is whole, and no counter is ever lower than in the one before."""
         rng = random.Random(SEED + 1)
@@ -231,14 +231,14 @@ class TestSigkill:
         export = [*LOGKIT, "--db", str(db), "--config", str(corpus["config"]), "export",
                   "--ingest", str(logs), "--textfile", str(prom)]  # fmt: skip
         pieces = corpus["later"].splitlines(keepends=True)
-        per = len(pieces) // 10
+        per = len(pieces) // 8
         seen: list[str] = []
         problems: list[str] = []
         took = 0.0
-        for round_ in range(8):
+        for round_ in range(6):
             append(logs / "api.log", b"".join(pieces[round_ * per : (round_ + 1) * per]))
-            if round_ == 4:
-                renamed(logs, b"".join(pieces[8 * per :]))
+            if round_ == 3:
+                renamed(logs, b"".join(pieces[6 * per :]))
             reader = _Reader(prom, baseline, last_family)
             reader.start()
             started = time.monotonic()
@@ -255,7 +255,7 @@ class TestSigkill:
             problems.extend(f"round {round_}: {k} went down" for k in decreased(baseline, current))
             baseline = current
         assert [] == problems, f"LOGKIT_FAULT_SEED={SEED}"
-        assert len(seen) >= 8
+        assert len(seen) >= 6
         clean = logkit.open(tmp_path / "clean" / "s.duckdb")
         assert baseline == counters_of(parse(clean.export(ingest=[str(logs)]).text))
         assert [] == [p.name for p in tmp_path.iterdir() if p.name.startswith(".logkit.prom")]
@@ -474,10 +474,10 @@ def _fill(path: Path) -> None:
 
 @pytest.fixture
 def tmpfs(tmp_path: Path) -> Iterator[Path]:
-    """An 8 MB file system of its own, unmounted after the test whatever happens."""
+    """A 4 MB file system of its own, unmounted after the test whatever happens."""
     target = tmp_path / "tmpfs"
     target.mkdir()
-    _mount(target, "size=8m,mode=0755")
+    _mount(target, "size=4m,mode=0755")
     try:
         yield target
     finally:
@@ -486,9 +486,9 @@ def tmpfs(tmp_path: Path) -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def big_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """About 12 MB of logs: more than an 8 MB file system can take once stored."""
+    """About 6 MB of logs: more than a 4 MB file system can take once stored."""
     logs = tmp_path_factory.mktemp("big") / "logs"
-    generate(logs, lines=32_000, seed=7, files=2, malformed=0.005)
+    generate(logs, lines=16_000, seed=7, files=2, malformed=0.005)
     return logs
 
 
