@@ -32,6 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import LOGKIT, mb, run
 
+from logkit.retention import store_size
 from logkit.sample import DEFAULT_START, generate
 from queries import pick, timed
 
@@ -44,10 +45,6 @@ def parse_size(text: str) -> int:
     text = text.strip().lower().replace("_", "")
     scale = {"k": 1_000, "m": 1_000_000}.get(text[-1:], 1)
     return int(float(text[:-1] if scale > 1 else text) * scale)
-
-
-def store_bytes(db: Path) -> int:
-    return sum(p.stat().st_size for p in (db, db.with_name(db.name + ".wal")) if p.exists())
 
 
 def main() -> None:
@@ -100,7 +97,7 @@ def main() -> None:
                 args.repeat,
             )
             stats, _ = timed([*base, "stats", "--format", "ndjson"], args.repeat)
-            on_disk = store_bytes(db)
+            on_disk = store_size(db)
             row = {
                 "events": size, "step_lines": lines, "seconds": secs, "lines_s": lines / secs,
                 "mb_s": raw / secs / 1e6, "rss": rss, "raw": raw_total, "store": on_disk,

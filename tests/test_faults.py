@@ -16,7 +16,6 @@ work, not only before it starts or after it ends.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import random
@@ -38,6 +37,7 @@ import logkit
 from logkit import sources as src
 from logkit.ingest import _load_checkpoints
 from logkit.migrations import MIGRATIONS
+from logkit.retention import store_size
 from logkit.sample import generate
 
 from .helpers import LOGKIT, append, lines, query, run_logkit, write
@@ -68,14 +68,6 @@ def digest(db: Path, *, content_only: bool = False) -> dict[str, Any]:
     }
 
 
-def store_bytes(db: Path) -> int:
-    total = 0
-    for path in (db, db.with_name(db.name + ".wal")):
-        with contextlib.suppress(FileNotFoundError):
-            total += path.stat().st_size
-    return total
-
-
 def run_until(cmd: list[str], db: Path, threshold: float, jitter: float = 0.0) -> tuple[int, int]:
     """Run cmd; SIGKILL it once the store's files reach `threshold` bytes (plus `jitter`
     seconds). Returns (exit status, the largest store size seen)."""
@@ -83,7 +75,7 @@ def run_until(cmd: list[str], db: Path, threshold: float, jitter: float = 0.0) -
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
         while proc.poll() is None:
-            size = store_bytes(db)
+            size = store_size(db)
             peak = max(peak, size)
             if size >= threshold:
                 time.sleep(jitter)
@@ -407,25 +399,19 @@ class TestRotationRaces:
         finally:
             con.close()
 
-    def test_a_file_rotated_after_it_was_opened_keeps_its_checkpoint(self, tmp_path):
-        """The tail fingerprint is read from the open file, not from whatever now has its name."""
+    @pytest.mark.parametrize("fate", ["rotated", "deleted"])
+    def test_a_file_whose_name_goes_after_it_was_opened_keeps_its_checkpoint(self, tmp_path, fate):
+        """The tail fingerprint is read from the open file, not from whatever now has its name
+        (a new file after a rotation, or nothing)."""
         log = write(tmp_path / "app.log", lines(0, 50))
         logkit.open(tmp_path / "s.duckdb").ingest([str(log)])
         (checkpoint,) = self._checkpoints(tmp_path / "s.duckdb")
         source = src.Source(str(log))
-        log.rename(tmp_path / "app.log.1")
-        write(log, lines(50, 60))
-        try:
-            assert {0: checkpoint} == src.assign_checkpoints([source], [checkpoint])
-        finally:
-            source.close()
-
-    def test_a_file_deleted_after_it_was_opened_keeps_its_checkpoint(self, tmp_path):
-        log = write(tmp_path / "app.log", lines(0, 50))
-        logkit.open(tmp_path / "s.duckdb").ingest([str(log)])
-        (checkpoint,) = self._checkpoints(tmp_path / "s.duckdb")
-        source = src.Source(str(log))
-        log.unlink()
+        if fate == "rotated":
+            log.rename(tmp_path / "app.log.1")
+            write(log, lines(50, 60))
+        else:
+            log.unlink()
         try:
             assert {0: checkpoint} == src.assign_checkpoints([source], [checkpoint])
         finally:
