@@ -15,14 +15,16 @@ step it reports
     newest hour and `logkit stats`.
 
 Targets (issue 7): peak RSS under 400 MB at every size; trace time grows less than 2x from the
-first size to the last. 20M lines are about 5 GB of logs: give --dir a disk with room for them
-and the store (the logs of a step are deleted once ingested unless --keep-logs).
+first size to the last. 20M sample lines are about 7 GB of logs: give --dir a disk with room for
+a step's logs and the store (a step's logs are deleted once ingested, unless --keep-logs).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -30,11 +32,10 @@ from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import LOGKIT, mb, run
+from common import LOGKIT, mb, median_time, run
 
 from logkit.retention import store_size
 from logkit.sample import DEFAULT_START, generate
-from queries import pick, timed
 
 RSS_TARGET = 400e6
 TRACE_GROWTH_TARGET = 2.0
@@ -45,6 +46,23 @@ def parse_size(text: str) -> int:
     text = text.strip().lower().replace("_", "")
     scale = {"k": 1_000, "m": 1_000_000}.get(text[-1:], 1)
     return int(float(text[:-1] if scale > 1 else text) * scale)
+
+
+# A failed trace that spans services, and the newest event's time (for `errors --since 1h`).
+PICK = (
+    "SELECT (SELECT trace_id FROM events WHERE level = 'ERROR' AND trace_id IS NOT NULL"
+    " GROUP BY trace_id HAVING count(DISTINCT source) > 1 ORDER BY hash(trace_id) LIMIT 1)"
+    " AS trace_id, strftime(max(ts) AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ') AS newest"
+    " FROM events"
+)
+
+
+def pick(base: list[str]) -> tuple[str, str]:
+    """Asked through `logkit sql`, as a user would."""
+    out = subprocess.run([*base, "sql", "--format", "ndjson", PICK], capture_output=True,
+                         check=True).stdout  # fmt: skip
+    row = json.loads(out)
+    return row["trace_id"], row["newest"]
 
 
 def main() -> None:
@@ -88,15 +106,14 @@ def main() -> None:
             done = size
             if not args.keep_logs:
                 shutil.rmtree(logs, ignore_errors=True)
-            if not trace_id:
-                trace_id, _, _ = pick(db)
-            _, _, end = pick(db)
-            trace, _ = timed([*base, "trace", trace_id, "--format", "ndjson"], args.repeat)
-            errors, _ = timed(
+            first, end = pick(base)
+            trace_id = trace_id or first
+            trace = median_time([*base, "trace", trace_id, "--format", "ndjson"], args.repeat)
+            errors = median_time(
                 [*base, "errors", "--since", "1h", "--until", end, "--format", "ndjson"],
                 args.repeat,
             )
-            stats, _ = timed([*base, "stats", "--format", "ndjson"], args.repeat)
+            stats = median_time([*base, "stats", "--format", "ndjson"], args.repeat)
             on_disk = store_size(db)
             row = {
                 "events": size, "step_lines": lines, "seconds": secs, "lines_s": lines / secs,
