@@ -9,6 +9,7 @@ on Apache Spark over a lake instead (logkit/spark.py), and --lake after the comm
 from __future__ import annotations
 
 import functools
+import inspect
 from typing import Any
 
 import click
@@ -124,10 +125,10 @@ def add_engine_options(command: click.Command) -> None:
             ),
         ]
     )
-    command.help = (command.help or "") + (
-        "\n\nWith --engine spark the query runs on Apache Spark SQL over the lake alone,"
-        " translated from DuckDB's dialect (install logkit[lake]):"
-        " logkit query status_code_mix --engine spark --lake /srv/logkit-lake"
+    command.help = inspect.cleandoc(command.help or "") + (
+        "\n\nWith --engine spark it runs on Apache Spark SQL over the lake alone, translated"
+        " from DuckDB's dialect (install logkit[lake]).\n\n\b\nExample: logkit query"
+        " status_code_mix --engine spark --lake /srv/logkit-lake"
     )
     callback = command.callback
     assert callback is not None
