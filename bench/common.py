@@ -1,7 +1,9 @@
 """Shared by the benchmarks: run a command, time it, and sample the RSS of its process tree.
 
-Peak RSS is the largest sum of resident memory over the process and all its descendants (the
-ingest worker processes included), sampled every 20 ms from /proc.
+Peak memory is the largest sum over the process and all its descendants (the ingest worker
+processes included), sampled every 20 ms from /proc, of each process's proportional set size
+(PSS: private pages plus its share of pages shared with the others, such as the interpreter and
+libraries every worker maps). A sum of RSS would count those shared pages once per process.
 """
 
 from __future__ import annotations
@@ -33,8 +35,11 @@ def _tree_rss(pid: int) -> int:
     while stack:
         p = stack.pop()
         try:
-            with open(f"/proc/{p}/statm") as fh:
-                total += int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            with open(f"/proc/{p}/smaps_rollup") as fh:
+                for line in fh:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1]) * 1024
+                        break
         except OSError:
             pass
         stack.extend(children.get(p, []))
@@ -42,7 +47,7 @@ def _tree_rss(pid: int) -> int:
 
 
 def run(cmd: list[str], **kwargs: object) -> tuple[float, int, subprocess.CompletedProcess[bytes]]:
-    """Run cmd; return (wall seconds, peak tree RSS bytes, the completed process)."""
+    """Run cmd; return (wall seconds, peak tree PSS bytes, the completed process)."""
     peak = 0
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)  # type: ignore[call-overload]
