@@ -6,7 +6,7 @@ fault and a rerun must hold the same events and rejects (count, and a hash of ev
 over the table, so order does not matter and a duplicate is not cancelled out as with XOR) and
 the same totals. When files were rotated between the fault and the rerun, a line's file name
 and line number depend on when it was read, so those runs are compared on content (every
-column but `source`, `line` and `byte_offset`).
+column but the file name and the position in it).
 
 Kill moments are random: `LOGKIT_FAULT_SEED=N` replays a failing run (the seed is in every
 failure message). They are spread over the writer's progress (the size of the store's files)
