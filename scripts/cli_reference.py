@@ -20,7 +20,7 @@ END = "<!-- cli-reference: end -->"
 
 
 def _help(args: list[str]) -> str:
-    result = CliRunner().invoke(cli, [*args, "--help"], terminal_width=100)
+    result = CliRunner().invoke(cli, [*args, "--help"], terminal_width=100, prog_name="logkit")
     assert result.exit_code == 0, result.output
     return result.output.rstrip()
 
