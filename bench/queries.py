@@ -66,7 +66,8 @@ def pick(db: Path) -> tuple[str, str, str]:
     """A failed trace that spans services, one of its users, and the newest event time."""
     script = (
         "import duckdb, sys\n"
-        "con = duckdb.connect(sys.argv[1], read_only=True, config={'enable_progress_bar': False})\n"
+        "con = duckdb.connect(sys.argv[1], read_only=True)\n"
+        "con.execute('SET enable_progress_bar = false')  # it draws on stdout\n"
         'row = con.execute("""\n'
         "  WITH failed AS (SELECT trace_id FROM events WHERE level = 'ERROR'\n"
         "                  AND trace_id IS NOT NULL ORDER BY hash(trace_id) LIMIT 50)\n"

@@ -16,7 +16,8 @@ Rules that hold throughout:
   pyarrow altogether: `trace_report()` fetches plain tuples (timestamps as epoch microseconds,
   because DuckDB's Python conversion of TIMESTAMPTZ values needs pytz) and the waterfall and
   summary are computed from those few rows in Python. polars is imported inside the methods
-  that return frames.
+  that return frames, and the CLI, which only prints, sets `frames = False` to get `Rows`
+  instead: importing polars and pyarrow costs more CPU than most of the queries.
 """
 
 from __future__ import annotations
@@ -114,6 +115,28 @@ def _sql_error(exc: duckdb.Error) -> QueryError:
 
 
 @dataclass
+class Rows:
+    """An answer as plain Python values: what the query methods return when `frames` is
+    False. Timestamps are aware UTC datetimes. It has the few DataFrame methods the CLI uses."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+    def is_empty(self) -> bool:
+        return not self.rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def drop(self, column: str) -> Rows:
+        keep = [i for i, name in enumerate(self.columns) if name != column]
+        return Rows([self.columns[i] for i in keep], [tuple(r[i] for i in keep) for r in self.rows])
+
+
+@dataclass
 class TraceReport:
     """One trace's events in time order, with what the CLI shows around them.
 
@@ -196,9 +219,17 @@ class Answers:
 
     # -- helpers -----------------------------------------------------------------------
 
-    def _frame(self, sql: str, params: dict[str, Any] | None = None) -> pl.DataFrame:
+    #: Query methods return polars DataFrames; False makes them return `Rows`.
+    frames: bool = True
+
+    def _answer(self, sql: str, params: dict[str, Any] | None = None) -> Any:
         with self._reader() as con:
-            return _frame(con, sql, params)
+            return self._result(con, sql, params)
+
+    def _result(
+        self, con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None
+    ) -> Any:
+        return _frame(con, sql, params) if self.frames else _rows(con, sql, params)
 
     @contextlib.contextmanager
     def _reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -350,7 +381,7 @@ class Answers:
                 f"SELECT DISTINCT trace_key FROM events {where} AND trace_key IS NOT NULL",
                 params,
             ).fetchall()
-            return _frame(con, _user_sql(where, [k for (k,) in keys]), params)
+            return self._result(con, _user_sql(where, [k for (k,) in keys]), params)
 
     def _stored_user_id(self, user_id: str) -> str:
         """How `user_id` is stored: its pseudonym when the store pseudonymises user ids
@@ -435,7 +466,7 @@ class Answers:
             ORDER BY count DESC, last_seen DESC
             LIMIT $limit
         """
-        return self._frame(sql, params)
+        return self._answer(sql, params)
 
     # -- search ------------------------------------------------------------------------
 
@@ -500,7 +531,7 @@ class Answers:
             LIMIT $limit
         """
         try:
-            return self._frame(sql, params)
+            return self._answer(sql, params)
         except duckdb.InvalidInputException as exc:
             if regex:
                 raise QueryError(f"invalid regular expression {text!r}: {exc}") from exc
@@ -551,7 +582,7 @@ class Answers:
             )
             ORDER BY events DESC
         """
-        return self._frame(sql, params)
+        return self._answer(sql, params)
 
     # -- sql and named queries ---------------------------------------------------------
 
@@ -566,7 +597,7 @@ class Answers:
         """
         with self._locked_reader() as con:
             try:
-                return _frame(con, query, params)
+                return self._result(con, query, params)
             except duckdb.Error as exc:
                 raise _sql_error(exc) from exc
 
@@ -585,14 +616,12 @@ class Answers:
         bound = named.bind(params)
         with self._locked_reader() as con:
             try:
-                return _frame(con, named.sql, bound)
+                return self._result(con, named.sql, bound)
             except duckdb.Error as exc:
                 raise QueryError(f"query {name!r} failed: {str(exc).splitlines()[0]}") from exc
 
     def list_queries(self) -> pl.DataFrame:
         """The named queries: name, description and parameters (`name=default`)."""
-        import polars as pl
-
         from .sqlfiles import load_all
 
         rows = [
@@ -605,6 +634,10 @@ class Answers:
             }
             for q in load_all().values()
         ]
+        if not self.frames:
+            return Rows(["name", "description", "params"], [tuple(r.values()) for r in rows])
+        import polars as pl
+
         return pl.DataFrame(rows, schema={"name": pl.String, "description": pl.String,
                                           "params": pl.String})  # fmt: skip
 
@@ -689,13 +722,51 @@ def _user_sql(where: str, keys: list[int]) -> str:
     """
 
 
-def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None) -> pl.DataFrame:
-    import polars as pl
-
+def _relation(
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None
+) -> duckdb.DuckDBPyRelation | None:
     # DuckDB 2 refuses a new relation while an execute() result is unread (a fetchone()
     # elsewhere on this connection leaves one); finish it first.
     con.complete()
-    relation = con.sql(sql, params=params or None)
+    return con.sql(sql, params=params or None)
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None) -> Rows:
+    """The result as Python values, without polars or pyarrow."""
+    relation = _relation(con, sql, params)
+    if relation is None:
+        return Rows([], [])
+    columns = list(relation.columns)
+    zoned = [str(t) == "TIMESTAMP WITH TIME ZONE" for t in relation.types]
+    if any(zoned):
+        # DuckDB's Python conversion of TIMESTAMPTZ values needs pytz; as UTC wall-clock
+        # TIMESTAMPs they convert without it, and get their zone back below.
+        relation = relation.project(
+            ", ".join(
+                f"timezone('UTC', {_quote(c)}) AS {_quote(c)}" if z else _quote(c)
+                for c, z in zip(columns, zoned, strict=True)
+            )
+        )
+    rows = relation.fetchall()
+    if any(zoned):
+        rows = [
+            tuple(
+                v.replace(tzinfo=UTC) if z and v is not None else v
+                for v, z in zip(row, zoned, strict=True)
+            )
+            for row in rows
+        ]
+    return Rows(columns, rows)
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None) -> pl.DataFrame:
+    import polars as pl
+
+    relation = _relation(con, sql, params)
     if relation is None:  # a statement without a result (SET, CREATE TEMP ...)
         return pl.DataFrame()
     try:

@@ -610,3 +610,36 @@ class TestTraceKeyCollisions:
         assert [(COLLIDING[1], 1)] == collision_store.user("u_1").select(
             "trace_id", "events"
         ).rows()
+
+
+class TestRows:
+    @pytest.fixture
+    def rows_store(self, query_store: logkit.Store) -> logkit.Store:
+        store = logkit.open(query_store.path)
+        store.frames = False
+        return store
+
+    @pytest.mark.parametrize(
+        ("method", "kwargs"),
+        [
+            ("errors", {"by": "fingerprint"}),
+            ("stats", {"by": "path"}),
+            ("user", {"user_id": "u_1"}),
+            ("search", {"text": "request"}),
+            ("query", {"name": "slowest_traces"}),
+            ("sql", {"query": "SELECT ts, attrs, [1, 2] AS l FROM events ORDER BY ts LIMIT 3"}),
+        ],
+    )
+    def test_rows_and_frames_agree(
+        self, query_store: logkit.Store, rows_store: logkit.Store, method: str, kwargs: dict
+    ) -> None:
+        """Without polars (frames=False, as the CLI asks) the answer is the same."""
+        frame = getattr(query_store, method)(**kwargs)
+        rows = getattr(rows_store, method)(**kwargs)
+        assert (frame.columns, frame.to_dicts()) == (rows.columns, rows.to_dicts())
+
+    def test_timestamps_are_aware_utc(self, rows_store: logkit.Store) -> None:
+        """TIMESTAMPTZ values come back as UTC datetimes (without pytz)."""
+        (row,) = rows_store.sql("SELECT min(ts) AS first FROM events").to_dicts()
+        assert datetime(2026, 2, 28, 10, tzinfo=UTC) == row["first"]
+        assert row["first"].utcoffset() is not None

@@ -17,6 +17,13 @@ from ..errors import NotFound, StoreNotFound
 from ..output import output_options, render, render_trace
 
 
+def _store(obj: Any) -> Any:
+    """The store, answering in plain rows: printing needs no polars (see logkit/answers.py)."""
+    store = obj.store()
+    store.frames = False
+    return store
+
+
 def time_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """`--since` and `--until`; a relative --since counts back from --until when given."""
     func = click.option(
@@ -66,7 +73,7 @@ def trace(obj: Any, trace_id: str, fmt: str) -> None:
 
     Example: logkit trace 4bf92f35
     """
-    render_trace(obj.store().trace_report(trace_id), fmt)
+    render_trace(_store(obj).trace_report(trace_id), fmt)
 
 
 @click.command()
@@ -79,7 +86,7 @@ def user(obj: Any, user_id: str, since: str | None, until: str | None, fmt: str)
 
     Example: logkit user u_10335 --since 7d
     """
-    store = obj.store()
+    store = _store(obj)
     frame = store.user(user_id, since=since, until=until)
     if frame.is_empty():
         window = " in that time window" if since or until else ""
@@ -105,7 +112,7 @@ def errors(obj: Any, fmt: str, **options: Any) -> None:
 
     Example: logkit errors --since 1h --by fingerprint
     """
-    render(obj.store().errors(**options), fmt)
+    render(_store(obj).errors(**options), fmt)
 
 
 @click.command()
@@ -127,7 +134,7 @@ def search(obj: Any, text: str, fmt: str, **options: Any) -> None:
 
     Example: logkit search timeout --level warning --since 2h
     """
-    frame = obj.store().search(text, **options)
+    frame = _store(obj).search(text, **options)
     render(frame.drop("attrs") if fmt == "table" else frame, fmt)
 
 
@@ -143,7 +150,7 @@ def stats(obj: Any, fmt: str, **options: Any) -> None:
 
     Example: logkit stats --by model --since 24h
     """
-    render(obj.store().stats(**options), fmt)
+    render(_store(obj).stats(**options), fmt)
 
 
 @click.command()
@@ -159,7 +166,7 @@ def sql(obj: Any, query: str, params: dict[str, str], fmt: str) -> None:
 
     Example: logkit sql "SELECT service, count(*) FROM events GROUP BY ALL"
     """
-    render(obj.store().sql(query, params or None), fmt)
+    render(_store(obj).sql(query, params or None), fmt)
 
 
 @click.command()
@@ -173,7 +180,7 @@ def query(obj: Any, name: str | None, params: dict[str, str], list_: bool, fmt: 
 
     Example: logkit query slowest_traces -p since=1h -p limit=5
     """
-    store = obj.store()
+    store = _store(obj)
     if list_ or not name:
         render(store.list_queries(), fmt)
         return
@@ -182,7 +189,7 @@ def query(obj: Any, name: str | None, params: dict[str, str], list_: bool, fmt: 
 
 def show_overview(obj: Any) -> None:
     """What `logkit` alone prints: the store at a glance, or how to make one."""
-    store = obj.store()
+    store = _store(obj)
     try:
         info = store.overview()
     except StoreNotFound:
