@@ -235,14 +235,12 @@ class Answers:
     def _reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """`self.reader()`, set up for answering.
 
-        DuckDB draws a progress bar on stdout for a query that runs over two seconds, even
-        when stdout is a pipe, which would corrupt `--format ndjson | jq`: off. The session
-        time zone is UTC, like every timestamp in the store: DuckDB buckets TIMESTAMPTZ values
-        (time_bucket, date_trunc) and hands them to polars in the session's zone, which would
-        otherwise be the local one.
+        (`Store.reader()` has already switched DuckDB's progress bar off: it would corrupt
+        `--format ndjson | jq`.) The session time zone is UTC, like every timestamp in the
+        store: DuckDB buckets TIMESTAMPTZ values (time_bucket, date_trunc) and hands them to
+        polars in the session's zone, which would otherwise be the local one.
         """
         with self.reader() as con:
-            con.execute("SET enable_progress_bar = false")
             con.execute("SET TimeZone = 'UTC'")
             yield con
 

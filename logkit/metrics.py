@@ -91,9 +91,7 @@ _VALUE_OK = "value IS NOT NULL AND isfinite(CAST(value AS DOUBLE)) AND abs(value
 
 def _prepare(con: duckdb.DuckDBPyConnection) -> None:
     """What every metrics query needs on its connection."""
-    # DuckDB draws a progress bar on stderr for long queries, even without a terminal: cron
-    # would mail it.
-    con.execute("SET enable_progress_bar = false")
+    # (Store's connections have DuckDB's progress bar off: cron would mail it.)
     con.execute(path_template_macro())
 
 
