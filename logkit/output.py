@@ -141,7 +141,7 @@ def _csv_value(value: Any) -> Any:
 
 
 def render_json(value: Any, *, out: Any = None) -> None:
-    out = out or click.get_text_stream("stdout")
+    out = out or sys.stdout
     out.write(orjson.dumps(value, default=_json_default, option=orjson.OPT_INDENT_2).decode())
     out.write("\n")
 
