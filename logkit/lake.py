@@ -47,10 +47,14 @@ so nothing one host writes can clash with another's.
 (DuckDB resolves temporary objects first) over the store's own events (less those an
 unpruned batch copied) and the lake's files, so every query in logkit/answers.py runs over
 both unchanged. The files come from the manifests, not a glob, so a batch half written by a
-killed run is never read. The lake side is one branch per date, each bounded by constant times:
-for a query with `--since`/`--until` DuckDB drops the branches outside the window before
-opening a file (partition pruning on date), and within the files it reads, the trace_key
-statistics skip row groups.
+killed run is never read. The lake side is one branch per ISO week of dates, each bounded by
+constant times: for a query with `--since`/`--until` DuckDB drops the weeks outside the window
+before opening a file (partition pruning on date), and within a week, the ts statistics skip
+the other days' row groups. A branch per date would prune finer but cost ~8 ms a branch to
+plan and run, which a trace lookup (no time to prune by) pays for every one: measured on 30
+days, 354 ms per lookup with a branch per date against 124 ms with one per week, and a one-day
+window took 42 ms against 59 ms. Within the files a lookup opens, the trace_key statistics skip
+row groups.
 """
 
 from __future__ import annotations
@@ -96,7 +100,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FILE_COLUMNS = ["event_host" if name == "host" else name for name, _ in EVENT_COLUMNS]
 FILE_COLUMNS.remove("service")
 _HIVE_TYPES = "{'date': DATE, 'service': VARCHAR, 'host': VARCHAR}"
-_MAX_FILES_PER_DATE = 65_536  # for numbering the lake's rows (see events_sql)
+_MAX_FILES_PER_BRANCH = 65_536  # for numbering the lake's rows (see events_sql)
 
 
 # -- names ---------------------------------------------------------------------------------
@@ -614,22 +618,25 @@ def events_sql(lake: Lake, *, store: str, mark: Mark | None) -> str | None:
     )
     # A view has no rowid, and a query may use it to tell events apart (answers.py groups a
     # user's id-less events by it), so the view has a `rowid` column: the store's own rowid,
-    # and below zero for the lake's events, numbered by date, file and row within the file.
+    # and below zero for the lake's events, numbered by branch, file and row within the file.
     branches = [f"SELECT {', '.join(columns)}, rowid FROM {store} {own}"]
     from_files = ", ".join("event_host AS host" if c == "host" else c for c in columns)
-    for number, (date, paths) in enumerate(by_date.items()):
-        next_day = (datetime.fromisoformat(date) + timedelta(days=1)).date().isoformat()
+    weeks: dict[tuple[int, int], list[str]] = {}
+    for date in by_date:
+        weeks.setdefault(datetime.fromisoformat(date).isocalendar()[:2], []).append(date)
+    for number, dates in enumerate(weeks.values()):
+        paths = [path for date in dates for path in by_date[date]]
+        end = (datetime.fromisoformat(dates[-1]) + timedelta(days=1)).date().isoformat()
         files = "[" + ", ".join(_literal(p) for p in paths) + "]"
         rowid = (
-            f"-1 - (({number} * {_MAX_FILES_PER_DATE} + list_position({files}, filename) - 1)"
+            f"-1 - (({number} * {_MAX_FILES_PER_BRANCH} + list_position({files}, filename) - 1)"
             " * 2147483648 + file_row_number)"
         )
         branches.append(
             f"SELECT {from_files}, {rowid} AS rowid FROM read_parquet({files},"
             f" hive_partitioning = true, hive_types = {_HIVE_TYPES})"
-            # Constant bounds per date: DuckDB drops a branch whose bounds contradict a
-            # query's --since/--until without opening its files.
-            f" WHERE ts >= {_ts_literal(date)} AND ts < {_ts_literal(next_day)}"
+            # Constant bounds: DuckDB drops a branch they contradict without opening a file.
+            f" WHERE ts >= {_ts_literal(dates[0])} AND ts < {_ts_literal(end)}"
         )
     return "\nUNION ALL\n".join(branches)
 

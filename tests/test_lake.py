@@ -462,17 +462,18 @@ class TestReading:
             (tmp_path / "none.duckdb").exists(),
         )
 
-    def test_since_and_until_skip_the_other_dates_files(
+    def test_since_and_until_skip_the_other_weeks_files(
         self, store: logkit.Store, tmp_path: Path
     ) -> None:
-        """A one-day window opens that day's files only: partition pruning on date."""
+        """A window opens the files of its ISO week only (2026-03-01 is a Sunday, the 2nd and
+        3rd are the next week): partition pruning on date."""
         archive(store, tmp_path / "lake")
         reading = logkit.Store(store.path, lake=tmp_path / "lake")
         with reading.reader() as con:
             day = lakes.profile_scans(
                 con,
                 "SELECT count(*) FROM events WHERE ts >= $since AND ts < $until",
-                {"since": DAY0 + timedelta(days=1), "until": DAY0 + timedelta(days=2)},
+                {"since": DAY0 + timedelta(hours=1), "until": DAY0 + timedelta(hours=2)},
             )
             everything = lakes.profile_scans(con, "SELECT count(*) FROM events")
         assert (4, 12) == (day.files, everything.files)
