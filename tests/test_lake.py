@@ -32,7 +32,7 @@ from logkit.lake import HIVE_NULL, Lake, partition_value
 
 from .helpers import LOGKIT, run_logkit
 
-DAY0 = datetime(2026, 3, 1, tzinfo=UTC)
+DAY0 = datetime(2020, 3, 1, tzinfo=UTC)  # a Sunday, long enough ago for any --older-than
 SERVICES = ["api", "worker", None, "a/b c"]
 DAYS = 3
 TRACES_PER_DAY = 40
@@ -192,7 +192,7 @@ class TestLayout:
         result = archive(store, tmp_path / "lake", host="web-1")
         assert (
             sorted(
-                f"date=2026-03-0{d}/service={s}/host=web-1"
+                f"date=2020-03-0{d}/service={s}/host=web-1"
                 for d in (1, 2, 3)
                 for s in ("api", "worker", HIVE_NULL, "a%2Fb%20c")
             ),
@@ -350,9 +350,9 @@ class TestIdempotence:
         self, store: logkit.Store, tmp_path: Path
     ) -> None:
         """A file being written is `.part-...parquet.tmp`: hidden from Spark, Hive and globs."""
-        directory = tmp_path / "lake" / "date=2026-03-01" / "service=api" / "host=h1"
+        directory = tmp_path / "lake" / "date=2020-03-01" / "service=api" / "host=h1"
         directory.mkdir(parents=True)
-        (directory / ".part-h1-20260301T000000Z-00000000-00000.parquet.tmp").write_bytes(b"PAR")
+        (directory / ".part-h1-20200301T000000Z-00000000-00000.parquet.tmp").write_bytes(b"PAR")
         archive(store, tmp_path / "lake")
         assert timed_rows(store) == lake_rows(tmp_path / "lake")
 
@@ -426,9 +426,9 @@ def answers(store: logkit.Store) -> dict[str, pl.DataFrame]:
     return {
         "trace": store.trace(trace_id(1, 7)),
         "trace_prefix": store.trace(trace_id(2, 3)[:8]),
-        "user": store.user("u_3", since="2026-03-01", until="2026-03-03"),
+        "user": store.user("u_3", since="2020-03-01", until="2020-03-03"),
         "errors": store.errors(by="fingerprint", limit=50),
-        "errors_window": store.errors(since="2026-03-02", until="2026-03-03"),
+        "errors_window": store.errors(since="2020-03-02", until="2020-03-03"),
         "stats": store.stats(by="path"),
         "search": store.search("step 3", limit=500),
         "query": store.query("status_code_mix"),
@@ -465,7 +465,7 @@ class TestReading:
     def test_since_and_until_skip_the_other_weeks_files(
         self, store: logkit.Store, tmp_path: Path
     ) -> None:
-        """A window opens the files of its ISO week only (2026-03-01 is a Sunday, the 2nd and
+        """A window opens the files of its ISO week only (2020-03-01 is a Sunday, the 2nd and
         3rd are the next week): partition pruning on date."""
         archive(store, tmp_path / "lake")
         reading = logkit.Store(store.path, lake=tmp_path / "lake")
@@ -574,7 +574,7 @@ class TestCommand:
         summary = orjson.loads(
             invoke(store, "archive", "--to", str(tmp_path / "lake"), "--format", "json")
         )
-        assert (EVENTS, 12, ["2026-03-01", "2026-03-02", "2026-03-03"], None) == (
+        assert (EVENTS, 12, ["2020-03-01", "2020-03-02", "2020-03-03"], None) == (
             summary["events"], summary["files"], summary["dates"], summary["pruned"]
         )  # fmt: skip
 
