@@ -1,7 +1,7 @@
 """Regenerate the README's CLI reference from `--help`, so it never goes stale.
 
-    python scripts/cli_reference.py          # rewrite README.md between the markers
-    python scripts/cli_reference.py --check  # exit 1 if README.md is out of date (tests do this)
+python scripts/cli_reference.py          # rewrite README.md between the markers
+python scripts/cli_reference.py --check  # exit 1 if README.md is out of date (tests do this)
 """
 
 from __future__ import annotations
