@@ -40,6 +40,9 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/queries.py
 	$(BIN)/python bench/export.py
+	$(BIN)/python bench/report.py
+	$(BIN)/python bench/scale.py 1M
+	$(BIN)/python bench/lake.py
 
 clean:
 	rm -rf demo .pytest_cache build dist *.egg-info
