@@ -19,10 +19,10 @@ logkit/schema.py), then `ts`, in row groups of `ROW_GROUP_ROWS` rows. A trace lo
 to narrow it, so it is the lookup that needs the row groups: sorted this way their trace_key
 min/max ranges are disjoint, and a lookup reads one row group per file instead of every one. A
 time lookup is narrowed by the date partition first (a day is a few files), which sorting
-cannot improve on much: bench/lake.py measured, on 2M events over 30 days, 88 of 132 row groups
-read per trace lookup sorted this way against 132 of 132 sorted by `ts` (174 ms against 348 ms),
-and 6 against 5 row groups for a ten-minute window. At the issue's 50M events a file holds
-~185k rows, so one group of 16k per file is ~92 % of the row groups skipped.
+cannot improve on much. bench/lake.py, on 2M events over 30 days (120 files of ~17k rows): a
+trace lookup read 120 of 180 row groups sorted this way, 180 of 180 sorted by `ts`; a
+ten-minute window read 6 and 5. At the issue's 50M events from 3 hosts a file holds ~140k rows,
+and one group of 16k a file is ~89 % of the row groups skipped.
 
 **Writing is idempotent and crash-safe.** A batch is one run's events: those with
 `ts < cutoff` the lake does not have yet. The store records the batch as 'writing' before any
@@ -88,9 +88,9 @@ HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 MANIFEST_DIR = "_manifest"
 FORMAT_VERSION = 1
 # Rows per row group. A trace lookup decodes one group per file, so smaller groups read less;
-# larger ones compress a little better. bench/lake.py (2M events, files of ~23k rows): 8k to
-# 122k made lakes within 2 % of each other's size, and a lookup decodes at most 16k rows of
-# each file where DuckDB's default would decode up to 122k (a 50M-event lake's files hold 185k).
+# larger ones cost less to plan. bench/lake.py (2M events, files of ~17k rows): 8k to 122k made
+# lakes of the same size (81 MB), lookups took 453 ms at 8k and 298-325 ms from 16k up; at 16k a
+# lookup decodes at most 16k rows of each file, where DuckDB's default would decode up to 122k.
 ROW_GROUP_ROWS = 16_384
 SORT_ORDER = "trace_key NULLS LAST, ts NULLS LAST"
 DAY_US = 86_400_000_000
