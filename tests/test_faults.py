@@ -91,9 +91,11 @@ def run_until(cmd: list[str], db: Path, threshold: float, jitter: float = 0.0) -
 
 
 def events_in(db: Path) -> int:
+    """Events stored; a run killed before its first migration committed stored none."""
     if not db.exists():
         return 0
-    return query(db, "SELECT count(*) FROM events")[0][0]
+    tables = query(db, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'events'")
+    return query(db, "SELECT count(*) FROM events")[0][0] if tables[0][0] else 0
 
 
 def ingest_cmd(db: Path, config: Path, logs: Path) -> list[str]:
