@@ -9,9 +9,9 @@ and line number depend on when it was read, so those runs are compared on conten
 column but the file name and the position in it).
 
 Kill moments are random: `LOGKIT_FAULT_SEED=N` replays a failing run (the seed is in every
-failure message). They are spread over the writer's progress (the size of the store's files)
-rather than over wall time, so that a loaded machine still sees kills in the middle of the
-work, not only before it starts or after it ends.
+failure message). Half are spread over the writer's progress (the size of its write-ahead log),
+so that a loaded machine still sees kills in the middle of the work, not only before it starts
+or after it ends; half over the run's time, which also lands them inside a transaction.
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ import logkit
 from logkit import sources as src
 from logkit.ingest import _load_checkpoints
 from logkit.migrations import MIGRATIONS
-from logkit.retention import store_size
 from logkit.sample import generate
 
 from .helpers import LOGKIT, append, lines, query, run_logkit, write
@@ -48,8 +47,20 @@ pytestmark = pytest.mark.xdist_group("faults")
 
 SEED = int(os.environ.get("LOGKIT_FAULT_SEED") or random.SystemRandom().randrange(1 << 31))
 KILLS = 20
-# Small blocks: many commits in a few megabytes, so a kill can land between any two of them.
+# Small blocks, each its own commit (ingest groups blocks into a transaction per second or
+# 100k rows, which on an input this small would be one or two): a kill then lands between any
+# two of some twenty commits, or inside one. The code that runs is logkit's own; only the
+# grouping thresholds differ, as if the input were much larger.
 CONFIG = "[ingest]\nbatch_bytes = 32768\n"
+EVERY_BLOCK_COMMITS = (
+    "import sys\n"
+    "import logkit.ingest as ingest\n"
+    "assert hasattr(ingest, 'COMMIT_ROWS') and hasattr(ingest, 'COMMIT_SECONDS')\n"
+    "ingest.COMMIT_ROWS, ingest.COMMIT_SECONDS = 1, 0.0\n"
+    "from logkit.cli import main\n"
+    "sys.argv[0] = 'logkit'\n"
+    "main()\n"
+)
 
 EVENTS = "SELECT count(*), sum(hash(e)::HUGEINT) FROM (SELECT {columns} FROM events) AS e"
 REJECTS = "SELECT count(*), sum(hash(r)::HUGEINT) FROM (SELECT {columns} FROM rejects) AS r"
@@ -68,16 +79,26 @@ def digest(db: Path, *, content_only: bool = False) -> dict[str, Any]:
     }
 
 
-def run_until(cmd: list[str], db: Path, threshold: float, jitter: float = 0.0) -> tuple[int, int]:
-    """Run cmd; SIGKILL it once the store's files reach `threshold` bytes (plus `jitter`
-    seconds). Returns (exit status, the largest store size seen)."""
+def run_until(
+    cmd: list[str], db: Path, threshold: float, jitter: float = 0.0, seconds: float = 1e9
+) -> tuple[int, int]:
+    """Run cmd; SIGKILL it once the store's write-ahead log reaches `threshold` bytes (plus
+    `jitter` seconds), or after `seconds`. Returns (exit status, the largest WAL seen).
+
+    The WAL grows by each commit and is folded into the store file when the run ends, so its
+    size measures how far the run has got."""
     peak = 0
+    deadline = time.monotonic() + seconds
+    wal = db.with_name(db.name + ".wal")
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
         while proc.poll() is None:
-            size = store_size(db)
+            try:
+                size = wal.stat().st_size
+            except FileNotFoundError:  # not yet, or folded in already
+                size = 0
             peak = max(peak, size)
-            if size >= threshold:
+            if size >= threshold or time.monotonic() >= deadline:
                 time.sleep(jitter)
                 proc.send_signal(signal.SIGKILL)
                 break
@@ -99,7 +120,8 @@ def events_in(db: Path) -> int:
 
 
 def ingest_cmd(db: Path, config: Path, logs: Path) -> list[str]:
-    return [*LOGKIT, "--db", str(db), "--config", str(config), "ingest", "-q", str(logs)]
+    return [sys.executable, "-c", EVERY_BLOCK_COMMITS, "--db", str(db), "--config", str(config),
+            "ingest", "-q", str(logs)]  # fmt: skip
 
 
 # -- what happens to the files between a killed run and its rerun --------------------------------
@@ -161,7 +183,9 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     config.write_text(CONFIG)
 
     clean = base / "clean.duckdb"
+    started = time.monotonic()
     _, peak = run_until(ingest_cmd(clean, config, logs), clean, threshold=float("inf"))
+    took = time.monotonic() - started
     grown = base / "grown"
     shutil.copytree(logs, grown / "logs")
     appended(grown / "logs", later.read_bytes())
@@ -172,6 +196,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "config": config,
         "later": later.read_bytes(),
         "peak": peak,
+        "seconds": took,
         "clean": digest(clean),
         "grown": digest(grown_db, content_only=True),
         "total": events_in(clean),
@@ -183,20 +208,23 @@ class TestSigkill:
     def test_ingest_killed_at_a_random_moment_then_rerun_equals_an_uninterrupted_run(
         self, corpus, tmp_path, kill
     ):
-        """Killed at some point of its writes (the 20 cases cover the run evenly), the files
-        then changed (nothing, an append, a rename, a compressing or a copytruncate
-        rotation), a rerun leaves what uninterrupted runs leave."""
+        """Killed at some point of the run (the 20 cases cover it evenly: the even ones by
+        how much it has written, right after a commit, the odd ones by time, often inside
+        one), the files then changed (nothing, an append, a rename, a compressing or a
+        copytruncate rotation), a rerun leaves what uninterrupted runs leave."""
         rng = random.Random(SEED + kill)
         change = CHANGES[kill % len(CHANGES)]
         fraction = (kill + rng.random()) / KILLS
         logs = tmp_path / "logs"
         shutil.copytree(corpus["logs"], logs)
         db = tmp_path / "s.duckdb"
+        by_size = kill % 2 == 0
         status, _ = run_until(
             ingest_cmd(db, corpus["config"], logs),
             db,
-            threshold=fraction * corpus["peak"],
+            threshold=fraction * corpus["peak"] if by_size else float("inf"),
             jitter=rng.random() * 0.02,
+            seconds=1e9 if by_size else fraction * corpus["seconds"],
         )
         stored = events_in(db)
         change(logs, corpus["later"])
@@ -204,7 +232,8 @@ class TestSigkill:
         expected = corpus["clean"] if change is rerun_as_is else corpus["grown"]
         actual = digest(db, content_only=change is not rerun_as_is)
         where = (
-            f"LOGKIT_FAULT_SEED={SEED}: killed at {fraction:.2f} of the writes (exit {status},"
+            f"LOGKIT_FAULT_SEED={SEED}: killed at {fraction:.2f} of the run's"
+            f" {'writes' if by_size else 'time'} (exit {status},"
             f" {stored} events stored), then {change.__name__}"
         )
         assert ([], expected) == (summary.errors, actual), where
