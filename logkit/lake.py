@@ -74,7 +74,7 @@ from typing import TYPE_CHECKING, Any, cast
 import duckdb
 import orjson
 
-from . import migrations
+from . import durable, migrations
 from .errors import LogkitError, StoreWriteError
 from .migrations import EVENT_COLUMNS
 
@@ -213,14 +213,6 @@ class Batch:
             raise LogkitError(f"cannot read the lake manifest {where}: {exc}") from None
 
 
-def _fsync(path: Path, *, directory: bool = False) -> None:
-    fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if directory else 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 class Lake:
     """A lake directory: its manifests, its files, and the batches in them."""
 
@@ -261,9 +253,7 @@ class Lake:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp")
         tmp.write_bytes(batch.to_json())
-        _fsync(tmp)
-        os.replace(tmp, path)
-        _fsync(path.parent, directory=True)
+        durable.replace(tmp, path)
         return path
 
     def read_manifest(self, host: str, batch_id: str) -> Batch | None:
@@ -450,7 +440,7 @@ def _write_files(
             raise StoreWriteError(
                 f"archive of {date} {service!r}: wrote {written} events, expected {expected}"
             )
-        _fsync(tmp)
+        durable.fsync(tmp)
         os.replace(tmp, directory / name)
         batch.files.append(
             LakeFile(
@@ -460,7 +450,7 @@ def _write_files(
         # Readers waiting for the store get in between files (the writer lock stays held).
         session.step_aside_if_wanted()
     for directory in directories:
-        _fsync(directory, directory=True)
+        durable.fsync(directory, directory=True)
 
 
 def archive(

@@ -54,6 +54,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import durable
 from .errors import LogkitError, QueryError, StoreNotFound
 
 if TYPE_CHECKING:
@@ -755,11 +756,7 @@ def write_textfile(path: str | os.PathLike[str], text: str) -> Path:
             os.unlink(tmp)
         raise LogkitError(f"cannot write {target}: {exc.strerror}") from exc
     with contextlib.suppress(OSError):
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        durable.fsync(directory, directory=True)
     return target
 
 

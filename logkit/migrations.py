@@ -64,13 +64,13 @@ def m001_initial(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'logkit_meta'"
-    ).fetchone()
-    if not exists or not exists[0]:
+    # Asked directly rather than through information_schema, which costs a query start-up
+    # of its own on every `logkit trace`.
+    try:
+        rows = con.execute("SELECT value FROM logkit_meta WHERE key = 'schema_version'").fetchall()
+    except duckdb.CatalogException:
         return 0
-    row = con.execute("SELECT value FROM logkit_meta WHERE key = 'schema_version'").fetchone()
-    return int(row[0]) if row else 0
+    return int(rows[0][0]) if rows else 0
 
 
 def check_version(con: duckdb.DuckDBPyConnection, path: str) -> int:
@@ -85,17 +85,27 @@ def check_version(con: duckdb.DuckDBPyConnection, path: str) -> int:
 
 
 def migrate(con: duckdb.DuckDBPyConnection, path: str) -> None:
-    """Apply every migration the store lacks, each in its own transaction."""
-    if not check_version(con, path):
+    """Apply every migration the store lacks, all in one transaction: an upgrade killed
+    half-way leaves the store as it was, and a new store costs one commit, not one each."""
+    lacking = check_version(con, path)
+    if not lacking:
         return
-    con.execute("CREATE TABLE IF NOT EXISTS logkit_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
-    for number in range(schema_version(con), len(MIGRATIONS)):
-        con.execute("BEGIN TRANSACTION")
-        MIGRATIONS[number](con)
+    first = len(MIGRATIONS) - lacking
+    con.execute("BEGIN TRANSACTION")
+    try:
         con.execute(
-            "INSERT OR REPLACE INTO logkit_meta VALUES ('schema_version', $v)", {"v": number + 1}
+            "CREATE TABLE IF NOT EXISTS logkit_meta (key VARCHAR PRIMARY KEY, value VARCHAR)"
         )
-        con.execute("COMMIT")
+        for number in range(first, len(MIGRATIONS)):
+            MIGRATIONS[number](con)
+        con.execute(
+            "INSERT OR REPLACE INTO logkit_meta VALUES ('schema_version', $v)",
+            {"v": len(MIGRATIONS)},
+        )
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
 
 
 @migration

@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import durable
 from .errors import ConfigError, LogkitError, StoreWriteError
 from .timeparse import parse_relative
 
@@ -178,15 +179,8 @@ def compact_store(session: WriteSession, metrics: MetricSet) -> None:
         for leftover in leftovers:
             leftover.unlink(missing_ok=True)
         raise StoreWriteError(f"cannot compact {path}: its write-ahead log was not checkpointed")
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
     os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    durable.replace(tmp, path)
     # The copy numbered the rows afresh; every one of them is folded, so re-base the watermark.
     with session.transaction() as con:
         metrics.fold(con)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from . import locks, migrations
+from . import durable, locks, migrations
 from .answers import Answers
 from .config import Config, find_config, load_config
 from .errors import LogkitError, StoreNotFound, StoreWriteError
@@ -142,9 +142,38 @@ class Store(Answers, Exporting, Archiving):
     def exists(self) -> bool:
         return self.path.exists()
 
+    def _create(self) -> None:
+        """Build a new store beside its path and rename it into place once complete.
+
+        DuckDB writes a new file's header in several steps; a run killed among them would
+        leave a file no later run can open. Built under a temporary name, the store at
+        `path` is either absent or whole. Called with the writer lock held, so a leftover
+        temporary file is a killed run's and is removed.
+        """
+        for stale in self.path.parent.glob(f".{self.path.name}.creating-*"):
+            stale.unlink(missing_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.creating-{os.getpid()}")
+        try:
+            con = duckdb.connect(str(tmp), config=WRITER_CONFIG)
+            try:
+                migrations.migrate(con, str(self.path))
+                con.execute("CHECKPOINT")
+            finally:
+                con.close()
+            durable.replace(tmp, self.path)
+        except duckdb.Error as exc:
+            raise _write_error(self.path, exc) from exc
+        except OSError as exc:
+            raise _write_error(self.path, exc) from exc
+        finally:
+            tmp.unlink(missing_ok=True)
+            Path(f"{tmp}.wal").unlink(missing_ok=True)
+
     def _connect_rw(self) -> duckdb.DuckDBPyConnection:
         # Created owner-only, and so is the WAL DuckDB creates beside it later: the umask stays
         # tight for the whole write session (see writer()).
+        if not self.path.exists():
+            self._create()
         deadline = time.monotonic() + READ_WAIT_SECONDS
         while True:
             try:

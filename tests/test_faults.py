@@ -36,7 +36,7 @@ import pytest
 import logkit
 from logkit import sources as src
 from logkit.ingest import _load_checkpoints
-from logkit.migrations import MIGRATIONS
+from logkit.migrations import MIGRATIONS, migrate
 from logkit.sample import generate
 
 from .helpers import LOGKIT, append, lines, query, run_logkit, write
@@ -696,3 +696,41 @@ class TestStoreVersions:
         ]
         assert [(1, message)] * 3 == [(p.returncode, p.stderr.decode()) for p in runs]
         assert (before, newer) == (digest(db), _version(db))
+
+    def test_a_failing_migration_leaves_the_store_at_its_old_version(
+        self, donor, tmp_path, monkeypatch
+    ):
+        """The lacking migrations apply in one transaction: all of them or none."""
+        _, donor_db = donor
+        db = tmp_path / "old.duckdb"
+        _old_store(db, 1, donor_db)
+
+        def broken(con: duckdb.DuckDBPyConnection) -> None:
+            con.execute("CREATE TABLE half_done (x INTEGER)")
+            raise duckdb.ConversionException("broken migration")
+
+        monkeypatch.setattr("logkit.migrations.MIGRATIONS", [*MIGRATIONS[:-1], broken])
+        con = duckdb.connect(str(db))
+        try:
+            with pytest.raises(duckdb.ConversionException):
+                migrate(con, str(db))
+        finally:
+            con.close()
+        tables = {t for (t,) in query(db, "SELECT table_name FROM duckdb_tables()")}
+        assert (1, set()) == (_version(db), tables & {"half_done", "metric_values"})
+
+
+class TestStoreCreation:
+    def test_a_store_is_built_under_a_temporary_name_and_renamed_whole(self, tmp_path):
+        """A run killed while DuckDB writes a new file's header leaves only a temporary file,
+        which the next run removes; the store itself is absent or complete."""
+        db = tmp_path / "s.duckdb"
+        leftover = tmp_path / ".s.duckdb.creating-4242"
+        leftover.write_bytes(b"DUCK" + b"\0" * 100)  # a header cut short
+        log = write(tmp_path / "app.log", lines(0, 3))
+        assert 3 == logkit.open(db).ingest([str(log)]).events
+        assert (len(MIGRATIONS), []) == (
+            _version(db),
+            sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".s.duckdb")),
+        )
+        assert 0o600 == db.stat().st_mode & 0o777
