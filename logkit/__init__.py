@@ -7,13 +7,7 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
-
-try:
-    __version__ = version("logkit")
-except PackageNotFoundError:  # running from a source tree
-    __version__ = "0.0.0"
 
 if TYPE_CHECKING:
     from .errors import LogkitError
@@ -24,7 +18,7 @@ __all__ = ["LogkitError", "Store", "__version__", "open"]
 
 def __getattr__(name: str) -> Any:
     # Imported on first use: ingest worker processes import logkit.pipeline, and must not pay
-    # for DuckDB and the query layer they never use.
+    # for DuckDB and the query layer they never use; `logkit trace` must start fast.
     if name in ("Store", "open"):
         from . import store
 
@@ -33,4 +27,12 @@ def __getattr__(name: str) -> Any:
         from .errors import LogkitError
 
         return LogkitError
+    if name == "__version__":
+        # importlib.metadata costs a fifth of `logkit trace`'s start-up: only on demand.
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("logkit")
+        except PackageNotFoundError:  # running from a source tree
+            return "0.0.0"
     raise AttributeError(f"module 'logkit' has no attribute {name!r}")

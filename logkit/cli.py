@@ -11,7 +11,6 @@ import sys
 
 import click
 
-from . import __version__
 from .errors import LogkitError
 from .store import Store
 
@@ -51,7 +50,7 @@ class Context:
     metavar="DIR",
     help="Also answer from this Parquet lake ('logkit archive' writes it).",
 )
-@click.version_option(__version__, prog_name="logkit")
+@click.version_option(package_name="logkit", prog_name="logkit")
 @click.pass_context
 def cli(
     ctx: click.Context, db: str | None, config: str | None, wait: float, lake: str | None

@@ -51,7 +51,10 @@ REJECT_SCHEMA = pa.schema(
 )  # fmt: skip
 
 # Numbers orjson would silently turn into floats (beyond 64 bits) are parsed exactly instead.
-_BIG_INT = re.compile(rb"\d{20}")
+# Found as a run of 20 digits: with every digit made a 0 that is one `find`, several times
+# cheaper on every line than the regex `\d{20}`.
+_DIGITS_AS_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
+_TWENTY_DIGITS = b"0" * 20
 # A `\ud800` escape without its pair: valid JSON syntax (JavaScript's JSON.stringify writes it
 # for a broken string), but not text that UTF-8, Arrow or DuckDB can hold.
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -109,7 +112,7 @@ def parse_json(raw: bytes, _: Any = None) -> dict[str, Any]:
         raw = raw[:-1]
     try:
         value = orjson.loads(raw)
-        if _BIG_INT.search(raw):
+        if raw.translate(_DIGITS_AS_ZERO).find(_TWENTY_DIGITS) >= 0:
             raise ValueError("exact integers needed")
     except (orjson.JSONDecodeError, ValueError) as error:
         # orjson refuses NaN/Infinity and rounds huge ints; the standard library accepts both.
