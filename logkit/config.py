@@ -40,9 +40,9 @@ _TABLES = {"retention", "aliases", "mask", "ingest", "metrics"}
 class IngestSettings:
     max_line_bytes: int = 16 * 1024 * 1024
     workers: int = 0  # 0: one per core
-    # A block becomes ~10x its size in Python objects inside a worker; 4 MB keeps each worker
-    # near 150 MB while still amortising the per-block transaction.
-    batch_bytes: int = 4 * 1024 * 1024
+    # A block becomes ~10x its size in Python objects inside a worker: at 2 MB a worker peaks
+    # near 75 MB (100 MB at 4 MB), and blocks are committed many to a transaction anyway.
+    batch_bytes: int = 2 * 1024 * 1024
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from . import sources as src
 from .errors import InputError, LogkitError
 from .pipeline import ChunkResult, init_worker, make_masker, run_job
@@ -27,6 +29,11 @@ from .store import WriteSession
 
 TOO_LONG_KEEP = 64 * 1024  # prefix of an over-long line kept for the (masked) quarantine
 INLINE_BYTES = 32 * 1024 * 1024  # below this much input, worker start-up costs more than it saves
+# Ingest only appends, so DuckDB needs little more than a transaction's rows, and the rest of
+# the process tree (workers, blocks in flight) shares a 400 MB budget with it. Not less: a
+# checkpoint pins every overflow block of a row group's long strings (96 MB failed with six
+# 15 MB lines, see bench/RESULTS.md).
+INGEST_MEMORY = "128MB"
 
 
 @dataclass
@@ -263,22 +270,27 @@ def _save_checkpoint(con: Any, cp: src.Checkpoint) -> None:
     con.execute(_SAVE_CHECKPOINT, {**params, "newest_ts": cp.newest_ts})
 
 
-def add_counters(con: Any, name: str, counts: Counter[str] | dict[str, float]) -> None:
-    """Add to the store's monotonic totals (exported as Prometheus counters)."""
-    rows = [(name, label, float(value)) for label, value in counts.items() if value]
+def add_counters(con: Any, counts: dict[tuple[str, str], float]) -> None:
+    """Add to the store's monotonic totals (exported as Prometheus counters), keyed by
+    (counter, label), in one statement: a statement per counter cost ~10 ms a block."""
+    rows = [(name, label, float(value)) for (name, label), value in counts.items() if value]
     if rows:
-        con.executemany(
-            "INSERT INTO counters VALUES ($1, $2, $3)"
+        names, labels, values = (list(column) for column in zip(*rows, strict=True))
+        con.execute(
+            "INSERT INTO counters SELECT unnest($names), unnest($labels), unnest($values)"
             " ON CONFLICT (name, label) DO UPDATE SET value = value + excluded.value",
-            rows,
+            {"names": names, "labels": labels, "values": values},
         )
 
 
 # Each COMMIT syncs DuckDB's WAL, which on a slow disk costs more than the rows it commits, so
-# blocks are grouped: a transaction per ~100k rows or per second, whichever comes first. A reader
-# waits at most that long; a kill loses at most that much work, which the rerun redoes.
+# blocks are grouped: a transaction per ~100k rows or per 2 seconds, whichever comes first. A
+# reader waits at most that long; a kill loses at most that much work, which the rerun redoes.
+# (Measured: 20k-row commits cost 1.8x the CPU of 100k-row ones in DuckDB, see bench/RESULTS.md.)
 COMMIT_ROWS = 100_000
-COMMIT_SECONDS = 1.0
+COMMIT_SECONDS = 2.0
+# DuckDB holds a transaction's rows in memory until it commits: long lines commit sooner.
+COMMIT_BYTES = 32 * 1024 * 1024
 
 
 class _Committer:
@@ -287,57 +299,72 @@ class _Committer:
     def __init__(self, session: WriteSession) -> None:
         self.session = session
         self.pending: list[tuple[_Cursor | None, ChunkResult, Block]] = []
-        self.rows = 0
+        self.counts: Counter[tuple[str, str]] = Counter()
+        self.rows = self.bytes = 0
         self.since = time.monotonic()
 
     def add(self, cur: _Cursor | None, result: ChunkResult, block: Block) -> None:
         self.pending.append((cur, result, block))
         self.rows += result.events.num_rows + result.rejects.num_rows
-        if self.rows >= COMMIT_ROWS or time.monotonic() - self.since >= COMMIT_SECONDS:
+        self.bytes += result.events.nbytes + result.rejects.nbytes
+        self.counts["lines", ""] += result.lines
+        for name, counts in (("rejects", result.reasons), ("masked", result.masked)):
+            for label, value in counts.items():
+                self.counts[name, label] += value
+        if (
+            self.rows >= COMMIT_ROWS
+            or self.bytes >= COMMIT_BYTES
+            or time.monotonic() - self.since >= COMMIT_SECONDS
+        ):
             self.flush()
 
     def flush(self) -> None:
+        """One transaction: the pending blocks' rows in one INSERT per table (a statement per
+        block cost more than the rows it carried), each source's checkpoint as its last
+        pending block leaves it, and the counters."""
         if self.pending:
             with self.session.transaction() as con:
+                events = [result.events for _, result, _ in self.pending]
+                if any(table.num_rows for table in events):
+                    con.register("_events", pa.concat_tables(events))
+                    con.execute("INSERT INTO events SELECT * FROM _events")
+                    con.unregister("_events")
+                rejects = [result.rejects for _, result, _ in self.pending]
+                if any(table.num_rows for table in rejects):
+                    con.register("_rejects", pa.concat_tables(rejects))
+                    con.execute(
+                        "INSERT INTO rejects (source, line, byte_offset, reason, raw)"
+                        " SELECT source, line, byte_offset, reason, raw FROM _rejects"
+                    )
+                    con.unregister("_rejects")
+                advanced: dict[int, src.Checkpoint] = {}
                 for cur, result, block in self.pending:
-                    _apply(con, cur, result, block)
-        self.pending, self.rows, self.since = [], 0, time.monotonic()
+                    if cur is not None:
+                        _advance(cur, result, block)
+                        advanced[id(cur)] = cur.checkpoint
+                for checkpoint in advanced.values():
+                    _save_checkpoint(con, checkpoint)
+                add_counters(con, self.counts)
+        self.pending, self.rows, self.bytes, self.since = [], 0, 0, time.monotonic()
+        self.counts = Counter()
 
 
-def _apply(con: Any, cur: _Cursor | None, result: ChunkResult, block: Block) -> None:
-    """One block's rows, counters and checkpoint, inside the caller's transaction."""
-    if result.events.num_rows:
-        con.register("_events", result.events)
-        con.execute("INSERT INTO events SELECT * FROM _events")
-        con.unregister("_events")
-    if result.rejects.num_rows:
-        con.register("_rejects", result.rejects)
-        con.execute(
-            "INSERT INTO rejects (source, line, byte_offset, reason, raw)"
-            " SELECT source, line, byte_offset, reason, raw FROM _rejects"
-        )
-        con.unregister("_rejects")
-    add_counters(con, "lines", {"": result.lines})
-    add_counters(con, "rejects", result.reasons)
-    add_counters(con, "masked", result.masked)
-    if cur is not None:
-        cp = cur.checkpoint
-        cp.byte_offset, cp.lines = block.end_offset, block.end_line
-        cp.events += result.events.num_rows
-        cp.rejects += result.rejects.num_rows
-        if result.newest_ts is not None and (
-            cp.newest_ts is None or result.newest_ts > cp.newest_ts
-        ):
-            cp.newest_ts = result.newest_ts
-        cp.head_len = min(cp.byte_offset, len(cur.head))
-        cp.head_hash = src.fingerprint(cur.head[: cp.head_len])[1]
-        cp.tail_len, cp.tail_hash = src.fingerprint(block.tail)
-        source = cur.source
-        if source.compressed and block.eof:
-            cp.eof_size, cp.eof_mtime_ns = source.file_size, source.mtime_ns
-        else:
-            cp.eof_size = cp.eof_mtime_ns = None
-        _save_checkpoint(con, cp)
+def _advance(cur: _Cursor, result: ChunkResult, block: Block) -> None:
+    """Move the source's checkpoint past a block (saved by the transaction that stores it)."""
+    cp = cur.checkpoint
+    cp.byte_offset, cp.lines = block.end_offset, block.end_line
+    cp.events += result.events.num_rows
+    cp.rejects += result.rejects.num_rows
+    if result.newest_ts is not None and (cp.newest_ts is None or result.newest_ts > cp.newest_ts):
+        cp.newest_ts = result.newest_ts
+    cp.head_len = min(cp.byte_offset, len(cur.head))
+    cp.head_hash = src.fingerprint(cur.head[: cp.head_len])[1]
+    cp.tail_len, cp.tail_hash = src.fingerprint(block.tail)
+    source = cur.source
+    if source.compressed and block.eof:
+        cp.eof_size, cp.eof_mtime_ns = source.file_size, source.mtime_ns
+    else:
+        cp.eof_size = cp.eof_mtime_ns = None
 
 
 def mask_key(store_path: Path) -> bytes | None:
@@ -357,6 +384,17 @@ def ingest(
     *,
     mask: bool = True,
     progress: Callable[[int, int, int | None], None] | None = None,
+) -> IngestSummary:
+    with session.memory_limit(INGEST_MEMORY):
+        return _ingest(session, inputs, mask=mask, progress=progress)
+
+
+def _ingest(
+    session: WriteSession,
+    inputs: list[str],
+    *,
+    mask: bool,
+    progress: Callable[[int, int, int | None], None] | None,
 ) -> IngestSummary:
     store = session.store
     settings = store.config.ingest
@@ -422,6 +460,9 @@ def ingest(
             label = "<stdin>" if source.is_stdin else source.name
             for block in blocker.blocks(settings.batch_bytes, settings.max_line_bytes):
                 job = (label, block.data, block.first_line, block.first_offset, block.rejects)
+                # The bytes go to a worker; the block waits for its commit without them (a
+                # transaction's worth of raw blocks would double what a run holds).
+                block.data = b""
                 for result, (c, b) in runner.submit(job, (cur, block)):
                     done_bytes += _record(committer, summary, c, result, b)
                     if progress:
@@ -464,4 +505,4 @@ def _record(
     cur.report.lines += result.lines
     cur.report.events += result.events.num_rows
     cur.report.rejects += result.rejects.num_rows
-    return len(block.data)
+    return block.end_offset - block.first_offset

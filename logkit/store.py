@@ -68,12 +68,28 @@ class WriteSession:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._con: duckdb.DuckDBPyConnection | None = None
+        self._memory_limit = WRITER_MEMORY
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
         if self._con is None:
             self._con = self.store._connect_rw()
+            if self._memory_limit != WRITER_MEMORY:
+                self._con.execute(f"SET memory_limit = '{self._memory_limit}'")
         return self._con
+
+    @contextlib.contextmanager
+    def memory_limit(self, limit: str) -> Iterator[None]:
+        """DuckDB's memory limit for a part of the session (kept across reconnections)."""
+        previous, self._memory_limit = self._memory_limit, limit
+        if self._con is not None:
+            self._con.execute(f"SET memory_limit = '{limit}'")
+        try:
+            yield
+        finally:
+            self._memory_limit = previous
+            if self._con is not None:
+                self._con.execute(f"SET memory_limit = '{previous}'")
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
