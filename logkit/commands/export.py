@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -44,6 +45,17 @@ _definitions_option = click.option(
     metavar="DIR",
     help="Extra metric definitions (*.sql), added to the built-in ones.",
 )
+_summary_format_option = click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="Summary format."
+)
+
+
+def _maintenance_options(command: Any) -> Any:
+    """--db, --wait, --definitions and --format: what the commands that delete or move the
+    store's events (and so must keep the exported counters whole) all take."""
+    for option in (_summary_format_option, _definitions_option, _wait_option, _db_option):
+        command = option(command)
+    return command
 
 
 @click.command()
@@ -121,11 +133,7 @@ def export(
 @click.option(
     "--compact", is_flag=True, help="Also rewrite the file so it shrinks (slow on big stores)."
 )
-@_db_option
-@_wait_option
-@_definitions_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              help="Summary format.")  # fmt: skip
+@_maintenance_options
 @click.pass_obj
 def prune(
     obj: object,

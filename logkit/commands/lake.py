@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from ..output import render, render_json
-from .export import _db_option, _definitions_option, _note_forgotten, _store, _wait_option
+from .export import _maintenance_options, _note_forgotten, _store
 
 DEFAULT_MASTER = "local[2]"  # the same as logkit.spark.DEFAULT_MASTER, without importing it
 
@@ -40,11 +40,7 @@ DEFAULT_MASTER = "local[2]"  # the same as logkit.spark.DEFAULT_MASTER, without 
     help="Then delete the archived events from the store; exported counters carry on.",
 )
 @click.option("--host", metavar="NAME", help="Write under host=NAME (default: this host's name).")
-@_db_option
-@_wait_option
-@_definitions_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              help="Summary format.")  # fmt: skip
+@_maintenance_options
 @click.pass_obj
 def archive(
     obj: object,
