@@ -10,6 +10,7 @@ return polars DataFrames (polars is imported lazily so that `logkit trace` start
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import time
 from collections.abc import Iterable, Iterator
@@ -166,7 +167,7 @@ class Store(Answers, Exporting, Archiving):
         `path` is either absent or whole. Called with the writer lock held, so a leftover
         temporary file is a killed run's and is removed.
         """
-        for stale in self.path.parent.glob(f".{self.path.name}.creating-*"):
+        for stale in self.path.parent.glob(f".{glob.escape(self.path.name)}.creating-*"):
             stale.unlink(missing_ok=True)
         tmp = self.path.with_name(f".{self.path.name}.creating-{os.getpid()}")
         try:
@@ -177,9 +178,7 @@ class Store(Answers, Exporting, Archiving):
             finally:
                 con.close()
             durable.replace(tmp, self.path)
-        except duckdb.Error as exc:
-            raise _write_error(self.path, exc) from exc
-        except OSError as exc:
+        except (duckdb.Error, OSError) as exc:
             raise _write_error(self.path, exc) from exc
         finally:
             tmp.unlink(missing_ok=True)
