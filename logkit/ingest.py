@@ -337,13 +337,13 @@ class _Committer:
                         " SELECT source, line, byte_offset, reason, raw FROM _rejects"
                     )
                     con.unregister("_rejects")
-                advanced: dict[int, src.Checkpoint] = {}
+                last: dict[int, tuple[_Cursor, Block]] = {}
                 for cur, result, block in self.pending:
                     if cur is not None:
                         _advance(cur, result, block)
-                        advanced[id(cur)] = cur.checkpoint
-                for checkpoint in advanced.values():
-                    _save_checkpoint(con, checkpoint)
+                        last[id(cur)] = (cur, block)
+                for cur, block in last.values():
+                    _save_checkpoint(con, _stop_at(cur, block))
                 add_counters(con, self.counts)
         self.pending, self.rows, self.bytes, self.since = [], 0, 0, time.monotonic()
         self.counts = Counter()
@@ -357,6 +357,12 @@ def _advance(cur: _Cursor, result: ChunkResult, block: Block) -> None:
     cp.rejects += result.rejects.num_rows
     if result.newest_ts is not None and (cp.newest_ts is None or result.newest_ts > cp.newest_ts):
         cp.newest_ts = result.newest_ts
+
+
+def _stop_at(cur: _Cursor, block: Block) -> src.Checkpoint:
+    """The checkpoint with the fingerprints of where it stops: after `block`, the last of its
+    source's blocks in the transaction."""
+    cp = cur.checkpoint
     cp.head_len = min(cp.byte_offset, len(cur.head))
     cp.head_hash = src.fingerprint(cur.head[: cp.head_len])[1]
     cp.tail_len, cp.tail_hash = src.fingerprint(block.tail)
@@ -365,6 +371,7 @@ def _advance(cur: _Cursor, result: ChunkResult, block: Block) -> None:
         cp.eof_size, cp.eof_mtime_ns = source.file_size, source.mtime_ns
     else:
         cp.eof_size = cp.eof_mtime_ns = None
+    return cp
 
 
 def mask_key(store_path: Path) -> bytes | None:
@@ -404,9 +411,8 @@ def _ingest(
     mask_table = store.config.mask if mask and store.config.mask.get("enabled", True) else None
     key = mask_key(store.path)
     if mask_table is not None:
-        make_masker(
-            mask_table, key, store.config.aliases
-        )  # fail now, not in a worker, on a bad [mask] table or key
+        # Fail now, not in a worker, on a bad [mask] table or key.
+        make_masker(mask_table, key, store.config.aliases)
     with session.transaction() as con:
         checkpoints = _load_checkpoints(con)
     next_id = max((cp.id for cp in checkpoints), default=0) + 1
