@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -33,6 +33,7 @@ import orjson
 
 from .errors import NotFound, QueryError
 from .migrations import EVENT_COLUMNS, trace_key
+from .timeparse import from_us
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -45,7 +46,6 @@ LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 IS_ERROR = "level IN ('ERROR', 'CRITICAL')"
 ERRORS_BY = ("type", "service", "fingerprint", "endpoint")
 STATS_BY = ("service", "path", "job_type", "model")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # trace_key is the store's lookup aid (crc32 of trace_id), not part of an event.
 COLUMNS = [name for name, _ in EVENT_COLUMNS if name != "trace_key"]
 _FETCH_COLUMNS = ", ".join("epoch_us(ts) AS ts" if name == "ts" else name for name in COLUMNS)
@@ -72,7 +72,7 @@ _USER_COLUMNS = "ts, trace_id, service, level, error_type, status_code, duration
 
 
 def _from_us(value: int | None) -> datetime | None:
-    return None if value is None else _EPOCH + timedelta(microseconds=value)
+    return None if value is None else from_us(value)
 
 
 def _trace_params(trace_id: str) -> dict[str, Any]:

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re
 
+from .sqlfiles import sql_literal
+
 # (pattern, replacement), applied in order to the message's first line.
 RULES: list[tuple[str, str]] = [
     # What the masker leaves behind: `[MASKED:email]` and pseudonyms like `email:9f2c41d0b7e3`.
@@ -93,15 +95,11 @@ def route(path: str | None) -> str | None:
     return "/".join(ROUTE_ID if _is_id(s) else s for s in segments)
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def fingerprint_sql(column: str) -> str:
     """A DuckDB expression computing `fingerprint(column)`; `column` is trusted SQL."""
     expr = f"split_part({column}, chr(10), 1)"
     for pattern, replacement in RULES:
-        expr = f"regexp_replace({expr}, {_literal(pattern)}, {_literal(replacement)}, 'g')"
+        expr = f"regexp_replace({expr}, {sql_literal(pattern)}, {sql_literal(replacement)}, 'g')"
     return f"left({expr}, {MAX_LENGTH})"
 
 
@@ -110,16 +108,16 @@ def route_sql(column: str) -> str:
     tests = ["length(s) > 40"]
     for kind, pattern in _SEGMENT_RULES:
         if kind == "full":
-            tests.append(f"regexp_full_match(s, {_literal(pattern)})")
+            tests.append(f"regexp_full_match(s, {sql_literal(pattern)})")
         elif kind == "search":
-            tests.append(f"regexp_matches(s, {_literal(pattern)})")
+            tests.append(f"regexp_matches(s, {sql_literal(pattern)})")
         else:
             tests.append(
-                f"(length(s) >= 8 AND regexp_full_match(s, {_literal(pattern)})"
+                f"(length(s) >= 8 AND regexp_full_match(s, {sql_literal(pattern)})"
                 " AND regexp_matches(s, '[0-9]'))"
             )
     is_id = " OR ".join(tests)
     return (
         f"array_to_string(list_transform(string_split(split_part({column}, '?', 1), '/'),"
-        f" lambda s: CASE WHEN {is_id} THEN {_literal(ROUTE_ID)} ELSE s END), '/')"
+        f" lambda s: CASE WHEN {is_id} THEN {sql_literal(ROUTE_ID)} ELSE s END), '/')"
     )

@@ -77,6 +77,8 @@ import orjson
 from . import durable, migrations
 from .errors import LogkitError, StoreWriteError
 from .migrations import EVENT_COLUMNS
+from .sqlfiles import sql_literal
+from .timeparse import EPOCH, from_us, to_us
 
 if TYPE_CHECKING:
     from .config import Config
@@ -94,7 +96,6 @@ FORMAT_VERSION = 1
 ROW_GROUP_ROWS = 16_384
 SORT_ORDER = "trace_key NULLS LAST, ts NULLS LAST"
 DAY_US = 86_400_000_000
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # The columns of a lake file, in order: every event column but `service` (the partition says
 # it), with the event's own host as `event_host` (`host` in the path is the archiving host).
 FILE_COLUMNS = ["event_host" if name == "host" else name for name, _ in EVENT_COLUMNS]
@@ -132,22 +133,8 @@ def new_batch_id(now: datetime | None = None) -> str:
     return f"{(now or datetime.now(UTC)):%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
 
 
-def _literal(value: str | os.PathLike[str]) -> str:
-    """A SQL string literal. Only for paths logkit made (DuckDB binds no parameters in COPY's
-    target or in a view's definition); every user value in a query is a bound parameter."""
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def _date(day: int) -> str:
-    return (_EPOCH + timedelta(days=day)).date().isoformat()
-
-
-def _from_us(us: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=us)
-
-
-def _to_us(moment: datetime) -> int:
-    return (moment - _EPOCH) // timedelta(microseconds=1)
+    return (EPOCH + timedelta(days=day)).date().isoformat()
 
 
 # -- the lake on disk ----------------------------------------------------------------------
@@ -427,11 +414,11 @@ def _write_files(
         directories.add(directory)
         name = f"part-{_token(batch.host)}-{batch.id}-{number:05d}.parquet"
         tmp = directory / f".{name}.tmp"
-        low = _EPOCH + timedelta(days=day)
+        low = EPOCH + timedelta(days=day)
         row = session.con.execute(
             f"COPY (SELECT {select} FROM events WHERE {where}"
             " AND ts >= $low AND ts < $high_ts AND service IS NOT DISTINCT FROM $service"
-            f" ORDER BY {SORT_ORDER}) TO {_literal(tmp)}"
+            f" ORDER BY {SORT_ORDER}) TO {sql_literal(tmp)}"
             f" (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {int(row_group_rows)})",
             {**params, "low": low, "high_ts": low + timedelta(days=1), "service": service},
         ).fetchone()
@@ -479,12 +466,12 @@ def archive(
         if mark is not None:
             # Never back: an event that arrived since with a timestamp before the last
             # cutoff is not in the lake yet, and goes now.
-            cutoff = result.cutoff = max(cutoff, _from_us(mark.cutoff_us))
+            cutoff = result.cutoff = max(cutoff, from_us(mark.cutoff_us))
             if mark.state == "archived" and mark.covered_rows != _count(con, mark.copied):
                 result.warnings.append(
                     "the store lost or renumbered events the last archive had copied (a prune "
                     "or compaction since?), so events that arrived since with timestamps before "
-                    f"{_from_us(mark.cutoff_us):%Y-%m-%d %H:%M:%S} UTC may be missed; archiving "
+                    f"{from_us(mark.cutoff_us):%Y-%m-%d %H:%M:%S} UTC may be missed; archiving "
                     "with --prune every time avoids this"
                 )
         row = con.execute("SELECT coalesce(max(rowid) + 1, 0) FROM events").fetchone()
@@ -514,7 +501,7 @@ def archive(
         _write_files(session, lake, batch, parts, where, params, row_group_rows)
         lake.commit(batch)
         with session.transaction() as con:
-            copied = Mark(batch.id, "archived", _to_us(cutoff), params["next_rowid"], None)
+            copied = Mark(batch.id, "archived", to_us(cutoff), params["next_rowid"], None)
             con.execute(
                 "UPDATE lake_batches SET state = 'archived', covered_rows = $covered,"
                 " events = $events, files = $files, bytes = $bytes, finished_at = now()"
@@ -536,7 +523,7 @@ def archive(
     if metrics is not None and (batch is not None or (mark and mark.state == "archived")):
         from .retention import prune_before
 
-        prune_cutoff = cutoff if batch is not None else _from_us(cast(Mark, mark).cutoff_us)
+        prune_cutoff = cutoff if batch is not None else from_us(cast(Mark, mark).cutoff_us)
         marking = cast("WriteSession", _MarkingSession(session, lake))
         result.pruned = prune_before(marking, metrics, prune_cutoff)
     result.seconds = time.monotonic() - started
@@ -617,7 +604,7 @@ def events_sql(lake: Lake, *, store: str, mark: Mark | None) -> str | None:
     for number, dates in enumerate(weeks.values()):
         paths = [path for date in dates for path in by_date[date]]
         end = (datetime.fromisoformat(dates[-1]) + timedelta(days=1)).date().isoformat()
-        files = "[" + ", ".join(_literal(p) for p in paths) + "]"
+        files = "[" + ", ".join(sql_literal(p) for p in paths) + "]"
         rowid = (
             f"-1 - (({number} * {_MAX_FILES_PER_BRANCH} + list_position({files}, filename) - 1)"
             " * 2147483648 + file_row_number)"
@@ -646,7 +633,7 @@ def attach(con: duckdb.DuckDBPyConnection, lake_dir: str | os.PathLike[str]) -> 
     con.execute(f"CREATE OR REPLACE TEMP VIEW events AS {sql}")
     # Reading the lake must survive the lock-down of `logkit sql` and named queries, which
     # switches off access to files (answers.py): this directory, and only it, stays readable.
-    con.execute(f"SET allowed_directories = [{_literal(str(lake.root) + os.sep)}]")
+    con.execute(f"SET allowed_directories = [{sql_literal(str(lake.root) + os.sep)}]")
 
 
 @contextlib.contextmanager

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from . import durable
 from .errors import ConfigError, LogkitError, StoreWriteError
+from .sqlfiles import sql_literal
 from .timeparse import parse_relative
 
 RETENTION_SLACK = timedelta(hours=1)
@@ -163,9 +164,8 @@ def compact_store(session: WriteSession, metrics: MetricSet) -> None:
     con = session.con
     row = con.execute("SELECT current_database()").fetchone()
     name = str(row[0] if row else "").replace('"', '""')
-    literal = str(tmp).replace("'", "''")
     try:
-        con.execute(f"ATTACH '{literal}' AS logkit_compact")
+        con.execute(f"ATTACH {sql_literal(tmp)} AS logkit_compact")
         try:
             con.execute(f'COPY FROM DATABASE "{name}" TO logkit_compact')
         finally:

@@ -15,7 +15,8 @@ A parameter is `name` (required), `name=default` or `name=` (optional, NULL when
 optionally typed as `name:int`, `name:float`, `name:time` or `name:str`. Without a type,
 `since` and `until` are times (relative like `2h` or ISO 8601, see logkit/timeparse.py), a
 default that reads as a number makes a number, and anything else is a string. Values are
-always bound, never pasted into the SQL.
+always bound, never pasted into the SQL (`sql_literal` is for text logkit itself makes:
+paths, patterns).
 
 Where the files are: `logkit/queries/` inside an installed wheel (hatchling force-includes the
 top-level `queries/` there), else `queries/` beside the `logkit` package in a source checkout.
@@ -23,6 +24,7 @@ top-level `queries/` there), else `queries/` beside the `logkit` package in a so
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +37,13 @@ _PARAMS = re.compile(r"--\s*params:(.*)$")
 _PARAM = re.compile(r"^([A-Za-z_]\w*)(?::(int|float|time|str))?(?:(=)(.*))?$")
 _BOUND = re.compile(r"\$([A-Za-z_]\w*)")
 TIME_PARAMS = ("since", "until")
+
+
+def sql_literal(value: str | os.PathLike[str]) -> str:
+    """A SQL string literal, for text logkit made (a path, a regex of its own), where DuckDB
+    binds no parameters (COPY's target, ATTACH, a view's definition, an expression built once).
+    Every value a user gives is a bound parameter instead."""
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 @dataclass

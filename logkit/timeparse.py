@@ -3,7 +3,8 @@
 A relative value counts back from `--until` when that is given, else from now, so a
 postmortem on last month's logs reads naturally: `--until 2026-10-03T14:00Z --since 2h`.
 Absolute values without a zone are taken as UTC, like the timestamps in the store. Every
-result is an aware UTC `datetime`, which DuckDB binds as a TIMESTAMPTZ parameter.
+result is an aware UTC `datetime`, which DuckDB binds as a TIMESTAMPTZ parameter. Also here:
+the conversions to and from the microseconds since the epoch that queries fetch (`epoch_us`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,17 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from .errors import TimeValueError
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def from_us(us: int) -> datetime:
+    return EPOCH + timedelta(microseconds=us)
+
+
+def to_us(moment: datetime) -> int:
+    return (moment - EPOCH) // timedelta(microseconds=1)
+
 
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 # One or more number+unit pairs: `90s`, `2h`, `1h30m`, `1.5d`.
