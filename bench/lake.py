@@ -40,6 +40,7 @@ from common import LOGKIT, mb, run
 import logkit
 from logkit import lake as lakes
 from logkit.sample import generate
+from logkit.schema import trace_key
 
 DAYS = 30
 HOSTS = 3
@@ -104,7 +105,7 @@ def variant_figures(lake_dir: Path, traces: list[str]) -> dict[str, float]:
         times.append(time.perf_counter() - start)
     with reading.reader() as con:
         for trace in traces:
-            params = {"k": logkit.migrations.trace_key(trace), "t": trace}
+            params = {"k": trace_key(trace), "t": trace}
             scans = lakes.profile_scans(con, TRACE_SQL, params)
             groups.append(scans.row_groups_read)
         # Each day's traffic lasts about an hour from midnight (sample.generate).
@@ -179,10 +180,7 @@ def lookups(store: logkit.Store, lake_dir: Path) -> list[str]:
     print(f"trace lookups {walls}", file=sys.stderr)
     start_up = statistics.median(run([*LOGKIT, "--version"])[0] for _ in range(5))
     with logkit.Store(store.path, lake=lake_dir).reader() as con:
-        scans = [
-            lakes.profile_scans(con, TRACE_SQL, {"k": logkit.migrations.trace_key(t), "t": t})
-            for t in traces
-        ]
+        scans = [lakes.profile_scans(con, TRACE_SQL, {"k": trace_key(t), "t": t}) for t in traces]
         day = FIRST_DAY + timedelta(days=DAYS // 2)
         window = lakes.profile_scans(
             con,

@@ -32,7 +32,7 @@ import duckdb
 import orjson
 
 from .errors import NotFound, QueryError
-from .migrations import EVENT_COLUMNS, trace_key
+from .schema import EVENT_COLUMNS, trace_key
 from .timeparse import from_us
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ _FETCH_COLUMNS = ", ".join("epoch_us(ts) AS ts" if name == "ts" else name for na
 
 
 def _trace_sql(select: str) -> str:
-    """A trace's events: by trace_key (crc32 of the id, see migrations.py), then trace_id.
+    """A trace's events: by trace_key (crc32 of the id, see schema.py), then trace_id.
 
     The 4-byte trace_key is what makes the lookup fast: alone in the scan's filter, it reads
     that one column (0.05-0.15 s of CPU over ten million rows, warm to cold) or, given an

@@ -76,7 +76,7 @@ import orjson
 
 from . import durable, migrations
 from .errors import LogkitError, StoreWriteError
-from .migrations import EVENT_COLUMNS
+from .schema import EVENT_COLUMNS
 from .sqlfiles import sql_literal
 from .timeparse import EPOCH, from_us, to_us
 

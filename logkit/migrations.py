@@ -14,9 +14,7 @@ from collections.abc import Callable
 import duckdb
 
 from .errors import StoreVersionError
-from .schema import EVENT_COLUMNS, trace_key
-
-__all__ = ["EVENT_COLUMNS", "MIGRATIONS", "check_version", "migrate", "trace_key"]
+from .schema import EVENT_COLUMNS
 
 Migration = Callable[[duckdb.DuckDBPyConnection], None]
 MIGRATIONS: list[Migration] = []

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import LogkitError, QueryError
 from .lake import Lake
-from .migrations import EVENT_COLUMNS
+from .schema import EVENT_COLUMNS
 
 if TYPE_CHECKING:
     import polars as pl

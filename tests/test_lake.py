@@ -29,6 +29,7 @@ from logkit import lake as lakes
 from logkit.cli import cli
 from logkit.errors import LogkitError, QueryError
 from logkit.lake import HIVE_NULL, Lake, partition_value
+from logkit.schema import trace_key
 
 from .helpers import LOGKIT, run_logkit
 
@@ -489,7 +490,7 @@ class TestReading:
             scans = lakes.profile_scans(
                 con,
                 "SELECT * FROM events WHERE trace_key = $k AND trace_id = $t",
-                {"k": logkit.migrations.trace_key(trace), "t": trace},
+                {"k": trace_key(trace), "t": trace},
             )
         assert (1, 1, 5, 1) == (
             scans.files,

@@ -17,7 +17,7 @@ import pytest
 import logkit
 from logkit.errors import NotFound, QueryError, StoreNotFound, TimeValueError
 from logkit.fingerprint import fingerprint, fingerprint_sql, route, route_sql
-from logkit.migrations import trace_key
+from logkit.schema import trace_key
 from logkit.sqlfiles import NamedQuery, load_all, parse
 
 from .conftest import (
