@@ -69,18 +69,11 @@ def cli(
 
 
 def _register() -> None:
-    from .commands import export, ingest, lake, report
+    from .commands import export, ingest, lake, query, report
 
-    for module in (ingest, export, report, lake):
+    for module in (ingest, export, report, lake, query):
         for command in module.COMMANDS:
             cli.add_command(command)
-    try:
-        from .commands import query
-    except ImportError:  # pragma: no cover - during development only
-        return
-    for command in query.COMMANDS:
-        cli.add_command(command)
-    lake.add_engine_options(query.query)
 
 
 _register()

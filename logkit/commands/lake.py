@@ -1,23 +1,13 @@
-"""Commands for the Parquet lake: `archive`, and `logkit query --engine spark`.
-
-`archive` copies (and with --prune, moves) old events into a lake many hosts share
-(logkit/lake.py). `add_engine_options` gives `logkit query` what it takes to run a named query
-on Apache Spark over a lake instead (logkit/spark.py), and --lake after the command name, as
-`export` takes --db.
+"""`logkit archive`: copy (and with --prune, move) old events into a Parquet lake many hosts
+share (logkit/lake.py). `logkit query --engine spark` (commands/query.py) reads the lake too.
 """
 
 from __future__ import annotations
 
-import functools
-import inspect
-from typing import Any
-
 import click
 
-from ..output import render, render_json
+from ..output import render_json
 from .export import _maintenance_options, _note_forgotten, _store
-
-DEFAULT_MASTER = "local[2]"  # the same as logkit.spark.DEFAULT_MASTER, without importing it
 
 
 @click.command()
@@ -96,55 +86,6 @@ def archive(
             )
     if result.pruned is not None:
         _note_forgotten(result.pruned.forgotten)
-
-
-def add_engine_options(command: click.Command) -> None:
-    """Give `logkit query` --engine, --lake and --spark-master."""
-    command.params.extend(
-        [
-            click.Option(
-                ["--engine"],
-                type=click.Choice(["duckdb", "spark"]),
-                default="duckdb",
-                show_default=True,
-                help="Run on DuckDB here, or on Apache Spark over --lake.",
-            ),
-            click.Option(
-                ["--lake"], metavar="DIR", help="A Parquet lake to query (as logkit --lake)."
-            ),
-            click.Option(
-                ["--spark-master"],
-                metavar="URL",
-                default=DEFAULT_MASTER,
-                show_default=True,
-                help="Where Spark runs: local[N], spark://HOST:7077, yarn, k8s://...",
-            ),
-        ]
-    )
-    command.help = inspect.cleandoc(command.help or "") + (
-        "\n\nWith --engine spark it runs on Apache Spark SQL over the lake alone, translated"
-        " from DuckDB's dialect (install logkit[lake]).\n\n\b\nExample: logkit query"
-        " status_code_mix --engine spark --lake /srv/logkit-lake"
-    )
-    callback = command.callback
-    assert callback is not None
-
-    @functools.wraps(callback)
-    def run(*args: Any, engine: str, lake: str | None, spark_master: str, **kwargs: Any) -> Any:
-        obj = click.get_current_context().obj
-        if lake is not None:
-            obj.lake = lake
-        if engine == "duckdb" or kwargs.get("list_") or not kwargs.get("name"):
-            return callback(*args, **kwargs)
-        if obj.lake is None:
-            raise click.UsageError("--engine spark reads a lake: give --lake DIR")
-        from ..spark import run_query
-
-        frame = run_query(obj.lake, kwargs["name"], kwargs["params"], master=spark_master)
-        render(frame, kwargs["fmt"])
-        return None
-
-    command.callback = run
 
 
 COMMANDS = [archive]

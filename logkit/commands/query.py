@@ -169,17 +169,60 @@ def sql(obj: Any, query: str, params: dict[str, str], fmt: str) -> None:
     render(_store(obj).sql(query, params or None), fmt)
 
 
+# The same as logkit.spark.DEFAULT_MASTER, without importing pyspark to print --help.
+DEFAULT_MASTER = "local[2]"
+
+
 @click.command()
 @click.argument("name", required=False)
 @param_option()
 @click.option("--list", "list_", is_flag=True, help="List the named queries.")
 @output_options
+@click.option(
+    "--engine",
+    type=click.Choice(["duckdb", "spark"]),
+    default="duckdb",
+    show_default=True,
+    help="Run on DuckDB here, or on Apache Spark over --lake.",
+)
+@click.option("--lake", metavar="DIR", help="A Parquet lake to query (as logkit --lake).")
+@click.option(
+    "--spark-master",
+    metavar="URL",
+    default=DEFAULT_MASTER,
+    show_default=True,
+    help="Where Spark runs: local[N], spark://HOST:7077, yarn, k8s://...",
+)
 @click.pass_obj
-def query(obj: Any, name: str | None, params: dict[str, str], list_: bool, fmt: str) -> None:
+def query(
+    obj: Any,
+    name: str | None,
+    params: dict[str, str],
+    list_: bool,
+    fmt: str,
+    engine: str,
+    lake: str | None,
+    spark_master: str,
+) -> None:
     """Run a named query from queries/NAME.sql with its parameters bound.
 
     Example: logkit query slowest_traces -p since=1h -p limit=5
+
+    With --engine spark it runs on Apache Spark SQL over the lake alone, translated from
+    DuckDB's dialect (install logkit[lake]).
+
+    \b
+    Example: logkit query status_code_mix --engine spark --lake /srv/logkit-lake
     """
+    if lake is not None:
+        obj.lake = lake
+    if engine == "spark" and name and not list_:
+        if obj.lake is None:
+            raise click.UsageError("--engine spark reads a lake: give --lake DIR")
+        from ..spark import run_query
+
+        render(run_query(obj.lake, name, params, master=spark_master), fmt)
+        return
     store = _store(obj)
     if list_ or not name:
         render(store.list_queries(), fmt)
