@@ -62,8 +62,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import secrets
-import socket
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -71,10 +69,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-import duckdb
 import orjson
 
 from . import durable, migrations
+from .engine import connect, duckdb
 from .errors import LogkitError, StoreWriteError
 from .schema import EVENT_COLUMNS
 from .sqlfiles import sql_literal
@@ -125,11 +123,15 @@ def _token(host: str) -> str:
 
 def default_host() -> str:
     """The host partition this machine writes under: its host name."""
+    import socket  # here, not at the top: every command imports this module (engine.py)
+
     return socket.gethostname() or "localhost"
 
 
 def new_batch_id(now: datetime | None = None) -> str:
     """Sortable by time, and unique: a second's timestamp and 32 random bits."""
+    import secrets  # here, not at the top: every command imports this module (engine.py)
+
     return f"{(now or datetime.now(UTC)):%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
 
 
@@ -639,7 +641,7 @@ def attach(con: duckdb.DuckDBPyConnection, lake_dir: str | os.PathLike[str]) -> 
 @contextlib.contextmanager
 def lake_only_reader(lake_dir: str | os.PathLike[str]) -> Iterator[duckdb.DuckDBPyConnection]:
     """A reader for a machine with a lake and no store: an empty in-memory store beside it."""
-    con = duckdb.connect(":memory:")
+    con = connect(":memory:")
     try:
         migrations.migrate(con, ":memory:")
         attach(con, lake_dir)

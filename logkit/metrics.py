@@ -46,7 +46,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -58,9 +57,8 @@ from . import durable
 from .errors import LogkitError, QueryError, StoreNotFound
 
 if TYPE_CHECKING:
-    import duckdb
-
     from .config import Config
+    from .engine import duckdb
     from .ingest import IngestSummary
     from .retention import PruneResult
     from .store import WriteSession
@@ -739,6 +737,8 @@ def write_textfile(path: str | os.PathLike[str], text: str) -> Path:
             f"cannot write {target}: directory {directory} does not exist (create it, or point"
             " --textfile at node_exporter's --collector.textfile.directory)"
         )
+    import tempfile  # here, not at the top: every command imports this module (engine.py)
+
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     except OSError as exc:

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import duckdb
-
+from .engine import duckdb
 from .errors import StoreVersionError
 from .schema import EVENT_COLUMNS
 

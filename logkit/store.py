@@ -17,11 +17,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import duckdb
-
 from . import durable, locks, migrations
 from .answers import Answers
 from .config import Config, find_config, load_config
+from .engine import connect, duckdb
 from .errors import LogkitError, StoreNotFound, StoreWriteError
 from .lake import Archiving, attach, lake_only_reader
 from .metrics import Exporting
@@ -171,7 +170,7 @@ class Store(Answers, Exporting, Archiving):
             stale.unlink(missing_ok=True)
         tmp = self.path.with_name(f".{self.path.name}.creating-{os.getpid()}")
         try:
-            con = duckdb.connect(str(tmp), config=WRITER_CONFIG)
+            con = connect(str(tmp), config=WRITER_CONFIG)
             try:
                 migrations.migrate(con, str(self.path))
                 con.execute("CHECKPOINT")
@@ -192,7 +191,7 @@ class Store(Answers, Exporting, Archiving):
         deadline = time.monotonic() + READ_WAIT_SECONDS
         while True:
             try:
-                con = _quiet(duckdb.connect(str(self.path), config=WRITER_CONFIG))
+                con = _quiet(connect(str(self.path), config=WRITER_CONFIG))
                 break
             except duckdb.IOException as exc:
                 if _is_lock_conflict(exc) and time.monotonic() < deadline:
@@ -230,10 +229,14 @@ class Store(Answers, Exporting, Archiving):
             os.umask(old_umask)
 
     @contextlib.contextmanager
-    def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def reader(self, *, lean: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-only connection, waiting (not failing) while a writer finishes a batch.
 
-        With a lake, `events` on it is the store's events and the lake's together."""
+        With a lake, `events` on it is the store's events and the lake's together. `lean`:
+        the caller only executes SQL and fetches rows, so the duckdb package's Python layer
+        need not be loaded (see engine.py); a lake needs it whatever the caller does.
+        """
+        lean = lean and self.lake is None
         if self.lake is not None and not self.path.exists():
             with lake_only_reader(self.lake) as con:
                 yield con
@@ -246,7 +249,7 @@ class Store(Answers, Exporting, Archiving):
             deadline = time.monotonic() + max(READ_WAIT_SECONDS, self.wait)
             while True:
                 try:
-                    con = _quiet(duckdb.connect(str(self.path), read_only=True))
+                    con = _quiet(connect(str(self.path), lean=lean, read_only=True))
                     break
                 except duckdb.IOException as exc:
                     if _is_lock_conflict(exc) and time.monotonic() < deadline:
@@ -257,7 +260,7 @@ class Store(Answers, Exporting, Archiving):
                 if migrations.check_version(con, str(self.path)):
                     con.close()
                     self._upgrade()
-                    con = _quiet(duckdb.connect(str(self.path), read_only=True))
+                    con = _quiet(connect(str(self.path), lean=lean, read_only=True))
                 if self.lake is not None:
                     attach(con, self.lake)
                 yield con

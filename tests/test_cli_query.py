@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
+import subprocess
+import sys
 from pathlib import Path
 
 import orjson
@@ -97,6 +99,21 @@ class TestTrace:
         proc = run_logkit("trace", "x' OR 1=1 --", db=query_store.path, check=False)
         assert 1 == proc.returncode
         assert proc.stderr.decode().startswith('Error: no events for trace "x\' OR 1=1 --"')
+
+    def test_starts_without_the_heavy_imports(self, query_store: logkit.Store) -> None:
+        """`logkit trace` has 0.25 s: it loads DuckDB's engine but neither the duckdb package's
+        Python layer (~0.1 s) nor polars or pyarrow (engine.py)."""
+        script = (
+            "import sys\n"
+            "from logkit.cli import main\n"
+            f"sys.argv = ['logkit', '--db', {str(query_store.path)!r}, 'trace', {TRACE_A!r}]\n"
+            "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+            "heavy = {'duckdb', 'polars', 'pyarrow'} & {m.split('.')[0] for m in sys.modules}\n"
+            "print(sorted(heavy), file=sys.stderr)\n"
+        )
+        proc = subprocess.run([sys.executable, "-c", script], capture_output=True, check=True)
+        assert TRACE_A in proc.stdout.decode()
+        assert "[]" == proc.stderr.decode().strip()
 
 
 @pytest.fixture(scope="module")

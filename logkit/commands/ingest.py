@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import sys
 from pathlib import Path
 
@@ -127,6 +126,8 @@ def mask(obj: object, inputs: tuple[str, ...]) -> None:
 @click.pass_obj
 def keygen(obj: object, force: bool) -> None:
     """Create the pseudonym key file beside the store (mode 0600)."""
+    import secrets
+
     store = obj.store()  # type: ignore[attr-defined]
     path = store.path.with_name(store.path.name + ".key")
     if path.exists() and not force:

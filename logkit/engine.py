@@ -1,0 +1,29 @@
+"""DuckDB as logkit loads it: the engine first, the package around it only when needed.
+
+`import duckdb` takes ~0.1 s, most of it Python that running SQL does not need:
+importlib.metadata (for `duckdb.__version__`) and the relational API. The whole of
+`logkit trace`, start-up included, has 0.25 s, so logkit imports the compiled module the
+package is built on (`_duckdb`: connect, execute and fetch, the connection and exception
+types; ~0.02 s) and loads the package only for a connection that may need its Python layer:
+`con.sql()` and relations, scans of Arrow tables and polars frames, `.pl()`. The classes are the
+same objects under either name, so `except engine.duckdb.IOException` catches what
+`duckdb.IOException` names.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+try:
+    import _duckdb as duckdb
+except ImportError:  # a DuckDB that no longer ships its engine under this name
+    import duckdb  # type: ignore[no-redef]
+
+__all__ = ["connect", "duckdb"]
+
+
+def connect(database: str, *, lean: bool = False, **kwargs: Any) -> duckdb.DuckDBPyConnection:
+    """`duckdb.connect`; `lean` for a caller that only executes SQL and fetches rows."""
+    if not lean:
+        import duckdb as package  # noqa: F401  (sets up con.sql(), Arrow scans, .pl())
+    return duckdb.connect(database, **kwargs)
