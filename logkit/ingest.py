@@ -290,7 +290,9 @@ def add_counters(con: Any, counts: dict[tuple[str, str], float]) -> None:
 COMMIT_ROWS = 100_000
 COMMIT_SECONDS = 2.0
 # DuckDB holds a transaction's rows in memory until it commits: long lines commit sooner.
-COMMIT_BYTES = 32 * 1024 * 1024
+# (16 MB rather than 32: the process tree's peak PSS at 1M lines fell 427 -> 402 MB at the
+# same throughput, see bench/RESULTS.md.)
+COMMIT_BYTES = 16 * 1024 * 1024
 
 
 class _Committer:

@@ -203,6 +203,9 @@ def _dumps(value: Any) -> str:
 
 
 _ROW = operator.itemgetter(*EVENT_SCHEMA.names)
+# A block's events become Arrow columns this many at a time: a whole 2 MB block's dicts (and
+# their transposed tuples) at once is ~25 MB a worker's allocator then keeps.
+ARROW_EVERY = 1024
 
 
 def to_arrow(events: list[dict[str, Any]]) -> pa.Table:
@@ -229,6 +232,7 @@ def process_chunk(
     raw prefix); they are masked and quarantined like the rest.
     """
     events: list[dict[str, Any]] = []
+    converted: list[pa.Table] = []
     rejects: list[dict[str, Any]] = []
     reasons: Counter[str] = Counter()
     lines = data.split(b"\n")
@@ -261,6 +265,9 @@ def process_chunk(
             elif newest is None or ts > newest:
                 newest = ts
             events.append(value)
+            if len(events) == ARROW_EVERY:
+                converted.append(to_arrow(events))
+                events = []
         offset += len(raw) + 1
         line_no += 1
     for line, off, reason, raw in extra_rejects:
@@ -273,8 +280,10 @@ def process_chunk(
     if masker is not None:
         masked.update(masker.counts)
         masker.counts.clear()
+    if events or not converted:
+        converted.append(to_arrow(events))
     return ChunkResult(
-        events=to_arrow(events),
+        events=pa.concat_tables(converted) if len(converted) > 1 else converted[0],
         rejects=pa.Table.from_pylist(rejects, schema=REJECT_SCHEMA),
         lines=len(lines) + len(extra_rejects),
         no_ts=no_ts,

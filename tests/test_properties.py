@@ -35,7 +35,7 @@ from logkit.ingest import TOO_LONG_KEEP, LineBlocker
 from logkit.mask import Masker
 from logkit.migrations import MIGRATIONS
 from logkit.normalize import parse_ts
-from logkit.pipeline import Mask, Reject, build_stages, process_chunk
+from logkit.pipeline import ARROW_EVERY, Mask, Reject, build_stages, process_chunk
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 
@@ -309,6 +309,31 @@ class TestStages:
             events_table.execute("INSERT INTO events SELECT * FROM batch")
             events_table.register("quarantine", result.rejects)
             events_table.execute("INSERT INTO rejects BY NAME SELECT * FROM quarantine")
+        finally:
+            events_table.execute("ROLLBACK")
+
+    def test_a_block_longer_than_one_arrow_batch_keeps_every_line_in_order(self, events_table):
+        """Events become Arrow columns ARROW_EVERY at a time; the block's table is still one,
+        in line order, with rejects between them accounted for."""
+        count = ARROW_EVERY * 2 + ARROW_EVERY // 2
+        lines = [
+            b"not json" if n % 7 == 0 else b'{"msg": "m%d", "trace_id": "t%d"}' % (n, n)
+            for n in range(1, count + 1)
+        ]
+        result = run_stages(MASKERS[0], b"\n".join(lines) + b"\n")
+        good = [n for n in range(1, count + 1) if n % 7]
+        assert good == result.events.column("line").to_pylist()
+        assert [f"m{n}" for n in good] == result.events.column("message").to_pylist()
+        assert [n for n in range(1, count + 1) if n % 7 == 0] == sorted(
+            result.rejects.column("line").to_pylist()
+        )
+        events_table.execute("BEGIN TRANSACTION")
+        try:
+            events_table.register("batch", result.events)
+            assert (
+                len(good)
+                == events_table.execute("INSERT INTO events SELECT * FROM batch").fetchone()[0]
+            )
         finally:
             events_table.execute("ROLLBACK")
 
