@@ -23,6 +23,7 @@ from typing import Any
 import pyarrow as pa
 
 from . import sources as src
+from . import tracespans
 from .errors import InputError, LogkitError
 from .pipeline import ChunkResult, init_worker, make_masker, run_job
 from .store import WriteSession
@@ -330,6 +331,7 @@ class _Committer:
                 if any(table.num_rows for table in events):
                     con.register("_events", pa.concat_tables(events))
                     con.execute("INSERT INTO events SELECT * FROM _events")
+                    tracespans.record(con, "_events")
                     con.unregister("_events")
                 rejects = [result.rejects for _, result, _ in self.pending]
                 if any(table.num_rows for table in rejects):
@@ -496,6 +498,7 @@ def _ingest(
                 "lines": summary.lines, "events": summary.events, "rejects": summary.rejects,
             },
         )  # fmt: skip
+        tracespans.compact(con)
     if summary.errors and not (summary.lines or summary.events):
         raise LogkitError("; ".join(s.error or s.path for s in summary.errors))
     return summary

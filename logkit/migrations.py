@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from . import tracespans
 from .engine import duckdb
 from .errors import StoreVersionError
 from .schema import EVENT_COLUMNS
@@ -149,3 +150,9 @@ def m004_source_eof(con: duckdb.DuckDBPyConnection) -> None:
     # A compressed file's size and mtime when it was read to its end (logkit/sources.py).
     con.execute("ALTER TABLE sources ADD COLUMN eof_size BIGINT")
     con.execute("ALTER TABLE sources ADD COLUMN eof_mtime_ns BIGINT")
+
+
+@migration
+def m005_trace_spans(con: duckdb.DuckDBPyConnection) -> None:
+    # When each trace happened, so `logkit trace` reads a few row groups (logkit/tracespans.py).
+    tracespans.backfill(con)

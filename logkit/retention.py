@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import durable
+from . import durable, tracespans
 from .errors import ConfigError, LogkitError, StoreWriteError
 from .sqlfiles import sql_literal
 from .timeparse import parse_relative
@@ -96,6 +96,7 @@ def prune_before(session: WriteSession, metrics: MetricSet, cutoff: datetime) ->
         if result.events:
             result.forgotten = metrics.move_pruned(con, "ts < $cutoff", params, result.events)
             con.execute("DELETE FROM events WHERE ts < $cutoff", params)
+            tracespans.forget_before(con, cutoff)
         if result.rejects:
             con.execute("DELETE FROM rejects WHERE ingested_at < $cutoff", params)
     if result.events or result.rejects:

@@ -279,6 +279,7 @@ lines_in = st.one_of(
 def events_table() -> Iterator[duckdb.DuckDBPyConnection]:
     """The store's own schema, in memory: what the stages make must insert into it."""
     con = duckdb.connect()
+    con.execute("CREATE TABLE logkit_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")  # as migrate()
     for migration in MIGRATIONS:
         migration(con)
     yield con

@@ -1,0 +1,116 @@
+"""`trace_spans`: when each trace happened, so a trace lookup reads a few row groups.
+
+The promise that makes the window safe: every stored event with a trace id lies inside a span
+of its key (or its span says some events have no timestamp). Checked after first runs, appends,
+compactions and prunes, against real DuckDB stores.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+
+import logkit
+from logkit import tracespans
+from logkit.engine import connect
+
+from .helpers import append, lines, query, record, write
+
+UNCOVERED = """
+    SELECT count(*) FROM events e WHERE trace_key IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM trace_spans s WHERE s.trace_key = e.trace_key
+        AND (e.ts BETWEEN s.first_ts AND s.last_ts OR (e.ts IS NULL AND s.untimed)))
+"""
+
+
+def uncovered(db: Path) -> int:
+    return query(db, UNCOVERED)[0][0]
+
+
+def test_every_event_lies_in_a_span_of_its_key_across_runs(tmp_path: Path) -> None:
+    log = write(tmp_path / "app.log", lines(0, 300))
+    store = logkit.open(tmp_path / "logkit.duckdb")
+    store.ingest([str(log)])
+    # The same traces again, an hour later, from another service: their spans widen.
+    later = [
+        record(n, timestamp=f"2026-11-22T11:{n % 60:02d}:00Z", service="worker")
+        for n in range(0, 300, 3)
+    ]
+    append(log, b"".join(orjson.dumps(r) + b"\n" for r in later))
+    store.ingest([str(log)])
+    assert 0 == uncovered(store.path)
+    events = store.trace(f"{3:032x}")
+    assert ["api", "worker"] == events["service"].to_list()
+
+
+def test_events_without_a_timestamp_are_part_of_their_trace(tmp_path: Path) -> None:
+    trace = "ab" * 16
+    records = [
+        {"timestamp": "2026-11-22T10:00:00Z", "message": "start", "trace_id": trace},
+        {"message": "no clock here", "trace_id": trace},
+        {"timestamp": "2026-11-22T10:00:02Z", "message": "end", "trace_id": trace},
+    ]
+    log = write(tmp_path / "app.log", b"".join(orjson.dumps(r) + b"\n" for r in records))
+    store = logkit.open(tmp_path / "logkit.duckdb")
+    store.ingest([str(log)])
+    assert [(True,)] == query(store.path, "SELECT untimed FROM trace_spans")
+    assert ["start", "end", "no clock here"] == [
+        e["message"] for e in store.trace_report(trace).events
+    ]
+    assert ["start", "end", "no clock here"] == store.trace(trace)["message"].to_list()
+
+
+def test_appended_spans_are_merged_and_sorted_once_they_outnumber_a_quarter(
+    tmp_path: Path,
+) -> None:
+    """A run that adds 3,000 traces to an empty table compacts it: one row per key, in key
+    order (what lets zone maps find a key's row in one row group)."""
+    log = write(tmp_path / "app.log", lines(0, 3000))
+    store = logkit.open(tmp_path / "logkit.duckdb")
+    store.ingest([str(log)])
+    keys = [row[0] for row in query(store.path, "SELECT trace_key FROM trace_spans")]
+    assert (3000, sorted(keys)) == (len(set(keys)), keys)
+    sorted_rows = "SELECT value FROM logkit_meta WHERE key = 'trace_spans_sorted'"
+    assert [("3000",)] == query(store.path, sorted_rows)
+    # A few more traces stay appended, unsorted, until they are many.
+    append(log, lines(3000, 3100))
+    store.ingest([str(log)])
+    assert (3100, [("3000",)]) == (
+        query(store.path, "SELECT count(*) FROM trace_spans")[0][0],
+        query(store.path, sorted_rows),
+    )
+    assert 0 == uncovered(store.path)
+    assert ["request 3050 done"] == store.trace(f"{3050:032x}")["message"].to_list()
+
+
+def test_compacting_merges_the_rows_of_one_key(tmp_path: Path) -> None:
+    db = tmp_path / "spans.duckdb"
+    con = connect(str(db))
+    con.execute("CREATE TABLE logkit_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    con.execute(tracespans.CREATE)
+    con.execute(
+        "INSERT INTO trace_spans VALUES (7, '2026-01-01 10:00Z', '2026-01-01 10:01Z', false),"
+        " (7, '2026-01-01 09:00Z', '2026-01-01 09:30Z', true), (3, NULL, NULL, true)"
+    )
+    assert tracespans.compact(con, force=True)
+    assert [(3, None, None, True), (7, 1767258000000000, 1767261660000000, True)] == (
+        con.execute(
+            "SELECT trace_key, epoch_us(first_ts), epoch_us(last_ts), untimed FROM trace_spans"
+        ).fetchall()
+    )
+    assert (1767258000000000, 1767261660000000, True) == tracespans.window(con, 7)
+    assert tracespans.window(con, 8) is None
+    con.close()
+
+
+def test_a_prune_forgets_the_spans_of_the_events_it_deletes(tmp_path: Path) -> None:
+    old = [record(n, timestamp=f"2024-01-01T10:00:{n:02d}Z") for n in range(5)]
+    new = [record(n) for n in range(5, 10)]
+    log = write(tmp_path / "app.log", b"".join(orjson.dumps(r) + b"\n" for r in old + new))
+    store = logkit.open(tmp_path / "logkit.duckdb")
+    store.ingest([str(log)])
+    store.prune("30d")
+    assert 5 == query(store.path, "SELECT count(*) FROM trace_spans")[0][0]
+    assert 0 == uncovered(store.path)
+    assert ["request 7 done"] == store.trace(f"{7:032x}")["message"].to_list()
