@@ -32,8 +32,8 @@ TOO_LONG_KEEP = 64 * 1024  # prefix of an over-long line kept for the (masked) q
 INLINE_BYTES = 32 * 1024 * 1024  # below this much input, worker start-up costs more than it saves
 # Ingest only appends, so DuckDB needs little more than a transaction's rows, and the rest of
 # the process tree (workers, blocks in flight) shares a 400 MB budget with it. Not less: a
-# checkpoint pins every overflow block of a row group's long strings (96 MB failed with six
-# 15 MB lines, see bench/RESULTS.md).
+# checkpoint pins every overflow block of a row group's long strings (at 96 MB three 15 MB
+# lines in a row fail, six pass at 128 MB; see bench/RESULTS.md).
 INGEST_MEMORY = "128MB"
 
 

@@ -280,10 +280,9 @@ def process_chunk(
     if masker is not None:
         masked.update(masker.counts)
         masker.counts.clear()
-    if events or not converted:
-        converted.append(to_arrow(events))
+    converted.append(to_arrow(events))
     return ChunkResult(
-        events=pa.concat_tables(converted) if len(converted) > 1 else converted[0],
+        events=pa.concat_tables(converted),
         rejects=pa.Table.from_pylist(rejects, schema=REJECT_SCHEMA),
         lines=len(lines) + len(extra_rejects),
         no_ts=no_ts,

@@ -42,7 +42,8 @@ def compact(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> bool:
     ones (so each row is rewritten a bounded number of times); True if it did."""
     row = con.execute(
         "SELECT (SELECT count(*) FROM trace_spans),"
-        f" (SELECT value FROM logkit_meta WHERE key = '{_SORTED_KEY}')"
+        " (SELECT value FROM logkit_meta WHERE key = $key)",
+        {"key": _SORTED_KEY},
     ).fetchone()
     total, sorted_rows = (row[0], int(row[1] or 0)) if row else (0, 0)
     if not force and (total - sorted_rows) * 4 <= max(sorted_rows, 10_000):
@@ -54,8 +55,8 @@ def compact(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> bool:
     )
     merged = con.execute("SELECT count(*) FROM trace_spans").fetchone()
     con.execute(
-        f"INSERT OR REPLACE INTO logkit_meta VALUES ('{_SORTED_KEY}', $n)",
-        {"n": str(merged[0] if merged else 0)},
+        "INSERT OR REPLACE INTO logkit_meta VALUES ($key, $n)",
+        {"key": _SORTED_KEY, "n": str(merged[0] if merged else 0)},
     )
     return True
 
@@ -67,9 +68,9 @@ def backfill(con: duckdb.DuckDBPyConnection) -> None:
     compact(con, force=True)
 
 
-def window(con: duckdb.DuckDBPyConnection, key: int) -> tuple[int, int, bool] | None:
-    """(first, last) microseconds since the epoch and whether some events lack a timestamp,
-    over every event filed under `key`; None when no event is."""
+def window(con: duckdb.DuckDBPyConnection, key: int) -> tuple[int | None, int | None, bool] | None:
+    """(first, last) microseconds since the epoch (None when no event has a timestamp) and
+    whether some events lack one, over every event filed under `key`; None when no event is."""
     row = con.execute(
         "SELECT epoch_us(min(first_ts)), epoch_us(max(last_ts)), bool_or(untimed), count(*)"
         " FROM trace_spans WHERE trace_key = $key",
