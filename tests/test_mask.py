@@ -742,6 +742,10 @@ class TestNeedsMasking:
             line(body='{"api_key": "x"}'),
             b'{"m":"\\u0062ob@example.com"}',
             '{"TO\u212aEN":"x"}'.encode(),  # Kelvin sign: lowercases to "token"
+            # A card after other long runs of digits: every run is looked at, not the first.
+            line(time=1732270862123, message="paid with 4111111111111111"),
+            line(ref="1" * 30, note="card 5500000000000004 declined"),
+            b'{"m":"x\\n4111111111111111"}',  # right after an escape
         ],
     )
     def test_lines_with_something_to_mask(self, raw):
@@ -755,6 +759,7 @@ class TestNeedsMasking:
             line(model="gpt-4o-mini", input_tokens=523, output_tokens=87, cost_usd=0.0002),
             line(message="took 12.5ms", version="2.10.4", time=1732270862123),
             line(exc_info='Traceback:\n  File "/app/main.py", line 42, in handler'),
+            line(ts_ns=1795341662000000000, ref="4" * 20),  # no run a card could be
         ],
     )
     def test_ordinary_lines_skip(self, raw):
