@@ -26,6 +26,15 @@ class StoreWriteError(LogkitError):
     """The store could not be written (disk full, read-only file system, permissions)."""
 
 
+class StoreOutOfMemory(StoreWriteError):
+    """DuckDB ran out of memory while writing. `invalidated`: the error was fatal, so DuckDB
+    closed the database without saying whether the statement's COMMIT landed."""
+
+    def __init__(self, message: str, *, invalidated: bool = False) -> None:
+        super().__init__(message)
+        self.invalidated = invalidated
+
+
 class ConfigError(LogkitError):
     """logkit.toml is invalid."""
 

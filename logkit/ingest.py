@@ -10,6 +10,7 @@ would. At most `2 * workers` blocks are in flight, which bounds memory whatever 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import multiprocessing
 import os
 import time
@@ -25,16 +26,19 @@ import pyarrow as pa
 from . import sources as src
 from . import tracespans
 from .errors import InputError, LogkitError
-from .pipeline import ChunkResult, init_worker, make_masker, run_job
+from .pipeline import ChunkResult, init_pool_worker, init_worker, make_masker, run_job
 from .store import WriteSession
 
 TOO_LONG_KEEP = 64 * 1024  # prefix of an over-long line kept for the (masked) quarantine
 INLINE_BYTES = 32 * 1024 * 1024  # below this much input, worker start-up costs more than it saves
-# Ingest only appends, so DuckDB needs little more than a transaction's rows, and the rest of
-# the process tree (workers, blocks in flight) shares a 400 MB budget with it. Not less: a
-# checkpoint pins every overflow block of a row group's long strings (at 96 MB three 15 MB
-# lines in a row fail, six pass at 128 MB; see bench/RESULTS.md).
-INGEST_MEMORY = "128MB"
+# Ingest only appends, so DuckDB needs little more than the rows not yet checkpointed, and the
+# rest of the process tree (workers, blocks in flight) shares a 400 MB budget with it. The
+# rare write that needs more (a checkpoint pins every long string of its row group) gets it
+# for that write only (WriteSession.run and .checkpoint).
+INGEST_MEMORY_MB = 96
+# The WAL size at which ingest checkpoints: DuckDB's own default, done by logkit so that a
+# checkpoint short of memory can be retried (see logkit/store.py).
+CHECKPOINT_WAL_BYTES = 16 * 1024 * 1024
 
 
 @dataclass
@@ -93,7 +97,10 @@ class _Runner:
         self.pool = None
         if workers > 1:
             ctx = multiprocessing.get_context("forkserver")
-            self.pool = ctx.Pool(workers, initializer=init_worker, initargs=initargs)
+            # Workers forked from a server that has already imported the pipeline share those
+            # pages with it instead of each importing its own copy (~10 MB PSS per worker).
+            ctx.set_forkserver_preload(["logkit.pipeline", "logkit.mask", "logkit.normalize"])
+            self.pool = ctx.Pool(workers, initializer=init_pool_worker, initargs=initargs)
         else:
             init_worker(*initargs)
         self.window = max(2, workers * 2)
@@ -326,31 +333,42 @@ class _Committer:
         block cost more than the rows it carried), each source's checkpoint as its last
         pending block leaves it, and the counters."""
         if self.pending:
-            with self.session.transaction() as con:
-                events = [result.events for _, result, _ in self.pending]
-                if any(table.num_rows for table in events):
-                    con.register("_events", pa.concat_tables(events))
-                    con.execute("INSERT INTO events SELECT * FROM _events")
-                    tracespans.record(con, "_events")
-                    con.unregister("_events")
-                rejects = [result.rejects for _, result, _ in self.pending]
-                if any(table.num_rows for table in rejects):
-                    con.register("_rejects", pa.concat_tables(rejects))
-                    con.execute(
-                        "INSERT INTO rejects (source, line, byte_offset, reason, raw)"
-                        " SELECT source, line, byte_offset, reason, raw FROM _rejects"
-                    )
-                    con.unregister("_rejects")
-                last: dict[int, tuple[_Cursor, Block]] = {}
-                for cur, result, block in self.pending:
-                    if cur is not None:
-                        _advance(cur, result, block)
-                        last[id(cur)] = (cur, block)
-                for cur, block in last.values():
-                    _save_checkpoint(con, _stop_at(cur, block))
-                add_counters(con, self.counts)
+            cursors = {id(cur): cur for cur, _, _ in self.pending if cur is not None}
+            before = {key: dataclasses.replace(cur.checkpoint) for key, cur in cursors.items()}
+
+            def write(con: Any) -> None:
+                # Run again after an out-of-memory rollback: start from the saved checkpoints.
+                for key, cur in cursors.items():
+                    cur.checkpoint = dataclasses.replace(before[key])
+                self._write(con)
+
+            self.session.run(write)
         self.pending, self.rows, self.bytes, self.since = [], 0, 0, time.monotonic()
         self.counts = Counter()
+
+    def _write(self, con: Any) -> None:
+        events = [result.events for _, result, _ in self.pending]
+        if any(table.num_rows for table in events):
+            con.register("_events", pa.concat_tables(events))
+            con.execute("INSERT INTO events SELECT * FROM _events")
+            tracespans.record(con, "_events")
+            con.unregister("_events")
+        rejects = [result.rejects for _, result, _ in self.pending]
+        if any(table.num_rows for table in rejects):
+            con.register("_rejects", pa.concat_tables(rejects))
+            con.execute(
+                "INSERT INTO rejects (source, line, byte_offset, reason, raw)"
+                " SELECT source, line, byte_offset, reason, raw FROM _rejects"
+            )
+            con.unregister("_rejects")
+        last: dict[int, tuple[_Cursor, Block]] = {}
+        for cur, result, block in self.pending:
+            if cur is not None:
+                _advance(cur, result, block)
+                last[id(cur)] = (cur, block)
+        for cur, block in last.values():
+            _save_checkpoint(con, _stop_at(cur, block))
+        add_counters(con, self.counts)
 
 
 def _advance(cur: _Cursor, result: ChunkResult, block: Block) -> None:
@@ -396,7 +414,10 @@ def ingest(
     mask: bool = True,
     progress: Callable[[int, int, int | None], None] | None = None,
 ) -> IngestSummary:
-    with session.memory_limit(INGEST_MEMORY):
+    with (
+        session.memory_limit(INGEST_MEMORY_MB),
+        session.manual_checkpoints(CHECKPOINT_WAL_BYTES),
+    ):
         return _ingest(session, inputs, mask=mask, progress=progress)
 
 
@@ -489,7 +510,8 @@ def _ingest(
                 source.close()
     summary.bytes = done_bytes
     summary.seconds = time.monotonic() - started
-    with session.transaction() as con:
+
+    def finish(con: Any) -> None:
         con.execute(
             "INSERT INTO runs VALUES ((SELECT coalesce(max(id), 0) + 1 FROM runs), 'ingest',"
             " to_timestamp($started), now(), true, $lines, $events, $rejects)",
@@ -499,6 +521,8 @@ def _ingest(
             },
         )  # fmt: skip
         tracespans.compact(con)
+
+    session.run(finish)
     if summary.errors and not (summary.lines or summary.events):
         raise LogkitError("; ".join(s.error or s.path for s in summary.errors))
     return summary

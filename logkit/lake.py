@@ -460,7 +460,7 @@ def archive(
     lake.root.mkdir(parents=True, exist_ok=True)
     # Settle any deleted rows now: the connection may close between files (to let readers
     # in), and the checkpoint that closing makes must not renumber rowids mid-run.
-    session.con.execute("CHECKPOINT")
+    session.checkpoint()
     result.recovered = _recover(session, lake)
     batch: Batch | None = None
     with session.transaction() as con:

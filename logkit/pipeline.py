@@ -323,6 +323,16 @@ def init_worker(
     _worker["stages"] = build_stages(aliases, masker)
 
 
+def init_pool_worker(
+    aliases: dict[str, list[str]], mask_table: dict[str, Any] | None, key: bytes | None
+) -> None:
+    """`init_worker` in a process of the pool, which has no other use for Arrow's memory."""
+    # Arrow's default allocator (mimalloc) keeps the pages of every block's buffers once they
+    # are freed; the C library's returns them (a worker's PSS ~60 -> ~55 MB).
+    pa.set_memory_pool(pa.system_memory_pool())
+    init_worker(aliases, mask_table, key)
+
+
 def run_job(job: tuple[str, bytes, int, int, list[tuple[int, int, str, bytes]]]) -> ChunkResult:
     """One block of lines in a worker: (source, data, first line, first offset, rejects)."""
     return process_chunk(_worker["stages"], _worker["masker"], *job)

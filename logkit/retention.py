@@ -102,7 +102,7 @@ def prune_before(session: WriteSession, metrics: MetricSet, cutoff: datetime) ->
     if result.events or result.rejects:
         # Frees the deleted rows' blocks for reuse. It may also renumber rowids (vacuum), so
         # the fold after it re-bases the watermark while no new event can have arrived.
-        session.con.execute("CHECKPOINT")
+        session.checkpoint()
         with session.transaction() as con:
             metrics.fold(con)
     result.size_after = store_size(path)

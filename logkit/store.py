@@ -13,27 +13,38 @@ import contextlib
 import glob
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import durable, locks, migrations
 from .answers import Answers
 from .config import Config, find_config, load_config
 from .engine import connect, duckdb
-from .errors import LogkitError, StoreNotFound, StoreWriteError
+from .errors import LogkitError, StoreNotFound, StoreOutOfMemory, StoreWriteError
 from .lake import Archiving, attach, lake_only_reader
 from .metrics import Exporting
 
 if TYPE_CHECKING:
     from .ingest import IngestSummary
 
+T = TypeVar("T")
+
 DEFAULT_DB = "logkit.duckdb"
 READ_WAIT_SECONDS = 60.0
 # Enough for DuckDB to sort and aggregate comfortably while keeping logkit's peak RSS bounded
 # whatever the input size.
-WRITER_MEMORY = "160MB"
-WRITER_CONFIG = {"memory_limit": WRITER_MEMORY, "threads": 2}
+WRITER_MEMORY_MB = 160
+WRITER_CONFIG = {"memory_limit": f"{WRITER_MEMORY_MB}MB", "threads": 2}
+# DuckDB refuses work beyond its memory limit. A write that ran out is rolled back and run
+# again with twice the memory, at most this many times (96 MB grows to 1.5 GB at most): rare
+# writes (a run of 15 MB lines, a checkpoint of their row group) get what they need, while
+# everyday ones keep the small limit that bounds logkit's RSS.
+MEMORY_DOUBLINGS = 4
+# With manual checkpoints DuckDB must never checkpoint by itself (a checkpoint it starts
+# inside a COMMIT and fails invalidates the database with the transaction already durable).
+_NEVER = "1TB"
+_DUCKDB_CHECKPOINT_THRESHOLD = "16MB"
 
 
 def _quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
@@ -53,12 +64,25 @@ def _is_lock_conflict(exc: Exception) -> bool:
     return "lock" in text.lower() and ("Conflicting" in text or "Could not set" in text)
 
 
+def _is_out_of_memory(exc: Exception) -> bool:
+    text = str(exc)
+    # A failed checkpoint arrives as a FatalException whose text names the allocation.
+    return isinstance(exc, duckdb.OutOfMemoryException) or any(
+        words in text for words in ("failed to pin block", "Out of Memory", "could not allocate")
+    )
+
+
 def _write_error(path: Path, exc: Exception) -> StoreWriteError:
     text = str(exc)
     if "No space left" in text or "disk is full" in text.lower():
         return StoreWriteError(f"cannot write {path}: disk full; free some space and rerun")
     if "Read-only" in text or "read-only" in text or "Permission denied" in text:
         return StoreWriteError(f"cannot write {path}: {text.splitlines()[0]}")
+    if _is_out_of_memory(exc):
+        return StoreOutOfMemory(
+            f"cannot write {path}: DuckDB ran out of memory: {text.splitlines()[0]}",
+            invalidated=isinstance(exc, duckdb.FatalException),
+        )
     return StoreWriteError(f"cannot write {path}: {text.splitlines()[0]}")
 
 
@@ -68,28 +92,120 @@ class WriteSession:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._con: duckdb.DuckDBPyConnection | None = None
-        self._memory_limit = WRITER_MEMORY
+        self._memory_mb = WRITER_MEMORY_MB
+        self._checkpoint_wal: int | None = None  # manual checkpoints at this WAL size
+
+    def _settings(self) -> dict[str, str]:
+        settings = {"memory_limit": f"{self._memory_mb}MB"}
+        if self._checkpoint_wal is not None:
+            settings["checkpoint_threshold"] = _NEVER
+        return settings
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
         if self._con is None:
-            self._con = self.store._connect_rw()
-            if self._memory_limit != WRITER_MEMORY:
-                self._con.execute(f"SET memory_limit = '{self._memory_limit}'")
+            # Given at connect, the settings also govern replaying the WAL.
+            self._con = self.store._connect_rw(self._settings())
         return self._con
 
-    @contextlib.contextmanager
-    def memory_limit(self, limit: str) -> Iterator[None]:
-        """DuckDB's memory limit for a part of the session (kept across reconnections)."""
-        previous, self._memory_limit = self._memory_limit, limit
+    def _apply(self) -> None:
         if self._con is not None:
-            self._con.execute(f"SET memory_limit = '{limit}'")
+            for name, value in self._settings().items():
+                # Lowering the limit fails while DuckDB cannot yet free that much; it is
+                # applied again at the next connection.
+                with contextlib.suppress(duckdb.Error):
+                    self._con.execute(f"SET {name} = '{value}'")
+            if self._checkpoint_wal is None:
+                self._con.execute(f"SET checkpoint_threshold = '{_DUCKDB_CHECKPOINT_THRESHOLD}'")
+
+    @contextlib.contextmanager
+    def memory_limit(self, mb: int) -> Iterator[None]:
+        """DuckDB's memory limit for a part of the session (kept across reconnections)."""
+        previous, self._memory_mb = self._memory_mb, mb
+        self._apply()
         try:
             yield
         finally:
-            self._memory_limit = previous
-            if self._con is not None:
-                self._con.execute(f"SET memory_limit = '{previous}'")
+            self._memory_mb = previous
+            self._apply()
+
+    @contextlib.contextmanager
+    def manual_checkpoints(self, wal_bytes: int) -> Iterator[None]:
+        """Checkpoint when logkit says so: after a commit that brings the WAL to `wal_bytes`,
+        and on leaving the block, each with room to grow its memory (see `checkpoint`; these
+        are not `required`, as DuckDB's own are not)."""
+        self._checkpoint_wal = wal_bytes
+        self._apply()
+        try:
+            yield
+            self.checkpoint(required=False)
+        finally:
+            self._checkpoint_wal = None
+            self._apply()
+
+    @contextlib.contextmanager
+    def _more_memory(self) -> Iterator[Callable[[StoreWriteError], None]]:
+        """Doubles the memory limit each time the callable is given an out-of-memory error
+        (anything else, or one doubling too many, is raised); restores it on leaving."""
+        base = self._memory_mb
+        doublings = 0
+
+        def grow(error: StoreWriteError) -> None:
+            nonlocal doublings
+            if not isinstance(error, StoreOutOfMemory) or doublings == MEMORY_DOUBLINGS:
+                raise error
+            doublings += 1
+            self._memory_mb = base << doublings
+            self._apply()
+
+        try:
+            yield grow
+        finally:
+            if self._memory_mb != base:
+                self._memory_mb = base
+                self._apply()
+
+    def run(self, body: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """`body(con)` in one transaction. If DuckDB runs out of memory, the transaction is
+        rolled back and `body` runs again with more (so it must be safe to run twice)."""
+        with self._more_memory() as grow:
+            while True:
+                try:
+                    with self.transaction() as con:
+                        return body(con)
+                except StoreOutOfMemory as error:
+                    if error.invalidated:
+                        raise  # DuckDB cannot say whether the COMMIT landed: no retry
+                    grow(error)
+
+    def checkpoint(self, *, required: bool = True) -> None:
+        """Write the WAL into the store file. A checkpoint that runs out of memory leaves
+        DuckDB unusable but the WAL whole: reconnect, replaying it, with more memory.
+
+        Not `required`: any other failure (a full disk) only closes the connection. The WAL
+        keeps the committed work and the next connection replays it, as when DuckDB's own
+        checkpoint on closing fails.
+        """
+        with self._more_memory() as grow:
+            while True:
+                try:
+                    self.con.execute("CHECKPOINT")
+                    return
+                except duckdb.Error as exc:
+                    self.close()
+                    error = _write_error(self.store.path, exc)
+                    if not (required or isinstance(error, StoreOutOfMemory)):
+                        return
+                    grow(error)
+
+    def _checkpoint_if_due(self) -> None:
+        if self._checkpoint_wal is not None:
+            try:
+                wal = os.stat(f"{self.store.path}.wal").st_size
+            except FileNotFoundError:
+                return
+            if wal >= self._checkpoint_wal:
+                self.checkpoint(required=False)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -108,6 +224,7 @@ class WriteSession:
             with contextlib.suppress(duckdb.Error):
                 con.execute("ROLLBACK")
             raise
+        self._checkpoint_if_due()
         self.step_aside_if_wanted()
 
     def step_aside_if_wanted(self) -> None:
@@ -183,7 +300,7 @@ class Store(Answers, Exporting, Archiving):
             tmp.unlink(missing_ok=True)
             Path(f"{tmp}.wal").unlink(missing_ok=True)
 
-    def _connect_rw(self) -> duckdb.DuckDBPyConnection:
+    def _connect_rw(self, settings: dict[str, str] | None = None) -> duckdb.DuckDBPyConnection:
         # Created owner-only, and so is the WAL DuckDB creates beside it later: the umask stays
         # tight for the whole write session (see writer()).
         if not self.path.exists():
@@ -191,7 +308,7 @@ class Store(Answers, Exporting, Archiving):
         deadline = time.monotonic() + READ_WAIT_SECONDS
         while True:
             try:
-                con = _quiet(connect(str(self.path), config=WRITER_CONFIG))
+                con = _quiet(connect(str(self.path), config={**WRITER_CONFIG, **(settings or {})}))
                 break
             except duckdb.IOException as exc:
                 if _is_lock_conflict(exc) and time.monotonic() < deadline:
