@@ -36,9 +36,11 @@ INLINE_BYTES = 32 * 1024 * 1024  # below this much input, worker start-up costs 
 # rare write that needs more (a checkpoint pins every long string of its row group) gets it
 # for that write only (WriteSession.run and .checkpoint).
 INGEST_MEMORY_MB = 96
-# The WAL size at which ingest checkpoints: DuckDB's own default, done by logkit so that a
-# checkpoint short of memory can be retried (see logkit/store.py).
-CHECKPOINT_WAL_BYTES = 16 * 1024 * 1024
+# The WAL size at which ingest checkpoints, done by logkit so that a checkpoint short of memory
+# can be retried (see logkit/store.py). DuckDB's default is 16 MB, but each checkpoint rewrites
+# the row group it ends in, so fewer cost less: at 1M lines 21 checkpoints took 8.1 s, 6 took
+# 2.7 s; the run 29 -> 25 s at the same peak PSS.
+CHECKPOINT_WAL_BYTES = 64 * 1024 * 1024
 
 
 @dataclass
