@@ -188,15 +188,18 @@ class WriteSession:
         """
         with self._more_memory() as grow:
             while True:
+                error: StoreWriteError
                 try:
                     self.con.execute("CHECKPOINT")
                     return
                 except duckdb.Error as exc:
                     self.close()
                     error = _write_error(self.store.path, exc)
-                    if not (required or isinstance(error, StoreOutOfMemory)):
-                        return
-                    grow(error)
+                except StoreWriteError as exc:  # reconnecting (replaying the WAL) failed
+                    error = exc
+                if not (required or isinstance(error, StoreOutOfMemory)):
+                    return
+                grow(error)
 
     def _checkpoint_if_due(self) -> None:
         if self._checkpoint_wal is not None:
@@ -224,7 +227,12 @@ class WriteSession:
             with contextlib.suppress(duckdb.Error):
                 con.execute("ROLLBACK")
             raise
-        self._checkpoint_if_due()
+        try:
+            self._checkpoint_if_due()
+        except StoreOutOfMemory as error:
+            # The transaction has landed: `run` must not take this for its own failure and
+            # run it again.
+            raise StoreWriteError(str(error)) from error
         self.step_aside_if_wanted()
 
     def step_aside_if_wanted(self) -> None:
@@ -310,8 +318,9 @@ class Store(Answers, Exporting, Archiving):
             try:
                 con = _quiet(connect(str(self.path), config={**WRITER_CONFIG, **(settings or {})}))
                 break
-            except duckdb.IOException as exc:
-                if _is_lock_conflict(exc) and time.monotonic() < deadline:
+            except duckdb.Error as exc:  # replaying the WAL may also run out of memory
+                lock_conflict = isinstance(exc, duckdb.IOException) and _is_lock_conflict(exc)
+                if lock_conflict and time.monotonic() < deadline:
                     # A reader has the file; it is brief.
                     time.sleep(0.02)
                     continue
