@@ -44,7 +44,6 @@ MEMORY_DOUBLINGS = 4
 # With manual checkpoints DuckDB must never checkpoint by itself (a checkpoint it starts
 # inside a COMMIT and fails invalidates the database with the transaction already durable).
 _NEVER = "1TB"
-_DUCKDB_CHECKPOINT_THRESHOLD = "16MB"
 
 
 def _quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
@@ -116,7 +115,7 @@ class WriteSession:
                 with contextlib.suppress(duckdb.Error):
                     self._con.execute(f"SET {name} = '{value}'")
             if self._checkpoint_wal is None:
-                self._con.execute(f"SET checkpoint_threshold = '{_DUCKDB_CHECKPOINT_THRESHOLD}'")
+                self._con.execute("RESET checkpoint_threshold")  # DuckDB's own again
 
     @contextlib.contextmanager
     def memory_limit(self, mb: int) -> Iterator[None]:

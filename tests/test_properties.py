@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 from logkit import sources as src
 from logkit.ingest import TOO_LONG_KEEP, LineBlocker
 from logkit.mask import Masker
-from logkit.migrations import MIGRATIONS
+from logkit.migrations import migrate
 from logkit.normalize import parse_ts
 from logkit.pipeline import ARROW_EVERY, Mask, Reject, build_stages, process_chunk
 
@@ -279,9 +279,7 @@ lines_in = st.one_of(
 def events_table() -> Iterator[duckdb.DuckDBPyConnection]:
     """The store's own schema, in memory: what the stages make must insert into it."""
     con = duckdb.connect()
-    con.execute("CREATE TABLE logkit_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")  # as migrate()
-    for migration in MIGRATIONS:
-        migration(con)
+    migrate(con, ":memory:")
     yield con
     con.close()
 
