@@ -1,0 +1,122 @@
+"""How fast can the store take rows at all? The floor under bench/ingest.py's 0.5x target.
+
+    python bench/ingest_floor.py [LINES] [--repeat N]     (default 1,000,000 lines, 3 repeats)
+
+Generates LINES lines with `logkit sample` (one file), turns them into logkit's event rows with
+the ingest pipeline (untimed, unmasked), then times in this one process, alternating:
+  * DuckDB `read_json(..., columns={...})` of the file into a table: bench/ingest.py's baseline;
+  * inserting logkit's rows, already normalised and in memory as Arrow, into a fresh store's
+    `events` table in one statement (no WAL: DuckDB writes row groups straight to the file),
+    closed (so the data is on disk, as the baseline's is);
+  * the same rows cut to the baseline's ten columns' worth (ts, level, service, message,
+    trace_id, user_id, duration_ms, status_code), to show what the table's width costs.
+No reading, splitting, parsing, normalising, masking, checkpoints or commits per block: any
+ingest into this schema does at least the second line's work, so its ratio to the baseline
+bounds what `logkit ingest` can reach.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import LOGKIT, run
+
+from logkit.migrations import migrate
+from logkit.pipeline import build_stages, process_chunk
+
+BASELINE = """CREATE TABLE t AS SELECT * FROM read_json(?, format='newline_delimited',
+  ignore_errors=true, columns={timestamp: 'VARCHAR', ts: 'VARCHAR', level: 'VARCHAR',
+  service: 'VARCHAR', message: 'VARCHAR', msg: 'VARCHAR', trace_id: 'VARCHAR',
+  user_id: 'VARCHAR', duration_ms: 'DOUBLE', status_code: 'INTEGER'})"""
+NARROW = ["ts", "level", "service", "message", "trace_id", "user_id", "duration_ms", "status_code"]
+BLOCK = 2 * 1024 * 1024
+ROWS_PER_BATCH = 8192
+
+
+def events_of(log: Path) -> pa.Table:
+    stages, parts, first_line, offset = build_stages({}, None), [], 1, 0
+    with log.open("rb") as fh:
+        carry = b""
+        while block := fh.read(BLOCK):
+            data = carry + block
+            cut = data.rfind(b"\n") + 1
+            data, carry = data[:cut], data[cut:]
+            parts.append(process_chunk(stages, None, log.name, data, first_line, offset).events)
+            first_line += data.count(b"\n")
+            offset += len(data)
+    # Batches of the size the ingest commits in, so that DuckDB scans them on every core.
+    table = pa.concat_tables(parts).combine_chunks()
+    return pa.Table.from_batches(table.to_batches(max_chunksize=ROWS_PER_BATCH))
+
+
+
+def timed(fn) -> float:  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("lines", nargs="?", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="logkit-floor-"))
+    try:
+        run([*LOGKIT, "sample", "--lines", str(args.lines), "--out", str(work / "logs"), "--files", "1"])
+        (log,) = sorted((work / "logs").iterdir())
+        rows = events_of(log)
+        narrow = rows.select(NARROW)
+
+        def baseline() -> None:
+            con = duckdb.connect(str(work / "b.duckdb"))
+            con.execute(BASELINE, [str(log)])
+            con.close()
+
+        def store(table: pa.Table, columns: list[str] | None) -> None:
+            path = work / "s.duckdb"
+            con = duckdb.connect(str(path))
+            migrate(con, str(path))
+            names = ", ".join(columns or table.column_names)
+            con.register("rows", table)
+            con.execute(f"INSERT INTO events ({names}) SELECT {names} FROM rows")
+            con.close()
+
+        times: dict[str, list[float]] = {"baseline": [], "wide": [], "narrow": []}
+        for _ in range(args.repeat):
+            for label, fn in (
+                ("baseline", baseline),
+                ("wide", lambda: store(rows, None)),
+                ("narrow", lambda: store(narrow, NARROW)),
+            ):
+                for leftover in work.glob("*.duckdb*"):
+                    leftover.unlink()
+                times[label].append(timed(fn))
+        base = statistics.median(times["baseline"])
+        print(f"input: {args.lines:,} lines; {rows.num_rows:,} events; median of {args.repeat}")
+        for label, text in (
+            ("baseline", "duckdb read_json, 10 columns"),
+            ("wide", "insert logkit's rows, all columns"),
+            ("narrow", f"insert logkit's rows, {len(NARROW)} columns"),
+        ):
+            secs = statistics.median(times[label])
+            print(
+                f"{text:40} {secs:6.2f} s {args.lines / secs:10,.0f} lines/s"
+                f"   {base / secs:5.2f}x baseline"
+            )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
