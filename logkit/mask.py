@@ -734,6 +734,10 @@ class Masker:
                 if masked == s:
                     break
                 s = masked
+                # A value masked whole ("203.0.113.9") is now one placeholder, which nothing
+                # masks again: no second round (it cost as much as the first).
+                if self._protect.fullmatch(s) is not None:
+                    break
         except Exception:
             return self._error()
         if s is original:

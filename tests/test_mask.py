@@ -607,6 +607,20 @@ class TestMaskJsonLine:
         assert b"bad \\xff [MASKED:email]\n" == masker.mask_json_line(b"bad \xff bob@example.com")
 
 
+class TestRounds:
+    def test_a_secret_that_gets_its_boundary_from_a_masked_neighbour_is_masked_too(self):
+        assert mask("bob@example.com+14155552671") == "[MASKED:email][MASKED:phone]"
+
+    def test_a_value_masked_whole_is_counted_once_and_left_as_its_placeholder(self, masker):
+        assert masker.mask_text("203.0.113.9") == "[MASKED:ipv4]"
+        assert Counter({"ipv4": 1}) == masker.counts
+
+    def test_a_pseudonym_that_replaced_the_whole_value_is_final(self):
+        masker = Masker.from_config({"mode": "pseudonymize"}, b"k")
+        once = masker.mask_text("bob@example.com")
+        assert once.startswith("email:") and masker.mask_text(once) == once
+
+
 class TestCounts:
     def test_counts_per_detector(self, masker):
         masker.mask_event(
