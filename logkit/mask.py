@@ -316,7 +316,9 @@ _GATES: dict[str, str] = {
     "api_key": r"""sk-|sk_live_|sk_test_|rk_live_|rk_test_|gh[pousr]_|github_pat_|glpat-
         |xox[abprs]-|AIza""",
     # %40: an address percent-encoded in a URL (?email=jane%40example.com) is the same address.
-    "email": r"(?:@|%40)(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2}",
+    # Two alternatives rather than (?:@|%40): a gate whose every alternative starts with a
+    # literal lets the regex engine skip to the positions where one could match (~2x faster).
+    "email": r"@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2}|%40(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2}",
     "ssn": r"-(?<=[0-9]{3}-)[0-9]{2}-[0-9]{4}",
     "phone": r"""\+[1-9]|\([2-9][0-9]{2}\)
         |-(?<=[2-9][0-9]{2}-)[2-9][0-9]{2}-[0-9]{4}|\.(?<=[2-9][0-9]{2}\.)[2-9][0-9]{2}\.[0-9]{4}""",
@@ -988,9 +990,13 @@ class Masker:
             # Text pairs, on the string lowercased and reversed: "password=x" is "x=drowssap".
             reversed_words = _trie(w[::-1] for w in self._words)
             reversed_params = "|".join(p[::-1] for p in PARAM_NAMES)
-            before_value = rf"""[:=][ \t]*(?:["']\\*)?{_SEP}"""
+            # Alternatives that each start with a literal, ":" or "=", not with [:=]: the regex
+            # engine then skips to those characters instead of trying every position.
+            before_value = rf"""[ \t]*(?:["']\\*)?{_SEP}"""
             self._kv_gate = re.compile(
-                rf"{before_value}{reversed_words}|=(?:{reversed_params})(?:[?&;]|\Z)", re.ASCII
+                rf":{before_value}{reversed_words}|={before_value}{reversed_words}"
+                rf"|=(?:{reversed_params})(?:[?&;]|\Z)",
+                re.ASCII,
             )
         grouped: dict[tuple[bytes, bytes], list[bytes]] = {}
         for byte, pattern in raw_rare:
