@@ -399,6 +399,63 @@ _RAW_SK = re.compile(rb"k(?:(?<=sk)-|(?<=[sr]k)_(?:live|test)_)")
 _RAW_GH = re.compile(rb"g(?:h[pousr]_|ithub_pat_|lpat-)")
 
 
+# The same checks as patterns for Hyperscan, which scans a whole block of lines at once (see
+# logkit/blockscan.py): each is written forwards over the raw bytes and matches wherever its
+# check above would, and maybe more (Hyperscan has no lookarounds: a boundary is a byte other
+# than a newline, or the line's end, ^ and $ in multi-line mode); none can match across a
+# newline. (pattern, caseless). The name checks assume an ASCII line: the scanner leaves any
+# other line to `needs_masking`, whose lowercasing of non-ASCII text no byte pattern follows.
+_HS_CARD = rb"(?:^|[^0-9A-Za-z_\n]|\\[bfnrt])[2-6][0-9]{12,18}(?:[^0-9\n]|$)"
+_HS_DASH_SHAPES = (
+    rb"[- ](?:[0-9]{2}[- ][0-9]{4}|[0-9]{3}[- ][0-9]{4}|[0-9]{4}[- ][0-9]{4}[- ][0-9]{1,4}"
+    rb"|[0-9]{6}[- ][0-9]{4,5})(?:[^0-9A-Za-z_\n]|$)"
+)
+_HS_DOT_SHAPES = rb"\.(?:[0-9]{1,3}\.[0-9]{1,3}\.[0-9]|[0-9]{3}\.[0-9]{4})"
+_HS_API_KEYS = rb"sk-|[sr]k_(?:live|test)_|gh[pousr]_|github_pat_|glpat-"
+_HS_SEP = rb"[-_.]*"  # what key normalisation deletes, so it may sit between any two bytes
+# A name's tail before its ':' (the reversed alternatives of _raw_colon, forwards): quotes,
+# escapes, blanks and the t of an escaped tab, in any order (a superset).
+_HS_COLON_TAIL = rb"""[-_.\\"' \t\rt]*:"""
+_HS_EQUALS_TAIL = rb"""[-_.\\"' t]*="""
+_HS_HEX_GROUP = rb"(?:[0-9a-f][-_.]*){1,4}"
+
+
+def _hs_spread(word: str) -> bytes:
+    """`word` as a raw line may spell it before key normalisation: - _ . anywhere in it."""
+    return b"".join(re.escape(char.encode()) + _HS_SEP for char in word)
+
+
+def _block_patterns(
+    rare: list[bytes],
+    *,
+    digit_shapes: bool,
+    api_key: bool,
+    names: list[str],
+    ipv6: bool,
+    equals: bool,
+) -> list[tuple[bytes, bool]] | None:
+    """needs_masking's checks as Hyperscan patterns, or None if a name is not ASCII."""
+    if not all(name.isascii() for name in names):
+        return None
+    patterns = [(pattern, False) for pattern in rare]
+    if digit_shapes:
+        patterns += [(_HS_CARD, False), (_HS_DASH_SHAPES, False), (_HS_DOT_SHAPES, False)]
+    if api_key:
+        patterns.append((_HS_API_KEYS, False))
+    if names:
+        spread = b"(?:" + b"|".join(_hs_spread(name) for name in names) + b")"
+        patterns.append((spread + _HS_COLON_TAIL, True))
+        if equals:
+            params = b"|".join(_hs_spread(param) for param in PARAM_NAMES)
+            patterns.append((spread + _HS_EQUALS_TAIL, True))
+            patterns.append((rb'[?&;"]' + _HS_SEP + b"(?:" + params + b")=", True))
+    if ipv6:
+        patterns.append((b":" + _HS_SEP + b":", False))
+        hexes = b":" + _HS_SEP + (_HS_HEX_GROUP + b":" + _HS_SEP) * 3
+        patterns.append((hexes, True))
+    return patterns
+
+
 class Masker:
     """Masks events, text and raw JSON lines; counts what it masked in `counts`.
 
@@ -614,6 +671,11 @@ class Masker:
             and self._raw_equals is not None
             and (self._raw_equals.search(names) is not None)
         )
+
+    @property
+    def always(self) -> bool:
+        """Whether every line is masked: `needs_masking` cannot rule a line out."""
+        return self._always
 
     def pseudonym(self, field_or_detector: str, value: str) -> str:
         """The pseudonym stored for `value` under this field or detector, e.g. for a lookup.
@@ -1033,6 +1095,16 @@ class Masker:
             reversed_params = "|".join(p[::-1] for p in PARAM_NAMES)
             pattern = rf"""=(?:[ \\"'t]*{reversed_names}|(?:{reversed_params})[?&;"])"""
             self._raw_equals = re.compile(pattern.encode("latin-1"))
+        #: Whether needs_masking looks for names in the line (see logkit/blockscan.py).
+        self.names_in_raw = self._raw_colon is not None
+        self.block_patterns = _block_patterns(
+            [pattern for _, pattern in raw_rare],
+            digit_shapes=self._digit_shapes,
+            api_key=self._api_key,
+            names=names,
+            ipv6="ipv6" in enabled,
+            equals=self._raw_equals is not None,
+        )
 
         handlers = {name: self._on_whole for name in enabled}
         handlers.update(

@@ -26,6 +26,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
+from .blockscan import BlockScanner
 from .errors import ConfigError
 from .schema import EVENT_COLUMNS, trace_key
 
@@ -141,13 +142,18 @@ class Normalize:
 
 
 class Mask:
-    """Stage 3: mask secrets in the event; skipped when the raw bytes hold nothing to mask."""
+    """Stage 3: mask secrets in the event; skipped when the raw bytes hold nothing to mask.
 
-    def __init__(self, masker: Any) -> None:
+    With `check=False` the raw bytes are not looked at again: for lines that a block scan
+    (logkit/blockscan.py) has already found something in.
+    """
+
+    def __init__(self, masker: Any, check: bool = True) -> None:
         self.masker = masker
+        self.check = check
 
     def __call__(self, raw: bytes, event: dict[str, Any]) -> dict[str, Any]:
-        if self.masker.needs_masking(raw):
+        if not self.check or self.masker.needs_masking(raw):
             return self.masker.mask_event(event)
         return event
 
@@ -225,11 +231,14 @@ def process_chunk(
     first_line: int,
     first_offset: int,
     extra_rejects: Sequence[tuple[int, int, str, bytes]] = (),
+    scanner: BlockScanner | None = None,
 ) -> ChunkResult:
     """Run the stages over every line of `data` (complete lines; the last may lack its newline).
 
     `extra_rejects` are lines the reader already refused (too long), as (line, offset, reason,
-    raw prefix); they are masked and quarantined like the rest.
+    raw prefix); they are masked and quarantined like the rest. With a `scanner` (the masker's
+    block scan), the Mask stage runs only on the lines it flags, without a look of its own,
+    and on the lines it leaves undecided.
     """
     events: list[dict[str, Any]] = []
     converted: list[pa.Table] = []
@@ -242,10 +251,23 @@ def process_chunk(
     line_no = first_line
     no_ts = 0
     newest = None
-    for raw in lines:
+    flagged: set[int] | None = None
+    if scanner is not None:
+        flagged = scanner.flagged(data, lines)
+        clean = [stage for stage in stages if not isinstance(stage, Mask)]
+        found = [Mask(s.masker, check=False) if isinstance(s, Mask) else s for s in stages]
+    line_stages = stages
+    for index, raw in enumerate(lines):
+        if flagged is not None:
+            if index in flagged:
+                line_stages = found
+            elif scanner.names and not raw.isascii():  # type: ignore[union-attr]
+                line_stages = stages
+            else:
+                line_stages = clean
         try:
             value: Any = raw
-            for stage in stages:
+            for stage in line_stages:
                 value = stage(raw, value)
             value["attrs"] = _dumps(value["attrs"])
         except Reject as reject:
@@ -316,23 +338,33 @@ def make_masker(
 
 
 def init_worker(
-    aliases: dict[str, list[str]], mask_table: dict[str, Any] | None, key: bytes | None
+    aliases: dict[str, list[str]],
+    mask_table: dict[str, Any] | None,
+    key: bytes | None,
+    scanner: bytes | None = None,
 ) -> None:
+    """Build a worker's stages; `scanner` is the masker's compiled block scan, if it has one."""
     masker = make_masker(mask_table, key, aliases) if mask_table is not None else None
     _worker["masker"] = masker
     _worker["stages"] = build_stages(aliases, masker)
+    _worker["scanner"] = (
+        BlockScanner.from_bytes(masker, scanner) if masker is not None and scanner else None
+    )
 
 
 def init_pool_worker(
-    aliases: dict[str, list[str]], mask_table: dict[str, Any] | None, key: bytes | None
+    aliases: dict[str, list[str]],
+    mask_table: dict[str, Any] | None,
+    key: bytes | None,
+    scanner: bytes | None = None,
 ) -> None:
     """`init_worker` in a process of the pool, which has no other use for Arrow's memory."""
     # Arrow's default allocator (mimalloc) keeps the pages of every block's buffers once they
     # are freed; the C library's returns them (a worker's PSS ~60 -> ~55 MB).
     pa.set_memory_pool(pa.system_memory_pool())
-    init_worker(aliases, mask_table, key)
+    init_worker(aliases, mask_table, key, scanner)
 
 
 def run_job(job: tuple[str, bytes, int, int, list[tuple[int, int, str, bytes]]]) -> ChunkResult:
     """One block of lines in a worker: (source, data, first line, first offset, rejects)."""
-    return process_chunk(_worker["stages"], _worker["masker"], *job)
+    return process_chunk(_worker["stages"], _worker["masker"], *job, scanner=_worker["scanner"])

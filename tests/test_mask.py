@@ -720,62 +720,62 @@ def line(**record: Any) -> bytes:
     return orjson.dumps({"timestamp": "2026-11-22T10:01:02.123456Z", "level": "info", **record})
 
 
+# Lines needs_masking must send to masking, and ordinary lines it must let through (also
+# the cases of the block scan in tests/test_blockscan.py).
+LINES_TO_MASK: list[bytes] = [
+    line(message="to bob@example.com"),
+    line(message="card 4111111111111111"),
+    line(message="card 4111 1111 1111 1111"),
+    line(message="card 5500-0000-0000-0004"),
+    line(n=4111111111111111),
+    line(message="ssn 123-45-6789"),
+    line(message="call (415) 555-2671"),
+    line(message="call 415-555-2671"),
+    line(message="call 415.555.2671"),
+    line(message="call +44 20 7946 0958"),
+    line(ip="10.0.0.1"),
+    line(ip="::1"),
+    line(ip="2001:0db8:85a3:0000:0000:8a2e:0370:7334"),
+    line(jwt=JWT),
+    line(h="Bearer abcdef123456"),
+    line(h="AKIAIOSFODNN7EXAMPLE"),
+    line(h="sk-proj-4fJx9aQ2rT7kLm3nPq8sVw1yZb6cDe0gHi"),
+    line(h="ghp_16C7e42F292c6912E7710c838347Ae178B4a"),
+    line(h="xoxb-123456789012-abcdefghij"),
+    line(h="glpat-xxxxxxxxxxxxxxxxxxxx"),
+    line(pem=PEM),
+    line(url="postgres://admin:s3cr3t@db:5432/app"),
+    b'{"url":"https:\\/\\/u:p@db"}',  # JSON may escape slashes
+    line(password="x"),
+    line(**{"X-Api-Key": "x"}),
+    line(nested={"deeper": [{"Set-Cookie": "x"}]}),
+    line(message="login password=hunter2"),
+    line(message="login password: hunter2"),
+    line(message="GET /x?key=abc"),
+    line(body='{"api_key": "x"}'),
+    b'{"m":"\\u0062ob@example.com"}',
+    '{"TO\u212aEN":"x"}'.encode(),  # Kelvin sign: lowercases to "token"
+    # A card after other long runs of digits: every run is looked at, not the first.
+    line(time=1732270862123, message="paid with 4111111111111111"),
+    line(ref="1" * 30, note="card 5500000000000004 declined"),
+    b'{"m":"x\\n4111111111111111"}',  # right after an escape
+]
+ORDINARY_LINES: list[bytes] = [
+    line(message="GET /v1/jobs/123 200", trace_id="4bf92f3577b34da6a3ce929d0e0e4736"),
+    line(message="Task succeeded in 0.53s: None", task_id="5d4b4c3e-1d2f-4a2b"),
+    line(model="gpt-4o-mini", input_tokens=523, output_tokens=87, cost_usd=0.0002),
+    line(message="took 12.5ms", version="2.10.4", time=1732270862123),
+    line(exc_info='Traceback:\n  File "/app/main.py", line 42, in handler'),
+    line(ts_ns=1795341662000000000, ref="4" * 20),  # no run a card could be
+]
+
+
 class TestNeedsMasking:
-    @pytest.mark.parametrize(
-        "raw",
-        [
-            line(message="to bob@example.com"),
-            line(message="card 4111111111111111"),
-            line(message="card 4111 1111 1111 1111"),
-            line(message="card 5500-0000-0000-0004"),
-            line(n=4111111111111111),
-            line(message="ssn 123-45-6789"),
-            line(message="call (415) 555-2671"),
-            line(message="call 415-555-2671"),
-            line(message="call 415.555.2671"),
-            line(message="call +44 20 7946 0958"),
-            line(ip="10.0.0.1"),
-            line(ip="::1"),
-            line(ip="2001:0db8:85a3:0000:0000:8a2e:0370:7334"),
-            line(jwt=JWT),
-            line(h="Bearer abcdef123456"),
-            line(h="AKIAIOSFODNN7EXAMPLE"),
-            line(h="sk-proj-4fJx9aQ2rT7kLm3nPq8sVw1yZb6cDe0gHi"),
-            line(h="ghp_16C7e42F292c6912E7710c838347Ae178B4a"),
-            line(h="xoxb-123456789012-abcdefghij"),
-            line(h="glpat-xxxxxxxxxxxxxxxxxxxx"),
-            line(pem=PEM),
-            line(url="postgres://admin:s3cr3t@db:5432/app"),
-            b'{"url":"https:\\/\\/u:p@db"}',  # JSON may escape slashes
-            line(password="x"),
-            line(**{"X-Api-Key": "x"}),
-            line(nested={"deeper": [{"Set-Cookie": "x"}]}),
-            line(message="login password=hunter2"),
-            line(message="login password: hunter2"),
-            line(message="GET /x?key=abc"),
-            line(body='{"api_key": "x"}'),
-            b'{"m":"\\u0062ob@example.com"}',
-            '{"TO\u212aEN":"x"}'.encode(),  # Kelvin sign: lowercases to "token"
-            # A card after other long runs of digits: every run is looked at, not the first.
-            line(time=1732270862123, message="paid with 4111111111111111"),
-            line(ref="1" * 30, note="card 5500000000000004 declined"),
-            b'{"m":"x\\n4111111111111111"}',  # right after an escape
-        ],
-    )
+    @pytest.mark.parametrize("raw", LINES_TO_MASK)
     def test_lines_with_something_to_mask(self, raw):
         assert Masker().needs_masking(raw)
 
-    @pytest.mark.parametrize(
-        "raw",
-        [
-            line(message="GET /v1/jobs/123 200", trace_id="4bf92f3577b34da6a3ce929d0e0e4736"),
-            line(message="Task succeeded in 0.53s: None", task_id="5d4b4c3e-1d2f-4a2b"),
-            line(model="gpt-4o-mini", input_tokens=523, output_tokens=87, cost_usd=0.0002),
-            line(message="took 12.5ms", version="2.10.4", time=1732270862123),
-            line(exc_info='Traceback:\n  File "/app/main.py", line 42, in handler'),
-            line(ts_ns=1795341662000000000, ref="4" * 20),  # no run a card could be
-        ],
-    )
+    @pytest.mark.parametrize("raw", ORDINARY_LINES)
     def test_ordinary_lines_skip(self, raw):
         assert not Masker().needs_masking(raw)
 
