@@ -43,15 +43,20 @@ class BlockScanner:
         if hyperscan is None or not masker.enabled or masker.always or not patterns:
             return None
         database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        database.compile(
-            expressions=[pattern for pattern, _ in patterns],
-            ids=list(range(len(patterns))),
-            elements=len(patterns),
-            flags=[
-                hyperscan.HS_FLAG_MULTILINE | (hyperscan.HS_FLAG_CASELESS if caseless else 0)
-                for _, caseless in patterns
-            ],
-        )
+        try:
+            database.compile(
+                expressions=[pattern for pattern, _ in patterns],
+                ids=list(range(len(patterns))),
+                elements=len(patterns),
+                flags=[
+                    hyperscan.HS_FLAG_MULTILINE | (hyperscan.HS_FLAG_CASELESS if caseless else 0)
+                    for _, caseless in patterns
+                ],
+            )
+        except hyperscan.error:
+            # Beyond Hyperscan's limits (thousands of configured key names, say): the lines
+            # take needs_masking, as they would without Hyperscan.
+            return None
         return cls(database, names=masker.names_in_raw)
 
     def to_bytes(self) -> bytes:

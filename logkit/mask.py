@@ -418,6 +418,9 @@ _HS_SEP = rb"[-_.]*"  # what key normalisation deletes, so it may sit between an
 _HS_COLON_TAIL = rb"""[-_.\\"' \t\rt]*:"""
 _HS_EQUALS_TAIL = rb"""[-_.\\"' t]*="""
 _HS_HEX_GROUP = rb"(?:[0-9a-f][-_.]*){1,4}"
+# Compiling grows with the names (31 built in: 0.6 s; 51: 1.2 s; 231: 6 s), and a scan has to
+# earn its compile back; past this many, lines take needs_masking.
+_HS_MAX_NAMES = 40
 
 
 def _hs_spread(word: str) -> bytes:
@@ -434,8 +437,9 @@ def _block_patterns(
     ipv6: bool,
     equals: bool,
 ) -> list[tuple[bytes, bool]] | None:
-    """needs_masking's checks as Hyperscan patterns, or None if a name is not ASCII."""
-    if not all(name.isascii() for name in names):
+    """needs_masking's checks as Hyperscan patterns, or None if a name is not ASCII or there
+    are too many names to compile quickly."""
+    if len(names) > _HS_MAX_NAMES or not all(name.isascii() for name in names):
         return None
     patterns = [(pattern, False) for pattern in rare]
     if digit_shapes:

@@ -104,6 +104,7 @@ def test_fields_with_aliases_are_looked_for():
     [
         {"detectors": {"order_ref": r"ORD-\d{6}"}},  # needs_masking cannot see through it
         {"keys": ["pa\u00dfwort"]},  # a name only Unicode lowercasing finds
+        {"keys": [f"internal_secret_{i}" for i in range(40)]},  # too long to compile
         {"enabled": False},
     ],
 )
@@ -115,6 +116,12 @@ def test_a_compiled_scan_loads_in_another_process_as_it_was():
     masker, scanner = configured("default")
     loaded = BlockScanner.from_bytes(masker, scanner.to_bytes())
     assert sent_on(loaded, LINES_TO_MASK) == sent_on(scanner, LINES_TO_MASK)
+
+
+def test_no_scanner_when_hyperscan_cannot_compile_the_patterns(monkeypatch):
+    masker = Masker()
+    monkeypatch.setattr(masker, "block_patterns", [(rb"(?<=a)b", False)])  # no lookbehinds
+    assert BlockScanner.for_masker(masker) is None
 
 
 def test_no_scanner_without_hyperscan(monkeypatch):
