@@ -9,7 +9,8 @@ they match, at ~2 µs a line including the callbacks.
 A pattern matching a line only sends it to `Masker.mask_event`, which finds what to mask on
 its own; so the patterns may match more than `needs_masking` would (they have no lookarounds),
 but never less. The name checks follow key normalisation's lowercasing for ASCII only, so a
-line with other bytes that no pattern matched is left to `needs_masking` (`undecided`).
+line with other bytes that no pattern matched is left to `needs_masking` (when it looks for
+names at all: `BlockScanner.names`).
 
 Hyperscan is optional (an x86-64 library): without it, or for a masker whose checks it cannot
 express, `BlockScanner.for_masker` returns None and every line takes `needs_masking`.

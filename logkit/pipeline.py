@@ -256,15 +256,16 @@ def process_chunk(
         flagged = scanner.flagged(data, lines)
         clean = [stage for stage in stages if not isinstance(stage, Mask)]
         found = [Mask(s.masker, check=False) if isinstance(s, Mask) else s for s in stages]
+        undecided = stages if scanner.names else clean  # for a non-ASCII line not flagged
     line_stages = stages
     for index, raw in enumerate(lines):
         if flagged is not None:
             if index in flagged:
                 line_stages = found
-            elif scanner.names and not raw.isascii():  # type: ignore[union-attr]
-                line_stages = stages
-            else:
+            elif raw.isascii():
                 line_stages = clean
+            else:
+                line_stages = undecided
         try:
             value: Any = raw
             for stage in line_stages:
