@@ -19,6 +19,8 @@ express, `BlockScanner.for_masker` returns None and every line takes `needs_mask
 from __future__ import annotations
 
 import bisect
+import contextlib
+import ctypes
 import itertools
 import operator
 from typing import Any
@@ -59,6 +61,22 @@ class BlockScanner:
             # take needs_masking, as they would without Hyperscan.
             return None
         return cls(database, names=masker.names_in_raw)
+
+    @classmethod
+    def compiled(cls, masker: Any) -> bytes | None:
+        """`for_masker(masker).to_bytes()`, for a process that only hands the scanner on.
+
+        Hyperscan's compiler leaves ~10 MB of freed heap that glibc keeps; the ingest's main
+        process would hold it for the whole run, so it is given back.
+        """
+        scanner = cls.for_masker(masker)
+        if scanner is None:
+            return None
+        data = scanner.to_bytes()
+        del scanner
+        with contextlib.suppress(OSError, AttributeError):  # not glibc
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        return data
 
     def to_bytes(self) -> bytes:
         """The compiled database, for worker processes to load instead of compiling again."""

@@ -471,8 +471,7 @@ def _ingest(
         workers = 1
     scanner = None
     if masker is not None and total_bytes >= SCAN_BYTES:
-        found = BlockScanner.for_masker(masker)
-        scanner = found.to_bytes() if found is not None else None
+        scanner = BlockScanner.compiled(masker)
     initargs = (store.config.aliases, mask_table, key, scanner)
     runner = _Runner(workers, initargs) if todo else None
     done_bytes = 0

@@ -114,7 +114,9 @@ def test_no_scanner_where_it_cannot_stand_in_for_needs_masking(table):
 
 def test_a_compiled_scan_loads_in_another_process_as_it_was():
     masker, scanner = configured("default")
-    loaded = BlockScanner.from_bytes(masker, scanner.to_bytes())
+    compiled = BlockScanner.compiled(masker)
+    assert compiled is not None
+    loaded = BlockScanner.from_bytes(masker, compiled)
     assert sent_on(loaded, LINES_TO_MASK) == sent_on(scanner, LINES_TO_MASK)
 
 
