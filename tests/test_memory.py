@@ -8,6 +8,8 @@ simulated.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -76,6 +78,37 @@ def test_ingest_checkpoints_before_it_returns(tmp_path):
     with store.writer() as session:
         ingest_module.ingest(session, [str(log)])
         assert not wal.exists() or wal.stat().st_size == 0
+    assert not wal.exists() or wal.stat().st_size == 0
+
+
+# A writer that dies with rows in the WAL: DuckDB's checkpoints off, and none on the way out.
+_DIE_WITH_A_WAL = """
+import os, sys, duckdb
+con = duckdb.connect(sys.argv[1], config={"checkpoint_threshold": "1TB"})
+for n in range(4):
+    con.execute(
+        "INSERT INTO rejects (source, line, byte_offset, reason, raw) VALUES ('x', ?, 0, 't', ?)",
+        [n, os.urandom(6 * 1024 * 1024).hex()],
+    )
+os._exit(0)
+"""
+
+
+def test_a_wal_too_big_to_replay_within_the_limit_is_replayed_with_more(tmp_path, out_of_memory):
+    """Connecting replays the WAL a killed writer left; short of memory for that, the session
+    connects again with twice as much, then checkpoints."""
+    store = logkit.open(tmp_path / "s.duckdb")
+    with store.writer() as session:
+        session.checkpoint()  # creates the store
+    subprocess.run([sys.executable, "-c", _DIE_WITH_A_WAL, str(store.path)], check=True)
+    wal = Path(f"{store.path}.wal")
+    assert wal.stat().st_size > 40 * 1024 * 1024
+    with store.writer() as session, session.memory_limit(16):
+        session.checkpoint()
+        assert any("replaying WAL" in str(error) for error in out_of_memory), (
+            f"the WAL replayed within 16 MB: the test proves nothing ({out_of_memory})"
+        )
+        assert session.con.execute("SELECT count(*) FROM rejects").fetchone() == (4,)
     assert not wal.exists() or wal.stat().st_size == 0
 
 
