@@ -83,6 +83,14 @@ def window(con: duckdb.DuckDBPyConnection, key: int) -> tuple[int | None, int | 
 
 def forget_before(con: duckdb.DuckDBPyConnection, cutoff: Any) -> None:
     """Drop the spans whose events a prune of everything before `cutoff` deletes."""
-    con.execute(
+    deleted = con.execute(
         "DELETE FROM trace_spans WHERE NOT untimed AND last_ts < $cutoff", {"cutoff": cutoff}
+    ).fetchone()
+    # Old spans are mostly in the sorted part: count them out of it, or rows appended later
+    # would be weighed against a sorted part that is no longer there, and compacted late.
+    # (Counting some that were appended instead only compacts a little early.)
+    con.execute(
+        "UPDATE logkit_meta SET value = CAST(greatest(CAST(value AS BIGINT) - $n, 0) AS VARCHAR)"
+        " WHERE key = $key",
+        {"n": deleted[0] if deleted else 0, "key": _SORTED_KEY},
     )

@@ -7,6 +7,7 @@ compactions and prunes, against real DuckDB stores.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -114,3 +115,24 @@ def test_a_prune_forgets_the_spans_of_the_events_it_deletes(tmp_path: Path) -> N
     assert 5 == query(store.path, "SELECT count(*) FROM trace_spans")[0][0]
     assert 0 == uncovered(store.path)
     assert ["request 7 done"] == store.trace(f"{7:032x}")["message"].to_list()
+
+
+def test_a_prune_counts_the_spans_it_forgets_out_of_the_sorted_part(tmp_path: Path) -> None:
+    """So that what is appended after a prune is weighed against what is left (compacted once
+    it outnumbers a quarter of that), not against the table as it was before the prune."""
+    con = connect(str(tmp_path / "spans.duckdb"))
+    con.execute("CREATE TABLE logkit_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    con.execute(tracespans.CREATE)
+    day = "TIMESTAMPTZ '2024-01-01 00:00Z' + to_hours(CAST(k AS BIGINT))"
+    spans = f"SELECT k, {day}, {day}, false FROM range($a, $b) t(k)"
+    con.execute(f"INSERT INTO trace_spans {spans}", {"a": 0, "b": 100_000})
+    assert tracespans.compact(con, force=True)
+    # A prune deletes the 80,000 oldest; 20,000 sorted rows are left.
+    tracespans.forget_before(con, datetime(2024, 1, 1, tzinfo=UTC) + timedelta(hours=80_000))
+    assert [("20000",)] == con.execute(
+        "SELECT value FROM logkit_meta WHERE key = 'trace_spans_sorted'"
+    ).fetchall()
+    # 6,000 appended rows outnumber a quarter of those (not of the 100,000 there were).
+    con.execute(f"INSERT INTO trace_spans {spans}", {"a": 100_000, "b": 106_000})
+    assert tracespans.compact(con)
+    con.close()
