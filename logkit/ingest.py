@@ -51,7 +51,7 @@ CHECKPOINT_WAL_BYTES = 64 * 1024 * 1024
 @dataclass
 class SourceReport:
     path: str
-    status: str  # new | resumed | unchanged | error
+    status: str  # new | resumed | unchanged | copy (of a file read under its checkpoint) | error
     lines: int = 0
     events: int = 0
     rejects: int = 0
@@ -456,11 +456,15 @@ def _ingest(
         except InputError as exc:
             summary.sources.append(SourceReport(name, "error", error=str(exc)))
     assigned = src.assign_checkpoints(opened, checkpoints)
+    copies = src.compressed_copies(opened, assigned)
     # A cron run over a directory of rotated logs should cost what is new, not what is there.
     todo: list[tuple[src.Source, src.Checkpoint | None]] = []
     for index, source in enumerate(opened):
         cp = assigned.get(index)
-        if cp is not None and source.unchanged_since(cp):
+        if index in copies:
+            summary.sources.append(SourceReport(source.name, "copy"))
+            source.close()
+        elif cp is not None and source.unchanged_since(cp):
             summary.sources.append(SourceReport(source.name, "unchanged"))
             source.close()
         else:

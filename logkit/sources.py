@@ -335,6 +335,50 @@ def assign_checkpoints(
     return assigned
 
 
+def compressed_copies(sources: list[Source], assigned: dict[int, Checkpoint]) -> set[int]:
+    """The compressed sources, among those without a checkpoint, that are copies of a plain
+    file this run reads under its checkpoint (by list index).
+
+    logrotate compresses a rotated file (app.log.1 to app.log.2.gz) before it deletes it, so a
+    run can find both. The copy's lines are the plain file's, stored under its checkpoint;
+    read again they would be stored twice. Once the plain file is gone, the copy takes the
+    checkpoint over by its fingerprints and goes on from its offset (nothing, for a copy).
+
+    A copy holds nothing but the plain file's bytes: its whole content is compared with the
+    start of the plain file (which this run reads to its end), so a compressed file that
+    merely begins like it is not taken for one.
+    """
+    plain = [
+        (cp, sources[i])
+        for i, cp in assigned.items()
+        if not sources[i].compressed and not sources[i].is_stdin and cp.byte_offset
+    ]
+    return {
+        i
+        for i, source in enumerate(sources)
+        if i not in assigned
+        and source.compressed
+        and not source.is_stdin
+        and any(_matches(source, cp) and _is_copy(source.name, file) for cp, file in plain)
+    }
+
+
+def _is_copy(name: str, original: Source) -> bool:
+    """Whether the stream at `name` decompresses to a non-empty start of `original`."""
+    probe = Source(name)
+    fd, offset = original.stream.fileno(), 0
+    try:
+        while data := probe.read(1 << 20):
+            if os.pread(fd, len(data), offset) != data:
+                return False
+            offset += len(data)
+    except TruncatedStream:
+        return False  # read as a file of its own, with its truncation quarantined
+    finally:
+        probe.close()
+    return offset > 0
+
+
 def iter_blocks(source: Source, block_size: int) -> Iterator[bytes]:
     while True:
         data = source.read(block_size)

@@ -448,19 +448,43 @@ class TestRotationRaces:
         finally:
             source.close()
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="design: a checkpoint goes to one source, so a compressed copy that coexists"
-        " with its plain original (logrotate's compress step) is read again in full",
-    )
     def test_a_compressed_copy_beside_its_original_adds_nothing(self, tmp_path):
-        """app.log.1 was read; app.log.2.gz, the same lines, appears before app.log.1 goes."""
+        """app.log.1 was read; app.log.2.gz, the same lines, appears before app.log.1 goes
+        (logrotate's compress step); then app.log.1 goes."""
         logs = tmp_path / "logs"
         write(logs / "app.log.1", lines(0, 100))
         store = logkit.open(tmp_path / "s.duckdb")
         store.ingest([str(logs)])
         write(logs / "app.log.2.gz", (logs / "app.log.1").read_bytes())
+        summary = store.ingest([str(logs)])
+        assert (0, ["copy"]) == (
+            summary.events,
+            [s.status for s in summary.sources if s.path.endswith(".gz")],
+        )
+        (logs / "app.log.1").unlink()
         assert 0 == store.ingest([str(logs)]).events
+        stored = "SELECT count(*), count(DISTINCT line) FROM events"
+        assert [(100, 100)] == query(store.path, stored)
+
+    def test_a_copy_made_while_the_original_grows_adds_what_is_new_once(self, tmp_path):
+        """Compressed mid-read: the copy's lines come from the original, read to its end."""
+        logs = tmp_path / "logs"
+        write(logs / "app.log", lines(0, 50))
+        store = logkit.open(tmp_path / "s.duckdb")
+        store.ingest([str(logs)])
+        append(logs / "app.log", lines(50, 80))
+        write(logs / "app.log.1.gz", (logs / "app.log").read_bytes())
+        assert 30 == store.ingest([str(logs)]).events
+        assert [(80, 80)] == query(store.path, "SELECT count(*), count(DISTINCT line) FROM events")
+
+    def test_a_compressed_file_that_only_begins_like_a_read_one_is_read(self, tmp_path):
+        """Same first lines, then its own: not a copy, so every line of it is stored."""
+        logs = tmp_path / "logs"
+        write(logs / "app.log.1", lines(0, 100))
+        store = logkit.open(tmp_path / "s.duckdb")
+        store.ingest([str(logs)])
+        write(logs / "other.log.gz", lines(0, 100) + lines(500, 520))
+        assert 120 == store.ingest([str(logs)]).events
 
 
 # -- a full disk, a read-only store ---------------------------------------------------------------
