@@ -24,15 +24,12 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import LOGKIT, mb, run
+from common import LOGKIT, READ_JSON_BASELINE, mb, run
 
-DUCKDB_SCRIPT = """
+DUCKDB_SCRIPT = f"""
 import duckdb, sys
 con = duckdb.connect(sys.argv[2])
-con.execute('''CREATE TABLE t AS SELECT * FROM read_json(?, format='newline_delimited',
-  ignore_errors=true, columns={timestamp: 'VARCHAR', ts: 'VARCHAR', level: 'VARCHAR',
-  service: 'VARCHAR', message: 'VARCHAR', msg: 'VARCHAR', trace_id: 'VARCHAR',
-  user_id: 'VARCHAR', duration_ms: 'DOUBLE', status_code: 'INTEGER'})''', [sys.argv[1]])
+con.execute({READ_JSON_BASELINE!r}, [sys.argv[1]])
 con.close()
 """
 

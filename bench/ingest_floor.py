@@ -33,32 +33,22 @@ import duckdb
 import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import LOGKIT, run
+from common import LOGKIT, READ_JSON_BASELINE, blocks_of, run
 
 from logkit.migrations import migrate
 from logkit.normalize import BUILTIN_ALIASES
 from logkit.pipeline import build_stages, process_chunk
 
-BASELINE = """CREATE TABLE t AS SELECT * FROM read_json(?, format='newline_delimited',
-  ignore_errors=true, columns={timestamp: 'VARCHAR', ts: 'VARCHAR', level: 'VARCHAR',
-  service: 'VARCHAR', message: 'VARCHAR', msg: 'VARCHAR', trace_id: 'VARCHAR',
-  user_id: 'VARCHAR', duration_ms: 'DOUBLE', status_code: 'INTEGER'})"""
 NARROW = ["ts", "level", "service", "message", "trace_id", "user_id", "duration_ms", "status_code"]
-BLOCK = 2 * 1024 * 1024
 ROWS_PER_BATCH = 8192
 
 
 def events_of(log: Path) -> pa.Table:
     stages, parts, first_line, offset = build_stages({}, None), [], 1, 0
-    with log.open("rb") as fh:
-        carry = b""
-        while block := fh.read(BLOCK):
-            data = carry + block
-            cut = data.rfind(b"\n") + 1
-            data, carry = data[:cut], data[cut:]
-            parts.append(process_chunk(stages, None, log.name, data, first_line, offset).events)
-            first_line += data.count(b"\n")
-            offset += len(data)
+    for data in blocks_of(log):
+        parts.append(process_chunk(stages, None, log.name, data, first_line, offset).events)
+        first_line += data.count(b"\n")
+        offset += len(data)
     # Batches of the size the ingest commits in, so that DuckDB scans them on every core.
     table = pa.concat_tables(parts).combine_chunks()
     return pa.Table.from_batches(table.to_batches(max_chunksize=ROWS_PER_BATCH))
@@ -118,7 +108,7 @@ def main() -> None:
 
         def baseline() -> None:
             con = duckdb.connect(str(work / "b.duckdb"))
-            con.execute(BASELINE, [str(log)])
+            con.execute(READ_JSON_BASELINE, [str(log)])
             con.close()
 
         def store(table: pa.Table, columns: list[str] | None) -> None:

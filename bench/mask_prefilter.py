@@ -21,22 +21,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import LOGKIT, run
+from common import LOGKIT, blocks_of, run
 
 from logkit.blockscan import BlockScanner
 from logkit.pipeline import build_stages, make_masker, process_chunk
-
-BLOCK = 2 * 1024 * 1024
-
-
-def blocks_of(path: Path) -> list[bytes]:
-    data = path.read_bytes()
-    out, start = [], 0
-    while start < len(data):
-        end = data.rfind(b"\n", start, start + BLOCK) + 1 or len(data)
-        out.append(data[start:end])
-        start = end
-    return out
 
 
 def main() -> None:

@@ -64,7 +64,8 @@ class BlockScanner:
 
     @classmethod
     def compiled(cls, masker: Any) -> bytes | None:
-        """`for_masker(masker).to_bytes()`, for a process that only hands the scanner on.
+        """`for_masker(masker)`, compiled and saved as bytes, for a process that only hands
+        the scanner on to its workers.
 
         Hyperscan's compiler leaves ~10 MB of freed heap that glibc keeps; the ingest's main
         process would hold it for the whole run, so it is given back.
@@ -72,20 +73,17 @@ class BlockScanner:
         scanner = cls.for_masker(masker)
         if scanner is None:
             return None
-        data = scanner.to_bytes()
+        assert hyperscan is not None
+        data = bytes(hyperscan.dumpb(scanner._db))
         del scanner
         with contextlib.suppress(OSError, AttributeError):  # not glibc
             ctypes.CDLL("libc.so.6").malloc_trim(0)
         return data
 
-    def to_bytes(self) -> bytes:
-        """The compiled database, for worker processes to load instead of compiling again."""
-        assert hyperscan is not None
-        return bytes(hyperscan.dumpb(self._db))
-
     @classmethod
     def from_bytes(cls, masker: Any, data: bytes) -> BlockScanner:
-        """The scanner `to_bytes` saved, for the same masker configuration."""
+        """The scanner `compiled` saved, for the same masker configuration (in a worker,
+        which loads it instead of compiling again)."""
         assert hyperscan is not None
         database = hyperscan.loadb(data, hyperscan.HS_MODE_BLOCK)
         database.scratch = hyperscan.Scratch(database)  # compile() allocates it, loadb() not

@@ -353,17 +353,12 @@ def init_worker(
     )
 
 
-def init_pool_worker(
-    aliases: dict[str, list[str]],
-    mask_table: dict[str, Any] | None,
-    key: bytes | None,
-    scanner: bytes | None = None,
-) -> None:
+def init_pool_worker(*initargs: Any) -> None:
     """`init_worker` in a process of the pool, which has no other use for Arrow's memory."""
     # Arrow's default allocator (mimalloc) keeps the pages of every block's buffers once they
     # are freed; the C library's returns them (a worker's PSS ~60 -> ~55 MB).
     pa.set_memory_pool(pa.system_memory_pool())
-    init_worker(aliases, mask_table, key, scanner)
+    init_worker(*initargs)
 
 
 def run_job(job: tuple[str, bytes, int, int, list[tuple[int, int, str, bytes]]]) -> ChunkResult:
