@@ -5,6 +5,10 @@ The CLI turns any `LogkitError` into `Error: <message>` and exit status 1 in one
 wrong and, where the fix is known, what to do.
 """
 
+from __future__ import annotations
+
+from pathlib import Path
+
 
 class LogkitError(Exception):
     """Base class: a problem the user can act on, shown without a traceback."""
@@ -22,6 +26,10 @@ class StoreVersionError(LogkitError):
     """The store was written by a newer logkit than this one."""
 
 
+class NotAStore(LogkitError):
+    """The file is a DuckDB database that logkit did not make; logkit leaves it alone."""
+
+
 class StoreWriteError(LogkitError):
     """The store could not be written (disk full, read-only file system, permissions)."""
 
@@ -33,6 +41,10 @@ class StoreOutOfMemory(StoreWriteError):
     def __init__(self, message: str, *, invalidated: bool = False) -> None:
         super().__init__(message)
         self.invalidated = invalidated
+
+
+class OutputError(LogkitError):
+    """A file logkit was asked to write (a report, a key) cannot be written."""
 
 
 class ConfigError(LogkitError):
@@ -53,3 +65,11 @@ class NotFound(LogkitError):
 
 class TimeValueError(LogkitError):
     """A --since/--until value could not be understood."""
+
+
+def output_error(path: Path, exc: OSError) -> OutputError:
+    """`cannot write PATH: why` for a file the user named, naming a directory that is missing
+    (or is a file) rather than echoing the system's word for it."""
+    if not path.parent.is_dir():
+        return OutputError(f"cannot write {path}: there is no directory {path.parent}")
+    return OutputError(f"cannot write {exc.filename or path}: {exc.strerror or exc}")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import LogkitError
+from ..errors import LogkitError, output_error
 from ..output import render_json
 
 pass_context = click.make_pass_decorator(object)
@@ -132,11 +132,14 @@ def keygen(obj: object, force: bool) -> None:
     path = store.path.with_name(store.path.name + ".key")
     if path.exists() and not force:
         raise LogkitError(f"{path} exists; pass --force to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(secrets.token_hex(32) + "\n")
-    os.chmod(path, 0o600)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32) + "\n")
+        os.chmod(path, 0o600)
+    except OSError as exc:
+        raise output_error(path, exc) from exc
     click.echo(str(path))
 
 
