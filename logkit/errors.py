@@ -47,6 +47,16 @@ class OutputError(LogkitError):
     """A file logkit was asked to write (a report, a key) cannot be written."""
 
 
+class Interrupted(KeyboardInterrupt):
+    """A signal stopped the run (a KeyboardInterrupt, so nothing that catches Exception keeps
+    going); the CLI prints the message and exits 128 + `signum` (130 for SIGINT, 143 for
+    SIGTERM)."""
+
+    def __init__(self, signum: int, message: str = "") -> None:
+        super().__init__(message)
+        self.signum = signum
+
+
 class ConfigError(LogkitError):
     """logkit.toml is invalid."""
 

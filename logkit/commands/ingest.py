@@ -51,6 +51,7 @@ def ingest(obj: object, inputs: tuple[str, ...], no_mask: bool, quiet: bool, fmt
     recognised by content. Bad lines are quarantined in the 'rejects' table with their file,
     line number and reason.
     """
+    from ..interrupt import stop_on_signals
     from ..progress import Progress
 
     if not inputs:
@@ -58,7 +59,8 @@ def ingest(obj: object, inputs: tuple[str, ...], no_mask: bool, quiet: bool, fmt
     store = obj.store()  # type: ignore[attr-defined]
     progress = Progress() if sys.stderr.isatty() and not quiet else None
     try:
-        summary = store.ingest(inputs, mask=not no_mask, progress=progress)
+        with stop_on_signals():
+            summary = store.ingest(inputs, mask=not no_mask, progress=progress)
     finally:
         if progress:
             progress.close()
