@@ -394,7 +394,9 @@ def _die_with_main_process() -> None:
 
     def watch() -> None:
         if pidfd is not None:
-            select.select([pidfd], [], [])
+            poller = select.poll()  # not select(): the descriptor may be past FD_SETSIZE
+            poller.register(pidfd, select.POLLIN)
+            poller.poll()
         else:
             while _alive(pid):
                 time.sleep(1.0)
