@@ -27,3 +27,16 @@ for p in zap logrus zerolog xslog; do
   # zap's production logger writes to stderr.
   timeout 60 "$bin/$p" > "go_$p.ndjson" 2>&1
 done
+
+# Java: single-file source launch against Debian's jars, nothing fetched.
+J=/usr/share/java
+timeout 120 java -cp "$J/slf4j-api.jar:$J/logback-classic.jar:$J/logback-core.jar:$J/logstash-logback-encoder.jar:$J/jackson-core.jar:$J/jackson-databind.jar:$J/jackson-annotations.jar" \
+  -Dlogback.configurationFile=gen/java/logback-logstash.xml gen/java/LogbackGen.java > java_logback_logstash.ndjson
+timeout 120 java -cp "$J/log4j-api.jar:$J/log4j-core.jar:$J/jackson-core.jar:$J/jackson-databind.jar:$J/jackson-annotations.jar" \
+  -Dlog4j2.configurationFile=gen/java/log4j2-json.xml gen/java/Log4j2Gen.java > java_log4j2_json.ndjson
+
+# Servers on 127.0.0.1 and free ports, each stopped by its script.
+timeout 120 gen/prometheus.sh .
+timeout 60 gen/caddy.sh .
+timeout 60 gen/nginx.sh .
+timeout 60 gen/journald.sh .
