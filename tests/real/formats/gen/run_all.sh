@@ -40,3 +40,8 @@ timeout 120 gen/prometheus.sh .
 timeout 60 gen/caddy.sh .
 timeout 60 gen/nginx.sh .
 timeout 60 gen/journald.sh .
+
+# Docker's json-file driver behind dockerd's Copier (Debian's golang-github-docker-docker-dev).
+(cd gen/go/dockerjson && go build -o "$bin/dockerjson" .)
+rm -f docker_json_file.ndjson
+timeout 60 "$bin/dockerjson" docker_json_file.ndjson
