@@ -45,3 +45,4 @@ timeout 60 gen/journald.sh .
 (cd gen/go/dockerjson && go build -o "$bin/dockerjson" .)
 rm -f docker_json_file.ndjson
 timeout 60 "$bin/dockerjson" docker_json_file.ndjson
+timeout 60 gen/cri.sh .
