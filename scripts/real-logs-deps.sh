@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 exec 9>"${TMPDIR:-/tmp}/logkit-real-logs-deps.lock"
-flock -w 600 9 || { echo "another real-logs-deps.sh has held its lock for 10 min: not waiting" >&2; exit 1; }
+flock -w 240 9 || { echo "another real-logs-deps.sh has held its lock for 4 min: not waiting" >&2; exit 1; }
 
 need=()
 command -v caddy >/dev/null 2>&1 || need+=(caddy)
@@ -26,8 +26,9 @@ if [ ${#need[@]} -gt 0 ]; then
     echo "installing Debian packages: ${need[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive
     # Another apt-get (scripts/system-deps.sh) may hold the lock: wait rather than fail.
-    # `timeout` bounds a download that stalls; stdin is closed so nothing can prompt.
-    apt=(timeout 600 apt-get -o DPkg::Lock::Timeout=300 -o Acquire::http::Timeout=60 -qq)
+    # `timeout` bounds a download that stalls (lock, update and install stay within the 900 s
+    # tests/test_real_logs.py gives this script); stdin is closed so nothing can prompt.
+    apt=(timeout 300 apt-get -o DPkg::Lock::Timeout=300 -o Acquire::http::Timeout=60 -qq)
     "${apt[@]}" update </dev/null
     "${apt[@]}" install -y --no-install-recommends "${need[@]}" </dev/null >/dev/null
     # The packages start system services where there is an init system; the tests run their
