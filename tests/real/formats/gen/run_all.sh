@@ -46,3 +46,8 @@ timeout 60 gen/journald.sh .
 rm -f docker_json_file.ndjson
 timeout 60 "$bin/dockerjson" docker_json_file.ndjson
 timeout 60 gen/cri.sh .
+
+# LiteLLM lives in a venv of its own (about 40 packages): LITELLM_PYTHON names its python.
+if [ -n "${LITELLM_PYTHON:-}" ]; then
+  timeout 120 "$LITELLM_PYTHON" gen/litellm_gen.py > litellm.ndjson
+fi
