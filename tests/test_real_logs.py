@@ -159,11 +159,9 @@ def without_config(run: Run, directory: Path) -> Path:
 
 def expected_ts(value: Any) -> int:
     """Microseconds since the epoch, for the forms these programs write: ISO 8601 text
-    (structlog, node_exporter), epoch milliseconds (pino) and epoch seconds (Caddy)."""
+    (structlog, node_exporter, bunyan, winston) and float epoch seconds (Caddy)."""
     if isinstance(value, str):
         return (datetime.fromisoformat(value) - EPOCH) // timedelta(microseconds=1)
-    if isinstance(value, int):
-        return value * 1000
     return round(value * 1_000_000)
 
 
