@@ -66,8 +66,11 @@ fastest (see the comment above `_RARE`); most lines are answered by two translat
 and five regexes that each start with a literal. Inside `mask_event` a string first meets
 cheap *gates* (necessary conditions only) and only strings that pass them are scanned by the
 combined detector regex; validation (Luhn, `ipaddress`, base64) runs on candidates only, and
-clean values that repeat (service, logger, host) are remembered. Hex trace and span ids are not
-scanned: an all-digit span id would pass for a card one time in twenty.
+clean values that repeat (service, logger, host) are remembered. Trace and span ids of an id
+shape (hex of 8 to 64 digits, decimal ones included; a UUID; a W3C traceparent) are not scanned:
+an all-digit span id would pass for a card one time in twenty. So a card number written as one
+run of digits in those two columns stays (it has an id's shape); any other value there, a card
+in groups or an SSN, is scanned like every string.
 
 Other choices: dict keys are scanned like values (an address used as a key is masked; keys
 that collide after masking become ``k``, ``k~2``...); integers in ``attrs`` are checked as
@@ -600,7 +603,7 @@ class Masker:
                 event[name] = self._field(name, value)
             elif value in clean or len(value) < shortest:
                 continue
-            elif name in _HEX_ID_COLUMNS and _HEX_ID.fullmatch(value):
+            elif name in _ID_COLUMNS and _ID_SHAPE.fullmatch(value):
                 continue  # an all-digit span id is a valid card number one time in twenty
             elif name == "attrs":
                 event[name] = self._mask_top(value)
@@ -1143,8 +1146,15 @@ class Masker:
 # --- helpers -----------------------------------------------------------------------------------
 
 _DIGIT_GROUP = re.compile(r"[0-9]+")
-_HEX_ID_COLUMNS = frozenset({"trace_id", "span_id"})
-_HEX_ID = re.compile(r"[0-9a-fA-F-]+")
+_ID_COLUMNS = frozenset({"trace_id", "span_id"})
+# What trace and span ids look like, and nothing else: hex of 8 to 64 digits (W3C/OpenTelemetry
+# 32 and 16, B3, X-Ray's parts, Datadog's decimal ids, digests), a UUID, a W3C traceparent.
+# Hex with dashes anywhere else (4111-1111-1111-1111, 078-05-1120) is not an id: it is scanned.
+_ID_SHAPE = re.compile(
+    r"[0-9a-fA-F]{8,64}"
+    r"|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"|[0-9a-fA-F]{2}-[0-9a-fA-F]{32}-[0-9a-fA-F]{16}-[0-9a-fA-F]{2}"
+)
 _NOT_DIGIT = re.compile(r"[^0-9]")
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 _JSON_TOKEN = re.compile(r'["\\{}\[\]]')
