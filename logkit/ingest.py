@@ -27,6 +27,7 @@ from . import sources as src
 from . import tracespans
 from .blockscan import BlockScanner
 from .errors import InputError, LogkitError
+from .mask import key_block_after
 from .pipeline import ChunkResult, init_pool_worker, init_worker, make_masker, run_job
 from .store import WriteSession
 
@@ -505,8 +506,16 @@ def _ingest(
             cur = _Cursor(source, cp, report, head)
             blocker = LineBlocker(source, cp.lines, cp.byte_offset, tail)
             label = "<stdin>" if source.is_stdin else source.name
+            in_key = False
+            if masker is not None:
+                label = _masked_name(masker, label, committer, summary)
+                cp.path = cp.path if source.is_stdin else label
+                in_key = _key_open_at(source, cp.byte_offset)
             for block in blocker.blocks(settings.batch_bytes, settings.max_line_bytes):
-                job = (label, block.data, block.first_line, block.first_offset, block.rejects)
+                job = (label, block.data, block.first_line, block.first_offset, block.rejects,
+                       in_key)  # fmt: skip
+                if masker is not None:
+                    in_key = key_block_after(block.data, in_key)
                 # The bytes go to a worker; the block waits for its commit without them (a
                 # transaction's worth of raw blocks would double what a run holds).
                 block.data = b""
@@ -542,6 +551,35 @@ def _ingest(
     if summary.errors and not (summary.lines or summary.events):
         raise LogkitError("; ".join(s.error or s.path for s in summary.errors))
     return summary
+
+
+def _masked_name(masker: Any, name: str, committer: _Committer, summary: IngestSummary) -> str:
+    """A file's name as the store keeps it (events, rejects, checkpoint, metric label): masked
+    like any text, since a file may be named after an address or hold a token. Checkpoints are
+    matched by content and inode, never by name, so nothing needs the real one back."""
+    masked = masker.mask_text(name)
+    for detector, count in masker.counts.items():
+        committer.counts["masked", detector] += count
+        summary.masked[detector] += count
+    masker.counts.clear()
+    return masked
+
+
+# A private key block open where a checkpoint stops must stay open when the next run goes on
+# from there (a key being printed while a run read it, a run killed mid-key). It is found again
+# in the bytes before the offset rather than kept in the checkpoint: no PEM key is this long.
+KEY_LOOKBACK = 64 * 1024
+
+
+def _key_open_at(source: src.Source, offset: int) -> bool:
+    """Whether a private key block is open at `offset` of a plain file (see logkit/mask.py)."""
+    if not offset or source.compressed or source.is_stdin:
+        return False
+    start = max(0, offset - KEY_LOOKBACK)
+    data = os.pread(source.stream.fileno(), offset - start, start)
+    if start:
+        data = data[data.find(b"\n") + 1 :]  # from the start of a line
+    return key_block_after(data)
 
 
 def _record(

@@ -102,10 +102,14 @@ from .errors import LogkitError
 
 __all__ = [
     "BUILTIN_DETECTORS",
+    "KEY_LINE",
+    "KEY_MARK",
     "PARAM_NAMES",
     "SENSITIVE_KEYS",
     "MaskKeyMissing",
     "Masker",
+    "key_block_after",
+    "key_block_lines",
     "normalise_key",
 ]
 
@@ -1141,6 +1145,72 @@ class Masker:
             ipv6=self._on_ipv6,
         )
         self._handlers = handlers
+
+
+# --- private keys printed over several lines --------------------------------------------------
+#
+# A PEM key printed as text (not inside a JSON string) arrives one line at a time: the
+# private_key detector masks its BEGIN line, but each base64 line after it is a line of its own
+# that no detector can tell from any other base64. So lines are followed in order: from a line
+# that opens a key block and does not close it, every line up to and including the one with
+# ``-----END`` is masked whole, as `KEY_LINE`. A line that starts a JSON object ends the block
+# early (the key was cut short and the application went on logging); anything else inside it is
+# masked, which fails closed when the END line never comes. The state carries from one block of
+# lines to the next (ingest passes it with each block; see logkit/ingest.py).
+
+#: What a line inside a private key block becomes.
+KEY_LINE = "[MASKED:private_key]"
+#: In every BEGIN line: a block of lines without it opens no key (one bytes.find).
+KEY_MARK = b"PRIVATE KEY"
+_KEY_BEGIN = re.compile(rb"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
+_KEY_END = b"-----END"
+_BOM = b"\xef\xbb\xbf"
+
+
+def _opens_key(line: bytes) -> bool:
+    """Whether a key block begins on this line and does not end on it."""
+    if KEY_MARK not in line:
+        return False
+    ends = [begin.end() for begin in _KEY_BEGIN.finditer(line)]
+    return bool(ends) and line.find(_KEY_END, ends[-1]) < 0
+
+
+def _ends_key(line: bytes) -> int:
+    """1 if `line` closes the key block (masked), -1 if it is a JSON record (not masked), else 0."""
+    end = line.find(_KEY_END)
+    if end >= 0:
+        return 1
+    start = line[3:] if line.startswith(_BOM) else line
+    return -1 if start.lstrip(b" \t\r").startswith(b"{") else 0
+
+
+def key_block_lines(lines: list[bytes], inside: bool = False) -> tuple[set[int], bool]:
+    """The indexes of the `lines` (in order, without newlines) inside a private key block, and
+    whether a block is still open after the last; `inside`: one was open before the first."""
+    masked: set[int] = set()
+    for index, line in enumerate(lines):
+        if inside:
+            ends = _ends_key(line)
+            if ends >= 0:
+                masked.add(index)
+            if ends == 0:
+                continue
+            inside = False
+            if ends > 0:
+                # Another block may open after this one closes, on the same line.
+                tail = line[line.find(_KEY_END) :]
+                inside = _opens_key(tail)
+                continue
+        inside = _opens_key(line)
+    return masked, inside
+
+
+def key_block_after(data: bytes, inside: bool = False) -> bool:
+    """Whether a key block is open after `data` (whole lines), cheaply: most blocks of lines
+    hold no key, which one bytes.find tells."""
+    if not inside and KEY_MARK not in data:
+        return False
+    return key_block_lines(data.split(b"\n"), inside)[1]
 
 
 # --- helpers -----------------------------------------------------------------------------------

@@ -95,6 +95,7 @@ def sample(lines: int, out: str, seed: int, files: int, use_gzip: bool, malforme
 def mask(obj: object, inputs: tuple[str, ...]) -> None:
     """Write masked NDJSON to stdout: a sanitiser for sharing logs, no store needed."""
     from ..ingest import mask_key
+    from ..mask import KEY_LINE, key_block_lines
     from ..pipeline import make_masker
     from ..sources import Source, expand
 
@@ -107,13 +108,23 @@ def mask(obj: object, inputs: tuple[str, ...]) -> None:
         source = Source(name)
         try:
             carry = b""
+            in_key = False  # inside a private key printed over several lines
+
+            def masked(lines: list[bytes]) -> list[bytes]:
+                nonlocal in_key
+                key_lines, in_key = key_block_lines(lines, in_key)
+                return [
+                    KEY_LINE.encode() + b"\n" if i in key_lines else masker.mask_json_line(line)
+                    for i, line in enumerate(lines)
+                ]
+
             while block := source.read(1 << 20):
                 data = carry + block
                 lines = data.split(b"\n")
                 carry = lines.pop()
-                out.writelines(masker.mask_json_line(line) for line in lines)
+                out.writelines(masked(lines))
             if carry:
-                out.write(masker.mask_json_line(carry))
+                out.writelines(masked([carry]))
         finally:
             source.close()
     out.flush()
