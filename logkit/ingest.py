@@ -449,6 +449,8 @@ def _ingest(
         masker = make_masker(mask_table, key, store.config.aliases)
     with session.transaction() as con:
         checkpoints = _load_checkpoints(con)
+        if masker is not None:
+            _mask_checkpoint_paths(con, masker, checkpoints)
     next_id = max((cp.id for cp in checkpoints), default=0) + 1
     opened: list[src.Source] = []
     for name in names:
@@ -551,6 +553,20 @@ def _ingest(
     if summary.errors and not (summary.lines or summary.events):
         raise LogkitError("; ".join(s.error or s.path for s in summary.errors))
     return summary
+
+
+def _mask_checkpoint_paths(con: Any, masker: Any, checkpoints: list[src.Checkpoint]) -> None:
+    """Mask the names that checkpoints saved by an older logkit, or by a run with --no-mask,
+    hold as they were: a rotated file never read again would keep its name in the lag metric.
+    (Masking what is masked changes nothing, so this writes only those.)"""
+    for cp in checkpoints:
+        masked = masker.mask_text(cp.path)
+        if masked != cp.path:
+            cp.path = masked
+            con.execute(
+                "UPDATE sources SET path = $path WHERE id = $id", {"path": masked, "id": cp.id}
+            )
+    masker.counts.clear()  # not values this run stores
 
 
 def _masked_name(masker: Any, name: str, committer: _Committer, summary: IngestSummary) -> str:

@@ -193,3 +193,14 @@ def test_a_masked_file_name_is_counted(tmp_path):
     log = write(tmp_path / "jane.doe@example.com.log", record(1))
     summary = logkit.open(tmp_path / "s.duckdb").ingest([str(log)])
     assert 1 == summary.masked["email"]
+
+
+def test_names_stored_unmasked_before_are_masked_by_the_next_masked_run(tmp_path):
+    """A checkpoint written by --no-mask (or an older logkit) for a file that never changes
+    again (a rotated .gz) would keep its name in the lag metric for good."""
+    log = write(tmp_path / "jane.doe@example.com.log.1.gz", record(1))
+    db = tmp_path / "s.duckdb"
+    run_logkit("ingest", "-q", "--no-mask", str(log), db=db)
+    summary = logkit.open(db).ingest([str(log)])
+    assert ["unchanged"] == [s.status for s in summary.sources]
+    assert [(str(tmp_path / "[MASKED:email]"),)] == query(db, "SELECT path FROM sources")
