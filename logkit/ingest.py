@@ -512,11 +512,11 @@ def _ingest(
             if masker is not None:
                 label = _masked_name(masker, label, committer, summary)
                 cp.path = cp.path if source.is_stdin else label
-                in_key = _key_open_at(source, cp.byte_offset)
+                in_key = masker.masks_key_blocks and _key_open_at(source, cp.byte_offset)
             for block in blocker.blocks(settings.batch_bytes, settings.max_line_bytes):
                 job = (label, block.data, block.first_line, block.first_offset, block.rejects,
                        in_key)  # fmt: skip
-                if masker is not None:
+                if masker is not None and masker.masks_key_blocks:
                     in_key = key_block_after(block.data, in_key)
                 # The bytes go to a worker; the block waits for its commit without them (a
                 # transaction's worth of raw blocks would double what a run holds).

@@ -78,6 +78,10 @@ cards, numeric canonical columns (``ts``, token counts) never are; ``Bearer``/``
 matched as HTTP writes them (capitalised or upper case), a lowercase ``authorization: bearer
 x`` is caught by the key rule instead.
 
+Beyond one value at a time: a private key printed as text over several lines is followed from
+line to line (`key_block_lines`, below), and ingest masks the names of the files it reads with
+`mask_text` (logkit/ingest.py).
+
 Custom detectors (``[mask.detectors]``) are plain regexes: the whole match is masked, or only the
 group named ``value`` when the pattern has one. They run after the built-in ones, on the text
 between placeholders. Because a regex written for decoded strings cannot be checked safely
@@ -686,6 +690,12 @@ class Masker:
             and self._raw_equals is not None
             and (self._raw_equals.search(names) is not None)
         )
+
+    @property
+    def masks_key_blocks(self) -> bool:
+        """Whether private keys printed over several lines are masked (`key_block_lines`):
+        unless masking or the ``private_key`` detector is switched off."""
+        return self.enabled and "private_key" in self._builtins
 
     @property
     def always(self) -> bool:

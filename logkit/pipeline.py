@@ -257,7 +257,7 @@ def process_chunk(
     newest = None
     flagged: set[int] | None = None
     key_lines: set[int] = set()
-    if masker is not None and masker.enabled and (in_key or KEY_MARK in data):
+    if masker is not None and masker.masks_key_blocks and (in_key or KEY_MARK in data):
         key_lines = key_block_lines(lines, in_key)[0]
     if scanner is not None:
         flagged = scanner.flagged(data, lines)

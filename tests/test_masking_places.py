@@ -118,6 +118,14 @@ def test_logkit_mask_masks_a_multi_line_key_whole(tmp_path):
     ] == out.splitlines()
 
 
+def test_a_key_is_kept_when_the_private_key_detector_is_switched_off(tmp_path):
+    config = write(tmp_path / "logkit.toml", b'[mask]\ndisable = ["private_key"]\n')
+    db = tmp_path / "s.duckdb"
+    run_logkit("--config", str(config), "ingest", "-q", str(write(tmp_path / "a.log", pem_log())),
+               db=db)  # fmt: skip
+    assert BODY == leaked_key(table_text(db))
+
+
 class TestKeyBlockLines:
     """Which lines `key_block_lines` masks, given the lines and whether a block is open."""
 

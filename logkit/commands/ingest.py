@@ -106,6 +106,7 @@ def mask(obj: object, inputs: tuple[str, ...]) -> None:
     masker = make_masker(table, mask_key(store.path), store.config.aliases)
     out = sys.stdout.buffer
     terminal = is_terminal(sys.stdout)
+    keys = masker.masks_key_blocks
     for name in expand(inputs or ("-",)):
         source = Source(name)
         try:
@@ -114,7 +115,7 @@ def mask(obj: object, inputs: tuple[str, ...]) -> None:
 
             def masked(lines: list[bytes]) -> list[bytes]:
                 nonlocal in_key
-                key_lines, in_key = key_block_lines(lines, in_key)
+                key_lines, in_key = key_block_lines(lines, in_key) if keys else (set(), False)
                 done = [
                     KEY_LINE.encode() + b"\n" if i in key_lines else masker.mask_json_line(line)
                     for i, line in enumerate(lines)
