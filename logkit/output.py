@@ -151,17 +151,20 @@ def render(data: Any, fmt: str, *, out: Any = None) -> None:
     """Write rows (a DataFrame or dicts) to `out` (stdout) in the chosen format; on a terminal,
     made inert (see `for_terminal`)."""
     out = out or sys.stdout
+    terminal = is_terminal(out)
     columns, rows = rows_of(data)
-    if fmt == "json":
-        text = orjson.dumps(rows, default=_json_default, option=orjson.OPT_INDENT_2).decode()
-        write(text + "\n", out=out, json=True)
-    elif fmt == "ndjson":
-        for row in rows:
-            write(orjson.dumps(row, default=_json_default).decode() + "\n", out=out, json=True)
+    if fmt in ("json", "ndjson"):
+        inert = functools.partial(for_terminal, json=True) if terminal else _same
+        if fmt == "json":
+            text = orjson.dumps(rows, default=_json_default, option=orjson.OPT_INDENT_2).decode()
+            out.write(inert(text) + "\n")
+        else:
+            for row in rows:
+                out.write(inert(orjson.dumps(row, default=_json_default).decode()) + "\n")
     elif fmt == "csv":
         # Cell by cell, not the whole text: a CSV line ends in \r\n, and a quoted cell may
         # hold a newline or a tab.
-        cell = escape_control if is_terminal(out) else _same
+        cell = escape_control if terminal else _same
         buf = io.StringIO()
         writer = csv.writer(buf)
         writer.writerow([cell(c) for c in columns])
