@@ -257,8 +257,9 @@ def process_chunk(
     newest = None
     flagged: set[int] | None = None
     key_lines: set[int] = set()
+    key_open = False  # after the last line: the reader's rejects (a stream cut short) go there
     if masker is not None and masker.masks_key_blocks and (in_key or KEY_MARK in data):
-        key_lines = key_block_lines(lines, in_key)[0]
+        key_lines, key_open = key_block_lines(lines, in_key)
     if scanner is not None:
         flagged = scanner.flagged(data, lines)
         clean = [stage for stage in stages if not isinstance(stage, Mask)]
@@ -305,7 +306,7 @@ def process_chunk(
         reasons[reason] += 1
         rejects.append(
             {"source": source, "line": line, "byte_offset": off, "reason": reason,
-             "raw": mask_raw(raw, masker)}
+             "raw": KEY_LINE if key_open else mask_raw(raw, masker)}
         )  # fmt: skip
     masked: Counter[str] = Counter()
     if masker is not None:

@@ -8,7 +8,8 @@ import orjson
 import pytest
 
 import logkit
-from logkit.mask import key_block_lines
+from logkit.mask import Masker, key_block_lines
+from logkit.pipeline import build_stages, process_chunk
 
 from .helpers import append, query, run_logkit, write
 from .test_masking_e2e import store_bytes, table_text
@@ -116,6 +117,16 @@ def test_logkit_mask_masks_a_multi_line_key_whole(tmp_path):
         *["[MASKED:private_key]"] * 6,
         *(record(n).decode().rstrip() for n in range(2, 4)),
     ] == out.splitlines()
+
+
+def test_the_cut_last_line_of_a_stream_inside_a_key_is_masked():
+    """A compressed file cut short in the middle of a key: the reader quarantines the partial
+    last line (`truncated_stream`) with the block; it lies inside the key."""
+    masker = Masker()
+    data = "".join(line + "\n" for line in PEM_LINES[:3]).encode()
+    cut = (4, len(data), "truncated_stream", BODY[2][:40].encode())
+    result = process_chunk(build_stages({}, masker), masker, "a.log.gz", data, 1, 0, [cut])
+    assert ["[MASKED:private_key]"] * 4 == result.rejects.column("raw").to_pylist()
 
 
 def test_a_key_is_kept_when_the_private_key_detector_is_switched_off(tmp_path):
