@@ -27,7 +27,7 @@ from . import sources as src
 from . import tracespans
 from .blockscan import BlockScanner
 from .errors import InputError, LogkitError
-from .mask import key_block_after
+from .mask import KEY_BLOCK_BYTES, key_block_after
 from .pipeline import ChunkResult, init_pool_worker, init_worker, make_masker, run_job
 from .store import WriteSession
 
@@ -508,11 +508,12 @@ def _ingest(
             cur = _Cursor(source, cp, report, head)
             blocker = LineBlocker(source, cp.lines, cp.byte_offset, tail)
             label = "<stdin>" if source.is_stdin else source.name
-            in_key = False
+            in_key = 0  # bytes of a private key block open before the next block
             if masker is not None:
                 label = _masked_name(masker, label, committer, summary)
                 cp.path = cp.path if source.is_stdin else label
-                in_key = masker.masks_key_blocks and _key_open_at(source, cp.byte_offset)
+                if masker.masks_key_blocks:
+                    in_key = _key_open_at(source, cp.byte_offset)
             for block in blocker.blocks(settings.batch_bytes, settings.max_line_bytes):
                 job = (label, block.data, block.first_line, block.first_offset, block.rejects,
                        in_key)  # fmt: skip
@@ -581,17 +582,18 @@ def _masked_name(masker: Any, name: str, committer: _Committer, summary: IngestS
     return masked
 
 
-# A private key block open where a checkpoint stops must stay open when the next run goes on
-# from there (a key being printed while a run read it, a run killed mid-key). It is found again
-# in the bytes before the offset rather than kept in the checkpoint: no PEM key is this long.
-KEY_LOOKBACK = 64 * 1024
+def _key_open_at(source: src.Source, offset: int) -> int:
+    """The private key block open at `offset` of a plain file, as `key_block_after` gives it.
 
-
-def _key_open_at(source: src.Source, offset: int) -> bool:
-    """Whether a private key block is open at `offset` of a plain file (see logkit/mask.py)."""
+    A block open where a checkpoint stops must stay open when the next run goes on from there
+    (a key being printed while a run read it, a run killed mid-key). It is found again in the
+    bytes before the offset rather than kept in the checkpoint: a block ends KEY_BLOCK_BYTES
+    after its BEGIN line at the latest, so looking back that far finds what one run would. (A
+    compressed file is not looked back into: it is resumed only after a run killed mid-file.)
+    """
     if not offset or source.compressed or source.is_stdin:
-        return False
-    start = max(0, offset - KEY_LOOKBACK)
+        return 0
+    start = max(0, offset - KEY_BLOCK_BYTES)
     data = os.pread(source.stream.fileno(), offset - start, start)
     if start:
         data = data[data.find(b"\n") + 1 :]  # from the start of a line

@@ -1163,15 +1163,20 @@ class Masker:
 # private_key detector masks its BEGIN line, but each base64 line after it is a line of its own
 # that no detector can tell from any other base64. So lines are followed in order: from a line
 # that opens a key block and does not close it, every line up to and including the one with
-# ``-----END`` is masked whole, as `KEY_LINE`. A line that starts a JSON object ends the block
-# early (the key was cut short and the application went on logging); anything else inside it is
-# masked, which fails closed when the END line never comes. The state carries from one block of
-# lines to the next (ingest passes it with each block; see logkit/ingest.py).
+# ``-----END`` is masked whole, as `KEY_LINE`. A block ends early at a line that starts a JSON
+# object (the key was cut short and the application went on logging), or KEY_BLOCK_BYTES after
+# its BEGIN line; anything else inside it is masked, which fails closed when the END line never
+# comes. The state (bytes since the BEGIN line, 0 outside a block) carries from one block of
+# lines to the next: ingest passes it with each block, and finds it again before a checkpoint
+# by looking back KEY_BLOCK_BYTES (see logkit/ingest.py), which gives what one run would.
 
 #: What a line inside a private key block becomes.
 KEY_LINE = "[MASKED:private_key]"
 #: In every BEGIN line: a block of lines without it opens no key (one bytes.find).
 KEY_MARK = b"PRIVATE KEY"
+#: How far from its BEGIN line a key block may reach. No PEM key is this long (RSA-16384 is
+#: 12 KB); it bounds what a key cut short masks in a log of plain text.
+KEY_BLOCK_BYTES = 64 * 1024
 _KEY_BEGIN = re.compile(rb"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
 _KEY_END = b"-----END"
 _BOM = b"\xef\xbb\xbf"
@@ -1185,42 +1190,43 @@ def _opens_key(line: bytes) -> bool:
     return bool(ends) and line.find(_KEY_END, ends[-1]) < 0
 
 
-def _ends_key(line: bytes) -> int:
-    """1 if `line` closes the key block (masked), -1 if it is a JSON record (not masked), else 0."""
-    end = line.find(_KEY_END)
-    if end >= 0:
-        return 1
+def _json_record(line: bytes) -> bool:
     start = line[3:] if line.startswith(_BOM) else line
-    return -1 if start.lstrip(b" \t\r").startswith(b"{") else 0
+    return start.lstrip(b" \t\r").startswith(b"{")
 
 
-def key_block_lines(lines: list[bytes], inside: bool = False) -> tuple[set[int], bool]:
+def key_block_lines(lines: list[bytes], inside: int = 0) -> tuple[set[int], int]:
     """The indexes of the `lines` (in order, without newlines) inside a private key block, and
-    whether a block is still open after the last; `inside`: one was open before the first."""
+    the state after the last: 0, or the bytes of the open block so far, from its BEGIN line on.
+    `inside` is the state before the first line."""
     masked: set[int] = set()
     for index, line in enumerate(lines):
         if inside:
-            ends = _ends_key(line)
-            if ends >= 0:
+            inside += len(line) + 1
+            end = line.find(_KEY_END)
+            if end >= 0:
                 masked.add(index)
-            if ends == 0:
-                continue
-            inside = False
-            if ends > 0:
                 # Another block may open after this one closes, on the same line.
-                tail = line[line.find(_KEY_END) :]
-                inside = _opens_key(tail)
+                inside = len(line) + 1 if _opens_key(line[end:]) else 0
                 continue
-        inside = _opens_key(line)
+            if inside <= KEY_BLOCK_BYTES and not _json_record(line):
+                masked.add(index)
+                continue
+            inside = 0  # the block ended before this line, which is read as any other
+        if _opens_key(line):
+            inside = len(line) + 1
     return masked, inside
 
 
-def key_block_after(data: bytes, inside: bool = False) -> bool:
-    """Whether a key block is open after `data` (whole lines), cheaply: most blocks of lines
-    hold no key, which one bytes.find tells."""
+def key_block_after(data: bytes, inside: int = 0) -> int:
+    """The state `key_block_lines` leaves after `data` (whole lines), cheaply: most blocks of
+    lines hold no key, which one bytes.find tells."""
     if not inside and KEY_MARK not in data:
-        return False
-    return key_block_lines(data.split(b"\n"), inside)[1]
+        return 0
+    lines = data.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()  # after the last newline: no line
+    return key_block_lines(lines, inside)[1]
 
 
 # --- helpers -----------------------------------------------------------------------------------

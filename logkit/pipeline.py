@@ -232,15 +232,15 @@ def process_chunk(
     first_line: int,
     first_offset: int,
     extra_rejects: Sequence[tuple[int, int, str, bytes]] = (),
-    in_key: bool = False,
+    in_key: int = 0,
     scanner: BlockScanner | None = None,
 ) -> ChunkResult:
     """Run the stages over every line of `data` (complete lines; the last may lack its newline).
 
     `extra_rejects` are lines the reader already refused (too long), as (line, offset, reason,
     raw prefix); they are masked and quarantined like the rest. `in_key`: the lines before
-    `data` left a private key block open (see `key_block_lines` in logkit/mask.py); its lines
-    are quarantined as `KEY_LINE`. With a `scanner` (the masker's
+    `data` left a private key block open (its bytes so far; see `key_block_lines` in
+    logkit/mask.py); its lines are quarantined as `KEY_LINE`. With a `scanner` (the masker's
     block scan), the Mask stage runs only on the lines it flags, without a look of its own,
     and on the lines it leaves undecided.
     """
@@ -257,7 +257,7 @@ def process_chunk(
     newest = None
     flagged: set[int] | None = None
     key_lines: set[int] = set()
-    key_open = False  # after the last line: the reader's rejects (a stream cut short) go there
+    key_open = 0  # after the last line: the reader's rejects (a stream cut short) go there
     if masker is not None and masker.masks_key_blocks and (in_key or KEY_MARK in data):
         key_lines, key_open = key_block_lines(lines, in_key)
     if scanner is not None:
@@ -371,7 +371,7 @@ def init_pool_worker(*initargs: Any) -> None:
 
 
 def run_job(
-    job: tuple[str, bytes, int, int, list[tuple[int, int, str, bytes]], bool],
+    job: tuple[str, bytes, int, int, list[tuple[int, int, str, bytes]], int],
 ) -> ChunkResult:
     """One block of lines in a worker: (source, data, first line, first offset, rejects,
     whether a private key block is open before it)."""

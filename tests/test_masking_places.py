@@ -4,6 +4,8 @@ themselves. Each test ingests real files into a real store and looks at everythi
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import orjson
 import pytest
 
@@ -107,6 +109,29 @@ def test_a_key_still_being_written_at_a_run_stays_masked_in_the_next(tmp_path):
     assert 4 == query(db, "SELECT count(*) FROM events")[0][0]
 
 
+@pytest.mark.parametrize("cut_line", [3, 40, 66, 90])
+def test_two_runs_store_what_one_run_stores_around_a_key_cut_short(tmp_path, cut_line):
+    """A key cut short in a text log, then 100 lines of 1 KB: the run that goes on from a
+    checkpoint inside the block (or just past its limit) masks what one run masks."""
+    lines = [b"x" * 1023 + b"\n"] * 100
+    data = record(0) + PEM_LINES[0].encode() + b"\n" + BODY[0].encode() + b"\n" + b"".join(lines)
+    data += record(1)
+    cut = sum(len(line) + 1 for line in data.split(b"\n")[:cut_line])
+
+    def rejects(db: Path) -> list[tuple[int, str]]:
+        return query(db, "SELECT line, raw FROM rejects ORDER BY line")
+
+    whole = tmp_path / "whole.duckdb"
+    logkit.open(whole).ingest([str(write(tmp_path / "a" / "app.log", data))])
+    split = tmp_path / "split.duckdb"
+    log = write(tmp_path / "b" / "app.log", data[:cut])
+    logkit.open(split).ingest([str(log)])
+    append(log, data[cut:])
+    logkit.open(split).ingest([str(log)])
+    assert rejects(whole) == rejects(split)
+    assert [] == leaked_key(table_text(split))
+
+
 def test_logkit_mask_masks_a_multi_line_key_whole(tmp_path):
     log = write(tmp_path / "app.log", pem_log())
     out = run_logkit("mask", str(log), db=tmp_path / "none.duckdb").stdout.decode()
@@ -138,33 +163,41 @@ def test_a_key_is_kept_when_the_private_key_detector_is_switched_off(tmp_path):
 
 
 class TestKeyBlockLines:
-    """Which lines `key_block_lines` masks, given the lines and whether a block is open."""
+    """Which lines `key_block_lines` masks, given the lines and the state before them (0, or the
+    bytes of an open block so far)."""
 
     def lines(self, *text: str) -> list[bytes]:
         return [t.encode() for t in text]
 
     def test_begin_to_end(self):
         lines = self.lines("x", PEM_LINES[0], "AAAA", PEM_LINES[-1], "y")
-        assert ({2, 3}, False) == key_block_lines(lines)
+        assert ({2, 3}, 0) == key_block_lines(lines)
 
     def test_a_block_open_before_the_first_line_goes_on_to_its_end(self):
-        assert ({0, 1}, False) == key_block_lines(self.lines("AAAA", PEM_LINES[-1], "y"), True)
+        assert ({0, 1}, 0) == key_block_lines(self.lines("AAAA", PEM_LINES[-1], "y"), 100)
 
     def test_a_block_without_its_end_stays_open(self):
-        assert ({1}, True) == key_block_lines(self.lines(PEM_LINES[0], "AAAA"))
+        begin = PEM_LINES[0]
+        assert ({1}, len(begin) + 1 + 5) == key_block_lines(self.lines(begin, "AAAA"))
 
     def test_a_json_record_ends_a_key_cut_short(self):
         lines = self.lines(PEM_LINES[0], "AAAA", '{"msg": "next"}', "text")
-        assert ({1}, False) == key_block_lines(lines)
+        assert ({1}, 0) == key_block_lines(lines)
+
+    def test_a_key_cut_short_in_plain_text_masks_at_most_its_limit(self):
+        """A text log after a cut key is masked for KEY_BLOCK_BYTES, not to its end."""
+        line = "x" * 1023  # 1 KB with its newline
+        masked, state = key_block_lines(self.lines(PEM_LINES[0], *[line] * 100))
+        assert (set(range(1, 64)), 0) == (masked, state)  # the BEGIN line counts too
 
     def test_a_key_whole_on_one_line_opens_no_block(self):
         """In a JSON string its newlines are escapes: the detector masks it in place."""
         one = orjson.dumps({"k": "\n".join(PEM_LINES)}).decode()
-        assert (set(), False) == key_block_lines(self.lines(one, "AAAA"))
+        assert (set(), 0) == key_block_lines(self.lines(one, "AAAA"))
 
     def test_a_public_key_or_certificate_opens_no_block(self):
         lines = self.lines("-----BEGIN PUBLIC KEY-----", "AAAA", "-----BEGIN CERTIFICATE-----")
-        assert (set(), False) == key_block_lines(lines)
+        assert (set(), 0) == key_block_lines(lines)
 
 
 # --- 3. file names ------------------------------------------------------------------------------

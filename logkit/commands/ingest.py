@@ -111,11 +111,11 @@ def mask(obj: object, inputs: tuple[str, ...]) -> None:
         source = Source(name)
         try:
             carry = b""
-            in_key = False  # inside a private key printed over several lines
+            in_key = 0  # bytes of a private key block printed over several lines, open
 
             def masked(lines: list[bytes]) -> list[bytes]:
                 nonlocal in_key
-                key_lines, in_key = key_block_lines(lines, in_key) if keys else (set(), False)
+                key_lines, in_key = key_block_lines(lines, in_key) if keys else (set(), 0)
                 done = [
                     KEY_LINE.encode() + b"\n" if i in key_lines else masker.mask_json_line(line)
                     for i, line in enumerate(lines)
