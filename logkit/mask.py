@@ -106,6 +106,7 @@ from .errors import LogkitError
 
 __all__ = [
     "BUILTIN_DETECTORS",
+    "KEY_BLOCK_BYTES",
     "KEY_LINE",
     "KEY_MARK",
     "PARAM_NAMES",

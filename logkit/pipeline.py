@@ -374,5 +374,5 @@ def run_job(
     job: tuple[str, bytes, int, int, list[tuple[int, int, str, bytes]], int],
 ) -> ChunkResult:
     """One block of lines in a worker: (source, data, first line, first offset, rejects,
-    whether a private key block is open before it)."""
+    the bytes of a private key block open before it, 0 for none)."""
     return process_chunk(_worker["stages"], _worker["masker"], *job, scanner=_worker["scanner"])
