@@ -89,7 +89,10 @@ def main() -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except LogkitError as exc:
-        click.echo(f"Error: {exc}", err=True)
+        from .output import escape_control
+
+        # Messages quote file names and stored values, which anyone may have chosen.
+        click.echo(f"Error: {escape_control(str(exc))}", err=True)
         sys.exit(1)
     except BrokenPipeError:
         # `logkit ... | head` closed the pipe: not an error worth a traceback.

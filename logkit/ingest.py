@@ -27,6 +27,7 @@ from . import sources as src
 from . import tracespans
 from .blockscan import BlockScanner
 from .errors import InputError, LogkitError
+from .mask import KEY_BLOCK_BYTES, key_block_after
 from .pipeline import ChunkResult, init_pool_worker, init_worker, make_masker, run_job
 from .store import WriteSession
 
@@ -448,6 +449,8 @@ def _ingest(
         masker = make_masker(mask_table, key, store.config.aliases)
     with session.transaction() as con:
         checkpoints = _load_checkpoints(con)
+        if masker is not None:
+            _mask_checkpoint_paths(con, masker, checkpoints)
     next_id = max((cp.id for cp in checkpoints), default=0) + 1
     opened: list[src.Source] = []
     for name in names:
@@ -505,8 +508,17 @@ def _ingest(
             cur = _Cursor(source, cp, report, head)
             blocker = LineBlocker(source, cp.lines, cp.byte_offset, tail)
             label = "<stdin>" if source.is_stdin else source.name
+            in_key = 0  # bytes of a private key block open before the next block
+            if masker is not None:
+                label = _masked_name(masker, label, committer, summary)
+                cp.path = cp.path if source.is_stdin else label
+                if masker.masks_key_blocks:
+                    in_key = _key_open_at(source, cp.byte_offset)
             for block in blocker.blocks(settings.batch_bytes, settings.max_line_bytes):
-                job = (label, block.data, block.first_line, block.first_offset, block.rejects)
+                job = (label, block.data, block.first_line, block.first_offset, block.rejects,
+                       in_key)  # fmt: skip
+                if masker is not None and masker.masks_key_blocks:
+                    in_key = key_block_after(block.data, in_key)
                 # The bytes go to a worker; the block waits for its commit without them (a
                 # transaction's worth of raw blocks would double what a run holds).
                 block.data = b""
@@ -542,6 +554,50 @@ def _ingest(
     if summary.errors and not (summary.lines or summary.events):
         raise LogkitError("; ".join(s.error or s.path for s in summary.errors))
     return summary
+
+
+def _mask_checkpoint_paths(con: Any, masker: Any, checkpoints: list[src.Checkpoint]) -> None:
+    """Mask the names that checkpoints saved by an older logkit, or by a run with --no-mask,
+    hold as they were: a rotated file never read again would keep its name in the lag metric.
+    (Masking what is masked changes nothing, so this writes only those.)"""
+    for cp in checkpoints:
+        masked = masker.mask_text(cp.path)
+        if masked != cp.path:
+            cp.path = masked
+            con.execute(
+                "UPDATE sources SET path = $path WHERE id = $id", {"path": masked, "id": cp.id}
+            )
+    masker.counts.clear()  # not values this run stores
+
+
+def _masked_name(masker: Any, name: str, committer: _Committer, summary: IngestSummary) -> str:
+    """A file's name as the store keeps it (events, rejects, checkpoint, metric label): masked
+    like any text, since a file may be named after an address or hold a token. Checkpoints are
+    matched by content and inode, never by name, so nothing needs the real one back."""
+    masked = masker.mask_text(name)
+    for detector, count in masker.counts.items():
+        committer.counts["masked", detector] += count
+        summary.masked[detector] += count
+    masker.counts.clear()
+    return masked
+
+
+def _key_open_at(source: src.Source, offset: int) -> int:
+    """The private key block open at `offset` of a plain file, as `key_block_after` gives it.
+
+    A block open where a checkpoint stops must stay open when the next run goes on from there
+    (a key being printed while a run read it, a run killed mid-key). It is found again in the
+    bytes before the offset rather than kept in the checkpoint: a block ends KEY_BLOCK_BYTES
+    after its BEGIN line at the latest, so looking back that far finds what one run would. (A
+    compressed file is not looked back into: it is resumed only after a run killed mid-file.)
+    """
+    if not offset or source.compressed or source.is_stdin:
+        return 0
+    start = max(0, offset - KEY_BLOCK_BYTES)
+    data = os.pread(source.stream.fileno(), offset - start, start)
+    if start:
+        data = data[data.find(b"\n") + 1 :]  # from the start of a line
+    return key_block_after(data)
 
 
 def _record(

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ..errors import LogkitError
-from ..output import render_json
+from ..output import escape_control, for_terminal, is_terminal, render_json
 
 pass_context = click.make_pass_decorator(object)
 
@@ -32,7 +32,8 @@ def _summary_text(summary: object) -> str:
     for source in data["sources"]:
         if source["status"] == "error":
             lines.append(f"  error     {source['path']}: {source['error']}")
-    return "\n".join(lines)
+    # For people, wherever it goes: file names are anyone's choosing.
+    return escape_control("\n".join(lines))
 
 
 @click.command()
@@ -95,6 +96,7 @@ def sample(lines: int, out: str, seed: int, files: int, use_gzip: bool, malforme
 def mask(obj: object, inputs: tuple[str, ...]) -> None:
     """Write masked NDJSON to stdout: a sanitiser for sharing logs, no store needed."""
     from ..ingest import mask_key
+    from ..mask import KEY_LINE, key_block_lines
     from ..pipeline import make_masker
     from ..sources import Source, expand
 
@@ -103,17 +105,32 @@ def mask(obj: object, inputs: tuple[str, ...]) -> None:
     table = {**store.config.mask, "enabled": True}
     masker = make_masker(table, mask_key(store.path), store.config.aliases)
     out = sys.stdout.buffer
+    terminal = is_terminal(sys.stdout)
+    keys = masker.masks_key_blocks
     for name in expand(inputs or ("-",)):
         source = Source(name)
         try:
             carry = b""
+            in_key = 0  # bytes of a private key block printed over several lines, open
+
+            def masked(lines: list[bytes]) -> list[bytes]:
+                nonlocal in_key
+                key_lines, in_key = key_block_lines(lines, in_key) if keys else (set(), 0)
+                done = [
+                    KEY_LINE.encode() + b"\n" if i in key_lines else masker.mask_json_line(line)
+                    for i, line in enumerate(lines)
+                ]
+                if terminal:  # masked lines are valid UTF-8: mask_json_line writes them so
+                    done = [for_terminal(line.decode(), json=True).encode() for line in done]
+                return done
+
             while block := source.read(1 << 20):
                 data = carry + block
                 lines = data.split(b"\n")
                 carry = lines.pop()
-                out.writelines(masker.mask_json_line(line) for line in lines)
+                out.writelines(masked(lines))
             if carry:
-                out.write(masker.mask_json_line(carry))
+                out.writelines(masked([carry]))
         finally:
             source.close()
     out.flush()
