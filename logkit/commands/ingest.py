@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import LogkitError
+from ..errors import DamagedInput, LogkitError
 from ..output import render_json
 
 pass_context = click.make_pass_decorator(object)
@@ -32,6 +32,8 @@ def _summary_text(summary: object) -> str:
     for source in data["sources"]:
         if source["status"] == "error":
             lines.append(f"  error     {source['path']}: {source['error']}")
+        if source["damage"]:
+            lines.append(f"  damaged   {source['path']}: {source['damage']}")
     return "\n".join(lines)
 
 
@@ -66,8 +68,17 @@ def ingest(obj: object, inputs: tuple[str, ...], no_mask: bool, quiet: bool, fmt
         render_json(summary.to_dict())
     elif not quiet:
         click.echo(_summary_text(summary), err=not sys.stdout.isatty())
+    for warning in summary.warnings:
+        click.echo(f"Warning: {warning}", err=True)
     if summary.errors:
         raise LogkitError(f"{len(summary.errors)} input(s) could not be read (see above)")
+    if summary.damaged:
+        raise DamagedInput(
+            f"{len(summary.damaged)} input(s) damaged: "
+            + ", ".join(s.path for s in summary.damaged)
+            + "; the lines before the damage are stored, the damage is quarantined (see the"
+            " rejects table)"
+        )
 
 
 @click.command()
