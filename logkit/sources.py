@@ -25,7 +25,9 @@ import hashlib
 import io
 import os
 import re
+import shutil
 import sys
+import tempfile
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -331,6 +333,13 @@ class Source:
             self.dev, self.ino, self.size = 0, 0, None
             self.file_size, self.mtime_ns = 0, 0
             self.stream, self.kind = open_stream(sys.stdin.buffer)  # type: ignore[arg-type]
+            if self.compressed:
+                # Spooled to a temporary file (compressed, so ~10x smaller than its lines), so
+                # that each member can be checked before its lines are read, as a file's are.
+                fh = tempfile.TemporaryFile()  # noqa: SIM115 - closed by Source.close
+                shutil.copyfileobj(self.stream._raw, fh, 1 << 20)  # type: ignore[attr-defined]
+                fh.seek(0)
+                self.stream, self.kind = open_stream(fh)
         else:
             try:
                 fh = open(name, "rb")  # noqa: SIM115 - closed by Source.close
@@ -344,11 +353,8 @@ class Source:
         self.position = 0
         # Bytes read ahead for fingerprinting, replayed to the line reader.
         self._pending = b""
-        # A compressed file's members are checked before the line reader gets their bytes.
-        # Not stdin's, which cannot be read twice: there a corrupt member is found at its end.
-        self._verifier = (
-            _Verifier(fh.fileno(), self.kind) if self.compressed and not self.is_stdin else None
-        )
+        # A compressed stream's members are checked before the line reader gets their bytes.
+        self._verifier = _Verifier(fh.fileno(), self.kind) if self.compressed else None
         # Decided once, on the stream's start (the same bytes every run, while it is the same
         # stream), before anything moves the file's offset.
         if self.kind == "plain" and not self.is_stdin:
@@ -452,7 +458,7 @@ class Source:
         return max(0, (self.size or 0) - cp.byte_offset)
 
     def close(self) -> None:
-        if not self.is_stdin:
+        if not self.is_stdin or self.compressed:  # stdin's spool, not stdin itself
             self.stream.close()
 
 

@@ -376,6 +376,18 @@ class TestDamagedCompressedFiles:
             f"gzip member 2 (at byte {len(members[0]):,} of the file)" in summary.sources[0].damage
         )
 
+    def test_compressed_stdin_is_checked_like_a_file(self, tmp_path):
+        """Piped in, the members before a corrupt one are stored and none of the corrupt one."""
+        members = [gzip.compress(lines(0, 3000)), bytearray(gzip.compress(lines(3000, 6000)))]
+        members[1][-8] ^= 0x10  # its CRC
+        db = tmp_path / "s.duckdb"
+        proc = run_logkit("ingest", "-", db=db, input=b"".join(members), check=False)
+        assert (3, [(3001, len(lines(0, 3000)), "corrupt_stream")], 3000) == (
+            proc.returncode,
+            query(db, "SELECT line, byte_offset, reason FROM rejects"),
+            query(db, "SELECT count(*) FROM events")[0][0],
+        )
+
     def test_a_zstd_frame_that_fails_its_checksum_is_not_stored(self, store, tmp_path):
         log = write(tmp_path / "a.log", lines(0, 3000))
         subprocess.run(["zstd", "-q", str(log)], check=True)

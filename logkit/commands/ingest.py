@@ -107,7 +107,7 @@ def mask(obj: object, inputs: tuple[str, ...]) -> None:
     """Write masked NDJSON to stdout: a sanitiser for sharing logs, no store needed."""
     from ..ingest import mask_key
     from ..pipeline import make_masker
-    from ..sources import Source, expand
+    from ..sources import DamagedStream, Source, expand
 
     store = obj.store()  # type: ignore[attr-defined]
     # Asked for by name, masking happens even where the store's config switches it off.
@@ -125,6 +125,9 @@ def mask(obj: object, inputs: tuple[str, ...]) -> None:
                 out.writelines(masker.mask_json_line(line) for line in lines)
             if carry:
                 out.write(masker.mask_json_line(carry))
+        except DamagedStream as exc:
+            out.flush()
+            raise DamagedInput(f"{name}: {exc}; the lines before it were written") from None
         finally:
             source.close()
     out.flush()
