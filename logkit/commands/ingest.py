@@ -52,6 +52,9 @@ def ingest(obj: object, inputs: tuple[str, ...], no_mask: bool, quiet: bool, fmt
     or app.log.2.gz) or '-' for stdin. Rerunning adds only what is new; rotated files are
     recognised by content. Bad lines are quarantined in the 'rejects' table with their file,
     line number and reason.
+
+    Exit status: 0 when all was read; 1 when an input could not be read; 3 when what could be
+    read was stored but a compressed input was damaged (cut short or corrupt: see the summary).
     """
     from ..progress import Progress
 
