@@ -453,14 +453,17 @@ class TestOddFiles:
         (tmp_path / "empty").mkdir()
         write(tmp_path / "other" / "notes.txt", b"hello\n")
         binary = write(tmp_path / "blob.log", bytes(range(256)) * 20)
+        no_newline = write(tmp_path / "one.log", bytes(range(14, 256)) * 4)  # no CR, no LF
         db = tmp_path / "s.duckdb"
-        args = [str(tmp_path / "empty"), str(tmp_path / "other"), str(binary)]
+        args = [str(tmp_path / "empty"), str(tmp_path / "other"), str(binary), str(no_newline)]
         text = run_logkit("ingest", *args, db=db)
         as_json = run_logkit("ingest", "--format", "json", *args, db=tmp_path / "t.duckdb")
         warnings = json.loads(as_json.stdout)["warnings"]
         assert [
             f"{tmp_path / 'empty'}: no log files in this directory",
             f"{tmp_path / 'other'}: no log files in this directory",
+            f"{no_newline}: 968 bytes and not one newline: read as an unfinished line that waits"
+            " for its end (is it a log file?)",
             f"{binary}: no events, all 20 line(s) rejected (is it a log file?)",
         ] == [w.split(" (looked")[0] for w in warnings]
         assert [f"Warning: {w}" for w in warnings] == [
