@@ -447,6 +447,24 @@ class TestOddFiles:
             n for (n,) in query(store.path, "SELECT line FROM events ORDER BY line")
         ]
 
+    def test_a_cr_only_file_rotated_and_compressed_is_read_once(self, store, tmp_path):
+        """logrotate's compressed copy beside the original, then alone: recognised by content,
+        CRs and all, so nothing is stored twice."""
+        logs = tmp_path / "logs"
+        write(logs / "app.log.1", lines(0, 100).replace(b"\n", b"\r"))
+        first = store.ingest([str(logs)])
+        write(logs / "app.log.2.gz", (logs / "app.log.1").read_bytes())
+        beside = store.ingest([str(logs)])
+        (logs / "app.log.1").unlink()
+        alone = store.ingest([str(logs)])
+        assert (100, 0, ["copy"], 0) == (
+            first.events,
+            beside.events,
+            [s.status for s in beside.sources if s.path.endswith(".gz")],
+            alone.events,
+        )
+        assert 100 == count(store) == distinct_messages(store)
+
     def test_an_input_that_yields_nothing_ends_with_a_warning(self, tmp_path):
         """An empty directory, one without log files, a binary file: warned on stderr and in
         the JSON summary, not a quiet '0 events'."""
