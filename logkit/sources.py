@@ -26,6 +26,7 @@ import io
 import os
 import re
 import shutil
+import stat
 import sys
 import tempfile
 import zlib
@@ -327,27 +328,33 @@ class Source:
     def __init__(self, name: str) -> None:
         self.name = name
         self.is_stdin = name == STDIN
+        regular = False  # a regular file, which can be read twice and at any offset
         if self.is_stdin:
             self.dev, self.ino, self.size = 0, 0, None
             self.file_size, self.mtime_ns = 0, 0
             self.stream, self.kind = open_stream(sys.stdin.buffer)  # type: ignore[arg-type]
-            if self.compressed:
-                # Spooled to a temporary file (compressed, so ~10x smaller than its lines), so
-                # that each member can be checked before its lines are read, as a file's are.
-                fh = tempfile.TemporaryFile()  # noqa: SIM115 - closed by Source.close
-                shutil.copyfileobj(self.stream._raw, fh, 1 << 20)  # type: ignore[attr-defined]
-                fh.seek(0)
-                self.stream, self.kind = open_stream(fh)
         else:
             try:
                 fh = open(name, "rb")  # noqa: SIM115 - closed by Source.close
             except OSError as exc:
                 raise InputError(f"cannot read {name}: {exc.strerror}") from exc
             st = os.fstat(fh.fileno())
+            regular = stat.S_ISREG(st.st_mode)
             self.dev, self.ino = st.st_dev, st.st_ino
             self.stream, self.kind = open_stream(fh)
             self.size = st.st_size if self.kind == "plain" else None
             self.file_size, self.mtime_ns = st.st_size, st.st_mtime_ns
+        if self.compressed and not regular:
+            # A pipe (stdin, or a named one) is spooled to a temporary file (compressed, so
+            # ~10x smaller than its lines), so that each member can be checked before its lines
+            # are read, as a file's are.
+            piped = self.stream._raw  # type: ignore[attr-defined]
+            fh = tempfile.TemporaryFile()  # noqa: SIM115 - closed by Source.close
+            shutil.copyfileobj(piped, fh, 1 << 20)
+            if not self.is_stdin:
+                piped.close()
+            fh.seek(0)
+            self.stream, self.kind = open_stream(fh)
         self.position = 0
         # Bytes read ahead for fingerprinting, replayed to the line reader.
         self._pending = b""
@@ -355,7 +362,7 @@ class Source:
         self._verifier = _Verifier(fh.fileno(), self.kind) if self.compressed else None
         # Decided once, on the stream's start (the same bytes every run, while it is the same
         # stream), before anything moves the file's offset.
-        if self.kind == "plain" and not self.is_stdin:
+        if self.kind == "plain" and regular:
             prefix = os.pread(fh.fileno(), CR_PROBE_BYTES, 0)
         else:
             prefix = self.peek_prefix(CR_PROBE_BYTES)

@@ -388,6 +388,21 @@ class TestDamagedCompressedFiles:
             query(db, "SELECT count(*) FROM events")[0][0],
         )
 
+    @pytest.mark.parametrize("name", ["a.log.gz", "a.log"])
+    def test_a_named_pipe_is_read_like_stdin(self, tmp_path, name):
+        """A FIFO (as `<(zcat ...)` gives) cannot be read twice nor at an offset: a compressed
+        one is spooled and checked, a plain one read as it comes, CRs and all."""
+        data = lines(0, 50).replace(b"\n", b"\r")
+        data = gzip.compress(data) if name.endswith(".gz") else data
+        fifo = tmp_path / name
+        os.mkfifo(fifo)
+        writer = subprocess.Popen(["sh", "-c", 'cat > "$0"', str(fifo)], stdin=subprocess.PIPE)
+        writer.stdin.write(data)  # type: ignore[union-attr]
+        writer.stdin.close()  # type: ignore[union-attr]
+        proc = run_logkit("ingest", "--format", "json", str(fifo), db=tmp_path / "s.duckdb")
+        writer.wait()
+        assert 50 == json.loads(proc.stdout)["events"]
+
     def test_a_zstd_frame_that_fails_its_checksum_is_not_stored(self, store, tmp_path):
         log = write(tmp_path / "a.log", lines(0, 3000))
         subprocess.run(["zstd", "-q", str(log)], check=True)
