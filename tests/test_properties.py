@@ -43,7 +43,7 @@ SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=list(
 # Every reason a line can be quarantined under: the pipeline's, and the line reader's.
 REASONS = {
     "invalid_json", "invalid_utf8", "nul_byte", "not_object", "not_json", "blank_line",
-    "too_deep", "line_too_long", "truncated_stream",
+    "too_deep", "line_too_long", "truncated_stream", "corrupt_stream",
 }  # fmt: skip
 
 
