@@ -223,7 +223,11 @@ class TestLineReader:
     ):
         """Whatever bit is flipped, every line that comes out is the original's line at that
         place (a gzip CRC or zstd checksum that fails stops the stream where its member
-        begins); the damage, if seen, is one reject."""
+        begins); the damage, if seen, is one reject.
+
+        Unless the flip makes the stream look cut short (a flipped end-of-data flag or frame
+        size): a member cut short has no checksum to check, and what it decodes to up to the
+        cut is read, as for a file really cut short."""
         if kind == "gzip":
             packed = bytearray(gzip.compress(data))
         else:
@@ -233,13 +237,24 @@ class TestLineReader:
         path = scratch / "flipped.log.z"
         path.write_bytes(bytes(packed))
         found, rejects = read_lines(path, block_size)
+        decoder = (
+            zlib.decompressobj(wbits=31) if kind == "gzip"
+            else zstandard.ZstdDecompressor().decompressobj()
+        )  # fmt: skip
+        try:
+            decoder.decompress(bytes(packed))
+        except Exception:
+            pass  # corrupt, as the reader must find it
+        else:
+            if not decoder.eof:
+                return  # looks cut short: not checkable (see above)
+        assert len(rejects) <= 1
+        assert {r[2] for r in rejects} <= {"corrupt_stream"}
         # CR-only or not is decided on the stream's first bytes, which the flip may change.
         assert found in (
             data.split(b"\n")[: len(found)],
             data.replace(b"\r", b"\n").split(b"\n")[: len(found)],
         )
-        assert len(rejects) <= 1
-        assert {r[2] for r in rejects} <= {"truncated_stream", "corrupt_stream"}
 
 
 # -- the stages ---------------------------------------------------------------------------------
