@@ -197,6 +197,7 @@ class _Members:
         self.produced = 0  # decompressed bytes decoded
         self.ends: list[int] = []
         self._member_at = 0  # where, in the compressed file, the member being decoded begins
+        self._foreign = False  # it does not even begin as a member does (trailing garbage)
 
     def _new(self) -> object:
         if self.kind == "gzip":
@@ -231,6 +232,7 @@ class _Members:
                     continue
                 self._dec = self._new()
                 self._member_at = self.read_in - len(self._in)
+                self._foreign = not _starts_member(self._in, self.kind)
             self._decode()
         return True
 
@@ -240,7 +242,13 @@ class _Members:
             out = dec.decompress(self._in)
         except Exception as exc:  # zlib.error, zstandard.ZstdError
             start = self.ends[-1] if self.ends else 0
-            self._damage = CorruptStream(f"{self._where()} is corrupt: {exc}", start)
+            what = f"{self._where()} is corrupt: {exc}"
+            if self.ends and self._foreign:
+                what = (
+                    f"the bytes after {self.kind} {self._unit} {len(self.ends)}, from byte"
+                    f" {self._member_at:,} of the file, are not {self.kind}: {exc}"
+                )
+            self._damage = CorruptStream(what, start)
             self._in = b""
             return
         self._in = dec.unused_data if dec.eof else b""
@@ -268,6 +276,13 @@ class _Members:
 
     def close(self) -> None:
         self._raw.close()
+
+
+def _starts_member(data: bytes, kind: str) -> bool:
+    if kind == "gzip":
+        return data.startswith(GZIP_MAGIC)
+    # A zstd frame, or a skippable frame (magic 0x184D2A50 to 0x184D2A5F, little-endian).
+    return data.startswith(ZSTD_MAGIC) or (data[1:4] == b"\x2a\x4d\x18" and data[0] >> 4 == 5)
 
 
 class _Pread:
