@@ -540,7 +540,7 @@ def _ingest(
             if blocker.damage is not None:
                 reason, line, offset, what = blocker.damage
                 report.damage = f"{reason} from line {line:,} (byte {offset:,}): {what}"
-            elif report.status == "new" and not blocker.lines and source.size:
+            elif not blocker.lines and source.size:  # every run, until a line ends
                 summary.warnings.append(
                     f"{source.name}: {source.size:,} bytes and not one newline: read as an"
                     " unfinished line that waits for its end (is it a log file?)"

@@ -503,6 +503,8 @@ class TestOddFiles:
             line for line in text.stderr.decode().splitlines() if line.startswith("Warning")
         ]
         assert "1 other file ignored" in warnings[1]
+        again = run_logkit("ingest", "--format", "json", str(no_newline), db=db)
+        assert [warnings[2]] == json.loads(again.stdout)["warnings"]
 
 
 class TestConcurrency:
