@@ -28,10 +28,16 @@ from . import tracespans
 from .blockscan import BlockScanner
 from .errors import InputError, LogkitError
 from .mask import KEY_BLOCK_BYTES, key_block_after
-from .pipeline import ChunkResult, init_pool_worker, init_worker, make_masker, run_job
+from .pipeline import (
+    TOO_LONG_KEEP,
+    ChunkResult,
+    init_pool_worker,
+    init_worker,
+    make_masker,
+    run_job,
+)
 from .store import WriteSession
 
-TOO_LONG_KEEP = 64 * 1024  # prefix of an over-long line kept for the (masked) quarantine
 INLINE_BYTES = 32 * 1024 * 1024  # below this much input, worker start-up costs more than it saves
 # From this much input on, the masking prefilter scans whole blocks with Hyperscan (see
 # logkit/blockscan.py): compiling its patterns costs ~0.6 s, which scanning saves back (~2-5 us
@@ -57,6 +63,9 @@ class SourceReport:
     events: int = 0
     rejects: int = 0
     error: str | None = None
+    # A compressed stream that could not be read to its end: what, and from which line and
+    # byte of its content nothing was stored (the reject truncated_stream or corrupt_stream).
+    damage: str | None = None
 
 
 @dataclass
@@ -71,6 +80,8 @@ class IngestSummary:
     masked: Counter[str] = field(default_factory=Counter)
     sources: list[SourceReport] = field(default_factory=list)
     seconds: float = 0.0
+    # Inputs that gave nothing: a directory without log files, a file without one event.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def rejects(self) -> int:
@@ -79,6 +90,10 @@ class IngestSummary:
     @property
     def errors(self) -> list[SourceReport]:
         return [s for s in self.sources if s.status == "error"]
+
+    @property
+    def damaged(self) -> list[SourceReport]:
+        return [s for s in self.sources if s.damage]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -92,6 +107,8 @@ class IngestSummary:
             "seconds": round(self.seconds, 3),
             "lines_per_second": round(self.lines / self.seconds) if self.seconds else None,
             "sources": [s.__dict__ for s in self.sources],
+            "damaged_inputs": len(self.damaged),
+            "warnings": self.warnings,
         }
 
 
@@ -166,6 +183,8 @@ class LineBlocker:
         self.offset = offset
         self.tail = tail
         self.rejects: list[tuple[int, int, str, bytes]] = []
+        # (reason, line, byte offset, what) of the damage that ended a compressed stream
+        self.damage: tuple[str, int, int, str] | None = None
 
     def _consumed(self, data: bytes) -> None:
         self.tail = (self.tail + data[-src.TAIL_BYTES :])[-src.TAIL_BYTES :]
@@ -199,13 +218,17 @@ class LineBlocker:
         while True:
             try:
                 block = self.source.read(block_size)
-            except src.TruncatedStream:
+            except src.DamagedStream as damage:
                 partial, length = (
                     (long_prefix, long_len) if long_prefix is not None else (carry, len(carry))
                 )
-                self.rejects.append(
-                    (self.lines + 1, self.offset, "truncated_stream", partial[:TOO_LONG_KEEP])
-                )
+                raw = partial[:TOO_LONG_KEEP]
+                if isinstance(damage, src.CorruptStream):
+                    # Nothing from the damage on is read: the reject says where and why, with
+                    # the start of the line it cuts, if any.
+                    raw = f"{damage}; nothing from here on is stored\n".encode() + raw
+                self.damage = (damage.reason, self.lines + 1, self.offset, str(damage))
+                self.rejects.append((self.lines + 1, self.offset, damage.reason, raw))
                 if length:
                     self.lines += 1
                     self.offset += length
@@ -439,8 +462,8 @@ def _ingest(
     store = session.store
     settings = store.config.ingest
     started = time.monotonic()
-    names = src.expand(inputs)
     summary = IngestSummary()
+    names = src.expand(inputs, empty=summary.warnings)
     mask_table = store.config.mask if mask and store.config.mask.get("enabled", True) else None
     key = mask_key(store.path)
     masker = None
@@ -479,7 +502,7 @@ def _ingest(
     scanner = None
     if masker is not None and total_bytes >= SCAN_BYTES:
         scanner = BlockScanner.compiled(masker)
-    initargs = (store.config.aliases, mask_table, key, scanner)
+    initargs = (store.config.aliases, mask_table, key, scanner, settings.max_line_bytes)
     runner = _Runner(workers, initargs) if todo else None
     done_bytes = 0
     committer = _Committer(session)
@@ -526,6 +549,14 @@ def _ingest(
                     done_bytes += _record(committer, summary, c, result, b)
                     if progress:
                         progress(done_bytes, summary.lines, total_bytes or None)
+            if blocker.damage is not None:
+                reason, line, offset, what = blocker.damage
+                report.damage = f"{reason} from line {line:,} (byte {offset:,}): {what}"
+            elif not blocker.lines and source.size:  # every run, until a line ends
+                summary.warnings.append(
+                    f"{source.name}: {source.size:,} bytes and not one newline: read as an"
+                    " unfinished line that waits for its end (is it a log file?)"
+                )
             source.close()
         for result, (c, b) in runner.drain() if runner else ():
             done_bytes += _record(committer, summary, c, result, b)
@@ -551,6 +582,13 @@ def _ingest(
         tracespans.compact(con)
 
     session.run(finish)
+    for report in summary.sources:
+        # (A damaged stream says so itself.)
+        if report.status == "new" and report.lines and not report.events and not report.damage:
+            summary.warnings.append(
+                f"{report.path}: no events, all {report.lines:,} line(s) rejected"
+                " (is it a log file?)"
+            )
     if summary.errors and not (summary.lines or summary.events):
         raise LogkitError("; ".join(s.error or s.path for s in summary.errors))
     return summary

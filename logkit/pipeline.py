@@ -34,6 +34,7 @@ from .schema import EVENT_COLUMNS, trace_key
 Stage = Callable[[bytes, Any], Any]
 
 RAW_KEEP_CHARS = 2048  # how much of a rejected line the quarantine keeps
+TOO_LONG_KEEP = 64 * 1024  # prefix of an over-long line kept for the (masked) quarantine
 BOM = b"\xef\xbb\xbf"
 
 _ARROW_TYPES = {
@@ -234,6 +235,7 @@ def process_chunk(
     extra_rejects: Sequence[tuple[int, int, str, bytes]] = (),
     in_key: int = 0,
     scanner: BlockScanner | None = None,
+    max_line: int | None = None,
 ) -> ChunkResult:
     """Run the stages over every line of `data` (complete lines; the last may lack its newline).
 
@@ -242,7 +244,8 @@ def process_chunk(
     `data` left a private key block open (its bytes so far; see `key_block_lines` in
     logkit/mask.py); its lines are quarantined as `KEY_LINE`. With a `scanner` (the masker's
     block scan), the Mask stage runs only on the lines it flags, without a look of its own,
-    and on the lines it leaves undecided.
+    and on the lines it leaves undecided. A line longer than `max_line` bytes is quarantined
+    as `line_too_long` with its (masked) start, wherever it sits in the block.
     """
     events: list[dict[str, Any]] = []
     converted: list[pa.Table] = []
@@ -275,13 +278,15 @@ def process_chunk(
             else:
                 line_stages = undecided
         try:
+            if max_line is not None and len(raw) > max_line:
+                raise Reject("line_too_long")
             value: Any = raw
             for stage in line_stages:
                 value = stage(raw, value)
             value["attrs"] = _dumps(value["attrs"])
         except Reject as reject:
             reasons[reject.reason] += 1
-            kept = KEY_LINE if index in key_lines else mask_raw(raw, masker)
+            kept = KEY_LINE if index in key_lines else mask_raw(raw[:TOO_LONG_KEEP], masker)
             rejects.append(
                 {"source": source, "line": line_no, "byte_offset": offset,
                  "reason": reject.reason, "raw": kept}
@@ -352,14 +357,17 @@ def init_worker(
     mask_table: dict[str, Any] | None,
     key: bytes | None,
     scanner: bytes | None = None,
+    max_line: int | None = None,
 ) -> None:
-    """Build a worker's stages; `scanner` is the masker's compiled block scan, if it has one."""
+    """Build a worker's stages; `scanner` is the masker's compiled block scan, if it has one;
+    lines longer than `max_line` bytes are quarantined."""
     masker = make_masker(mask_table, key, aliases) if mask_table is not None else None
     _worker["masker"] = masker
     _worker["stages"] = build_stages(aliases, masker)
     _worker["scanner"] = (
         BlockScanner.from_bytes(masker, scanner) if masker is not None and scanner else None
     )
+    _worker["max_line"] = max_line
 
 
 def init_pool_worker(*initargs: Any) -> None:
@@ -375,4 +383,7 @@ def run_job(
 ) -> ChunkResult:
     """One block of lines in a worker: (source, data, first line, first offset, rejects,
     the bytes of a private key block open before it, 0 for none)."""
-    return process_chunk(_worker["stages"], _worker["masker"], *job, scanner=_worker["scanner"])
+    return process_chunk(
+        _worker["stages"], _worker["masker"], *job, scanner=_worker["scanner"],
+        max_line=_worker["max_line"],
+    )  # fmt: skip

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import LogkitError
+from ..errors import DamagedInput, LogkitError
 from ..output import escape_control, for_terminal, is_terminal, render_json
 
 pass_context = click.make_pass_decorator(object)
@@ -32,6 +32,8 @@ def _summary_text(summary: object) -> str:
     for source in data["sources"]:
         if source["status"] == "error":
             lines.append(f"  error     {source['path']}: {source['error']}")
+        if source["damage"]:
+            lines.append(f"  damaged   {source['path']}: {source['damage']}")
     # For people, wherever it goes: file names are anyone's choosing.
     return escape_control("\n".join(lines))
 
@@ -51,6 +53,9 @@ def ingest(obj: object, inputs: tuple[str, ...], no_mask: bool, quiet: bool, fmt
     or app.log.2.gz) or '-' for stdin. Rerunning adds only what is new; rotated files are
     recognised by content. Bad lines are quarantined in the 'rejects' table with their file,
     line number and reason.
+
+    Exit status: 0 when all was read; 1 when an input could not be read; 3 when what could be
+    read was stored but a compressed input was damaged (cut short or corrupt: see the summary).
     """
     from ..progress import Progress
 
@@ -67,8 +72,17 @@ def ingest(obj: object, inputs: tuple[str, ...], no_mask: bool, quiet: bool, fmt
         render_json(summary.to_dict())
     elif not quiet:
         click.echo(_summary_text(summary), err=not sys.stdout.isatty())
+    for warning in summary.warnings:
+        click.echo(f"Warning: {warning}", err=True)
     if summary.errors:
         raise LogkitError(f"{len(summary.errors)} input(s) could not be read (see above)")
+    if summary.damaged:
+        raise DamagedInput(
+            f"{len(summary.damaged)} input(s) damaged: "
+            + ", ".join(s.path for s in summary.damaged)
+            + "; the lines before the damage are stored, the damage is quarantined (see the"
+            " rejects table)"
+        )
 
 
 @click.command()
@@ -98,7 +112,7 @@ def mask(obj: object, inputs: tuple[str, ...]) -> None:
     from ..ingest import mask_key
     from ..mask import KEY_LINE, key_block_lines
     from ..pipeline import make_masker
-    from ..sources import Source, expand
+    from ..sources import DamagedStream, Source, expand
 
     store = obj.store()  # type: ignore[attr-defined]
     # Asked for by name, masking happens even where the store's config switches it off.
@@ -131,6 +145,9 @@ def mask(obj: object, inputs: tuple[str, ...]) -> None:
                 out.writelines(masked(lines))
             if carry:
                 out.writelines(masked([carry]))
+        except DamagedStream as exc:
+            out.flush()
+            raise DamagedInput(f"{name}: {exc}; the lines before it were written") from None
         finally:
             source.close()
     out.flush()

@@ -20,24 +20,53 @@ base = {"_BOOT_ID": BOOT_ID, "_HOSTNAME": "vm", "_MACHINE_ID": "5d1c9a0e7b3f4c2a
 entries = [
     {"PRIORITY": "6", "MESSAGE": "server started on 127.0.0.1:8080"},
     # An app that writes JSON lines to stdout under systemd: the JSON is the MESSAGE.
-    {"PRIORITY": "6", "MESSAGE": json.dumps({"level": "info", "msg": "request handled",
-                                             "trace_id": TRACE_ID, "method": "GET",
-                                             "path": "/cart", "status": 200,
-                                             "duration_ms": 12.5})},  # fmt: skip
+    {
+        "PRIORITY": "6",
+        "MESSAGE": json.dumps(
+            {
+                "level": "info",
+                "msg": "request handled",
+                "trace_id": TRACE_ID,
+                "method": "GET",
+                "path": "/cart",
+                "status": 200,
+                "duration_ms": 12.5,
+            }
+        ),
+    },
     {"PRIORITY": "4", "MESSAGE": "slow request: POST /checkout took 2.512s"},
-    {"PRIORITY": "3", "MESSAGE": "payment failed\nTraceback (most recent call last):\n"
-                                 "  File \"/srv/checkout/pay.py\", line 20, in charge\n"
-                                 "PaymentDeclined: card declined for amount 250"},  # fmt: skip
+    {
+        "PRIORITY": "3",
+        "MESSAGE": "payment failed\nTraceback (most recent call last):\n"
+        '  File "/srv/checkout/pay.py", line 20, in charge\n'
+        "PaymentDeclined: card declined for amount 250",
+    },
     # Bytes that are not UTF-8 (Latin-1 "café" and a raw 0xff): journalctl gives a byte array.
     {"PRIORITY": "5", "MESSAGE": b"caf\xe9 \xff order note from legacy client"},
     # A message logged through sd_journal_send (native protocol) with structured fields.
-    {"PRIORITY": "2", "MESSAGE": "database connection lost", "_TRANSPORT": "journal",
-     "CODE_FILE": "db.c", "CODE_LINE": "118", "CODE_FUNC": "db_reconnect", "ERRNO": "111",
-     "TRACE_ID": TRACE_ID},  # fmt: skip
+    {
+        "PRIORITY": "2",
+        "MESSAGE": "database connection lost",
+        "_TRANSPORT": "journal",
+        "CODE_FILE": "db.c",
+        "CODE_LINE": "118",
+        "CODE_FUNC": "db_reconnect",
+        "ERRNO": "111",
+        "TRACE_ID": TRACE_ID,
+    },
     # A kernel line: no unit, no identifier but "kernel".
-    {"PRIORITY": "4", "MESSAGE": "TCP: request_sock_TCP: Possible SYN flooding on port 8080.",
-     "_TRANSPORT": "kernel", "SYSLOG_IDENTIFIER": "kernel", "SYSLOG_FACILITY": "0",
-     "_SYSTEMD_UNIT": None, "_PID": None, "_UID": None, "_GID": None, "_COMM": None},  # fmt: skip
+    {
+        "PRIORITY": "4",
+        "MESSAGE": "TCP: request_sock_TCP: Possible SYN flooding on port 8080.",
+        "_TRANSPORT": "kernel",
+        "SYSLOG_IDENTIFIER": "kernel",
+        "SYSLOG_FACILITY": "0",
+        "_SYSTEMD_UNIT": None,
+        "_PID": None,
+        "_UID": None,
+        "_GID": None,
+        "_COMM": None,
+    },
 ]
 
 

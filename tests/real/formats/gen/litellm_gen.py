@@ -10,8 +10,8 @@ import sys
 
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 
-import litellm  # noqa: E402
-from litellm.integrations.custom_logger import CustomLogger  # noqa: E402
+import litellm
+from litellm.integrations.custom_logger import CustomLogger
 
 
 class PrintPayload(CustomLogger):

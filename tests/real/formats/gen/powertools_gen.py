@@ -7,10 +7,12 @@ from dataclasses import dataclass
 
 from _scenario import MODEL, fail
 
-os.environ["_X_AMZN_TRACE_ID"] = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"  # fmt: skip
+os.environ["_X_AMZN_TRACE_ID"] = (
+    "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+)
 os.environ["AWS_LAMBDA_FUNCTION_NAME"] = "checkout-fn"
 
-from aws_lambda_powertools import Logger  # noqa: E402  (reads the environment)
+from aws_lambda_powertools import Logger
 
 
 @dataclass
@@ -34,8 +36,9 @@ def handler(event, context):
         fail()
     except Exception:
         logger.exception("payment failed")
-    logger.info({"message": "llm call", "model": MODEL,
-                 "usage": {"input_tokens": 412, "output_tokens": 88}})  # fmt: skip
+    logger.info(
+        {"message": "llm call", "model": MODEL, "usage": {"input_tokens": 412, "output_tokens": 88}}
+    )
     logger.critical("shutting down")
 
 
