@@ -51,11 +51,15 @@ CHECKPOINT_WAL_BYTES = 64 * 1024 * 1024
 @dataclass
 class SourceReport:
     path: str
-    status: str  # new | resumed | unchanged | copy (of a file read under its checkpoint) | error
+    # new | resumed | unchanged | copy (of a file read under its checkpoint) | error | changed
+    # (truncated or rewritten while this run read it: what was read before is stored, the rest
+    # is left for the next run, which finds the old content, if copied, by its fingerprints)
+    status: str
     lines: int = 0
     events: int = 0
     rejects: int = 0
     error: str | None = None
+    changed: str | None = None  # how it changed: truncated | rewritten
 
 
 @dataclass
@@ -493,6 +497,12 @@ def _ingest(
             summary.sources.append(report)
             head = source.peek_prefix(src.HEAD_BYTES)
             tail = source.skip_to(cp.byte_offset) if cp.byte_offset else b""
+            if source.changed:
+                # Truncated or rewritten since the checkpoint was matched: nothing of it is
+                # read now, and the checkpoint stays as it was for the next run.
+                report.status, report.changed = "changed", source.changed
+                source.close()
+                continue
             if cp.byte_offset and src.fingerprint(tail) != (cp.tail_len, cp.tail_hash):
                 # A compressed stream whose head matched but whose content then differs: a
                 # different file after all. Start it afresh under a checkpoint of its own.
@@ -514,6 +524,10 @@ def _ingest(
                     done_bytes += _record(committer, summary, c, result, b)
                     if progress:
                         progress(done_bytes, summary.lines, total_bytes or None)
+            if source.changed:
+                # Read up to where it changed (see logkit/sources.py); the rest is the next
+                # run's.
+                report.status, report.changed = "changed", source.changed
             source.close()
         for result, (c, b) in runner.drain() if runner else ():
             done_bytes += _record(committer, summary, c, result, b)

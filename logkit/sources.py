@@ -15,6 +15,27 @@ which tells apart the cases that inode or path alone get wrong:
   fingerprints differ, so it is read from the start;
 * two files that begin with the same line: the head covers up to 1 KiB, not one line, and a
   checkpoint whose inode is among the inputs is given to that inode first.
+
+Checkpoints are matched when a run starts, but a file is read later, after the files before it,
+and may be truncated or rewritten in between or while it is read (logrotate's copytruncate
+runs whenever cron says). So a plain file is read with `os.pread` at explicit offsets, never
+through a buffered stream (whose read-ahead would hold the old generation's bytes and go on
+with the new one's), and every read is checked *after* it returns: the file must still be at
+least as long as what was read (a truncation shows as size < offset) and still begin with the
+head it had when opened (a rewrite shows as another head; bytes read inside the head must
+agree with it). A read that fails the check is dropped and the stream ends there
+(`Source.changed` says why): the blocks read before it were the opened generation's bytes at
+their offsets and are stored, with a checkpoint whose fingerprints are that generation's. The
+next run finds the rest of the old content in the copy (`app.log.1`) by those fingerprints and
+reads the truncated file afresh, so no line is stored twice and none is spliced from two
+generations. A block read and checked before a truncation stays valid: its bytes were the
+file's, and are the copy's. A file that changed between the checkpoint match and its first read
+is not read at all in that run. What cannot be told apart: a file truncated and regrown to the
+same first KiB between a read and its check (the fingerprints have the same blind spot).
+
+Compressed files are written whole by rotation and never rewritten in place; a replaced one is
+a new inode, and the run reads the one it opened. stdin cannot be re-read: it is matched to the
+checkpoint of a `--name`d stream by reading it (see `logkit/ingest.py`).
 """
 
 from __future__ import annotations
@@ -193,6 +214,15 @@ class Source:
         self._truncated = ""
         # Bytes read ahead for fingerprinting, replayed to the line reader.
         self._pending = b""
+        # A plain file is read with os.pread at explicit offsets, never through the buffered
+        # stream (whose read-ahead would hold bytes of a generation since truncated), and
+        # each read is checked against the head the file had when it was opened.
+        self._fd: int | None = None
+        self.head = b""
+        self.changed = ""  # why reading stopped early: 'truncated' or 'rewritten'
+        if self.kind == "plain" and not self.is_stdin:
+            self._fd = self.stream.fileno()
+            self.head = os.pread(self._fd, HEAD_BYTES, 0)
 
     @property
     def compressed(self) -> bool:
@@ -228,6 +258,8 @@ class Source:
 
     def peek_prefix(self, n: int) -> bytes:
         """The stream's first n bytes (fewer if shorter), without consuming them."""
+        if self._fd is not None:
+            return self.head[:n] if n <= HEAD_BYTES else os.pread(self._fd, n, 0)
         while len(self._pending) < n:
             try:
                 chunk = self._read(n - len(self._pending))
@@ -239,6 +271,8 @@ class Source:
         return self._pending[:n]
 
     def read(self, n: int) -> bytes:
+        if self._fd is not None:
+            return self._pread(n)
         if self._pending:
             data, self._pending = self._pending[:n], self._pending[n:]
             if len(data) < n:
@@ -250,11 +284,12 @@ class Source:
 
     def skip_to(self, offset: int) -> bytes:
         """Advance to `offset`, returning the TAIL_BYTES before it (for the tail fingerprint)."""
-        if not self.compressed and not self.is_stdin and offset >= len(self._pending):
+        if self._fd is not None:
             tail_start = max(0, offset - TAIL_BYTES)
-            self.stream.seek(tail_start)
-            tail = self.stream.read(offset - tail_start)
-            self._pending = b""
+            tail = os.pread(self._fd, offset - tail_start, tail_start)
+            self.changed = self._check(tail_start, tail)
+            if len(tail) < offset - tail_start:
+                self.changed = self.changed or "truncated"
             self.position = offset
             return tail
         tail = b""
@@ -264,6 +299,39 @@ class Source:
                 break
             tail = (tail + chunk)[-TAIL_BYTES:]
         return tail
+
+    def _pread(self, n: int) -> bytes:
+        """The next n bytes of a plain file, or nothing once it has changed under the reader
+        (then `changed` says how): what is returned was verifiably the opened generation's."""
+        assert self._fd is not None
+        if self.changed:
+            return b""
+        data = os.pread(self._fd, n, self.position)
+        self.changed = self._check(self.position, data)
+        if self.changed:
+            return b""
+        self.position += len(data)
+        return data
+
+    def _check(self, start: int, data: bytes) -> str:
+        """Why `data`, just read at `start`, may not be the opened file's bytes ('' if it is).
+
+        Checked after the read, so a truncation or rewrite at any moment before this check is
+        seen: the file is now shorter than what was read, or its head (the first HEAD_BYTES,
+        as first read) differs. A head read short when the file was opened is extended here,
+        and bytes read inside it must agree with it.
+        """
+        assert self._fd is not None
+        if os.fstat(self._fd).st_size < start + len(data):
+            return "truncated"
+        now = os.pread(self._fd, HEAD_BYTES, 0)
+        if not now.startswith(self.head):
+            return "truncated" if len(now) < len(self.head) else "rewritten"
+        overlap = now[start : start + len(data)]
+        if data[: len(overlap)] != overlap:
+            return "rewritten"
+        self.head = now
+        return ""
 
     def unchanged_since(self, cp: Checkpoint) -> bool:
         """Whether this source holds nothing beyond `cp` (without reading it)."""

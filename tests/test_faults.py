@@ -448,6 +448,55 @@ class TestRotationRaces:
         finally:
             source.close()
 
+    @staticmethod
+    def _copytruncate_during(
+        store: logkit.Store, inputs: list[str], log: Path, new: bytes, after_lines: int
+    ) -> Any:
+        """Ingest `inputs`; once the run has read `after_lines` lines, `log` (opened by the run
+        already) is copied to `log`.1, truncated and written on with `new`."""
+        done = False
+
+        def rotate(_bytes: int, lines_read: int, _total: int | None) -> None:
+            nonlocal done
+            if not done and lines_read >= after_lines:
+                done = True
+                shutil.copyfile(log, log.with_name(log.name + ".1"))
+                os.truncate(log, 0)
+                append(log, new)
+
+        summary = store.ingest(inputs, progress=rotate)
+        assert done
+        return summary
+
+    @pytest.mark.parametrize("before", ["new", "resumed"])
+    @pytest.mark.parametrize("during", ["another_file", "this_file"])
+    def test_a_copytruncate_while_a_run_is_active_stores_each_line_once(
+        self, tmp_path, before, during
+    ):
+        """b.log is opened with the run, then copied to b.log.1, truncated and written on
+        while the run reads a.log, or b.log itself. The run reads none of b.log's new bytes as
+        if they were the old ones (the read-ahead of the old head, then new bytes from its
+        offset on, one line spliced); the next run finds the rest of the old content in the
+        copy and the new from the start: every line once, no reject."""
+        logs = tmp_path / "logs"
+        config = write(tmp_path / "logkit.toml", b"[ingest]\nbatch_bytes = 4096\n")
+        store = logkit.open(tmp_path / "s.duckdb", config_path=config)
+        write(logs / "a.log", lines(0, 300, service="a"))
+        log = write(logs / "b.log", lines(1000, 1100, service="b"))
+        if before == "resumed":
+            store.ingest([str(log)])
+        append(log, lines(1100, 1300, service="b"))
+        new = lines(2000, 2400, service="b")  # longer than the old content: read past it
+        after = 1 if during == "another_file" else 300 + 40
+        summary = self._copytruncate_during(store, [str(logs / "a.log"), str(log)], log, new, after)
+        assert ["changed"] == [s.status for s in summary.sources if s.path == str(log)]
+        store.ingest([str(logs)])
+        numbers = [*range(300), *range(1000, 1300), *range(2000, 2400)]
+        assert (sorted(f"request {n} done" for n in numbers), []) == (
+            sorted(m for (m,) in query(store.path, "SELECT message FROM events")),
+            query(store.path, "SELECT reason, raw FROM rejects"),
+        )
+
     def test_a_compressed_copy_beside_its_original_adds_nothing(self, tmp_path):
         """app.log.1 was read; app.log.2.gz, the same lines, appears before app.log.1 goes
         (logrotate's compress step); then app.log.1 goes."""

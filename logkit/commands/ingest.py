@@ -32,6 +32,11 @@ def _summary_text(summary: object) -> str:
     for source in data["sources"]:
         if source["status"] == "error":
             lines.append(f"  error     {source['path']}: {source['error']}")
+        elif source["status"] == "changed":
+            lines.append(
+                f"  changed   {source['path']}: {source['changed']} while read;"
+                " the rest is left for the next run"
+            )
     return "\n".join(lines)
 
 
