@@ -28,6 +28,7 @@ from . import tracespans
 from .blockscan import BlockScanner
 from .errors import InputError, LogkitError
 from .pipeline import ChunkResult, init_pool_worker, init_worker, make_masker, run_job
+from .schema import STREAM_COLUMN
 from .store import WriteSession
 
 TOO_LONG_KEEP = 64 * 1024  # prefix of an over-long line kept for the (masked) quarantine
@@ -358,18 +359,18 @@ class _Committer:
         self.counts = Counter()
 
     def _write(self, con: Any) -> None:
-        events = [result.events for _, result, _ in self.pending]
+        events = [_with_stream(result.events, cur) for cur, result, _ in self.pending]
         if any(table.num_rows for table in events):
             con.register("_events", pa.concat_tables(events))
             con.execute("INSERT INTO events SELECT * FROM _events")
             tracespans.record(con, "_events")
             con.unregister("_events")
-        rejects = [result.rejects for _, result, _ in self.pending]
+        rejects = [_with_stream(result.rejects, cur) for cur, result, _ in self.pending]
         if any(table.num_rows for table in rejects):
             con.register("_rejects", pa.concat_tables(rejects))
             con.execute(
-                "INSERT INTO rejects (source, line, byte_offset, reason, raw)"
-                " SELECT source, line, byte_offset, reason, raw FROM _rejects"
+                "INSERT INTO rejects (source, line, byte_offset, reason, raw, stream)"
+                " SELECT source, line, byte_offset, reason, raw, stream FROM _rejects"
             )
             con.unregister("_rejects")
         last: dict[int, tuple[_Cursor, Block]] = {}
@@ -380,6 +381,14 @@ class _Committer:
         for cur, block in last.values():
             _save_checkpoint(con, _stop_at(cur, block))
         add_counters(con, self.counts)
+
+
+def _with_stream(table: pa.Table, cur: _Cursor | None) -> pa.Table:
+    """A block's rows with the stream they were read from (its checkpoint's id) as the last
+    column; NULL for unnamed stdin, which has no checkpoint."""
+    stream = None if cur is None else cur.checkpoint.id
+    column = pa.repeat(pa.scalar(stream, pa.int64()), table.num_rows)
+    return table.append_column(STREAM_COLUMN[0], column)
 
 
 def _advance(cur: _Cursor, result: ChunkResult, block: Block) -> None:
@@ -463,6 +472,7 @@ def _ingest(
     copies = src.compressed_copies(opened, assigned)
     # A cron run over a directory of rotated logs should cost what is new, not what is there.
     todo: list[tuple[src.Source, src.Checkpoint | None]] = []
+    moved: list[src.Checkpoint] = []
     for index, source in enumerate(opened):
         cp = assigned.get(index)
         if index in copies:
@@ -470,6 +480,10 @@ def _ingest(
             source.close()
         elif cp is not None and source.unchanged_since(cp):
             summary.sources.append(SourceReport(source.name, "unchanged"))
+            if (cp.path, cp.dev, cp.ino) != (source.name, source.dev, source.ino):
+                # Rotated since it was read: its rows' stream names where it is now.
+                cp.path, cp.dev, cp.ino = source.name, source.dev, source.ino
+                moved.append(cp)
             source.close()
         else:
             todo.append((source, cp))
@@ -550,6 +564,8 @@ def _ingest(
                 "lines": summary.lines, "events": summary.events, "rejects": summary.rejects,
             },
         )  # fmt: skip
+        for cp in moved:
+            _save_checkpoint(con, cp)
         tracespans.compact(con)
 
     session.run(finish)

@@ -4,9 +4,9 @@ new store versions — each followed by the run that must repair it, on real fil
 The yardstick is always an uninterrupted run over the same input: a store that went through a
 fault and a rerun must hold the same events and rejects (count, and a hash of every row summed
 over the table, so order does not matter and a duplicate is not cancelled out as with XOR) and
-the same totals. When files were rotated between the fault and the rerun, a line's file name
-and line number depend on when it was read, so those runs are compared on content (every
-column but the file name and the position in it).
+the same totals. When files were rotated between the fault and the rerun, a line's file name,
+line number and stream (the checkpoint it was read under) depend on when it was read, so those
+runs are compared on content (every column but the file name and the position in it).
 
 Kill moments are random: `LOGKIT_FAULT_SEED=N` replays a failing run (the seed is in every
 failure message). Half are spread over the writer's progress (the size of its write-ahead log),
@@ -70,7 +70,7 @@ def digest(db: Path, *, content_only: bool = False) -> dict[str, Any]:
     """Events and rejects as (count, order-independent hash), and the ingest counters."""
     # Runs in other directories are compared by file name.
     name = "REPLACE (parse_filename(source) AS source)"
-    events = "* EXCLUDE (source, line)" if content_only else f"* {name}"
+    events = "* EXCLUDE (source, line, stream)" if content_only else f"* {name}"
     rejects = "reason, raw" if content_only else f"* EXCLUDE (ingested_at) {name}"
     return {
         "events": query(db, EVENTS.format(columns=events))[0],

@@ -126,6 +126,28 @@ class TestRotation:
         store.ingest([str(tmp_path / "d")])
         assert 115 == count(store) == distinct_messages(store)
 
+    def test_every_row_names_the_stream_generation_it_came_from(self, store, tmp_path):
+        """After a rename rotation both generations of app.log have a line 1 read as app.log:
+        `(source, line)` is two records, `(stream, line)` one. `stream` is the id of the
+        checkpoint the row was read under, which names where that generation is now."""
+        d = tmp_path / "d"
+        log = write(d / "app.log", lines(0, 3) + b"not json\n")
+        store.ingest([str(d)])
+        log.rename(d / "app.log.1")
+        write(d / "app.log", lines(3, 6) + b"not json\n")
+        store.ingest([str(d)])
+        rows = """
+            SELECT count(*), count(DISTINCT (source, line)), count(DISTINCT (stream, line)),
+                   list(DISTINCT s.path ORDER BY s.path)
+            FROM {table} JOIN sources s ON s.id = stream
+        """
+        both = [str(d / "app.log"), str(d / "app.log.1")]
+        assert [(6, 3, 6, both), (2, 1, 2, both)] == [
+            query(store.path, rows.format(table=table))[0] for table in ("events", "rejects")
+        ]
+        first = "SELECT s.path FROM events JOIN sources s ON s.id = stream WHERE message = ?"
+        assert [(str(d / "app.log.1"),)] == query(store.path, first, ["request 0 done"])
+
     def test_a_rotated_file_compressed_later_is_recognised(self, store, tmp_path):
         """app.log.1 becomes app.log.2.gz (new inode, compressed): its content is known."""
         d = tmp_path / "d"
