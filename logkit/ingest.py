@@ -409,7 +409,7 @@ def _stop_at(cur: _Cursor, block: Block) -> src.Checkpoint:
     cp.head_hash = src.fingerprint(cur.head[: cp.head_len])[1]
     cp.tail_len, cp.tail_hash = src.fingerprint(block.tail)
     source = cur.source
-    if source.compressed and block.eof:
+    if source.compressed and block.eof and not source.is_stdin:
         cp.eof_size, cp.eof_mtime_ns = source.file_size, source.mtime_ns
     else:
         cp.eof_size = cp.eof_mtime_ns = None
@@ -433,12 +433,14 @@ def ingest(
     *,
     mask: bool = True,
     progress: Callable[[int, int, int | None], None] | None = None,
+    stdin_name: str | None = None,
 ) -> IngestSummary:
+    """Read `inputs` into the store; `stdin_name` makes '-' a named stream with a checkpoint."""
     with (
         session.memory_limit(INGEST_MEMORY_MB),
         session.manual_checkpoints(CHECKPOINT_WAL_BYTES),
     ):
-        return _ingest(session, inputs, mask=mask, progress=progress)
+        return _ingest(session, inputs, mask=mask, progress=progress, stdin_name=stdin_name)
 
 
 def _ingest(
@@ -447,11 +449,14 @@ def _ingest(
     *,
     mask: bool,
     progress: Callable[[int, int, int | None], None] | None,
+    stdin_name: str | None = None,
 ) -> IngestSummary:
     store = session.store
     settings = store.config.ingest
     started = time.monotonic()
     names = src.expand(inputs)
+    if stdin_name is not None and (not stdin_name or src.STDIN not in names):
+        raise InputError("a stream name is for piped input: give a non-empty name and '-'")
     summary = IngestSummary()
     mask_table = store.config.mask if mask and store.config.mask.get("enabled", True) else None
     key = mask_key(store.path)
@@ -469,6 +474,13 @@ def _ingest(
         except InputError as exc:
             summary.sources.append(SourceReport(name, "error", error=str(exc)))
     assigned = src.assign_checkpoints(opened, checkpoints)
+    for index, source in enumerate(opened):
+        if source.is_stdin and stdin_name:
+            # Piped input under a name: stored once, however often it is piped again grown.
+            source.name_stdin(stdin_name)
+            named = src.named_checkpoint(source, checkpoints)
+            if named is not None:
+                assigned[index] = named
     copies = src.compressed_copies(opened, assigned)
     # A cron run over a directory of rotated logs should cost what is new, not what is there.
     todo: list[tuple[src.Source, src.Checkpoint | None]] = []
@@ -478,7 +490,7 @@ def _ingest(
         if index in copies:
             summary.sources.append(SourceReport(source.name, "copy"))
             source.close()
-        elif cp is not None and source.unchanged_since(cp):
+        elif cp is not None and not source.is_stdin and source.unchanged_since(cp):
             summary.sources.append(SourceReport(source.name, "unchanged"))
             if (cp.path, cp.dev, cp.ino) != (source.name, source.dev, source.ino):
                 # Rotated since it was read: its rows' stream names where it is now.
@@ -504,7 +516,7 @@ def _ingest(
             status = "resumed" if cp else "new"
             if cp is None:
                 cp = src.Checkpoint(None, source.name, source.dev, source.ino)
-                if not source.is_stdin:
+                if not source.is_stdin or source.named:
                     cp.id, next_id = next_id, next_id + 1
             cp.path, cp.dev, cp.ino = source.name, source.dev, source.ino
             report = SourceReport(source.name, status)
@@ -518,17 +530,22 @@ def _ingest(
                 source.close()
                 continue
             if cp.byte_offset and src.fingerprint(tail) != (cp.tail_len, cp.tail_hash):
-                # A compressed stream whose head matched but whose content then differs: a
-                # different file after all. Start it afresh under a checkpoint of its own.
-                source.close()
-                source = src.Source(source.name)
+                # A compressed stream (or named stdin) whose head matched but whose content
+                # then differs: a different stream after all. Start it afresh under a
+                # checkpoint of its own (stdin: with what was read of it read again).
+                if source.is_stdin:
+                    source.rewind()
+                else:
+                    source.close()
+                    source = src.Source(source.name)
                 head = source.peek_prefix(src.HEAD_BYTES)
                 cp = src.Checkpoint(next_id, source.name, source.dev, source.ino)
                 next_id += 1
                 report.status, tail = "new", b""
+            source.drop_spool()
             cur = _Cursor(source, cp, report, head)
             blocker = LineBlocker(source, cp.lines, cp.byte_offset, tail)
-            label = "<stdin>" if source.is_stdin else source.name
+            label = "<stdin>" if source.is_stdin and not source.named else source.name
             for block in blocker.blocks(settings.batch_bytes, settings.max_line_bytes):
                 job = (label, block.data, block.first_line, block.first_offset, block.rejects)
                 # The bytes go to a worker; the block waits for its commit without them (a
@@ -577,7 +594,8 @@ def _ingest(
 def _record(
     committer: _Committer, summary: IngestSummary, cur: _Cursor, result: ChunkResult, block: Block
 ) -> int:
-    committer.add(None if cur.source.is_stdin else cur, result, block)
+    # Unnamed stdin has no checkpoint: its rows are committed without one.
+    committer.add(None if cur.checkpoint.id is None else cur, result, block)
     summary.lines += result.lines
     summary.events += result.events.num_rows
     summary.no_ts += result.no_ts

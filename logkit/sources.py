@@ -47,6 +47,7 @@ import io
 import os
 import re
 import sys
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -196,6 +197,11 @@ class Source:
     def __init__(self, name: str) -> None:
         self.name = name
         self.is_stdin = name == STDIN
+        self.named = False  # stdin given a name (see `name_stdin`)
+        # What skip_to read of stdin, to be read again if the stream turns out not to continue
+        # its checkpoint (stdin cannot seek back).
+        self._spool: BinaryIO | None = None
+        self._replay: BinaryIO | None = None
         if self.is_stdin:
             self.dev, self.ino, self.size = 0, 0, None
             self.file_size, self.mtime_ns = 0, 0
@@ -230,8 +236,17 @@ class Source:
 
     @property
     def final(self) -> bool:
-        """Whether the stream can never grow, so a last line without newline is complete."""
-        return self.is_stdin or self.compressed
+        """Whether the stream can never grow, so a last line without newline is complete.
+
+        A named stdin stream is piped again, grown, like a file that grows: its last line
+        without a newline waits for the next run (unless compressed, which cannot be cut
+        mid-line and still be read)."""
+        return (self.is_stdin and not self.named) or self.compressed
+
+    def name_stdin(self, name: str) -> None:
+        """Make stdin the stream called `name`, which has a checkpoint of its own."""
+        assert self.is_stdin
+        self.name, self.named = name, True
 
     def _read(self, n: int) -> bytes:
         if not self.compressed:
@@ -273,6 +288,13 @@ class Source:
     def read(self, n: int) -> bytes:
         if self._fd is not None:
             return self._pread(n)
+        if self._replay is not None:
+            replayed = self._replay.read(n)
+            if replayed:
+                self.position += len(replayed)
+                return replayed
+            self._replay.close()
+            self._replay = None
         if self._pending:
             data, self._pending = self._pending[:n], self._pending[n:]
             if len(data) < n:
@@ -293,12 +315,29 @@ class Source:
             self.position = offset
             return tail
         tail = b""
+        if self.is_stdin:
+            self._spool = tempfile.SpooledTemporaryFile(max_size=16 << 20)  # noqa: SIM115
         while self.position < offset:
             chunk = self.read(min(1 << 20, offset - self.position))
             if not chunk:
                 break
+            if self._spool is not None:
+                self._spool.write(chunk)
             tail = (tail + chunk)[-TAIL_BYTES:]
         return tail
+
+    def rewind(self) -> None:
+        """Read stdin again from its start: what `skip_to` passed over, then the rest."""
+        assert self.is_stdin and self._spool is not None
+        self._spool.seek(0)
+        self._replay, self._spool = self._spool, None
+        self.position = 0
+
+    def drop_spool(self) -> None:
+        """`skip_to` landed on the checkpoint: what it passed over is not needed again."""
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
 
     def _pread(self, n: int) -> bytes:
         """The next n bytes of a plain file, or nothing once it has changed under the reader
@@ -346,6 +385,9 @@ class Source:
         return max(0, (self.size or 0) - cp.byte_offset)
 
     def close(self) -> None:
+        for spool in (self._spool, self._replay):
+            if spool is not None:
+                spool.close()
         if not self.is_stdin:
             self.stream.close()
 
@@ -384,7 +426,8 @@ def assign_checkpoints(
     that was copied or compressed); each checkpoint goes to at most one source.
     """
     assigned: dict[int, Checkpoint] = {}
-    taken: set[int] = set()
+    # A named stdin stream's checkpoint is its name's alone (see `named_checkpoint`).
+    taken: set[int] = {id(cp) for cp in checkpoints if is_named(cp)}
     for same_inode in (True, False):
         for i, source in enumerate(sources):
             if i in assigned or source.is_stdin:
@@ -401,6 +444,28 @@ def assign_checkpoints(
                 assigned[i] = best
                 taken.add(id(best))
     return assigned
+
+
+def is_named(cp: Checkpoint) -> bool:
+    """Whether `cp` is a named stdin stream's: its path is the name, it has no file identity."""
+    return (cp.dev, cp.ino) == (0, 0)
+
+
+def named_checkpoint(source: Source, checkpoints: list[Checkpoint]) -> Checkpoint | None:
+    """The checkpoint a named stdin stream may continue: the newest of those under its name
+    whose head it begins with (a name's older streams are rarely piped again: a restarted
+    pod's new log is). Whether it goes on past that checkpoint's tail is known only once stdin
+    is read up to it (`Source.skip_to`; `rewind` if not)."""
+    head = source.peek_prefix(HEAD_BYTES)
+    candidates = [
+        cp
+        for cp in checkpoints
+        if is_named(cp)
+        and cp.path == source.name
+        and len(head) >= cp.head_len
+        and _digest(head[: cp.head_len]) == cp.head_hash
+    ]
+    return max(candidates, key=lambda cp: cp.id or 0, default=None)
 
 
 def compressed_copies(sources: list[Source], assigned: dict[int, Checkpoint]) -> set[int]:

@@ -46,8 +46,14 @@ def _summary_text(summary: object) -> str:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               help="Summary format.")  # fmt: skip
+@click.option("--name", "stdin_name", metavar="NAME",
+              help="Name piped input ('-'): it gets a checkpoint, so piping it again (the same "
+                   "or grown) stores only new lines; NAME is its source.")  # fmt: skip
 @click.pass_obj
-def ingest(obj: object, inputs: tuple[str, ...], no_mask: bool, quiet: bool, fmt: str) -> None:
+def ingest(
+    obj: object, inputs: tuple[str, ...], no_mask: bool, quiet: bool, fmt: str,
+    stdin_name: str | None,
+) -> None:  # fmt: skip
     """Read NDJSON logs into the store, exactly once.
 
     Inputs are files (plain, gzip or zstd, told apart by their first bytes), globs, directories
@@ -55,15 +61,22 @@ def ingest(obj: object, inputs: tuple[str, ...], no_mask: bool, quiet: bool, fmt
     or app.log.2.gz) or '-' for stdin. Rerunning adds only what is new; rotated files are
     recognised by content. Bad lines are quarantined in the 'rejects' table with their file,
     line number and reason.
+
+    stdin ('-') has no checkpoint: it is read to its end and stored whole on every run, unless
+    --name gives it one (then, as for a file, a last line without newline waits).
     """
     from ..progress import Progress
 
     if not inputs:
         raise click.UsageError("give at least one PATH, GLOB, DIR or '-' for stdin")
+    if stdin_name is not None and "-" not in inputs:
+        raise click.UsageError("--name names piped input: give '-' among the inputs")
+    if stdin_name is not None and not stdin_name.strip():
+        raise click.UsageError("--name needs a non-empty NAME")
     store = obj.store()  # type: ignore[attr-defined]
     progress = Progress() if sys.stderr.isatty() and not quiet else None
     try:
-        summary = store.ingest(inputs, mask=not no_mask, progress=progress)
+        summary = store.ingest(inputs, mask=not no_mask, progress=progress, stdin_name=stdin_name)
     finally:
         if progress:
             progress.close()
