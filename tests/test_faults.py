@@ -16,6 +16,7 @@ or after it ends; half over the run's time, which also lands them inside a trans
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -282,6 +283,112 @@ class TestSigkill:
         assert len(seen) >= 6
         clean = logkit.open(tmp_path / "clean" / "s.duckdb")
         assert baseline == counters_of(parse(clean.export(ingest=[str(logs)]).text))
+
+
+class TestCopytruncateDuringRuns:
+    """logrotate's copytruncate runs whenever cron says, also while logkit is reading."""
+
+    MAX_ROUNDS = 2 * KILLS
+    # web.log sorts after api.log, so it is opened with the run and read after api.log: a
+    # rotation in a run's first part lands between its opening and its reading.
+    FILES = ("api.log", "web.log")
+    LINES = 600  # per file per round: ~85 KB, three blocks of 32 KB, each its own commit
+
+    @staticmethod
+    def _copytruncate(logs: Path, name: str, new: bytes) -> None:
+        """web.log.N → web.log.N+1, web.log copied to web.log.1, truncated, written on."""
+        rotated = sorted(logs.glob(f"{name}.*"), key=lambda p: int(p.suffix[1:]), reverse=True)
+        for path in rotated:
+            path.rename(logs / f"{name}.{int(path.suffix[1:]) + 1}")
+        shutil.copyfile(logs / name, logs / f"{name}.1")
+        os.truncate(logs / name, 0)
+        append(logs / name, new)
+
+    @staticmethod
+    def _round(
+        cmd: list[str], wal: Path, rotate: Callable[[], None], *, rotate_after: float,
+        kill_after: float, jitter: float,
+    ) -> tuple[int, int]:  # fmt: skip
+        """Run `cmd`; rotate once it has written `rotate_after` bytes to the store's write-ahead
+        log, and SIGKILL it once `kill_after` (`jitter` seconds after: inside a transaction or not).
+        Both wait for its first commit, when every input is open. Returns the exit status and
+        how much the run wrote to the log (which a killed run leaves for the next to replay:
+        what is there when a run starts is not its own)."""
+        rotated = False
+        start = wal.stat().st_size if wal.exists() else 0
+        wrote = 0
+        with tempfile.TemporaryFile() as err:
+            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+            while proc.poll() is None:
+                with contextlib.suppress(FileNotFoundError):  # folded into the store at the end
+                    wrote = max(wrote, wal.stat().st_size - start)
+                if wrote > 0 and not rotated and wrote >= rotate_after:
+                    rotate()
+                    rotated = True
+                if wrote > 0 and wrote >= kill_after:
+                    time.sleep(jitter)
+                    proc.send_signal(signal.SIGKILL)
+                    break
+                time.sleep(0.002)
+            status = proc.wait()
+            err.seek(0)
+            stderr = err.read().decode(errors="replace")
+        assert status in (0, -signal.SIGKILL), stderr
+        assert "Traceback" not in stderr, stderr
+        if not rotated:
+            rotate()  # the run ended first: rotated between runs
+        return status, wrote
+
+    def test_copytruncate_during_runs_killed_at_random_equals_one_clean_run(self, tmp_path):
+        """Rounds of: lines appended to api.log and web.log, then a run during which web.log
+        is copytruncated (its old content copied to web.log.1, older copies shifted, new lines
+        written to it) and which is SIGKILLed at a random point of its work, until 20 runs
+        have been killed. After one last run the store holds every line once, as one run over
+        the final files does: compared by content (the multiset of events and of rejects,
+        without file names, line numbers and streams, which depend on when a line was read)."""
+        rng = random.Random(SEED + 3)
+        logs, db = tmp_path / "logs", tmp_path / "s.duckdb"
+        config = write(tmp_path / "logkit.toml", CONFIG.encode())
+        cmd = ingest_cmd(db, config, logs)
+        wal = db.with_name(db.name + ".wal")
+        written = 0
+
+        def batch(service: str) -> bytes:
+            nonlocal written
+            written += self.LINES + 1
+            first = written - self.LINES - 1
+            return lines(first, first + self.LINES, service=service) + b"not json\n"
+
+        def unread() -> int:
+            stored = "SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM rejects)"
+            return written - (query(db, stored)[0][0] if db.exists() else 0)
+
+        for name in self.FILES:
+            write(logs / name, b"")
+        per_line = 0.0  # log bytes written per line stored, from the first (whole) run
+        kills = rounds = 0
+        while kills < KILLS and rounds < self.MAX_ROUNDS:
+            rounds += 1
+            for name in self.FILES:
+                append(logs / name, batch(name.split(".")[0]))
+            rotate = lambda: self._copytruncate(logs, "web.log", batch("web"))  # noqa: E731
+            # The run's work: what is not stored yet, and the lines the rotation adds.
+            work = (unread() + self.LINES) * per_line
+            kill_after = (0.05 + 0.9 * rng.random()) * work if per_line else float("inf")
+            status, wrote = self._round(
+                cmd, wal, rotate, rotate_after=rng.random() * work, kill_after=kill_after,
+                jitter=rng.random() * 0.01,
+            )  # fmt: skip
+            kills += status == -signal.SIGKILL
+            per_line = per_line or wrote / (written - unread())
+        assert kills >= KILLS, f"LOGKIT_FAULT_SEED={SEED}: {kills} kills in {rounds} rounds"
+        summary = logkit.open(db, config_path=config).ingest([str(logs)])
+        clean = tmp_path / "clean.duckdb"
+        logkit.open(clean, config_path=config).ingest([str(logs)])
+        assert ([], digest(clean, content_only=True)) == (
+            summary.errors,
+            digest(db, content_only=True),
+        ), f"LOGKIT_FAULT_SEED={SEED}: {kills} kills in {rounds} rounds"
 
 
 def _kill_after(cmd: list[str], seconds: float) -> int:
