@@ -29,13 +29,15 @@ their offsets and are stored, with a checkpoint whose fingerprints are that gene
 next run finds the rest of the old content in the copy (`app.log.1`) by those fingerprints and
 reads the truncated file afresh, so no line is stored twice and none is spliced from two
 generations. A block read and checked before a truncation stays valid: its bytes were the
-file's, and are the copy's. A file that changed between the checkpoint match and its first read
-is not read at all in that run. What cannot be told apart: a file truncated and regrown to the
-same first KiB between a read and its check (the fingerprints have the same blind spot).
+file's, and are the copy's. A file found changed before anything of it was read is left whole
+for the next run. What cannot be told apart: a file truncated and regrown to the same first KiB
+between a read and its check (the fingerprints have the same blind spot).
 
 Compressed files are written whole by rotation and never rewritten in place; a replaced one is
-a new inode, and the run reads the one it opened. stdin cannot be re-read: it is matched to the
-checkpoint of a `--name`d stream by reading it (see `logkit/ingest.py`).
+a new inode, and the run reads the one it opened. stdin has no checkpoint unless named
+(`ingest --name`): then its checkpoint is the newest under that name whose head it begins with
+(`named_checkpoint`), and as stdin cannot seek, what is read up to the checkpoint's offset is
+spooled, to be read again if the tail there does not match (`rewind`).
 """
 
 from __future__ import annotations
