@@ -556,24 +556,35 @@ class TestRotationRaces:
             source.close()
 
     @staticmethod
-    def _copytruncate_during(
-        store: logkit.Store, inputs: list[str], log: Path, new: bytes, after_lines: int
+    def _during(
+        store: logkit.Store, inputs: list[str], after_lines: int, action: Callable[[], None]
     ) -> Any:
-        """Ingest `inputs`; once the run has read `after_lines` lines, `log` (opened by the run
-        already) is copied to `log`.1, truncated and written on with `new`."""
+        """Ingest `inputs`, doing `action` once the run has read `after_lines` lines."""
         done = False
 
-        def rotate(_bytes: int, lines_read: int, _total: int | None) -> None:
+        def progress(_bytes: int, lines_read: int, _total: int | None) -> None:
             nonlocal done
             if not done and lines_read >= after_lines:
                 done = True
-                shutil.copyfile(log, log.with_name(log.name + ".1"))
-                os.truncate(log, 0)
-                append(log, new)
+                action()
 
-        summary = store.ingest(inputs, progress=rotate)
+        summary = store.ingest(inputs, progress=progress)
         assert done
         return summary
+
+    @classmethod
+    def _copytruncate_during(
+        cls, store: logkit.Store, inputs: list[str], log: Path, new: bytes, after_lines: int
+    ) -> Any:
+        """`log` (opened by the run already) copied to `log`.1, truncated and written on with
+        `new` once the run has read `after_lines` lines."""
+
+        def rotate() -> None:
+            shutil.copyfile(log, log.with_name(log.name + ".1"))
+            os.truncate(log, 0)
+            append(log, new)
+
+        return cls._during(store, inputs, after_lines, rotate)
 
     @pytest.mark.parametrize("before", ["new", "resumed"])
     @pytest.mark.parametrize("during", ["another_file", "this_file"])
@@ -602,6 +613,31 @@ class TestRotationRaces:
         assert (sorted(f"request {n} done" for n in numbers), []) == (
             sorted(m for (m,) in query(store.path, "SELECT message FROM events")),
             query(store.path, "SELECT reason, raw FROM rejects"),
+        )
+
+    @pytest.mark.parametrize("during", ["another_file", "this_file"])
+    def test_a_file_appended_to_while_a_run_is_active_is_not_taken_for_changed(
+        self, tmp_path, during
+    ):
+        """The checks against truncation let a file grow: b.log, one short line when opened
+        (a head shorter than a KiB), is written on while the run reads a.log or b.log itself;
+        the run reads it as 'new', and with the next run every line is stored once."""
+        logs = tmp_path / "logs"
+        config = write(tmp_path / "logkit.toml", b"[ingest]\nbatch_bytes = 4096\n")
+        store = logkit.open(tmp_path / "s.duckdb", config_path=config)
+        write(logs / "a.log", lines(0, 300, service="a"))
+        log = write(logs / "b.log", lines(1000, 1001, service="b"))
+        if during == "this_file":
+            append(log, lines(1001, 1100, service="b"))
+        after = 1 if during == "another_file" else 300 + 40
+        grow = lambda: append(log, lines(2000, 2300, service="b"))  # noqa: E731
+        summary = self._during(store, [str(logs / "a.log"), str(log)], after, grow)
+        assert ["new"] == [s.status for s in summary.sources if s.path == str(log)]
+        store.ingest([str(logs)])
+        numbers = [*range(300), *range(1000, 1001 if during == "another_file" else 1100)]
+        numbers += range(2000, 2300)
+        assert sorted(f"request {n} done" for n in numbers) == sorted(
+            m for (m,) in query(store.path, "SELECT message FROM events")
         )
 
     def test_a_compressed_copy_beside_its_original_adds_nothing(self, tmp_path):
