@@ -32,6 +32,11 @@ def _summary_text(summary: object) -> str:
     for source in data["sources"]:
         if source["status"] == "error":
             lines.append(f"  error     {source['path']}: {source['error']}")
+        elif source["status"] == "changed":
+            lines.append(
+                f"  changed   {source['path']}: {source['changed']} while read;"
+                " the rest is left for the next run"
+            )
         if source["damage"]:
             lines.append(f"  damaged   {source['path']}: {source['damage']}")
     # For people, wherever it goes: file names are anyone's choosing.
@@ -44,8 +49,14 @@ def _summary_text(summary: object) -> str:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               help="Summary format.")  # fmt: skip
+@click.option("--name", "stdin_name", metavar="NAME",
+              help="Name piped input ('-'): it gets a checkpoint, so piping it again (the same "
+                   "or grown) stores only new lines; NAME is its source.")  # fmt: skip
 @click.pass_obj
-def ingest(obj: object, inputs: tuple[str, ...], no_mask: bool, quiet: bool, fmt: str) -> None:
+def ingest(
+    obj: object, inputs: tuple[str, ...], no_mask: bool, quiet: bool, fmt: str,
+    stdin_name: str | None,
+) -> None:  # fmt: skip
     """Read NDJSON logs into the store, exactly once.
 
     Inputs are files (plain, gzip or zstd, told apart by their first bytes), globs, directories
@@ -56,15 +67,22 @@ def ingest(obj: object, inputs: tuple[str, ...], no_mask: bool, quiet: bool, fmt
 
     Exit status: 0 when all was read; 1 when an input could not be read; 3 when what could be
     read was stored but a compressed input was damaged (cut short or corrupt: see the summary).
+
+    stdin ('-') has no checkpoint: it is read to its end and stored whole on every run, unless
+    --name gives it one (then, as for a file, a last line without newline waits).
     """
     from ..progress import Progress
 
     if not inputs:
         raise click.UsageError("give at least one PATH, GLOB, DIR or '-' for stdin")
+    if stdin_name is not None and "-" not in inputs:
+        raise click.UsageError("--name names piped input: give '-' among the inputs")
+    if stdin_name is not None and not stdin_name.strip():
+        raise click.UsageError("--name needs a non-empty NAME")
     store = obj.store()  # type: ignore[attr-defined]
     progress = Progress() if sys.stderr.isatty() and not quiet else None
     try:
-        summary = store.ingest(inputs, mask=not no_mask, progress=progress)
+        summary = store.ingest(inputs, mask=not no_mask, progress=progress, stdin_name=stdin_name)
     finally:
         if progress:
             progress.close()
