@@ -14,7 +14,7 @@ from collections.abc import Callable
 from . import tracespans
 from .engine import duckdb
 from .errors import NotAStore, StoreVersionError
-from .schema import EVENT_COLUMNS
+from .schema import EVENT_COLUMNS, STREAM_COLUMN
 
 Migration = Callable[[duckdb.DuckDBPyConnection], None]
 MIGRATIONS: list[Migration] = []
@@ -192,3 +192,15 @@ def m004_source_eof(con: duckdb.DuckDBPyConnection) -> None:
 def m005_trace_spans(con: duckdb.DuckDBPyConnection) -> None:
     # When each trace happened, so `logkit trace` reads a few row groups (logkit/tracespans.py).
     tracespans.backfill(con)
+
+
+@migration
+def m006_stream(con: duckdb.DuckDBPyConnection) -> None:
+    # `(source, line)` is not an identity: after a rotation every generation of `app.log`
+    # starts again at line 1, and a rotated generation is read on under its new name. `stream`
+    # is the id of the checkpoint (`sources.id`) the row was read under, one per generation of
+    # a file, whatever names it had, or per `--name`d stdin stream; NULL for unnamed stdin and
+    # for rows stored before this migration. `(stream, line)` is then one record. Added at the
+    # end of the tables, so `SELECT *` consumers of the older columns see them where they were.
+    con.execute(f"ALTER TABLE events ADD COLUMN {STREAM_COLUMN[0]} {STREAM_COLUMN[1]}")
+    con.execute(f"ALTER TABLE rejects ADD COLUMN {STREAM_COLUMN[0]} {STREAM_COLUMN[1]}")

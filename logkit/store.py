@@ -405,12 +405,17 @@ class Store(Answers, Exporting, Archiving):
         *,
         mask: bool = True,
         progress: Any = None,
+        stdin_name: str | None = None,
     ) -> IngestSummary:
-        """Read logs into the store, exactly once; returns what was read and stored."""
+        """Read logs into the store, exactly once; returns what was read and stored.
+
+        '-' is stdin: read to its end and stored whole every time, unless `stdin_name` names
+        it, making it a stream with a checkpoint like a file's: piped again (the same, or
+        grown), only what is new is stored, with the name as its `source`."""
         from .ingest import ingest
 
         with self.writer() as session:
-            return ingest(session, list(paths), mask=mask, progress=progress)
+            return ingest(session, list(paths), mask=mask, progress=progress, stdin_name=stdin_name)
 
 
 def open(path: str | os.PathLike[str] | None = None, **kwargs: Any) -> Store:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from ..errors import LogkitError, output_error
-from ..output import render_json
+from ..errors import DamagedInput, LogkitError, output_error
+from ..output import escape_control, for_terminal, is_terminal, render_json
 
 pass_context = click.make_pass_decorator(object)
 
@@ -32,7 +32,15 @@ def _summary_text(summary: object) -> str:
     for source in data["sources"]:
         if source["status"] == "error":
             lines.append(f"  error     {source['path']}: {source['error']}")
-    return "\n".join(lines)
+        elif source["status"] == "changed":
+            lines.append(
+                f"  changed   {source['path']}: {source['changed']} while read;"
+                " the rest is left for the next run"
+            )
+        if source["damage"]:
+            lines.append(f"  damaged   {source['path']}: {source['damage']}")
+    # For people, wherever it goes: file names are anyone's choosing.
+    return escape_control("\n".join(lines))
 
 
 @click.command()
@@ -41,8 +49,14 @@ def _summary_text(summary: object) -> str:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               help="Summary format.")  # fmt: skip
+@click.option("--name", "stdin_name", metavar="NAME",
+              help="Name piped input ('-'): it gets a checkpoint, so piping it again (the same "
+                   "or grown) stores only new lines; NAME is its source.")  # fmt: skip
 @click.pass_obj
-def ingest(obj: object, inputs: tuple[str, ...], no_mask: bool, quiet: bool, fmt: str) -> None:
+def ingest(
+    obj: object, inputs: tuple[str, ...], no_mask: bool, quiet: bool, fmt: str,
+    stdin_name: str | None,
+) -> None:  # fmt: skip
     """Read NDJSON logs into the store, exactly once.
 
     Inputs are files (plain, gzip or zstd, told apart by their first bytes), globs, directories
@@ -50,17 +64,29 @@ def ingest(obj: object, inputs: tuple[str, ...], no_mask: bool, quiet: bool, fmt
     or app.log.2.gz) or '-' for stdin. Rerunning adds only what is new; rotated files are
     recognised by content. Bad lines are quarantined in the 'rejects' table with their file,
     line number and reason.
+
+    Exit status: 0 when all was read; 1 when an input could not be read; 3 when what could be
+    read was stored but a compressed input was damaged (cut short or corrupt: see the summary).
+
+    stdin ('-') has no checkpoint: it is read to its end and stored whole on every run, unless
+    --name gives it one (then, as for a file, a last line without newline waits).
     """
     from ..interrupt import stop_on_signals
     from ..progress import Progress
 
     if not inputs:
         raise click.UsageError("give at least one PATH, GLOB, DIR or '-' for stdin")
+    if stdin_name is not None and "-" not in inputs:
+        raise click.UsageError("--name names piped input: give '-' among the inputs")
+    if stdin_name is not None and not stdin_name.strip():
+        raise click.UsageError("--name needs a non-empty NAME")
     store = obj.store()  # type: ignore[attr-defined]
     progress = Progress() if sys.stderr.isatty() and not quiet else None
     try:
         with stop_on_signals():
-            summary = store.ingest(inputs, mask=not no_mask, progress=progress)
+            summary = store.ingest(
+                inputs, mask=not no_mask, progress=progress, stdin_name=stdin_name
+            )
     finally:
         if progress:
             progress.close()
@@ -68,8 +94,17 @@ def ingest(obj: object, inputs: tuple[str, ...], no_mask: bool, quiet: bool, fmt
         render_json(summary.to_dict())
     elif not quiet:
         click.echo(_summary_text(summary), err=not sys.stdout.isatty())
+    for warning in summary.warnings:
+        click.echo(f"Warning: {warning}", err=True)
     if summary.errors:
         raise LogkitError(f"{len(summary.errors)} input(s) could not be read (see above)")
+    if summary.damaged:
+        raise DamagedInput(
+            f"{len(summary.damaged)} input(s) damaged: "
+            + ", ".join(s.path for s in summary.damaged)
+            + "; the lines before the damage are stored, the damage is quarantined (see the"
+            " rejects table)"
+        )
 
 
 @click.command()
@@ -97,25 +132,44 @@ def sample(lines: int, out: str, seed: int, files: int, use_gzip: bool, malforme
 def mask(obj: object, inputs: tuple[str, ...]) -> None:
     """Write masked NDJSON to stdout: a sanitiser for sharing logs, no store needed."""
     from ..ingest import mask_key
+    from ..mask import KEY_LINE, key_block_lines
     from ..pipeline import make_masker
-    from ..sources import Source, expand
+    from ..sources import DamagedStream, Source, expand
 
     store = obj.store()  # type: ignore[attr-defined]
     # Asked for by name, masking happens even where the store's config switches it off.
     table = {**store.config.mask, "enabled": True}
     masker = make_masker(table, mask_key(store.path), store.config.aliases)
     out = sys.stdout.buffer
+    terminal = is_terminal(sys.stdout)
+    keys = masker.masks_key_blocks
     for name in expand(inputs or ("-",)):
         source = Source(name)
         try:
             carry = b""
+            in_key = 0  # bytes of a private key block printed over several lines, open
+
+            def masked(lines: list[bytes]) -> list[bytes]:
+                nonlocal in_key
+                key_lines, in_key = key_block_lines(lines, in_key) if keys else (set(), 0)
+                done = [
+                    KEY_LINE.encode() + b"\n" if i in key_lines else masker.mask_json_line(line)
+                    for i, line in enumerate(lines)
+                ]
+                if terminal:  # masked lines are valid UTF-8: mask_json_line writes them so
+                    done = [for_terminal(line.decode(), json=True).encode() for line in done]
+                return done
+
             while block := source.read(1 << 20):
                 data = carry + block
                 lines = data.split(b"\n")
                 carry = lines.pop()
-                out.writelines(masker.mask_json_line(line) for line in lines)
+                out.writelines(masked(lines))
             if carry:
-                out.write(masker.mask_json_line(carry))
+                out.writelines(masked([carry]))
+        except DamagedStream as exc:
+            out.flush()
+            raise DamagedInput(f"{name}: {exc}; the lines before it were written") from None
         finally:
             source.close()
     out.flush()
