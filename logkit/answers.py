@@ -537,8 +537,12 @@ class Answers:
             targets = [f"CAST({field} AS VARCHAR)"]
         else:
             key = field.removeprefix("attrs.")
-            if not key:
-                raise QueryError("--field needs a column or an attrs key, such as err.stack")
+            # An empty step (`a..b`, `.a`, `a.`) is not a JSON path DuckDB can follow.
+            if not key or "" in key.split("."):
+                raise QueryError(
+                    f"--field {field!r} is not a column or an attrs key: name one such as "
+                    "path, err.stack or attrs.err.stack (keys separated by single dots)"
+                )
             params["json_path"] = "$" + "".join(
                 '."' + part.replace("\\", "\\\\").replace('"', '\\"') + '"'
                 for part in key.split(".")

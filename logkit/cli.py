@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from .errors import LogkitError
+from .errors import Interrupted, LogkitError
 from .store import Store
 
 
@@ -82,7 +82,13 @@ _register()
 def main() -> None:
     try:
         cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        # click turns a KeyboardInterrupt into Abort; a signal that stopped a run has its say.
+        if isinstance(exc.__cause__, Interrupted):
+            stopped = exc.__cause__
+            if str(stopped):
+                click.echo(str(stopped), err=True)
+            sys.exit(128 + stopped.signum)
         click.echo("Aborted!", err=True)
         sys.exit(1)
     except click.ClickException as exc:

@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import multiprocessing
 import os
+import signal
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
@@ -23,10 +24,10 @@ from typing import Any
 
 import pyarrow as pa
 
+from . import interrupt, tracespans
 from . import sources as src
-from . import tracespans
 from .blockscan import BlockScanner
-from .errors import InputError, LogkitError
+from .errors import InputError, Interrupted, LogkitError
 from .mask import KEY_BLOCK_BYTES, key_block_after
 from .pipeline import (
     TOO_LONG_KEEP,
@@ -129,8 +130,17 @@ class _Runner:
             ctx = multiprocessing.get_context("forkserver")
             # Workers forked from a server that has already imported the pipeline share those
             # pages with it instead of each importing its own copy (~10 MB PSS per worker).
-            ctx.set_forkserver_preload(["logkit.pipeline", "logkit.mask", "logkit.normalize"])
-            self.pool = ctx.Pool(workers, initializer=init_pool_worker, initargs=initargs)
+            # logkit._forkserver takes the server and its workers out of the terminal's process
+            # group: signals are for the main process, which stops the run (see close()).
+            ctx.set_forkserver_preload(
+                ["logkit._forkserver", "logkit.pipeline", "logkit.mask", "logkit.normalize"]
+            )
+            try:
+                with interrupt.deferred():
+                    self.pool = ctx.Pool(workers, initializer=init_pool_worker, initargs=initargs)
+            except BaseException:
+                self.close()  # a signal during the start: the pool is whole, end it
+                raise
         else:
             init_worker(*initargs)
         self.window = max(2, workers * 2)
@@ -460,11 +470,47 @@ def ingest(
     stdin_name: str | None = None,
 ) -> IngestSummary:
     """Read `inputs` into the store; `stdin_name` makes '-' a named stream with a checkpoint."""
-    with (
-        session.memory_limit(INGEST_MEMORY_MB),
-        session.manual_checkpoints(CHECKPOINT_WAL_BYTES),
-    ):
-        return _ingest(session, inputs, mask=mask, progress=progress, stdin_name=stdin_name)
+    before = _stored(session)
+    try:
+        with (
+            session.memory_limit(INGEST_MEMORY_MB),
+            session.manual_checkpoints(CHECKPOINT_WAL_BYTES),
+        ):
+            return _ingest(session, inputs, mask=mask, progress=progress, stdin_name=stdin_name)
+    except BaseException as exc:
+        signum = interrupt.received() or (
+            signal.SIGINT if isinstance(exc, KeyboardInterrupt) else None
+        )
+        if signum is None:
+            raise
+        raise Interrupted(signum, _interrupted_message(session, before, signum)) from None
+
+
+def _stored(session: WriteSession) -> tuple[int, int, int]:
+    """(lines, events, rejects) the store holds from all runs, as its counters say."""
+    with session.transaction() as con:
+        row = con.execute(
+            "SELECT (SELECT coalesce(sum(value), 0) FROM counters WHERE name = 'lines'),"
+            " (SELECT count(*) FROM events),"
+            " (SELECT coalesce(sum(value), 0) FROM counters WHERE name = 'rejects')"
+        ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def _interrupted_message(session: WriteSession, before: tuple[int, int, int], signum: int) -> str:
+    """What the run stored before the signal: the committed transactions (the one under way
+    was rolled back, and the checkpoints went with it, so the next run reads on from there)."""
+    name = signal.Signals(signum).name
+    try:
+        lines, events, rejects = (a - b for a, b in zip(_stored(session), before, strict=True))
+    except Exception:  # the store cannot be asked now; the message is all that is lost
+        return f"interrupted by {name}; nothing half-done was kept, so a rerun reads on from there"
+    return (
+        f"interrupted by {name}: this run stored {lines:,} lines ({events:,} events, "
+        f"{rejects:,} rejected) before it; nothing half-done was kept, so a rerun reads on "
+        "from there"
+    )
 
 
 def _ingest(

@@ -15,9 +15,15 @@ from __future__ import annotations
 
 import json
 import math
+import multiprocessing
 import operator
+import os
 import re
+import select
+import signal
 import sys
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -371,11 +377,59 @@ def init_worker(
 
 
 def init_pool_worker(*initargs: Any) -> None:
-    """`init_worker` in a process of the pool, which has no other use for Arrow's memory."""
+    """`init_worker` in a process of the pool, which has no other use for Arrow's memory, and
+    leaves signals to the main process."""
+    # The main process stops the run on Ctrl-C; a worker would only print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Killed, the main process leaves a worker with nobody to send its result to: it ends at
+    # once (below), or dies of the broken pipe quietly instead of printing BrokenPipeError.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    _die_with_main_process()
     # Arrow's default allocator (mimalloc) keeps the pages of every block's buffers once they
     # are freed; the C library's returns them (a worker's PSS ~60 -> ~55 MB).
     pa.set_memory_pool(pa.system_memory_pool())
     init_worker(*initargs)
+
+
+def _die_with_main_process() -> None:
+    """End this worker as soon as the main process is gone, however it went (SIGKILL, OOM).
+
+    Its parent is the pool's forkserver, not the main process, and that server outlives the
+    main process for as long as any worker holds its pipe, so PR_SET_PDEATHSIG would never
+    fire: a thread waits on the main process's pidfd instead (Linux 5.3; elsewhere it polls).
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None or parent.pid is None:
+        return
+    pid = parent.pid
+    try:
+        pidfd: int | None = os.pidfd_open(pid)
+    except ProcessLookupError:
+        os._exit(0)
+    except (AttributeError, OSError):
+        pidfd = None
+
+    def watch() -> None:
+        if pidfd is not None:
+            poller = select.poll()  # not select(): the descriptor may be past FD_SETSIZE
+            poller.register(pidfd, select.POLLIN)
+            poller.poll()
+        else:
+            while _alive(pid):
+                time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="logkit-watch-main", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
 
 
 def run_job(

@@ -179,8 +179,6 @@ def detect_window(store: Store, *, services: Sequence[str] | None = None) -> Win
     the largest log-likelihood ratio of "a higher failure rate inside than outside" over "one
     rate throughout" wins. Raises `NotFound` when no span stands out.
     """
-    import numpy as np
-
     params: dict[str, Any] = {}
     scope = _service_filter(services, params)
     frame = store.sql(
@@ -205,12 +203,12 @@ def detect_window(store: Store, *, services: Sequence[str] | None = None) -> Win
             f"no errors{where} in {store.path}, so no incident window to find; "
             "give --since and --until"
         )
-    first = int(frame["minute"][0])
-    size = int(frame["minute"][-1]) - first + 1
-    n, e = np.zeros(size), np.zeros(size)
-    index = frame["minute"].to_numpy() - first
-    n[index], e[index] = frame["requests"].to_numpy(), frame["failed"].to_numpy()
-    best, span = _scan(n, e)
+    # Only the minutes that have requests: an empty minute adds nothing inside or outside a
+    # span, and one record dated 9999 must not make a minute-by-minute array up to it.
+    minutes = frame["minute"].to_numpy()
+    n = frame["requests"].to_numpy().astype(float)
+    e = frame["failed"].to_numpy().astype(float)
+    best, span = _scan(minutes, n, e)
     if best < MIN_EVIDENCE or span is None:
         raise NotFound(
             f"the error rate{where} in {store.path} never rises clearly above its usual "
@@ -218,14 +216,18 @@ def detect_window(store: Store, *, services: Sequence[str] | None = None) -> Win
         )
     start, stop = span
     return Window(
-        datetime.fromtimestamp((first + start) * 60, UTC),
-        datetime.fromtimestamp((first + stop) * 60, UTC),
+        datetime.fromtimestamp(start * 60, UTC),
+        datetime.fromtimestamp(stop * 60, UTC),
         detected=True,
     )
 
 
-def _scan(n: Any, e: Any) -> tuple[float, tuple[int, int] | None]:
-    """Kulldorff's scan statistic over minute spans [i, j): (best ratio, (i, j))."""
+def _scan(minutes: Any, n: Any, e: Any) -> tuple[float, tuple[int, int] | None]:
+    """Kulldorff's scan statistic over spans of whole minutes: (best ratio, (first minute,
+    minute after the last)). `minutes` are the ascending minutes that had requests, `n` and
+    `e` their requests and failures; a span runs from one of them to another at most
+    MAX_INCIDENT_MINUTES later, so the work grows with the minutes that exist, not with the
+    time between the first and the last."""
     import numpy as np
 
     def loglik(events: Any, trials: Any) -> Any:
@@ -239,8 +241,10 @@ def _scan(n: Any, e: Any) -> tuple[float, tuple[int, int] | None]:
     total_n, total_e = cn[-1], ce[-1]
     null = loglik(np.array([total_e]), np.array([total_n]))[0]
     best, span = 0.0, None
+    # For each start i, the spans end after minute k for i <= k < ends[i] (within 12 hours).
+    ends = np.searchsorted(minutes, minutes + MAX_INCIDENT_MINUTES, side="left")
     for i in range(len(n)):
-        j = np.arange(i + 1, min(len(n), i + MAX_INCIDENT_MINUTES) + 1)
+        j = np.arange(i + 1, ends[i] + 1)
         n_in, e_in = cn[j] - cn[i], ce[j] - ce[i]
         n_out, e_out = total_n - n_in, total_e - e_in
         ratio = loglik(e_in, n_in) + loglik(e_out, n_out) - null
@@ -250,7 +254,7 @@ def _scan(n: Any, e: Any) -> tuple[float, tuple[int, int] | None]:
         ratio = np.where(higher & (e[i] > 0) & (e[j - 1] > 0), ratio, -1.0)
         k = int(np.argmax(ratio))
         if ratio[k] > best:
-            best, span = float(ratio[k]), (i, int(j[k]))
+            best, span = float(ratio[k]), (int(minutes[i]), int(minutes[j[k] - 1]) + 1)
     return best, span
 
 
@@ -272,7 +276,15 @@ def resolve_window(
     end = end or datetime.now(UTC)
     if start is None or start >= end:
         raise TimeValueError("--since must be before --until")
-    return Window(start, end)
+    window = Window(start, end)
+    try:  # the charts reach from the baseline to a bucket past the aftermath
+        _ = window.baseline_since, window.aftermath_until + 2 * _bucket(window)
+    except OverflowError:
+        raise TimeValueError(
+            f"the window {_iso(start)} to {_iso(end)} with its baseline before it and its "
+            "aftermath after it reaches past the year 1 or 9999; give a narrower window"
+        ) from None
+    return window
 
 
 # -- the analysis --------------------------------------------------------------------------
@@ -281,7 +293,10 @@ def resolve_window(
 def _bucket(window: Window) -> timedelta:
     """The smallest whole bucket that draws the window and its baseline in MAX_BARS bars."""
     seconds = 2.25 * window.length.total_seconds() / MAX_BARS
-    return timedelta(seconds=next((b for b in BUCKETS if b >= seconds), BUCKETS[-1]))
+    if seconds > BUCKETS[-1]:
+        # Whole days past the largest bucket: a window of years still draws MAX_BARS bars.
+        return timedelta(days=math.ceil(seconds / BUCKETS[-1]))
+    return timedelta(seconds=next(b for b in BUCKETS if b >= seconds))
 
 
 @dataclass(repr=False)

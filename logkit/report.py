@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
+from .errors import output_error
 from .output import escape_control, format_ms
 from .postmortem import SECTIONS, figure_png, format_rate, format_time
 
@@ -354,9 +355,12 @@ def write_report(pm: Postmortem, path: str | Path, fmt: str = "html") -> Path:
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     target = Path(path)
-    if fmt == "html":
-        text = render_html(pm)
-    else:
-        text = render_markdown(pm, charts_dir=target.with_name(f"{target.stem}_charts"))
-    target.write_text(text, encoding="utf-8")
+    try:
+        if fmt == "html":
+            text = render_html(pm)
+        else:
+            text = render_markdown(pm, charts_dir=target.with_name(f"{target.stem}_charts"))
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise output_error(target, exc) from exc
     return target

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from . import durable, tracespans
 from .errors import ConfigError, LogkitError, StoreWriteError
 from .sqlfiles import sql_literal
-from .timeparse import parse_relative
+from .timeparse import count_back, parse_relative
 
 RETENTION_SLACK = timedelta(hours=1)
 
@@ -63,11 +63,13 @@ class PruneResult:
 
 def parse_age(value: str, *, what: str = "--older-than") -> timedelta:
     """`30d` → 30 days; an age, not a date, so that a cron line means the same every day."""
-    delta = parse_relative(value) if isinstance(value, str) else None
+    delta = parse_relative(value, what) if isinstance(value, str) else None
     if delta is None or delta <= timedelta(0):
         raise LogkitError(
             f"cannot read {what} value {value!r}: use an age such as 30d, 12h, 2w or 1d12h"
         )
+    # Refused now, with the option's name, rather than when a cutoff is counted back from it.
+    count_back(datetime.now(UTC), delta, value, what)
     return delta
 
 

@@ -309,8 +309,9 @@ class Store(Answers, Exporting, Archiving):
 
     def _connect_rw(self, settings: dict[str, str] | None = None) -> duckdb.DuckDBPyConnection:
         # Created owner-only, and so is the WAL DuckDB creates beside it later: the umask stays
-        # tight for the whole write session (see writer()).
-        if not self.path.exists():
+        # tight for the whole write session (see writer()). An empty file (`mktemp`'s) is no
+        # database yet: it becomes the store, as a missing one does.
+        if not self.path.exists() or self.path.stat().st_size == 0:
             self._create()
         deadline = time.monotonic() + READ_WAIT_SECONDS
         while True:

@@ -764,6 +764,48 @@ class TestDiskFull:
         assert 30 == parse(prom.read_text())["logkit_ingest_lines_total"]
 
 
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+@contextlib.contextmanager
+def run_as_nobody() -> Iterator[Callable[..., subprocess.CompletedProcess[str]]]:
+    """Runs `logkit ARGS` as user nobody, whom the clone, its venv or the Python they were
+    made with may shut out (a clone in `mktemp -d`'s 0700 directory, a pyenv under /root):
+    the interpreter's installation and every directory on `sys.path` are bind-mounted,
+    read-only, in a world-readable directory of their own and the run is pointed there.
+    Cleaned up with umount and rmdir only, so nothing behind a mount is ever deleted."""
+    view = Path(tempfile.mkdtemp(prefix="logkit-view-", dir="/tmp"))
+    view.chmod(0o755)
+    base = Path(sys.base_prefix)
+    sources = [base] + [Path(p) for p in sys.path if p and Path(p).is_dir()]
+    targets: list[Path] = []
+    try:
+        for n, source in enumerate(dict.fromkeys(sources)):
+            target = view / f"m{n}"
+            target.mkdir()
+            targets.append(target)
+            proc = subprocess.run(["mount", "--bind", "-o", "ro", str(source), str(target)],
+                                  capture_output=True, text=True)  # fmt: skip
+            if proc.returncode != 0:
+                pytest.skip(f"cannot bind-mount {source} for user nobody: {proc.stderr.strip()}")
+        python = targets[0] / Path(os.path.realpath(sys.executable)).relative_to(base)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(t) for t in targets[1:]),
+               "LD_LIBRARY_PATH": str(targets[0] / "lib"), "PYTHONNOUSERSITE": "1"}  # fmt: skip
+
+        def run(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run([*NOBODY, str(python), "-m", "logkit", *args],
+                                  capture_output=True, text=True, env=env)  # fmt: skip
+
+        yield run
+    finally:
+        for target in reversed(targets):
+            subprocess.run(["umount", str(target)], capture_output=True, check=False)
+            with contextlib.suppress(OSError):
+                target.rmdir()
+        with contextlib.suppress(OSError):
+            view.rmdir()
+
+
 class TestReadOnly:
     def test_a_read_only_file_system_is_a_clear_error_queries_answer_and_a_rerun_completes(
         self, tmpfs, tmp_path
@@ -800,14 +842,9 @@ class TestReadOnly:
                 os.chown(path, 65534, 65534)
             db.chmod(0o400)
             top.chmod(0o555)
-            nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-            ingest = subprocess.run([*nobody, *LOGKIT, "--db", str(db), "ingest", str(log)],
-                                    capture_output=True, text=True)  # fmt: skip
-            count = subprocess.run([*nobody, *LOGKIT, "--db", str(db), "sql",
-                                    "SELECT count(*) AS n FROM events"],
-                                   capture_output=True, text=True)  # fmt: skip
-            if "Permission denied" in count.stderr and "python" in count.stderr.lower():
-                pytest.skip("the test's Python is not readable by user nobody")
+            with run_as_nobody() as as_nobody:
+                ingest = as_nobody("--db", str(db), "ingest", str(log))
+                count = as_nobody("--db", str(db), "sql", "SELECT count(*) AS n FROM events")
             denied = (
                 f'Error: cannot write {db}: IO Error: Cannot open file "{db}": Permission denied\n'
             )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from logkit.postmortem import SECTIONS, Postmortem, analyze, detect_window, reso
 from logkit.report import render_html, render_markdown, write_report
 from logkit.sample import INCIDENT_ERROR, INCIDENT_SERVICE
 
-from .helpers import run_logkit
+from .helpers import LOGKIT, run_logkit
 
 pytestmark = pytest.mark.xdist_group("report")
 
@@ -208,6 +209,77 @@ class TestWindow:
             " (check --since/--until; it holds 2026-03-01T10:00:00Z to 2026-03-01T10:19:00Z)"
         )
         assert expected == str(info.value)
+
+
+# One record from the far future and one from a mis-scaled epoch (a timestamp in
+# the wrong unit lands in 2181): outliers every real store ends up holding.
+OUTLIERS = [
+    {"timestamp": "9999-12-31T23:59:00Z", "level": "error", "service": "api",
+     "message": "clock gone wild", "trace_id": "f" * 32},
+    {"timestamp": "2181-06-01T00:00:00Z", "level": "info", "service": "worker",
+     "message": "epoch in the wrong unit"},
+]  # fmt: skip
+MEMORY_LIMIT = 4 << 30  # far below what a minute-by-minute array to the year 9999 takes
+
+
+@pytest.fixture(scope="module")
+def outlier_store(
+    sample_store: logkit.Store, tmp_path_factory: pytest.TempPathFactory
+) -> logkit.Store:
+    """The sample logs and the two outliers, in one store."""
+    directory = tmp_path_factory.mktemp("outliers")
+    shutil.copy(sample_store.path, directory / "logkit.duckdb")
+    logs = directory / "outliers.log"
+    logs.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in OUTLIERS))
+    store = logkit.open(directory / "logkit.duckdb")
+    store.ingest([str(logs)])
+    return store
+
+
+def _limit_memory() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+
+class TestOutliers:
+    def test_far_off_timestamps_leave_the_detected_window_as_it_was(
+        self, outlier_store: logkit.Store, sample_pm: Postmortem
+    ) -> None:
+        """The window is the sample incident's, found from the minutes that hold requests."""
+        window = detect_window(outlier_store)
+        assert (sample_pm.window.since, sample_pm.window.until) == (window.since, window.until)
+
+    def test_report_finishes_quickly_in_bounded_memory(
+        self, outlier_store: logkit.Store, tmp_path: Path
+    ) -> None:
+        """The whole `logkit report`, window detected, under a 4 GB address-space limit."""
+        out = tmp_path / "pm.html"
+        started = time.monotonic()
+        command = [*LOGKIT, "--db", str(outlier_store.path), "report", "-o", str(out)]
+        proc = subprocess.run(command, capture_output=True, timeout=120, preexec_fn=_limit_memory)
+        assert 0 == proc.returncode, proc.stderr.decode()[-2000:]
+        assert time.monotonic() - started < 60
+        said = proc.stderr.decode().partition("postmortem of ")[2]
+        assert near(sample_window(), headline_window(f"From {said}"))
+        page = out.read_text(encoding="utf-8")
+        assert "9999" not in re.sub(r"data:image/png;base64,[^\"]*", "", page)
+
+    def test_a_window_of_centuries_draws_a_bounded_number_of_bars(
+        self, outlier_store: logkit.Store
+    ) -> None:
+        """Buckets grow past a day so a window of 200 years is still some 150 bars a chart."""
+        pm = analyze(outlier_store, since="1990-01-01T00:00:00Z", until="2190-01-01T00:00:00Z")
+        span = pm.window.aftermath_until - pm.window.baseline_since
+        assert span / pm.bucket <= 160
+        assert ["timeline", "latency", "traces", "llm"] == list(pm.figures())
+
+    def test_a_window_whose_baseline_would_reach_before_the_year_1_is_refused(
+        self, outlier_store: logkit.Store
+    ) -> None:
+        with pytest.raises(TimeValueError) as info:
+            resolve_window(outlier_store, since="2000-01-01T00:00:00Z", until="9999-12-31T00:00Z")
+        assert str(info.value).endswith("reaches past the year 1 or 9999; give a narrower window")
 
 
 class TestAnalysis:

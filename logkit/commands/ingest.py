@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import DamagedInput, LogkitError
+from ..errors import DamagedInput, LogkitError, output_error
 from ..output import escape_control, for_terminal, is_terminal, render_json
 
 pass_context = click.make_pass_decorator(object)
@@ -71,6 +71,7 @@ def ingest(
     stdin ('-') has no checkpoint: it is read to its end and stored whole on every run, unless
     --name gives it one (then, as for a file, a last line without newline waits).
     """
+    from ..interrupt import stop_on_signals
     from ..progress import Progress
 
     if not inputs:
@@ -82,7 +83,10 @@ def ingest(
     store = obj.store()  # type: ignore[attr-defined]
     progress = Progress() if sys.stderr.isatty() and not quiet else None
     try:
-        summary = store.ingest(inputs, mask=not no_mask, progress=progress, stdin_name=stdin_name)
+        with stop_on_signals():
+            summary = store.ingest(
+                inputs, mask=not no_mask, progress=progress, stdin_name=stdin_name
+            )
     finally:
         if progress:
             progress.close()
@@ -184,11 +188,14 @@ def keygen(obj: object, force: bool) -> None:
     path = store.path.with_name(store.path.name + ".key")
     if path.exists() and not force:
         raise LogkitError(f"{path} exists; pass --force to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(secrets.token_hex(32) + "\n")
-    os.chmod(path, 0o600)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32) + "\n")
+        os.chmod(path, 0o600)
+    except OSError as exc:
+        raise output_error(path, exc) from exc
     click.echo(str(path))
 
 

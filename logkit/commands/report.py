@@ -56,10 +56,12 @@ def report(
     from ..report import render_markdown, write_report
 
     fmt = fmt or ("md" if output and output.endswith(".md") else "html")
-    require_matplotlib()
+    to_stdout = fmt == "md" and output in (None, "-")
+    if not to_stdout:  # Markdown on stdout comes without charts
+        require_matplotlib()
     pm = analyze(obj.store(), since=since, until=until, trace_id=trace_id, services=services)
     detected = " (detected)" if pm.window.detected else ""
-    if fmt == "md" and output in (None, "-"):
+    if to_stdout:
         click.echo(render_markdown(pm), nl=False)
         click.echo(f"postmortem of {pm.window}{detected}", err=True)
         return
