@@ -70,7 +70,7 @@ BUCKETS = (60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 21600, 43200, 86400)
 MAX_BARS = 150  # buckets per chart (baseline, window, aftermath): per minute up to 1 h windows
 MAX_INCIDENT_MINUTES = 12 * 60  # the longest window detect_window considers
 MIN_EVIDENCE = 10.0  # log-likelihood ratio below which a rise is noise, not an incident
-SHOWN = 20  # the slowest traces and the rejected lines kept; the report's rows per table
+SHOWN = 20  # the slowest traces and the first rejected lines kept
 TOP_SERVICES = 8  # the rest are drawn together as "other"
 # Sections the analysis cannot write: left in every report as placeholders for the author.
 AUTHOR_SECTIONS = ("impact", "root_cause", "action_items")
@@ -556,6 +556,7 @@ class Postmortem:
         self._stacked_bars(tok_ax, frame, "model", "tokens", colors)
         self._stacked_bars(cost_ax, frame, "model", "cost_usd", colors)
         tok_ax.set_ylabel(f"tokens / {_bucket_label(self.bucket)}")
+        tok_ax.yaxis.set_major_formatter(_count_formatter())
         cost_ax.set_ylabel(f"USD / {_bucket_label(self.bucket)}")
         cost_ax.yaxis.set_major_formatter(_usd_formatter())
         tok_ax.legend(loc="upper left", fontsize=8, frameon=False, ncol=min(5, len(colors)))
@@ -1115,6 +1116,18 @@ def _ms_formatter() -> Any:
     from matplotlib.ticker import FuncFormatter
 
     return FuncFormatter(lambda value, _pos: format_ms(value))
+
+
+def _count_formatter() -> Any:
+    from matplotlib.ticker import FuncFormatter
+
+    def count(value: float, _pos: int) -> str:
+        for size, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+            if abs(value) >= size:
+                return f"{value / size:g}{unit}"
+        return f"{value:g}"
+
+    return FuncFormatter(count)
 
 
 def _usd_formatter() -> Any:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from . import __version__
 from .errors import output_error
 from .output import escape_control, format_ms
-from .postmortem import AUTHOR_SECTIONS, SECTIONS, SHOWN, figure_png, format_rate, format_time
+from .postmortem import AUTHOR_SECTIONS, SECTIONS, figure_png, format_rate, format_time
 
 if TYPE_CHECKING:
     import polars as pl
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 FORMATS = ("html", "md")
 MAX_CELL = 160  # characters of a message shown in a table cell
-MAX_TRACE_EVENTS = 50  # rows of the drawn trace's events (other tables show SHOWN)
+MAX_ROWS = 50  # rows a table shows; a longer one says so ("showing 50 of 120")
 # What an author's section holds until the author writes it: easy to find in the file.
 PLACEHOLDER = "To be written."
 
@@ -148,9 +148,8 @@ def sections(pm: Postmortem, *, charts: bool = True) -> Iterator[Section]:
         for frame_name, caption, columns in TABLES.get(name, []):
             frame = pm.frames[frame_name]
             if frame.height:
-                limit = MAX_TRACE_EVENTS if frame_name == "trace_events" else SHOWN
                 total = max(pm.totals.get(frame_name, 0), frame.height)
-                section.tables.append(_table(frame, caption, columns, limit=limit, total=total))
+                section.tables.append(_table(frame, caption, columns, limit=MAX_ROWS, total=total))
         if name in figures:
             section.chart = figure_png(figures[name])
         elif name in CHART_ALT and not charts:
