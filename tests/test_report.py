@@ -172,6 +172,30 @@ class TestSampleIncident:
         assert ["timeline", "latency", "traces", "llm"] == list(sample_pm.figures())
 
 
+class TestCharts:
+    def test_latency_lines_differ_by_more_than_colour(self, sample_pm: Postmortem) -> None:
+        """p95 and p99 run together in the sample incident: each line has its own marker
+        and dash, so the one drawn on top cannot hide the other (or vanish in grey print)."""
+        (ax,) = sample_pm.latency_figure().axes
+        styles = {
+            line.get_label(): (line.get_marker(), line.get_linestyle()) for line in ax.get_lines()
+        }
+        styles = [styles[name] for name in ("p50", "p95", "p99")]
+        assert 3 == len(set(styles))
+        assert len({marker for marker, _ in styles}) == 3
+
+    def test_time_axes_read_as_times(self, sample_pm: Postmortem) -> None:
+        """Tick labels are clock times (`00:40`) under a `time (UTC)` label, and the
+        day is written once beside them, not `01 00:40` on every tick."""
+        fig = sample_pm.timeline_figure()
+        fig.canvas.draw()
+        bottom = fig.axes[-1]
+        labels = [t.get_text() for t in bottom.get_xticklabels() if t.get_text()]
+        assert labels and all(re.fullmatch(r"\d\d:\d\d", label) for label in labels), labels
+        assert "time (UTC)" == bottom.get_xlabel()
+        assert "2026-Nov-01" == bottom.xaxis.get_major_formatter().get_offset()
+
+
 class TestWindow:
     def test_detected_from_failing_requests(self, tiny: logkit.Store) -> None:
         """The failing minutes, whole: 10:10 up to 10:20."""
