@@ -34,7 +34,7 @@ import orjson
 from . import tracespans
 from .engine import duckdb
 from .errors import NotFound, QueryError
-from .schema import EVENT_COLUMNS, trace_key
+from .schema import EVENT_COLUMNS, JsonText, trace_key
 from .timeparse import from_us
 
 if TYPE_CHECKING:
@@ -818,15 +818,20 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | Non
             )
         )
     rows = relation.fetchall()
-    # JSON columns (attrs, attrs->'$.x') come back as text; as values they are what the
-    # JSON is, so --format json shows objects, not strings holding JSON.
-    json_columns = [i for i, t in enumerate(relation.types) if str(t) == "JSON"]
+    # JSON columns (attrs, attrs->'$.x') come back as text; marked, so that --format json
+    # shows them as the JSON they are, not as strings holding JSON.
+    json_columns = {i: str(t) == "JSON[]" for i, t in enumerate(relation.types)
+                    if str(t) in ("JSON", "JSON[]")}  # fmt: skip
     if json_columns and rows:
         rows = [list(row) for row in rows]
         for row in rows:
-            for i in json_columns:
+            for i, is_list in json_columns.items():
                 if row[i] is not None:
-                    row[i] = orjson.loads(row[i])
+                    row[i] = (
+                        [None if v is None else JsonText(v) for v in row[i]]
+                        if is_list
+                        else JsonText(row[i])
+                    )
         rows = [tuple(row) for row in rows]
     if any(zoned):
         rows = [

@@ -28,7 +28,11 @@ from typing import Any
 import click
 import orjson
 
+from .schema import JsonText
+
 FORMATS = ("table", "json", "ndjson", "csv")
+# str subclasses (JsonText) go to _json_default, which writes a JSON column as its JSON.
+_JSON_OPTIONS = orjson.OPT_PASSTHROUGH_SUBCLASS
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -109,6 +113,8 @@ def _cell(value: Any) -> str:
 
 
 def _json_default(value: Any) -> Any:
+    if isinstance(value, JsonText):  # written as the JSON it holds
+        return orjson.Fragment(str(value))
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, bytes):
@@ -435,6 +441,17 @@ def notices(data: Any, hidden: Sequence[str] = ()) -> list[str]:
     return said
 
 
+def fit_lines(lines: Iterable[str], width: int | None = None) -> list[str]:
+    """Lines of prose (they may carry click styles) wrapped to the terminal's width; a
+    wrapped line loses its styles rather than have them counted as text."""
+    width = width or terminal_width()
+    fitted = []
+    for line in lines:
+        plain = click.unstyle(line)
+        fitted += [line] if display_width(plain) <= width else _wrap(plain, width)
+    return fitted
+
+
 def _wrap(text: str, width: int) -> list[str]:
     import textwrap
 
@@ -452,11 +469,16 @@ def render(data: Any, fmt: str, *, out: Any = None) -> None:
     if fmt in ("json", "ndjson"):
         inert = functools.partial(for_terminal, json=True) if terminal else _same
         if fmt == "json":
-            text = orjson.dumps(rows, default=_json_default, option=orjson.OPT_INDENT_2).decode()
+            text = orjson.dumps(
+                rows, default=_json_default, option=_JSON_OPTIONS | orjson.OPT_INDENT_2
+            ).decode()
             buf.write(inert(text) + "\n")
         else:
             for row in rows:
-                buf.write(inert(orjson.dumps(row, default=_json_default).decode()) + "\n")
+                buf.write(
+                    inert(orjson.dumps(row, default=_json_default, option=_JSON_OPTIONS).decode())
+                    + "\n"
+                )
     elif fmt == "csv":
         # Cell by cell, not the whole text: a CSV line ends in \r\n, and a quoted cell may
         # hold a newline or a tab.
@@ -501,7 +523,9 @@ def _csv_value(value: Any, cell: Callable[[str], str] = _same) -> Any:
 
 
 def render_json(value: Any, *, out: Any = None) -> None:
-    text = orjson.dumps(value, default=_json_default, option=orjson.OPT_INDENT_2).decode()
+    text = orjson.dumps(
+        value, default=_json_default, option=_JSON_OPTIONS | orjson.OPT_INDENT_2
+    ).decode()
     write(text + "\n", out=out, json=True)
 
 

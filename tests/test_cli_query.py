@@ -247,7 +247,7 @@ class TestOtherCommands:
 class TestOverview:
     def test_overview_of_a_store(self, query_store: logkit.Store) -> None:
         """`logkit` alone: events, span, services, errors."""
-        lines = invoke(query_store).output.splitlines()
+        lines = invoke(query_store, columns=200).output.splitlines()
         assert (
             f"{query_store.path}: 18 events from 2026-02-28 10:00:00 to 2026-03-01 10:04:20 UTC"
             " (1d 00h 04m)"

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from ..errors import NotFound, StoreNotFound
-from ..output import emit, output_options, render, render_trace
+from ..output import emit, fit_lines, output_options, render, render_trace
 
 
 def _store(obj: Any) -> Any:
@@ -245,7 +245,7 @@ def show_overview(obj: Any) -> None:
             "command."
         )
         return
-    emit("\n".join(overview_lines(info)) + "\n")
+    emit("\n".join(fit_lines(overview_lines(info))) + "\n")
 
 
 def overview_lines(info: dict[str, Any]) -> list[str]:
