@@ -427,9 +427,9 @@ def table(
     return "\n".join(layout(columns, rows, width, max_width=max_width).lines)
 
 
-def notices(data: Any, hidden: Sequence[str] = ()) -> list[str]:
+def notices(data: Any, hidden: Sequence[str] = (), notice: str | None = None) -> list[str]:
     """What a table or a list leaves out, said: rows past a limit, columns past the width."""
-    said = []
+    said = [notice] if notice else []
     total = getattr(data, "total", None)
     if total is not None:
         said.append(f"showing {len(data):,} of {total:,}; --limit N for more")
@@ -458,7 +458,7 @@ def _wrap(text: str, width: int) -> list[str]:
     return textwrap.wrap(text, width, break_on_hyphens=False) or [""]
 
 
-def render(data: Any, fmt: str, *, out: Any = None) -> None:
+def render(data: Any, fmt: str, *, out: Any = None, notice: str | None = None) -> None:
     """Write rows (a DataFrame or dicts) to `out` (stdout) in the chosen format; on a terminal,
     made inert (see `for_terminal`). A limit that kept rows back is announced: under the
     table, or on stderr beside a machine format."""
@@ -492,14 +492,14 @@ def render(data: Any, fmt: str, *, out: Any = None) -> None:
             shaped = layout(columns, rows)
             shaped.lines[0] = click.style(shaped.lines[0], bold=True)
             buf.write("\n".join(shaped.lines) + "\n")
-            for notice in notices(data, shaped.hidden):
-                for line in _wrap(f"({notice})", terminal_width()):
+            for said in notices(data, shaped.hidden, notice):
+                for line in _wrap(f"({said})", terminal_width()):
                     buf.write(click.style(line, dim=True) + "\n")
         else:
             buf.write("(no rows)\n")
     if fmt != "table":
-        for notice in notices(data):
-            click.echo(f"note: {notice}", err=True)
+        for said in notices(data, notice=notice):
+            click.echo(f"note: {said}", err=True)
     if fmt == "table":
         emit(buf.getvalue(), out=out)
     elif out is sys.stdout and terminal and _page(buf.getvalue()):

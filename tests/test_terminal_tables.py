@@ -161,6 +161,15 @@ class TestWhatIsLeftOutIsSaid:
         lines = plain(show(sample, "errors", "--limit", "2", "--format", "table", columns=200))
         assert re.fullmatch(r"\(showing 2 of \d+; --limit N for more\)", lines[-1])
 
+    def test_a_named_query_says_when_its_limit_was_reached(self, sample):
+        lines = plain(show(sample, "query", "slowest_traces", "-p", "limit=3", "--format",
+                           "table", columns=200))  # fmt: skip
+        assert "(showing the first 3; -p limit=N for more)" == lines[-1]
+        assert 2 + 3 + 1 == len(lines)
+        everything = plain(show(sample, "query", "slowest_traces", "-p", "limit=100000",
+                                "--format", "table", columns=200))  # fmt: skip
+        assert not any("showing" in line for line in everything)
+
 
 class TestJsonColumns:
     @pytest.mark.parametrize(

@@ -227,7 +227,20 @@ def query(
     if list_ or not name:
         render(store.list_queries(), fmt)
         return
-    render(store.query(name, **params), fmt)
+    rows = store.query(name, **params)
+    render(rows, fmt, notice=_limit_notice(name, params, len(rows)))
+
+
+def _limit_notice(name: str, params: dict[str, str], shown: int) -> str | None:
+    """A named query with a `limit` parameter that its answer reached: more rows may exist."""
+    from ..sqlfiles import load
+
+    limit = params.get("limit") or next(
+        (p.default for p in load(name).params if p.name == "limit"), None
+    )
+    if limit is None or not str(limit).isdigit() or shown != int(limit) or shown == 0:
+        return None
+    return f"showing the first {shown:,}; -p limit=N for more"
 
 
 def show_overview(obj: Any) -> None:
