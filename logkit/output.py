@@ -108,7 +108,7 @@ def _cell(value: Any) -> str:
         # Whole numbers (lags in seconds, sums) in full rather than as 1.8478e+06.
         return str(int(value)) if value.is_integer() and abs(value) < 1e15 else f"{value:.6g}"
     if isinstance(value, dict | list):
-        value = orjson.dumps(value).decode()
+        value = orjson.dumps(value, default=_json_default, option=_JSON_OPTIONS).decode()
     return escape_control(str(value)).replace("\n", "\\n").replace("\t", "\\t")
 
 
@@ -514,7 +514,7 @@ def _same(text: str) -> str:
 
 def _csv_value(value: Any, cell: Callable[[str], str] = _same) -> Any:
     if isinstance(value, dict | list):
-        return cell(orjson.dumps(value).decode())
+        return cell(orjson.dumps(value, default=_json_default, option=_JSON_OPTIONS).decode())
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, str):

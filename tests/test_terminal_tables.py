@@ -191,6 +191,8 @@ class TestJsonColumns:
         row = orjson.loads(show(sample, "sql", query, "--format", "json"))[0]
         assert "[MASKED:ipv4]" == row["ip"]  # the JSON string, not '"[MASKED:ipv4]"'
         assert isinstance(row["l"][0], dict)
+        cells = next(csv.DictReader(io.StringIO(show(sample, "sql", query, "--format", "csv"))))
+        assert isinstance(orjson.loads(cells["l"])[0], dict)  # JSON text of the JSON list
 
     def test_csv_keeps_attrs_as_json_text(self, sample):
         out = show(sample, "search", "request", "--limit", "3", "--format", "csv")
