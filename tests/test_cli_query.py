@@ -228,7 +228,7 @@ class TestOtherCommands:
 
     def test_query_with_params(self, query_store: logkit.Store) -> None:
         """-p values are bound."""
-        rows = ndjson(invoke(query_store, "query", "slowest_traces", "-p", "limit=2").output)
+        rows = ndjson(invoke(query_store, "query", "slowest_traces", "-p", "limit=2").stdout)
         assert 2 == len(rows)
 
     def test_param_without_equals_is_a_usage_error(self, query_store: logkit.Store) -> None:
