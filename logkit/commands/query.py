@@ -221,7 +221,8 @@ def query(
             raise click.UsageError("--engine spark reads a lake: give --lake DIR")
         from ..spark import run_query
 
-        render(run_query(obj.lake, name, params, master=spark_master), fmt)
+        rows = run_query(obj.lake, name, params, master=spark_master)
+        render(rows, fmt, notice=_limit_notice(name, params, len(rows)))
         return
     store = _store(obj)
     if list_ or not name:
