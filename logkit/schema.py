@@ -55,3 +55,12 @@ STREAM_COLUMN = ("stream", "BIGINT")
 def trace_key(trace_id: str) -> int:
     """The bucket a trace id is filed under: stable across versions, unlike DuckDB's hash()."""
     return zlib.crc32(trace_id.encode("utf-8", "surrogatepass"))
+
+
+class JsonText(str):
+    """A JSON column's value (attrs, attrs->'$.x'): its text, which JSON output writes as the
+    JSON it is (an object, not a string holding one) and tables and CSV show as text. Kept as
+    text, not parsed: parsing costs time, and nesting deeper than a JSON writer allows (logs
+    may hold anything) would stop the output."""
+
+    __slots__ = ()

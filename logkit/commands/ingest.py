@@ -70,6 +70,12 @@ def ingest(
 
     stdin ('-') has no checkpoint: it is read to its end and stored whole on every run, unless
     --name gives it one (then, as for a file, a last line without newline waits).
+
+    \b
+    Examples:
+      logkit ingest sample_logs/
+      logkit ingest '/var/log/app/*.log' /var/log/app/worker.log.2.gz
+      kubectl logs deploy/api | logkit ingest - --name api-pod
     """
     from ..interrupt import stop_on_signals
     from ..progress import Progress
@@ -117,7 +123,10 @@ def ingest(
 @click.option("--malformed", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Fraction of malformed lines to inject.")  # fmt: skip
 def sample(lines: int, out: str, seed: int, files: int, use_gzip: bool, malformed: float) -> None:
-    """Generate deterministic JSON logs shaped like an AI-content platform's."""
+    """Generate deterministic JSON logs shaped like an AI-content platform's.
+
+    Example: logkit sample --lines 100000 --out sample_logs
+    """
     from ..sample import generate
 
     for path in generate(
@@ -130,7 +139,16 @@ def sample(lines: int, out: str, seed: int, files: int, use_gzip: bool, malforme
 @click.argument("inputs", nargs=-1, metavar="[PATH|-]...")
 @click.pass_obj
 def mask(obj: object, inputs: tuple[str, ...]) -> None:
-    """Write masked NDJSON to stdout: a sanitiser for sharing logs, no store needed."""
+    """Write masked NDJSON to stdout: a sanitiser for sharing logs, no store needed.
+
+    Reads the PATHs (or stdin) and writes every line with secrets masked as an ingest would
+    store them; pseudonyms use the store's key when there is one.
+
+    \b
+    Examples:
+      logkit mask /var/log/app/api.log > api.shareable.log
+      zcat api.log.2.gz | logkit mask | less
+    """
     from ..ingest import mask_key
     from ..mask import KEY_LINE, key_block_lines
     from ..pipeline import make_masker
@@ -181,7 +199,13 @@ def mask(obj: object, inputs: tuple[str, ...]) -> None:
 )
 @click.pass_obj
 def keygen(obj: object, force: bool) -> None:
-    """Create the pseudonym key file beside the store (mode 0600)."""
+    """Create the pseudonym key file beside the store (mode 0600).
+
+    With a key, pseudonymised values ([mask] pseudonymize) stay the same across runs and
+    hosts that share it, and cannot be recomputed by anyone without it.
+
+    Example: logkit --db /var/lib/logkit/logkit.duckdb keygen
+    """
     import secrets
 
     store = obj.store()  # type: ignore[attr-defined]
