@@ -29,9 +29,11 @@ from __future__ import annotations
 
 import math
 import re
+import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from operator import itemgetter
+from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
@@ -270,6 +272,43 @@ def _ident(value: Any) -> str | None:
 _HEX = frozenset("0123456789abcdefABCDEF-")
 
 
+def _trace_ident(value: Any) -> str | None:
+    """A trace or span id: an id of zeros only is the W3C and OTel way of saying "none"."""
+    ident = _ident(value)
+    return ident if ident is not None and ident.strip("0-") else None
+
+
+def _epoch(unit: str) -> Callable[[Any], int | None]:
+    """A converter to microseconds for a time given as an epoch number in `unit`, whatever its
+    size (`parse_ts` tells units apart by magnitude, which a time near 1970 defeats); a date
+    string is still read as one."""
+    multiplier, divisor = {"s": (1_000_000, 1), "ms": (1_000, 1), "us": (1, 1), "ns": (1, 1_000)}[
+        unit
+    ]
+
+    def convert(value: Any) -> int | None:
+        cls = type(value)
+        if cls is str:
+            if len(value) >= 10 and value[4] == "-":
+                return parse_ts(value)
+            number = _number(value)
+            if number is None:
+                return None
+            if value.isascii() and value.isdigit():
+                value, cls = int(value), int
+            else:
+                value, cls = number, float
+        if cls is int:
+            us = value * multiplier // divisor
+        elif cls is float and math.isfinite(value):
+            us = round(value * multiplier / divisor)
+        else:
+            return None
+        return us if _MIN_TS <= us <= _MAX_TS else None
+
+    return convert
+
+
 def _traceparent(value: Any) -> tuple[str, str] | None:
     """Split a W3C ``traceparent`` (``00-<32 hex>-<16 hex>-<2 hex>``) into trace and span ids."""
     if type(value) is not str or len(value) != 55:
@@ -282,12 +321,12 @@ def _traceparent(value: Any) -> tuple[str, str] | None:
 
 def _traceparent_trace(value: Any) -> str | None:
     parts = _traceparent(value)
-    return parts[0] if parts else None
+    return parts[0] if parts and parts[0].strip("0") else None
 
 
 def _traceparent_span(value: Any) -> str | None:
     parts = _traceparent(value)
-    return parts[1] if parts else None
+    return parts[1] if parts and parts[1].strip("0") else None
 
 
 def _count(value: Any) -> int | None:
@@ -440,12 +479,17 @@ Converter = Callable[[Any], Any]
 # `keep` means the original value also stays in attrs whenever it differs from the canonical one.
 ALIAS_GROUPS: dict[str, tuple[tuple[str, Converter, bool], ...]] = {
     "ts": (("ts", parse_ts, False),),
+    # Epoch numbers in a known unit (zap's float seconds, journald's µs strings).
+    "ts_s": (("ts", _epoch("s"), False),),
+    "ts_ms": (("ts", _epoch("ms"), False),),
+    "ts_us": (("ts", _epoch("us"), False),),
+    "ts_ns": (("ts", _epoch("ns"), False),),
     "level": (("level", normalize_level, True),),
     "service": (("service", _text, False),),
     "logger": (("logger", _text, False),),
     "message": (("message", _message, False),),
-    "trace_id": (("trace_id", _ident, False),),
-    "span_id": (("span_id", _ident, False),),
+    "trace_id": (("trace_id", _trace_ident, False),),
+    "span_id": (("span_id", _trace_ident, False),),
     # Version and flags have no column, so the header itself always stays in attrs.
     "traceparent": (
         ("trace_id", _traceparent_trace, True),
@@ -472,119 +516,14 @@ ALIAS_GROUPS: dict[str, tuple[tuple[str, Converter, bool], ...]] = {
     "host": (("host", _text, False),),
 }
 
-#: Built-in aliases as (group, names) pairs, best first. A dotted name matches both a literal key
-#: ("log.level") and the nested value ({"log": {"level": ...}}). A group may appear twice to place
-#: its aliases after another group's: bare "duration" ranks below the names that carry a unit.
-BUILTIN_ALIASES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("ts", ("timestamp", "ts", "time", "@timestamp", "datetime", "asctime")),
-    # python-json-logger writes logging's attribute name, "levelname".
-    ("level", ("level", "severity", "lvl", "loglevel", "levelname", "log.level")),
-    ("service", ("service", "service.name", "app", "service_name")),
-    # python-json-logger writes the logger as "name"; ECS as log.logger.
-    ("logger", ("logger", "logger_name", "name", "log.logger")),
-    # structlog puts the message in "event".
-    ("message", ("message", "msg", "event")),
-    (
-        "trace_id",
-        (
-            "trace_id",
-            "traceId",
-            "trace.id",
-            "dd.trace_id",
-            "correlation_id",
-            "correlationId",
-            "otelTraceID",
-        ),
-    ),
-    ("span_id", ("span_id", "spanId", "span.id", "dd.span_id", "otelSpanID")),
-    ("traceparent", ("traceparent",)),
-    (
-        "request_id",
-        ("request_id", "requestId", "req_id", "x_request_id", "x-request-id", "reqId", "req.id"),
-    ),
-    ("user_id", ("user_id", "userId", "user.id", "uid")),
-    ("job_id", ("job_id", "jobId", "task_id", "celery_task_id")),
-    ("batch_id", ("batch_id", "batchId")),
-    ("duration_ms", ("duration_ms", "durationMs", "elapsed_ms", "latency_ms", "response_time_ms")),
-    # Prometheus' own programs spell the unit out: duration_seconds.
-    ("duration_s", ("duration_s", "elapsed_s", "latency_s", "duration_seconds")),
-    ("duration_us", ("duration_us",)),
-    ("duration_ns", ("duration_ns", "event.duration")),
-    # A bare number is taken as milliseconds. Caddy logs seconds here: its users add
-    # `duration_s = ["duration"]` under [aliases] in logkit.toml.
-    # pino-http logs "responseTime" in ms.
-    ("duration_ms", ("duration", "elapsed", "latency", "response_time", "responseTime", "took")),
-    (
-        "status_code",
-        (
-            "status_code",
-            "status",
-            "statusCode",
-            "http.status_code",
-            "http_status",
-            "response.status",
-            "http.response.status_code",
-            "res.statusCode",  # pino-http, Fastify
-        ),
-    ),
-    (
-        "error_type",
-        (
-            "error_type",
-            "errorType",
-            "exc_type",
-            "exception_type",
-            "error.type",
-            "exception.type",
-            "err.type",
-            "error.kind",
-            # structlog's dict_tracebacks: the raised exception, then its causes.
-            "exception.0.exc_type",
-        ),
-    ),
-    (
-        "http_method",
-        (
-            "method",
-            "http_method",
-            "http.method",
-            "request.method",
-            "http.request.method",
-            "req.method",  # pino-http, Fastify
-        ),
-    ),
-    (
-        "path",
-        (
-            "path",
-            "route",
-            "endpoint",
-            "http.path",
-            "url.path",
-            "request.path",
-            "request.uri",
-            "req.url",  # pino-http, Fastify
-        ),
-    ),
-    ("job_type", ("job_type", "task_name", "task", "jobType")),
-    ("model", ("model", "llm.model", "model_name")),
-    (
-        "input_tokens",
-        ("input_tokens", "prompt_tokens", "tokens_in", "usage.prompt_tokens", "usage.input_tokens"),
-    ),
-    (
-        "output_tokens",
-        (
-            "output_tokens",
-            "completion_tokens",
-            "tokens_out",
-            "usage.completion_tokens",
-            "usage.output_tokens",
-        ),
-    ),
-    ("cost_usd", ("cost_usd", "cost", "llm.cost_usd")),
-    ("cache_hit", ("cache_hit", "cache.hit", "cached", "cache")),
-    ("host", ("host", "hostname", "host.name")),
+#: Built-in aliases as (group, names) pairs, best first: the `generic` format's fields, read from
+#: logkit/formats/generic.toml. A dotted name matches both a literal key ("log.level") and the
+#: nested value ({"log": {"level": ...}}).
+BUILTIN_ALIASES: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
+    (group, tuple(names))
+    for group, names in tomllib.loads(
+        (Path(__file__).parent / "formats" / "generic.toml").read_text(encoding="utf-8")
+    )["fields"].items()
 )
 
 # Converters that return any non-empty string unchanged: the hot loop does that check inline
@@ -610,6 +549,9 @@ class Normalizer:
     `aliases` maps a group name (a canonical field, ``duration_s``/``_us``/``_ns`` or
     ``traceparent``) to extra record keys, tried before the built-in ones; a key named there is
     taken away from any other field's built-in aliases. Raises ConfigError for an unknown group.
+    `extra` are a format's own (field, record key, converter, keep) steps, best first (see
+    logkit/formats): they rank after `aliases` and before the built-in ones, and claim their
+    keys the same way.
 
     Calling the normalizer mutates the record it is given: the record, minus the keys that went
     into canonical columns, becomes the event's ``attrs``.
@@ -618,10 +560,14 @@ class Normalizer:
     {'pid': 7}
     """
 
-    def __init__(self, aliases: Mapping[str, Iterable[str] | str] | None = None) -> None:
+    def __init__(
+        self,
+        aliases: Mapping[str, Iterable[str] | str] | None = None,
+        extra: Iterable[tuple[str, str, Converter, bool]] = (),
+    ) -> None:
         # Record key -> every (field, rank, step) it can feed; lower rank is better.
         steps: dict[str, list[tuple[str, int, _Step]]] = {}
-        for field, names in _ordered_aliases(aliases or {}).items():
+        for field, names in _ordered_aliases(aliases or {}, extra).items():
             for rank, (name, convert, keep) in enumerate(names):
                 passthrough = convert in _PASSTHROUGH
                 # A literal "usage.prompt_tokens" key beats the nested form of the same alias.
@@ -722,8 +668,10 @@ def field_sources(
 
 def _ordered_aliases(
     aliases: Mapping[str, Iterable[str] | str],
+    extra: Iterable[tuple[str, str, Converter, bool]] = (),
 ) -> dict[str, list[tuple[str, Converter, bool]]]:
-    """Per canonical field, its (alias, converter, keep) list, best first, user aliases in front."""
+    """Per canonical field, its (alias, converter, keep) list, best first: user aliases, then a
+    format's `extra` steps, then the built-in (generic) aliases."""
     ordered: dict[str, list[tuple[str, Converter, bool]]] = {f: [] for f in CANONICAL_FIELDS}
     claimed: set[str] = set()
     user = []
@@ -736,7 +684,8 @@ def _ordered_aliases(
             raise ConfigError(f"[aliases] {group} must be a list of non-empty field names")
         user.append((group, names))
         claimed.update(names)
-    for from_user, groups in ((True, user), (False, BUILTIN_ALIASES)):
+
+    def add(groups: Iterable[tuple[str, Iterable[str]]], from_user: bool) -> None:
         for group, names in groups:
             for field, convert, keep in ALIAS_GROUPS[group]:
                 seen = {name for name, _, _ in ordered[field]}
@@ -746,6 +695,14 @@ def _ordered_aliases(
                         continue
                     ordered[field].append((name, convert, keep))
                     seen.add(name)
+
+    add(user, True)
+    format_steps = [step for step in extra if step[1] not in claimed]
+    for field, name, convert, keep in format_steps:
+        if name not in {known for known, _, _ in ordered[field]}:
+            ordered[field].append((name, convert, keep))
+    claimed.update(name for _, name, _, _ in format_steps)
+    add(BUILTIN_ALIASES, False)
     return ordered
 
 
