@@ -69,9 +69,9 @@ def cli(
 
 
 def _register() -> None:
-    from .commands import export, ingest, lake, query, report
+    from .commands import export, formats, ingest, lake, query, report
 
-    for module in (ingest, export, report, lake, query):
+    for module in (ingest, formats, export, report, lake, query):
         for command in module.COMMANDS:
             cli.add_command(command)
 

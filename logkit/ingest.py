@@ -27,7 +27,14 @@ from . import sources as src
 from . import tracespans
 from .blockscan import BlockScanner
 from .errors import InputError, LogkitError
-from .pipeline import ChunkResult, init_pool_worker, init_worker, make_masker, run_job
+from .pipeline import (
+    ChunkResult,
+    FormatSettings,
+    init_pool_worker,
+    init_worker,
+    make_masker,
+    run_job,
+)
 from .store import WriteSession
 
 TOO_LONG_KEEP = 64 * 1024  # prefix of an over-long line kept for the (masked) quarantine
@@ -70,6 +77,8 @@ class IngestSummary:
     masked: Counter[str] = field(default_factory=Counter)
     sources: list[SourceReport] = field(default_factory=list)
     seconds: float = 0.0
+    # Per log format: [events, then events with each of formats.COVERAGE].
+    formats: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def rejects(self) -> int:
@@ -91,6 +100,24 @@ class IngestSummary:
             "seconds": round(self.seconds, 3),
             "lines_per_second": round(self.lines / self.seconds) if self.seconds else None,
             "sources": [s.__dict__ for s in self.sources],
+            "formats": self.format_coverage(),
+        }
+
+    def format_coverage(self) -> dict[str, dict[str, Any]]:
+        """Per log format, most events first: how many events it matched and the share of
+        them (0..1) that got each key column."""
+        from .formats import COVERAGE
+
+        return {
+            name: {
+                "events": counts[0],
+                **{
+                    column: round(n / counts[0], 4)
+                    for column, n in zip(COVERAGE, counts[1:], strict=True)
+                },
+            }
+            for name, counts in sorted(self.formats.items(), key=lambda kv: (-kv[1][0], kv[0]))
+            if counts[0]
         }
 
 
@@ -106,7 +133,9 @@ class _Runner:
             ctx = multiprocessing.get_context("forkserver")
             # Workers forked from a server that has already imported the pipeline share those
             # pages with it instead of each importing its own copy (~10 MB PSS per worker).
-            ctx.set_forkserver_preload(["logkit.pipeline", "logkit.mask", "logkit.normalize"])
+            ctx.set_forkserver_preload(
+                ["logkit.pipeline", "logkit.mask", "logkit.normalize", "logkit.formats"]
+            )
             self.pool = ctx.Pool(workers, initializer=init_pool_worker, initargs=initargs)
         else:
             init_worker(*initargs)
@@ -403,6 +432,16 @@ def _stop_at(cur: _Cursor, block: Block) -> src.Checkpoint:
     return cp
 
 
+def format_settings(config: Any, forced: str | None = None) -> FormatSettings:
+    """The log formats logkit.toml adds (`[formats.NAME]`, `[ingest] formats_dir`), and the
+    one `--log-format` forces."""
+    formats_dir = config.ingest.formats_dir
+    if formats_dir and config.path is not None:
+        # A relative directory is beside the logkit.toml that names it.
+        formats_dir = str(config.path.parent / formats_dir)
+    return FormatSettings(tables=dict(config.formats), formats_dir=formats_dir, forced=forced)
+
+
 def mask_key(store_path: Path) -> bytes | None:
     """The pseudonym key: $LOGKIT_MASK_KEY, else the key file beside the store."""
     env = os.environ.get("LOGKIT_MASK_KEY")
@@ -420,12 +459,13 @@ def ingest(
     *,
     mask: bool = True,
     progress: Callable[[int, int, int | None], None] | None = None,
+    log_format: str | None = None,
 ) -> IngestSummary:
     with (
         session.memory_limit(INGEST_MEMORY_MB),
         session.manual_checkpoints(CHECKPOINT_WAL_BYTES),
     ):
-        return _ingest(session, inputs, mask=mask, progress=progress)
+        return _ingest(session, inputs, mask=mask, progress=progress, log_format=log_format)
 
 
 def _ingest(
@@ -434,6 +474,7 @@ def _ingest(
     *,
     mask: bool,
     progress: Callable[[int, int, int | None], None] | None,
+    log_format: str | None = None,
 ) -> IngestSummary:
     store = session.store
     settings = store.config.ingest
@@ -446,6 +487,9 @@ def _ingest(
     if mask_table is not None:
         # Fail now, not in a worker, on a bad [mask] table or key.
         masker = make_masker(mask_table, key, store.config.aliases)
+    formats = format_settings(store.config, log_format)
+    # Fail now, not in a worker, on a bad format file or an unknown --log-format.
+    formats.recognizer(store.config.aliases)
     with session.transaction() as con:
         checkpoints = _load_checkpoints(con)
     next_id = max((cp.id for cp in checkpoints), default=0) + 1
@@ -476,7 +520,7 @@ def _ingest(
     scanner = None
     if masker is not None and total_bytes >= SCAN_BYTES:
         scanner = BlockScanner.compiled(masker)
-    initargs = (store.config.aliases, mask_table, key, scanner)
+    initargs = (store.config.aliases, mask_table, key, scanner, formats)
     runner = _Runner(workers, initargs) if todo else None
     done_bytes = 0
     committer = _Committer(session)
@@ -553,6 +597,10 @@ def _record(
     summary.no_ts += result.no_ts
     summary.rejected.update(result.reasons)
     summary.masked.update(result.masked)
+    for name, counts in result.formats.items():
+        total = summary.formats.setdefault(name, [0] * len(counts))
+        for index, value in enumerate(counts):
+            total[index] += value
     cur.report.lines += result.lines
     cur.report.events += result.events.num_rows
     cur.report.rejects += result.rejects.num_rows

@@ -188,8 +188,9 @@ def _iso_fallback(s: str) -> datetime | None:
 # --- levels ------------------------------------------------------------------------------------
 
 _LEVEL_WORDS = {
-    "DEBUG": ("debug", "trace", "verbose"),
-    "INFO": ("info", "information", "informational", "notice"),
+    # silly and http: winston's npm levels.
+    "DEBUG": ("debug", "trace", "verbose", "silly"),
+    "INFO": ("info", "information", "informational", "notice", "http"),
     "WARNING": ("warn", "warning"),
     "ERROR": ("err", "error"),
     "CRITICAL": ("fatal", "critical", "crit", "panic", "emerg", "emergency", "alert"),
@@ -551,7 +552,8 @@ class Normalizer:
     taken away from any other field's built-in aliases. Raises ConfigError for an unknown group.
     `extra` are a format's own (field, record key, converter, keep) steps, best first (see
     logkit/formats): they rank after `aliases` and before the built-in ones, and claim their
-    keys the same way.
+    keys the same way. `late` steps rank after the built-in ones and claim nothing (the
+    generic format's last resorts, such as an error type read from a stack trace).
 
     Calling the normalizer mutates the record it is given: the record, minus the keys that went
     into canonical columns, becomes the event's ``attrs``.
@@ -564,16 +566,17 @@ class Normalizer:
         self,
         aliases: Mapping[str, Iterable[str] | str] | None = None,
         extra: Iterable[tuple[str, str, Converter, bool]] = (),
+        late: Iterable[tuple[str, str, Converter, bool]] = (),
     ) -> None:
         # Record key -> every (field, rank, step) it can feed; lower rank is better.
         steps: dict[str, list[tuple[str, int, _Step]]] = {}
-        for field, names in _ordered_aliases(aliases or {}, extra).items():
+        for field, names in _ordered_aliases(aliases or {}, extra, late).items():
             for rank, (name, convert, keep) in enumerate(names):
                 passthrough = convert in _PASSTHROUGH
                 # A literal "usage.prompt_tokens" key beats the nested form of the same alias.
                 step = (name, None, convert, keep, passthrough)
                 steps.setdefault(name, []).append((field, 2 * rank, step))
-                head, *path = name.split(".")
+                head, *path = split_path(name)
                 if path and head and all(path):
                     # A value inside a list is read but never cut out: the list (a traceback,
                     # say) stays whole in attrs.
@@ -639,6 +642,17 @@ class Normalizer:
         return plan
 
 
+def split_path(name: str) -> list[str]:
+    """A dotted field name's steps; a quoted step may hold dots, as OpenTelemetry's attribute
+    names do: ``attributes."http.request.method"``."""
+    if '"' not in name:
+        return name.split(".")
+    steps = []
+    for quoted, plain in re.findall(r'"([^"]*)"\.?|([^."]+)\.?', name):
+        steps.append(quoted or plain)
+    return steps
+
+
 def _lookup(node: Any, path: tuple[str, ...]) -> Any:
     """The value at `path` inside `node`, or None when any step is missing.
 
@@ -669,6 +683,7 @@ def field_sources(
 def _ordered_aliases(
     aliases: Mapping[str, Iterable[str] | str],
     extra: Iterable[tuple[str, str, Converter, bool]] = (),
+    late: Iterable[tuple[str, str, Converter, bool]] = (),
 ) -> dict[str, list[tuple[str, Converter, bool]]]:
     """Per canonical field, its (alias, converter, keep) list, best first: user aliases, then a
     format's `extra` steps, then the built-in (generic) aliases."""
@@ -703,6 +718,8 @@ def _ordered_aliases(
             ordered[field].append((name, convert, keep))
     claimed.update(name for _, name, _, _ in format_steps)
     add(BUILTIN_ALIASES, False)
+    for field, name, convert, keep in late:
+        ordered[field].append((name, convert, keep))
     return ordered
 
 

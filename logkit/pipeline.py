@@ -59,6 +59,11 @@ _TWENTY_DIGITS = b"0" * 20
 # A `\ud800` escape without its pair: valid JSON syntax (JavaScript's JSON.stringify writes it
 # for a broken string), but not text that UTF-8, Arrow or DuckDB can hold.
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# `<RFC 3339 time> <stdout|stderr> <P|F>[:more tags] <content>`, as the kubelet writes
+# /var/log/pods/*/*/N.log (P: a partial line the runtime split, F: the full line or its end).
+_CRI_LINE = re.compile(
+    rb"(\d{4}-\d\d-\d\dT[0-9:.]+(?:Z|[+-]\d\d:\d\d)) (stdout|stderr) ([PF][^ ]*) (.*)", re.S
+)
 
 
 class Reject(Exception):
@@ -97,7 +102,9 @@ def _classify(raw: bytes, error: Exception) -> str:
     if not stripped:
         return "blank_line"
     if stripped[0] not in "{[":
-        if stripped[0] in '"-0123456789' or stripped in ("true", "false", "null"):
+        # Valid JSON that is not an object never gets here (parse_json says not_object): a
+        # line that only begins like a number ("2026 is a year") is plain text.
+        if stripped[0] == '"' or stripped in ("true", "false", "null"):
             return "not_object"
         return "not_json"
     if "recursion" in str(error) or "depth" in str(error):
@@ -116,6 +123,18 @@ def parse_json(raw: bytes, _: Any = None) -> dict[str, Any]:
         if raw.translate(_DIGITS_AS_ZERO).find(_TWENTY_DIGITS) >= 0:
             raise ValueError("exact integers needed")
     except (orjson.JSONDecodeError, ValueError) as error:
+        if raw[:4].isdigit():
+            cri = _CRI_LINE.fullmatch(raw)
+            if cri is not None:
+                # A Kubernetes (CRI) container log line: a text envelope, made a record for the
+                # `cri` log format to unwrap (its content is often a JSON record).
+                time, stream, tag, content = cri.groups()
+                return {
+                    "time": time.decode(),
+                    "stream": stream.decode(),
+                    "logtag": tag.decode(),
+                    "log": content.decode("utf-8", "replace"),
+                }
         # orjson refuses NaN/Infinity and rounds huge ints; the standard library accepts both.
         # Slow, but only for the rare line that needs it.
         try:
@@ -129,16 +148,39 @@ def parse_json(raw: bytes, _: Any = None) -> dict[str, Any]:
     return value
 
 
+@dataclass(frozen=True)
+class FormatSettings:
+    """Which log formats a run knows beyond the built-in ones, and the one it may force:
+    logkit.toml's `[formats.NAME]` tables, `[ingest] formats_dir`, `ingest --log-format`."""
+
+    tables: dict[str, Any] = field(default_factory=dict)
+    formats_dir: str | None = None
+    forced: str | None = None
+
+    def recognizer(self, aliases: dict[str, list[str]] | None) -> Any:
+        from .formats import Recognizer, load_formats
+
+        specs = load_formats(self.tables, self.formats_dir)
+        return Recognizer(specs, aliases, self.forced)
+
+
 class Normalize:
-    """Stage 2: record → canonical event (see logkit/normalize.py)."""
+    """Stage 2: record → canonical event, by the record's log format (see logkit/formats).
 
-    def __init__(self, aliases: dict[str, list[str]] | None = None) -> None:
-        from .normalize import Normalizer
+    `counts` are, per format, the events it matched and how many got each key column; the
+    pipeline takes them per block (`take_counts`) for the ingest summary.
+    """
 
-        self._normalizer = Normalizer(aliases)
+    def __init__(
+        self, aliases: dict[str, list[str]] | None = None, formats: FormatSettings | None = None
+    ) -> None:
+        self._recognizer = (formats or FormatSettings()).recognizer(aliases)
 
     def __call__(self, raw: bytes, record: dict[str, Any]) -> dict[str, Any]:
-        return self._normalizer(record)
+        return self._recognizer(record)
+
+    def take_counts(self) -> dict[str, list[int]]:
+        return self._recognizer.take_counts()
 
 
 class Mask:
@@ -158,8 +200,10 @@ class Mask:
         return event
 
 
-def build_stages(aliases: dict[str, list[str]] | None, masker: Any | None) -> list[Stage]:
-    stages: list[Stage] = [parse_json, Normalize(aliases)]
+def build_stages(
+    aliases: dict[str, list[str]] | None, masker: Any | None, formats: FormatSettings | None = None
+) -> list[Stage]:
+    stages: list[Stage] = [parse_json, Normalize(aliases, formats)]
     if masker is not None:
         stages.append(Mask(masker))
     return stages
@@ -176,6 +220,8 @@ class ChunkResult:
     newest_ts: int | None = None
     reasons: Counter[str] = field(default_factory=Counter)
     masked: Counter[str] = field(default_factory=Counter)
+    # Per log format: [events, events with ts, level, message, service, trace_id].
+    formats: dict[str, list[int]] = field(default_factory=dict)
 
 
 def mask_raw(raw: bytes, masker: Any | None) -> str:
@@ -303,6 +349,10 @@ def process_chunk(
     if masker is not None:
         masked.update(masker.counts)
         masker.counts.clear()
+    formats: dict[str, list[int]] = {}
+    for stage in stages:
+        if isinstance(stage, Normalize):
+            formats = stage.take_counts()
     converted.append(to_arrow(events))
     return ChunkResult(
         events=pa.concat_tables(converted),
@@ -312,6 +362,7 @@ def process_chunk(
         newest_ts=newest,
         reasons=reasons,
         masked=masked,
+        formats=formats,
     )
 
 
@@ -343,11 +394,12 @@ def init_worker(
     mask_table: dict[str, Any] | None,
     key: bytes | None,
     scanner: bytes | None = None,
+    formats: FormatSettings | None = None,
 ) -> None:
     """Build a worker's stages; `scanner` is the masker's compiled block scan, if it has one."""
     masker = make_masker(mask_table, key, aliases) if mask_table is not None else None
     _worker["masker"] = masker
-    _worker["stages"] = build_stages(aliases, masker)
+    _worker["stages"] = build_stages(aliases, masker, formats)
     _worker["scanner"] = (
         BlockScanner.from_bytes(masker, scanner) if masker is not None and scanner else None
     )

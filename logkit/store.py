@@ -404,12 +404,17 @@ class Store(Answers, Exporting, Archiving):
         *,
         mask: bool = True,
         progress: Any = None,
+        log_format: str | None = None,
     ) -> IngestSummary:
-        """Read logs into the store, exactly once; returns what was read and stored."""
+        """Read logs into the store, exactly once; returns what was read and stored.
+
+        Each record's log format is recognised on its own (see `logkit formats`);
+        `log_format` names one to apply to every record instead.
+        """
         from .ingest import ingest
 
         with self.writer() as session:
-            return ingest(session, list(paths), mask=mask, progress=progress)
+            return ingest(session, list(paths), mask=mask, progress=progress, log_format=log_format)
 
 
 def open(path: str | os.PathLike[str] | None = None, **kwargs: Any) -> Store:

@@ -32,6 +32,15 @@ def _summary_text(summary: object) -> str:
     for source in data["sources"]:
         if source["status"] == "error":
             lines.append(f"  error     {source['path']}: {source['error']}")
+    for name, shares in data["formats"].items():
+        covered = "  ".join(
+            f"{column} {shares[column]:.0%}" for column in shares if column != "events"
+        )
+        lines.append(f"  format    {name:<18} {shares['events']:,} events: {covered}")
+        if not shares["ts"]:
+            lines.append(
+                f"  warning   no {name} event has a timestamp (check 'logkit formats detect FILE')"
+            )
     return "\n".join(lines)
 
 
@@ -41,15 +50,28 @@ def _summary_text(summary: object) -> str:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               help="Summary format.")  # fmt: skip
+# Not --format: that has long been the summary's format (text|json).
+@click.option("--log-format", metavar="NAME",
+              help="Read every record as this log format instead of recognising each"
+              " (see 'logkit formats').")  # fmt: skip
 @click.pass_obj
-def ingest(obj: object, inputs: tuple[str, ...], no_mask: bool, quiet: bool, fmt: str) -> None:
+def ingest(
+    obj: object,
+    inputs: tuple[str, ...],
+    no_mask: bool,
+    quiet: bool,
+    fmt: str,
+    log_format: str | None,
+) -> None:
     """Read NDJSON logs into the store, exactly once.
 
     Inputs are files (plain, gzip or zstd, told apart by their first bytes), globs, directories
     (searched recursively for *.log, *.json, *.jsonl, *.ndjson and rotations such as app.log.1
     or app.log.2.gz) or '-' for stdin. Rerunning adds only what is new; rotated files are
     recognised by content. Bad lines are quarantined in the 'rejects' table with their file,
-    line number and reason.
+    line number and reason. Each record's log format (zap, pino, ECS, Docker's json-file...)
+    is recognised on its own; the summary says per format how many events it matched and the
+    share that got ts, level, message, service and trace_id.
     """
     from ..progress import Progress
 
@@ -58,7 +80,7 @@ def ingest(obj: object, inputs: tuple[str, ...], no_mask: bool, quiet: bool, fmt
     store = obj.store()  # type: ignore[attr-defined]
     progress = Progress() if sys.stderr.isatty() and not quiet else None
     try:
-        summary = store.ingest(inputs, mask=not no_mask, progress=progress)
+        summary = store.ingest(inputs, mask=not no_mask, progress=progress, log_format=log_format)
     finally:
         if progress:
             progress.close()
