@@ -273,7 +273,7 @@ def _ident(value: Any) -> str | None:
 _HEX = frozenset("0123456789abcdefABCDEF-")
 
 
-def _trace_ident(value: Any) -> str | None:
+def trace_ident(value: Any) -> str | None:
     """A trace or span id: an id of zeros only is the W3C and OTel way of saying "none"."""
     ident = _ident(value)
     return ident if ident is not None and ident.strip("0-") else None
@@ -489,8 +489,10 @@ ALIAS_GROUPS: dict[str, tuple[tuple[str, Converter, bool], ...]] = {
     "service": (("service", _text, False),),
     "logger": (("logger", _text, False),),
     "message": (("message", _message, False),),
-    "trace_id": (("trace_id", _trace_ident, False),),
-    "span_id": (("span_id", _trace_ident, False),),
+    # Formats swap in trace_ident (all zeros: no id); the generic names pass any string
+    # through, which keeps the hottest columns free of a call.
+    "trace_id": (("trace_id", _ident, False),),
+    "span_id": (("span_id", _ident, False),),
     # Version and flags have no column, so the header itself always stays in attrs.
     "traceparent": (
         ("trace_id", _traceparent_trace, True),
@@ -594,13 +596,18 @@ class Normalizer:
         self._plans: dict[tuple[str, ...], _Plan] = {}
         self._blank: dict[str, Any] = dict.fromkeys((*CANONICAL_FIELDS, "attrs"))
 
-    def __call__(self, record: dict[str, Any]) -> dict[str, Any]:
-        """Return the canonical event for `record`; the record itself becomes its ``attrs``."""
+    def __call__(self, record: dict[str, Any], plan: _Plan | None = None) -> dict[str, Any]:
+        """Return the canonical event for `record`; the record itself becomes its ``attrs``.
+
+        `plan` is `plan_for(tuple(record))` when the caller keeps it (logkit/formats does,
+        in its own per-shape cache).
+        """
         event = self._blank.copy()
-        shape = tuple(record)
-        plan = self._plans.get(shape)
         if plan is None:
-            plan = self._plan(shape)
+            shape = tuple(record)
+            plan = self._plans.get(shape)
+            if plan is None:
+                plan = self._plan(shape)
         get = record.get
         nested: list[tuple[str, tuple[str, ...]]] | None = None  # leaves consumed from dicts
         for field, key, path, convert, keep, passthrough in plan:
@@ -624,6 +631,11 @@ class Normalizer:
             _remove_leaves(record, nested)
         event["attrs"] = record
         return event
+
+    def plan_for(self, shape: tuple[str, ...]) -> _Plan:
+        """The (cached) plan for records with these keys."""
+        plan = self._plans.get(shape)
+        return plan if plan is not None else self._plan(shape)
 
     def _plan(self, shape: tuple[str, ...]) -> _Plan:
         """Work out, for records with these keys, which steps can fill each field, best first."""

@@ -179,8 +179,11 @@ class Normalize:
     def __call__(self, raw: bytes, record: dict[str, Any]) -> dict[str, Any]:
         return self._recognizer(record)
 
-    def take_counts(self) -> dict[str, list[int]]:
-        return self._recognizer.take_counts()
+    def take_counts(self, events: Any) -> dict[str, list[int]]:
+        return self._recognizer.take_counts(events)
+
+    def dropped(self) -> None:
+        self._recognizer.dropped()
 
 
 class Mask:
@@ -304,6 +307,7 @@ def process_chunk(
         found = [Mask(s.masker, check=False) if isinstance(s, Mask) else s for s in stages]
         undecided = stages if scanner.names else clean  # for a non-ASCII line not flagged
     line_stages = stages
+    normalize = next((stage for stage in stages if isinstance(stage, Normalize)), None)
     for index, raw in enumerate(lines):
         if flagged is not None:
             if index in flagged:
@@ -318,6 +322,8 @@ def process_chunk(
                 value = stage(raw, value)
             value["attrs"] = _dumps(value["attrs"])
         except Reject as reject:
+            if type(value) is dict and normalize is not None:
+                normalize.dropped()  # an event after all, but not one that is stored
             reasons[reject.reason] += 1
             rejects.append(
                 {"source": source, "line": line_no, "byte_offset": offset,
@@ -349,13 +355,11 @@ def process_chunk(
     if masker is not None:
         masked.update(masker.counts)
         masker.counts.clear()
-    formats: dict[str, list[int]] = {}
-    for stage in stages:
-        if isinstance(stage, Normalize):
-            formats = stage.take_counts()
     converted.append(to_arrow(events))
+    table = pa.concat_tables(converted)
+    formats = normalize.take_counts(table) if normalize is not None else {}
     return ChunkResult(
-        events=pa.concat_tables(converted),
+        events=table,
         rejects=pa.Table.from_pylist(rejects, schema=REJECT_SCHEMA),
         lines=len(lines) + len(extra_rejects),
         no_ts=no_ts,

@@ -144,12 +144,18 @@ class TestRecognition:
     def test_coverage_is_counted_per_format(self):
         """counts: per format, events and those with ts, level, message, service, trace_id."""
         recognizer = Recognizer(SPECS)
-        for record in (ZAP, ZAP, {"x": 1}):
-            recognizer(dict(record))
-        assert {
-            "zap": [2, 2, 2, 2, 0, 0],
-            "generic": [1, 0, 0, 0, 0, 0],
-        } == recognizer.take_counts()
+        events = [recognizer(dict(record)) for record in (ZAP, {"x": 1}, ZAP, PINO)]
+        expected = {"zap": [2, 2, 2, 2, 0, 0], "generic": [1, 0, 0, 0, 0, 0],
+                    "pino": [1, 1, 1, 1, 0, 0]}  # fmt: skip
+        assert expected == recognizer.take_counts(events)
+
+    def test_an_event_dropped_after_normalising_is_not_counted(self):
+        """A line rejected after its event was made (too deep to store) counts for no format."""
+        recognizer = Recognizer(SPECS)
+        events = [recognizer(dict(ZAP))]
+        recognizer(dict(PINO))
+        recognizer.dropped()
+        assert {"zap": [1, 1, 1, 1, 0, 0]} == recognizer.take_counts(events)
 
 
 class TestFileLanguage:

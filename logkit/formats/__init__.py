@@ -64,6 +64,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pyarrow.compute as pc
 
 from ..errors import ConfigError
 from ..normalize import (
@@ -72,9 +73,11 @@ from ..normalize import (
     CANONICAL_FIELDS,
     Converter,
     Normalizer,
+    _ident,
     _lookup,
     normalize_level,
     split_path,
+    trace_ident,
 )
 
 __all__ = ["COVERAGE", "FORMATS_DIR", "FormatSpec", "Recognizer", "load_formats", "parse_spec"]
@@ -402,6 +405,8 @@ class _Compiled:
                 for column, convert, keep in ALIAS_GROUPS[fs.group]:
                     if column == "level" and level is not None:
                         convert = level
+                    elif convert is _ident and column in ("trace_id", "span_id"):
+                        convert = trace_ident  # an all-zero id is no id
                     if fs.pattern:
                         convert = _with_pattern(convert, fs.pattern)
                     for path in fs.paths:
@@ -414,10 +419,15 @@ class _Compiled:
             extra += [("level", name, level, True) for name in names]
         self.normalizer = Normalizer(aliases, extra=extra, late=late)
         self.inner = spec.inner
+        # What the Recognizer calls: the Normalizer itself unless there are post steps.
+        self.run = self.normalizer if not self.post else self._with_post
 
     def __call__(self, record: dict[str, Any]) -> dict[str, Any]:
-        original = record if not self.post else dict(record)
-        event = self.normalizer(record)
+        return self.run(record)
+
+    def _with_post(self, record: dict[str, Any], plan: Any = None) -> dict[str, Any]:
+        original = dict(record)
+        event = self.normalizer(record, plan)
         for column, fs, convert in self.post:
             if fs.nanos and event[column] is not None:
                 nanos = (
@@ -440,16 +450,47 @@ class _Compiled:
 # -- recognition ----------------------------------------------------------------------------
 
 
-def _getter(path: str, keys: frozenset[str]) -> Callable[[dict[str, Any]], Any] | None:
-    """How to read `path` from records with these keys: the literal key (a dotted one too)
-    when present, else the nested value under its first step; None when neither can exist."""
+# What a per-record check looks at: (key, path below it or None, kind, argument).
+_Check = tuple[str, tuple[str, ...] | None, int, Any]
+_PRESENT, _TYPES, _EQUALS, _PATTERN = range(4)
+_TYPES_OF = {
+    "number": (int, float),
+    "integer": (int,),
+    "string": (str,),
+    "object": (dict,),
+    "array": (list,),
+    "boolean": (bool,),
+}
+
+
+def _where(path: str, keys: frozenset[str]) -> tuple[str, tuple[str, ...] | None] | None:
+    """Where `path` is in records with these keys: the literal key (a dotted one too) when
+    present, else the nested value under its first step; None when neither can exist."""
     if path in keys:
-        return lambda r: r.get(path)
+        return path, None
     head, *rest = split_path(path)
     if not rest or head not in keys:
         return None
-    steps = tuple(rest)
-    return lambda r: _lookup(r.get(head), steps)
+    return head, tuple(rest)
+
+
+def _passes(record: dict[str, Any], checks: tuple[_Check, ...]) -> bool:
+    """Whether a record's values pass its candidate format's checks (one call per format)."""
+    for key, path, kind, argument in checks:
+        value = record.get(key) if path is None else _lookup(record.get(key), path)
+        if kind == _TYPES:
+            if type(value) not in argument:
+                return False
+        elif kind == _PRESENT:
+            if value is None:
+                return False
+        elif kind == _EQUALS:
+            # type() too: 0 == False and 1 == 1.0 would otherwise pass.
+            if type(value) is not type(argument) or value != argument:
+                return False
+        elif type(value) is not str or argument.search(value) is None:
+            return False
+    return True
 
 
 class _Signature:
@@ -461,56 +502,49 @@ class _Signature:
         self.compiled = compiled
         self.keys = spec.keys
         self.any_keys = spec.any_keys
-        tests: list[tuple[str, Callable[[Any], bool]]] = []
+        tests: list[tuple[str, int, Any]] = []
         for path, shape in spec.shapes.items():
-            tests.append((path, _SHAPES[shape]))
+            tests.append((path, _TYPES, _TYPES_OF[shape]))
         for path, literal in spec.equals.items():
-            # type() too: 0 == False and 1 == 1.0 would otherwise pass.
-            tests.append((path, lambda v, x=literal: type(v) is type(x) and v == x))
+            tests.append((path, _EQUALS, literal))
         for path, pattern in spec.patterns.items():
-            tests.append((path, lambda v, p=pattern: type(v) is str and p.search(v) is not None))
+            tests.append((path, _PATTERN, pattern))
         self.tests = tests
         conditions = len(spec.keys) + len(tests) + bool(spec.any_keys)
         self.rank = (spec.priority, conditions)
 
-    def checks_for(
-        self, keys: frozenset[str]
-    ) -> tuple[Callable[[dict[str, Any]], bool], ...] | None:
+    def checks_for(self, keys: frozenset[str]) -> tuple[_Check, ...] | None:
         """The per-record checks for records with these keys, or None if they cannot match."""
-        checks: list[Callable[[dict[str, Any]], bool]] = []
+        checks: list[_Check] = []
         for path in self.keys:
             if path in keys:
                 continue
-            get = _getter(path, keys)
-            if get is None:
+            where = _where(path, keys)
+            if where is None:
                 return None
-            checks.append(lambda r, g=get: g(r) is not None)
-        if self.any_keys:
-            getters = []
-            for path in self.any_keys:
-                if path in keys:
-                    getters = []
-                    break
-                get = _getter(path, keys)
-                if get is not None:
-                    getters.append(get)
-            else:
-                if not getters:
-                    return None
-                checks.append(lambda r, gs=tuple(getters): any(g(r) is not None for g in gs))
-        for path, test in self.tests:
-            get = _getter(path, keys)
-            if get is None:
+            checks.append((*where, _PRESENT, None))
+        if self.any_keys and not any(path in keys for path in self.any_keys):
+            nested = [w for w in (_where(p, keys) for p in self.any_keys) if w is not None]
+            if not nested:
                 return None
-            checks.append(lambda r, g=get, t=test: t(g(r)))
+            if len(nested) > 1:
+                # Rare enough (several nested alternatives, none top-level) to keep it simple:
+                # the first that can exist must be present.
+                nested = nested[:1]
+            checks.append((*nested[0], _PRESENT, None))
+        for path, kind, argument in self.tests:
+            where = _where(path, keys)
+            if where is None:
+                return None
+            checks.append((*where, kind, argument))
         return tuple(checks)
 
 
 class Recognizer:
     """The Normalize stage's engine: record → canonical event, by the record's format.
 
-    `counts` holds, per format name, [events, then events with each `COVERAGE` column]; the
-    pipeline takes it per block (`take_counts`). `last` is the format of the latest record.
+    `take_counts` gives, per format name, [events, then events with each `COVERAGE` column];
+    the pipeline takes them per block. `last` is the format of the latest record.
     """
 
     def __init__(
@@ -534,64 +568,124 @@ class Recognizer:
         signatures.sort(key=lambda s: (-s.rank[0], -s.rank[1], s.compiled.name))
         self._signatures = signatures
         self._decisions: dict[tuple[str, ...], Any] = {}
-        self.counts: dict[str, list[int]] = {}
         self.last = GENERIC
+        self._runs: list[tuple[str, int]] = []  # (format, index of its first event)
+        self._run: str | None = None
+        self._seen = 0
+        self._dropped: list[int] = []
 
     def _decide(self, shape: tuple[str, ...]) -> Any:
         """The formats records of this shape may be, best first, ending with one that needs no
-        value check (or generic): a _Compiled when the keys alone decide."""
+        value check (or generic), as a list; or, when the keys alone decide, a tuple of the
+        format and its plan for the shape."""
         keys = frozenset(shape)
-        candidates: list[tuple[_Compiled, tuple[Callable[[dict[str, Any]], bool], ...]]] = []
+        candidates: list[tuple[_Compiled, tuple[_Check, ...], Any]] = []
         for signature in self._signatures:
             checks = signature.checks_for(keys)
             if checks is not None:
-                candidates.append((signature.compiled, checks))
+                fmt = signature.compiled
+                candidates.append((fmt, checks, fmt.normalizer.plan_for(shape)))
                 if not checks:
                     break
         else:
-            candidates.append((self.generic, ()))
-        decision: Any = candidates[0][0] if not candidates[0][1] else tuple(candidates)
+            candidates.append((self.generic, (), self.generic.normalizer.plan_for(shape)))
+        fmt, checks, plan = candidates[0]
+        decision: Any = (fmt, plan) if not checks else candidates
         if len(self._decisions) >= _MAX_SHAPES:
             self._decisions.clear()
         self._decisions[shape] = decision
         return decision
 
-    def recognise(self, record: dict[str, Any]) -> _Compiled:
+    def recognise(self, record: dict[str, Any], shape: tuple[str, ...] | None = None) -> _Compiled:
+        """The format of `record` (`shape` is ``tuple(record)``, if the caller has it)."""
         if self.forced is not None:
             return self.forced
-        shape = tuple(record)
+        if shape is None:
+            shape = tuple(record)
         decision = self._decisions.get(shape)
         if decision is None:
             decision = self._decide(shape)
-        if type(decision) is _Compiled:
-            return decision
-        for compiled, checks in decision:
-            for check in checks:
-                if not check(record):
-                    break
-            else:
-                return compiled
-        return self.generic  # unreachable: the last candidate has no checks
+        if type(decision) is tuple:
+            return decision[0]
+        return self._check(decision, record)[0]
+
+    def _check(self, decision: Any, record: dict[str, Any]) -> tuple[_Compiled, Any]:
+        """The first candidate whose checks the record passes, and its plan."""
+        for fmt, checks, plan in decision:
+            if not checks or _passes(record, checks):
+                return fmt, plan
+        return self.generic, None  # unreachable: the last candidate has no checks
 
     def __call__(self, record: dict[str, Any], depth: int = 0) -> dict[str, Any]:
-        fmt = self.recognise(record)
+        # The hot path of every line: recognise inlined, the shape built once for both
+        # the recognition and the format's plan.
+        fmt = self.forced
+        plan = None
+        if fmt is None:
+            shape = tuple(record)
+            decision = self._decisions.get(shape)
+            if decision is None:
+                decision = self._decide(shape)
+            if type(decision) is tuple:
+                fmt, plan = decision
+            else:
+                fmt, plan = self._check(decision, record)
         if fmt.inner is not None and depth < _MAX_DEPTH:
             event = self._unwrap(fmt, record, depth)
+            if depth:
+                return event
         else:
-            event = fmt(record)
+            event = fmt.run(record, plan)
             self.last = fmt.name
-        if depth == 0:
-            counts = self.counts.get(self.last)
-            if counts is None:
-                counts = self.counts[self.last] = [0] * (1 + len(COVERAGE))
-            counts[0] += 1
-            # COVERAGE spelt out: this runs for every line.
-            counts[1] += event["ts"] is not None
-            counts[2] += event["level"] is not None
-            counts[3] += event["message"] is not None
-            counts[4] += event["service"] is not None
-            counts[5] += event["trace_id"] is not None
+            if depth:
+                return event
+        # Which format each event had is kept as runs of one format (a block of lines is
+        # mostly one run); the coverage of each is counted from the block's columns at its
+        # end (take_counts), not here per line.
+        if self.last != self._run:
+            self._run = self.last
+            self._runs.append((self.last, self._seen))
+        self._seen += 1
         return event
+
+    def dropped(self) -> None:
+        """The latest event was rejected after all (not stored): leave it out of the counts."""
+        self._dropped.append(self._seen - 1)
+
+    def take_counts(self, events: Any) -> dict[str, list[int]]:
+        """Per format (envelope/inner pairs too), [events, then events with each COVERAGE
+        column], for the events made since the last take; `events` are those events in order
+        (an Arrow table, or a list of event dicts), less any `dropped`."""
+        runs, seen, dropped = self._runs, self._seen, set(self._dropped)
+        self._runs, self._seen, self._dropped, self._run = [], 0, [], None
+        if not runs:
+            return {}
+        names = list(dict.fromkeys(name for name, _ in runs))
+        codes: list[int] = []
+        for (name, start), end in zip(runs, [s for _, s in runs[1:]] + [seen], strict=True):
+            codes.extend([names.index(name)] * (end - start))
+        if dropped:
+            codes = [code for position, code in enumerate(codes) if position not in dropped]
+            names = [name for code, name in enumerate(names) if code in set(codes)]
+            remap = {code: index for index, code in enumerate(sorted(set(codes)))}
+            codes = [remap[code] for code in codes]
+        counts = {name: [0] * (1 + len(COVERAGE)) for name in names}
+        totals = [counts[name] for name in names]
+        if len(names) == 1 and not isinstance(events, list):
+            # The common case, one format in the block: Arrow has counted the nulls already.
+            totals[0][:] = [len(codes)] + [len(codes) - events.column(c).null_count
+                                           for c in COVERAGE]  # fmt: skip
+            return counts
+        if isinstance(events, list):
+            columns = [[e[c] is not None for e in events] for c in COVERAGE]
+        else:
+            columns = [pc.is_valid(events.column(c)).to_pylist() for c in COVERAGE]
+        for code in codes:
+            totals[code][0] += 1
+        for index, column in enumerate(columns, start=1):
+            for code, present in zip(codes, column, strict=False):
+                totals[code][index] += present
+        return counts
 
     def _unwrap(self, fmt: _Compiled, record: dict[str, Any], depth: int) -> dict[str, Any]:
         """An envelope: its inner record, when it is JSON, normalised by its own format, with
@@ -629,10 +723,6 @@ class Recognizer:
         event["attrs"] = attrs
         self.last = f"{fmt.name}/{inner_name}"
         return event
-
-    def take_counts(self) -> dict[str, list[int]]:
-        counts, self.counts = self.counts, {}
-        return counts
 
 
 def known(specs: Mapping[str, FormatSpec]) -> Iterable[FormatSpec]:
