@@ -536,6 +536,11 @@ _PASSTHROUGH = frozenset({_text, _ident, _message})
 # `keep` for a value that stays in attrs whatever the canonical value (read through a list).
 _ALWAYS = 2
 
+# The order fields are filled in, fixed so that a record always gives the same event: the error
+# type first, as it may be read (and kept) from text another column consumes (Google Cloud
+# appends the traceback to the message).
+_PLAN_ORDER = ("error_type", *(f for f in CANONICAL_FIELDS if f != "error_type"))
+
 # One way to fill a field: (key, path below the key or None, converter, keep, passthrough).
 _Step = tuple[str, tuple[str, ...] | None, Converter, bool, bool]
 # The (field, *step) rows a record shape can use, each field's best first.
@@ -645,8 +650,9 @@ class Normalizer:
                 ranked.setdefault(field, []).append((rank, step))
         plan = tuple(
             (field, *step)
-            for field, steps in ranked.items()
-            for _, step in sorted(steps, key=itemgetter(0))
+            for field in _PLAN_ORDER
+            if field in ranked
+            for _, step in sorted(ranked[field], key=itemgetter(0))
         )
         if len(self._plans) >= _MAX_PLANS:
             self._plans.clear()

@@ -281,3 +281,112 @@ class TestEndToEnd:
         dump = str(query(tmp_path / "s.duckdb", "SELECT * FROM events"))
         assert ("hunter2-secret" not in dump, "c2lnbmF0dXJl" not in dump) == (True, True)
         assert 2 == len(query(tmp_path / "s.duckdb", "SELECT * FROM events"))
+
+
+# Output of the real programs, captured with how each was produced (tests/real/formats/
+# PRODUCED.md): file -> (formats its lines must be recognised as, columns every line must get,
+# columns at least one line must get).
+REAL = {
+    "alertmanager.ndjson": ({"go-kit"}, {"ts", "level"}, set()),
+    "prometheus.ndjson": ({"go-kit"}, {"ts", "level"}, {"message"}),
+    "aws_lambda_powertools.ndjson": (
+        {"aws-lambda-powertools"},
+        {"ts", "level", "service", "trace_id", "request_id"},
+        {"error_type", "duration_ms"},
+    ),
+    "caddy.ndjson": ({"zap"}, {"ts", "level", "message"}, {"logger"}),
+    "caddy_access.ndjson": (
+        {"caddy"},
+        {"ts", "level", "message", "duration_ms", "status_code", "http_method", "path"},
+        {"trace_id", "span_id"},
+    ),
+    "docker_json_file.ndjson": ({"docker", "docker/structlog"}, {"ts", "message"}, {"level"}),
+    "cri.log": ({"cri", "cri/structlog"}, {"ts", "message"}, {"level", "trace_id"}),
+    "ecs_logging.ndjson": (
+        {"ecs"},
+        {"ts", "level", "service", "logger", "message"},
+        {"trace_id", "span_id", "duration_ms", "error_type", "input_tokens"},
+    ),
+    "go_logrus.ndjson": ({"logrus"}, {"ts", "level", "message"}, {"duration_ms", "trace_id"}),
+    "go_xslog.ndjson": ({"slog"}, {"ts", "level", "message"}, {"duration_ms", "trace_id"}),
+    "go_zap.ndjson": ({"zap"}, {"ts", "level", "message"}, {"duration_ms", "trace_id"}),
+    "go_zerolog.ndjson": ({"zerolog"}, {"ts", "level", "message"}, {"duration_ms"}),
+    # This handler writes no time at all: Cloud Logging stamps lines as its agent reads them.
+    "google_cloud_logging.ndjson": (
+        {"gcp"},
+        {"level", "logger"},
+        {"trace_id", "span_id", "duration_ms", "status_code", "error_type"},
+    ),
+    "java_log4j2_json.ndjson": (
+        {"log4j2-json"},
+        {"ts", "level", "logger", "message"},
+        {"error_type", "trace_id"},
+    ),
+    "java_logback_logstash.ndjson": (
+        {"logstash-logback"},
+        {"ts", "level", "logger", "message"},
+        {"error_type", "trace_id", "duration_ms"},
+    ),
+    "journald.ndjson": (
+        {"journald", "journald/generic"},
+        {"ts", "level", "service", "message", "host"},
+        {"trace_id"},
+    ),
+    "litellm.ndjson": ({"litellm"}, {"ts", "model", "cost_usd", "duration_ms"}, {"error_type"}),
+    "loguru.ndjson": (
+        {"loguru"},
+        {"ts", "level", "logger", "message", "service"},
+        {"trace_id", "duration_ms", "error_type", "input_tokens"},
+    ),
+    "nginx_json.ndjson": (
+        {"nginx-json"},
+        {"ts", "status_code", "http_method", "path", "duration_ms"},
+        set(),
+    ),
+    "node_bunyan.ndjson": (
+        {"bunyan"},
+        {"ts", "level", "service", "message", "host"},
+        {"error_type", "request_id"},
+    ),
+    # format.json() alone writes nothing winston's own: those lines are generic's.
+    "node_winston.ndjson": (
+        {"winston", "generic"},
+        {"ts", "level", "message", "service"},
+        {"error_type"},
+    ),
+    "otel_console.ndjson": (
+        {"otel-sdk"},
+        {"ts", "level", "message", "service"},
+        {"trace_id", "error_type", "input_tokens"},
+    ),
+    "python_json_logger.ndjson": (
+        {"python-json-logger"},
+        {"ts", "level", "logger", "message"},
+        {"error_type", "trace_id"},
+    ),
+    "structlog.ndjson": (
+        {"structlog"},
+        {"ts", "level", "message", "service"},
+        {"error_type", "trace_id"},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REAL))
+def test_real_output_is_recognised_and_fills_its_columns(name):
+    """Each real program's lines are recognised as its format with no configuration, every
+    line gets the columns its format always carries, and the others appear where the output
+    has them (see PRODUCED.md beside the files for how each was made)."""
+    path = REAL_FORMATS / name
+    if not path.is_file():
+        pytest.skip(f"{path} is not here (the real-output fixtures come from another branch)")
+    formats, always, somewhere = REAL[name]
+    recognizer = Recognizer(SPECS)
+    seen, missing, found = set(), set(), set()
+    for raw in path.read_bytes().splitlines():
+        event = recognizer(parse_json(raw))
+        seen.add(recognizer.last)
+        filled = {column for column, value in event.items() if value is not None}
+        missing |= always - filled
+        found |= filled
+    assert (set(), set(), set()) == (seen - formats, missing, somewhere - found)
