@@ -4,6 +4,7 @@ language, and formats added by a user."""
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -181,6 +182,17 @@ class TestFileLanguage:
         """[formats.zap] replaces the built-in zap."""
         specs = load_formats({"zap": {"description": "mine", "match": {"keys": ["zz"]}}})
         assert ("mine", "logkit.toml [formats]") == (specs["zap"].description, specs["zap"].origin)
+
+    def test_the_readme_example_format_gives_what_its_sample_says(self):
+        """The format README.md shows as the way to add one is valid and its sample holds."""
+        readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+        block = readme.split("**Adding a format.**")[1].split("```toml")[1].split("```")[0]
+        spec = parse_spec(tomllib.loads(block), "README.md")
+        recognizer = Recognizer({**SPECS, spec.name: spec})
+        [sample] = spec.samples
+        event = recognizer(orjson.loads(sample["line"]))
+        wanted = expected_columns(sample["expect"])
+        assert ("billing", wanted) == (recognizer.last, {k: event[k] for k in wanted})
 
 
 class TestPlainTextLines:
