@@ -27,6 +27,7 @@ from . import sources as src
 from . import tracespans
 from .blockscan import BlockScanner
 from .errors import InputError, LogkitError
+from .formats import COVERAGE
 from .pipeline import (
     ChunkResult,
     FormatSettings,
@@ -106,8 +107,6 @@ class IngestSummary:
     def format_coverage(self) -> dict[str, dict[str, Any]]:
         """Per log format, most events first: how many events it matched and the share of
         them (0..1) that got each key column."""
-        from .formats import COVERAGE
-
         return {
             name: {
                 "events": counts[0],
@@ -317,7 +316,13 @@ def _save_checkpoint(con: Any, cp: src.Checkpoint) -> None:
 def add_counters(con: Any, counts: dict[tuple[str, str], float]) -> None:
     """Add to the store's monotonic totals (exported as Prometheus counters), keyed by
     (counter, label), in one statement: a statement per counter cost ~10 ms a block."""
-    rows = [(name, label, float(value)) for (name, label), value in counts.items() if value]
+    # A format's column that no event got is recorded as 0: a source that comes out untimed
+    # must show as a series at 0, not as no series.
+    rows = [
+        (name, label, float(value))
+        for (name, label), value in counts.items()
+        if value or name == "format_columns"
+    ]
     if rows:
         names, labels, values = (list(column) for column in zip(*rows, strict=True))
         con.execute(
@@ -357,6 +362,11 @@ class _Committer:
         for name, counts in (("rejects", result.reasons), ("masked", result.masked)):
             for label, value in counts.items():
                 self.counts[name, label] += value
+        for fmt, counts in result.formats.items():
+            # logkit_ingest_format_events_total and _format_columns_total (queries/metrics).
+            self.counts["format_events", fmt] += counts[0]
+            for column, value in zip(COVERAGE, counts[1:], strict=True):
+                self.counts["format_columns", f"{fmt}|{column}"] += value
         if (
             self.rows >= COMMIT_ROWS
             or self.bytes >= COMMIT_BYTES

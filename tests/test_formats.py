@@ -264,6 +264,18 @@ class TestEndToEnd:
         assert {"events": 1, "ts": 0.0, "level": 0.0, "message": 0.0, "service": 0.0,
                 "trace_id": 0.0} == json.loads(proc.stdout)["formats"]["generic"]  # fmt: skip
 
+    def test_an_untimed_format_shows_as_a_metric_at_zero(self, tmp_path):
+        """logkit_ingest_format_columns_total has the ts series at 0 for a format whose
+        events got no time, beside the events it matched."""
+        log = write(tmp_path / "a.log", orjson.dumps(ZAP) + b"\n" + b'{"what": "no time"}\n')
+        text = logkit.open(tmp_path / "s.duckdb").export(ingest=[str(log)]).text
+        wanted = [
+            'logkit_ingest_format_columns_total{column="ts",format="generic"} 0.0',
+            'logkit_ingest_format_columns_total{column="ts",format="zap"} 1.0',
+            'logkit_ingest_format_events_total{format="generic"} 1.0',
+        ]
+        assert wanted == [line for line in wanted if line in text.splitlines()]
+
     def test_log_format_forces_a_format_at_ingest(self, tmp_path):
         """ingest --log-format caddy reads a bare "duration" in seconds."""
         log = write(tmp_path / "a.log", b'{"msg": "x", "duration": 0.25}\n')
