@@ -58,7 +58,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,13 +87,14 @@ GENERIC = "generic"
 #: The columns whose share of events the ingest summary reports per format.
 COVERAGE = ("ts", "level", "message", "service", "trace_id")
 
-_SHAPES: dict[str, Callable[[Any], bool]] = {
-    "number": lambda v: type(v) is int or type(v) is float,
-    "integer": lambda v: type(v) is int,
-    "string": lambda v: type(v) is str,
-    "object": lambda v: type(v) is dict,
-    "array": lambda v: type(v) is list,
-    "boolean": lambda v: type(v) is bool,
+# The value shapes [match.shapes] may name, as the types a JSON parser makes for them.
+_TYPES_OF = {
+    "number": (int, float),
+    "integer": (int,),
+    "string": (str,),
+    "object": (dict,),
+    "array": (list,),
+    "boolean": (bool,),
 }
 _LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 _TOP = frozenset({"name", "description", "match", "fields", "fields_last", "levels", "envelope",
@@ -219,9 +220,9 @@ def parse_spec(data: Mapping[str, Any], origin: str, name: str | None = None) ->
         raise ConfigError(f"{where}: [match.patterns]: {exc}") from None
     shapes = dict(match.get("shapes", {}))
     for path, shape in shapes.items():
-        if shape not in _SHAPES:
+        if shape not in _TYPES_OF:
             raise ConfigError(
-                f"{where}: [match.shapes] {path} = {shape!r}; use one of {', '.join(_SHAPES)}"
+                f"{where}: [match.shapes] {path} = {shape!r}; use one of {', '.join(_TYPES_OF)}"
             )
     levels = dict(data.get("levels", {}))
     _check_levels(levels, where)
@@ -453,14 +454,6 @@ class _Compiled:
 # What a per-record check looks at: (key, path below it or None, kind, argument).
 _Check = tuple[str, tuple[str, ...] | None, int, Any]
 _PRESENT, _TYPES, _EQUALS, _PATTERN = range(4)
-_TYPES_OF = {
-    "number": (int, float),
-    "integer": (int,),
-    "string": (str,),
-    "object": (dict,),
-    "array": (list,),
-    "boolean": (bool,),
-}
 
 
 def _where(path: str, keys: frozenset[str]) -> tuple[str, tuple[str, ...] | None] | None:
