@@ -254,10 +254,10 @@ class TestEndToEnd:
         proc = run_logkit("ingest", str(log), db=tmp_path / "s.duckdb")
         text = proc.stderr.decode() + proc.stdout.decode()
         assert (
-            "  format    generic            1 events: ts 0%  level 0%  message 0%  service 0%"
+            "  format    generic  1 events: ts 0%  level 0%  message 0%  service 0%"
             "  trace_id 0%\n"
             "  warning   no generic event has a timestamp (check 'logkit formats detect FILE')\n"
-            "  format    zap                1 events: ts 100%  level 100%  message 100%"
+            "  format    zap      1 events: ts 100%  level 100%  message 100%"
             "  service 0%  trace_id 0%"
         ) in text
         proc = run_logkit("ingest", "--format", "json", str(log), db=tmp_path / "t.duckdb")

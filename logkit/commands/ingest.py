@@ -32,11 +32,12 @@ def _summary_text(summary: object) -> str:
     for source in data["sources"]:
         if source["status"] == "error":
             lines.append(f"  error     {source['path']}: {source['error']}")
+    width = max(map(len, data["formats"]), default=0)
     for name, shares in data["formats"].items():
         covered = "  ".join(
             f"{column} {shares[column]:.0%}" for column in shares if column != "events"
         )
-        lines.append(f"  format    {name:<18} {shares['events']:,} events: {covered}")
+        lines.append(f"  format    {name:<{width}}  {shares['events']:,} events: {covered}")
         if not shares["ts"]:
             lines.append(
                 f"  warning   no {name} event has a timestamp (check 'logkit formats detect FILE')"
