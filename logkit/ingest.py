@@ -494,12 +494,12 @@ def _ingest(
     mask_table = store.config.mask if mask and store.config.mask.get("enabled", True) else None
     key = mask_key(store.path)
     masker = None
-    if mask_table is not None:
-        # Fail now, not in a worker, on a bad [mask] table or key.
-        masker = make_masker(mask_table, key, store.config.aliases)
     formats = format_settings(store.config, log_format)
     # Fail now, not in a worker, on a bad format file or an unknown --log-format.
     formats.recognizer(store.config.aliases)
+    if mask_table is not None:
+        # Fail now, not in a worker, on a bad [mask] table or key.
+        masker = make_masker(mask_table, key, store.config.aliases, formats)
     with session.transaction() as con:
         checkpoints = _load_checkpoints(con)
     next_id = max((cp.id for cp in checkpoints), default=0) + 1

@@ -378,17 +378,27 @@ _worker: dict[str, Any] = {}
 
 
 def make_masker(
-    mask_table: dict[str, Any], key: bytes | None, aliases: dict[str, list[str]] | None = None
+    mask_table: dict[str, Any],
+    key: bytes | None,
+    aliases: dict[str, list[str]] | None = None,
+    formats: FormatSettings | None = None,
 ) -> Any:
-    """The Masker a `[mask]` table asks for; `aliases` tell it where `fields` may come from."""
+    """The Masker a `[mask]` table asks for; `aliases` and the log formats tell it where
+    `fields` may come from."""
+    from .formats import field_names, load_formats
     from .mask import Masker
     from .normalize import field_sources
 
     fields = mask_table.get("fields") or ()
+    sources = None
+    if fields:
+        sources = field_sources(aliases, fields)
+        settings = formats or FormatSettings()
+        specs = load_formats(settings.tables, settings.formats_dir)
+        for field_name, names in field_names(specs, fields).items():
+            sources[field_name] = list(dict.fromkeys([*sources[field_name], *names]))
     try:
-        return Masker.from_config(
-            mask_table, key, field_aliases=field_sources(aliases, fields) if fields else None
-        )
+        return Masker.from_config(mask_table, key, field_aliases=sources)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
 
@@ -401,7 +411,7 @@ def init_worker(
     formats: FormatSettings | None = None,
 ) -> None:
     """Build a worker's stages; `scanner` is the masker's compiled block scan, if it has one."""
-    masker = make_masker(mask_table, key, aliases) if mask_table is not None else None
+    masker = make_masker(mask_table, key, aliases, formats) if mask_table is not None else None
     _worker["masker"] = masker
     _worker["stages"] = build_stages(aliases, masker, formats)
     _worker["scanner"] = (

@@ -290,6 +290,19 @@ class TestEndToEnd:
         rows = {r["name"]: r["defined_in"] for r in map(json.loads, proc.stdout.splitlines())}
         assert ("built-in (zap.toml)", "logkit.toml [formats]") == (rows["zap"], rows["myapp"])
 
+    def test_a_pseudonymised_field_is_found_where_a_format_reads_it(self, tmp_path, monkeypatch):
+        """[mask] fields = ["user_id"] pseudonymises a user id that only a format's own field
+        names ("acct" in a user's format): the masking prefilter looks for it there too."""
+        monkeypatch.setenv("LOGKIT_MASK_KEY", "k" * 32)
+        config = MYAPP.replace('duration_us = "spent"', 'user_id = "acct"')
+        config += '[mask]\nmode = "pseudonymize"\nfields = ["user_id"]\n'
+        write(tmp_path / "logkit.toml", config.encode())
+        line = b'{"when": 1795341662000, "sev": "info", "text": "login", "acct": "alice"}\n'
+        log = write(tmp_path / "a.log", line)
+        logkit.open(tmp_path / "s.duckdb", config_path=tmp_path / "logkit.toml").ingest([str(log)])
+        [(user_id,)] = query(tmp_path / "s.duckdb", "SELECT user_id FROM events")
+        assert user_id.startswith("user_id:") and "alice" not in user_id
+
     def test_secrets_inside_an_envelope_are_masked(self, tmp_path):
         """A password and a bearer token inside Docker's log string, JSON or not, are in no
         column and no attrs of the store."""

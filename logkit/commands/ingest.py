@@ -117,14 +117,16 @@ def sample(lines: int, out: str, seed: int, files: int, use_gzip: bool, malforme
 @click.pass_obj
 def mask(obj: object, inputs: tuple[str, ...]) -> None:
     """Write masked NDJSON to stdout: a sanitiser for sharing logs, no store needed."""
-    from ..ingest import mask_key
+    from ..ingest import format_settings, mask_key
     from ..pipeline import make_masker
     from ..sources import Source, expand
 
     store = obj.store()  # type: ignore[attr-defined]
     # Asked for by name, masking happens even where the store's config switches it off.
     table = {**store.config.mask, "enabled": True}
-    masker = make_masker(table, mask_key(store.path), store.config.aliases)
+    masker = make_masker(
+        table, mask_key(store.path), store.config.aliases, format_settings(store.config)
+    )
     out = sys.stdout.buffer
     for name in expand(inputs or ("-",)):
         source = Source(name)

@@ -718,6 +718,19 @@ class Recognizer:
         return event
 
 
+def field_names(specs: Mapping[str, FormatSpec], columns: Iterable[str]) -> dict[str, list[str]]:
+    """Per column, the record keys any format reads it from (a nested path's last step): for
+    the masking prefilter, which must find a pseudonymised column's value in the raw line."""
+    wanted = set(columns)
+    names: dict[str, list[str]] = {column: [] for column in wanted}
+    for spec in specs.values():
+        for fs in (*spec.fields, *spec.fields_last):
+            for column, _, _ in ALIAS_GROUPS[fs.group]:
+                if column in wanted:
+                    names[column] += [split_path(path)[-1] for path in fs.paths]
+    return {column: list(dict.fromkeys(found)) for column, found in names.items()}
+
+
 def known(specs: Mapping[str, FormatSpec]) -> Iterable[FormatSpec]:
     """Formats in the order `logkit formats` lists them: generic last."""
     return sorted(specs.values(), key=lambda s: (s.name == GENERIC, s.name))
