@@ -108,9 +108,9 @@ def _accept_group_options(command: click.Command) -> None:
 
 
 def _register() -> None:
-    from .commands import export, ingest, lake, query, report
+    from .commands import export, formats, ingest, lake, query, report
 
-    for module in (ingest, export, report, lake, query):
+    for module in (ingest, formats, export, report, lake, query):
         for command in module.COMMANDS:
             _accept_group_options(command)
             cli.add_command(command)

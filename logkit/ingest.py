@@ -28,10 +28,12 @@ from . import interrupt, tracespans
 from . import sources as src
 from .blockscan import BlockScanner
 from .errors import InputError, Interrupted, LogkitError
+from .formats import COVERAGE
 from .mask import KEY_BLOCK_BYTES, key_block_after
 from .pipeline import (
     TOO_LONG_KEEP,
     ChunkResult,
+    FormatSettings,
     init_pool_worker,
     init_worker,
     make_masker,
@@ -88,6 +90,8 @@ class IngestSummary:
     seconds: float = 0.0
     # Inputs that gave nothing: a directory without log files, a file without one event.
     warnings: list[str] = field(default_factory=list)
+    # Per log format: [events, then events with each of formats.COVERAGE].
+    formats: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def rejects(self) -> int:
@@ -115,6 +119,22 @@ class IngestSummary:
             "sources": [s.__dict__ for s in self.sources],
             "damaged_inputs": len(self.damaged),
             "warnings": self.warnings,
+            "formats": self.format_coverage(),
+        }
+
+    def format_coverage(self) -> dict[str, dict[str, Any]]:
+        """Per log format, most events first: how many events it matched and the share of
+        them (0..1) that got each key column."""
+        return {
+            name: {
+                "events": counts[0],
+                **{
+                    column: round(n / counts[0], 4)
+                    for column, n in zip(COVERAGE, counts[1:], strict=True)
+                },
+            }
+            for name, counts in sorted(self.formats.items(), key=lambda kv: (-kv[1][0], kv[0]))
+            if counts[0]
         }
 
 
@@ -133,7 +153,13 @@ class _Runner:
             # logkit._forkserver takes the server and its workers out of the terminal's process
             # group: signals are for the main process, which stops the run (see close()).
             ctx.set_forkserver_preload(
-                ["logkit._forkserver", "logkit.pipeline", "logkit.mask", "logkit.normalize"]
+                [
+                    "logkit._forkserver",
+                    "logkit.pipeline",
+                    "logkit.mask",
+                    "logkit.normalize",
+                    "logkit.formats",
+                ]
             )
             try:
                 with interrupt.deferred():
@@ -327,7 +353,13 @@ def _save_checkpoint(con: Any, cp: src.Checkpoint) -> None:
 def add_counters(con: Any, counts: dict[tuple[str, str], float]) -> None:
     """Add to the store's monotonic totals (exported as Prometheus counters), keyed by
     (counter, label), in one statement: a statement per counter cost ~10 ms a block."""
-    rows = [(name, label, float(value)) for (name, label), value in counts.items() if value]
+    # A format's column that no event got is recorded as 0: a source that comes out untimed
+    # must show as a series at 0, not as no series.
+    rows = [
+        (name, label, float(value))
+        for (name, label), value in counts.items()
+        if value or name == "format_columns"
+    ]
     if rows:
         names, labels, values = (list(column) for column in zip(*rows, strict=True))
         con.execute(
@@ -367,6 +399,11 @@ class _Committer:
         for name, counts in (("rejects", result.reasons), ("masked", result.masked)):
             for label, value in counts.items():
                 self.counts[name, label] += value
+        for fmt, counts in result.formats.items():
+            # logkit_ingest_format_events_total and _format_columns_total (queries/metrics).
+            self.counts["format_events", fmt] += counts[0]
+            for column, value in zip(COVERAGE, counts[1:], strict=True):
+                self.counts["format_columns", f"{fmt}|{column}"] += value
         if (
             self.rows >= COMMIT_ROWS
             or self.bytes >= COMMIT_BYTES
@@ -450,6 +487,16 @@ def _stop_at(cur: _Cursor, block: Block) -> src.Checkpoint:
     return cp
 
 
+def format_settings(config: Any, forced: str | None = None) -> FormatSettings:
+    """The log formats logkit.toml adds (`[formats.NAME]`, `[ingest] formats_dir`), and the
+    one `--log-format` forces."""
+    formats_dir = config.ingest.formats_dir
+    if formats_dir and config.path is not None:
+        # A relative directory is beside the logkit.toml that names it.
+        formats_dir = str(config.path.parent / formats_dir)
+    return FormatSettings(tables=dict(config.formats), formats_dir=formats_dir, forced=forced)
+
+
 def mask_key(store_path: Path) -> bytes | None:
     """The pseudonym key: $LOGKIT_MASK_KEY, else the key file beside the store."""
     env = os.environ.get("LOGKIT_MASK_KEY")
@@ -468,15 +515,20 @@ def ingest(
     mask: bool = True,
     progress: Callable[[int, int, int | None], None] | None = None,
     stdin_name: str | None = None,
+    log_format: str | None = None,
 ) -> IngestSummary:
-    """Read `inputs` into the store; `stdin_name` makes '-' a named stream with a checkpoint."""
+    """Read `inputs` into the store; `stdin_name` makes '-' a named stream with a checkpoint;
+    `log_format` names the log format every record is read as (else each is recognised)."""
     before = _stored(session)
     try:
         with (
             session.memory_limit(INGEST_MEMORY_MB),
             session.manual_checkpoints(CHECKPOINT_WAL_BYTES),
         ):
-            return _ingest(session, inputs, mask=mask, progress=progress, stdin_name=stdin_name)
+            return _ingest(
+                session, inputs, mask=mask, progress=progress, stdin_name=stdin_name,
+                log_format=log_format,
+            )  # fmt: skip
     except BaseException as exc:
         signum = interrupt.received() or (
             signal.SIGINT if isinstance(exc, KeyboardInterrupt) else None
@@ -520,6 +572,7 @@ def _ingest(
     mask: bool,
     progress: Callable[[int, int, int | None], None] | None,
     stdin_name: str | None = None,
+    log_format: str | None = None,
 ) -> IngestSummary:
     store = session.store
     settings = store.config.ingest
@@ -531,9 +584,12 @@ def _ingest(
     mask_table = store.config.mask if mask and store.config.mask.get("enabled", True) else None
     key = mask_key(store.path)
     masker = None
+    formats = format_settings(store.config, log_format)
+    # Fail now, not in a worker, on a bad format file or an unknown --log-format.
+    formats.recognizer(store.config.aliases)
     if mask_table is not None:
         # Fail now, not in a worker, on a bad [mask] table or key.
-        masker = make_masker(mask_table, key, store.config.aliases)
+        masker = make_masker(mask_table, key, store.config.aliases, formats)
     with session.transaction() as con:
         checkpoints = _load_checkpoints(con)
         if masker is not None:
@@ -588,7 +644,7 @@ def _ingest(
     scanner = None
     if masker is not None and total_bytes >= SCAN_BYTES:
         scanner = BlockScanner.compiled(masker)
-    initargs = (store.config.aliases, mask_table, key, scanner, settings.max_line_bytes)
+    initargs = (store.config.aliases, mask_table, key, scanner, formats, settings.max_line_bytes)
     runner = _Runner(workers, initargs) if todo else None
     done_bytes = 0
     committer = _Committer(session)
@@ -751,6 +807,10 @@ def _record(
     summary.no_ts += result.no_ts
     summary.rejected.update(result.reasons)
     summary.masked.update(result.masked)
+    for name, counts in result.formats.items():
+        total = summary.formats.setdefault(name, [0] * len(counts))
+        for index, value in enumerate(counts):
+            total[index] += value
     cur.report.lines += result.lines
     cur.report.events += result.events.num_rows
     cur.report.rejects += result.rejects.num_rows

@@ -73,6 +73,8 @@ ALLOWED_LABELS = frozenset(
     {
         "service", "level", "error_type", "path", "http_method", "status_code", "job_type",
         "outcome", "model", "direction", "result", "reason", "detector", "source",
+        # A log format's name and a canonical column's (logkit/formats: a few dozen, known).
+        "format", "column",
     }
 )  # fmt: skip
 OTHER = "__other__"

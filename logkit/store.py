@@ -406,16 +406,23 @@ class Store(Answers, Exporting, Archiving):
         mask: bool = True,
         progress: Any = None,
         stdin_name: str | None = None,
+        log_format: str | None = None,
     ) -> IngestSummary:
         """Read logs into the store, exactly once; returns what was read and stored.
 
         '-' is stdin: read to its end and stored whole every time, unless `stdin_name` names
         it, making it a stream with a checkpoint like a file's: piped again (the same, or
-        grown), only what is new is stored, with the name as its `source`."""
+        grown), only what is new is stored, with the name as its `source`. Each record's log
+        format is recognised on its own (see `logkit formats`); `log_format` names one to apply
+        to every record instead.
+        """
         from .ingest import ingest
 
         with self.writer() as session:
-            return ingest(session, list(paths), mask=mask, progress=progress, stdin_name=stdin_name)
+            return ingest(
+                session, list(paths), mask=mask, progress=progress, stdin_name=stdin_name,
+                log_format=log_format,
+            )  # fmt: skip
 
 
 def open(path: str | os.PathLike[str] | None = None, **kwargs: Any) -> Store:

@@ -39,6 +39,16 @@ def _summary_text(summary: object) -> str:
             )
         if source["damage"]:
             lines.append(f"  damaged   {source['path']}: {source['damage']}")
+    width = max(map(len, data["formats"]), default=0)
+    for name, shares in data["formats"].items():
+        covered = "  ".join(
+            f"{column} {shares[column]:.0%}" for column in shares if column != "events"
+        )
+        lines.append(f"  format    {name:<{width}}  {shares['events']:,} events: {covered}")
+        if not shares["ts"]:
+            lines.append(
+                f"  warning   no {name} event has a timestamp (check 'logkit formats detect FILE')"
+            )
     # For people, wherever it goes: file names are anyone's choosing.
     return escape_control("\n".join(lines))
 
@@ -52,10 +62,14 @@ def _summary_text(summary: object) -> str:
 @click.option("--name", "stdin_name", metavar="NAME",
               help="Name piped input ('-'): it gets a checkpoint, so piping it again (the same "
                    "or grown) stores only new lines; NAME is its source.")  # fmt: skip
+# Not --format: that has long been the summary's format (text|json).
+@click.option("--log-format", metavar="NAME",
+              help="Read every record as this log format instead of recognising each"
+              " (see 'logkit formats').")  # fmt: skip
 @click.pass_obj
 def ingest(
     obj: object, inputs: tuple[str, ...], no_mask: bool, quiet: bool, fmt: str,
-    stdin_name: str | None,
+    stdin_name: str | None, log_format: str | None,
 ) -> None:  # fmt: skip
     """Read NDJSON logs into the store, exactly once.
 
@@ -63,7 +77,9 @@ def ingest(
     (searched recursively for *.log, *.json, *.jsonl, *.ndjson and rotations such as app.log.1
     or app.log.2.gz) or '-' for stdin. Rerunning adds only what is new; rotated files are
     recognised by content. Bad lines are quarantined in the 'rejects' table with their file,
-    line number and reason.
+    line number and reason. Each record's log format (zap, pino, ECS, Docker's json-file...)
+    is recognised on its own; the summary says per format how many events it matched and the
+    share that got ts, level, message, service and trace_id.
 
     Exit status: 0 when all was read; 1 when an input could not be read; 3 when what could be
     read was stored but a compressed input was damaged (cut short or corrupt: see the summary).
@@ -91,8 +107,9 @@ def ingest(
     try:
         with stop_on_signals():
             summary = store.ingest(
-                inputs, mask=not no_mask, progress=progress, stdin_name=stdin_name
-            )
+                inputs, mask=not no_mask, progress=progress, stdin_name=stdin_name,
+                log_format=log_format,
+            )  # fmt: skip
     finally:
         if progress:
             progress.close()
@@ -149,7 +166,7 @@ def mask(obj: object, inputs: tuple[str, ...]) -> None:
       logkit mask /var/log/app/api.log > api.shareable.log
       zcat api.log.2.gz | logkit mask | less
     """
-    from ..ingest import mask_key
+    from ..ingest import format_settings, mask_key
     from ..mask import KEY_LINE, key_block_lines
     from ..pipeline import make_masker
     from ..sources import DamagedStream, Source, expand
@@ -157,7 +174,9 @@ def mask(obj: object, inputs: tuple[str, ...]) -> None:
     store = obj.store()  # type: ignore[attr-defined]
     # Asked for by name, masking happens even where the store's config switches it off.
     table = {**store.config.mask, "enabled": True}
-    masker = make_masker(table, mask_key(store.path), store.config.aliases)
+    masker = make_masker(
+        table, mask_key(store.path), store.config.aliases, format_settings(store.config)
+    )
     out = sys.stdout.buffer
     terminal = is_terminal(sys.stdout)
     keys = masker.masks_key_blocks
