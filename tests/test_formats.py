@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pyarrow as pa
 import pytest
 
 import logkit
 from logkit.errors import ConfigError
-from logkit.formats import FORMATS_DIR, Recognizer, load_formats, parse_spec
+from logkit.formats import COVERAGE, FORMATS_DIR, Recognizer, load_formats, parse_spec
 from logkit.normalize import parse_ts
 from logkit.pipeline import Reject, parse_json
 
@@ -149,6 +150,26 @@ class TestRecognition:
         expected = {"zap": [2, 2, 2, 2, 0, 0], "generic": [1, 0, 0, 0, 0, 0],
                     "pino": [1, 1, 1, 1, 0, 0]}  # fmt: skip
         assert expected == recognizer.take_counts(events)
+
+    def test_coverage_of_a_block_mixing_formats_is_counted_from_its_arrow_table(self):
+        """A block as the pipeline has it (Arrow columns) that mixes formats, one rejected event
+        among them, counts as the same events as dicts do."""
+        records = (ZAP, {"x": 1}, PINO, ZAP, GENERIC, PINO)
+        counted = []
+        for as_arrow in (False, True):
+            recognizer = Recognizer(SPECS)
+            events = []
+            for number, record in enumerate(records):
+                event = recognizer(dict(record))
+                if number == 3:
+                    recognizer.dropped()
+                else:
+                    events.append({column: event[column] for column in COVERAGE})
+            counted.append(recognizer.take_counts(pa.Table.from_pylist(events) if as_arrow
+                                                  else events))  # fmt: skip
+        expected = {"zap": [1, 1, 1, 1, 0, 0], "generic": [2, 1, 1, 1, 0, 0],
+                    "pino": [2, 2, 2, 2, 0, 0]}  # fmt: skip
+        assert [expected, expected] == counted
 
     def test_an_event_dropped_after_normalising_is_not_counted(self):
         """A line rejected after its event was made (too deep to store) counts for no format."""

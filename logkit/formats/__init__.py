@@ -64,6 +64,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import ConfigError
@@ -568,9 +569,10 @@ class Recognizer:
         self._dropped: list[int] = []
 
     def _decide(self, shape: tuple[str, ...]) -> Any:
-        """The formats records of this shape may be, best first, ending with one that needs no
-        value check (or generic), as a list; or, when the keys alone decide, a tuple of the
-        format and its plan for the shape."""
+        """What records of this shape are: when the keys alone decide a format that is not an
+        envelope, a tuple (name, the function to run, its plan for the shape), so that such a
+        record costs one lookup and one call; otherwise a list of candidates (format, checks,
+        plan), best first, ending with one that needs no value check (or generic)."""
         keys = frozenset(shape)
         candidates: list[tuple[_Compiled, tuple[_Check, ...], Any]] = []
         for signature in self._signatures:
@@ -583,7 +585,8 @@ class Recognizer:
         else:
             candidates.append((self.generic, (), self.generic.normalizer.plan_for(shape)))
         fmt, checks, plan = candidates[0]
-        decision: Any = (fmt, plan) if not checks else candidates
+        decided = not checks and fmt.inner is None
+        decision: Any = (fmt.name, fmt.run, plan) if decided else candidates
         if len(self._decisions) >= _MAX_SHAPES:
             self._decisions.clear()
         self._decisions[shape] = decision
@@ -599,7 +602,7 @@ class Recognizer:
         if decision is None:
             decision = self._decide(shape)
         if type(decision) is tuple:
-            return decision[0]
+            return self.formats[decision[0]]
         return self._check(decision, record)[0]
 
     def _check(self, decision: Any, record: dict[str, Any]) -> tuple[_Compiled, Any]:
@@ -610,17 +613,31 @@ class Recognizer:
         return self.generic, None  # unreachable: the last candidate has no checks
 
     def __call__(self, record: dict[str, Any], depth: int = 0) -> dict[str, Any]:
-        # The hot path of every line: recognise inlined, the shape built once for both
-        # the recognition and the format's plan.
+        # The hot path of every line. Which format each event had is kept as runs of one
+        # format (a block of lines is mostly one run); the coverage of each is counted from
+        # the block's columns at its end (take_counts), not here per line.
+        decision = self._decisions.get(tuple(record)) if self.forced is None else None
+        if type(decision) is not tuple or depth:
+            return self._call(record, depth, decision)
+        name, run, plan = decision
+        event = run(record, plan)
+        self.last = name
+        if name != self._run:
+            self._run = name
+            self._runs.append((name, self._seen))
+        self._seen += 1
+        return event
+
+    def _call(self, record: dict[str, Any], depth: int, decision: Any) -> dict[str, Any]:
+        """`__call__` for the rest: a new shape, a format its values decide, an envelope, a
+        forced format, a record inside an envelope."""
         fmt = self.forced
         plan = None
         if fmt is None:
-            shape = tuple(record)
-            decision = self._decisions.get(shape)
             if decision is None:
-                decision = self._decide(shape)
+                decision = self._decide(tuple(record))
             if type(decision) is tuple:
-                fmt, plan = decision
+                fmt, plan = self.formats[decision[0]], decision[2]
             else:
                 fmt, plan = self._check(decision, record)
         if fmt.inner is not None and depth < _MAX_DEPTH:
@@ -632,9 +649,6 @@ class Recognizer:
             self.last = fmt.name
             if depth:
                 return event
-        # Which format each event had is kept as runs of one format (a block of lines is
-        # mostly one run); the coverage of each is counted from the block's columns at its
-        # end (take_counts), not here per line.
         if self.last != self._run:
             self._run = self.last
             self._runs.append((self.last, self._seen))
@@ -669,10 +683,18 @@ class Recognizer:
             totals[0][:] = [len(codes)] + [len(codes) - events.column(c).null_count
                                            for c in COVERAGE]  # fmt: skip
             return counts
-        if isinstance(events, list):
-            columns = [[e[c] is not None for e in events] for c in COVERAGE]
-        else:
-            columns = [pc.is_valid(events.column(c)).to_pylist() for c in COVERAGE]
+        if not isinstance(events, list):
+            # A block that mixes formats (an app's lines and its framework's): Arrow counts
+            # each format's share, rather than a Python loop over every event and column.
+            mixed = pa.chunked_array([pa.array(codes, pa.int32())])
+            valid = [pc.is_valid(events.column(c)) for c in COVERAGE]
+            for code, total in enumerate(totals):
+                mine = pc.equal(mixed, code)
+                total[0] = pc.sum(mine).as_py() or 0
+                for index, column in enumerate(valid, start=1):
+                    total[index] = pc.sum(pc.and_(mine, column)).as_py() or 0
+            return counts
+        columns = [[e[c] is not None for e in events] for c in COVERAGE]
         for code in codes:
             totals[code][0] += 1
         for index, column in enumerate(columns, start=1):
