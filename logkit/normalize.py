@@ -330,6 +330,23 @@ def _traceparent_span(value: Any) -> str | None:
     return parts[1] if parts and parts[1].strip("0") else None
 
 
+def xray_trace(value: Any) -> str | None:
+    """An AWS X-Ray trace id, bare (``1-5759e988-bd862e3fe1be46a994272793``) or as the
+    ``X-Amzn-Trace-Id`` header's ``Root=`` (``Root=1-...;Parent=...;Sampled=1``), as the W3C
+    trace id AWS maps it to: its time and random parts as one 32-hex id
+    (``5759e988bd862e3fe1be46a994272793``), which joins with the same trace's W3C ids."""
+    if type(value) is not str or not 35 <= len(value) <= 256:
+        return None
+    text = value
+    if "=" in value:
+        roots = [f.strip()[5:] for f in value.split(";") if f.strip().startswith("Root=")]
+        text = roots[0].strip() if len(roots) == 1 else ""
+    if len(text) != 35 or text[:2] != "1-" or text[10] != "-":
+        return None
+    ident = (text[2:10] + text[11:]).lower()
+    return ident if _HEX.issuperset(ident) and "-" not in ident and ident.strip("0") else None
+
+
 def _count(value: Any) -> int | None:
     cls = type(value)
     if cls is int:
@@ -498,6 +515,8 @@ ALIAS_GROUPS: dict[str, tuple[tuple[str, Converter, bool], ...]] = {
         ("trace_id", _traceparent_trace, True),
         ("span_id", _traceparent_span, True),
     ),
+    # An X-Ray id or header: the original stays in attrs (the header has more than the id).
+    "xray_trace": (("trace_id", xray_trace, True),),
     "request_id": (("request_id", _ident, False),),
     "user_id": (("user_id", _ident, False),),
     "job_id": (("job_id", _ident, False),),

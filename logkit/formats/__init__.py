@@ -454,7 +454,7 @@ class _Compiled:
 
 # What a per-record check looks at: (key, path below it or None, kind, argument).
 _Check = tuple[str, tuple[str, ...] | None, int, Any]
-_PRESENT, _TYPES, _EQUALS, _PATTERN = range(4)
+_PRESENT, _TYPES, _EQUALS, _PATTERN, _ANY = range(5)  # _ANY: one of (key, path) alternatives
 
 
 def _where(path: str, keys: frozenset[str]) -> tuple[str, tuple[str, ...] | None] | None:
@@ -471,6 +471,10 @@ def _where(path: str, keys: frozenset[str]) -> tuple[str, tuple[str, ...] | None
 def _passes(record: dict[str, Any], checks: tuple[_Check, ...]) -> bool:
     """Whether a record's values pass its candidate format's checks (one call per format)."""
     for key, path, kind, argument in checks:
+        if kind == _ANY:
+            if all(_lookup(record.get(head), below) is None for head, below in argument):
+                return False
+            continue
         value = record.get(key) if path is None else _lookup(record.get(key), path)
         if kind == _TYPES:
             if type(value) not in argument:
@@ -521,11 +525,10 @@ class _Signature:
             nested = [w for w in (_where(p, keys) for p in self.any_keys) if w is not None]
             if not nested:
                 return None
-            if len(nested) > 1:
-                # Rare enough (several nested alternatives, none top-level) to keep it simple:
-                # the first that can exist must be present.
-                nested = nested[:1]
-            checks.append((*nested[0], _PRESENT, None))
+            if len(nested) == 1:
+                checks.append((*nested[0], _PRESENT, None))
+            else:  # one of several nested values must be present
+                checks.append(("", None, _ANY, tuple(nested)))
         for path, kind, argument in self.tests:
             where = _where(path, keys)
             if where is None:
