@@ -589,7 +589,9 @@ class Recognizer:
             candidates.append((self.generic, (), self.generic.normalizer.plan_for(shape)))
         fmt, checks, plan = candidates[0]
         decided = not checks and fmt.inner is None
-        decision: Any = (fmt.name, fmt.run, plan) if decided else candidates
+        # A format with no post steps runs the plan itself: one call per record.
+        run = plan if fmt.run is fmt.normalizer else fmt.run
+        decision: Any = (fmt.name, run, plan) if decided else candidates
         if len(self._decisions) >= _MAX_SHAPES:
             self._decisions.clear()
         self._decisions[shape] = decision
