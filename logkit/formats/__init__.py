@@ -537,6 +537,12 @@ class _Signature:
         return tuple(checks)
 
 
+class _Unwraps(list):  # type: ignore[type-arg]
+    """A shape's candidates when one is an envelope: `Recognizer._call` takes them."""
+
+    __slots__ = ()
+
+
 class Recognizer:
     """The Normalize stage's engine: record → canonical event, by the record's format.
 
@@ -574,28 +580,35 @@ class Recognizer:
     def _decide(self, shape: tuple[str, ...]) -> Any:
         """What records of this shape are: when the keys alone decide a format that is not an
         envelope, a tuple (name, the function to run, its plan for the shape), so that such a
-        record costs one lookup and one call; otherwise a list of candidates (format, checks,
-        plan), best first, ending with one that needs no value check (or generic)."""
+        record costs one lookup and one call; otherwise the candidates (checks, name, run,
+        plan, format), best first, ending with one that needs no value check (or generic): a
+        list, or an `_Unwraps` when one of them is an envelope."""
         keys = frozenset(shape)
-        candidates: list[tuple[_Compiled, tuple[_Check, ...], Any]] = []
+        candidates: list[tuple[tuple[_Check, ...], str, Any, Any, _Compiled]] = []
         for signature in self._signatures:
             checks = signature.checks_for(keys)
             if checks is not None:
-                fmt = signature.compiled
-                candidates.append((fmt, checks, fmt.normalizer.plan_for(shape)))
+                candidates.append(self._candidate(signature.compiled, checks, shape))
                 if not checks:
                     break
         else:
-            candidates.append((self.generic, (), self.generic.normalizer.plan_for(shape)))
-        fmt, checks, plan = candidates[0]
-        decided = not checks and fmt.inner is None
-        # A format with no post steps runs the plan itself: one call per record.
-        run = plan if fmt.run is fmt.normalizer else fmt.run
-        decision: Any = (fmt.name, run, plan) if decided else candidates
+            candidates.append(self._candidate(self.generic, (), shape))
+        checks, name, run, plan = candidates[0][:4]
+        decision: Any = candidates
+        if any(candidate[4].inner is not None for candidate in candidates):
+            decision = _Unwraps(candidates)
+        elif not checks:
+            decision = (name, run, plan)
         if len(self._decisions) >= _MAX_SHAPES:
             self._decisions.clear()
         self._decisions[shape] = decision
         return decision
+
+    @staticmethod
+    def _candidate(fmt: _Compiled, checks: tuple[_Check, ...], shape: tuple[str, ...]) -> Any:
+        plan = fmt.normalizer.plan_for(shape)
+        # A format with no post steps runs the plan itself: one call per record.
+        return checks, fmt.name, plan if fmt.run is fmt.normalizer else fmt.run, plan, fmt
 
     def recognise(self, record: dict[str, Any], shape: tuple[str, ...] | None = None) -> _Compiled:
         """The format of `record` (`shape` is ``tuple(record)``, if the caller has it)."""
@@ -612,7 +625,7 @@ class Recognizer:
 
     def _check(self, decision: Any, record: dict[str, Any]) -> tuple[_Compiled, Any]:
         """The first candidate whose checks the record passes, and its plan."""
-        for fmt, checks, plan in decision:
+        for checks, _, _, plan, fmt in decision:
             if not checks or _passes(record, checks):
                 return fmt, plan
         return self.generic, None  # unreachable: the last candidate has no checks
@@ -622,9 +635,16 @@ class Recognizer:
         # format (a block of lines is mostly one run); the coverage of each is counted from
         # the block's columns at its end (take_counts), not here per line.
         decision = self._decisions.get(tuple(record)) if self.forced is None else None
-        if type(decision) is not tuple or depth:
+        kind = type(decision)
+        if kind is tuple and not depth:
+            name, run, plan = decision
+        elif kind is list and not depth:  # told apart by their values
+            for candidate in decision:
+                if not candidate[0] or _passes(record, candidate[0]):
+                    break
+            _, name, run, plan, _ = candidate
+        else:
             return self._call(record, depth, decision)
-        name, run, plan = decision
         event = run(record, plan)
         self.last = name
         if name != self._run:
