@@ -574,6 +574,7 @@ _MAX_PLANS = 1024
 # Distinct plans compiled to code (see `_compile`); shapes mostly share a few.
 _MAX_COMPILED = 512
 _EVENT_KEYS = (*CANONICAL_FIELDS, "attrs")
+_BLANK: dict[str, Any] = dict.fromkeys(_EVENT_KEYS)
 
 
 class Normalizer:
@@ -680,7 +681,7 @@ class Normalizer:
 def _interpret(record: dict[str, Any], plan: _Plan) -> dict[str, Any]:
     """The event for `record` by the steps of its plan: what `_compile`'s code does, step by
     step (the reference for it, and the way once too many plans are compiled)."""
-    event = dict.fromkeys(_EVENT_KEYS)
+    event = _BLANK.copy()
     get = record.get
     nested: list[tuple[str, tuple[str, ...]]] | None = None  # leaves consumed from dicts
     for field, key, path, convert, keep, passthrough in plan:
@@ -713,7 +714,7 @@ def _compile(plan: _Plan) -> Run:
     end; nested leaves consumed are marked as bits, whose trie is made once per plan). The
     generated text holds only names made here: record keys, paths and converters are bound
     as values, never written into the code."""
-    bound: dict[str, Any] = {"_lookup": _lookup, "_cut": _cut, "cuts": {}}
+    bound: dict[str, Any] = {"_lookup": _lookup, "_cut": _cut, "cuts": {}, "blank": _BLANK}
     leaves: list[tuple[str, tuple[str, ...]]] = []  # nested leaves a step may consume
     code = ["def run(record, plan=None):", "    get = record.get"]
     filled: set[str] = set()
@@ -758,11 +759,12 @@ def _compile(plan: _Plan) -> Run:
         code.append("    if gone:")
         code.append("        _cut(record, gone, cuts, leaves)")
         bound["leaves"] = tuple(leaves)
-    columns = ", ".join(
-        f"{field!r}: c_{field}" if field in filled else f"{field!r}: None"
-        for field in CANONICAL_FIELDS
-    )
-    code.append(f"    return {{{columns}, 'attrs': record}}")
+    # A copy of the blank event (its key table copied whole) then the columns this plan may
+    # fill: cheaper than a dict display, which inserts and hashes all 24 keys one by one.
+    code.append("    event = blank.copy()")
+    code += [f"    event[{field!r}] = c_{field}" for field in CANONICAL_FIELDS if field in filled]
+    code.append("    event['attrs'] = record")
+    code.append("    return event")
     exec(compile("\n".join(code), "<logkit plan>", "exec"), bound)  # only names made here
     return bound["run"]
 
