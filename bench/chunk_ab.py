@@ -96,7 +96,7 @@ def main() -> None:
         child(args.child, args.stage, args.repeat, args.trees)
         return
     old, new, *paths = args.trees
-    paths = paths or DEFAULT_PATHS
+    paths = [str(Path(p).resolve()) for p in paths or DEFAULT_PATHS]
     print(f"{args.stage}: {', '.join(Path(p).name for p in paths)}; {args.rounds} rounds,"
           f" {args.repeat} pass(es) each; µs CPU per line")  # fmt: skip
     for mode in args.modes.split(","):

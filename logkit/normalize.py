@@ -9,8 +9,10 @@ Every log line passes through `Normalizer.__call__`, so this module is written f
   (``status: "ok"``, a dict as ``trace_id``) is passed over and stays in ``attrs``.
 * Lines from one source nearly always carry the same keys in the same order, so the work of
   matching keys to aliases and ranking them is done once per key tuple (a "shape") and cached
-  as a plan: for each field, the steps that can fill it, best first. A record then costs one
-  tuple and one dict lookup plus a short loop over the fields it has.
+  as a plan: for each field, the steps that can fill it, best first. A plan runs as a function
+  generated for it (`_compile`: the loop over the steps unrolled, so that a record pays only for
+  the reads, conversions and deletions its shape needs). A record then costs one tuple, one
+  dict lookup and that one call.
 * Timestamps go through `datetime.fromisoformat`, which in Python 3.11 accepts ``Z``, ``+0000``,
   ``+05:30``, a space separator, a comma before the fraction (logging's asctime) and truncates
   fractions past microseconds. Regexes are used only for duration strings such as ``"1m2.5s"``.

@@ -51,7 +51,9 @@ claims is normalised by `generic` alone.
 Recognition is per record (a file may mix formats) and cheap: which formats a record's keys
 allow is decided once per shape (the tuple of its keys) and cached, as `Normalizer` caches its
 plans; only formats whose signature looks at values (`shapes`, `equals`, nested `keys`) cost a
-check per record. When several formats match, the most specific (most conditions) wins.
+check per record. When several formats match, the most specific (most conditions) wins. A
+record whose keys decide its format costs one lookup and one call of the format's compiled plan
+(bench/chunk_ab.py measures the whole pipeline stage against an older tree).
 """
 
 from __future__ import annotations
