@@ -34,6 +34,7 @@ import pyarrow as pa
 
 from .blockscan import BlockScanner
 from .errors import ConfigError
+from .formats import Held, Joined, Records
 from .mask import KEY_LINE, KEY_MARK, key_block_lines
 from .schema import EVENT_COLUMNS, trace_key
 
@@ -190,8 +191,79 @@ class Normalize:
     def take_counts(self, events: Any) -> dict[str, list[int]]:
         return self._recognizer.take_counts(events)
 
-    def dropped(self) -> None:
-        self._recognizer.dropped()
+    def dropped(self, back: int = 0) -> None:
+        self._recognizer.dropped(back)
+
+    def flush(self) -> list[tuple[Any, dict[str, Any]]]:
+        return self._recognizer.flush()
+
+
+class PartialScan:
+    """Where a block of lines must end so that the parts of a split line ([partial] formats:
+    Docker's 16 KiB entries, CRI's P lines) are never in two blocks (see LineBlocker).
+
+    It reads lines back from a block's end, parsing and recognising them, so its cost is per
+    block, not per line: one line for a log that no [partial] format reads (it stops at the
+    first line of another format unless a sequence is open), up to `WINDOW` bytes of lines in
+    a log that one does (a stream's last line decides whether it is open). A sequence whose
+    parts are further apart than that, interleaved with another stream's lines, is not seen.
+    """
+
+    WINDOW = 64 * 1024
+
+    def __init__(self, recognizer: Any) -> None:
+        self.recognizer = recognizer
+
+    @classmethod
+    def of(
+        cls, formats: FormatSettings, aliases: dict[str, list[str]] | None
+    ) -> PartialScan | None:
+        """A scan for these formats, or None when none of them splits lines."""
+        recognizer = formats.recognizer(aliases)
+        if recognizer.forced is not None:
+            splits = recognizer.forced.spec.partial is not None
+        else:
+            splits = any(fmt.spec.partial for fmt in recognizer.formats.values())
+        return cls(recognizer) if splits else None
+
+    def _part(self, raw: bytes) -> tuple[Any, bool] | None:
+        try:
+            record = parse_json(raw)
+        except Reject:
+            return None
+        return self.recognizer.part_of(self.recognizer.recognise(record), record)
+
+    def unfinished(self, chunk: bytes) -> int:
+        """The offset in `chunk` (complete lines) of the first part of the earliest sequence
+        its lines leave open; len(chunk) when they leave none."""
+        cut = len(chunk)
+        closed: set[Any] = set()
+        extending: set[Any] = set()  # open, and their first part not yet found
+        end = len(chunk) - 1  # the newline that ends the last line
+        while end >= 0:
+            start = chunk.rfind(b"\n", 0, end) + 1
+            part = self._part(chunk[start:end])
+            if part is None:
+                if not extending:
+                    break
+            else:
+                key, continues = part
+                if key in extending:
+                    if continues:
+                        cut = start
+                    else:
+                        extending.discard(key)
+                        closed.add(key)
+                elif key not in closed:
+                    if continues:
+                        extending.add(key)
+                        cut = start
+                    else:
+                        closed.add(key)
+            if not extending and len(chunk) - start > self.WINDOW:
+                break
+            end = start - 1
+        return cut
 
 
 class Mask:
@@ -325,6 +397,43 @@ def process_chunk(
         undecided = stages if scanner.names else clean  # for a non-ASCII line not flagged
     line_stages = stages
     normalize = next((stage for stage in stages if isinstance(stage, Normalize)), None)
+    # What runs on an event made otherwise than from its own line (joined from parts, one of a
+    # line's many): the stages after Normalize, masking checked on all the bytes it came from.
+    after = stages[stages.index(normalize) + 1 :] if normalize is not None else []
+    after = [Mask(s.masker) if isinstance(s, Mask) else s for s in after]
+    # Parts held until the one that ends them: (first line, its offset, raw parts) per sequence.
+    held: dict[Any, tuple[int, int, list[bytes]]] = {}
+
+    def keep(value: dict[str, Any], raw: bytes, line: int, off: int, back: int = 0) -> None:
+        """Store an event of the rare kinds (above), or quarantine it, as the loop does."""
+        nonlocal events, no_ts, newest
+        try:
+            for stage in after:
+                value = stage(raw, value)
+            value["attrs"] = _dumps(value["attrs"])
+        except Reject as reject:
+            assert normalize is not None
+            normalize.dropped(back)
+            reasons[reject.reason] += 1
+            rejects.append(
+                {"source": source, "line": line, "byte_offset": off, "reason": reject.reason,
+                 "raw": mask_raw(raw[:TOO_LONG_KEEP], masker)}
+            )  # fmt: skip
+            return
+        trace_id = value["trace_id"]
+        value["trace_key"] = trace_key(trace_id) if trace_id is not None else None
+        value["source"] = source
+        value["line"] = line
+        ts = value["ts"]
+        if ts is None:
+            no_ts += 1
+        elif newest is None or ts > newest:
+            newest = ts
+        events.append(value)
+        if len(events) == ARROW_EVERY:
+            converted.append(to_arrow(events))
+            events = []
+
     for index, raw in enumerate(lines):
         if flagged is not None:
             if index in flagged:
@@ -349,6 +458,23 @@ def process_chunk(
                 {"source": source, "line": line_no, "byte_offset": offset,
                  "reason": reject.reason, "raw": kept}
             )  # fmt: skip
+        except Records as many:
+            # One line, many records: each an event with this line's number (attrs.line_index
+            # tells them apart); a line that holds none is quarantined, not dropped unseen.
+            if not many.events:
+                reasons["no_records"] += 1
+                rejects.append(
+                    {"source": source, "line": line_no, "byte_offset": offset,
+                     "reason": "no_records", "raw": mask_raw(raw[:TOO_LONG_KEEP], masker)}
+                )  # fmt: skip
+            for position, event in enumerate(many.events):
+                keep(event, raw, line_no, offset, back=len(many.events) - 1 - position)
+        except Held as part:
+            held.setdefault(part.key, (line_no, offset, []))[2].append(raw)
+        except Joined as joined:
+            # The event of a record split over lines has its first part's line and offset.
+            first, first_offset, parts = held.pop(joined.key, (line_no, offset, []))
+            keep(joined.event, b"\n".join([*parts, raw]), first, first_offset)
         else:
             trace_id = value["trace_id"]
             value["trace_key"] = trace_key(trace_id) if trace_id is not None else None
@@ -365,6 +491,12 @@ def process_chunk(
                 events = []
         offset += len(raw) + 1
         line_no += 1
+    if normalize is not None and held:
+        # Parts whose end is not in the block: the stream ended mid-line (the reader keeps an
+        # unfinished sequence out of a block while its file may still grow).
+        for key, event in normalize.flush():
+            first, first_offset, parts = held.pop(key)
+            keep(event, b"\n".join(parts), first, first_offset)
     for line, off, reason, raw in extra_rejects:
         reasons[reason] += 1
         rejects.append(
