@@ -172,6 +172,21 @@ class TestDockerPartials:
             tmp_path, "SELECT line, message, length(attrs->>'prompt') FROM events ORDER BY line"
         )
 
+    def test_parts_longer_than_max_line_bytes_are_let_go_whole_and_once(self, tmp_path):
+        """The reader holds parts only up to max_line_bytes: beyond it, what it holds is
+        stored as one event and the rest as another; every byte is stored, none twice."""
+        text = "".join(f"{n:07d} " for n in range(8000))  # 64 KB of plain text
+        log = write(
+            tmp_path / "c.log",
+            b"".join(docker_entries(text.encode(), "stdout", "2026-11-22T10:01:00Z")),
+        )
+        summary = ingest(
+            tmp_path, log, config="[ingest]\nbatch_bytes = 4096\nmax_line_bytes = 40000\n"
+        )
+        stored = rows(tmp_path, "SELECT message FROM events ORDER BY line")
+        assert (4, 0) == (summary.lines, summary.rejects)
+        assert 1 < len(stored) and text == "".join(message for (message,) in stored)
+
     def test_a_secret_cut_in_two_by_the_split_is_masked(self, tmp_path):
         """A bearer token that the 16 KiB cut splits is masked in the joined event, though
         the entry holding its second half has nothing a detector would recognise."""
