@@ -4,7 +4,9 @@ A stage is a callable `(raw: bytes, value) -> value`: it gets the raw line (for 
 bytes) and the previous stage's output. The default pipeline is a plain list, and the runner is a
 loop. A line that cannot become an event raises `Reject(reason)`; the runner records it, with
 its source, line number and byte offset, in the quarantine (`rejects`), masked like everything
-else.
+else. The Normalize stage may also signal that a line is not one record (logkit/formats):
+`Records` (a line of many: each an event of that line), `Held` (a part of a split line: no event
+yet) and `Joined` (the part that ends one: the event of the whole, at its first part's line).
 
 Stages run per line, which is the one place where Python's per-line overhead adds up; the work
 is batched (`process_chunk` takes a block of complete lines and returns one Arrow table) so
@@ -372,7 +374,8 @@ def process_chunk(
     logkit/mask.py); its lines are quarantined as `KEY_LINE`. With a `scanner` (the masker's
     block scan), the Mask stage runs only on the lines it flags, without a look of its own,
     and on the lines it leaves undecided. A line longer than `max_line` bytes is quarantined
-    as `line_too_long` with its (masked) start, wherever it sits in the block.
+    as `line_too_long` with its (masked) start, wherever it sits in the block. Parts of a split
+    line whose end is not in the block (the stream ended mid-line) are one event at its end.
     """
     events: list[dict[str, Any]] = []
     converted: list[pa.Table] = []
