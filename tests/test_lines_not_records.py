@@ -14,7 +14,7 @@ import pytest
 
 import logkit
 
-from .helpers import append, query, write
+from .helpers import append, query, run_logkit, write
 
 REAL = Path(__file__).parent / "real" / "formats"
 DOCKER_PART = 16 * 1024  # dockerd's logger.Copier cuts lines at this many bytes
@@ -244,3 +244,21 @@ class TestCriPartials:
             ingest(tmp_path, log, config=config, name=name)
             stored = rows(tmp_path, "SELECT line, message FROM events ORDER BY line", name=name)
             assert expected == stored, cut
+
+
+def test_formats_detect_shows_each_record_of_a_line_and_marks_parts(tmp_path):
+    """`logkit formats detect` shows what ingest would store: a row per record of an OTLP
+    line, under the line's number, and the parts of a split line as such, the joined record
+    at the part that ends it."""
+
+    def detect(path: Path) -> list[tuple]:
+        proc = run_logkit("formats", "detect", str(path), "--format", "ndjson", db=tmp_path / "s")
+        rows = [json.loads(line) for line in proc.stdout.splitlines()]
+        return [(r["line"], r["format"], r.get("message")) for r in rows]
+
+    part = "(part of a split line: its event is at the part that ends it)"
+    otlp = detect(REAL / "otel_otlp_json.ndjson")
+    assert [(1, "otlp-json")] * 5 + [(2, "otlp-json")] == [row[:2] for row in otlp]
+    assert [(7, part, None), (8, "cri/structlog", "llm call"), (9, part, None)] == detect(
+        REAL / "cri.log"
+    )[-3:]
