@@ -196,7 +196,7 @@ class Normalize:
     def dropped(self, back: int = 0) -> None:
         self._recognizer.dropped(back)
 
-    def flush(self) -> list[tuple[Any, dict[str, Any]]]:
+    def flush(self) -> list[tuple[Any, list[dict[str, Any]]]]:
         return self._recognizer.flush()
 
 
@@ -477,7 +477,9 @@ def process_chunk(
         except Joined as joined:
             # The event of a record split over lines has its first part's line and offset.
             first, first_offset, parts = held.pop(joined.key, (line_no, offset, []))
-            keep(joined.event, b"\n".join([*parts, raw]), first, first_offset)
+            whole = b"\n".join([*parts, raw])
+            for position, event in enumerate(joined.events):
+                keep(event, whole, first, first_offset, back=len(joined.events) - 1 - position)
         else:
             trace_id = value["trace_id"]
             value["trace_key"] = trace_key(trace_id) if trace_id is not None else None
@@ -497,9 +499,10 @@ def process_chunk(
     if normalize is not None and held:
         # Parts whose end is not in the block: the stream ended mid-line (the reader keeps an
         # unfinished sequence out of a block while its file may still grow).
-        for key, event in normalize.flush():
+        for key, made in normalize.flush():
             first, first_offset, parts = held.pop(key)
-            keep(event, b"\n".join(parts), first, first_offset)
+            for position, event in enumerate(made):
+                keep(event, b"\n".join(parts), first, first_offset, back=len(made) - 1 - position)
     for line, off, reason, raw in extra_rejects:
         reasons[reason] += 1
         rejects.append(

@@ -438,8 +438,8 @@ def events_of(recognizer: Recognizer, lines: list[bytes]) -> list[dict[str, Any]
         except Held:
             pass
         except Joined as joined:
-            events.append(joined.event)
-    return events + [event for _, event in recognizer.flush()]
+            events += joined.events
+    return events + [event for _, made in recognizer.flush() for event in made]
 
 
 @pytest.mark.parametrize("name", sorted(REAL))

@@ -118,6 +118,33 @@ class TestOtlpJson:
         summary = ingest(tmp_path, log)
         assert (0, {"no_records": 1}) == (summary.events, dict(summary.rejected))
 
+    def test_an_export_a_container_wrote_is_split_joined_and_exploded(self, tmp_path):
+        """The OTLP JSON file exporter writing to a container's stdout: the export lines in
+        Docker's json-file entries, the first (~5 KB) repeated into one line past 16 KiB so
+        dockerd cuts it. Each record is an event (docker/otlp-json), the joined line's at its
+        first part's line, with the container's stream in attrs.envelope."""
+        export = (REAL / "otel_otlp_json.ndjson").read_bytes().splitlines()
+        batch = json.loads(export[0])
+        batch["resourceLogs"] *= 4  # 4 x 5 records, ~22 KB on one line
+        big = json.dumps(batch, separators=(",", ":")).encode()
+        entries = docker_entries(big, "stdout", "2026-11-22T10:01:00Z")
+        entries += docker_entries(export[1], "stdout", "2026-11-22T10:01:01Z")
+        log = write(tmp_path / "c.log", b"".join(entries))
+        summary = ingest(tmp_path, log, config="[ingest]\nbatch_bytes = 4096\n")
+        assert (len(entries), 21, {"docker/otlp-json": 21}) == (
+            summary.lines,
+            summary.events,
+            {name: counts["events"] for name, counts in summary.format_coverage().items()},
+        )
+        assert [
+            (1, 20, 20, "checkout", "stdout"),
+            (len(entries), 1, 1, "checkout", "stdout"),
+        ] == rows(
+            tmp_path,
+            "SELECT line, count(*), count(DISTINCT attrs->>'line_index'), any_value(service),"
+            " any_value(attrs->'envelope'->>'stream') FROM events GROUP BY line ORDER BY line",
+        )
+
 
 class TestDockerPartials:
     def test_the_real_split_line_is_one_event(self, tmp_path):

@@ -109,7 +109,7 @@ def detect(obj: Any, path: str, count: int, log_format: str | None, fmt: str) ->
             )
             continue
         except Joined as joined:
-            made = [joined.event]
+            made = joined.events
         for event in made:
             columns = {k: v for k, v in event.items() if k != "attrs" and v is not None}
             if "ts" in columns:

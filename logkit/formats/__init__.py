@@ -575,12 +575,13 @@ class Held(Exception):
 
 
 class Joined(Exception):
-    """This record ended a sequence of parts: `event` is the joined record's."""
+    """This record ended a sequence of parts: `events` are the joined record's (one, or those
+    of a line of many records that was split)."""
 
-    def __init__(self, key: tuple[str, str | None], event: dict[str, Any]) -> None:
+    def __init__(self, key: tuple[str, str | None], events: list[dict[str, Any]]) -> None:
         super().__init__(key)
         self.key = key
-        self.event = event
+        self.events = events
 
 
 def _any_value(value: Any) -> Any:
@@ -851,11 +852,10 @@ class Recognizer:
             else:
                 fmt, plan = self._check(decision, record)
         if fmt.special and depth < _MAX_DEPTH:
-            if not depth:
-                if fmt.spec.partial is not None and not whole:
-                    self._part(fmt, record)  # returns for a record that is no part
-                if fmt.spec.explode is not None:
-                    raise Records(self._explode(fmt, record))
+            if fmt.spec.partial is not None and not depth and not whole:
+                self._part(fmt, record)  # returns for a record that is no part
+            if fmt.spec.explode is not None:
+                raise Records(self._explode(fmt, record, depth))
             if fmt.inner is not None:
                 event = self._unwrap(fmt, record, depth)
             else:
@@ -883,14 +883,15 @@ class Recognizer:
             self._runs.append((name, self._seen))
         self._seen += 1
 
-    def _explode(self, fmt: _Compiled, record: dict[str, Any]) -> list[dict[str, Any]]:
+    def _explode(self, fmt: _Compiled, record: dict[str, Any], depth: int) -> list[dict[str, Any]]:
         """One event per record of the line, by the exploding format's [fields], each with its
         place in the line as attrs.line_index: (stream, line, line_index) is one record."""
         events = []
         for index, one in enumerate(exploded(fmt.spec.explode, record)):  # type: ignore[arg-type]
             event = fmt(one)
             event["attrs"]["line_index"] = index
-            self._count(fmt.name)
+            if not depth:  # (inside an envelope, the envelope counts them)
+                self._count(fmt.name)
             events.append(event)
         self.last = fmt.name
         return events
@@ -916,20 +917,24 @@ class Recognizer:
         parts = self._open.pop(key, None)
         if parts:
             parts.append(record)
-            spec = fmt.spec.partial
-            assert spec is not None
-            raise Joined(key, self(_joined(spec, parts), 0, True))
+            raise Joined(key, self._whole(key, parts))
 
-    def flush(self) -> list[tuple[tuple[str, str | None], dict[str, Any]]]:
+    def _whole(
+        self, key: tuple[str, str | None], parts: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """The events of the record the parts make: one, or the many a joined line holds."""
+        spec = self.formats[key[0]].spec.partial
+        assert spec is not None
+        try:
+            return [self(_joined(spec, parts), 0, True)]
+        except Records as many:
+            return many.events
+
+    def flush(self) -> list[tuple[tuple[str, str | None], list[dict[str, Any]]]]:
         """The sequences of parts still open (their end did not come: a stream that ended
-        mid-line), each as one event of the parts it has."""
+        mid-line), each as the events of the parts it has."""
         opened, self._open = self._open, {}
-        flushed = []
-        for key, parts in opened.items():
-            spec = self.formats[key[0]].spec.partial
-            assert spec is not None
-            flushed.append((key, self(_joined(spec, parts), 0, True)))
-        return flushed
+        return [(key, self._whole(key, parts)) for key, parts in opened.items()]
 
     def dropped(self, back: int = 0) -> None:
         """The latest event (or the one `back` before it) was rejected after all (not
@@ -994,19 +999,40 @@ class Recognizer:
         envelope = dict(record)
         if not rest:
             del envelope[head]
-        event = self(parsed, depth + 1)
+        try:
+            event = self(parsed, depth + 1)
+        except Records as many:
+            # A line of many records inside the envelope (an OTLP/JSON export a container
+            # wrote to stdout): each event gets what the envelope gives, as one record would.
+            name = f"{fmt.name}/{self.last}"
+            outer = fmt(dict(envelope))
+            events = [_enveloped(event, outer, envelope) for event in many.events]
+            if not depth:
+                for _ in events:
+                    self._count(name)
+            self.last = name
+            raise Records(events) from None
         inner_name = self.last
         outer = fmt(dict(envelope))
-        for column in CANONICAL_FIELDS:
-            if event[column] is None and outer[column] is not None:
-                event[column] = outer[column]
-        attrs = event["attrs"]
-        if "envelope" in attrs:
-            attrs = {**attrs, "envelope~inner": attrs.pop("envelope")}
-        attrs["envelope"] = envelope
-        event["attrs"] = attrs
+        event = _enveloped(event, outer, envelope)
         self.last = f"{fmt.name}/{inner_name}"
         return event
+
+
+def _enveloped(
+    event: dict[str, Any], outer: dict[str, Any], envelope: dict[str, Any]
+) -> dict[str, Any]:
+    """An inner record's event with the envelope's columns filling what it lacks, and the
+    envelope itself in attrs."""
+    for column in CANONICAL_FIELDS:
+        if event[column] is None and outer[column] is not None:
+            event[column] = outer[column]
+    attrs = event["attrs"]
+    if "envelope" in attrs:
+        attrs = {**attrs, "envelope~inner": attrs.pop("envelope")}
+    attrs["envelope"] = envelope
+    event["attrs"] = attrs
+    return event
 
 
 def field_names(specs: Mapping[str, FormatSpec], columns: Iterable[str]) -> dict[str, list[str]]:
