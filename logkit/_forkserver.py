@@ -5,7 +5,8 @@ Ctrl-C or a `kill -TERM -PGID` reaches it and every worker it forks alongside lo
 worker killed while it waits for work dies holding the pool's queue lock, and the main process
 then hangs ending the pool. In a process group of its own, the server and its workers are
 left to the main process, which stops the run and ends the pool itself; they still die with it
-(the workers set PR_SET_PDEATHSIG, and the server exits when the main process's pipe closes).
+(each worker watches the main process's pidfd: `pipeline._die_with_main_process`; the server
+exits when the main process's pipe closes).
 """
 
 import contextlib

@@ -34,6 +34,7 @@ from .pipeline import (
     TOO_LONG_KEEP,
     ChunkResult,
     FormatSettings,
+    PartialScan,
     init_pool_worker,
     init_worker,
     make_masker,
@@ -216,14 +217,25 @@ class LineBlocker:
     A partial last line waits for the next run unless the stream is final (stdin, compressed),
     where it is the last record. A line longer than `max_line` is not buffered: its first bytes
     go to the quarantine and the rest is skipped up to its newline.
+
+    With a `joins` scan (formats that split long lines into parts), the lines from the first
+    part of a sequence that a block would leave open are held out of it, and out of its
+    checkpoint, until the part that ends the sequence arrives, as an unfinished last line is:
+    a joined record is then in one block and stored once, whatever the blocks and runs. Held
+    parts longer than `max_line` in all are let go: the parts a block holds are one event.
     """
 
-    def __init__(self, source: src.Source, lines: int, offset: int, tail: bytes = b"") -> None:
+    def __init__(
+        self, source: src.Source, lines: int, offset: int, tail: bytes = b"",
+        joins: PartialScan | None = None,
+    ) -> None:  # fmt: skip
+        self.joins = joins
         self.source = source
         self.lines = lines
         self.offset = offset
         self.tail = tail
         self.rejects: list[tuple[int, int, str, bytes]] = []
+        self.waiting = 0  # at the end: lines held as parts of a split line whose end is to come
         # (reason, line, byte offset, what) of the damage that ended a compressed stream
         self.damage: tuple[str, int, int, str] | None = None
 
@@ -254,12 +266,16 @@ class LineBlocker:
 
     def blocks(self, block_size: int, max_line: int) -> Iterator[Block]:
         carry = b""
+        held = b""  # complete lines held back: a split line's parts so far (see joins)
         long_prefix: bytes | None = None  # set while skipping an over-long line
         long_len = 0
         while True:
             try:
                 block = self.source.read(block_size)
             except src.DamagedStream as damage:
+                if held:
+                    yield self._block(held)  # the stream ends here: parts as they are
+                    held = b""
                 partial, length = (
                     (long_prefix, long_len) if long_prefix is not None else (carry, len(carry))
                 )
@@ -290,22 +306,31 @@ class LineBlocker:
                 self._reject_long(long_prefix, long_len)
                 long_prefix = None
                 block = block[nl + 1 :]
-            data = carry + block if carry else block
+            data = held + carry + block if held or carry else block
+            held = b""
             nl = data.rfind(b"\n")
             if nl < 0:
                 chunk, carry = b"", data
             else:
                 chunk, carry = data[: nl + 1], data[nl + 1 :]
+            if self.joins is not None and chunk:
+                cut = self.joins.unfinished(chunk)
+                if len(chunk) - cut <= max_line:
+                    chunk, held = chunk[:cut], chunk[cut:]
             if chunk or self.rejects:
                 yield self._block(chunk)
             if len(carry) > max_line:
+                if held:
+                    yield self._block(held)  # parts before an over-long line go as they are
+                    held = b""
                 long_prefix, long_len = carry[:TOO_LONG_KEEP], len(carry)
                 self._consumed(carry)
                 carry = b""
         if long_prefix is not None and self.source.final:
             self._reject_long(long_prefix, long_len)
         # Always a last block, empty or not: its commit records that the end was reached.
-        last = self._block(carry if self.source.final else b"")
+        self.waiting = 0 if self.source.final else held.count(b"\n")
+        last = self._block(held + carry if self.source.final else b"")
         last.eof = True
         yield last
 
@@ -586,7 +611,7 @@ def _ingest(
     masker = None
     formats = format_settings(store.config, log_format)
     # Fail now, not in a worker, on a bad format file or an unknown --log-format.
-    formats.recognizer(store.config.aliases)
+    joins = PartialScan.of(formats, store.config.aliases)
     if mask_table is not None:
         # Fail now, not in a worker, on a bad [mask] table or key.
         masker = make_masker(mask_table, key, store.config.aliases, formats)
@@ -682,7 +707,7 @@ def _ingest(
                 report.status, tail = "new", b""
             source.drop_spool()
             cur = _Cursor(source, cp, report, head)
-            blocker = LineBlocker(source, cp.lines, cp.byte_offset, tail)
+            blocker = LineBlocker(source, cp.lines, cp.byte_offset, tail, joins)
             label = "<stdin>" if source.is_stdin and not source.named else source.name
             in_key = 0  # bytes of a private key block open before the next block
             if masker is not None:
@@ -709,6 +734,11 @@ def _ingest(
             elif blocker.damage is not None:
                 reason, line, offset, what = blocker.damage
                 report.damage = f"{reason} from line {line:,} (byte {offset:,}): {what}"
+            elif blocker.waiting:
+                summary.warnings.append(
+                    f"{source.name}: its last {blocker.waiting:,} line(s) are parts of a split"
+                    " line whose end has not come: stored, joined, when it does"
+                )
             elif not blocker.lines and source.size:  # every run, until a line ends
                 summary.warnings.append(
                     f"{source.name}: {source.size:,} bytes and not one newline: read as an"

@@ -4,7 +4,9 @@ A stage is a callable `(raw: bytes, value) -> value`: it gets the raw line (for 
 bytes) and the previous stage's output. The default pipeline is a plain list, and the runner is a
 loop. A line that cannot become an event raises `Reject(reason)`; the runner records it, with
 its source, line number and byte offset, in the quarantine (`rejects`), masked like everything
-else.
+else. The Normalize stage may also signal that a line is not one record (logkit/formats):
+`Records` (a line of many: each an event of that line), `Held` (a part of a split line: no event
+yet) and `Joined` (the part that ends one: the event of the whole, at its first part's line).
 
 Stages run per line, which is the one place where Python's per-line overhead adds up; the work
 is batched (`process_chunk` takes a block of complete lines and returns one Arrow table) so
@@ -34,6 +36,7 @@ import pyarrow as pa
 
 from .blockscan import BlockScanner
 from .errors import ConfigError
+from .formats import Held, Joined, Records
 from .mask import KEY_LINE, KEY_MARK, key_block_lines
 from .schema import EVENT_COLUMNS, trace_key
 
@@ -190,8 +193,79 @@ class Normalize:
     def take_counts(self, events: Any) -> dict[str, list[int]]:
         return self._recognizer.take_counts(events)
 
-    def dropped(self) -> None:
-        self._recognizer.dropped()
+    def dropped(self, back: int = 0) -> None:
+        self._recognizer.dropped(back)
+
+    def flush(self) -> list[tuple[Any, list[dict[str, Any]]]]:
+        return self._recognizer.flush()
+
+
+class PartialScan:
+    """Where a block of lines must end so that the parts of a split line ([partial] formats:
+    Docker's 16 KiB entries, CRI's P lines) are never in two blocks (see LineBlocker).
+
+    It reads lines back from a block's end, parsing and recognising them, so its cost is per
+    block, not per line: one line for a log that no [partial] format reads (it stops at the
+    first line of another format unless a sequence is open), up to `WINDOW` bytes of lines in
+    a log that one does (a stream's last line decides whether it is open). A sequence whose
+    parts are further apart than that, interleaved with another stream's lines, is not seen.
+    """
+
+    WINDOW = 64 * 1024
+
+    def __init__(self, recognizer: Any) -> None:
+        self.recognizer = recognizer
+
+    @classmethod
+    def of(
+        cls, formats: FormatSettings, aliases: dict[str, list[str]] | None
+    ) -> PartialScan | None:
+        """A scan for these formats, or None when none of them splits lines."""
+        recognizer = formats.recognizer(aliases)
+        if recognizer.forced is not None:
+            splits = recognizer.forced.spec.partial is not None
+        else:
+            splits = any(fmt.spec.partial for fmt in recognizer.formats.values())
+        return cls(recognizer) if splits else None
+
+    def _part(self, raw: bytes) -> tuple[Any, bool] | None:
+        try:
+            record = parse_json(raw)
+        except Reject:
+            return None
+        return self.recognizer.part_of(self.recognizer.recognise(record), record)
+
+    def unfinished(self, chunk: bytes) -> int:
+        """The offset in `chunk` (complete lines) of the first part of the earliest sequence
+        its lines leave open; len(chunk) when they leave none."""
+        cut = len(chunk)
+        closed: set[Any] = set()
+        extending: set[Any] = set()  # open, and their first part not yet found
+        end = len(chunk) - 1  # the newline that ends the last line
+        while end >= 0:
+            start = chunk.rfind(b"\n", 0, end) + 1
+            part = self._part(chunk[start:end])
+            if part is None:
+                if not extending:
+                    break
+            else:
+                key, continues = part
+                if key in extending:
+                    if continues:
+                        cut = start
+                    else:
+                        extending.discard(key)
+                        closed.add(key)
+                elif key not in closed:
+                    if continues:
+                        extending.add(key)
+                        cut = start
+                    else:
+                        closed.add(key)
+            if not extending and len(chunk) - start > self.WINDOW:
+                break
+            end = start - 1
+        return cut
 
 
 class Mask:
@@ -300,7 +374,8 @@ def process_chunk(
     logkit/mask.py); its lines are quarantined as `KEY_LINE`. With a `scanner` (the masker's
     block scan), the Mask stage runs only on the lines it flags, without a look of its own,
     and on the lines it leaves undecided. A line longer than `max_line` bytes is quarantined
-    as `line_too_long` with its (masked) start, wherever it sits in the block.
+    as `line_too_long` with its (masked) start, wherever it sits in the block. Parts of a split
+    line whose end is not in the block (the stream ended mid-line) are one event at its end.
     """
     events: list[dict[str, Any]] = []
     converted: list[pa.Table] = []
@@ -325,6 +400,43 @@ def process_chunk(
         undecided = stages if scanner.names else clean  # for a non-ASCII line not flagged
     line_stages = stages
     normalize = next((stage for stage in stages if isinstance(stage, Normalize)), None)
+    # What runs on an event made otherwise than from its own line (joined from parts, one of a
+    # line's many): the stages after Normalize, masking checked on all the bytes it came from.
+    after = stages[stages.index(normalize) + 1 :] if normalize is not None else []
+    after = [Mask(s.masker) if isinstance(s, Mask) else s for s in after]
+    # Parts held until the one that ends them: (first line, its offset, raw parts) per sequence.
+    held: dict[Any, tuple[int, int, list[bytes]]] = {}
+
+    def keep(value: dict[str, Any], raw: bytes, line: int, off: int, back: int = 0) -> None:
+        """Store an event of the rare kinds (above), or quarantine it, as the loop does."""
+        nonlocal events, no_ts, newest
+        try:
+            for stage in after:
+                value = stage(raw, value)
+            value["attrs"] = _dumps(value["attrs"])
+        except Reject as reject:
+            assert normalize is not None
+            normalize.dropped(back)
+            reasons[reject.reason] += 1
+            rejects.append(
+                {"source": source, "line": line, "byte_offset": off, "reason": reject.reason,
+                 "raw": mask_raw(raw[:TOO_LONG_KEEP], masker)}
+            )  # fmt: skip
+            return
+        trace_id = value["trace_id"]
+        value["trace_key"] = trace_key(trace_id) if trace_id is not None else None
+        value["source"] = source
+        value["line"] = line
+        ts = value["ts"]
+        if ts is None:
+            no_ts += 1
+        elif newest is None or ts > newest:
+            newest = ts
+        events.append(value)
+        if len(events) == ARROW_EVERY:
+            converted.append(to_arrow(events))
+            events = []
+
     for index, raw in enumerate(lines):
         if flagged is not None:
             if index in flagged:
@@ -349,6 +461,25 @@ def process_chunk(
                 {"source": source, "line": line_no, "byte_offset": offset,
                  "reason": reject.reason, "raw": kept}
             )  # fmt: skip
+        except Records as many:
+            # One line, many records: each an event with this line's number (attrs.line_index
+            # tells them apart); a line that holds none is quarantined, not dropped unseen.
+            if not many.events:
+                reasons["no_records"] += 1
+                rejects.append(
+                    {"source": source, "line": line_no, "byte_offset": offset,
+                     "reason": "no_records", "raw": mask_raw(raw[:TOO_LONG_KEEP], masker)}
+                )  # fmt: skip
+            for position, event in enumerate(many.events):
+                keep(event, raw, line_no, offset, back=len(many.events) - 1 - position)
+        except Held as part:
+            held.setdefault(part.key, (line_no, offset, []))[2].append(raw)
+        except Joined as joined:
+            # The event of a record split over lines has its first part's line and offset.
+            first, first_offset, parts = held.pop(joined.key, (line_no, offset, []))
+            whole = b"\n".join([*parts, raw])
+            for position, event in enumerate(joined.events):
+                keep(event, whole, first, first_offset, back=len(joined.events) - 1 - position)
         else:
             trace_id = value["trace_id"]
             value["trace_key"] = trace_key(trace_id) if trace_id is not None else None
@@ -365,6 +496,13 @@ def process_chunk(
                 events = []
         offset += len(raw) + 1
         line_no += 1
+    if normalize is not None and held:
+        # Parts whose end is not in the block: the stream ended mid-line (the reader keeps an
+        # unfinished sequence out of a block while its file may still grow).
+        for key, made in normalize.flush():
+            first, first_offset, parts = held.pop(key)
+            for position, event in enumerate(made):
+                keep(event, b"\n".join(parts), first, first_offset, back=len(made) - 1 - position)
     for line, off, reason, raw in extra_rejects:
         reasons[reason] += 1
         rejects.append(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -25,7 +24,7 @@ import logkit
 from logkit.postmortem import SECTIONS
 from logkit.sample import INCIDENT_ERROR, INCIDENT_SERVICE
 
-from .helpers import LOGKIT
+from .helpers import after_make_demo
 from .test_report import headline_window, near, sample_window
 
 pytestmark = pytest.mark.xdist_group("notebooks")
@@ -104,12 +103,8 @@ def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A clone after `make demo`: sample_logs/, an empty notebooks/ to run in, and the demo
     store built as the Makefile builds it (`logkit --db demo/logkit.duckdb ingest sample_logs/`
     from the clone's root)."""
-    root = tmp_path_factory.mktemp("checkout")
+    root = after_make_demo(tmp_path_factory.mktemp("checkout"))
     (root / "notebooks").mkdir()
-    (root / "sample_logs").symlink_to(ROOT / "sample_logs")
-    (root / "demo").mkdir()
-    subprocess.run([*LOGKIT, "--db", "demo/logkit.duckdb", "ingest", "sample_logs/"],
-                   cwd=root, check=True, capture_output=True)  # fmt: skip
     return root
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from .helpers import LOGKIT
+from .helpers import LOGKIT, after_make_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -33,17 +33,6 @@ def block(heading: str, language: str, nth: int = 0) -> str:
 
 
 COMMANDS = [line for line in block("## Using it", "sh").splitlines() if line.startswith("logkit ")]
-
-
-def after_make_demo(root: Path) -> Path:
-    """A clone with sample_logs/ and the store `make demo` writes (`logkit --db
-    demo/logkit.duckdb ingest sample_logs/`, run from the clone's root)."""
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "sample_logs").symlink_to(ROOT / "sample_logs")
-    (root / "demo").mkdir()
-    subprocess.run([*LOGKIT, "--db", "demo/logkit.duckdb", "ingest", "sample_logs/"],
-                   cwd=root, check=True, capture_output=True)  # fmt: skip
-    return root
 
 
 @pytest.fixture(scope="module")

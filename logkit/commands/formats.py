@@ -75,6 +75,7 @@ def detect(obj: Any, path: str, count: int, log_format: str | None, fmt: str) ->
 
     Example: logkit formats detect /var/log/app/api.log -n 20
     """
+    from ..formats import Held, Joined, Records
     from ..ingest import format_settings
     from ..pipeline import Reject, parse_json
     from ..sources import Source
@@ -93,18 +94,31 @@ def detect(obj: Any, path: str, count: int, log_format: str | None, fmt: str) ->
         if not raw.strip() and number > data.count(b"\n"):
             break
         try:
-            event = recognizer(parse_json(raw))
+            made = [recognizer(parse_json(raw))]
         except Reject as reject:
             rows.append({"line": number, "format": f"(rejected: {reject.reason})"})
             continue
-        columns = {k: v for k, v in event.items() if k != "attrs" and v is not None}
-        if "ts" in columns:
-            columns["ts"] = _show("ts", columns["ts"])
-        row = {"line": number, "format": recognizer.last, **columns}
-        if fmt == "table":
-            shown = ", ".join(f"{k}={_show(k, v)}" for k, v in columns.items())
-            row = {"line": number, "format": recognizer.last, "columns": shown}
-        rows.append(row)
+        except Records as records:
+            made = records.events  # one line, many records
+        except Held:
+            rows.append(
+                {
+                    "line": number,
+                    "format": "(part of a split line: its event is at the part that ends it)",
+                }
+            )
+            continue
+        except Joined as joined:
+            made = joined.events
+        for event in made:
+            columns = {k: v for k, v in event.items() if k != "attrs" and v is not None}
+            if "ts" in columns:
+                columns["ts"] = _show("ts", columns["ts"])
+            row = {"line": number, "format": recognizer.last, **columns}
+            if fmt == "table":
+                shown = ", ".join(f"{k}={_show(k, v)}" for k, v in columns.items())
+                row = {"line": number, "format": recognizer.last, "columns": shown}
+            rows.append(row)
     render(rows, fmt)
 
 

@@ -39,6 +39,16 @@ offsets = { INFO = 0, ERROR = 8 }           # "ERROR+4" is 8 + 4 on the scale
 inner = "log"                # a string holding another record (JSON: parsed, recognised, and
                              # normalised by its own format; the envelope fills what it lacks)
 
+[explode]                    # one line holds many records (an OTLP/JSON export request)
+path = "resourceLogs[].scopeLogs[].logRecords[]"   # each item of the innermost list is a record
+inherit = { resource = "resourceLogs[].resource" }  # a value of an enclosing item, added to each
+decode = { attributes = "keyvalues", body = "anyvalue" }  # OTLP's typed values made plain
+
+[partial]                    # a writer split a long line into parts (Docker's 16 KiB, CRI's P)
+text = "log"                 # the field whose texts are joined
+by = "stream"                # parts are joined per value of this field (stdout and stderr apart)
+continues = { from = "logtag", pattern = '^P' }   # a part whose text goes on in a later part
+
 [[samples]]                  # checked by tests/test_formats.py for every format file
 line = '{"ts": 1795341662.5, "level": "info", "msg": "hi"}'
 expect = { ts = "2026-11-22T10:01:02.5Z", level = "INFO", message = "hi" }
@@ -54,6 +64,14 @@ plans; only formats whose signature looks at values (`shapes`, `equals`, nested 
 check per record. When several formats match, the most specific (most conditions) wins. A
 record whose keys decide its format costs one lookup and one call of the format's compiled plan
 (bench/chunk_ab.py measures the whole pipeline stage against an older tree).
+
+Two things make a line other than one record, each raised as a signal the pipeline handles
+(`Records`, `Held`, `Joined`), so the path of an ordinary record pays one attribute check:
+an `[explode]` format makes one event per item of its records (all from the same line, told
+apart by ``attrs.line_index``); a `[partial]` format's record that `continues` is held until
+the part that ends it, then the parts' texts are joined into the last part's record, which is
+normalised as one. The reader keeps an unfinished sequence out of a block and its checkpoint
+(`PartialScan`), so a joined record is whole in one block and stored once.
 """
 
 from __future__ import annotations
@@ -83,7 +101,8 @@ from ..normalize import (
     trace_ident,
 )
 
-__all__ = ["COVERAGE", "FORMATS_DIR", "FormatSpec", "Recognizer", "load_formats", "parse_spec"]
+__all__ = ["COVERAGE", "FORMATS_DIR", "FormatSpec", "Held", "Joined", "Recognizer", "Records",
+           "load_formats", "parse_spec"]  # fmt: skip
 
 FORMATS_DIR = Path(__file__).parent
 GENERIC = "generic"
@@ -101,7 +120,7 @@ _TYPES_OF = {
 }
 _LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 _TOP = frozenset({"name", "description", "match", "fields", "fields_last", "levels", "envelope",
-                  "samples"})  # fmt: skip
+                  "explode", "partial", "samples"})  # fmt: skip
 _MATCH = frozenset({"keys", "any", "shapes", "equals", "patterns", "priority"})
 _FIELD_OPTIONS = frozenset({"from", "pattern", "keep", "default", "nanos", "template"})
 # A record inside an envelope inside an envelope is unwrapped; deeper ones are not.
@@ -127,6 +146,26 @@ class FieldSpec:
 
 
 @dataclass
+class ExplodeSpec:
+    """[explode]: the nested lists whose innermost items are the records of a line."""
+
+    lists: tuple[tuple[str, ...], ...]  # the path of each list within the item above it
+    # (column name in each record, the enclosing item's level, path within that item)
+    inherit: tuple[tuple[str, int, tuple[str, ...]], ...] = ()
+    decode: tuple[tuple[tuple[str, ...], str], ...] = ()  # (path in the record, encoding)
+
+
+@dataclass
+class PartialSpec:
+    """[partial]: how a record that is one part of a longer one is told and joined."""
+
+    text: str
+    by: str | None
+    continues_from: str
+    continues: re.Pattern[str]
+
+
+@dataclass
 class FormatSpec:
     """A parsed format file (or `[formats.NAME]` table): data only, checked, not yet compiled."""
 
@@ -143,6 +182,8 @@ class FormatSpec:
     fields_last: list[FieldSpec] = field(default_factory=list)
     levels: dict[str, Any] = field(default_factory=dict)
     inner: str | None = None
+    explode: ExplodeSpec | None = None
+    partial: PartialSpec | None = None
     samples: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -202,6 +243,68 @@ def _field_specs(table: Any, where: str) -> list[FieldSpec]:
     return specs
 
 
+# The typed-value encodings [explode] decode may name (OTLP/JSON's AnyValue and its lists of
+# {key, value}, which OTLP's traces and metrics share: an encoding, not a format).
+DECODINGS = ("anyvalue", "keyvalues")
+
+
+def _explode_spec(table: Any, where: str) -> ExplodeSpec | None:
+    if table is None:
+        return None
+    where = f"{where}: [explode]"
+    if not isinstance(table, dict) or set(table) - {"path", "inherit", "decode"}:
+        raise ConfigError(f"{where} takes path, inherit and decode")
+    path = table.get("path")
+    if not isinstance(path, str) or not path.endswith("[]"):
+        raise ConfigError(f"{where}: path names nested lists, each step ending in [] "
+                          "(\"resourceLogs[].scopeLogs[].logRecords[]\")")  # fmt: skip
+    steps = path[:-2].split("[].")
+    lists = tuple(tuple(split_path(step)) for step in steps)
+    inherit = []
+    for column, source in dict(table.get("inherit", {})).items():
+        parts = source.split("[].") if isinstance(source, str) else []
+        level = len(parts) - 2
+        if (
+            level < 0
+            or level >= len(lists) - 1
+            or [tuple(split_path(p)) for p in parts[:-1]] != list(lists[: level + 1])
+        ):
+            raise ConfigError(
+                f"{where}: inherit {column} = {source!r}: name a field of an enclosing item,"
+                f' as a path that begins like {path!r} ("{steps[0]}[].resource")'
+            )
+        inherit.append((column, level, tuple(split_path(parts[-1]))))
+    decode = []
+    for at, kind in dict(table.get("decode", {})).items():
+        if kind not in DECODINGS:
+            raise ConfigError(f"{where}: decode {at} = {kind!r}; use one of {', '.join(DECODINGS)}")
+        decode.append((tuple(split_path(at)), kind))
+    return ExplodeSpec(lists, tuple(inherit), tuple(decode))
+
+
+def _partial_spec(table: Any, where: str) -> PartialSpec | None:
+    if table is None:
+        return None
+    where = f"{where}: [partial]"
+    continues = table.get("continues") if isinstance(table, dict) else None
+    if (
+        not isinstance(table, dict)
+        or set(table) - {"text", "by", "continues"}
+        or not isinstance(table.get("text"), str)
+        or not isinstance(continues, dict)
+        or set(continues) != {"from", "pattern"}
+    ):
+        raise ConfigError(
+            f"{where} takes text (the field joined), by (the field parts are joined per) and"
+            " continues = { from = FIELD, pattern = REGEX }"
+        )
+    try:
+        pattern = re.compile(continues["pattern"])
+    except (re.error, TypeError) as exc:
+        raise ConfigError(f"{where}: bad pattern: {exc}") from None
+    return PartialSpec(table["text"], table.get("by"), str(continues["from"]), pattern)
+
+
 def parse_spec(data: Mapping[str, Any], origin: str, name: str | None = None) -> FormatSpec:
     """Check a format's table (a file's content, or `[formats.NAME]`) and return its spec."""
     name = name or data.get("name")
@@ -249,6 +352,8 @@ def parse_spec(data: Mapping[str, Any], origin: str, name: str | None = None) ->
         fields_last=_field_specs(data.get("fields_last", {}), f"{where}: [fields_last]"),
         levels=levels,
         inner=envelope.get("inner") if isinstance(envelope, dict) else None,
+        explode=_explode_spec(data.get("explode"), where),
+        partial=_partial_spec(data.get("partial"), where),
         samples=samples,
     )
 
@@ -423,6 +528,8 @@ class _Compiled:
             extra += [("level", name, level, True) for name in names]
         self.normalizer = Normalizer(aliases, extra=extra, late=late)
         self.inner = spec.inner
+        # One check on the path of every record: does this format do more than normalise it?
+        self.special = bool(spec.inner or spec.explode or spec.partial)
         # What the Recognizer calls: the Normalizer itself unless there are post steps.
         self.run = self.normalizer if not self.post else self._with_post
 
@@ -449,6 +556,121 @@ class _Compiled:
             if event[column] is None and fs.default is not None:
                 event[column] = convert(fs.default)
         return event
+
+
+# -- lines that are not one record -----------------------------------------------------------
+
+
+class Records(Exception):
+    """A line of an [explode] format: its events, in the line's order (maybe none)."""
+
+    def __init__(self, events: list[dict[str, Any]]) -> None:
+        super().__init__(len(events))
+        self.events = events
+
+
+class Held(Exception):
+    """This record is a part that continues: no event yet; `key` is its sequence's."""
+
+    def __init__(self, key: tuple[str, str | None]) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+class Joined(Exception):
+    """This record ended a sequence of parts: `events` are the joined record's (one, or those
+    of a line of many records that was split)."""
+
+    def __init__(self, key: tuple[str, str | None], events: list[dict[str, Any]]) -> None:
+        super().__init__(key)
+        self.key = key
+        self.events = events
+
+
+def _any_value(value: Any) -> Any:
+    """An OTLP/JSON AnyValue ({"stringValue": "x"}, {"intValue": "42"}, arrays, key-value
+    lists) as the plain value it holds; anything else as it is."""
+    if type(value) is not dict or len(value) > 1:
+        return value
+    if not value:
+        return None
+    ((kind, inner),) = value.items()
+    if kind == "intValue" and type(inner) is str:
+        # 64-bit integers are decimal strings in OTLP/JSON.
+        return int(inner) if inner.lstrip("-").isdigit() else inner
+    if kind == "arrayValue" and type(inner) is dict:
+        return [_any_value(item) for item in inner.get("values") or ()]
+    if kind == "kvlistValue" and type(inner) is dict:
+        return _key_values(inner.get("values") or [])
+    if kind in ("stringValue", "boolValue", "doubleValue", "intValue", "bytesValue"):
+        return inner
+    return value
+
+
+def _key_values(value: Any) -> Any:
+    """A list of {"key": K, "value": AnyValue} as an object {K: value}; else as it is."""
+    if type(value) is not list or not all(type(kv) is dict and "key" in kv for kv in value):
+        return value
+    return {str(kv["key"]): _any_value(kv.get("value")) for kv in value}
+
+
+_DECODE = {"anyvalue": _any_value, "keyvalues": _key_values}
+
+
+def _copied(value: Any) -> Any:
+    """A copy deep enough that normalising one record cannot change its siblings' values."""
+    if type(value) is dict:
+        return {k: _copied(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_copied(v) for v in value]
+    return value
+
+
+def _decode_at(record: dict[str, Any], path: tuple[str, ...], decode: Any) -> None:
+    node: Any = record
+    for step in path[:-1]:
+        node = node.get(step) if type(node) is dict else None
+    if type(node) is dict and path[-1] in node:
+        node[path[-1]] = decode(node[path[-1]])
+
+
+def exploded(spec: ExplodeSpec, record: dict[str, Any]) -> list[dict[str, Any]]:
+    """The records one line of an [explode] format holds, each with what it inherits from the
+    items enclosing it and its typed values decoded."""
+    records: list[dict[str, Any]] = []
+    last = len(spec.lists) - 1
+
+    def walk(node: Any, level: int, enclosing: list[dict[str, Any]]) -> None:
+        items = _lookup(node, spec.lists[level])
+        if type(items) is not list:
+            return
+        for item in items:
+            if type(item) is not dict:
+                continue
+            if level < last:
+                walk(item, level + 1, [*enclosing, item])
+                continue
+            one = dict(item)
+            for column, at, path in spec.inherit:
+                value = _lookup(enclosing[at], path)
+                if value is not None and column not in one:
+                    one[column] = _copied(value)
+            for path, kind in spec.decode:
+                _decode_at(one, path, _DECODE[kind])
+            records.append(one)
+
+    walk(record, 0, [])
+    return records
+
+
+def _joined(spec: PartialSpec, parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The parts of one long line as one record: the last part's (the one that says the line
+    is complete), with the texts of all parts joined in order."""
+    record = dict(parts[-1])
+    record[spec.text] = "".join(
+        text for text in (part.get(spec.text) for part in parts) if type(text) is str
+    )
+    return record
 
 
 # -- recognition ----------------------------------------------------------------------------
@@ -539,8 +761,9 @@ class _Signature:
         return tuple(checks)
 
 
-class _Unwraps(list):  # type: ignore[type-arg]
-    """A shape's candidates when one is an envelope: `Recognizer._call` takes them."""
+class _Special(list):  # type: ignore[type-arg]
+    """A shape's candidates when one explodes, joins parts or is an envelope:
+    `Recognizer._call` takes them."""
 
     __slots__ = ()
 
@@ -578,13 +801,15 @@ class Recognizer:
         self._run: str | None = None
         self._seen = 0
         self._dropped: list[int] = []
+        # Parts held until the one that ends them, per (format, `by` value).
+        self._open: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
 
     def _decide(self, shape: tuple[str, ...]) -> Any:
-        """What records of this shape are: when the keys alone decide a format that is not an
-        envelope, a tuple (name, the function to run, its plan for the shape), so that such a
-        record costs one lookup and one call; otherwise the candidates (checks, name, run,
-        plan, format), best first, ending with one that needs no value check (or generic): a
-        list, or an `_Unwraps` when one of them is an envelope."""
+        """What records of this shape are: when the keys alone decide a plain format (not an
+        envelope, nor one that explodes or joins parts), a tuple (name, the function to run,
+        its plan), so that such a record costs one lookup and one call; otherwise the
+        candidates (checks, name, run, plan, format), best first, ending with one that needs
+        no value check (or generic): a list, or a `_Special` when one of them is not plain."""
         keys = frozenset(shape)
         candidates: list[tuple[tuple[_Check, ...], str, Any, Any, _Compiled]] = []
         for signature in self._signatures:
@@ -597,8 +822,8 @@ class Recognizer:
             candidates.append(self._candidate(self.generic, (), shape))
         checks, name, run, plan = candidates[0][:4]
         decision: Any = candidates
-        if any(candidate[4].inner is not None for candidate in candidates):
-            decision = _Unwraps(candidates)
+        if any(candidate[4].special for candidate in candidates):
+            decision = _Special(candidates)
         elif not checks:
             decision = (name, run, plan)
         if len(self._decisions) >= _MAX_SHAPES:
@@ -632,7 +857,11 @@ class Recognizer:
                 return fmt, plan
         return self.generic, None  # unreachable: the last candidate has no checks
 
-    def __call__(self, record: dict[str, Any], depth: int = 0) -> dict[str, Any]:
+    def __call__(
+        self, record: dict[str, Any], depth: int = 0, whole: bool = False
+    ) -> dict[str, Any]:
+        """The record's event; raises `Records` for a line of many, `Held` and `Joined` for the
+        parts of a split one (`whole`: a joined record, whose parts are done with)."""
         # The hot path of every line. Which format each event had is kept as runs of one
         # format (a block of lines is mostly one run); the coverage of each is counted from
         # the block's columns at its end (take_counts), not here per line.
@@ -646,7 +875,7 @@ class Recognizer:
                     break
             _, name, run, plan, _ = candidate
         else:
-            return self._call(record, depth, decision)
+            return self._call(record, depth, decision, whole)
         event = run(record, plan)
         self.last = name
         if name != self._run:
@@ -655,9 +884,11 @@ class Recognizer:
         self._seen += 1
         return event
 
-    def _call(self, record: dict[str, Any], depth: int, decision: Any) -> dict[str, Any]:
-        """`__call__` for the rest: a new shape, a format its values decide, an envelope, a
-        forced format, a record inside an envelope."""
+    def _call(
+        self, record: dict[str, Any], depth: int, decision: Any, whole: bool
+    ) -> dict[str, Any]:
+        """`__call__` for the rest: a new shape, a format that explodes, joins parts or is an
+        envelope, a forced format, a record inside an envelope."""
         fmt = self.forced
         plan = None
         if fmt is None:
@@ -667,8 +898,16 @@ class Recognizer:
                 fmt, plan = self.formats[decision[0]], decision[2]
             else:
                 fmt, plan = self._check(decision, record)
-        if fmt.inner is not None and depth < _MAX_DEPTH:
-            event = self._unwrap(fmt, record, depth)
+        if fmt.special and depth < _MAX_DEPTH:
+            if fmt.spec.partial is not None and not depth and not whole:
+                self._part(fmt, record)  # returns for a record that is no part
+            if fmt.spec.explode is not None:
+                raise Records(self._explode(fmt, record, depth))
+            if fmt.inner is not None:
+                event = self._unwrap(fmt, record, depth)
+            else:
+                event = fmt.run(record, plan)
+                self.last = fmt.name
             if depth:
                 return event
         else:
@@ -682,9 +921,69 @@ class Recognizer:
         self._seen += 1
         return event
 
-    def dropped(self) -> None:
-        """The latest event was rejected after all (not stored): leave it out of the counts."""
-        self._dropped.append(self._seen - 1)
+    def _count(self, name: str) -> None:
+        if name != self._run:
+            self._run = name
+            self._runs.append((name, self._seen))
+        self._seen += 1
+
+    def _explode(self, fmt: _Compiled, record: dict[str, Any], depth: int) -> list[dict[str, Any]]:
+        """One event per record of the line, by the exploding format's [fields], each with its
+        place in the line as attrs.line_index: (stream, line, line_index) is one record."""
+        events = []
+        for index, one in enumerate(exploded(fmt.spec.explode, record)):  # type: ignore[arg-type]
+            event = fmt(one)
+            event["attrs"]["line_index"] = index
+            if not depth:  # (inside an envelope, the envelope counts them)
+                self._count(fmt.name)
+            events.append(event)
+        self.last = fmt.name
+        return events
+
+    def part_of(
+        self, fmt: _Compiled, record: dict[str, Any]
+    ) -> tuple[tuple[str, str | None], bool] | None:
+        """For a record of a [partial] format: its sequence's key, and whether it continues."""
+        spec = fmt.spec.partial
+        if spec is None:
+            return None
+        by = record.get(spec.by) if spec.by else None
+        key = (fmt.name, by if by is None or type(by) is str else str(by))
+        flag = record.get(spec.continues_from)
+        return key, type(flag) is str and spec.continues.search(flag) is not None
+
+    def _part(self, fmt: _Compiled, record: dict[str, Any]) -> None:
+        """Hold a part that continues; join the held parts when this one ends them."""
+        key, continues = self.part_of(fmt, record)  # type: ignore[misc]
+        if continues:
+            self._open.setdefault(key, []).append(record)
+            raise Held(key)
+        parts = self._open.pop(key, None)
+        if parts:
+            parts.append(record)
+            raise Joined(key, self._whole(key, parts))
+
+    def _whole(
+        self, key: tuple[str, str | None], parts: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """The events of the record the parts make: one, or the many a joined line holds."""
+        spec = self.formats[key[0]].spec.partial
+        assert spec is not None
+        try:
+            return [self(_joined(spec, parts), 0, True)]
+        except Records as many:
+            return many.events
+
+    def flush(self) -> list[tuple[tuple[str, str | None], list[dict[str, Any]]]]:
+        """The sequences of parts still open (their end did not come: a stream that ended
+        mid-line), each as the events of the parts it has."""
+        opened, self._open = self._open, {}
+        return [(key, self._whole(key, parts)) for key, parts in opened.items()]
+
+    def dropped(self, back: int = 0) -> None:
+        """The latest event (or the one `back` before it) was rejected after all (not
+        stored): leave it out of the counts."""
+        self._dropped.append(self._seen - 1 - back)
 
     def take_counts(self, events: Any) -> dict[str, list[int]]:
         """Per format (envelope/inner pairs too), [events, then events with each COVERAGE
@@ -752,19 +1051,40 @@ class Recognizer:
         envelope = dict(record)
         if not rest:
             del envelope[head]
-        event = self(parsed, depth + 1)
+        try:
+            event = self(parsed, depth + 1)
+        except Records as many:
+            # A line of many records inside the envelope (an OTLP/JSON export a container
+            # wrote to stdout): each event gets what the envelope gives, as one record would.
+            name = f"{fmt.name}/{self.last}"
+            outer = fmt(dict(envelope))
+            events = [_enveloped(event, outer, envelope) for event in many.events]
+            if not depth:
+                for _ in events:
+                    self._count(name)
+            self.last = name
+            raise Records(events) from None
         inner_name = self.last
         outer = fmt(dict(envelope))
-        for column in CANONICAL_FIELDS:
-            if event[column] is None and outer[column] is not None:
-                event[column] = outer[column]
-        attrs = event["attrs"]
-        if "envelope" in attrs:
-            attrs = {**attrs, "envelope~inner": attrs.pop("envelope")}
-        attrs["envelope"] = envelope
-        event["attrs"] = attrs
+        event = _enveloped(event, outer, envelope)
         self.last = f"{fmt.name}/{inner_name}"
         return event
+
+
+def _enveloped(
+    event: dict[str, Any], outer: dict[str, Any], envelope: dict[str, Any]
+) -> dict[str, Any]:
+    """An inner record's event with the envelope's columns filling what it lacks, and the
+    envelope itself in attrs."""
+    for column in CANONICAL_FIELDS:
+        if event[column] is None and outer[column] is not None:
+            event[column] = outer[column]
+    attrs = event["attrs"]
+    if "envelope" in attrs:
+        attrs = {**attrs, "envelope~inner": attrs.pop("envelope")}
+    attrs["envelope"] = envelope
+    event["attrs"] = attrs
+    return event
 
 
 def field_names(specs: Mapping[str, FormatSpec], columns: Iterable[str]) -> dict[str, list[str]]:
