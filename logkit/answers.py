@@ -318,7 +318,10 @@ class Answers:
         trace_id = trace_id.strip()
         if not trace_id:
             raise QueryError("give a trace id, or a unique prefix of one")
-        return trace_id
+        # An X-Ray id (or X-Amzn-Trace-Id header) is stored as the W3C id AWS maps it to.
+        from .normalize import xray_trace
+
+        return xray_trace(trace_id) or trace_id
 
     def _trace_plan(
         self, con: duckdb.DuckDBPyConnection, select: str, trace_id: str, *, spans: bool = True

@@ -9,8 +9,10 @@ Every log line passes through `Normalizer.__call__`, so this module is written f
   (``status: "ok"``, a dict as ``trace_id``) is passed over and stays in ``attrs``.
 * Lines from one source nearly always carry the same keys in the same order, so the work of
   matching keys to aliases and ranking them is done once per key tuple (a "shape") and cached
-  as a plan: for each field, the steps that can fill it, best first. A record then costs one
-  tuple and one dict lookup plus a short loop over the fields it has.
+  as a plan: for each field, the steps that can fill it, best first. A plan runs as a function
+  generated for it (`_compile`: the loop over the steps unrolled, so that a record pays only for
+  the reads, conversions and deletions its shape needs). A record then costs one tuple, one
+  dict lookup and that one call.
 * Timestamps go through `datetime.fromisoformat`, which in Python 3.11 accepts ``Z``, ``+0000``,
   ``+05:30``, a space separator, a comma before the fraction (logging's asctime) and truncates
   fractions past microseconds. Regexes are used only for duration strings such as ``"1m2.5s"``.
@@ -330,6 +332,23 @@ def _traceparent_span(value: Any) -> str | None:
     return parts[1] if parts and parts[1].strip("0") else None
 
 
+def xray_trace(value: Any) -> str | None:
+    """An AWS X-Ray trace id, bare (``1-5759e988-bd862e3fe1be46a994272793``) or as the
+    ``X-Amzn-Trace-Id`` header's ``Root=`` (``Root=1-...;Parent=...;Sampled=1``), as the W3C
+    trace id AWS maps it to: its time and random parts as one 32-hex id
+    (``5759e988bd862e3fe1be46a994272793``), which joins with the same trace's W3C ids."""
+    if type(value) is not str or not 35 <= len(value) <= 256:
+        return None
+    text = value
+    if "=" in value:
+        roots = [f.strip()[5:] for f in value.split(";") if f.strip().startswith("Root=")]
+        text = roots[0].strip() if len(roots) == 1 else ""
+    if len(text) != 35 or text[:2] != "1-" or text[10] != "-":
+        return None
+    ident = (text[2:10] + text[11:]).lower()
+    return ident if _HEX.issuperset(ident) and "-" not in ident and ident.strip("0") else None
+
+
 def _count(value: Any) -> int | None:
     cls = type(value)
     if cls is int:
@@ -498,6 +517,8 @@ ALIAS_GROUPS: dict[str, tuple[tuple[str, Converter, bool], ...]] = {
         ("trace_id", _traceparent_trace, True),
         ("span_id", _traceparent_span, True),
     ),
+    # An X-Ray id or header: the original stays in attrs (the header has more than the id).
+    "xray_trace": (("trace_id", xray_trace, True),),
     "request_id": (("request_id", _ident, False),),
     "user_id": (("user_id", _ident, False),),
     "job_id": (("job_id", _ident, False),),
@@ -545,10 +566,17 @@ _PLAN_ORDER = ("error_type", *(f for f in CANONICAL_FIELDS if f != "error_type")
 _Step = tuple[str, tuple[str, ...] | None, Converter, bool, bool]
 # The (field, *step) rows a record shape can use, each field's best first.
 _Plan = tuple[tuple[str, str, tuple[str, ...] | None, Converter, bool, bool], ...]
+# What a plan is run as: record -> event (the second argument is ignored: it lets a plan
+# stand where `Normalizer.__call__` does).
+Run = Callable[..., dict[str, Any]]
 # Records of one source mostly share their keys, so plans are cached per key tuple ("shape").
 # The cache is cleared when full: a stream of ever-new shapes costs a plan per record (about
 # two normalisations' worth), never unbounded memory.
 _MAX_PLANS = 1024
+# Distinct plans compiled to code (see `_compile`); shapes mostly share a few.
+_MAX_COMPILED = 512
+_EVENT_KEYS = (*CANONICAL_FIELDS, "attrs")
+_BLANK: dict[str, Any] = dict.fromkeys(_EVENT_KEYS)
 
 
 class Normalizer:
@@ -598,66 +626,172 @@ class Normalizer:
                     steps.setdefault(head, []).append((field, 2 * rank + 1, step))
         self._steps = {key: tuple(feeds) for key, feeds in steps.items()}
         self._keys = frozenset(self._steps)
-        self._plans: dict[tuple[str, ...], _Plan] = {}
-        self._blank: dict[str, Any] = dict.fromkeys((*CANONICAL_FIELDS, "attrs"))
+        self._plans: dict[tuple[str, ...], Run] = {}
+        # Shapes that differ only in keys no alias names share a plan, so they share its code.
+        self._compiled: dict[_Plan, Run] = {}
 
-    def __call__(self, record: dict[str, Any], plan: _Plan | None = None) -> dict[str, Any]:
+    def __call__(self, record: dict[str, Any], plan: Run | None = None) -> dict[str, Any]:
         """Return the canonical event for `record`; the record itself becomes its ``attrs``.
 
         `plan` is `plan_for(tuple(record))` when the caller keeps it (logkit/formats does,
         in its own per-shape cache).
         """
-        event = self._blank.copy()
         if plan is None:
             shape = tuple(record)
             plan = self._plans.get(shape)
             if plan is None:
                 plan = self._plan(shape)
-        get = record.get
-        nested: list[tuple[str, tuple[str, ...]]] | None = None  # leaves consumed from dicts
-        for field, key, path, convert, keep, passthrough in plan:
-            if event[field] is not None:
-                continue  # a better-ranked step filled it
-            # get, not []: a key an earlier field consumed reads as None and is skipped.
-            raw = get(key) if path is None else _lookup(get(key), path)
-            # Most values are already the string the column wants: skip the call for them.
-            value = raw if passthrough and type(raw) is str and raw else convert(raw)
-            if value is None:
-                continue
-            event[field] = value
-            if keep is not _ALWAYS and (not keep or value == raw):
-                if path is None:
-                    del record[key]
-                elif nested is None:
-                    nested = [(key, path)]
-                else:
-                    nested.append((key, path))
-        if nested:
-            _remove_leaves(record, nested)
-        event["attrs"] = record
-        return event
+        return plan(record)
 
-    def plan_for(self, shape: tuple[str, ...]) -> _Plan:
-        """The (cached) plan for records with these keys."""
+    def plan_for(self, shape: tuple[str, ...]) -> Run:
+        """The (cached) plan for records with these keys: a function of a record that returns
+        its event, as `__call__` does."""
         plan = self._plans.get(shape)
         return plan if plan is not None else self._plan(shape)
 
-    def _plan(self, shape: tuple[str, ...]) -> _Plan:
-        """Work out, for records with these keys, which steps can fill each field, best first."""
+    def steps_for(self, shape: tuple[str, ...]) -> _Plan:
+        """For records with these keys, the steps that can fill each field, best first."""
         ranked: dict[str, list[tuple[int, _Step]]] = {}
         for key in self._keys.intersection(shape):
             for field, rank, step in self._steps[key]:
                 ranked.setdefault(field, []).append((rank, step))
-        plan = tuple(
+        return tuple(
             (field, *step)
             for field in _PLAN_ORDER
             if field in ranked
             for _, step in sorted(ranked[field], key=itemgetter(0))
         )
+
+    def _plan(self, shape: tuple[str, ...]) -> Run:
+        steps = self.steps_for(shape)
+        run = self._compiled.get(steps)
+        if run is None:
+            if len(self._compiled) < _MAX_COMPILED:
+                run = self._compiled[steps] = _compile(steps)
+            else:
+                # Past the bound (a stream whose alias keys keep changing), the steps are
+                # interpreted: as fast as before plans were compiled, and no more code.
+                def run(record: dict[str, Any], plan: Any = None) -> dict[str, Any]:
+                    return _interpret(record, steps)
+
         if len(self._plans) >= _MAX_PLANS:
             self._plans.clear()
-        self._plans[shape] = plan
-        return plan
+        self._plans[shape] = run
+        return run
+
+
+def _interpret(record: dict[str, Any], plan: _Plan) -> dict[str, Any]:
+    """The event for `record` by the steps of its plan: what `_compile`'s code does, step by
+    step (the reference for it, and the way once too many plans are compiled)."""
+    event = _BLANK.copy()
+    get = record.get
+    nested: list[tuple[str, tuple[str, ...]]] | None = None  # leaves consumed from dicts
+    for field, key, path, convert, keep, passthrough in plan:
+        if event[field] is not None:
+            continue  # a better-ranked step filled it
+        # get, not []: a key an earlier field consumed reads as None and is skipped.
+        raw = get(key) if path is None else _lookup(get(key), path)
+        # Most values are already the string the column wants: skip the call for them.
+        value = raw if passthrough and type(raw) is str and raw else convert(raw)
+        if value is None:
+            continue
+        event[field] = value
+        if keep is not _ALWAYS and (not keep or value == raw):
+            if path is None:
+                del record[key]
+            elif nested is None:
+                nested = [(key, path)]
+            else:
+                nested.append((key, path))
+    if nested:
+        _remove_leaves(record, nested)
+    event["attrs"] = record
+    return event
+
+
+def _compile(plan: _Plan) -> Run:
+    """A plan as one Python function: `_interpret` with its loop unrolled, so that a record
+    costs only the reads, conversions and deletions its shape needs (no step tuples to
+    unpack, no keep/passthrough/path tests, columns in locals and one dict display at the
+    end; nested leaves consumed are marked as bits, whose trie is made once per plan). The
+    generated text holds only names made here: record keys, paths and converters are bound
+    as values, never written into the code."""
+    bound: dict[str, Any] = {"_lookup": _lookup, "_cut": _cut, "cuts": {}, "blank": _BLANK}
+    leaves: list[tuple[str, tuple[str, ...]]] = []  # nested leaves a step may consume
+    code = ["def run(record, plan=None):", "    get = record.get"]
+    filled: set[str] = set()
+    for number, (field, key, path, convert, keep, passthrough) in enumerate(plan):
+        column = f"c_{field}"
+        bound[f"key{number}"], bound[f"convert{number}"] = key, convert
+        pad = "    "
+        if field in filled:
+            code.append(f"    if {column} is None:")  # a better-ranked step may have filled it
+            pad = "        "
+        else:
+            code.append(f"    {column} = None")
+            filled.add(field)
+        if path is None:
+            code.append(f"{pad}raw = get(key{number})")
+        else:
+            bound[f"path{number}"], bound[f"step{number}"] = path, path[0]
+            code.append(f"{pad}raw = get(key{number})")
+            if len(path) == 1:  # _lookup inlined for its common case, a dict
+                code.append(f"{pad}raw = raw.get(step{number}) if type(raw) is dict"
+                            f" else _lookup(raw, path{number})")  # fmt: skip
+            else:
+                code.append(f"{pad}raw = _lookup(raw, path{number})")
+        if passthrough:
+            code.append(f"{pad}value = raw if type(raw) is str and raw else convert{number}(raw)")
+        else:
+            code.append(f"{pad}value = convert{number}(raw)")
+        code.append(f"{pad}if value is not None:")
+        code.append(f"{pad}    {column} = value")
+        if keep is _ALWAYS:
+            continue
+        if keep:
+            code.append(f"{pad}    if value == raw:")
+            pad += "    "
+        if path is None:
+            code.append(f"{pad}    del record[key{number}]")
+        else:
+            code.append(f"{pad}    gone |= {1 << len(leaves)}")
+            leaves.append((key, path))
+    if leaves:
+        code.insert(2, "    gone = 0")
+        code.append("    if gone:")
+        code.append("        _cut(record, gone, cuts, leaves)")
+        bound["leaves"] = tuple(leaves)
+    # A copy of the blank event (its key table copied whole) then the columns this plan may
+    # fill: cheaper than a dict display, which inserts and hashes all 24 keys one by one.
+    code.append("    event = blank.copy()")
+    code += [f"    event[{field!r}] = c_{field}" for field in CANONICAL_FIELDS if field in filled]
+    code.append("    event['attrs'] = record")
+    code.append("    return event")
+    exec(compile("\n".join(code), "<logkit plan>", "exec"), bound)  # only names made here
+    return bound["run"]
+
+
+def _cut(record: dict[str, Any], gone: int, cuts: dict[int, Any], leaves: tuple[Any, ...]) -> None:
+    """`_remove_leaves` for a compiled plan: `gone` has bit i set for each of its `leaves`
+    consumed; what that removes (per key, the names directly under it, or a trie) is worked
+    out once per plan and set of leaves."""
+    cut = cuts.get(gone)
+    if cut is None:
+        trie = _trie([leaf for bit, leaf in enumerate(leaves) if gone >> bit & 1])
+        cut = [(key, frozenset(below) if all(v is None for v in below.values()) else below)
+               for key, below in trie.items()]  # fmt: skip
+        if len(cuts) < 64:
+            cuts[gone] = cut
+    for key, below in cut:
+        node = record[key]
+        if type(below) is frozenset:
+            remaining = {name: value for name, value in node.items() if name not in below}
+        else:
+            remaining = _without(node, below)
+        if remaining:
+            record[key] = remaining
+        else:
+            del record[key]
 
 
 def split_path(name: str) -> list[str]:
@@ -747,19 +881,23 @@ def _remove_leaves(record: dict[str, Any], taken: list[tuple[str, tuple[str, ...
     The nested dicts may still be referenced by the caller, so each one that loses a leaf is
     rebuilt (once, however many leaves it loses) rather than edited in place.
     """
-    # The consumed paths as a trie: name -> None for a consumed leaf, else the trie below it.
+    for key, leaves in _trie(taken).items():
+        remaining = _without(record[key], leaves)
+        if remaining:
+            record[key] = remaining
+        else:
+            del record[key]
+
+
+def _trie(taken: list[tuple[str, tuple[str, ...]]]) -> dict[str, Any]:
+    """The consumed paths as a trie: name -> None for a consumed leaf, else the trie below."""
     trie: dict[str, Any] = {}
     for key, path in taken:
         node = trie.setdefault(key, {})
         for name in path[:-1]:
             node = node.setdefault(name, {})
         node[path[-1]] = None
-    for key, leaves in trie.items():
-        remaining = _without(record[key], leaves)
-        if remaining:
-            record[key] = remaining
-        else:
-            del record[key]
+    return trie
 
 
 def _without(node: dict[str, Any], leaves: dict[str, Any]) -> dict[str, Any]:

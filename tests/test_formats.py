@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pyarrow as pa
 import pytest
 
 import logkit
 from logkit.errors import ConfigError
 from logkit.formats import (
+    COVERAGE,
     FORMATS_DIR,
     Held,
     Joined,
@@ -154,6 +156,46 @@ class TestRecognition:
         assert ("journald/pino", ("ERROR", "boom", "shop.service", T + 123_000)) == (
             recognizer.last, columns)  # fmt: skip
 
+    def test_any_is_met_by_any_of_several_nested_alternatives(self):
+        """`any` with nested paths only: a record with the second of them is the format's."""
+        spec = parse_spec({"match": {"keys": ["msg"], "any": ["ctx.a", "meta.b"]},
+                           "fields": {"service": "meta.b"}}, "test", "nested-any")  # fmt: skip
+        recognizer = Recognizer({**SPECS, spec.name: spec})
+        event = recognizer({"msg": "hi", "ctx": {"x": 1}, "meta": {"b": "billing"}})
+        assert ("nested-any", "billing") == (recognizer.last, event["service"])
+
+    def test_a_dotted_attribute_name_inside_an_object_is_consumed(self):
+        """OTel attributes ({"attributes": {"http.request.method": ...}}) fill their columns
+        and leave attrs, as any field a format consumes; the rest of the object stays."""
+        recognizer = Recognizer(SPECS)
+        event = recognizer({"body": "hi", "severity_number": 9, "attributes": {
+            "http.request.method": "GET", "url.path": "/a", "k": 1}})  # fmt: skip
+        expected = ("otel-sdk", "GET", "/a", {"severity_number": 9, "attributes": {"k": 1}})
+        assert expected == (recognizer.last, event["http_method"], event["path"], event["attrs"])
+
+    @pytest.mark.parametrize(
+        "record",
+        [
+            {"level": "INFO", "location": "h:1", "message": "hi",
+             "timestamp": "2026-11-22T10:01:02Z", "service": "pay", "cold_start": False,
+             "xray_trace_id": "1-5759e988-bd862e3fe1be46a994272793"},
+            {"message": "hi", "X-Amzn-Trace-Id":
+             "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"},
+            {"message": "hi",
+             "traceparent": "00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01"},
+        ],
+        ids=["powertools", "header", "w3c"],
+    )  # fmt: skip
+    def test_an_xray_trace_id_is_the_w3c_id_aws_maps_it_to(self, record):
+        """X-Ray's 1-<8 hex>-<24 hex>, bare or as the header's Root=, is stored as the 32-hex
+        W3C id, so it joins with the same trace's W3C traceparent; the original stays."""
+        # The header has no built-in name: Powertools' id has, others are named in [aliases].
+        event = Recognizer(SPECS, {"xray_trace": ["X-Amzn-Trace-Id"]})(dict(record))
+        original = next(v for k, v in record.items() if k not in ("message", "timestamp", "level",
+                                                                   "service"))  # fmt: skip
+        assert ("5759e988bd862e3fe1be46a994272793", True) == (
+            event["trace_id"], original in event["attrs"].values())  # fmt: skip
+
     def test_coverage_is_counted_per_format(self):
         """counts: per format, events and those with ts, level, message, service, trace_id."""
         recognizer = Recognizer(SPECS)
@@ -161,6 +203,26 @@ class TestRecognition:
         expected = {"zap": [2, 2, 2, 2, 0, 0], "generic": [1, 0, 0, 0, 0, 0],
                     "pino": [1, 1, 1, 1, 0, 0]}  # fmt: skip
         assert expected == recognizer.take_counts(events)
+
+    def test_coverage_of_a_block_mixing_formats_is_counted_from_its_arrow_table(self):
+        """A block as the pipeline has it (Arrow columns) that mixes formats, one rejected event
+        among them, counts as the same events as dicts do."""
+        records = (ZAP, {"x": 1}, PINO, ZAP, GENERIC, PINO)
+        counted = []
+        for as_arrow in (False, True):
+            recognizer = Recognizer(SPECS)
+            events = []
+            for number, record in enumerate(records):
+                event = recognizer(dict(record))
+                if number == 3:
+                    recognizer.dropped()
+                else:
+                    events.append({column: event[column] for column in COVERAGE})
+            counted.append(recognizer.take_counts(pa.Table.from_pylist(events) if as_arrow
+                                                  else events))  # fmt: skip
+        expected = {"zap": [1, 1, 1, 1, 0, 0], "generic": [2, 1, 1, 1, 0, 0],
+                    "pino": [2, 2, 2, 2, 0, 0]}  # fmt: skip
+        assert [expected, expected] == counted
 
     def test_an_event_dropped_after_normalising_is_not_counted(self):
         """A line rejected after its event was made (too deep to store) counts for no format."""
@@ -293,6 +355,23 @@ class TestEndToEnd:
         log = write(tmp_path / "a.log", b'{"msg": "x", "duration": 0.25}\n')
         run_logkit("ingest", "--log-format", "caddy", str(log), db=tmp_path / "s.duckdb")
         assert [(250.0,)] == query(tmp_path / "s.duckdb", "SELECT duration_ms FROM events")
+
+    def test_an_xray_trace_id_finds_the_trace_its_w3c_services_logged(self, tmp_path):
+        """A Lambda's X-Ray id and a W3C service's traceparent are one trace: `logkit trace`
+        with either form of the id shows both events."""
+        log = write(tmp_path / "mixed.ndjson", b"".join(orjson.dumps(r) + b"\n" for r in [
+            {"level": "INFO", "location": "h:1", "message": "charged",
+             "timestamp": "2026-11-22T10:01:02Z", "service": "pay", "cold_start": False,
+             "xray_trace_id": "1-5759e988-bd862e3fe1be46a994272793"},
+            {"timestamp": "2026-11-22T10:01:01Z", "service": "shop", "message": "checkout",
+             "traceparent": "00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01"},
+        ]))  # fmt: skip
+        db = tmp_path / "s.duckdb"
+        run_logkit("ingest", "-q", str(log), db=db)
+        for trace_id in ("1-5759e988-bd862e3fe1be46a994272793",
+                         "5759e988bd862e3fe1be46a994272793"):  # fmt: skip
+            out = run_logkit("trace", "--format", "json", trace_id, db=db).stdout
+            assert ["shop", "pay"] == [e["service"] for e in json.loads(out)]
 
     def test_logkit_formats_lists_where_each_is_defined(self, tmp_path):
         """Built-in formats name their file; formats from logkit.toml say so."""

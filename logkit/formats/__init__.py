@@ -61,7 +61,9 @@ claims is normalised by `generic` alone.
 Recognition is per record (a file may mix formats) and cheap: which formats a record's keys
 allow is decided once per shape (the tuple of its keys) and cached, as `Normalizer` caches its
 plans; only formats whose signature looks at values (`shapes`, `equals`, nested `keys`) cost a
-check per record. When several formats match, the most specific (most conditions) wins.
+check per record. When several formats match, the most specific (most conditions) wins. A
+record whose keys decide its format costs one lookup and one call of the format's compiled plan
+(bench/chunk_ab.py measures the whole pipeline stage against an older tree).
 
 Two things make a line other than one record, each raised as a signal the pipeline handles
 (`Records`, `Held`, `Joined`), so the path of an ordinary record pays one attribute check:
@@ -82,6 +84,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import ConfigError
@@ -675,7 +678,7 @@ def _joined(spec: PartialSpec, parts: list[dict[str, Any]]) -> dict[str, Any]:
 
 # What a per-record check looks at: (key, path below it or None, kind, argument).
 _Check = tuple[str, tuple[str, ...] | None, int, Any]
-_PRESENT, _TYPES, _EQUALS, _PATTERN = range(4)
+_PRESENT, _TYPES, _EQUALS, _PATTERN, _ANY = range(5)  # _ANY: one of (key, path) alternatives
 
 
 def _where(path: str, keys: frozenset[str]) -> tuple[str, tuple[str, ...] | None] | None:
@@ -692,6 +695,10 @@ def _where(path: str, keys: frozenset[str]) -> tuple[str, tuple[str, ...] | None
 def _passes(record: dict[str, Any], checks: tuple[_Check, ...]) -> bool:
     """Whether a record's values pass its candidate format's checks (one call per format)."""
     for key, path, kind, argument in checks:
+        if kind == _ANY:
+            if all(_lookup(record.get(head), below) is None for head, below in argument):
+                return False
+            continue
         value = record.get(key) if path is None else _lookup(record.get(key), path)
         if kind == _TYPES:
             if type(value) not in argument:
@@ -742,17 +749,23 @@ class _Signature:
             nested = [w for w in (_where(p, keys) for p in self.any_keys) if w is not None]
             if not nested:
                 return None
-            if len(nested) > 1:
-                # Rare enough (several nested alternatives, none top-level) to keep it simple:
-                # the first that can exist must be present.
-                nested = nested[:1]
-            checks.append((*nested[0], _PRESENT, None))
+            if len(nested) == 1:
+                checks.append((*nested[0], _PRESENT, None))
+            else:  # one of several nested values must be present
+                checks.append(("", None, _ANY, tuple(nested)))
         for path, kind, argument in self.tests:
             where = _where(path, keys)
             if where is None:
                 return None
             checks.append((*where, kind, argument))
         return tuple(checks)
+
+
+class _Special(list):  # type: ignore[type-arg]
+    """A shape's candidates when one explodes, joins parts or is an envelope:
+    `Recognizer._call` takes them."""
+
+    __slots__ = ()
 
 
 class Recognizer:
@@ -792,26 +805,37 @@ class Recognizer:
         self._open: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
 
     def _decide(self, shape: tuple[str, ...]) -> Any:
-        """The formats records of this shape may be, best first, ending with one that needs no
-        value check (or generic), as a list; or, when the keys alone decide, a tuple of the
-        format and its plan for the shape."""
+        """What records of this shape are: when the keys alone decide a plain format (not an
+        envelope, nor one that explodes or joins parts), a tuple (name, the function to run,
+        its plan), so that such a record costs one lookup and one call; otherwise the
+        candidates (checks, name, run, plan, format), best first, ending with one that needs
+        no value check (or generic): a list, or a `_Special` when one of them is not plain."""
         keys = frozenset(shape)
-        candidates: list[tuple[_Compiled, tuple[_Check, ...], Any]] = []
+        candidates: list[tuple[tuple[_Check, ...], str, Any, Any, _Compiled]] = []
         for signature in self._signatures:
             checks = signature.checks_for(keys)
             if checks is not None:
-                fmt = signature.compiled
-                candidates.append((fmt, checks, fmt.normalizer.plan_for(shape)))
+                candidates.append(self._candidate(signature.compiled, checks, shape))
                 if not checks:
                     break
         else:
-            candidates.append((self.generic, (), self.generic.normalizer.plan_for(shape)))
-        fmt, checks, plan = candidates[0]
-        decision: Any = (fmt, plan) if not checks else candidates
+            candidates.append(self._candidate(self.generic, (), shape))
+        checks, name, run, plan = candidates[0][:4]
+        decision: Any = candidates
+        if any(candidate[4].special for candidate in candidates):
+            decision = _Special(candidates)
+        elif not checks:
+            decision = (name, run, plan)
         if len(self._decisions) >= _MAX_SHAPES:
             self._decisions.clear()
         self._decisions[shape] = decision
         return decision
+
+    @staticmethod
+    def _candidate(fmt: _Compiled, checks: tuple[_Check, ...], shape: tuple[str, ...]) -> Any:
+        plan = fmt.normalizer.plan_for(shape)
+        # A format with no post steps runs the plan itself: one call per record.
+        return checks, fmt.name, plan if fmt.run is fmt.normalizer else fmt.run, plan, fmt
 
     def recognise(self, record: dict[str, Any], shape: tuple[str, ...] | None = None) -> _Compiled:
         """The format of `record` (`shape` is ``tuple(record)``, if the caller has it)."""
@@ -823,12 +847,12 @@ class Recognizer:
         if decision is None:
             decision = self._decide(shape)
         if type(decision) is tuple:
-            return decision[0]
+            return self.formats[decision[0]]
         return self._check(decision, record)[0]
 
     def _check(self, decision: Any, record: dict[str, Any]) -> tuple[_Compiled, Any]:
         """The first candidate whose checks the record passes, and its plan."""
-        for fmt, checks, plan in decision:
+        for checks, _, _, plan, fmt in decision:
             if not checks or _passes(record, checks):
                 return fmt, plan
         return self.generic, None  # unreachable: the last candidate has no checks
@@ -838,17 +862,40 @@ class Recognizer:
     ) -> dict[str, Any]:
         """The record's event; raises `Records` for a line of many, `Held` and `Joined` for the
         parts of a split one (`whole`: a joined record, whose parts are done with)."""
-        # The hot path of every line: recognise inlined, the shape built once for both
-        # the recognition and the format's plan.
+        # The hot path of every line. Which format each event had is kept as runs of one
+        # format (a block of lines is mostly one run); the coverage of each is counted from
+        # the block's columns at its end (take_counts), not here per line.
+        decision = self._decisions.get(tuple(record)) if self.forced is None else None
+        kind = type(decision)
+        if kind is tuple and not depth:
+            name, run, plan = decision
+        elif kind is list and not depth:  # told apart by their values
+            for candidate in decision:
+                if not candidate[0] or _passes(record, candidate[0]):
+                    break
+            _, name, run, plan, _ = candidate
+        else:
+            return self._call(record, depth, decision, whole)
+        event = run(record, plan)
+        self.last = name
+        if name != self._run:
+            self._run = name
+            self._runs.append((name, self._seen))
+        self._seen += 1
+        return event
+
+    def _call(
+        self, record: dict[str, Any], depth: int, decision: Any, whole: bool
+    ) -> dict[str, Any]:
+        """`__call__` for the rest: a new shape, a format that explodes, joins parts or is an
+        envelope, a forced format, a record inside an envelope."""
         fmt = self.forced
         plan = None
         if fmt is None:
-            shape = tuple(record)
-            decision = self._decisions.get(shape)
             if decision is None:
-                decision = self._decide(shape)
+                decision = self._decide(tuple(record))
             if type(decision) is tuple:
-                fmt, plan = decision
+                fmt, plan = self.formats[decision[0]], decision[2]
             else:
                 fmt, plan = self._check(decision, record)
         if fmt.special and depth < _MAX_DEPTH:
@@ -868,9 +915,6 @@ class Recognizer:
             self.last = fmt.name
             if depth:
                 return event
-        # Which format each event had is kept as runs of one format (a block of lines is
-        # mostly one run); the coverage of each is counted from the block's columns at its
-        # end (take_counts), not here per line.
         if self.last != self._run:
             self._run = self.last
             self._runs.append((self.last, self._seen))
@@ -965,10 +1009,18 @@ class Recognizer:
             totals[0][:] = [len(codes)] + [len(codes) - events.column(c).null_count
                                            for c in COVERAGE]  # fmt: skip
             return counts
-        if isinstance(events, list):
-            columns = [[e[c] is not None for e in events] for c in COVERAGE]
-        else:
-            columns = [pc.is_valid(events.column(c)).to_pylist() for c in COVERAGE]
+        if not isinstance(events, list):
+            # A block that mixes formats (an app's lines and its framework's): Arrow counts
+            # each format's share, rather than a Python loop over every event and column.
+            mixed = pa.chunked_array([pa.array(codes, pa.int32())])
+            valid = [pc.is_valid(events.column(c)) for c in COVERAGE]
+            for code, total in enumerate(totals):
+                mine = pc.equal(mixed, code)
+                total[0] = pc.sum(mine).as_py() or 0
+                for index, column in enumerate(valid, start=1):
+                    total[index] = pc.sum(pc.and_(mine, column)).as_py() or 0
+            return counts
+        columns = [[e[c] is not None for e in events] for c in COVERAGE]
         for code in codes:
             totals[code][0] += 1
         for index, column in enumerate(columns, start=1):
