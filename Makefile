@@ -6,8 +6,11 @@ DEMO_DB ?= demo/logkit.duckdb
 
 .PHONY: demo test lint format bench system-deps clean
 
-# Reinstalled whenever pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml
+# The Rust core (src/) is built by maturin, in release mode, as part of the install; both are
+# redone whenever pyproject.toml or the core's sources change. Rust and cargo must be installed.
+CORE_SOURCES := Cargo.toml Cargo.lock $(shell find src -name '*.rs')
+
+$(VENV)/.installed: pyproject.toml $(CORE_SOURCES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
@@ -26,15 +29,19 @@ system-deps:
 	@scripts/real-logs-deps.sh
 
 test: $(VENV)/.installed system-deps
+	cargo test --quiet
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	cargo fmt --check
+	cargo clippy --quiet -- -D warnings
 
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+	cargo fmt
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/ingest.py
@@ -47,4 +54,4 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/lake.py
 
 clean:
-	rm -rf demo .pytest_cache build dist *.egg-info
+	rm -rf demo .pytest_cache build dist *.egg-info target logkit/_core*.so

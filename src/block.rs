@@ -1,0 +1,297 @@
+//! One block of lines through the whole per-line pipeline: parse, normalise, write attrs,
+//! quarantine, in parallel over slices of the block, each slice one Arrow batch.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::OnceLock;
+
+use arrow_array::RecordBatch;
+use rayon::prelude::*;
+
+use crate::arrow_out::{
+    events_batch, rejects_batch, Columns, EventRow, RejectRow, Shared, StreamId,
+};
+use crate::errors::CoreError;
+use crate::json::{dumps_record, parse_record};
+use crate::lines::{split_lines, Reason};
+use crate::normalize::{Normalizer, Out};
+
+/// How much of a rejected line the quarantine keeps, in characters (pipeline.RAW_KEEP_CHARS).
+pub const RAW_KEEP_CHARS: usize = 2048;
+/// Stack for the threads that parse: serde_json descends once per level of nesting, and
+/// 1024 levels (orjson's limit, which the core keeps) need more than the default 2 MB in a
+/// debug build. Only touched pages are ever committed.
+pub const STACK_BYTES: usize = 64 << 20;
+/// Lines per parallel slice (and per events batch): small enough to spread a 2 MB block
+/// over the cores, large enough that a batch's fixed costs do not show.
+const SLICE_LINES: usize = 2048;
+
+/// A block as Python hands it over.
+pub struct BlockInput<'a> {
+    pub data: &'a [u8],
+    pub source: &'a str,
+    pub stream: StreamId,
+    pub first_line: i64,
+    pub first_offset: i64,
+    /// Longer lines are rejected as `line_too_long` (the reader normally cuts them first).
+    pub max_line: Option<usize>,
+    /// Lines the reader already refused: (line, byte offset, reason, raw prefix).
+    pub extra_rejects: Vec<(i64, i64, String, Vec<u8>)>,
+}
+
+/// What a block became.
+pub struct BlockOutput {
+    pub events: Vec<RecordBatch>,
+    pub rejects: RecordBatch,
+    pub lines: u64,
+    pub no_ts: u64,
+    pub newest_ts: Option<i64>,
+    pub reasons: BTreeMap<String, u64>,
+}
+
+pub struct Pipeline {
+    pub normalizer: Normalizer,
+    pub events: Columns,
+    pub rejects: Columns,
+}
+
+fn pool() -> &'static rayon::ThreadPool {
+    static POOL: OnceLock<rayon::ThreadPool> = OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .stack_size(STACK_BYTES)
+            .thread_name(|i| format!("logkit-core-{i}"))
+            .build()
+            .expect("a thread pool")
+    })
+}
+
+struct Slice {
+    events: Vec<EventRow>,
+    rejects: Vec<RejectRow>,
+    no_ts: u64,
+    newest: Option<i64>,
+}
+
+impl Pipeline {
+    /// Run a block; a panic anywhere in it turns its lines into `internal_error` rejects
+    /// rather than aborting the run or losing them.
+    pub fn process(&self, input: &BlockInput<'_>) -> Result<BlockOutput, CoreError> {
+        guarded(
+            || self.process_unguarded(input),
+            || self.all_rejected(input),
+        )
+    }
+
+    fn process_unguarded(&self, input: &BlockInput<'_>) -> Result<BlockOutput, CoreError> {
+        let lines = split_lines(input.data);
+        let run =
+            |(k, slice): (usize, &[(usize, &[u8])])| self.slice(input, k * SLICE_LINES, slice);
+        let slices: Vec<Slice> = if lines.len() <= SLICE_LINES {
+            pool().install(|| vec![run((0, &lines))])
+        } else {
+            pool().install(|| lines.par_chunks(SLICE_LINES).enumerate().map(run).collect())
+        };
+        let shared = Shared {
+            source: input.source,
+            stream: &input.stream,
+        };
+        let mut events = Vec::with_capacity(slices.len());
+        let mut rejects = Vec::new();
+        let mut no_ts = 0;
+        let mut newest: Option<i64> = None;
+        for slice in slices {
+            if !slice.events.is_empty() || events.is_empty() {
+                events.push(events_batch(&self.events, &slice.events, &shared)?);
+            }
+            rejects.extend(slice.rejects);
+            no_ts += slice.no_ts;
+            newest = newest.max(slice.newest);
+        }
+        if events.len() > 1 && events[0].num_rows() == 0 {
+            events.remove(0);
+        }
+        for (line, offset, reason, raw) in &input.extra_rejects {
+            rejects.push(RejectRow {
+                line: *line,
+                byte_offset: *offset,
+                reason: reason_name(reason),
+                raw: quarantine_text(raw),
+            });
+        }
+        let mut reasons = BTreeMap::new();
+        for reject in &rejects {
+            *reasons.entry(reject.reason.to_string()).or_insert(0) += 1;
+        }
+        Ok(BlockOutput {
+            events,
+            rejects: rejects_batch(&self.rejects, &rejects, &shared)?,
+            lines: (lines.len() + input.extra_rejects.len()) as u64,
+            no_ts,
+            newest_ts: newest,
+            reasons,
+        })
+    }
+
+    /// The lines of a slice; `first` is the index in the block of its first line.
+    fn slice(&self, input: &BlockInput<'_>, first: usize, lines: &[(usize, &[u8])]) -> Slice {
+        let mut out = Slice {
+            events: Vec::with_capacity(lines.len()),
+            rejects: Vec::new(),
+            no_ts: 0,
+            newest: None,
+        };
+        for (index, &(start, raw)) in lines.iter().enumerate() {
+            let line = input.first_line + (first + index) as i64;
+            let byte_offset = input.first_offset + start as i64;
+            let parsed = match input.max_line {
+                Some(max) if raw.len() > max => Err(Reason::LineTooLong),
+                _ => parse_record(raw),
+            };
+            match parsed {
+                Ok(record) => {
+                    let event = self.normalizer.normalize(record);
+                    let ts = match &event.fields[0] {
+                        Some(Out::Int(us)) => Some(*us),
+                        _ => None,
+                    };
+                    match ts {
+                        None => out.no_ts += 1,
+                        Some(us) => out.newest = out.newest.max(Some(us)),
+                    }
+                    let trace_key = match &event.fields[5] {
+                        Some(Out::Str(id)) => Some(crc32fast::hash(id.as_bytes())),
+                        _ => None,
+                    };
+                    let attrs = dumps_record(&event.attrs);
+                    out.events.push(EventRow {
+                        fields: event.fields,
+                        attrs,
+                        trace_key,
+                        line,
+                    });
+                }
+                Err(reason) => out.rejects.push(RejectRow {
+                    line,
+                    byte_offset,
+                    reason: Cow::Borrowed(reason.as_str()),
+                    raw: quarantine_text(raw),
+                }),
+            }
+        }
+        out
+    }
+
+    fn all_rejected(&self, input: &BlockInput<'_>) -> Result<BlockOutput, CoreError> {
+        let lines = split_lines(input.data);
+        let mut rejects: Vec<RejectRow> = lines
+            .iter()
+            .enumerate()
+            .map(|(index, &(start, raw))| RejectRow {
+                line: input.first_line + index as i64,
+                byte_offset: input.first_offset + start as i64,
+                reason: Cow::Borrowed(Reason::InternalError.as_str()),
+                raw: quarantine_text(raw),
+            })
+            .collect();
+        for (line, offset, _, raw) in &input.extra_rejects {
+            rejects.push(RejectRow {
+                line: *line,
+                byte_offset: *offset,
+                reason: Cow::Borrowed(Reason::InternalError.as_str()),
+                raw: quarantine_text(raw),
+            });
+        }
+        let shared = Shared {
+            source: input.source,
+            stream: &input.stream,
+        };
+        let mut reasons = BTreeMap::new();
+        reasons.insert(
+            Reason::InternalError.as_str().to_string(),
+            rejects.len() as u64,
+        );
+        Ok(BlockOutput {
+            events: vec![events_batch(&self.events, &[], &shared)?],
+            rejects: rejects_batch(&self.rejects, &rejects, &shared)?,
+            lines: rejects.len() as u64,
+            no_ts: 0,
+            newest_ts: None,
+            reasons,
+        })
+    }
+}
+
+/// Run `work`; if it panics, `fallback` says what the block becomes instead.
+pub fn guarded<T>(work: impl FnOnce() -> T, fallback: impl FnOnce() -> T) -> T {
+    match catch_unwind(AssertUnwindSafe(work)) {
+        Ok(result) => result,
+        Err(_) => fallback(),
+    }
+}
+
+fn reason_name(reason: &str) -> Cow<'static, str> {
+    match reason {
+        "line_too_long" => Cow::Borrowed(Reason::LineTooLong.as_str()),
+        other => Cow::Owned(other.to_string()),
+    }
+}
+
+/// A rejected line as quarantine text: invalid UTF-8 as `\xNN` escapes (Python's
+/// backslashreplace), NUL as `\x00`, cut to RAW_KEEP_CHARS characters.
+pub fn quarantine_text(raw: &[u8]) -> String {
+    let mut text = String::with_capacity(raw.len().min(RAW_KEEP_CHARS * 4));
+    let mut chars = 0;
+    'outer: for chunk in raw.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if chars >= RAW_KEEP_CHARS {
+                break 'outer;
+            }
+            if c == '\0' {
+                // "\x00" is four characters, and the cut counts them as such.
+                for e in "\\x00".chars() {
+                    if chars >= RAW_KEEP_CHARS {
+                        break 'outer;
+                    }
+                    text.push(e);
+                    chars += 1;
+                }
+            } else {
+                text.push(c);
+                chars += 1;
+            }
+        }
+        for byte in chunk.invalid() {
+            let escaped = format!("\\x{byte:02x}");
+            for e in escaped.chars() {
+                if chars >= RAW_KEEP_CHARS {
+                    break 'outer;
+                }
+                text.push(e);
+                chars += 1;
+            }
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_the_fallback() {
+        let result = guarded(|| -> u32 { panic!("a bug") }, || 7);
+        assert_eq!(7, result);
+    }
+
+    #[test]
+    fn quarantine_text_escapes_like_backslashreplace() {
+        assert_eq!("caf\\xe9 \\x00x", quarantine_text(b"caf\xe9 \x00x"));
+        assert_eq!(
+            RAW_KEEP_CHARS,
+            quarantine_text(&[b'a'; 5000]).chars().count()
+        );
+    }
+}

@@ -1,0 +1,542 @@
+//! One line of JSON as a record, and a record written back as `attrs` text.
+//!
+//! The semantics are those of logkit/pipeline.py (`parse_json`, `_exact`, `_dumps`), which
+//! reads with orjson and falls back on the standard library: a record is accepted when
+//! either accepts it. So beyond strict JSON a line may hold `NaN`, `Infinity` and
+//! `-Infinity` (stored as the strings "NaN", "Infinity", "-Infinity", like a float too big
+//! for a double), lone UTF-16 surrogate escapes (each becomes U+FFFD) and integers of any
+//! size up to Python's 4300 digits, kept exactly. Duplicate keys keep the last value at the
+//! first key's place, as a Python dict does. Nesting is limited to orjson's 1024 levels.
+//!
+//! The tree is serde_json's `Value` with `preserve_order` (dict order) and
+//! `arbitrary_precision` (numbers keep their text, so nothing is rounded before a converter
+//! decides what a number means); `view` gives a value as the Python type it would have been.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::lines::{classify, trim_line, Reason};
+
+/// orjson's nesting limit: the 1025th open bracket is an error.
+pub const MAX_DEPTH: usize = 1024;
+/// orjson writes at most this many levels; deeper records are written by the standard
+/// library's `json.dumps`, which separates items with ", " and keys with ": ".
+const ORJSON_WRITE_DEPTH: usize = 254;
+/// Python refuses to turn longer digit strings into an int (`sys.get_int_max_str_digits`).
+const PY_INT_MAX_DIGITS: usize = 4300;
+
+pub type Record = Map<String, Value>;
+
+/// A raw line (BOM and a final CR allowed) as a JSON object, or the reason it is not one.
+pub fn parse_record(raw: &[u8]) -> Result<Record, Reason> {
+    let raw = trim_line(raw);
+    if memchr::memchr(0, raw).is_some() {
+        return Err(Reason::NulByte);
+    }
+    if let Some(at) = depth_exceeded_at(raw) {
+        // orjson stops at the 1025th level unless a syntax error comes first: parse what
+        // comes before it; running out of input there means the depth stopped it.
+        let deep = match parse_value(&raw[..at]) {
+            Err(error) => error.is_eof(),
+            Ok(_) => false,
+        };
+        return Err(classify(raw, deep));
+    }
+    let value = match parse_value(raw) {
+        Ok(value) => value,
+        Err(_) => {
+            let rewritten = python_extras(raw).ok_or_else(|| classify(raw, false))?;
+            parse_value(&rewritten).map_err(|_| classify(raw, false))?
+        }
+    };
+    if raw.len() > PY_INT_MAX_DIGITS
+        && has_digit_run(raw, PY_INT_MAX_DIGITS + 1)
+        && too_long_int(&value)
+    {
+        return Err(classify(raw, false));
+    }
+    match value {
+        Value::Object(map) => Ok(map),
+        _ => Err(Reason::NotObject),
+    }
+}
+
+fn parse_value(raw: &[u8]) -> serde_json::Result<Value> {
+    let mut de = serde_json::Deserializer::from_slice(raw);
+    // The depth is checked beforehand (`depth_exceeded_at`), to orjson's limit, not serde's.
+    de.disable_recursion_limit();
+    let value = Value::deserialize(&mut de)?;
+    de.end()?;
+    Ok(value)
+}
+
+/// Where the nesting first goes beyond `MAX_DEPTH`, if it does (brackets in strings aside).
+fn depth_exceeded_at(raw: &[u8]) -> Option<usize> {
+    let opens = memchr::memchr2_iter(b'[', b'{', raw).count();
+    if opens <= MAX_DEPTH {
+        return None;
+    }
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (at, &byte) in raw.iter().enumerate() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if byte == b'\\' {
+                escaped = true;
+            } else if byte == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some(at);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn has_digit_run(raw: &[u8], length: usize) -> bool {
+    let mut run = 0;
+    for &byte in raw {
+        if byte.is_ascii_digit() {
+            run += 1;
+            if run >= length {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    false
+}
+
+fn too_long_int(value: &Value) -> bool {
+    match value {
+        Value::Number(n) => {
+            let text = n.as_str();
+            is_int_text(text) && text.trim_start_matches('-').len() > PY_INT_MAX_DIGITS
+        }
+        Value::Array(items) => items.iter().any(too_long_int),
+        Value::Object(map) => map.values().any(too_long_int),
+        _ => false,
+    }
+}
+
+/// The line with what the standard library reads but strict JSON does not made strict:
+/// NaN/Infinity/-Infinity in value places become strings, lone surrogate escapes `\ufffd`.
+/// None when the line has neither (so the strict parser's refusal stands).
+fn python_extras(raw: &[u8]) -> Option<Vec<u8>> {
+    let has_names = memchr::memmem::find(raw, b"NaN").is_some()
+        || memchr::memmem::find(raw, b"Infinity").is_some();
+    let has_surrogates = memchr::memmem::find(raw, b"\\ud").is_some()
+        || memchr::memmem::find(raw, b"\\uD").is_some();
+    if !(has_names || has_surrogates) || std::str::from_utf8(raw).is_err() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(raw.len() + 16);
+    // Containers open at this point: true for an object.
+    let mut stack: Vec<bool> = Vec::new();
+    let mut last: u8 = 0; // last structural byte outside strings (0: none yet)
+    let mut i = 0;
+    while i < raw.len() {
+        let byte = raw[i];
+        if byte == b'"' {
+            let end = copy_string(raw, i, &mut out);
+            i = end;
+            last = b'"';
+            continue;
+        }
+        let value_place = match last {
+            0 | b':' | b'[' => true,
+            b',' => stack.last() == Some(&false),
+            _ => false,
+        };
+        if value_place {
+            let rest = &raw[i..];
+            let name: Option<&[u8]> = [&b"NaN"[..], b"Infinity", b"-Infinity"]
+                .into_iter()
+                .find(|name| rest.starts_with(name));
+            if let Some(name) = name {
+                out.push(b'"');
+                out.extend_from_slice(name);
+                out.push(b'"');
+                i += name.len();
+                last = b'"';
+                continue;
+            }
+        }
+        match byte {
+            b'{' => stack.push(true),
+            b'[' => stack.push(false),
+            b'}' | b']' => {
+                stack.pop();
+            }
+            _ => {}
+        }
+        if !matches!(byte, b' ' | b'\t' | b'\n' | b'\r') {
+            last = if matches!(byte, b'{' | b'[' | b':' | b',') {
+                byte
+            } else {
+                b'x'
+            };
+        }
+        out.push(byte);
+        i += 1;
+    }
+    Some(out)
+}
+
+/// Copy the string starting at the quote `raw[start]` into `out`, lone surrogate escapes
+/// replaced; returns the index after its closing quote (or the end of the line).
+fn copy_string(raw: &[u8], start: usize, out: &mut Vec<u8>) -> usize {
+    out.push(b'"');
+    let mut i = start + 1;
+    while i < raw.len() {
+        let byte = raw[i];
+        if byte == b'"' {
+            out.push(byte);
+            return i + 1;
+        }
+        if byte != b'\\' {
+            out.push(byte);
+            i += 1;
+            continue;
+        }
+        if raw.get(i + 1) == Some(&b'u') {
+            if let Some(unit) = hex4(raw, i + 2) {
+                if (0xD800..0xDC00).contains(&unit) {
+                    let low = if raw.get(i + 6) == Some(&b'\\') && raw.get(i + 7) == Some(&b'u') {
+                        hex4(raw, i + 8).filter(|low| (0xDC00..0xE000).contains(low))
+                    } else {
+                        None
+                    };
+                    if low.is_some() {
+                        out.extend_from_slice(&raw[i..i + 12]);
+                        i += 12;
+                    } else {
+                        out.extend_from_slice(b"\\ufffd");
+                        i += 6;
+                    }
+                    continue;
+                }
+                if (0xDC00..0xE000).contains(&unit) {
+                    out.extend_from_slice(b"\\ufffd");
+                    i += 6;
+                    continue;
+                }
+            }
+        }
+        // Any other escape: copy it whole, so an escaped quote does not end the string.
+        out.push(byte);
+        if let Some(&next) = raw.get(i + 1) {
+            out.push(next);
+        }
+        i += 2;
+    }
+    raw.len()
+}
+
+fn hex4(raw: &[u8], at: usize) -> Option<u32> {
+    let digits = raw.get(at..at + 4)?;
+    let text = std::str::from_utf8(digits).ok()?;
+    if !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    u32::from_str_radix(text, 16).ok()
+}
+
+pub fn is_int_text(text: &str) -> bool {
+    !text.bytes().any(|b| matches!(b, b'.' | b'e' | b'E'))
+}
+
+/// A JSON value seen as the Python object the old pipeline had: converters decide on these
+/// types exactly as normalize.py decides on `type(x)`.
+#[derive(Debug, Clone, Copy)]
+pub enum Py<'a> {
+    None,
+    Bool(bool),
+    /// An int: its value when it fits 128 bits (any int beyond that is out of every range a
+    /// converter accepts), and its digits.
+    Int(Option<i128>, &'a str),
+    Float(f64),
+    Str(&'a str),
+    List(&'a [Value]),
+    Dict(&'a Record),
+}
+
+pub fn view(value: &Value) -> Py<'_> {
+    match value {
+        Value::Null => Py::None,
+        Value::Bool(b) => Py::Bool(*b),
+        Value::String(s) => Py::Str(s),
+        Value::Array(items) => Py::List(items),
+        Value::Object(map) => Py::Dict(map),
+        Value::Number(n) => number_view(n.as_str()),
+    }
+}
+
+fn number_view(text: &str) -> Py<'_> {
+    if is_int_text(text) {
+        let text = if text == "-0" { "0" } else { text };
+        return Py::Int(text.parse::<i128>().ok(), text);
+    }
+    let f: f64 = text.parse().unwrap_or(f64::NAN);
+    if f.is_infinite() {
+        // The standard library reads 1e400 as inf, which `_exact` stores as text.
+        return Py::Str(if f > 0.0 { "Infinity" } else { "-Infinity" });
+    }
+    Py::Float(f)
+}
+
+// --- writing ------------------------------------------------------------------------------
+
+/// A record as `attrs` text, as `_dumps` writes it: orjson's compact form, or the standard
+/// library's (", " and ": ") for a record orjson cannot write (an int beyond 64 bits, more
+/// than 254 levels).
+pub fn dumps_record(record: &Record) -> String {
+    let mut out = String::with_capacity(256);
+    if write_map(record, &mut out, Style::Orjson, 1).is_ok() {
+        return out;
+    }
+    out.clear();
+    let _ = write_map(record, &mut out, Style::Python, 1);
+    out
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Style {
+    Orjson,
+    Python,
+}
+
+/// orjson cannot write this value; the caller starts again in the Python style.
+struct Unwritable;
+
+fn write_value(
+    value: &Value,
+    out: &mut String,
+    style: Style,
+    depth: usize,
+) -> Result<(), Unwritable> {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
+        Value::String(s) => write_str(s, out),
+        Value::Number(n) => write_number(n.as_str(), out, style)?,
+        Value::Array(items) => {
+            if style == Style::Orjson && depth > ORJSON_WRITE_DEPTH {
+                return Err(Unwritable);
+            }
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(if style == Style::Python { ", " } else { "," });
+                }
+                write_value(item, out, style, depth + 1)?;
+            }
+            out.push(']');
+        }
+        Value::Object(map) => write_map(map, out, style, depth)?,
+    }
+    Ok(())
+}
+
+fn write_map(map: &Record, out: &mut String, style: Style, depth: usize) -> Result<(), Unwritable> {
+    if style == Style::Orjson && depth > ORJSON_WRITE_DEPTH {
+        return Err(Unwritable);
+    }
+    out.push('{');
+    for (i, (key, item)) in map.iter().enumerate() {
+        if i > 0 {
+            out.push_str(if style == Style::Python { ", " } else { "," });
+        }
+        write_str(key, out);
+        out.push_str(if style == Style::Python { ": " } else { ":" });
+        write_value(item, out, style, depth + 1)?;
+    }
+    out.push('}');
+    Ok(())
+}
+
+fn write_str(s: &str, out: &mut String) {
+    out.push('"');
+    let mut start = 0;
+    for (i, byte) in s.bytes().enumerate() {
+        let escape: Option<&str> = match byte {
+            b'"' => Some("\\\""),
+            b'\\' => Some("\\\\"),
+            b'\n' => Some("\\n"),
+            b'\r' => Some("\\r"),
+            b'\t' => Some("\\t"),
+            0x08 => Some("\\b"),
+            0x0c => Some("\\f"),
+            0..=0x1f => Some(""),
+            _ => None,
+        };
+        if let Some(escape) = escape {
+            out.push_str(&s[start..i]);
+            if escape.is_empty() {
+                out.push_str(&format!("\\u{byte:04x}"));
+            } else {
+                out.push_str(escape);
+            }
+            start = i + 1;
+        }
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
+fn write_number(text: &str, out: &mut String, style: Style) -> Result<(), Unwritable> {
+    match number_view(text) {
+        Py::Int(value, digits) => {
+            let fits = matches!(value, Some(v) if v >= i64::MIN as i128 && v <= u64::MAX as i128);
+            if !fits && style == Style::Orjson {
+                return Err(Unwritable);
+            }
+            out.push_str(digits);
+        }
+        Py::Float(f) => out.push_str(&format_float(f, style == Style::Python)),
+        Py::Str(s) => write_str(s, out),
+        _ => unreachable!("a number is an int, a float or an infinity"),
+    }
+    Ok(())
+}
+
+/// A finite float as orjson writes it (`python == false`) or as Python's `repr` does: the
+/// shortest digits that read back the same, in positional notation for decimal exponents
+/// from -5 (orjson) or -4 (Python) up to 15, else as `1.5e+16` / `1.5e-7` (Python pads the
+/// exponent to two digits: `1.5e-07`).
+pub fn format_float(f: f64, python: bool) -> String {
+    let sign = if f.is_sign_negative() { "-" } else { "" };
+    if f == 0.0 {
+        return format!("{sign}0.0");
+    }
+    let mut buffer = ryu::Buffer::new();
+    let shortest = buffer.format_finite(f.abs());
+    let (mantissa, exp) = match shortest.split_once('e') {
+        Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
+        None => (shortest, 0),
+    };
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let all = format!("{int_part}{frac_part}");
+    let leading = all.len() - all.trim_start_matches('0').len();
+    let digits = all.trim_start_matches('0').trim_end_matches('0');
+    let digits = if digits.is_empty() { "0" } else { digits };
+    // value = 0.<digits> x 10^k
+    let k = int_part.len() as i32 - leading as i32 + exp;
+    let e = k - 1;
+    let low = if python { -4 } else { -5 };
+    let body = if (low..16).contains(&e) {
+        let n = digits.len() as i32;
+        if k <= 0 {
+            format!("0.{}{digits}", "0".repeat((-k) as usize))
+        } else if k >= n {
+            format!("{digits}{}.0", "0".repeat((k - n) as usize))
+        } else {
+            format!("{}.{}", &digits[..k as usize], &digits[k as usize..])
+        }
+    } else {
+        let (first, rest) = digits.split_at(1);
+        let mantissa = if rest.is_empty() {
+            first.to_string()
+        } else {
+            format!("{first}.{rest}")
+        };
+        let exp_sign = if e < 0 { '-' } else { '+' };
+        if python {
+            format!("{mantissa}e{exp_sign}{:02}", e.abs())
+        } else {
+            format!("{mantissa}e{exp_sign}{}", e.abs())
+        }
+    };
+    format!("{sign}{body}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attrs(line: &str) -> String {
+        dumps_record(&parse_record(line.as_bytes()).unwrap())
+    }
+
+    #[test]
+    fn floats_are_written_as_orjson_and_python_write_them() {
+        let cases = [
+            (1e16, "1e+16", "1e+16"),
+            (1e15, "1000000000000000.0", "1000000000000000.0"),
+            (1e-5, "0.00001", "1e-05"),
+            (1.5e-7, "1.5e-7", "1.5e-07"),
+            (0.0001, "0.0001", "0.0001"),
+            (-0.0, "-0.0", "-0.0"),
+            (123.0, "123.0", "123.0"),
+            (5e-324, "5e-324", "5e-324"),
+        ];
+        for (f, orjson, python) in cases {
+            assert_eq!(orjson, format_float(f, false), "{f}");
+            assert_eq!(python, format_float(f, true), "{f}");
+        }
+    }
+
+    #[test]
+    fn python_extras_become_strings_and_replacement_characters() {
+        assert_eq!(
+            r#"{"a":"NaN","b":["Infinity","-Infinity"],"c":"x�y","d":"😀"}"#,
+            attrs(
+                r#"{"a": NaN, "b": [Infinity, -Infinity], "c": "x\ud800y", "d": "\ud83d\ude00"}"#
+            )
+        );
+        assert_eq!(r#"{"a":"Infinity"}"#, attrs(r#"{"a": 1e400}"#));
+        assert_eq!(Err(Reason::InvalidJson), parse_record(br#"{NaN: 1}"#));
+    }
+
+    #[test]
+    fn an_int_beyond_64_bits_is_kept_and_written_the_standard_librarys_way() {
+        assert_eq!(
+            r#"{"n": 123456789012345678901234567890, "f": 1e-05}"#,
+            attrs(r#"{"n":123456789012345678901234567890,"f":1e-5}"#)
+        );
+        assert_eq!(
+            r#"{"n":18446744073709551615,"z":0}"#,
+            attrs(r#"{"n":18446744073709551615,"z":-0}"#)
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_keep_the_last_value_in_the_first_place() {
+        assert_eq!(r#"{"a":3,"b":2}"#, attrs(r#"{"a":1,"b":2,"a":3}"#));
+    }
+
+    #[test]
+    fn depth_is_limited_where_orjson_limits_it() {
+        // 1024 levels need more stack than a test thread's 2 MB in a debug build; the core
+        // runs lines on threads with `crate::block::STACK_BYTES`.
+        std::thread::Builder::new()
+            .stack_size(64 << 20)
+            .spawn(deep_lines)
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    fn deep_lines() {
+        let deep = |n: usize| format!("{{\"n\":{}1{}}}", "[".repeat(n - 1), "]".repeat(n - 1));
+        assert!(parse_record(deep(1024).as_bytes()).is_ok());
+        assert_eq!(Err(Reason::TooDeep), parse_record(deep(1025).as_bytes()));
+        let broken = format!("{{\"n\":x{}", "[".repeat(2000));
+        assert_eq!(Err(Reason::InvalidJson), parse_record(broken.as_bytes()));
+        assert!(attrs(&deep(300)).starts_with("{\"n\": [[["));
+    }
+}

@@ -1,0 +1,650 @@
+//! A parsed record as logkit's canonical event: the port of logkit/normalize.py.
+//!
+//! What is code here is what each kind of column accepts (the converters) and which column
+//! an alias *group* feeds (`GROUPS`, normalize.py's `ALIAS_GROUPS`). Which record keys feed
+//! a group is data: the alias table (today normalize.BUILTIN_ALIASES, to become the format
+//! files' `[fields]` tables), and the user's `[aliases]` in front of it, both handed in by
+//! Python. Each field ranks its aliases in table order, user aliases first; the best-ranked
+//! alias whose value converts wins, and a value that does not convert stays in `attrs`.
+//! A dotted alias (`usage.prompt_tokens`) matches a literal key first, then the nested
+//! value; a decimal step indexes a list, and a value read through a list is never cut out.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::errors::CoreError;
+use crate::json::{view, Py, Record};
+use crate::lines::py_isspace;
+use crate::pytext::{ascii_digits, py_float};
+use crate::timeparse::parse_ts;
+
+/// The canonical columns, in store order (normalize.py's CANONICAL_FIELDS).
+pub const FIELDS: [&str; 23] = [
+    "ts",
+    "level",
+    "service",
+    "logger",
+    "message",
+    "trace_id",
+    "span_id",
+    "request_id",
+    "user_id",
+    "job_id",
+    "batch_id",
+    "duration_ms",
+    "status_code",
+    "error_type",
+    "http_method",
+    "path",
+    "job_type",
+    "model",
+    "input_tokens",
+    "output_tokens",
+    "cost_usd",
+    "cache_hit",
+    "host",
+];
+
+pub fn field_index(name: &str) -> Option<usize> {
+    FIELDS.iter().position(|f| *f == name)
+}
+
+/// A canonical value, typed as its Arrow column is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Out {
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+pub struct Event {
+    pub fields: [Option<Out>; FIELDS.len()],
+    pub attrs: Record,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Conv {
+    Ts,
+    Level,
+    Text,
+    Message,
+    Ident,
+    TraceparentTrace,
+    TraceparentSpan,
+    Count,
+    Status,
+    Cost,
+    /// Milliseconds for an alias whose unitless numbers are in a unit: (multiply, divide).
+    Duration(f64, f64),
+    HttpMethod,
+    Path,
+    CacheHit,
+}
+
+/// Whether the original value also stays in attrs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Keep {
+    No,
+    /// When it differs from the canonical value.
+    IfDifferent,
+    /// Always (a value read through a list).
+    Always,
+}
+
+/// What an `[aliases]` group name feeds: (field, converter, keep) rows.
+fn group(name: &str) -> Option<&'static [(&'static str, Conv, Keep)]> {
+    use Conv::*;
+    use Keep::*;
+    Some(match name {
+        "ts" => &[("ts", Ts, No)],
+        "level" => &[("level", Level, IfDifferent)],
+        "service" => &[("service", Text, No)],
+        "logger" => &[("logger", Text, No)],
+        "message" => &[("message", Message, No)],
+        "trace_id" => &[("trace_id", Ident, No)],
+        "span_id" => &[("span_id", Ident, No)],
+        // Version and flags have no column, so the header itself always stays in attrs.
+        "traceparent" => &[
+            ("trace_id", TraceparentTrace, IfDifferent),
+            ("span_id", TraceparentSpan, IfDifferent),
+        ],
+        "request_id" => &[("request_id", Ident, No)],
+        "user_id" => &[("user_id", Ident, No)],
+        "job_id" => &[("job_id", Ident, No)],
+        "batch_id" => &[("batch_id", Ident, No)],
+        "duration_ms" => &[("duration_ms", Duration(1.0, 1.0), No)],
+        "duration_s" => &[("duration_ms", Duration(1e3, 1.0), No)],
+        "duration_us" => &[("duration_ms", Duration(1.0, 1e3), No)],
+        "duration_ns" => &[("duration_ms", Duration(1.0, 1e6), No)],
+        "status_code" => &[("status_code", Status, No)],
+        "error_type" => &[("error_type", Text, No)],
+        "http_method" => &[("http_method", HttpMethod, No)],
+        "path" => &[("path", Path, IfDifferent)],
+        "job_type" => &[("job_type", Text, No)],
+        "model" => &[("model", Text, No)],
+        "input_tokens" => &[("input_tokens", Count, No)],
+        "output_tokens" => &[("output_tokens", Count, No)],
+        "cost_usd" => &[("cost_usd", Cost, No)],
+        "cache_hit" => &[("cache_hit", CacheHit, No)],
+        "host" => &[("host", Text, No)],
+        _ => return None,
+    })
+}
+
+const GROUP_NAMES: [&str; 27] = [
+    "batch_id",
+    "cache_hit",
+    "cost_usd",
+    "duration_ms",
+    "duration_ns",
+    "duration_s",
+    "duration_us",
+    "error_type",
+    "host",
+    "http_method",
+    "input_tokens",
+    "job_id",
+    "job_type",
+    "level",
+    "logger",
+    "message",
+    "model",
+    "output_tokens",
+    "path",
+    "request_id",
+    "service",
+    "span_id",
+    "status_code",
+    "trace_id",
+    "traceparent",
+    "ts",
+    "user_id",
+];
+
+/// An alias table: (group, record keys) rows, best first; a group may appear more than once.
+pub type AliasTable = Vec<(String, Vec<String>)>;
+
+#[derive(Debug, Clone)]
+struct Step {
+    field: usize,
+    rank: usize,
+    key: String,
+    path: Option<Vec<String>>,
+    conv: Conv,
+    keep: Keep,
+    passthrough: bool,
+}
+
+pub struct Normalizer {
+    /// Record key -> every step it can feed.
+    steps: HashMap<String, Vec<Step>>,
+}
+
+impl Normalizer {
+    /// `user` are the `[aliases]` of logkit.toml (tried first; a key named there is taken
+    /// from every other group's built-in aliases), `builtin` the alias table.
+    pub fn new(user: &AliasTable, builtin: &AliasTable) -> Result<Normalizer, CoreError> {
+        let mut ordered: Vec<Vec<(String, Conv, Keep)>> = vec![Vec::new(); FIELDS.len()];
+        let mut claimed = std::collections::HashSet::new();
+        for (name, names) in user {
+            if group(name).is_none() {
+                return Err(CoreError::Config(format!(
+                    "[aliases] has no column '{name}'; use one of: {}",
+                    GROUP_NAMES.join(", ")
+                )));
+            }
+            if names.iter().any(String::is_empty) {
+                return Err(CoreError::Config(format!(
+                    "[aliases] {name} must be a list of non-empty field names"
+                )));
+            }
+            claimed.extend(names.iter().cloned());
+        }
+        for (from_user, table) in [(true, user), (false, builtin)] {
+            for (name, names) in table {
+                let rows = group(name).ok_or_else(|| {
+                    CoreError::Config(format!("the alias table names no column '{name}'"))
+                })?;
+                for &(field, conv, keep) in rows {
+                    let list = &mut ordered[field_index(field).expect("a canonical field")];
+                    for alias in names {
+                        let seen = list.iter().any(|(known, _, _)| known == alias);
+                        if seen || (!from_user && claimed.contains(alias)) {
+                            continue;
+                        }
+                        list.push((alias.clone(), conv, keep));
+                    }
+                }
+            }
+        }
+        let mut steps: HashMap<String, Vec<Step>> = HashMap::new();
+        for (field, names) in ordered.into_iter().enumerate() {
+            for (rank, (name, conv, keep)) in names.into_iter().enumerate() {
+                let passthrough = matches!(conv, Conv::Text | Conv::Ident | Conv::Message);
+                // A literal "usage.prompt_tokens" key beats the nested form of the same alias.
+                let literal = Step {
+                    field,
+                    rank: 2 * rank,
+                    key: name.clone(),
+                    path: None,
+                    conv,
+                    keep,
+                    passthrough,
+                };
+                steps.entry(name.clone()).or_default().push(literal);
+                let mut parts = name.split('.');
+                let head = parts.next().unwrap_or_default().to_string();
+                let path: Vec<String> = parts.map(str::to_string).collect();
+                if !path.is_empty() && !head.is_empty() && path.iter().all(|p| !p.is_empty()) {
+                    // A value inside a list is read but never cut out: the list stays whole.
+                    let through_list = path.iter().any(|p| ascii_digits(p));
+                    let keep = if through_list { Keep::Always } else { keep };
+                    let nested = Step {
+                        field,
+                        rank: 2 * rank + 1,
+                        key: head.clone(),
+                        path: Some(path),
+                        conv,
+                        keep,
+                        passthrough,
+                    };
+                    steps.entry(head).or_default().push(nested);
+                }
+            }
+        }
+        Ok(Normalizer { steps })
+    }
+
+    /// The canonical event for `record`; the record, minus what went into columns, is attrs.
+    pub fn normalize(&self, mut record: Record) -> Event {
+        let mut plan: Vec<&Step> = Vec::with_capacity(16);
+        for key in record.keys() {
+            if let Some(steps) = self.steps.get(key) {
+                plan.extend(steps);
+            }
+        }
+        plan.sort_by_key(|step| (step.field, step.rank));
+        let mut fields: [Option<Out>; FIELDS.len()] = Default::default();
+        let mut nested: Vec<(&str, &[String])> = Vec::new();
+        for step in plan {
+            if fields[step.field].is_some() {
+                continue; // a better-ranked step filled it
+            }
+            let (value, same) = {
+                let raw = match &step.path {
+                    None => record.get(&step.key),
+                    Some(path) => lookup(record.get(&step.key), path),
+                };
+                let raw = raw.map_or(Py::None, view);
+                let value = match raw {
+                    Py::Str(s) if step.passthrough && !s.is_empty() => {
+                        Some(Out::Str(s.to_string()))
+                    }
+                    _ => convert(step.conv, raw),
+                };
+                let Some(value) = value else { continue };
+                let same = matches!((&value, raw), (Out::Str(a), Py::Str(b)) if a == b);
+                (value, same)
+            };
+            let remove = match step.keep {
+                Keep::Always => false,
+                Keep::No => true,
+                Keep::IfDifferent => same,
+            };
+            if remove {
+                match &step.path {
+                    None => {
+                        record.shift_remove(&step.key);
+                    }
+                    Some(path) => nested.push((&step.key, path)),
+                }
+            }
+            fields[step.field] = Some(value);
+        }
+        for (key, path) in nested {
+            if let Some(Value::Object(inner)) = record.get_mut(key) {
+                remove_leaf(inner, path);
+                if inner.is_empty() {
+                    record.shift_remove(key);
+                }
+            }
+        }
+        Event {
+            fields,
+            attrs: record,
+        }
+    }
+}
+
+/// The value at `path` inside `node`, or None when any step is missing.
+fn lookup<'a>(node: Option<&'a Value>, path: &[String]) -> Option<&'a Value> {
+    let mut node = node?;
+    for name in path {
+        node = match node {
+            Value::Object(map) => map.get(name)?,
+            Value::Array(items) if ascii_digits(name) => items.get(name.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(node)
+}
+
+/// Drop a consumed leaf, and each dict on its path that this leaves empty.
+fn remove_leaf(map: &mut Record, path: &[String]) {
+    let Some((name, rest)) = path.split_first() else {
+        return;
+    };
+    if rest.is_empty() {
+        map.shift_remove(name);
+        return;
+    }
+    if let Some(Value::Object(inner)) = map.get_mut(name) {
+        remove_leaf(inner, rest);
+        if inner.is_empty() {
+            map.shift_remove(name);
+        }
+    }
+}
+
+// --- converters: each returns the canonical value or None --------------------------------
+
+const INT64_MAX: i128 = i64::MAX as i128;
+/// 2**63 as a float: the first float above INT64_MAX (which no float equals).
+const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+
+fn convert(conv: Conv, value: Py<'_>) -> Option<Out> {
+    match conv {
+        Conv::Ts => parse_ts(value).map(Out::Int),
+        Conv::Level => normalize_level(value).map(|l| Out::Str(l.to_string())),
+        Conv::Text => match value {
+            Py::Str(s) if !s.is_empty() => Some(Out::Str(s.to_string())),
+            _ => None,
+        },
+        Conv::Message => match value {
+            Py::Str(s) => Some(Out::Str(s.to_string())),
+            _ => None,
+        },
+        Conv::Ident => match value {
+            Py::Str(s) if !s.is_empty() => Some(Out::Str(s.to_string())),
+            // Datadog trace ids are unsigned 64-bit ints; as text they fit any size.
+            Py::Int(_, digits) => Some(Out::Str(digits.to_string())),
+            _ => None,
+        },
+        Conv::TraceparentTrace => traceparent(value).map(|(t, _)| Out::Str(t.to_string())),
+        Conv::TraceparentSpan => traceparent(value).map(|(_, s)| Out::Str(s.to_string())),
+        Conv::Count => count(value).map(Out::Int),
+        Conv::Status => status(value).map(|s| Out::Int(i64::from(s))),
+        Conv::Cost => number(value).filter(|n| *n >= 0.0).map(Out::Float),
+        Conv::Duration(multiply, divide) => duration(value, multiply, divide).map(Out::Float),
+        Conv::HttpMethod => match value {
+            Py::Str(s)
+                if (1..=16).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphabetic()) =>
+            {
+                Some(Out::Str(s.to_ascii_uppercase()))
+            }
+            _ => None,
+        },
+        Conv::Path => match value {
+            Py::Str(s) => path(s).map(|p| Out::Str(p.to_string())),
+            _ => None,
+        },
+        Conv::CacheHit => cache_hit(value).map(Out::Bool),
+    }
+}
+
+fn level_word(word: &str) -> Option<&'static str> {
+    Some(match word {
+        "debug" | "trace" | "verbose" => "DEBUG",
+        "info" | "information" | "informational" | "notice" => "INFO",
+        "warn" | "warning" => "WARNING",
+        "err" | "error" => "ERROR",
+        "fatal" | "critical" | "crit" | "panic" | "emerg" | "emergency" | "alert" => "CRITICAL",
+        _ => return None,
+    })
+}
+
+fn level_number(n: i128) -> Option<&'static str> {
+    Some(match n {
+        0..=2 => "CRITICAL", // syslog severities
+        3 => "ERROR",
+        4 => "WARNING",
+        5 | 6 => "INFO",
+        7 => "DEBUG",
+        10 | 20 => "DEBUG", // bunyan / pino
+        30 => "INFO",
+        40 => "WARNING",
+        50 => "ERROR",
+        60 => "CRITICAL",
+        _ => return None,
+    })
+}
+
+/// DEBUG, INFO, WARNING, ERROR or CRITICAL for a level spelling, or None.
+pub fn normalize_level(value: Py<'_>) -> Option<&'static str> {
+    match value {
+        Py::Str(s) => {
+            let word = s.trim_matches(py_isspace).to_lowercase();
+            if let Some(level) = level_word(&word) {
+                return Some(level);
+            }
+            let chars = word.chars().count();
+            if (1..=2).contains(&chars) && ascii_digits(&word) {
+                return level_number(word.parse().ok()?);
+            }
+            None
+        }
+        Py::Int(n, _) => level_number(n?),
+        Py::Float(f) if f.is_finite() && f.fract() == 0.0 => {
+            (f.abs() < 1e30).then(|| level_number(f as i128)).flatten()
+        }
+        _ => None,
+    }
+}
+
+fn traceparent(value: Py<'_>) -> Option<(&str, &str)> {
+    let Py::Str(s) = value else { return None };
+    if s.chars().count() != 55 {
+        return None;
+    }
+    let parts: Vec<&str> = s.split('-').collect();
+    let lengths: Vec<usize> = parts.iter().map(|p| p.chars().count()).collect();
+    if lengths != [2, 32, 16, 2] || !s.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
+        return None;
+    }
+    Some((parts[1], parts[2]))
+}
+
+fn count(value: Py<'_>) -> Option<i64> {
+    match value {
+        Py::Int(n, _) => n.filter(|n| (0..=INT64_MAX).contains(n)).map(|n| n as i64),
+        Py::Float(f) => (f.fract() == 0.0 && (0.0..TWO_63).contains(&f)).then_some(f as i64),
+        Py::Str(s) if (1..=19).contains(&s.len()) && ascii_digits(s) => s
+            .parse::<i128>()
+            .ok()
+            .filter(|n| *n <= INT64_MAX)
+            .map(|n| n as i64),
+        _ => None,
+    }
+}
+
+fn status(value: Py<'_>) -> Option<i32> {
+    match value {
+        Py::Int(n, _) => n.filter(|n| (100..=599).contains(n)).map(|n| n as i32),
+        // "ok", "failed", "200 OK": words stay in attrs.
+        Py::Str(s)
+            if s.len() == 3 && ascii_digits(s) && (b'1'..=b'5').contains(&s.as_bytes()[0]) =>
+        {
+            s.parse().ok()
+        }
+        Py::Float(f) if f.fract() == 0.0 && (100.0..=599.0).contains(&f) => Some(f as i32),
+        _ => None,
+    }
+}
+
+/// A finite float from an int, float or numeric string (not a bool), else None.
+fn number(value: Py<'_>) -> Option<f64> {
+    match value {
+        Py::Float(f) => f.is_finite().then_some(f),
+        Py::Int(n, _) => n
+            .filter(|n| (-INT64_MAX..=INT64_MAX).contains(n))
+            .map(|n| n as i64 as f64),
+        Py::Str(s) if s.chars().count() <= 64 => py_float(s).filter(|f| f.is_finite()),
+        _ => None,
+    }
+}
+
+fn duration(value: Py<'_>, multiply: f64, divide: f64) -> Option<f64> {
+    let n = match value {
+        Py::Float(_) | Py::Int(..) => number(value),
+        Py::Str(s) => match number(value) {
+            Some(n) => Some(n),
+            None => return duration_string(s),
+        },
+        _ => return None,
+    };
+    let n = n.filter(|n| *n >= 0.0)?;
+    let ms = n * multiply / divide;
+    // 1e308 seconds is a finite number but not a finite number of milliseconds.
+    (ms != f64::INFINITY).then_some(ms)
+}
+
+/// (multiply, divide) to milliseconds for a duration unit.
+fn unit_factor(unit: &str) -> (f64, f64) {
+    match unit {
+        "ns" => (1.0, 1e6),
+        "us" | "µs" | "μs" => (1.0, 1e3),
+        "ms" => (1.0, 1.0),
+        "s" | "sec" => (1e3, 1.0),
+        "m" | "min" => (60e3, 1.0),
+        _ => (3600e3, 1.0), // h
+    }
+}
+
+/// Milliseconds in "12ms", "1.5s", "250µs", "3m" or Go's "1m2.5s" (parts in any number,
+/// whitespace allowed around the units).
+fn duration_string(value: &str) -> Option<f64> {
+    let text = value.trim_matches(py_isspace);
+    if text.chars().count() > 64 || text.is_empty() {
+        return None;
+    }
+    // The regex alternation order of normalize.py; "ms" before "m", "sec"/"s" before "min".
+    const UNITS: [&str; 10] = ["ns", "us", "µs", "μs", "ms", "sec", "s", "min", "m", "h"];
+    let mut rest = text;
+    let mut total = 0.0;
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let mut len = digits;
+        if rest.as_bytes().get(len) == Some(&b'.') {
+            let frac = rest[len + 1..]
+                .bytes()
+                .take_while(u8::is_ascii_digit)
+                .count();
+            if digits == 0 && frac == 0 {
+                return None;
+            }
+            len += 1 + frac;
+        } else if digits == 0 {
+            return None;
+        }
+        let number: f64 = rest[..len].parse().ok()?;
+        rest = rest[len..].trim_start_matches(py_isspace);
+        let unit = UNITS.iter().find(|u| rest.starts_with(*u))?;
+        let after = &rest[unit.len()..];
+        // The unit must end the part: what follows is space, the end or the next number.
+        let next = after.trim_start_matches(py_isspace);
+        if !(next.is_empty() || next.starts_with(|c: char| c.is_ascii_digit() || c == '.')) {
+            return None;
+        }
+        let (multiply, divide) = unit_factor(unit);
+        total += number * multiply / divide;
+        rest = next;
+    }
+    total.is_finite().then_some(total)
+}
+
+fn path(value: &str) -> Option<&str> {
+    if value.is_empty() {
+        return None;
+    }
+    let mut value = value;
+    if let Some(scheme) = value.find("://") {
+        // A full URL: the path starts at the first slash after the host.
+        value = match value[scheme + 3..].find('/') {
+            Some(slash) => &value[scheme + 3 + slash..],
+            None => "/",
+        };
+    }
+    let end = value.find(['?', '#']).unwrap_or(value.len());
+    // "?page=2" alone has no path; it stays in attrs.
+    let path = &value[..end];
+    (!path.is_empty()).then_some(path)
+}
+
+fn cache_hit(value: Py<'_>) -> Option<bool> {
+    match value {
+        Py::Bool(b) => Some(b),
+        Py::Str(s) if s.chars().count() <= 5 => match s.to_lowercase().as_str() {
+            "hit" | "true" | "1" => Some(true),
+            "miss" | "false" | "0" => Some(false),
+            _ => None,
+        },
+        Py::Int(Some(n), _) if n == 0 || n == 1 => Some(n == 1),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::{dumps_record, parse_record};
+
+    fn table(rows: &[(&str, &[&str])]) -> AliasTable {
+        rows.iter()
+            .map(|(g, names)| (g.to_string(), names.iter().map(|n| n.to_string()).collect()))
+            .collect()
+    }
+
+    #[test]
+    fn the_best_ranked_alias_that_converts_wins_and_the_rest_stays_in_attrs() {
+        let builtin = table(&[
+            ("status_code", &["status_code", "status", "response.status"]),
+            ("level", &["level"]),
+            ("message", &["msg"]),
+        ]);
+        let n = Normalizer::new(&table(&[("message", &["text"])]), &builtin).unwrap();
+        let record = parse_record(
+            br#"{"status":"ok","response":{"status":503,"x":1},"level":"warn","text":"hi","msg":"m"}"#,
+        )
+        .unwrap();
+        let event = n.normalize(record);
+        assert_eq!(
+            Some(Out::Int(503)),
+            event.fields[field_index("status_code").unwrap()]
+        );
+        assert_eq!(Some(Out::Str("WARNING".into())), event.fields[1]);
+        assert_eq!(Some(Out::Str("hi".into())), event.fields[4]);
+        assert_eq!(
+            r#"{"status":"ok","response":{"x":1},"level":"warn","msg":"m"}"#,
+            dumps_record(&event.attrs)
+        );
+    }
+
+    #[test]
+    fn an_unknown_group_is_a_config_error() {
+        assert!(Normalizer::new(&table(&[("colour", &["c"])]), &Vec::new()).is_err());
+    }
+
+    #[test]
+    fn durations_read_units() {
+        assert_eq!(Some(62_500.0), duration_string("1m2.5s"));
+        assert_eq!(Some(0.25), duration_string("250 µs"));
+        assert_eq!(None, duration_string("1msec"));
+        assert_eq!(None, duration_string("ms"));
+        assert_eq!(
+            Some(1727.3901),
+            duration(Py::Int(Some(1_727_390_100), "1727390100"), 1.0, 1e6)
+        );
+    }
+}
