@@ -40,9 +40,8 @@ class Core:
     def __init__(self, aliases: Mapping[str, Iterable[str] | str] | None = None) -> None:
         rejects = [(f.name, _TYPE_NAMES[f.type]) for f in REJECT_SCHEMA]
         try:
-            self._core = _core.Core(
-                list(EVENT_COLUMNS), rejects, _table((aliases or {}).items()), _table(BUILTIN_ALIASES)
-            )
+            user, table = _table((aliases or {}).items()), _table(BUILTIN_ALIASES)
+            self._core = _core.Core(list(EVENT_COLUMNS), rejects, user, table)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
 
