@@ -9,7 +9,9 @@
 //! A dotted alias (`usage.prompt_tokens`) matches a literal key first, then the nested
 //! value; a decimal step indexes a list, and a value read through a list is never cut out.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
+
+use std::borrow::Cow;
 
 use serde_json::Value;
 
@@ -170,7 +172,6 @@ pub type AliasTable = Vec<(String, Vec<String>)>;
 struct Step {
     field: usize,
     rank: usize,
-    key: String,
     path: Option<Vec<String>>,
     conv: Conv,
     keep: Keep,
@@ -219,7 +220,7 @@ impl Normalizer {
                 }
             }
         }
-        let mut steps: HashMap<String, Vec<Step>> = HashMap::new();
+        let mut steps: HashMap<String, Vec<Step>> = HashMap::default();
         for (field, names) in ordered.into_iter().enumerate() {
             for (rank, (name, conv, keep)) in names.into_iter().enumerate() {
                 let passthrough = matches!(conv, Conv::Text | Conv::Ident | Conv::Message);
@@ -227,7 +228,6 @@ impl Normalizer {
                 let literal = Step {
                     field,
                     rank: 2 * rank,
-                    key: name.clone(),
                     path: None,
                     conv,
                     keep,
@@ -244,7 +244,6 @@ impl Normalizer {
                     let nested = Step {
                         field,
                         rank: 2 * rank + 1,
-                        key: head.clone(),
                         path: Some(path),
                         conv,
                         keep,
@@ -259,57 +258,80 @@ impl Normalizer {
 
     /// The canonical event for `record`; the record, minus what went into columns, is attrs.
     pub fn normalize(&self, mut record: Record) -> Event {
-        let mut plan: Vec<&Step> = Vec::with_capacity(16);
-        for key in record.keys() {
-            if let Some(steps) = self.steps.get(key) {
-                plan.extend(steps);
-            }
-        }
-        plan.sort_by_key(|step| (step.field, step.rank));
         let mut fields: [Option<Out>; FIELDS.len()] = Default::default();
-        let mut nested: Vec<(&str, &[String])> = Vec::new();
-        for step in plan {
-            if fields[step.field].is_some() {
-                continue; // a better-ranked step filled it
+        // Top-level keys consumed (by their place in the record), and nested leaves.
+        let mut consumed = vec![false; record.len()];
+        let mut any_consumed = false;
+        let mut nested: Vec<(usize, &[String])> = Vec::new();
+        {
+            // The steps this record's keys can feed, each field's best first; a step carries
+            // the key's place and value, so a record costs one hash lookup per key.
+            let mut plan: Vec<(usize, &Value, &Step)> = Vec::with_capacity(16);
+            for (index, (key, value)) in record.iter().enumerate() {
+                if let Some(steps) = self.steps.get(key.as_str()) {
+                    plan.extend(steps.iter().map(|step| (index, value, step)));
+                }
             }
-            let (value, same) = {
+            plan.sort_by_key(|(_, _, step)| (step.field, step.rank));
+            for (index, value, step) in plan {
+                if fields[step.field].is_some() || consumed[index] {
+                    continue; // a better-ranked step filled it, or an earlier one took the key
+                }
                 let raw = match &step.path {
-                    None => record.get(&step.key),
-                    Some(path) => lookup(record.get(&step.key), path),
+                    None => Some(value),
+                    Some(path) => lookup(Some(value), path),
                 };
                 let raw = raw.map_or(Py::None, view);
-                let value = match raw {
+                let converted = match raw {
                     Py::Str(s) if step.passthrough && !s.is_empty() => {
                         Some(Out::Str(s.to_string()))
                     }
                     _ => convert(step.conv, raw),
                 };
-                let Some(value) = value else { continue };
-                let same = matches!((&value, raw), (Out::Str(a), Py::Str(b)) if a == b);
-                (value, same)
-            };
-            let remove = match step.keep {
-                Keep::Always => false,
-                Keep::No => true,
-                Keep::IfDifferent => same,
-            };
-            if remove {
-                match &step.path {
-                    None => {
-                        record.shift_remove(&step.key);
+                let Some(converted) = converted else { continue };
+                let remove = match step.keep {
+                    Keep::Always => false,
+                    Keep::No => true,
+                    Keep::IfDifferent => {
+                        matches!((&converted, raw), (Out::Str(a), Py::Str(b)) if a == b)
                     }
-                    Some(path) => nested.push((&step.key, path)),
+                };
+                if remove {
+                    match &step.path {
+                        None => {
+                            consumed[index] = true;
+                            any_consumed = true;
+                        }
+                        Some(path) => nested.push((index, path)),
+                    }
                 }
+                fields[step.field] = Some(converted);
             }
-            fields[step.field] = Some(value);
         }
-        for (key, path) in nested {
-            if let Some(Value::Object(inner)) = record.get_mut(key) {
-                remove_leaf(inner, path);
-                if inner.is_empty() {
-                    record.shift_remove(key);
+        if !nested.is_empty() {
+            // Leaves first, by place: a dict they leave empty goes with the consumed keys.
+            let mut leaves: Vec<(usize, &[String])> = nested;
+            leaves.sort_by_key(|(index, _)| *index);
+            let mut at = 0;
+            for (index, (_, value)) in record.iter_mut().enumerate() {
+                while at < leaves.len() && leaves[at].0 == index {
+                    if let Value::Object(inner) = value {
+                        remove_leaf(inner, leaves[at].1);
+                        if inner.is_empty() {
+                            consumed[index] = true;
+                            any_consumed = true;
+                        }
+                    }
+                    at += 1;
                 }
             }
+        }
+        if any_consumed {
+            let mut index = 0;
+            record.retain(|_, _| {
+                index += 1;
+                !consumed[index - 1]
+            });
         }
         Event {
             fields,
@@ -425,7 +447,12 @@ fn level_number(n: i128) -> Option<&'static str> {
 pub fn normalize_level(value: Py<'_>) -> Option<&'static str> {
     match value {
         Py::Str(s) => {
-            let word = s.trim_matches(py_isspace).to_lowercase();
+            let word = s.trim_matches(py_isspace);
+            let word = if word.bytes().any(|b| b.is_ascii_uppercase()) || !word.is_ascii() {
+                Cow::Owned(word.to_lowercase())
+            } else {
+                Cow::Borrowed(word)
+            };
             if let Some(level) = level_word(&word) {
                 return Some(level);
             }
