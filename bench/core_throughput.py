@@ -17,7 +17,9 @@ from pathlib import Path
 
 import duckdb
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import READ_JSON_BASELINE, blocks_of
+
 from logkit.core import Core
 from logkit.pipeline import EVENT_SCHEMA, build_stages, process_chunk
 from logkit.sample import generate
@@ -69,5 +71,4 @@ def main(lines: int) -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     main(int(sys.argv[1]) if len(sys.argv) > 1 else 200_000)

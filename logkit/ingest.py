@@ -98,11 +98,22 @@ class IngestSummary:
 
 
 class _Runner:
-    """Runs jobs inline or on a process pool, yielding results in submission order."""
+    """Runs jobs inline or on a process pool, yielding results in submission order.
+
+    With LOGKIT_CORE=1 in the environment and masking off, the native core (logkit/core.py)
+    runs each block in this process instead, on all cores with the GIL released. Masking is
+    not in the core yet, so a masked ingest keeps the Python pipeline whatever the setting.
+    """
 
     def __init__(self, workers: int, initargs: tuple[Any, ...]) -> None:
         self.pool = None
-        if workers > 1:
+        self.core = None
+        aliases, mask_table = initargs[0], initargs[1]
+        if os.environ.get("LOGKIT_CORE") == "1" and mask_table is None:
+            from .core import Core
+
+            self.core = Core(aliases)
+        elif workers > 1:
             ctx = multiprocessing.get_context("forkserver")
             # Workers forked from a server that has already imported the pipeline share those
             # pages with it instead of each importing its own copy (~10 MB PSS per worker).
@@ -115,6 +126,9 @@ class _Runner:
 
     def submit(self, job: Any, meta: Any) -> Iterator[tuple[ChunkResult, Any]]:
         """Queue a job; yield the results that must be consumed to keep the window bounded."""
+        if self.core is not None:
+            yield self.core.process_chunk(*job), meta
+            return
         if self.pool is None:
             yield run_job(job), meta
             return

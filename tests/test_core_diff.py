@@ -27,9 +27,12 @@ from logkit.normalize import BUILTIN_ALIASES
 from logkit.pipeline import ChunkResult, build_stages, process_chunk
 from logkit.sample import generate
 
+from .helpers import query, run_logkit
 from .test_catalogue import CASES, GOOD_AFTER, GOOD_BEFORE, SUPPORTED, UNSUPPORTED, deep
 
-core = pytest.importorskip("logkit.core", reason="the native core is not built")
+core = pytest.importorskip(
+    "logkit.core", reason="the native core is not built", exc_type=ImportError
+)
 
 SAMPLE_LOGS = Path(__file__).resolve().parent.parent / "sample_logs"
 
@@ -230,6 +233,25 @@ def test_an_over_long_line_and_the_readers_rejects_are_quarantined():
     ]
     assert rows[1]["raw"] == "\\xff" * 10
     assert result.lines == 3
+
+
+def test_an_ingest_with_logkit_core_stores_what_the_python_pipeline_stores(tmp_path):
+    # End to end: `logkit ingest --no-mask` of sample_logs/ (plain and rotated gzip files)
+    # with the core (LOGKIT_CORE=1) and without it gives the same stored rows and summary.
+    stores = {}
+    for name, env in (("python", {"LOGKIT_CORE": "0"}), ("core", {"LOGKIT_CORE": "1"})):
+        db = tmp_path / f"{name}.duckdb"
+        proc = run_logkit(
+            "ingest", "--no-mask", "--format", "json", str(SAMPLE_LOGS), db=db, env=env
+        )
+        summary = json.loads(proc.stdout)
+        for volatile in ("seconds", "lines_per_second"):
+            summary.pop(volatile)
+        events = query(db, "SELECT * EXCLUDE (attrs), attrs::VARCHAR FROM events ORDER BY ALL")
+        rejects = query(db, "SELECT * EXCLUDE (ingested_at) FROM rejects ORDER BY ALL")
+        stores[name] = (summary, events, rejects)
+    assert stores["python"][0]["events"] > 0
+    assert stores["python"] == stores["core"]
 
 
 # --- generated lines -------------------------------------------------------------------
