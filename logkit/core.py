@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -19,6 +20,10 @@ from .errors import ConfigError
 from .normalize import BUILTIN_ALIASES
 from .pipeline import REJECT_SCHEMA, ChunkResult
 from .schema import EVENT_COLUMNS
+
+# The generic format's file (logkit/formats/), where the format files exist: its [fields] are the
+# built-in alias table, read by the core itself.
+GENERIC_FORMAT = Path(__file__).resolve().parent / "formats" / "generic.toml"
 
 # Arrow types of the reject table as the DuckDB type names schema.py uses for events.
 _TYPE_NAMES = {pa.string(): "VARCHAR", pa.int64(): "BIGINT", pa.int32(): "INTEGER"}
@@ -34,13 +39,23 @@ def _table(rows: Iterable[tuple[str, Iterable[str] | str]]) -> list[tuple[str, l
     return table
 
 
+def builtin_table() -> list[tuple[str, list[str]]]:
+    """The built-in alias table: the generic format file's fields, else normalize.py's table."""
+    if GENERIC_FORMAT.is_file():
+        try:
+            return _core.alias_table_from_toml(GENERIC_FORMAT.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise ConfigError(f"{GENERIC_FORMAT}: {exc}") from None
+    return _table(BUILTIN_ALIASES)
+
+
 class Core:
     """One ingest's per-line pipeline in native code: parse, normalise, quarantine."""
 
     def __init__(self, aliases: Mapping[str, Iterable[str] | str] | None = None) -> None:
         rejects = [(f.name, _TYPE_NAMES[f.type]) for f in REJECT_SCHEMA]
         try:
-            user, table = _table((aliases or {}).items()), _table(BUILTIN_ALIASES)
+            user, table = _table((aliases or {}).items()), builtin_table()
             self._core = _core.Core(list(EVENT_COLUMNS), rejects, user, table)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None

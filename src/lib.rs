@@ -199,8 +199,15 @@ impl Core {
     }
 }
 
+/// A format file's `[fields]` as an alias table: (group, names) rows in file order.
+#[pyfunction]
+fn alias_table_from_toml(text: &str) -> PyResult<AliasTable> {
+    normalize::alias_table_from_toml(text).map_err(to_py)
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(alias_table_from_toml, m)?)?;
     m.add_class::<Core>()?;
     m.add_class::<Block>()?;
     m.add_class::<Batches>()?;

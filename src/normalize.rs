@@ -168,6 +168,35 @@ const GROUP_NAMES: [&str; 27] = [
 /// An alias table: (group, record keys) rows, best first; a group may appear more than once.
 pub type AliasTable = Vec<(String, Vec<String>)>;
 
+/// The alias table of a format file (logkit/formats/*.toml): its `[fields]` rows whose value
+/// is a record key or a list of them, in file order (which is rank order).
+///
+/// Only the plain forms are read: a row written as a table (`{ from = ..., pattern = ... }`),
+/// `[fields_last]`, `[match]` and the rest of the formats engine are not in the core yet.
+pub fn alias_table_from_toml(text: &str) -> Result<AliasTable, CoreError> {
+    let doc: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| CoreError::Config(format!("format file: {e}")))?;
+    let Some(toml::Value::Table(fields)) = doc.get("fields") else {
+        return Err(CoreError::Config(
+            "format file has no [fields] table".into(),
+        ));
+    };
+    let mut table = AliasTable::new();
+    for (name, value) in fields {
+        let names = match value {
+            toml::Value::String(key) => vec![key.clone()],
+            toml::Value::Array(keys) => keys
+                .iter()
+                .filter_map(|k| k.as_str().map(str::to_string))
+                .collect(),
+            _ => continue,
+        };
+        table.push((name.clone(), names));
+    }
+    Ok(table)
+}
+
 #[derive(Debug, Clone)]
 struct Step {
     field: usize,
@@ -656,6 +685,32 @@ mod tests {
             r#"{"status":"ok","response":{"x":1},"level":"warn","msg":"m"}"#,
             dumps_record(&event.attrs)
         );
+    }
+
+    #[test]
+    fn a_format_files_fields_are_an_alias_table_in_file_order() {
+        let text = r#"
+            name = "generic"
+            [fields]
+            ts = ["timestamp", "ts"]
+            # a comment between rows
+            level = "severity"
+            trace_id = [
+                "trace_id", "traceId",
+            ]
+            span_id = { from = "x", keep = true }
+            [fields_last]
+            error_type = { from = ["stack"] }
+        "#;
+        assert_eq!(
+            table(&[
+                ("ts", &["timestamp", "ts"]),
+                ("level", &["severity"]),
+                ("trace_id", &["trace_id", "traceId"]),
+            ]),
+            alias_table_from_toml(text).unwrap()
+        );
+        assert!(alias_table_from_toml("name = 1").is_err());
     }
 
     #[test]

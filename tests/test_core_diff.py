@@ -221,6 +221,26 @@ def test_a_short_line_nested_beyond_the_limit_is_too_deep():
     assert actual.reasons == {"too_deep": 1}
 
 
+def test_a_format_files_fields_read_as_the_python_toml_reader_reads_them():
+    # The core reads the alias table from the format files (logkit/formats/*.toml) itself;
+    # here a file with normalize.py's table as its [fields], in order.
+    import tomllib
+
+    from logkit import _core
+
+    merged: dict[str, list[str]] = {}
+    for group, names in BUILTIN_ALIASES:
+        merged.setdefault(group, []).extend(names)
+    text = "[fields]\n" + "".join(
+        f"{group} = [\n  {', '.join(json.dumps(n) for n in names)},\n]  # a comment\n"
+        for group, names in merged.items()
+    )
+    text += '[fields_last]\nerror_type = { from = ["stack"] }\n'
+    expected = [(group, list(names)) for group, names in tomllib.loads(text)["fields"].items()]
+    assert expected == _core.alias_table_from_toml(text)
+    assert len(expected) == len(merged)
+
+
 def test_an_over_long_line_and_the_readers_rejects_are_quarantined():
     data = b'{"msg": "short"}\n{"msg": "' + b"x" * 100 + b'"}\n'
     result = core.Core().process_chunk(
