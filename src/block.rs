@@ -151,6 +151,8 @@ impl Pipeline {
         for (index, &(start, raw)) in lines.iter().enumerate() {
             let line = input.first_line + (first + index) as i64;
             let byte_offset = input.first_offset + start as i64;
+            #[cfg(test)]
+            assert!(raw != tests::PANIC_LINE, "a bug met on line {line}");
             let parsed = match input.max_line {
                 Some(max) if raw.len() > max => Err(Reason::LineTooLong),
                 _ => parse_record(raw),
@@ -285,6 +287,106 @@ pub fn quarantine_text(raw: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::normalize::Normalizer;
+
+    /// A line the test build panics on, to see what a bug in the core does to a block.
+    pub const PANIC_LINE: &[u8] = b"{\"panic\": \"for a test\"}";
+
+    fn pipeline() -> Pipeline {
+        let columns = |names: &[(&str, &str)]| {
+            names
+                .iter()
+                .map(|(n, t)| (n.to_string(), t.to_string()))
+                .collect::<Vec<_>>()
+        };
+        let events = columns(&[
+            ("ts", "TIMESTAMPTZ"),
+            ("message", "VARCHAR"),
+            ("attrs", "JSON"),
+            ("line", "BIGINT"),
+        ]);
+        let rejects = columns(&[
+            ("line", "BIGINT"),
+            ("byte_offset", "BIGINT"),
+            ("reason", "VARCHAR"),
+            ("raw", "VARCHAR"),
+        ]);
+        Pipeline {
+            normalizer: Normalizer::new(&Vec::new(), &vec![("message".into(), vec!["msg".into()])])
+                .unwrap(),
+            events: Columns::new(&events, false).unwrap(),
+            rejects: Columns::new(&rejects, true).unwrap(),
+        }
+    }
+
+    fn block(lines: &[&[u8]]) -> Vec<u8> {
+        let mut data = lines.join(&b"\n"[..]);
+        data.push(b'\n');
+        data
+    }
+
+    #[test]
+    fn a_panic_in_a_parallel_block_quarantines_all_its_lines_as_internal_error() {
+        let mut lines: Vec<&[u8]> = vec![b"{\"msg\": \"ok\"}"; 3 * SLICE_LINES];
+        lines[SLICE_LINES + 5] = PANIC_LINE;
+        let data = block(&lines);
+        let input = BlockInput {
+            data: &data,
+            source: "s",
+            stream: StreamId::None,
+            first_line: 10,
+            first_offset: 0,
+            max_line: None,
+            extra_rejects: vec![(99, 5, "line_too_long".into(), b"x".to_vec())],
+        };
+        let out = pipeline().process(&input).unwrap();
+        assert_eq!(0, out.events.iter().map(|b| b.num_rows()).sum::<usize>());
+        assert_eq!(3 * SLICE_LINES + 1, out.rejects.num_rows());
+        assert_eq!(
+            Some(&(3 * SLICE_LINES as u64 + 1)),
+            out.reasons.get("internal_error")
+        );
+        assert_eq!(3 * SLICE_LINES as u64 + 1, out.lines);
+    }
+
+    #[test]
+    fn a_parallel_block_keeps_its_lines_in_order() {
+        let owned: Vec<Vec<u8>> = (0..3 * SLICE_LINES + 7)
+            .map(|i| {
+                if i % 1000 == 3 {
+                    b"oops".to_vec()
+                } else {
+                    format!("{{\"msg\": \"{i}\"}}").into_bytes()
+                }
+            })
+            .collect();
+        let lines: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
+        let data = block(&lines);
+        let input = BlockInput {
+            data: &data,
+            source: "s",
+            stream: StreamId::None,
+            first_line: 1,
+            first_offset: 0,
+            max_line: None,
+            extra_rejects: Vec::new(),
+        };
+        let out = pipeline().process(&input).unwrap();
+        let mut seen = Vec::new();
+        for batch in &out.events {
+            let line = batch
+                .column(3)
+                .as_any()
+                .downcast_ref::<arrow_array::Int64Array>()
+                .unwrap();
+            seen.extend(line.values().iter().copied());
+        }
+        let expected: Vec<i64> = (1..=owned.len() as i64)
+            .filter(|l| (l - 1) % 1000 != 3)
+            .collect();
+        assert_eq!(expected, seen);
+        assert_eq!(Some(&7), out.reasons.get("not_json"));
+    }
 
     #[test]
     fn a_panic_becomes_the_fallback() {
