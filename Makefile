@@ -9,6 +9,8 @@ DEMO_DB ?= demo/logkit.duckdb
 # The Rust core (src/) is built by maturin, in release mode, as part of the install; both are
 # redone whenever pyproject.toml or the core's sources change. Rust and cargo must be installed.
 CORE_SOURCES := Cargo.toml Cargo.lock $(shell find src -name '*.rs')
+# cargo test/clippy build PyO3 against the venv's interpreter, as maturin does.
+export PYO3_PYTHON := $(abspath $(BIN)/python)
 
 $(VENV)/.installed: pyproject.toml $(CORE_SOURCES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,7 +38,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	cargo fmt --check
-	cargo clippy --quiet -- -D warnings
+	cargo clippy --quiet --all-targets -- -D warnings
 
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .

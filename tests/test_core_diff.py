@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -239,6 +240,25 @@ def test_a_format_files_fields_read_as_the_python_toml_reader_reads_them():
     expected = [(group, list(names)) for group, names in tomllib.loads(text)["fields"].items()]
     assert expected == _core.alias_table_from_toml(text)
     assert len(expected) == len(merged)
+
+
+def test_the_columns_are_the_ones_schema_py_names_including_new_ones():
+    # The core is told its columns at run time (logkit/schema.py, pipeline.REJECT_SCHEMA), so
+    # a column added there, such as a stream id at the end, is filled without a second list.
+    from logkit import _core
+    from logkit.schema import EVENT_COLUMNS
+
+    rejects = [("source", "VARCHAR"), ("line", "BIGINT"), ("reason", "VARCHAR")]
+    native = _core.Core(
+        [*EVENT_COLUMNS, ("stream", "BIGINT")], [*rejects, ("stream", "BIGINT")], [], []
+    )
+    block = native.process(b'{"msg": "a"}\nnot json\n', "src", 1, 0, 7)
+    events, rejected = pa.table(block.events), pa.table(block.rejects)
+    assert events.column_names == [name for name, _ in EVENT_COLUMNS] + ["stream"]
+    assert events.column("stream").to_pylist() == [7]
+    assert rejected.to_pylist() == [{"source": "src", "line": 2, "reason": "not_json", "stream": 7}]
+    with pytest.raises(RuntimeError, match="colour"):
+        _core.Core([*EVENT_COLUMNS, ("colour", "VARCHAR")], rejects, [], [])
 
 
 def test_an_over_long_line_and_the_readers_rejects_are_quarantined():
