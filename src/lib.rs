@@ -94,6 +94,7 @@ struct Block {
     #[pyo3(get)]
     newest_ts: Option<i64>,
     reasons: BTreeMap<String, u64>,
+    masked: BTreeMap<String, u64>,
 }
 
 #[pymethods]
@@ -108,10 +109,14 @@ impl Block {
         Ok(dict)
     }
 
-    /// Masks per detector (masking is not in the core yet: always empty).
+    /// Masks per detector (no masker is plugged in from Python yet: empty).
     #[getter]
-    fn masked<'py>(&self, py: Python<'py>) -> Bound<'py, PyDict> {
-        PyDict::new(py)
+    fn masked<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        for (detector, count) in &self.masked {
+            dict.set_item(detector, count)?;
+        }
+        Ok(dict)
     }
 
     /// Lines per recognised format (format recognition is not in the core yet: empty).
@@ -143,6 +148,7 @@ impl Core {
             normalizer: Normalizer::new(&aliases, &table).map_err(to_py)?,
             events: Columns::new(&event_columns, false).map_err(to_py)?,
             rejects: Columns::new(&reject_columns, true).map_err(to_py)?,
+            masker: None,
         };
         Ok(Core { pipeline })
     }
@@ -195,6 +201,7 @@ impl Core {
             no_ts: output.no_ts,
             newest_ts: output.newest_ts,
             reasons: output.reasons,
+            masked: output.masked,
         })
     }
 }

@@ -66,6 +66,51 @@ pub struct Event {
     pub attrs: Record,
 }
 
+impl Event {
+    /// The event as the Python pipeline's event dict: the canonical columns in store order,
+    /// then `attrs` (what the masker works on).
+    pub fn into_map(self) -> Record {
+        let mut map = Record::new();
+        for (name, value) in FIELDS.iter().zip(self.fields) {
+            let value = match value {
+                None => Value::Null,
+                Some(Out::Str(s)) => Value::String(s),
+                Some(Out::Int(i)) => Value::from(i),
+                Some(Out::Float(f)) => {
+                    serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
+                }
+                Some(Out::Bool(b)) => Value::Bool(b),
+            };
+            map.insert((*name).to_string(), value);
+        }
+        map.insert("attrs".to_string(), Value::Object(self.attrs));
+        map
+    }
+
+    /// Back from `into_map` (after masking, which changes strings only).
+    pub fn from_map(mut map: Record) -> Event {
+        let mut fields: [Option<Out>; FIELDS.len()] = Default::default();
+        for (i, name) in FIELDS.iter().enumerate() {
+            fields[i] = match map.shift_remove(*name) {
+                None | Some(Value::Null) => None,
+                Some(Value::String(s)) => Some(Out::Str(s)),
+                Some(Value::Bool(b)) => Some(Out::Bool(b)),
+                Some(Value::Number(n)) => match view(&Value::Number(n.clone())) {
+                    Py::Int(Some(i), _) => i64::try_from(i).ok().map(Out::Int),
+                    Py::Float(f) => Some(Out::Float(f)),
+                    _ => None,
+                },
+                Some(other) => Some(Out::Str(other.to_string())),
+            };
+        }
+        let attrs = match map.shift_remove("attrs") {
+            Some(Value::Object(attrs)) => attrs,
+            _ => Record::new(),
+        };
+        Event { fields, attrs }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Conv {
     Ts,
