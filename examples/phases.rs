@@ -1,0 +1,40 @@
+//! Where one core's time goes per line: `cargo run --release --example phases FILE`.
+use std::time::Instant;
+
+use _core::json::{dumps_record, parse_record};
+use _core::lines::split_lines;
+use _core::normalize::{AliasTable, Normalizer};
+
+fn main() {
+    let path = std::env::args().nth(1).expect("a file of NDJSON lines");
+    let data = std::fs::read(path).expect("readable");
+    let lines = split_lines(&data);
+    let table: AliasTable = _core::normalize::alias_table_from_toml(
+        &std::fs::read_to_string("/tmp/generic_main.toml").expect("table"),
+    )
+    .expect("table");
+    let normalizer = Normalizer::new(&Vec::new(), &table).expect("normalizer");
+    let n = lines.len() as f64;
+    let (mut parse, mut normalize, mut dumps, mut free) = (0.0, 0.0, 0.0, 0.0);
+    for _ in 0..3 {
+        for (_, line) in &lines {
+            let t = Instant::now();
+            let Ok(record) = parse_record(line) else { continue };
+            let t1 = Instant::now();
+            let event = normalizer.normalize(record);
+            let t2 = Instant::now();
+            let attrs = dumps_record(&event.attrs);
+            let t3 = Instant::now();
+            drop(event);
+            drop(attrs);
+            let t4 = Instant::now();
+            parse += (t1 - t).as_secs_f64();
+            normalize += (t2 - t1).as_secs_f64();
+            dumps += (t3 - t2).as_secs_f64();
+            free += (t4 - t3).as_secs_f64();
+        }
+    }
+    for (name, s) in [("parse", parse), ("normalize", normalize), ("dumps", dumps), ("free", free)] {
+        println!("{name:<10} {:6.2} us/line", s / n / 3.0 * 1e6);
+    }
+}
