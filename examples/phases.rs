@@ -19,7 +19,9 @@ fn main() {
     for _ in 0..3 {
         for (_, line) in &lines {
             let t = Instant::now();
-            let Ok(record) = parse_record(line) else { continue };
+            let Ok(record) = parse_record(line) else {
+                continue;
+            };
             let t1 = Instant::now();
             let event = normalizer.normalize(record);
             let t2 = Instant::now();
@@ -34,7 +36,22 @@ fn main() {
             free += (t4 - t3).as_secs_f64();
         }
     }
-    for (name, s) in [("parse", parse), ("normalize", normalize), ("dumps", dumps), ("free", free)] {
+    let mut tree = 0.0;
+    for _ in 0..3 {
+        for (_, line) in &lines {
+            let t = Instant::now();
+            let parsed = std::str::from_utf8(line).ok().map(_core::tree::parse);
+            tree += t.elapsed().as_secs_f64();
+            drop(parsed);
+        }
+    }
+    println!("tree parse {:6.2} us/line", tree / n / 3.0 * 1e6);
+    for (name, s) in [
+        ("parse", parse),
+        ("normalize", normalize),
+        ("dumps", dumps),
+        ("free", free),
+    ] {
         println!("{name:<10} {:6.2} us/line", s / n / 3.0 * 1e6);
     }
 }

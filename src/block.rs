@@ -13,9 +13,9 @@ use crate::arrow_out::{
     events_batch, rejects_batch, Columns, EventRow, RejectRow, Shared, StreamId,
 };
 use crate::errors::CoreError;
-use crate::json::{dumps_record, parse_record, Record};
+use crate::json::{dumps_record, parse_record};
 use crate::lines::{split_lines, Reason};
-use crate::normalize::{Event, Normalizer, Out};
+use crate::normalize::{Event, EventMap, Normalizer, Out};
 
 // Every line allocates its record's keys and values; mimalloc's thread-local free lists make
 // that about a fifth cheaper than the C library's allocator when the block's slices run on
@@ -66,7 +66,7 @@ pub type Counts = BTreeMap<String, u64>;
 pub trait EventMasker: Send + Sync {
     fn needs_masking(&self, raw: &[u8]) -> bool;
     /// Mask the event as `Event::into_map` gives it (columns, then `attrs`), in place.
-    fn mask_event(&self, event: &mut Record, counts: &mut Counts);
+    fn mask_event(&self, event: &mut EventMap, counts: &mut Counts);
     fn mask_text(&self, text: &str, counts: &mut Counts) -> String;
 }
 
@@ -401,7 +401,7 @@ mod tests {
         fn needs_masking(&self, raw: &[u8]) -> bool {
             memchr::memmem::find(raw, b"secret").is_some()
         }
-        fn mask_event(&self, event: &mut Record, counts: &mut Counts) {
+        fn mask_event(&self, event: &mut EventMap, counts: &mut Counts) {
             let text = serde_json::Value::Object(std::mem::take(event)).to_string();
             let masked = self.mask_text(&text, counts);
             match serde_json::from_str(&masked).unwrap() {

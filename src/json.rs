@@ -2,257 +2,32 @@
 //!
 //! The semantics are those of logkit/pipeline.py (`parse_json`, `_exact`, `_dumps`), which
 //! reads with orjson and falls back on the standard library: a record is accepted when
-//! either accepts it. So beyond strict JSON a line may hold `NaN`, `Infinity` and
-//! `-Infinity` (stored as the strings "NaN", "Infinity", "-Infinity", like a float too big
-//! for a double), lone UTF-16 surrogate escapes (each becomes U+FFFD) and integers of any
-//! size up to Python's 4300 digits, kept exactly. Duplicate keys keep the last value at the
-//! first key's place, as a Python dict does. Nesting is limited to orjson's 1024 levels.
-//!
-//! The tree is serde_json's `Value` with `preserve_order` (dict order) and
-//! `arbitrary_precision` (numbers keep their text, so nothing is rounded before a converter
-//! decides what a number means); `view` gives a value as the Python type it would have been.
-
-use serde::Deserialize;
-use serde_json::{Map, Value};
+//! either accepts it (see `tree.rs` for what that means and the tree it is read into).
+//! `view` gives a value as the Python type it would have been.
 
 use crate::lines::{classify, trim_line, Reason};
+use crate::tree::{parse, ParseError, J};
 
-/// orjson's nesting limit: the 1025th open bracket is an error.
-pub const MAX_DEPTH: usize = 1024;
 /// orjson writes at most this many levels; deeper records are written by the standard
 /// library's `json.dumps`, which separates items with ", " and keys with ": ".
 const ORJSON_WRITE_DEPTH: usize = 254;
-/// Python refuses to turn longer digit strings into an int (`sys.get_int_max_str_digits`).
-const PY_INT_MAX_DIGITS: usize = 4300;
 
-pub type Record = Map<String, Value>;
+pub type Record<'a> = crate::tree::Obj<'a>;
 
 /// A raw line (BOM and a final CR allowed) as a JSON object, or the reason it is not one.
-pub fn parse_record(raw: &[u8]) -> Result<Record, Reason> {
+pub fn parse_record(raw: &[u8]) -> Result<Record<'_>, Reason> {
     let raw = trim_line(raw);
     if memchr::memchr(0, raw).is_some() {
         return Err(Reason::NulByte);
     }
-    if let Some(at) = depth_exceeded_at(raw) {
-        // orjson stops at the 1025th level unless a syntax error comes first: parse what
-        // comes before it; running out of input there means the depth stopped it.
-        let deep = match parse_value(&raw[..at]) {
-            Err(error) => error.is_eof(),
-            Ok(_) => false,
-        };
-        return Err(classify(raw, deep));
+    let text = std::str::from_utf8(raw).map_err(|_| Reason::InvalidUtf8)?;
+    match parse(text) {
+        Ok(J::Obj(record)) => Ok(record),
+        Ok(_) => Err(Reason::NotObject),
+        // orjson stops at the 1025th level unless a syntax error comes first.
+        Err(ParseError::Depth) => Err(classify(raw, true)),
+        Err(ParseError::Syntax) => Err(classify(raw, false)),
     }
-    let value = match parse_value(raw) {
-        Ok(value) => value,
-        Err(_) => {
-            let rewritten = python_extras(raw).ok_or_else(|| classify(raw, false))?;
-            parse_value(&rewritten).map_err(|_| classify(raw, false))?
-        }
-    };
-    if raw.len() > PY_INT_MAX_DIGITS
-        && has_digit_run(raw, PY_INT_MAX_DIGITS + 1)
-        && too_long_int(&value)
-    {
-        return Err(classify(raw, false));
-    }
-    match value {
-        Value::Object(map) => Ok(map),
-        _ => Err(Reason::NotObject),
-    }
-}
-
-fn parse_value(raw: &[u8]) -> serde_json::Result<Value> {
-    let mut de = serde_json::Deserializer::from_slice(raw);
-    // The depth is checked beforehand (`depth_exceeded_at`), to orjson's limit, not serde's.
-    de.disable_recursion_limit();
-    let value = Value::deserialize(&mut de)?;
-    de.end()?;
-    Ok(value)
-}
-
-/// Where the nesting first goes beyond `MAX_DEPTH`, if it does (brackets in strings aside).
-fn depth_exceeded_at(raw: &[u8]) -> Option<usize> {
-    let opens = memchr::memchr2_iter(b'[', b'{', raw).count();
-    if opens <= MAX_DEPTH {
-        return None;
-    }
-    let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    for (at, &byte) in raw.iter().enumerate() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if byte == b'\\' {
-                escaped = true;
-            } else if byte == b'"' {
-                in_string = false;
-            }
-            continue;
-        }
-        match byte {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    return Some(at);
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    None
-}
-
-fn has_digit_run(raw: &[u8], length: usize) -> bool {
-    let mut run = 0;
-    for &byte in raw {
-        if byte.is_ascii_digit() {
-            run += 1;
-            if run >= length {
-                return true;
-            }
-        } else {
-            run = 0;
-        }
-    }
-    false
-}
-
-fn too_long_int(value: &Value) -> bool {
-    match value {
-        Value::Number(n) => {
-            let text = n.as_str();
-            is_int_text(text) && text.trim_start_matches('-').len() > PY_INT_MAX_DIGITS
-        }
-        Value::Array(items) => items.iter().any(too_long_int),
-        Value::Object(map) => map.values().any(too_long_int),
-        _ => false,
-    }
-}
-
-/// The line with what the standard library reads but strict JSON does not made strict:
-/// NaN/Infinity/-Infinity in value places become strings, lone surrogate escapes `\ufffd`.
-/// None when the line has neither (so the strict parser's refusal stands).
-fn python_extras(raw: &[u8]) -> Option<Vec<u8>> {
-    let has_names = memchr::memmem::find(raw, b"NaN").is_some()
-        || memchr::memmem::find(raw, b"Infinity").is_some();
-    let has_surrogates = memchr::memmem::find(raw, b"\\ud").is_some()
-        || memchr::memmem::find(raw, b"\\uD").is_some();
-    if !(has_names || has_surrogates) || std::str::from_utf8(raw).is_err() {
-        return None;
-    }
-    let mut out = Vec::with_capacity(raw.len() + 16);
-    // Containers open at this point: true for an object.
-    let mut stack: Vec<bool> = Vec::new();
-    let mut last: u8 = 0; // last structural byte outside strings (0: none yet)
-    let mut i = 0;
-    while i < raw.len() {
-        let byte = raw[i];
-        if byte == b'"' {
-            let end = copy_string(raw, i, &mut out);
-            i = end;
-            last = b'"';
-            continue;
-        }
-        let value_place = match last {
-            0 | b':' | b'[' => true,
-            b',' => stack.last() == Some(&false),
-            _ => false,
-        };
-        if value_place {
-            let rest = &raw[i..];
-            let name: Option<&[u8]> = [&b"NaN"[..], b"Infinity", b"-Infinity"]
-                .into_iter()
-                .find(|name| rest.starts_with(name));
-            if let Some(name) = name {
-                out.push(b'"');
-                out.extend_from_slice(name);
-                out.push(b'"');
-                i += name.len();
-                last = b'"';
-                continue;
-            }
-        }
-        match byte {
-            b'{' => stack.push(true),
-            b'[' => stack.push(false),
-            b'}' | b']' => {
-                stack.pop();
-            }
-            _ => {}
-        }
-        if !matches!(byte, b' ' | b'\t' | b'\n' | b'\r') {
-            last = if matches!(byte, b'{' | b'[' | b':' | b',') {
-                byte
-            } else {
-                b'x'
-            };
-        }
-        out.push(byte);
-        i += 1;
-    }
-    Some(out)
-}
-
-/// Copy the string starting at the quote `raw[start]` into `out`, lone surrogate escapes
-/// replaced; returns the index after its closing quote (or the end of the line).
-fn copy_string(raw: &[u8], start: usize, out: &mut Vec<u8>) -> usize {
-    out.push(b'"');
-    let mut i = start + 1;
-    while i < raw.len() {
-        let byte = raw[i];
-        if byte == b'"' {
-            out.push(byte);
-            return i + 1;
-        }
-        if byte != b'\\' {
-            out.push(byte);
-            i += 1;
-            continue;
-        }
-        if raw.get(i + 1) == Some(&b'u') {
-            if let Some(unit) = hex4(raw, i + 2) {
-                if (0xD800..0xDC00).contains(&unit) {
-                    let low = if raw.get(i + 6) == Some(&b'\\') && raw.get(i + 7) == Some(&b'u') {
-                        hex4(raw, i + 8).filter(|low| (0xDC00..0xE000).contains(low))
-                    } else {
-                        None
-                    };
-                    if low.is_some() {
-                        out.extend_from_slice(&raw[i..i + 12]);
-                        i += 12;
-                    } else {
-                        out.extend_from_slice(b"\\ufffd");
-                        i += 6;
-                    }
-                    continue;
-                }
-                if (0xDC00..0xE000).contains(&unit) {
-                    out.extend_from_slice(b"\\ufffd");
-                    i += 6;
-                    continue;
-                }
-            }
-        }
-        // Any other escape: copy it whole, so an escaped quote does not end the string.
-        out.push(byte);
-        if let Some(&next) = raw.get(i + 1) {
-            out.push(next);
-        }
-        i += 2;
-    }
-    raw.len()
-}
-
-fn hex4(raw: &[u8], at: usize) -> Option<u32> {
-    let digits = raw.get(at..at + 4)?;
-    let text = std::str::from_utf8(digits).ok()?;
-    if !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    u32::from_str_radix(text, 16).ok()
 }
 
 pub fn is_int_text(text: &str) -> bool {
@@ -270,18 +45,18 @@ pub enum Py<'a> {
     Int(Option<i128>, &'a str),
     Float(f64),
     Str(&'a str),
-    List(&'a [Value]),
-    Dict(&'a Record),
+    List(&'a [J<'a>]),
+    Dict(&'a Record<'a>),
 }
 
-pub fn view(value: &Value) -> Py<'_> {
+pub fn view<'a>(value: &'a J<'a>) -> Py<'a> {
     match value {
-        Value::Null => Py::None,
-        Value::Bool(b) => Py::Bool(*b),
-        Value::String(s) => Py::Str(s),
-        Value::Array(items) => Py::List(items),
-        Value::Object(map) => Py::Dict(map),
-        Value::Number(n) => number_view(n.as_str()),
+        J::Null => Py::None,
+        J::Bool(b) => Py::Bool(*b),
+        J::Str(s) => Py::Str(s),
+        J::Arr(items) => Py::List(items),
+        J::Obj(pairs) => Py::Dict(pairs),
+        J::Num(text) => number_view(text),
     }
 }
 
@@ -303,7 +78,7 @@ fn number_view(text: &str) -> Py<'_> {
 /// A record as `attrs` text, as `_dumps` writes it: orjson's compact form, or the standard
 /// library's (", " and ": ") for a record orjson cannot write (an int beyond 64 bits, more
 /// than 254 levels).
-pub fn dumps_record(record: &Record) -> String {
+pub fn dumps_record(record: &Record<'_>) -> String {
     let mut out = String::with_capacity(256);
     if write_map(record, &mut out, Style::Orjson, 1).is_ok() {
         return out;
@@ -323,18 +98,18 @@ enum Style {
 struct Unwritable;
 
 fn write_value(
-    value: &Value,
+    value: &J<'_>,
     out: &mut String,
     style: Style,
     depth: usize,
 ) -> Result<(), Unwritable> {
     match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(true) => out.push_str("true"),
-        Value::Bool(false) => out.push_str("false"),
-        Value::String(s) => write_str(s, out),
-        Value::Number(n) => write_number(n.as_str(), out, style)?,
-        Value::Array(items) => {
+        J::Null => out.push_str("null"),
+        J::Bool(true) => out.push_str("true"),
+        J::Bool(false) => out.push_str("false"),
+        J::Str(s) => write_str(s, out),
+        J::Num(n) => write_number(n, out, style)?,
+        J::Arr(items) => {
             if style == Style::Orjson && depth > ORJSON_WRITE_DEPTH {
                 return Err(Unwritable);
             }
@@ -347,12 +122,17 @@ fn write_value(
             }
             out.push(']');
         }
-        Value::Object(map) => write_map(map, out, style, depth)?,
+        J::Obj(map) => write_map(map, out, style, depth)?,
     }
     Ok(())
 }
 
-fn write_map(map: &Record, out: &mut String, style: Style, depth: usize) -> Result<(), Unwritable> {
+fn write_map(
+    map: &Record<'_>,
+    out: &mut String,
+    style: Style,
+    depth: usize,
+) -> Result<(), Unwritable> {
     if style == Style::Orjson && depth > ORJSON_WRITE_DEPTH {
         return Err(Unwritable);
     }

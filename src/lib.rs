@@ -12,6 +12,7 @@ pub mod lines;
 pub mod normalize;
 pub mod pytext;
 pub mod timeparse;
+pub mod tree;
 
 use std::collections::BTreeMap;
 use std::ffi::CString;

@@ -20,6 +20,7 @@ use crate::json::{view, Py, Record};
 use crate::lines::py_isspace;
 use crate::pytext::{ascii_digits, py_float};
 use crate::timeparse::parse_ts;
+use crate::tree::{from_value, obj_get, to_value, J};
 
 /// The canonical columns, in store order (normalize.py's CANONICAL_FIELDS).
 pub const FIELDS: [&str; 23] = [
@@ -61,16 +62,19 @@ pub enum Out {
     Bool(bool),
 }
 
-pub struct Event {
+pub struct Event<'a> {
     pub fields: [Option<Out>; FIELDS.len()],
-    pub attrs: Record,
+    pub attrs: Record<'a>,
 }
 
-impl Event {
+/// The event as the masker sees it (serde_json, as src/mask/ works on it).
+pub type EventMap = serde_json::Map<String, Value>;
+
+impl<'a> Event<'a> {
     /// The event as the Python pipeline's event dict: the canonical columns in store order,
     /// then `attrs` (what the masker works on).
-    pub fn into_map(self) -> Record {
-        let mut map = Record::new();
+    pub fn into_map(self) -> EventMap {
+        let mut map = EventMap::new();
         for (name, value) in FIELDS.iter().zip(self.fields) {
             let value = match value {
                 None => Value::Null,
@@ -83,19 +87,19 @@ impl Event {
             };
             map.insert((*name).to_string(), value);
         }
-        map.insert("attrs".to_string(), Value::Object(self.attrs));
+        map.insert("attrs".to_string(), to_value(J::Obj(self.attrs)));
         map
     }
 
     /// Back from `into_map` (after masking, which changes strings only).
-    pub fn from_map(mut map: Record) -> Event {
+    pub fn from_map(mut map: EventMap) -> Event<'static> {
         let mut fields: [Option<Out>; FIELDS.len()] = Default::default();
         for (i, name) in FIELDS.iter().enumerate() {
             fields[i] = match map.shift_remove(*name) {
                 None | Some(Value::Null) => None,
                 Some(Value::String(s)) => Some(Out::Str(s)),
                 Some(Value::Bool(b)) => Some(Out::Bool(b)),
-                Some(Value::Number(n)) => match view(&Value::Number(n.clone())) {
+                Some(Value::Number(n)) => match view(&J::Num(n.as_str().into())) {
                     Py::Int(Some(i), _) => i64::try_from(i).ok().map(Out::Int),
                     Py::Float(f) => Some(Out::Float(f)),
                     _ => None,
@@ -103,8 +107,8 @@ impl Event {
                 Some(other) => Some(Out::Str(other.to_string())),
             };
         }
-        let attrs = match map.shift_remove("attrs") {
-            Some(Value::Object(attrs)) => attrs,
+        let attrs = match map.shift_remove("attrs").map(from_value) {
+            Some(J::Obj(attrs)) => attrs,
             _ => Record::new(),
         };
         Event { fields, attrs }
@@ -331,7 +335,7 @@ impl Normalizer {
     }
 
     /// The canonical event for `record`; the record, minus what went into columns, is attrs.
-    pub fn normalize(&self, mut record: Record) -> Event {
+    pub fn normalize<'a>(&self, mut record: Record<'a>) -> Event<'a> {
         let mut fields: [Option<Out>; FIELDS.len()] = Default::default();
         // Top-level keys consumed (by their place in the record), and nested leaves.
         let mut consumed = vec![false; record.len()];
@@ -340,9 +344,9 @@ impl Normalizer {
         {
             // The steps this record's keys can feed, each field's best first; a step carries
             // the key's place and value, so a record costs one hash lookup per key.
-            let mut plan: Vec<(usize, &Value, &Step)> = Vec::with_capacity(16);
+            let mut plan: Vec<(usize, &J<'a>, &Step)> = Vec::with_capacity(16);
             for (index, (key, value)) in record.iter().enumerate() {
-                if let Some(steps) = self.steps.get(key.as_str()) {
+                if let Some(steps) = self.steps.get(key.as_ref()) {
                     plan.extend(steps.iter().map(|step| (index, value, step)));
                 }
             }
@@ -389,7 +393,7 @@ impl Normalizer {
             let mut at = 0;
             for (index, (_, value)) in record.iter_mut().enumerate() {
                 while at < leaves.len() && leaves[at].0 == index {
-                    if let Value::Object(inner) = value {
+                    if let J::Obj(inner) = value {
                         remove_leaf(inner, leaves[at].1);
                         if inner.is_empty() {
                             consumed[index] = true;
@@ -402,7 +406,7 @@ impl Normalizer {
         }
         if any_consumed {
             let mut index = 0;
-            record.retain(|_, _| {
+            record.retain(|_| {
                 index += 1;
                 !consumed[index - 1]
             });
@@ -415,12 +419,12 @@ impl Normalizer {
 }
 
 /// The value at `path` inside `node`, or None when any step is missing.
-fn lookup<'a>(node: Option<&'a Value>, path: &[String]) -> Option<&'a Value> {
+fn lookup<'o, 'a>(node: Option<&'o J<'a>>, path: &[String]) -> Option<&'o J<'a>> {
     let mut node = node?;
     for name in path {
         node = match node {
-            Value::Object(map) => map.get(name)?,
-            Value::Array(items) if ascii_digits(name) => items.get(name.parse::<usize>().ok()?)?,
+            J::Obj(map) => obj_get(map, name)?,
+            J::Arr(items) if ascii_digits(name) => items.get(name.parse::<usize>().ok()?)?,
             _ => return None,
         };
     }
@@ -428,18 +432,21 @@ fn lookup<'a>(node: Option<&'a Value>, path: &[String]) -> Option<&'a Value> {
 }
 
 /// Drop a consumed leaf, and each dict on its path that this leaves empty.
-fn remove_leaf(map: &mut Record, path: &[String]) {
+fn remove_leaf(map: &mut Record<'_>, path: &[String]) {
     let Some((name, rest)) = path.split_first() else {
         return;
     };
+    let Some(place) = map.iter().position(|(k, _)| k == name) else {
+        return;
+    };
     if rest.is_empty() {
-        map.shift_remove(name);
+        map.remove(place);
         return;
     }
-    if let Some(Value::Object(inner)) = map.get_mut(name) {
+    if let J::Obj(inner) = &mut map[place].1 {
         remove_leaf(inner, rest);
         if inner.is_empty() {
-            map.shift_remove(name);
+            map.remove(place);
         }
     }
 }
