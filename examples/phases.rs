@@ -1,4 +1,6 @@
-//! Where one core's time goes per line: `cargo run --release --example phases FILE`.
+//! Where one core's time goes per line, one phase at a time:
+//! `cargo run --release --example phases FILE [FORMAT.toml]` (the alias table: a format file's
+//! `[fields]`, by default logkit/formats/generic.toml; without one nothing is normalised).
 use std::time::Instant;
 
 use _core::json::{dumps_record, parse_record};
@@ -9,10 +11,16 @@ fn main() {
     let path = std::env::args().nth(1).expect("a file of NDJSON lines");
     let data = std::fs::read(path).expect("readable");
     let lines = split_lines(&data);
-    let table: AliasTable = _core::normalize::alias_table_from_toml(
-        &std::fs::read_to_string("/tmp/generic_main.toml").expect("table"),
-    )
-    .expect("table");
+    let format = std::env::args()
+        .nth(2)
+        .unwrap_or_else(|| "logkit/formats/generic.toml".to_string());
+    let table: AliasTable = match std::fs::read_to_string(&format) {
+        Ok(text) => _core::normalize::alias_table_from_toml(&text).expect("a format file"),
+        Err(_) => {
+            eprintln!("no {format}: an empty alias table");
+            AliasTable::new()
+        }
+    };
     let normalizer = Normalizer::new(&Vec::new(), &table).expect("normalizer");
     let n = lines.len() as f64;
     let (mut parse, mut normalize, mut dumps, mut free) = (0.0, 0.0, 0.0, 0.0);
