@@ -30,6 +30,7 @@ from logkit.sample import generate
 
 from .helpers import query, run_logkit
 from .test_catalogue import CASES, GOOD_AFTER, GOOD_BEFORE, SUPPORTED, UNSUPPORTED, deep
+from .test_real_logs import PROGRAMS, caddy, node_exporter, pino, real_deps, shop  # noqa: F401
 
 core = pytest.importorskip(
     "logkit.core", reason="the native core is not built", exc_type=ImportError
@@ -109,6 +110,14 @@ def test_logkit_sample_output_gives_the_same_events(seed, tmp_path):
 )
 def test_the_bad_input_catalogue_gives_the_same_reasons(name):
     assert_same(CASES[name].content())
+
+
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_real_programs_logs_read_the_same(program, request):
+    # What real programs wrote (tests/real/: a FastAPI shop logging with structlog, Caddy,
+    # node_exporter, a pino app), as tests/test_real_logs.py runs them.
+    for log in request.getfixturevalue(program).logs:
+        assert assert_same(log.read_bytes()).events.num_rows > 0
 
 
 def test_every_timestamp_form_of_the_catalogue_reads_the_same():
@@ -259,6 +268,24 @@ def test_the_columns_are_the_ones_schema_py_names_including_new_ones():
     assert rejected.to_pylist() == [{"source": "src", "line": 2, "reason": "not_json", "stream": 7}]
     with pytest.raises(RuntimeError, match="colour"):
         _core.Core([*EVENT_COLUMNS, ("colour", "VARCHAR")], rejects, [], [])
+
+
+def test_duckdb_reads_the_batches_through_the_arrow_c_stream(tmp_path):
+    # No pyarrow in between: DuckDB scans the core's object by name (__arrow_c_stream__).
+    import duckdb
+
+    block = core.Core()._core.process(b'{"msg": "a", "ts": 1}\n{"msg": "b"}\nx\n', "s", 1, 0)
+    batch, bad = block.events, block.rejects  # noqa: F841  (read by DuckDB by name)
+    con = duckdb.connect(str(tmp_path / "t.duckdb"))
+    con.execute("CREATE TABLE events AS SELECT * FROM batch")
+    con.execute("INSERT INTO events SELECT * FROM batch")
+    assert con.execute("SELECT message, epoch_us(ts) FROM events ORDER BY ALL").fetchall() == [
+        ("a", 1_000_000),
+        ("a", 1_000_000),
+        ("b", None),
+        ("b", None),
+    ]
+    assert con.execute("SELECT line, reason FROM bad").fetchall() == [(3, "not_json")]
 
 
 def test_an_over_long_line_and_the_readers_rejects_are_quarantined():
