@@ -13,6 +13,7 @@ import duckdb
 import orjson
 
 LOGKIT = [sys.executable, "-m", "logkit"]
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def record(n: int, **extra: Any) -> dict[str, Any]:
@@ -68,3 +69,14 @@ def run_logkit(*args: str, db: Path, input: bytes | None = None, env: dict[str, 
     if check and proc.returncode != 0:
         raise AssertionError(f"logkit {args} failed: {proc.stderr.decode()}")
     return proc
+
+
+def after_make_demo(root: Path) -> Path:
+    """A clone with sample_logs/ and the store `make demo` writes (`logkit --db
+    demo/logkit.duckdb ingest sample_logs/`, run from the clone's root)."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "sample_logs").symlink_to(ROOT / "sample_logs")
+    (root / "demo").mkdir()
+    subprocess.run([*LOGKIT, "--db", "demo/logkit.duckdb", "ingest", "sample_logs/"],
+                   cwd=root, check=True, capture_output=True)  # fmt: skip
+    return root
