@@ -3,7 +3,11 @@
 The core takes a whole block of raw lines and returns Arrow tables and the block's counts;
 nothing per line crosses into Python. What it is told comes from here, so that there is one
 source for each: the columns from logkit/schema.py (events) and pipeline.REJECT_SCHEMA, and the
-alias table from logkit/normalize.py (BUILTIN_ALIASES, which the format files will supply).
+alias table from the generic log format's file (logkit/formats/generic.toml).
+
+Experimental (LOGKIT_CORE=1, see ingest.core_refusal): the core reads every record as the
+generic format, the one `--log-format generic` forces; the per-record recognition of the other
+formats (logkit/formats) is the Python pipeline's only.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import pyarrow as pa
 
 from . import _core
 from .errors import ConfigError
+from .formats import COVERAGE, GENERIC
 from .normalize import BUILTIN_ALIASES
 from .pipeline import REJECT_SCHEMA, ChunkResult
 from .schema import EVENT_COLUMNS
@@ -52,7 +57,13 @@ def builtin_table() -> list[tuple[str, list[str]]]:
 class Core:
     """One ingest's per-line pipeline in native code: parse, normalise, quarantine."""
 
-    def __init__(self, aliases: Mapping[str, Iterable[str] | str] | None = None) -> None:
+    def __init__(
+        self,
+        aliases: Mapping[str, Iterable[str] | str] | None = None,
+        *,
+        max_line: int | None = None,
+    ) -> None:
+        self.max_line = max_line
         rejects = [(f.name, _TYPE_NAMES[f.type]) for f in REJECT_SCHEMA]
         try:
             user, table = _table((aliases or {}).items()), builtin_table()
@@ -67,20 +78,36 @@ class Core:
         first_line: int,
         first_offset: int,
         extra_rejects: Sequence[tuple[int, int, str, bytes]] = (),
+        in_key: int = 0,
         *,
         stream: Any = None,
         max_line: int | None = None,
     ) -> ChunkResult:
-        """`pipeline.process_chunk` without masking: the same result from the core."""
+        """`pipeline.process_chunk` without masking, every record read as the generic log
+        format (`--log-format generic`): the same result from the core. `in_key` (a private
+        key block open before the block) matters only to a masked ingest."""
+        if max_line is None:
+            max_line = self.max_line
         block = self._core.process(
             data, source, first_line, first_offset, stream, max_line, list(extra_rejects)
         )
+        events = pa.table(block.events)
         return ChunkResult(
-            events=pa.table(block.events),
+            events=events,
             rejects=pa.table(block.rejects),
             lines=block.lines,
             no_ts=block.no_ts,
             newest_ts=block.newest_ts,
             reasons=Counter(block.reasons),
             masked=Counter(block.masked),
+            formats=_coverage(events),
         )
+
+
+def _coverage(events: pa.Table) -> dict[str, list[int]]:
+    # The per-format counts of the summary (formats.Recognizer.take_counts): every event is
+    # the generic format's.
+    if not events.num_rows:
+        return {}
+    n = events.num_rows
+    return {GENERIC: [n, *(n - events.column(c).null_count for c in COVERAGE)]}

@@ -17,6 +17,11 @@ pub type Record<'a> = crate::tree::Obj<'a>;
 /// A raw line (BOM and a final CR allowed) as a JSON object, or the reason it is not one.
 pub fn parse_record(raw: &[u8]) -> Result<Record<'_>, Reason> {
     let raw = trim_line(raw);
+    // A line the reader takes as a Kubernetes (CRI) line is never JSON (it starts with a
+    // date), and Python looks for one before the NUL and UTF-8 checks of a refused line.
+    if let Some(record) = cri_record(raw) {
+        return Ok(record);
+    }
     if memchr::memchr(0, raw).is_some() {
         return Err(Reason::NulByte);
     }
@@ -28,6 +33,60 @@ pub fn parse_record(raw: &[u8]) -> Result<Record<'_>, Reason> {
         Err(ParseError::Depth) => Err(classify(raw, true)),
         Err(ParseError::Syntax) => Err(classify(raw, false)),
     }
+}
+
+/// A Kubernetes (CRI) container log line, `<RFC 3339 time> <stdout|stderr> <P|F>[:tags]
+/// <content>`, as the record pipeline.py's `parse_json` makes of it (`_CRI_LINE`: the time
+/// `\d{4}-\d\d-\d\dT[0-9:.]+(?:Z|[+-]\d\d:\d\d)`); the content is decoded as UTF-8
+/// with replacement characters.
+fn cri_record(raw: &[u8]) -> Option<Record<'_>> {
+    if raw.len() < 4 || !raw[..4].iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let digits = |b: &[u8]| b.iter().all(u8::is_ascii_digit);
+    let space = memchr::memchr(b' ', raw)?;
+    let time = &raw[..space];
+    if time.len() < 11 || !digits(&time[..4]) || time[4] != b'-' || !digits(&time[5..7]) {
+        return None;
+    }
+    if time[7] != b'-' || !digits(&time[8..10]) || time[10] != b'T' {
+        return None;
+    }
+    let clock = &time[11..];
+    let zone_at = if clock.ends_with(b"Z") {
+        clock.len() - 1
+    } else {
+        let at = clock.len().checked_sub(6)?;
+        let zone = &clock[at..];
+        if !matches!(zone[0], b'+' | b'-') || !digits(&zone[1..3]) || zone[3] != b':' {
+            return None;
+        }
+        if !digits(&zone[4..6]) {
+            return None;
+        }
+        at
+    };
+    let body = &clock[..zone_at];
+    if body.is_empty() || !body.iter().all(|&b| b.is_ascii_digit() || b == b':' || b == b'.') {
+        return None;
+    }
+    let rest = &raw[space + 1..];
+    let (stream, rest) = if let Some(rest) = rest.strip_prefix(b"stdout ") {
+        ("stdout", rest)
+    } else {
+        ("stderr", rest.strip_prefix(b"stderr ")?)
+    };
+    if !matches!(rest.first(), Some(b'P' | b'F')) {
+        return None;
+    }
+    let tag_end = memchr::memchr(b' ', rest)?;
+    let (tag, content) = (&rest[..tag_end], &rest[tag_end + 1..]);
+    Some(vec![
+        ("time".into(), J::Str(std::str::from_utf8(time).ok()?.into())),
+        ("stream".into(), J::Str(stream.into())),
+        ("logtag".into(), J::Str(std::str::from_utf8(tag).ok()?.into())),
+        ("log".into(), J::Str(String::from_utf8_lossy(content))),
+    ])
 }
 
 pub fn is_int_text(text: &str) -> bool {

@@ -77,7 +77,9 @@ pub fn classify(raw: &[u8], deep: bool) -> Reason {
         return Reason::BlankLine;
     };
     if first != '{' && first != '[' {
-        if "\"-0123456789".contains(first) || matches!(stripped, "true" | "false" | "null") {
+        // Valid JSON that is not an object never gets here (the parser says not_object): a
+        // line that only begins like a number ("2026 is a year") is plain text.
+        if first == '"' || matches!(stripped, "true" | "false" | "null") {
             return Reason::NotObject;
         }
         return Reason::NotJson;
@@ -105,7 +107,8 @@ mod tests {
         assert_eq!(Reason::NulByte, classify(b"{\"a\":\x00\xff", false));
         assert_eq!(Reason::InvalidUtf8, classify(b"{\xff", true));
         assert_eq!(Reason::BlankLine, classify(b" \t\x1c\xc2\xa0", false));
-        assert_eq!(Reason::NotObject, classify(b"42 x", false));
+        assert_eq!(Reason::NotJson, classify(b"42 x", false));
+        assert_eq!(Reason::NotObject, classify(b"\"a\" x", false));
         assert_eq!(Reason::NotObject, classify(b" true ", false));
         assert_eq!(Reason::NotJson, classify(b"Traceback", false));
         assert_eq!(Reason::TooDeep, classify(b"[[[", true));

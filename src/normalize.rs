@@ -49,6 +49,14 @@ pub const FIELDS: [&str; 23] = [
     "host",
 ];
 
+const ERROR_TYPE: usize = {
+    let mut i = 0;
+    while !matches!(FIELDS[i].as_bytes(), b"error_type") {
+        i += 1;
+    }
+    i
+};
+
 pub fn field_index(name: &str) -> Option<usize> {
     FIELDS.iter().position(|f| *f == name)
 }
@@ -118,6 +126,8 @@ impl<'a> Event<'a> {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Conv {
     Ts,
+    /// An epoch number in a known unit, to microseconds: (multiply, divide).
+    Epoch(i128, i128),
     Level,
     Text,
     Message,
@@ -150,6 +160,11 @@ fn group(name: &str) -> Option<&'static [(&'static str, Conv, Keep)]> {
     use Keep::*;
     Some(match name {
         "ts" => &[("ts", Ts, No)],
+        // Epoch numbers in a known unit (zap's float seconds, journald's µs strings).
+        "ts_s" => &[("ts", Epoch(1_000_000, 1), No)],
+        "ts_ms" => &[("ts", Epoch(1_000, 1), No)],
+        "ts_us" => &[("ts", Epoch(1, 1), No)],
+        "ts_ns" => &[("ts", Epoch(1, 1_000), No)],
         "level" => &[("level", Level, IfDifferent)],
         "service" => &[("service", Text, No)],
         "logger" => &[("logger", Text, No)],
@@ -184,7 +199,7 @@ fn group(name: &str) -> Option<&'static [(&'static str, Conv, Keep)]> {
     })
 }
 
-const GROUP_NAMES: [&str; 27] = [
+const GROUP_NAMES: [&str; 31] = [
     "batch_id",
     "cache_hit",
     "cost_usd",
@@ -211,6 +226,10 @@ const GROUP_NAMES: [&str; 27] = [
     "trace_id",
     "traceparent",
     "ts",
+    "ts_ms",
+    "ts_ns",
+    "ts_s",
+    "ts_us",
     "user_id",
 ];
 
@@ -350,7 +369,9 @@ impl Normalizer {
                     plan.extend(steps.iter().map(|step| (index, value, step)));
                 }
             }
-            plan.sort_by_key(|(_, _, step)| (step.field, step.rank));
+            // Each field's steps best first; the error type before every other field, as it may
+            // be read (and kept) from text another column consumes (normalize.py's _PLAN_ORDER).
+            plan.sort_by_key(|(_, _, step)| (step.field != ERROR_TYPE, step.field, step.rank));
             for (index, value, step) in plan {
                 if fields[step.field].is_some() || consumed[index] {
                     continue; // a better-ranked step filled it, or an earlier one took the key
@@ -460,6 +481,7 @@ const TWO_63: f64 = 9_223_372_036_854_775_808.0;
 fn convert(conv: Conv, value: Py<'_>) -> Option<Out> {
     match conv {
         Conv::Ts => parse_ts(value).map(Out::Int),
+        Conv::Epoch(multiply, divide) => epoch(value, multiply, divide).map(Out::Int),
         Conv::Level => normalize_level(value).map(|l| Out::Str(l.to_string())),
         Conv::Text => match value {
             Py::Str(s) if !s.is_empty() => Some(Out::Str(s.to_string())),
@@ -475,8 +497,13 @@ fn convert(conv: Conv, value: Py<'_>) -> Option<Out> {
             Py::Int(_, digits) => Some(Out::Str(digits.to_string())),
             _ => None,
         },
-        Conv::TraceparentTrace => traceparent(value).map(|(t, _)| Out::Str(t.to_string())),
-        Conv::TraceparentSpan => traceparent(value).map(|(_, s)| Out::Str(s.to_string())),
+        // An id of zeros only is the W3C's way of saying "none".
+        Conv::TraceparentTrace => traceparent(value)
+            .filter(|(t, _)| t.bytes().any(|b| b != b'0'))
+            .map(|(t, _)| Out::Str(t.to_string())),
+        Conv::TraceparentSpan => traceparent(value)
+            .filter(|(_, s)| s.bytes().any(|b| b != b'0'))
+            .map(|(_, s)| Out::Str(s.to_string())),
         Conv::Count => count(value).map(Out::Int),
         Conv::Status => status(value).map(|s| Out::Int(i64::from(s))),
         Conv::Cost => number(value).filter(|n| *n >= 0.0).map(Out::Float),
@@ -499,8 +526,9 @@ fn convert(conv: Conv, value: Py<'_>) -> Option<Out> {
 
 fn level_word(word: &str) -> Option<&'static str> {
     Some(match word {
-        "debug" | "trace" | "verbose" => "DEBUG",
-        "info" | "information" | "informational" | "notice" => "INFO",
+        // silly and http: winston's npm levels.
+        "debug" | "trace" | "verbose" | "silly" => "DEBUG",
+        "info" | "information" | "informational" | "notice" | "http" => "INFO",
         "warn" | "warning" => "WARNING",
         "err" | "error" => "ERROR",
         "fatal" | "critical" | "crit" | "panic" | "emerg" | "emergency" | "alert" => "CRITICAL",
@@ -550,6 +578,38 @@ pub fn normalize_level(value: Py<'_>) -> Option<&'static str> {
         _ => None,
     }
 }
+
+/// normalize.py's `_epoch(unit)`: an epoch number of any size in a known unit, to
+/// microseconds (a date string is still read as one).
+fn epoch(value: Py<'_>, multiply: i128, divide: i128) -> Option<i64> {
+    let in_range = |us: i128| (MIN_TS..=MAX_TS).contains(&us).then_some(us as i64);
+    let float = |f: f64| {
+        let us = (f * multiply as f64 / divide as f64).round_ties_even();
+        // Python's round() gives an int of any size; beyond the range either way.
+        (us.is_finite() && us.abs() < 1e20).then(|| in_range(us as i128)).flatten()
+    };
+    match value {
+        Py::Str(s) => {
+            if s.chars().count() >= 10 && s.chars().nth(4) == Some('-') {
+                return parse_ts(value);
+            }
+            let number = number(value)?;
+            if ascii_digits(s) {
+                let n = s.parse::<i128>().ok()?;
+                in_range(n.checked_mul(multiply)?.div_euclid(divide))
+            } else {
+                float(number)
+            }
+        }
+        Py::Int(n, _) => in_range(n?.checked_mul(multiply)?.div_euclid(divide)),
+        Py::Float(f) if f.is_finite() => float(f),
+        _ => None,
+    }
+}
+
+/// The bounds of a stored time (years 1 to 9999), in microseconds.
+const MIN_TS: i128 = -62_135_596_800_000_000;
+const MAX_TS: i128 = 253_402_300_799_999_999;
 
 fn traceparent(value: Py<'_>) -> Option<(&str, &str)> {
     let Py::Str(s) = value else { return None };

@@ -1,11 +1,13 @@
 """The native core (logkit._core) against the Python per-line pipeline, on the same bytes.
 
-Until the Python path is deleted, `pipeline.process_chunk` with `build_stages(aliases, None)`
-is the specification: for every input here the core must give the same events (column by
-column; `attrs` both as text and as parsed JSON), the same rejects and the same counts. The
-inputs: sample_logs/, `logkit sample` output at several seeds, the bad-input catalogue of
-tests/test_catalogue.py, hand-picked edge lines, and Hypothesis-generated lines. Masking is
-not in the core yet, so both run unmasked.
+Until the Python path is deleted, `pipeline.process_chunk` with the generic log format forced
+(`build_stages(aliases, None, GENERIC_ONLY)`, what `ingest --log-format generic` runs) is the
+specification: for every input here the core must give the same events (column by column;
+`attrs` both as text and as parsed JSON), the same rejects and the same counts, per-format
+coverage included. The core knows the generic format only (the per-record recognition of
+logkit/formats is Python's), so that is what it is compared with. The inputs: sample_logs/,
+`logkit sample` output at several seeds, the bad-input catalogue of tests/test_catalogue.py,
+the logs of real programs, hand-picked edge lines, and Hypothesis-generated lines. Unmasked.
 """
 
 from __future__ import annotations
@@ -25,24 +27,35 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from logkit.normalize import BUILTIN_ALIASES
-from logkit.pipeline import ChunkResult, build_stages, process_chunk
+from logkit.pipeline import ChunkResult, FormatSettings, build_stages, process_chunk
 from logkit.sample import generate
 
 from .helpers import query, run_logkit
 from .test_catalogue import CASES, GOOD_AFTER, GOOD_BEFORE, SUPPORTED, UNSUPPORTED, deep
-from .test_real_logs import PROGRAMS, caddy, node_exporter, pino, real_deps, shop  # noqa: F401
+from .test_real_logs import (  # noqa: F401  (fixtures)
+    PROGRAMS,
+    bunyan,
+    caddy,
+    node_exporter,
+    real_deps,
+    shop,
+    winston,
+)
 
 core = pytest.importorskip(
     "logkit.core", reason="the native core is not built", exc_type=ImportError
 )
 
 SAMPLE_LOGS = Path(__file__).resolve().parent.parent / "sample_logs"
+# Every record read as the generic format, the one format the core implements.
+GENERIC_ONLY = FormatSettings(forced="generic")
 
 
 def run_both(
     data: bytes, aliases: dict[str, list[str]] | None = None, first_line: int = 1
 ) -> tuple[ChunkResult, ChunkResult]:
-    expected = process_chunk(build_stages(aliases, None), None, "src", data, first_line, 100)
+    stages = build_stages(aliases, None, GENERIC_ONLY)
+    expected = process_chunk(stages, None, "src", data, first_line, 100)
     actual = core.Core(aliases).process_chunk("src", data, first_line, 100)
     return expected, actual
 
@@ -65,6 +78,7 @@ def assert_same(data: bytes, aliases: dict[str, list[str]] | None = None) -> Chu
         actual.newest_ts,
     )
     assert expected.reasons == actual.reasons
+    assert expected.formats == actual.formats
     return actual
 
 
@@ -115,7 +129,8 @@ def test_the_bad_input_catalogue_gives_the_same_reasons(name):
 @pytest.mark.parametrize("program", PROGRAMS)
 def test_real_programs_logs_read_the_same(program, request):
     # What real programs wrote (tests/real/: a FastAPI shop logging with structlog, Caddy,
-    # node_exporter, a pino app), as tests/test_real_logs.py runs them.
+    # node_exporter, Node.js apps logging with bunyan and winston), as tests/test_real_logs.py
+    # runs them.
     for log in request.getfixturevalue(program).logs:
         assert assert_same(log.read_bytes()).events.num_rows > 0
 
@@ -162,6 +177,16 @@ EDGE_LINES = [
     b'{"status": "ok", "response": {"status": 503}}',
     b'{"a": {"b": {}}, "service": {"name": "s", "other": {}}}',
     b'{"a": 1, "a": {"b": 2}, "level": "info", "level": "warn"}',
+    # Kubernetes (CRI) lines: parsed into a record (time, stream, logtag, log) before JSON
+    b'2026-11-22T10:00:00.123456789Z stdout F {"msg": "inner", "level": "warn"}',
+    b"2026-11-22T10:00:00+01:00 stderr P:x partial \xff text\x00 with a NUL",
+    b"2026-11-22T10:00:00.5-05:30 stdout F ",
+    b"2026-11-22T10:00:00 stdout F no zone",
+    b"2026-11-22T10:00:00Z stdin F not a stream",
+    b"2026-11-22T10:00:00Z stdout X no tag",
+    b"2026-11-22T10:00:00Z stdout F",
+    b"2026 is a year",
+    b"-1 x",
     # line shapes
     b'\xef\xbb\xbf{"msg": "bom"}\r',
     b'  {"msg": "padded"}  ',
@@ -302,23 +327,42 @@ def test_an_over_long_line_and_the_readers_rejects_are_quarantined():
     assert result.lines == 3
 
 
-def test_an_ingest_with_logkit_core_stores_what_the_python_pipeline_stores(tmp_path):
-    # End to end: `logkit ingest --no-mask` of sample_logs/ (plain and rotated gzip files)
-    # with the core (LOGKIT_CORE=1) and without it gives the same stored rows and summary.
+def _ingest_both_ways(tmp_path: Path, *args: str) -> dict[str, tuple[Any, Any, Any]]:
     stores = {}
     for name, env in (("python", {"LOGKIT_CORE": "0"}), ("core", {"LOGKIT_CORE": "1"})):
         db = tmp_path / f"{name}.duckdb"
-        proc = run_logkit(
-            "ingest", "--no-mask", "--format", "json", str(SAMPLE_LOGS), db=db, env=env
-        )
+        proc = run_logkit("ingest", *args, "--format", "json", str(SAMPLE_LOGS), db=db, env=env)
         summary = json.loads(proc.stdout)
         for volatile in ("seconds", "lines_per_second"):
             summary.pop(volatile)
         events = query(db, "SELECT * EXCLUDE (attrs), attrs::VARCHAR FROM events ORDER BY ALL")
         rejects = query(db, "SELECT * EXCLUDE (ingested_at) FROM rejects ORDER BY ALL")
         stores[name] = (summary, events, rejects)
+    return stores
+
+
+def test_an_ingest_with_logkit_core_stores_what_the_python_pipeline_stores(tmp_path):
+    # End to end: `logkit ingest --no-mask --log-format generic` of sample_logs/ (plain and
+    # rotated gzip files) with the core (LOGKIT_CORE=1) and without it gives the same stored
+    # rows and summary (per-format coverage included).
+    stores = _ingest_both_ways(tmp_path, "--no-mask", "--log-format", "generic")
     assert stores["python"][0]["events"] > 0
+    assert stores["python"][0]["warnings"] == []
     assert stores["python"] == stores["core"]
+
+
+@pytest.mark.parametrize(
+    "args", [("--no-mask",), ("--log-format", "generic")], ids=["formats", "masked"]
+)
+def test_logkit_core_leaves_to_python_what_it_cannot_read_the_same(tmp_path, args):
+    # The core reads the generic format only and does not mask: an ingest that recognises
+    # formats per record, or masks, runs the Python pipeline and the summary says so.
+    stores = _ingest_both_ways(tmp_path, *args)
+    python, core_run = stores["python"], stores["core"]
+    (warning,) = core_run[0].pop("warnings")
+    assert warning.startswith("LOGKIT_CORE=1 ignored, the Python pipeline ran: ")
+    assert python[0].pop("warnings") == []
+    assert python == core_run
 
 
 # --- generated lines -------------------------------------------------------------------
