@@ -1,0 +1,174 @@
+//! A stand-alone Python module, `logkit_mask_core`, over `mask/` for testing it against
+//! logkit/mask.py until it is merged into the core crate (`logkit._core`). Only bindings here.
+
+pub mod mask;
+
+use std::collections::BTreeMap;
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+use serde_json::Value;
+
+use mask::{Counts, MaskConfig, MaskError};
+
+fn error(e: MaskError) -> PyErr {
+    PyValueError::new_err(e.to_string())
+}
+
+fn strings(table: &serde_json::Map<String, Value>, name: &str) -> PyResult<Vec<String>> {
+    match table.get(name) {
+        None => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| v.as_str().map(str::to_string).ok_or_else(|| PyValueError::new_err(format!("[mask] {name} must be a list of strings"))))
+            .collect(),
+        Some(_) => Err(PyValueError::new_err(format!("[mask] {name} must be a list of strings"))),
+    }
+}
+
+/// The native masker: `Masker(table_json, key=None, field_aliases_json=None)`.
+#[pyclass(name = "Masker", module = "logkit_mask_core")]
+struct PyMasker {
+    inner: mask::Masker,
+    counts: Counts,
+}
+
+#[pymethods]
+impl PyMasker {
+    #[new]
+    #[pyo3(signature = (table_json, key=None, field_aliases_json=None))]
+    fn new(table_json: &str, key: Option<Vec<u8>>, field_aliases_json: Option<&str>) -> PyResult<Self> {
+        let table: serde_json::Map<String, Value> =
+            serde_json::from_str(table_json).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let detectors = match table.get("detectors") {
+            None => Vec::new(),
+            Some(Value::Object(map)) => map
+                .iter()
+                .map(|(k, v)| v.as_str().map(|p| (k.clone(), p.to_string())))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| PyValueError::new_err("[mask] detectors must be a table of name = \"regex\""))?,
+            Some(_) => return Err(PyValueError::new_err("[mask] detectors must be a table of name = \"regex\"")),
+        };
+        let field_aliases: Option<BTreeMap<String, Vec<String>>> = match field_aliases_json {
+            None => None,
+            Some(text) => Some(serde_json::from_str(text).map_err(|e| PyValueError::new_err(e.to_string()))?),
+        };
+        let config = MaskConfig {
+            enabled: table.get("enabled").and_then(Value::as_bool).unwrap_or(true),
+            mode: table.get("mode").and_then(Value::as_str).unwrap_or("placeholder").to_string(),
+            keys: strings(&table, "keys")?,
+            allow_keys: strings(&table, "allow_keys")?,
+            disable: strings(&table, "disable")?,
+            detectors,
+            pseudonymize: strings(&table, "pseudonymize")?,
+            fields: strings(&table, "fields")?,
+            key,
+            field_aliases,
+        };
+        let inner = mask::Masker::from_config(&config).map_err(error)?;
+        Ok(PyMasker { inner, counts: Counts::default() })
+    }
+
+    /// Mask a normalised event given as JSON; returns the masked event as JSON.
+    fn mask_event(&mut self, py: Python<'_>, event_json: &str) -> PyResult<String> {
+        let mut event: serde_json::Map<String, Value> =
+            serde_json::from_str(event_json).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let mut counts = Counts::default();
+        py.allow_threads(|| self.inner.mask_event(&mut event, &mut counts));
+        self.counts.merge(&counts);
+        serde_json::to_string(&event).map_err(|e| PyValueError::new_err(e.to_string()))
+    }
+
+    /// Mask any JSON value as a whole record (`logkit mask`); returns JSON.
+    fn mask_record(&mut self, record_json: &str) -> PyResult<String> {
+        let mut value: Value = serde_json::from_str(record_json).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let mut counts = Counts::default();
+        self.inner.mask_top(&mut value, &mut counts);
+        self.counts.merge(&counts);
+        serde_json::to_string(&value).map_err(|e| PyValueError::new_err(e.to_string()))
+    }
+
+    fn mask_text(&mut self, text: &str) -> String {
+        let mut counts = Counts::default();
+        let out = self.inner.mask_text(text, &mut counts);
+        self.counts.merge(&counts);
+        out
+    }
+
+    fn needs_masking(&self, raw: &[u8]) -> bool {
+        self.inner.needs_masking(raw)
+    }
+
+    /// needs_masking over many lines at once (for timing without per-call overhead).
+    fn count_needs_masking(&self, py: Python<'_>, lines: Vec<Vec<u8>>) -> usize {
+        py.allow_threads(|| lines.iter().filter(|l| self.inner.needs_masking(l)).count())
+    }
+
+    /// mask_event over many events at once (for timing); returns the masked events as JSON.
+    fn mask_events(&mut self, py: Python<'_>, events_json: Vec<String>) -> PyResult<Vec<String>> {
+        let mut counts = Counts::default();
+        let inner = &self.inner;
+        let out = py.allow_threads(|| {
+            events_json
+                .iter()
+                .map(|text| {
+                    let mut event: serde_json::Map<String, Value> = serde_json::from_str(text).map_err(|e| e.to_string())?;
+                    inner.mask_event(&mut event, &mut counts);
+                    serde_json::to_string(&event).map_err(|e| e.to_string())
+                })
+                .collect::<Result<Vec<String>, String>>()
+        });
+        self.counts.merge(&counts);
+        out.map_err(PyValueError::new_err)
+    }
+
+    fn pseudonym(&self, name: &str, value: &str) -> PyResult<String> {
+        self.inner.pseudonym(name, value).map_err(error)
+    }
+
+    #[getter]
+    fn counts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        for (name, n) in self.counts.iter() {
+            dict.set_item(name, n)?;
+        }
+        Ok(dict)
+    }
+
+    fn clear_counts(&mut self) {
+        self.counts.clear();
+    }
+
+    #[getter]
+    fn always(&self) -> bool {
+        self.inner.always()
+    }
+
+    #[getter]
+    fn masks_key_blocks(&self) -> bool {
+        self.inner.masks_key_blocks()
+    }
+}
+
+/// The indexes of the lines inside a private key block, and whether one is open after them.
+#[pyfunction]
+#[pyo3(signature = (lines, inside=false))]
+fn key_block_lines(lines: Vec<Vec<u8>>, inside: bool) -> (Vec<usize>, bool) {
+    let refs: Vec<&[u8]> = lines.iter().map(Vec::as_slice).collect();
+    mask::key_block_lines(&refs, inside)
+}
+
+#[pyfunction]
+fn normalise_key(name: &str) -> String {
+    mask::normalise_key(name)
+}
+
+#[pymodule]
+fn logkit_mask_core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyMasker>()?;
+    m.add_function(wrap_pyfunction!(key_block_lines, m)?)?;
+    m.add_function(wrap_pyfunction!(normalise_key, m)?)?;
+    let _ = PyBytes::new(m.py(), b"");
+    Ok(())
+}
