@@ -1,8 +1,8 @@
 """The `logkit` command: a thin front end to `logkit.Store`.
 
 Each command parses its options, calls one Store method and renders the answer. Errors raised
-on purpose are `LogkitError`s; `main` turns them into `Error: ...` and exit status 1 here, in
-one place, so no command needs its own try/except.
+on purpose are `LogkitError`s; `main` turns them into `Error: ...` and exit status 1 (3: stored,
+but an input was damaged) here, in one place, so no command needs its own try/except.
 """
 
 from __future__ import annotations
@@ -89,8 +89,11 @@ def main() -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except LogkitError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(1)
+        from .output import escape_control
+
+        # Messages quote file names and stored values, which anyone may have chosen.
+        click.echo(f"Error: {escape_control(str(exc))}", err=True)
+        sys.exit(exc.exit_code)
     except BrokenPipeError:
         # `logkit ... | head` closed the pipe: not an error worth a traceback.
         sys.stderr.close()

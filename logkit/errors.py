@@ -1,13 +1,22 @@
 """Every error logkit raises on purpose.
 
-The CLI turns any `LogkitError` into `Error: <message>` and exit status 1 in one place
-(`logkit.cli.main`), so messages here are written for the person at the terminal: say what went
-wrong and, where the fix is known, what to do.
+The CLI turns any `LogkitError` into `Error: <message>` and its `exit_code` (1; 3 for a damaged
+input) in one place (`logkit.cli.main`), so messages here are written for the person at the
+terminal: say what went wrong and, where the fix is known, what to do.
 """
 
 
 class LogkitError(Exception):
     """Base class: a problem the user can act on, shown without a traceback."""
+
+    exit_code = 1
+
+
+class DamagedInput(LogkitError):
+    """A run stored what it could, but an input was damaged (a compressed file cut short or
+    corrupt): exit status 3, so that cron and scripts notice."""
+
+    exit_code = 3
 
 
 class StoreNotFound(LogkitError):

@@ -27,10 +27,17 @@ from . import sources as src
 from . import tracespans
 from .blockscan import BlockScanner
 from .errors import InputError, LogkitError
-from .pipeline import ChunkResult, init_pool_worker, init_worker, make_masker, run_job
+from .mask import KEY_BLOCK_BYTES, key_block_after
+from .pipeline import (
+    TOO_LONG_KEEP,
+    ChunkResult,
+    init_pool_worker,
+    init_worker,
+    make_masker,
+    run_job,
+)
 from .store import WriteSession
 
-TOO_LONG_KEEP = 64 * 1024  # prefix of an over-long line kept for the (masked) quarantine
 INLINE_BYTES = 32 * 1024 * 1024  # below this much input, worker start-up costs more than it saves
 # From this much input on, the masking prefilter scans whole blocks with Hyperscan (see
 # logkit/blockscan.py): compiling its patterns costs ~0.6 s, which scanning saves back (~2-5 us
@@ -56,6 +63,9 @@ class SourceReport:
     events: int = 0
     rejects: int = 0
     error: str | None = None
+    # A compressed stream that could not be read to its end: what, and from which line and
+    # byte of its content nothing was stored (the reject truncated_stream or corrupt_stream).
+    damage: str | None = None
 
 
 @dataclass
@@ -70,6 +80,8 @@ class IngestSummary:
     masked: Counter[str] = field(default_factory=Counter)
     sources: list[SourceReport] = field(default_factory=list)
     seconds: float = 0.0
+    # Inputs that gave nothing: a directory without log files, a file without one event.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def rejects(self) -> int:
@@ -78,6 +90,10 @@ class IngestSummary:
     @property
     def errors(self) -> list[SourceReport]:
         return [s for s in self.sources if s.status == "error"]
+
+    @property
+    def damaged(self) -> list[SourceReport]:
+        return [s for s in self.sources if s.damage]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -91,6 +107,8 @@ class IngestSummary:
             "seconds": round(self.seconds, 3),
             "lines_per_second": round(self.lines / self.seconds) if self.seconds else None,
             "sources": [s.__dict__ for s in self.sources],
+            "damaged_inputs": len(self.damaged),
+            "warnings": self.warnings,
         }
 
 
@@ -165,6 +183,8 @@ class LineBlocker:
         self.offset = offset
         self.tail = tail
         self.rejects: list[tuple[int, int, str, bytes]] = []
+        # (reason, line, byte offset, what) of the damage that ended a compressed stream
+        self.damage: tuple[str, int, int, str] | None = None
 
     def _consumed(self, data: bytes) -> None:
         self.tail = (self.tail + data[-src.TAIL_BYTES :])[-src.TAIL_BYTES :]
@@ -198,13 +218,17 @@ class LineBlocker:
         while True:
             try:
                 block = self.source.read(block_size)
-            except src.TruncatedStream:
+            except src.DamagedStream as damage:
                 partial, length = (
                     (long_prefix, long_len) if long_prefix is not None else (carry, len(carry))
                 )
-                self.rejects.append(
-                    (self.lines + 1, self.offset, "truncated_stream", partial[:TOO_LONG_KEEP])
-                )
+                raw = partial[:TOO_LONG_KEEP]
+                if isinstance(damage, src.CorruptStream):
+                    # Nothing from the damage on is read: the reject says where and why, with
+                    # the start of the line it cuts, if any.
+                    raw = f"{damage}; nothing from here on is stored\n".encode() + raw
+                self.damage = (damage.reason, self.lines + 1, self.offset, str(damage))
+                self.rejects.append((self.lines + 1, self.offset, damage.reason, raw))
                 if length:
                     self.lines += 1
                     self.offset += length
@@ -438,8 +462,8 @@ def _ingest(
     store = session.store
     settings = store.config.ingest
     started = time.monotonic()
-    names = src.expand(inputs)
     summary = IngestSummary()
+    names = src.expand(inputs, empty=summary.warnings)
     mask_table = store.config.mask if mask and store.config.mask.get("enabled", True) else None
     key = mask_key(store.path)
     masker = None
@@ -448,6 +472,8 @@ def _ingest(
         masker = make_masker(mask_table, key, store.config.aliases)
     with session.transaction() as con:
         checkpoints = _load_checkpoints(con)
+        if masker is not None:
+            _mask_checkpoint_paths(con, masker, checkpoints)
     next_id = max((cp.id for cp in checkpoints), default=0) + 1
     opened: list[src.Source] = []
     for name in names:
@@ -476,7 +502,7 @@ def _ingest(
     scanner = None
     if masker is not None and total_bytes >= SCAN_BYTES:
         scanner = BlockScanner.compiled(masker)
-    initargs = (store.config.aliases, mask_table, key, scanner)
+    initargs = (store.config.aliases, mask_table, key, scanner, settings.max_line_bytes)
     runner = _Runner(workers, initargs) if todo else None
     done_bytes = 0
     committer = _Committer(session)
@@ -505,8 +531,17 @@ def _ingest(
             cur = _Cursor(source, cp, report, head)
             blocker = LineBlocker(source, cp.lines, cp.byte_offset, tail)
             label = "<stdin>" if source.is_stdin else source.name
+            in_key = 0  # bytes of a private key block open before the next block
+            if masker is not None:
+                label = _masked_name(masker, label, committer, summary)
+                cp.path = cp.path if source.is_stdin else label
+                if masker.masks_key_blocks:
+                    in_key = _key_open_at(source, cp.byte_offset)
             for block in blocker.blocks(settings.batch_bytes, settings.max_line_bytes):
-                job = (label, block.data, block.first_line, block.first_offset, block.rejects)
+                job = (label, block.data, block.first_line, block.first_offset, block.rejects,
+                       in_key)  # fmt: skip
+                if masker is not None and masker.masks_key_blocks:
+                    in_key = key_block_after(block.data, in_key)
                 # The bytes go to a worker; the block waits for its commit without them (a
                 # transaction's worth of raw blocks would double what a run holds).
                 block.data = b""
@@ -514,6 +549,14 @@ def _ingest(
                     done_bytes += _record(committer, summary, c, result, b)
                     if progress:
                         progress(done_bytes, summary.lines, total_bytes or None)
+            if blocker.damage is not None:
+                reason, line, offset, what = blocker.damage
+                report.damage = f"{reason} from line {line:,} (byte {offset:,}): {what}"
+            elif not blocker.lines and source.size:  # every run, until a line ends
+                summary.warnings.append(
+                    f"{source.name}: {source.size:,} bytes and not one newline: read as an"
+                    " unfinished line that waits for its end (is it a log file?)"
+                )
             source.close()
         for result, (c, b) in runner.drain() if runner else ():
             done_bytes += _record(committer, summary, c, result, b)
@@ -539,9 +582,60 @@ def _ingest(
         tracespans.compact(con)
 
     session.run(finish)
+    for report in summary.sources:
+        # (A damaged stream says so itself.)
+        if report.status == "new" and report.lines and not report.events and not report.damage:
+            summary.warnings.append(
+                f"{report.path}: no events, all {report.lines:,} line(s) rejected"
+                " (is it a log file?)"
+            )
     if summary.errors and not (summary.lines or summary.events):
         raise LogkitError("; ".join(s.error or s.path for s in summary.errors))
     return summary
+
+
+def _mask_checkpoint_paths(con: Any, masker: Any, checkpoints: list[src.Checkpoint]) -> None:
+    """Mask the names that checkpoints saved by an older logkit, or by a run with --no-mask,
+    hold as they were: a rotated file never read again would keep its name in the lag metric.
+    (Masking what is masked changes nothing, so this writes only those.)"""
+    for cp in checkpoints:
+        masked = masker.mask_text(cp.path)
+        if masked != cp.path:
+            cp.path = masked
+            con.execute(
+                "UPDATE sources SET path = $path WHERE id = $id", {"path": masked, "id": cp.id}
+            )
+    masker.counts.clear()  # not values this run stores
+
+
+def _masked_name(masker: Any, name: str, committer: _Committer, summary: IngestSummary) -> str:
+    """A file's name as the store keeps it (events, rejects, checkpoint, metric label): masked
+    like any text, since a file may be named after an address or hold a token. Checkpoints are
+    matched by content and inode, never by name, so nothing needs the real one back."""
+    masked = masker.mask_text(name)
+    for detector, count in masker.counts.items():
+        committer.counts["masked", detector] += count
+        summary.masked[detector] += count
+    masker.counts.clear()
+    return masked
+
+
+def _key_open_at(source: src.Source, offset: int) -> int:
+    """The private key block open at `offset` of a plain file, as `key_block_after` gives it.
+
+    A block open where a checkpoint stops must stay open when the next run goes on from there
+    (a key being printed while a run read it, a run killed mid-key). It is found again in the
+    bytes before the offset rather than kept in the checkpoint: a block ends KEY_BLOCK_BYTES
+    after its BEGIN line at the latest, so looking back that far finds what one run would. (A
+    compressed file is not looked back into: it is resumed only after a run killed mid-file.)
+    """
+    if not offset or source.compressed or source.is_stdin:
+        return 0
+    start = max(0, offset - KEY_BLOCK_BYTES)
+    data = os.pread(source.stream.fileno(), offset - start, start)
+    if start:
+        data = data[data.find(b"\n") + 1 :]  # from the start of a line
+    return key_block_after(data)
 
 
 def _record(

@@ -66,14 +66,21 @@ fastest (see the comment above `_RARE`); most lines are answered by two translat
 and five regexes that each start with a literal. Inside `mask_event` a string first meets
 cheap *gates* (necessary conditions only) and only strings that pass them are scanned by the
 combined detector regex; validation (Luhn, `ipaddress`, base64) runs on candidates only, and
-clean values that repeat (service, logger, host) are remembered. Hex trace and span ids are not
-scanned: an all-digit span id would pass for a card one time in twenty.
+clean values that repeat (service, logger, host) are remembered. Trace and span ids of an id
+shape (hex of 8 to 64 digits, decimal ones included; a UUID; a W3C traceparent) are not scanned:
+an all-digit span id would pass for a card one time in twenty. So a card number written as one
+run of digits in those two columns stays (it has an id's shape); any other value there, a card
+in groups or an SSN, is scanned like every string.
 
 Other choices: dict keys are scanned like values (an address used as a key is masked; keys
 that collide after masking become ``k``, ``k~2``...); integers in ``attrs`` are checked as
 cards, numeric canonical columns (``ts``, token counts) never are; ``Bearer``/``Basic`` are
 matched as HTTP writes them (capitalised or upper case), a lowercase ``authorization: bearer
 x`` is caught by the key rule instead.
+
+Beyond one value at a time: a private key printed as text over several lines is followed from
+line to line (`key_block_lines`, below), and ingest masks the names of the files it reads with
+`mask_text` (logkit/ingest.py).
 
 Custom detectors (``[mask.detectors]``) are plain regexes: the whole match is masked, or only the
 group named ``value`` when the pattern has one. They run after the built-in ones, on the text
@@ -99,10 +106,15 @@ from .errors import LogkitError
 
 __all__ = [
     "BUILTIN_DETECTORS",
+    "KEY_BLOCK_BYTES",
+    "KEY_LINE",
+    "KEY_MARK",
     "PARAM_NAMES",
     "SENSITIVE_KEYS",
     "MaskKeyMissing",
     "Masker",
+    "key_block_after",
+    "key_block_lines",
     "normalise_key",
 ]
 
@@ -600,7 +612,7 @@ class Masker:
                 event[name] = self._field(name, value)
             elif value in clean or len(value) < shortest:
                 continue
-            elif name in _HEX_ID_COLUMNS and _HEX_ID.fullmatch(value):
+            elif name in _ID_COLUMNS and _ID_SHAPE.fullmatch(value):
                 continue  # an all-digit span id is a valid card number one time in twenty
             elif name == "attrs":
                 event[name] = self._mask_top(value)
@@ -679,6 +691,12 @@ class Masker:
             and self._raw_equals is not None
             and (self._raw_equals.search(names) is not None)
         )
+
+    @property
+    def masks_key_blocks(self) -> bool:
+        """Whether private keys printed over several lines are masked (`key_block_lines`):
+        unless masking or the ``private_key`` detector is switched off."""
+        return self.enabled and "private_key" in self._builtins
 
     @property
     def always(self) -> bool:
@@ -1140,11 +1158,90 @@ class Masker:
         self._handlers = handlers
 
 
+# --- private keys printed over several lines --------------------------------------------------
+#
+# A PEM key printed as text (not inside a JSON string) arrives one line at a time: the
+# private_key detector masks its BEGIN line, but each base64 line after it is a line of its own
+# that no detector can tell from any other base64. So lines are followed in order: from a line
+# that opens a key block and does not close it, every line up to and including the one with
+# ``-----END`` is masked whole, as `KEY_LINE`. A block ends early at a line that starts a JSON
+# object (the key was cut short and the application went on logging), or KEY_BLOCK_BYTES after
+# its BEGIN line; anything else inside it is masked, which fails closed when the END line never
+# comes. The state (bytes since the BEGIN line, 0 outside a block) carries from one block of
+# lines to the next: ingest passes it with each block, and finds it again before a checkpoint
+# by looking back KEY_BLOCK_BYTES (see logkit/ingest.py), which gives what one run would.
+
+#: What a line inside a private key block becomes.
+KEY_LINE = "[MASKED:private_key]"
+#: In every BEGIN line: a block of lines without it opens no key (one bytes.find).
+KEY_MARK = b"PRIVATE KEY"
+#: How far from its BEGIN line a key block may reach. No PEM key is this long (RSA-16384 is
+#: 12 KB); it bounds what a key cut short masks in a log of plain text.
+KEY_BLOCK_BYTES = 64 * 1024
+_KEY_BEGIN = re.compile(rb"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
+_KEY_END = b"-----END"
+_BOM = b"\xef\xbb\xbf"
+
+
+def _opens_key(line: bytes) -> bool:
+    """Whether a key block begins on this line and does not end on it."""
+    if KEY_MARK not in line:
+        return False
+    ends = [begin.end() for begin in _KEY_BEGIN.finditer(line)]
+    return bool(ends) and line.find(_KEY_END, ends[-1]) < 0
+
+
+def _json_record(line: bytes) -> bool:
+    start = line[3:] if line.startswith(_BOM) else line
+    return start.lstrip(b" \t\r").startswith(b"{")
+
+
+def key_block_lines(lines: list[bytes], inside: int = 0) -> tuple[set[int], int]:
+    """The indexes of the `lines` (in order, without newlines) inside a private key block, and
+    the state after the last: 0, or the bytes of the open block so far, from its BEGIN line on.
+    `inside` is the state before the first line."""
+    masked: set[int] = set()
+    for index, line in enumerate(lines):
+        if inside:
+            inside += len(line) + 1
+            end = line.find(_KEY_END)
+            if end >= 0:
+                masked.add(index)
+                # Another block may open after this one closes, on the same line.
+                inside = len(line) + 1 if _opens_key(line[end:]) else 0
+                continue
+            if inside <= KEY_BLOCK_BYTES and not _json_record(line):
+                masked.add(index)
+                continue
+            inside = 0  # the block ended before this line, which is read as any other
+        if _opens_key(line):
+            inside = len(line) + 1
+    return masked, inside
+
+
+def key_block_after(data: bytes, inside: int = 0) -> int:
+    """The state `key_block_lines` leaves after `data` (whole lines), cheaply: most blocks of
+    lines hold no key, which one bytes.find tells."""
+    if not inside and KEY_MARK not in data:
+        return 0
+    lines = data.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()  # after the last newline: no line
+    return key_block_lines(lines, inside)[1]
+
+
 # --- helpers -----------------------------------------------------------------------------------
 
 _DIGIT_GROUP = re.compile(r"[0-9]+")
-_HEX_ID_COLUMNS = frozenset({"trace_id", "span_id"})
-_HEX_ID = re.compile(r"[0-9a-fA-F-]+")
+_ID_COLUMNS = frozenset({"trace_id", "span_id"})
+# What trace and span ids look like, and nothing else: hex of 8 to 64 digits (W3C/OpenTelemetry
+# 32 and 16, B3, X-Ray's parts, Datadog's decimal ids, digests), a UUID, a W3C traceparent.
+# Hex with dashes anywhere else (4111-1111-1111-1111, 078-05-1120) is not an id: it is scanned.
+_ID_SHAPE = re.compile(
+    r"[0-9a-fA-F]{8,64}"
+    r"|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"|[0-9a-fA-F]{2}-[0-9a-fA-F]{32}-[0-9a-fA-F]{16}-[0-9a-fA-F]{2}"
+)
 _NOT_DIGIT = re.compile(r"[^0-9]")
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 _JSON_TOKEN = re.compile(r'["\\{}\[\]]')

@@ -1,9 +1,14 @@
 """One output layer for every reading command: `--format table|json|ndjson|csv`.
 
-Log content is untrusted, so rendering is defensive: on a terminal, control characters and ANSI
-escapes in any value are shown escaped (a log line must not be able to move the cursor or
-retitle the window), and CSV cells that a spreadsheet would run as a formula (`=`, `+`, `-`,
-`@` first) are prefixed with a quote.
+Log content is untrusted, so rendering is defensive: control characters and ANSI escapes in
+any value are shown escaped wherever a person reads them (a log line must not be able to clear
+the screen, move the cursor, retitle the window or plant an OSC-8 link), and CSV cells that a
+spreadsheet would run as a formula (`=`, `+`, `-`, `@` first) are prefixed with a quote.
+
+What reaches a terminal goes through `for_terminal` (via `write`, `render`, `render_json`):
+every format, json, ndjson and csv included. Tables and text meant for people (the trace view,
+summaries, error messages) are escaped wherever they go. Machine formats written to a pipe or a
+file are left exact: the escaping is decided by `isatty`, in this one module.
 """
 
 from __future__ import annotations
@@ -47,8 +52,38 @@ def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def escape_control(text: str) -> str:
-    """Show control characters as escapes: `\\x1b[31m` stays visible, inert text."""
+    """Show control characters as escapes: `\\x1b[31m` stays visible, inert text.
+
+    C0 but tab and newline, DEL, C1 (U+0080-U+009F: U+009B is a CSI on its own), and the
+    line separators and bidirectional overrides that make text read other than it is.
+    """
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def for_terminal(text: str, *, json: bool = False) -> str:
+    """`text` made inert for a terminal. For JSON (`json=True`) as ``\\u`` escapes, so it stays
+    valid JSON with the same values: orjson already escapes C0, and the rest (DEL, C1, U+2028...)
+    only occurs inside strings."""
+    if json:
+        return _CONTROL.sub(_json_escape, text)
+    return escape_control(text)
+
+
+def is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or closed
+        return False
+
+
+def write(text: str, *, out: Any = None, json: bool = False) -> None:
+    """Write `text` to `out` (stdout): made inert if `out` is a terminal, else exact."""
+    out = out or sys.stdout
+    out.write(for_terminal(text, json=json) if is_terminal(out) else text)
 
 
 def csv_safe(value: Any) -> Any:
@@ -93,6 +128,7 @@ def rows_of(data: Any) -> tuple[list[str], list[dict[str, Any]]]:
 
 def table(columns: Sequence[str], rows: Iterable[dict[str, Any]], max_width: int = 80) -> str:
     cells = [[_cell(row.get(c)) for c in columns] for row in rows]
+    columns = [_cell(c) for c in columns]  # names may come from SQL or attrs
     widths = [
         min(max_width, max([len(c)] + [len(r[i]) for r in cells])) for i, c in enumerate(columns)
     ]
@@ -112,38 +148,50 @@ def table(columns: Sequence[str], rows: Iterable[dict[str, Any]], max_width: int
 
 
 def render(data: Any, fmt: str, *, out: Any = None) -> None:
-    """Write rows (a DataFrame or dicts) to `out` (stdout) in the chosen format."""
+    """Write rows (a DataFrame or dicts) to `out` (stdout) in the chosen format; on a terminal,
+    made inert (see `for_terminal`)."""
     out = out or sys.stdout
+    terminal = is_terminal(out)
     columns, rows = rows_of(data)
-    if fmt == "json":
-        out.write(orjson.dumps(rows, default=_json_default, option=orjson.OPT_INDENT_2).decode())
-        out.write("\n")
-    elif fmt == "ndjson":
-        for row in rows:
-            out.write(orjson.dumps(row, default=_json_default).decode() + "\n")
+    if fmt in ("json", "ndjson"):
+        inert = functools.partial(for_terminal, json=True) if terminal else _same
+        if fmt == "json":
+            text = orjson.dumps(rows, default=_json_default, option=orjson.OPT_INDENT_2).decode()
+            out.write(inert(text) + "\n")
+        else:
+            for row in rows:
+                out.write(inert(orjson.dumps(row, default=_json_default).decode()) + "\n")
     elif fmt == "csv":
+        # Cell by cell, not the whole text: a CSV line ends in \r\n, and a quoted cell may
+        # hold a newline or a tab.
+        cell = escape_control if terminal else _same
         buf = io.StringIO()
         writer = csv.writer(buf)
-        writer.writerow(columns)
+        writer.writerow([cell(c) for c in columns])
         for row in rows:
-            writer.writerow([csv_safe(_csv_value(row.get(c))) for c in columns])
+            writer.writerow([csv_safe(_csv_value(row.get(c), cell)) for c in columns])
         out.write(buf.getvalue())
     else:
         out.write(table(columns, rows) + "\n" if rows else "(no rows)\n")
 
 
-def _csv_value(value: Any) -> Any:
+def _same(text: str) -> str:
+    return text
+
+
+def _csv_value(value: Any, cell: Callable[[str], str] = _same) -> Any:
     if isinstance(value, dict | list):
-        return orjson.dumps(value).decode()
+        return cell(orjson.dumps(value).decode())
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, str):
+        return cell(value)
     return "" if value is None else value
 
 
 def render_json(value: Any, *, out: Any = None) -> None:
-    out = out or sys.stdout
-    out.write(orjson.dumps(value, default=_json_default, option=orjson.OPT_INDENT_2).decode())
-    out.write("\n")
+    text = orjson.dumps(value, default=_json_default, option=orjson.OPT_INDENT_2).decode()
+    write(text + "\n", out=out, json=True)
 
 
 # -- trace: waterfall, events, summary -----------------------------------------------------
@@ -208,7 +256,7 @@ def trace_lines(report: Any) -> list[str]:
     total = summary["total_ms"]
     start = summary["start"]
     lines = [
-        click.style(f"trace {report.trace_id}", bold=True)
+        click.style(f"trace {escape_control(report.trace_id)}", bold=True)
         + (f"  started {_cell(start)}" if start else "")
     ]
     waterfall = [

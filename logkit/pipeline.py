@@ -28,11 +28,13 @@ import pyarrow as pa
 
 from .blockscan import BlockScanner
 from .errors import ConfigError
+from .mask import KEY_LINE, KEY_MARK, key_block_lines
 from .schema import EVENT_COLUMNS, trace_key
 
 Stage = Callable[[bytes, Any], Any]
 
 RAW_KEEP_CHARS = 2048  # how much of a rejected line the quarantine keeps
+TOO_LONG_KEEP = 64 * 1024  # prefix of an over-long line kept for the (masked) quarantine
 BOM = b"\xef\xbb\xbf"
 
 _ARROW_TYPES = {
@@ -231,14 +233,19 @@ def process_chunk(
     first_line: int,
     first_offset: int,
     extra_rejects: Sequence[tuple[int, int, str, bytes]] = (),
+    in_key: int = 0,
     scanner: BlockScanner | None = None,
+    max_line: int | None = None,
 ) -> ChunkResult:
     """Run the stages over every line of `data` (complete lines; the last may lack its newline).
 
     `extra_rejects` are lines the reader already refused (too long), as (line, offset, reason,
-    raw prefix); they are masked and quarantined like the rest. With a `scanner` (the masker's
+    raw prefix); they are masked and quarantined like the rest. `in_key`: the lines before
+    `data` left a private key block open (its bytes so far; see `key_block_lines` in
+    logkit/mask.py); its lines are quarantined as `KEY_LINE`. With a `scanner` (the masker's
     block scan), the Mask stage runs only on the lines it flags, without a look of its own,
-    and on the lines it leaves undecided.
+    and on the lines it leaves undecided. A line longer than `max_line` bytes is quarantined
+    as `line_too_long` with its (masked) start, wherever it sits in the block.
     """
     events: list[dict[str, Any]] = []
     converted: list[pa.Table] = []
@@ -252,6 +259,10 @@ def process_chunk(
     no_ts = 0
     newest = None
     flagged: set[int] | None = None
+    key_lines: set[int] = set()
+    key_open = 0  # after the last line: the reader's rejects (a stream cut short) go there
+    if masker is not None and masker.masks_key_blocks and (in_key or KEY_MARK in data):
+        key_lines, key_open = key_block_lines(lines, in_key)
     if scanner is not None:
         flagged = scanner.flagged(data, lines)
         clean = [stage for stage in stages if not isinstance(stage, Mask)]
@@ -267,15 +278,18 @@ def process_chunk(
             else:
                 line_stages = undecided
         try:
+            if max_line is not None and len(raw) > max_line:
+                raise Reject("line_too_long")
             value: Any = raw
             for stage in line_stages:
                 value = stage(raw, value)
             value["attrs"] = _dumps(value["attrs"])
         except Reject as reject:
             reasons[reject.reason] += 1
+            kept = KEY_LINE if index in key_lines else mask_raw(raw[:TOO_LONG_KEEP], masker)
             rejects.append(
                 {"source": source, "line": line_no, "byte_offset": offset,
-                 "reason": reject.reason, "raw": mask_raw(raw, masker)}
+                 "reason": reject.reason, "raw": kept}
             )  # fmt: skip
         else:
             trace_id = value["trace_id"]
@@ -297,7 +311,7 @@ def process_chunk(
         reasons[reason] += 1
         rejects.append(
             {"source": source, "line": line, "byte_offset": off, "reason": reason,
-             "raw": mask_raw(raw, masker)}
+             "raw": KEY_LINE if key_open else mask_raw(raw, masker)}
         )  # fmt: skip
     masked: Counter[str] = Counter()
     if masker is not None:
@@ -343,14 +357,17 @@ def init_worker(
     mask_table: dict[str, Any] | None,
     key: bytes | None,
     scanner: bytes | None = None,
+    max_line: int | None = None,
 ) -> None:
-    """Build a worker's stages; `scanner` is the masker's compiled block scan, if it has one."""
+    """Build a worker's stages; `scanner` is the masker's compiled block scan, if it has one;
+    lines longer than `max_line` bytes are quarantined."""
     masker = make_masker(mask_table, key, aliases) if mask_table is not None else None
     _worker["masker"] = masker
     _worker["stages"] = build_stages(aliases, masker)
     _worker["scanner"] = (
         BlockScanner.from_bytes(masker, scanner) if masker is not None and scanner else None
     )
+    _worker["max_line"] = max_line
 
 
 def init_pool_worker(*initargs: Any) -> None:
@@ -361,6 +378,12 @@ def init_pool_worker(*initargs: Any) -> None:
     init_worker(*initargs)
 
 
-def run_job(job: tuple[str, bytes, int, int, list[tuple[int, int, str, bytes]]]) -> ChunkResult:
-    """One block of lines in a worker: (source, data, first line, first offset, rejects)."""
-    return process_chunk(_worker["stages"], _worker["masker"], *job, scanner=_worker["scanner"])
+def run_job(
+    job: tuple[str, bytes, int, int, list[tuple[int, int, str, bytes]], int],
+) -> ChunkResult:
+    """One block of lines in a worker: (source, data, first line, first offset, rejects,
+    the bytes of a private key block open before it, 0 for none)."""
+    return process_chunk(
+        _worker["stages"], _worker["masker"], *job, scanner=_worker["scanner"],
+        max_line=_worker["max_line"],
+    )  # fmt: skip

@@ -19,22 +19,27 @@ which tells apart the cases that inode or path alone get wrong:
 
 from __future__ import annotations
 
+import contextlib
 import glob
-import gzip
 import hashlib
 import io
 import os
 import re
+import shutil
+import stat
 import sys
+import tempfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from .errors import InputError
 
 HEAD_BYTES = 1024
 TAIL_BYTES = 256
+CR_PROBE_BYTES = 64 * 1024
 STDIN = "-"
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -72,6 +77,12 @@ class Checkpoint:
     extra: dict[str, object] = field(default_factory=dict)
 
 
+def cr_only(prefix: bytes) -> bool:
+    """Whether a stream that begins with `prefix` ends its lines with a bare CR: a CR, and no
+    LF at all. A CR as the very last byte may be the first half of a CRLF not yet written."""
+    return b"\n" not in prefix and b"\r" in prefix[:-1]
+
+
 def _digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
@@ -85,8 +96,10 @@ def _rotation_key(path: str) -> tuple[str, str, int]:
     return (os.path.dirname(path), base, -index)
 
 
-def expand(inputs: Iterable[str]) -> list[str]:
-    """Turn PATH|GLOB|DIR|- arguments into an ordered list of files (and '-' for stdin)."""
+def expand(inputs: Iterable[str], *, empty: list[str] | None = None) -> list[str]:
+    """Turn PATH|GLOB|DIR|- arguments into an ordered list of files (and '-' for stdin).
+
+    A directory without a log file in it adds a sentence saying so to `empty`."""
     found: list[str] = []
     for arg in inputs:
         if arg == STDIN:
@@ -94,7 +107,15 @@ def expand(inputs: Iterable[str]) -> list[str]:
             continue
         path = Path(arg)
         if path.is_dir():
-            files = [str(p) for p in path.rglob("*") if p.is_file() and _LOG_NAME.fullmatch(p.name)]
+            every = [p for p in path.rglob("*") if p.is_file()]
+            files = [str(p) for p in every if _LOG_NAME.fullmatch(p.name)]
+            if not files and empty is not None:
+                n = len(every)
+                others = f"; {n:,} other file{'s' * (n != 1)} ignored" if n else ""
+                empty.append(
+                    f"{arg}: no log files in this directory (looked for *.log, *.json, *.jsonl,"
+                    f" *.ndjson, their rotations and .gz/.zst files{others})"
+                )
             found.extend(sorted(files, key=_rotation_key))
         elif path.exists():
             found.append(str(path))
@@ -118,55 +139,202 @@ def open_stream(raw: BinaryIO) -> tuple[BinaryIO, str]:
     buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
     magic = buffered.peek(4)[:4]
     if magic.startswith(GZIP_MAGIC):
-        return gzip.GzipFile(fileobj=buffered, mode="rb"), "gzip"  # type: ignore[return-value]
+        return _Members(buffered, "gzip"), "gzip"  # type: ignore[return-value]
     if magic.startswith(ZSTD_MAGIC):
-        return io.BufferedReader(_ZstdFrames(buffered)), "zstd"  # type: ignore[return-value]
+        return _Members(buffered, "zstd"), "zstd"  # type: ignore[return-value]
     return buffered, "plain"
 
 
-class _ZstdFrames(io.RawIOBase):
-    """zstd frames one after another; raises EOFError if the last one is cut short.
+class DamagedStream(Exception):
+    """A compressed stream that cannot be read to its end; `reason` names the reject."""
 
-    zstandard's `stream_reader` ends a cut-short frame with a plain short read, so a truncated
-    `.zst` would pass for a whole one and its cut last line for a complete line. Like
-    `gzip.GzipFile`, this reader says the stream ended early.
+    reason = "damaged_stream"
+
+    def __init__(self, message: str, at: int) -> None:
+        super().__init__(message)
+        self.at = at  # the offset, in the decompressed stream, from which nothing is trusted
+
+
+class TruncatedStream(DamagedStream):
+    """A compressed stream ended before its end marker (e.g. a gzip file cut short)."""
+
+    reason = "truncated_stream"
+
+
+class CorruptStream(DamagedStream):
+    """A compressed stream holds bytes that fail to decode or to match their checksum."""
+
+    reason = "corrupt_stream"
+
+
+# Compressed bytes decoded per step. Small, so that one step's output stays small even from a
+# gzip bomb (deflate expands at most ~1000x: 16 MB).
+_COMPRESSED_CHUNK = 1 << 14
+
+
+class _Members:
+    """gzip members or zstd frames one after another, decompressed as they come.
+
+    Not gzip.GzipFile or zstandard's stream_reader: at a cut or a bad byte both raise, or stop,
+    without returning what they decoded before it, so a short file cut by a few bytes lost
+    every line. Here every byte decoded before the damage is returned first, and only then does
+    `read` raise a `DamagedStream` saying where it is. Zero bytes after the last member are
+    padding (as `gzip -d` treats them); any other trailing byte is a corrupt stream.
+
+    Each member's end is recorded in `ends` (decompressed offsets): the checksum (gzip's CRC32
+    and length, zstd's optional content checksum) has been verified up to there.
     """
 
-    def __init__(self, raw: BinaryIO) -> None:
+    def __init__(self, raw: BinaryIO, kind: str) -> None:
+        self._raw = raw
+        self.kind = kind
+        self._unit = "member" if kind == "gzip" else "frame"
+        self._dec: object | None = None  # the member being decoded, if one has begun
+        self._in = b""  # compressed bytes read and not yet decoded
+        self._out = b""
+        self._damage: DamagedStream | None = None
+        self.read_in = 0  # compressed bytes read from `raw`
+        self.produced = 0  # decompressed bytes decoded
+        self.ends: list[int] = []
+        self._member_at = 0  # where, in the compressed file, the member being decoded begins
+        self._foreign = False  # it does not even begin as a member does (trailing garbage)
+
+    def _new(self) -> object:
+        if self.kind == "gzip":
+            return zlib.decompressobj(wbits=31)  # 31: a gzip header and trailer, both checked
         import zstandard
 
-        self._raw = raw
-        self._new = zstandard.ZstdDecompressor().decompressobj
-        self._frame = self._new()
-        self._open = False  # a frame has begun and not yet ended
-        self._out = memoryview(b"")
+        return zstandard.ZstdDecompressor().decompressobj()
 
-    def readable(self) -> bool:
+    def _where(self) -> str:
+        index = len(self.ends) + 1
+        return f"{self.kind} {self._unit} {index} (at byte {self._member_at:,} of the file)"
+
+    def fill(self) -> bool:
+        """Decode until some output is ready: False at the clean end of the stream."""
+        while not self._out:
+            if self._damage is not None:
+                raise self._damage
+            if not self._in:
+                self._in = self._raw.read(_COMPRESSED_CHUNK)
+                self.read_in += len(self._in)
+                if not self._in:
+                    if self._dec is None:
+                        return False
+                    self._damage = TruncatedStream(
+                        f"{self._where()} is cut short: the file ends before its end marker",
+                        self.produced,
+                    )
+                    continue
+            if self._dec is None:
+                if not self._in.strip(b"\0"):
+                    self._in = b""  # padding, as long as only zeros follow
+                    continue
+                self._dec = self._new()
+                self._member_at = self.read_in - len(self._in)
+                self._foreign = not _starts_member(self._in, self.kind)
+            self._decode()
         return True
 
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        while not self._out:
-            data = self._raw.read(1 << 16)
-            if not data:
-                if self._open:
-                    raise EOFError("zstd stream ends before the end of its last frame")
-                return 0
-            parts = []
-            while data:
-                self._open = True
-                parts.append(self._frame.decompress(data))
-                if not self._frame.eof:
-                    break
-                data, self._frame, self._open = self._frame.unused_data, self._new(), False
-            self._out = memoryview(b"".join(parts))
-        n = min(len(buffer), len(self._out))
-        buffer[:n] = self._out[:n]
-        self._out = self._out[n:]
-        return n
+    def _decode(self) -> None:
+        dec: Any = self._dec
+        try:
+            out = dec.decompress(self._in)
+        except Exception as exc:  # zlib.error, zstandard.ZstdError
+            start = self.ends[-1] if self.ends else 0
+            what = f"{self._where()} is corrupt: {exc}"
+            if self.ends and self._foreign:
+                what = (
+                    f"the bytes after {self.kind} {self._unit} {len(self.ends)}, from byte"
+                    f" {self._member_at:,} of the file, are not {self.kind}: {exc}"
+                )
+            self._damage = CorruptStream(what, start)
+            self._in = b""
+            return
+        self._in = dec.unused_data if dec.eof else b""
+        self._out = out
+        self.produced += len(out)
+        if dec.eof:
+            self.ends.append(self.produced)
+            self._dec = None
+
+    def read(self, n: int = -1) -> bytes:
+        if not self.fill():
+            return b""
+        if n < 0 or n >= len(self._out):
+            data, self._out = self._out, b""
+        else:
+            data, self._out = self._out[:n], self._out[n:]
+        return data
+
+    def skip(self) -> bool:
+        """Decode and drop the next output: False at the clean end of the stream."""
+        if not self.fill():
+            return False
+        self._out = b""
+        return True
 
     def close(self) -> None:
         self._raw.close()
-        super().close()
+
+
+def _starts_member(data: bytes, kind: str) -> bool:
+    if kind == "gzip":
+        return data.startswith(GZIP_MAGIC)
+    # A zstd frame, or a skippable frame (magic 0x184D2A50 to 0x184D2A5F, little-endian).
+    return data.startswith(ZSTD_MAGIC) or (data[1:4] == b"\x2a\x4d\x18" and data[0] >> 4 == 5)
+
+
+class _Pread:
+    """A file read from its start with pread, leaving the file's own offset alone."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd, self._at = fd, 0
+
+    def read(self, n: int) -> bytes:
+        data = os.pread(self._fd, n, self._at)
+        self._at += len(data)
+        return data
+
+    def close(self) -> None:
+        pass
+
+
+class _Verifier:
+    """How far a compressed file's decompressed bytes may be trusted, found ahead of reading.
+
+    A gzip member's CRC (a zstd frame's checksum) is only known at its end, and lines read
+    before it would be stored before a corrupt member is found out. So before the reader hands
+    out a member's bytes, this pass decodes the member on its own (zlib runs ~100x faster than
+    parsing its lines) and checks it. A member that fails is not read at all: the stream
+    stops where it begins. A cut-short last member cannot be checked; what it decodes to up to
+    the cut is handed out, then the cut.
+    """
+
+    def __init__(self, fd: int, kind: str) -> None:
+        self._members = _Members(_Pread(fd), kind)  # type: ignore[arg-type]
+        self.good = 0  # decompressed bytes verified
+        self.damage: DamagedStream | None = None
+        self._done = False
+
+    def allow(self, want: int) -> int:
+        """Verify up to `want` bytes if possible; returns how far the stream may be read."""
+        members = self._members
+        while self.good < want and not self._done:
+            try:
+                more = members.skip()
+            except CorruptStream as exc:
+                self.damage, self._done = exc, True
+                break
+            except TruncatedStream as exc:
+                self.good, self.damage, self._done = exc.at, exc, True
+                break
+            if not more:
+                self.good, self._done = members.produced, True
+                break
+            if members.ends:
+                self.good = members.ends[-1]
+        return self.good
 
 
 class Source:
@@ -175,6 +343,7 @@ class Source:
     def __init__(self, name: str) -> None:
         self.name = name
         self.is_stdin = name == STDIN
+        regular = False  # a regular file, which can be read twice and at any offset
         if self.is_stdin:
             self.dev, self.ino, self.size = 0, 0, None
             self.file_size, self.mtime_ns = 0, 0
@@ -185,14 +354,34 @@ class Source:
             except OSError as exc:
                 raise InputError(f"cannot read {name}: {exc.strerror}") from exc
             st = os.fstat(fh.fileno())
+            regular = stat.S_ISREG(st.st_mode)
             self.dev, self.ino = st.st_dev, st.st_ino
             self.stream, self.kind = open_stream(fh)
             self.size = st.st_size if self.kind == "plain" else None
             self.file_size, self.mtime_ns = st.st_size, st.st_mtime_ns
+        if self.compressed and not regular:
+            # A pipe (stdin, or a named one) is spooled to a temporary file (compressed, so
+            # ~10x smaller than its lines), so that each member can be checked before its lines
+            # are read, as a file's are.
+            piped = self.stream._raw  # type: ignore[attr-defined]
+            fh = tempfile.TemporaryFile()  # noqa: SIM115 - closed by Source.close
+            shutil.copyfileobj(piped, fh, 1 << 20)
+            if not self.is_stdin:
+                piped.close()
+            fh.seek(0)
+            self.stream, self.kind = open_stream(fh)
         self.position = 0
-        self._truncated = ""
         # Bytes read ahead for fingerprinting, replayed to the line reader.
         self._pending = b""
+        # A compressed stream's members are checked before the line reader gets their bytes.
+        self._verifier = _Verifier(fh.fileno(), self.kind) if self.compressed else None
+        # Decided once, on the stream's start (the same bytes every run, while it is the same
+        # stream), before anything moves the file's offset.
+        if self.kind == "plain" and regular:
+            prefix = os.pread(fh.fileno(), CR_PROBE_BYTES, 0)
+        else:
+            prefix = self.peek_prefix(CR_PROBE_BYTES)
+        self.cr_only = cr_only(prefix)
 
     @property
     def compressed(self) -> bool:
@@ -203,22 +392,23 @@ class Source:
         """Whether the stream can never grow, so a last line without newline is complete."""
         return self.is_stdin or self.compressed
 
+    def _lf(self, data: bytes) -> bytes:
+        # CR for LF, byte for byte: offsets, checkpoints and fingerprints stay those of the file.
+        return data.replace(b"\r", b"\n") if self.cr_only else data
+
     def _read(self, n: int) -> bytes:
         if not self.compressed:
             return self.stream.read(n)
-        if self._truncated:
-            raise TruncatedStream(self._truncated)
-        # read1 in pieces, so that when a compressed stream turns out to be cut short, what
-        # was decompressed before the cut is returned rather than lost with the exception.
+        # In pieces, so that when a compressed stream turns out to be damaged, what was
+        # decompressed before the damage is returned; the reader raises it on the next call.
         parts: list[bytes] = []
         size = 0
         while size < n:
             try:
-                part = self.stream.read1(min(n - size, 1 << 18))  # type: ignore[attr-defined]
-            except Exception as exc:  # gzip: EOFError/BadGzipFile; zstd: ZstdError
-                self._truncated = str(exc) or "compressed stream ends early"
+                part = self.stream.read(n - size)
+            except DamagedStream:
                 if not parts:
-                    raise TruncatedStream(self._truncated) from exc
+                    raise
                 break
             if not part:
                 break
@@ -231,7 +421,7 @@ class Source:
         while len(self._pending) < n:
             try:
                 chunk = self._read(n - len(self._pending))
-            except TruncatedStream:
+            except DamagedStream:
                 break
             if not chunk:
                 break
@@ -239,27 +429,37 @@ class Source:
         return self._pending[:n]
 
     def read(self, n: int) -> bytes:
+        """The next n bytes or fewer (b"" at the end); raises a `DamagedStream` at damage."""
+        if self._verifier is not None:
+            allowed = self._verifier.allow(self.position + n) - self.position
+            if allowed <= 0 and self._verifier.damage is not None:
+                raise self._verifier.damage
+            n = max(0, min(n, allowed))
         if self._pending:
             data, self._pending = self._pending[:n], self._pending[n:]
             if len(data) < n:
-                data += self._read(n - len(data))
+                with contextlib.suppress(DamagedStream):  # raised again by the next read
+                    data += self._read(n - len(data))
         else:
             data = self._read(n)
         self.position += len(data)
-        return data
+        return self._lf(data)
 
     def skip_to(self, offset: int) -> bytes:
         """Advance to `offset`, returning the TAIL_BYTES before it (for the tail fingerprint)."""
         if not self.compressed and not self.is_stdin and offset >= len(self._pending):
             tail_start = max(0, offset - TAIL_BYTES)
             self.stream.seek(tail_start)
-            tail = self.stream.read(offset - tail_start)
+            tail = self._lf(self.stream.read(offset - tail_start))
             self._pending = b""
             self.position = offset
             return tail
         tail = b""
         while self.position < offset:
-            chunk = self.read(min(1 << 20, offset - self.position))
+            try:
+                chunk = self.read(min(1 << 20, offset - self.position))
+            except DamagedStream:
+                break  # damaged before the offset: not the stream the checkpoint is of
             if not chunk:
                 break
             tail = (tail + chunk)[-TAIL_BYTES:]
@@ -278,12 +478,8 @@ class Source:
         return max(0, (self.size or 0) - cp.byte_offset)
 
     def close(self) -> None:
-        if not self.is_stdin:
+        if not self.is_stdin or self.compressed:  # stdin's spool, not stdin itself
             self.stream.close()
-
-
-class TruncatedStream(Exception):
-    """A compressed stream ended before its end marker (e.g. a gzip file cut short)."""
 
 
 def fingerprint(data: bytes) -> tuple[int, str]:
@@ -303,7 +499,7 @@ def _matches(source: Source, cp: Checkpoint) -> bool:
         return True
     # From the file that was opened, not by name: since then the name may have been rotated
     # away to another file, or deleted.
-    tail = os.pread(source.stream.fileno(), cp.tail_len, cp.byte_offset - cp.tail_len)
+    tail = source._lf(os.pread(source.stream.fileno(), cp.tail_len, cp.byte_offset - cp.tail_len))
     return _digest(tail) == cp.tail_hash
 
 
@@ -369,11 +565,12 @@ def _is_copy(name: str, original: Source) -> bool:
     fd, offset = original.stream.fileno(), 0
     try:
         while data := probe.read(1 << 20):
-            if os.pread(fd, len(data), offset) != data:
+            # (Both read CR-only content with CRs as newlines: the same bytes either way.)
+            if original._lf(os.pread(fd, len(data), offset)) != data:
                 return False
             offset += len(data)
-    except TruncatedStream:
-        return False  # read as a file of its own, with its truncation quarantined
+    except DamagedStream:
+        return False  # read as a file of its own, with its damage quarantined
     finally:
         probe.close()
     return offset > 0

@@ -65,6 +65,18 @@ def _zstd_cut(data: bytes) -> bytes:
     return packed[: len(packed) * 2 // 3]
 
 
+def _zstd(data: bytes) -> bytes:
+    """As the zstd command line writes it: with the frame's content checksum."""
+    return zstandard.ZstdCompressor(write_checksum=True).compress(data)
+
+
+def _flip(packed: bytes, at: int) -> bytes:
+    """One bit changed at byte `at` (negative: from the end)."""
+    damaged = bytearray(packed)
+    damaged[at] ^= 0x10
+    return bytes(damaged)
+
+
 CASES: dict[str, Case] = {
     # Lines that cannot be JSON objects: quarantined, the lines around them stored.
     "truncated_json.log": Case(b'{"msg": "cut off", "user": {"id": 4\n', 0, {"invalid_json": 1}),
@@ -107,7 +119,28 @@ CASES: dict[str, Case] = {
     "cut_short.log.zst": Case(
         _zstd_cut(lines(0, 3000)), -1, {"truncated_stream": 1}, surround=False
     ),
+    # A small file cut in its end marker: every line is complete, so every line is stored.
+    "cut_by_4.log.gz": Case(gzip.compress(lines(0, 5))[:-4], 5, {"truncated_stream": 1}, False),
+    "cut_by_4.log.zst": Case(_zstd(lines(0, 5))[:-4], 5, {"truncated_stream": 1}, False),
+    # Whole, then bytes that are not gzip: the whole part is stored, the rest quarantined.
+    "garbage_after.log.gz": Case(
+        gzip.compress(lines(0, 5)) + b"not gzip", 5, {"corrupt_stream": 1}, False
+    ),
+    "zero_padded.log.gz": Case(gzip.compress(lines(0, 5)) + bytes(512), 5, surround=False),
+    # Corrupt inside: its CRC (checksum) fails, so none of its lines can be trusted.
+    "corrupt_middle.log.gz": Case(
+        _flip(gzip.compress(lines(0, 3000)), 8000), 0, {"corrupt_stream": 1}, False
+    ),
+    "corrupt_middle.log.zst": Case(
+        _flip(_zstd(lines(0, 3000)), 8000), 0, {"corrupt_stream": 1}, False
+    ),
+    # Old Mac OS line endings (a bare CR): lines like any others.
+    "cr_only.log": Case((GOOD_BEFORE + GOOD_AFTER).replace(b"\n", b"\r"), 2, surround=False),
 }
+# The inputs the run reports as damaged (exit status 3).
+DAMAGED = sorted(
+    n for n, c in CASES.items() if {"truncated_stream", "corrupt_stream"} & {*c.rejects}
+)
 
 # Each supported form of one moment, 2026-11-22T10:01:02.123456Z, or of its millisecond.
 MOMENT_US = 1795341662123456
@@ -157,8 +190,11 @@ def ingested(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         (logs / name).write_bytes(case.content())
     write(logs / "timestamps.log", _timestamps())
     db = base / "catalogue.duckdb"
-    proc = run_logkit("ingest", "--format", "json", str(logs), db=db)
-    return {"db": db, "logs": logs, "summary": json.loads(proc.stdout), "stderr": proc.stderr}
+    proc = run_logkit("ingest", "--format", "json", str(logs), db=db, check=False)
+    return {
+        "db": db, "logs": logs, "summary": json.loads(proc.stdout), "stderr": proc.stderr,
+        "status": proc.returncode,
+    }  # fmt: skip
 
 
 def rows(ingested: dict[str, Any], name: str, sql: str) -> list[tuple[Any, ...]]:
@@ -187,12 +223,20 @@ def reasons(ingested: dict[str, Any], name: str) -> dict[str, int]:
 
 class TestCatalogue:
     def test_one_run_reads_every_file_without_error(self, ingested):
-        """The run exits 0, reports no unreadable input, and says nothing on stderr."""
-        statuses = {Path(s["path"]).name: s["status"] for s in ingested["summary"]["sources"]}
-        assert ({name: "new" for name in [*CASES, "timestamps.log"]}, b"") == (
+        """The run reads every file, reports no unreadable input, and exits 3 because some
+        compressed ones are damaged: those, and only those, it names."""
+        sources = ingested["summary"]["sources"]
+        statuses = {Path(s["path"]).name: s["status"] for s in sources}
+        damaged = sorted(Path(s["path"]).name for s in sources if s["damage"])
+        assert ({name: "new" for name in [*CASES, "timestamps.log"]}, DAMAGED) == (
             statuses,
-            ingested["stderr"],
+            damaged,
         )
+        stderr = ingested["stderr"].decode()
+        assert (3, len(DAMAGED)) == (ingested["status"], ingested["summary"]["damaged_inputs"])
+        assert stderr.startswith(f"Error: {len(DAMAGED)} input(s) damaged: ")
+        assert stderr.count("\n") == 1
+        assert [] == ingested["summary"]["warnings"]
 
     @pytest.mark.parametrize("name", [n for n, c in CASES.items() if c.events >= 0])
     def test_each_troublemaker_gives_its_stated_outcome(self, ingested, name):
@@ -216,6 +260,26 @@ class TestCatalogue:
         )
         assert (expected, len(found) + 1, "truncated_stream") == (found, line, reason)
         assert 0 < len(found) < 3000
+
+    @pytest.mark.parametrize(
+        ("name", "line", "byte", "reason"),
+        [
+            ("garbage_after.log.gz", 6, len(lines(0, 5)), "corrupt_stream"),
+            ("corrupt_middle.log.gz", 1, 0, "corrupt_stream"),
+            ("corrupt_middle.log.zst", 1, 0, "corrupt_stream"),
+            ("cut_by_4.log.gz", 6, len(lines(0, 5)), "truncated_stream"),
+        ],
+    )
+    def test_a_damaged_file_says_from_which_line_and_byte(self, ingested, name, line, byte, reason):
+        """The reject sits where the damage begins, and the summary says the same."""
+        source = str(ingested["logs"] / name)
+        sql = "SELECT line, byte_offset, reason FROM rejects WHERE source = $1"
+        found = query(ingested["db"], sql, [source])
+        (damage,) = [s["damage"] for s in ingested["summary"]["sources"] if s["path"] == source]
+        assert ([(line, byte, reason)], f"{reason} from line {line:,} (byte {byte:,}): ") == (
+            found,
+            damage[: damage.index(": ") + 2],
+        )
 
 
 class TestValuesKept:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
 import shutil
 import signal
@@ -296,6 +298,213 @@ class TestBadInput:
         log = write(tmp_path / "empty.log", b"")
         summary = store.ingest([str(log)])
         assert (summary.lines, summary.rejects) == (0, 0)
+
+
+def _flip(path: Path, at: int) -> None:
+    """Change one bit of the file at byte `at` (negative: from the end)."""
+    data = bytearray(path.read_bytes())
+    data[at] ^= 0x10
+    path.write_bytes(bytes(data))
+
+
+def _configured(tmp_path: Path, ingest: str) -> logkit.Store:
+    (tmp_path / "logkit.toml").write_text("[ingest]\n" + ingest)
+    return logkit.open(tmp_path / "s.duckdb", config_path=tmp_path / "logkit.toml")
+
+
+def _rejects(store: logkit.Store) -> list[tuple[int, int, str]]:
+    return query(store.path, "SELECT line, byte_offset, reason FROM rejects ORDER BY line")
+
+
+class TestDamagedCompressedFiles:
+    """A compressed file that ends badly keeps every line before the damage; a corrupt one
+    gives no line that its checksum has not vouched for."""
+
+    @pytest.mark.parametrize("tool", ["gzip", "zstd"])
+    def test_five_lines_cut_by_four_bytes_are_five_events_and_one_reject(
+        self, store, tmp_path, tool
+    ):
+        """Written by the real command-line tool (zstd's writes a frame checksum), then cut."""
+        log = write(tmp_path / "a.log", lines(0, 5))
+        subprocess.run([tool, "-q", "-k", str(log)], check=True)
+        packed = log.with_name(log.name + (".gz" if tool == "gzip" else ".zst"))
+        packed.write_bytes(packed.read_bytes()[:-4])
+        summary = store.ingest([str(packed)])
+        assert (5, [(6, len(lines(0, 5)), "truncated_stream")]) == (summary.events, _rejects(store))
+        assert [s.damage is not None for s in summary.sources] == [True]
+
+    def test_a_complete_member_followed_by_garbage_keeps_the_member(self, store, tmp_path):
+        gz = write(tmp_path / "a.log.gz", lines(0, 5))
+        append(gz, b"\x00garbage")
+        summary = store.ingest([str(gz)])
+        assert (5, [(6, len(lines(0, 5)), "corrupt_stream")]) == (summary.events, _rejects(store))
+
+    def test_a_gzip_file_corrupted_in_the_middle_stores_none_of_its_altered_records(
+        self, store, tmp_path
+    ):
+        """One bit flipped: no event comes from the member that fails its CRC."""
+        gz = write(tmp_path / "a.log.gz", lines(0, 3000))
+        _flip(gz, gz.stat().st_size // 2)
+        summary = store.ingest([str(gz)])
+        assert (0, [(1, 0, "corrupt_stream")]) == (summary.events, _rejects(store))
+        (raw,) = query(store.path, "SELECT raw FROM rejects")[0]
+        assert raw.startswith("gzip member 1 (at byte 0 of the file) is corrupt: ")
+
+    def test_a_member_is_checked_before_any_of_its_lines_is_stored(self, tmp_path):
+        """A 3 MB member (two blocks of lines) whose stored CRC is wrong: its first block, read
+        long before the CRC, is not stored either."""
+        store = _configured(tmp_path, "batch_bytes = 262144\n")
+        gz = write(tmp_path / "a.log.gz", lines(0, 20_000))
+        _flip(gz, -8)  # the CRC32 in the trailer
+        summary = store.ingest([str(gz)])
+        assert (0, [(1, 0, "corrupt_stream")]) == (summary.events, _rejects(store))
+
+    def test_members_before_a_corrupt_one_are_stored_and_nothing_after_it(self, store, tmp_path):
+        """Three gzip members (as `gzip -c >>` appends them); the second is corrupt."""
+        parts = [lines(0, 100), lines(100, 200), lines(200, 300)]
+        members = [gzip.compress(part) for part in parts]
+        bad = bytearray(members[1])
+        bad[len(bad) // 2] ^= 0x10
+        gz = tmp_path / "a.log.gz"
+        gz.write_bytes(members[0] + bytes(bad) + members[2])
+        summary = store.ingest([str(gz)])
+        assert (100, [(101, len(parts[0]), "corrupt_stream")]) == (
+            summary.events,
+            _rejects(store),
+        )
+        assert (
+            f"gzip member 2 (at byte {len(members[0]):,} of the file)" in summary.sources[0].damage
+        )
+
+    def test_compressed_stdin_is_checked_like_a_file(self, tmp_path):
+        """Piped in, the members before a corrupt one are stored and none of the corrupt one."""
+        members = [gzip.compress(lines(0, 3000)), bytearray(gzip.compress(lines(3000, 6000)))]
+        members[1][-8] ^= 0x10  # its CRC
+        db = tmp_path / "s.duckdb"
+        proc = run_logkit("ingest", "-", db=db, input=b"".join(members), check=False)
+        assert (3, [(3001, len(lines(0, 3000)), "corrupt_stream")], 3000) == (
+            proc.returncode,
+            query(db, "SELECT line, byte_offset, reason FROM rejects"),
+            query(db, "SELECT count(*) FROM events")[0][0],
+        )
+
+    @pytest.mark.parametrize("name", ["a.log.gz", "a.log"])
+    def test_a_named_pipe_is_read_like_stdin(self, tmp_path, name):
+        """A FIFO (as `<(zcat ...)` gives) cannot be read twice nor at an offset: a compressed
+        one is spooled and checked, a plain one read as it comes, CRs and all."""
+        data = lines(0, 50).replace(b"\n", b"\r")
+        data = gzip.compress(data) if name.endswith(".gz") else data
+        fifo = tmp_path / name
+        os.mkfifo(fifo)
+        writer = subprocess.Popen(["sh", "-c", 'cat > "$0"', str(fifo)], stdin=subprocess.PIPE)
+        writer.stdin.write(data)  # type: ignore[union-attr]
+        writer.stdin.close()  # type: ignore[union-attr]
+        proc = run_logkit("ingest", "--format", "json", str(fifo), db=tmp_path / "s.duckdb")
+        writer.wait()
+        assert 50 == json.loads(proc.stdout)["events"]
+
+    def test_a_zstd_frame_that_fails_its_checksum_is_not_stored(self, store, tmp_path):
+        log = write(tmp_path / "a.log", lines(0, 3000))
+        subprocess.run(["zstd", "-q", str(log)], check=True)
+        zst = tmp_path / "a.log.zst"
+        _flip(zst, -2)  # in the frame's content checksum
+        summary = store.ingest([str(zst)])
+        assert (0, [(1, 0, "corrupt_stream")]) == (summary.events, _rejects(store))
+
+    def test_a_damaged_input_exits_3_and_the_summary_says_which(self, tmp_path):
+        logs = tmp_path / "logs"
+        write(logs / "good.log", lines(0, 10))
+        gz = write(logs / "bad.log.gz", lines(10, 3000))
+        _flip(gz, gz.stat().st_size // 2)
+        db = tmp_path / "s.duckdb"
+        text = run_logkit("ingest", str(logs), db=db, check=False)
+        assert 3 == text.returncode
+        assert f"  damaged   {gz}: corrupt_stream from line 1 (byte 0): gzip member 1" in (
+            text.stderr.decode()
+        )
+        assert f"Error: 1 input(s) damaged: {gz}; " in text.stderr.decode()
+        again = run_logkit("ingest", "--format", "json", str(logs), db=db, check=False)
+        assert (0, 0) == (again.returncode, json.loads(again.stdout)["damaged_inputs"])
+        gz.unlink()
+        write(logs / "bad2.log.gz", b"")
+        _flip(logs / "bad2.log.gz", -1)
+        proc = run_logkit("ingest", "--format", "json", str(logs), db=db, check=False)
+        summary = json.loads(proc.stdout)
+        assert (3, 1) == (proc.returncode, summary["damaged_inputs"])
+
+
+class TestOddFiles:
+    @pytest.mark.parametrize("batch_bytes", [256, 2 * 1024 * 1024])
+    def test_max_line_bytes_holds_wherever_the_line_sits(self, tmp_path, batch_bytes):
+        """A 20 KB line over a 10 KB limit is quarantined whether or not it crosses a block."""
+        store = _configured(tmp_path, f"max_line_bytes = 10000\nbatch_bytes = {batch_bytes}\n")
+        long = lines(1, 2, blob="y" * 20_000)
+        log = write(tmp_path / "a.log", lines(0, 1) + long + lines(2, 4))
+        summary = store.ingest([str(log)])
+        assert (3, [(2, len(lines(0, 1)), "line_too_long")]) == (summary.events, _rejects(store))
+        (raw,) = query(store.path, "SELECT raw FROM rejects")[0]
+        assert long.decode().startswith(raw) and 1000 < len(raw) <= 2048
+
+    def test_cr_only_line_endings_are_lines_across_blocks_and_runs(self, tmp_path):
+        """Old Mac OS endings: each CR ends a line; offsets are the file's, and a rerun reads
+        only what was appended."""
+        store = _configured(tmp_path, "batch_bytes = 300\n")
+        cr = lambda data: data.replace(b"\n", b"\r")  # noqa: E731
+        log = write(tmp_path / "mac.log", cr(lines(0, 10) + b"not json\n" + lines(10, 20)))
+        first = store.ingest([str(log)])
+        append(log, cr(lines(20, 30)) + b'{"half": ')
+        second = store.ingest([str(log)])
+        third = store.ingest([str(log)])
+        assert (20, 10, 0) == (first.events, second.events, third.events)
+        assert 30 == count(store) == distinct_messages(store)
+        assert [(11, len(lines(0, 10)), "not_json")] == _rejects(store)
+        assert list(range(1, 11)) + list(range(12, 32)) == [
+            n for (n,) in query(store.path, "SELECT line FROM events ORDER BY line")
+        ]
+
+    def test_a_cr_only_file_rotated_and_compressed_is_read_once(self, store, tmp_path):
+        """logrotate's compressed copy beside the original, then alone: recognised by content,
+        CRs and all, so nothing is stored twice."""
+        logs = tmp_path / "logs"
+        write(logs / "app.log.1", lines(0, 100).replace(b"\n", b"\r"))
+        first = store.ingest([str(logs)])
+        write(logs / "app.log.2.gz", (logs / "app.log.1").read_bytes())
+        beside = store.ingest([str(logs)])
+        (logs / "app.log.1").unlink()
+        alone = store.ingest([str(logs)])
+        assert (100, 0, ["copy"], 0) == (
+            first.events,
+            beside.events,
+            [s.status for s in beside.sources if s.path.endswith(".gz")],
+            alone.events,
+        )
+        assert 100 == count(store) == distinct_messages(store)
+
+    def test_an_input_that_yields_nothing_ends_with_a_warning(self, tmp_path):
+        """An empty directory, one without log files, a binary file: warned on stderr and in
+        the JSON summary, not a quiet '0 events'."""
+        (tmp_path / "empty").mkdir()
+        write(tmp_path / "other" / "notes.txt", b"hello\n")
+        binary = write(tmp_path / "blob.log", bytes(range(256)) * 20)
+        no_newline = write(tmp_path / "one.log", bytes(range(14, 256)) * 4)  # no CR, no LF
+        db = tmp_path / "s.duckdb"
+        args = [str(tmp_path / "empty"), str(tmp_path / "other"), str(binary), str(no_newline)]
+        text = run_logkit("ingest", *args, db=db)
+        as_json = run_logkit("ingest", "--format", "json", *args, db=tmp_path / "t.duckdb")
+        warnings = json.loads(as_json.stdout)["warnings"]
+        assert [
+            f"{tmp_path / 'empty'}: no log files in this directory",
+            f"{tmp_path / 'other'}: no log files in this directory",
+            f"{no_newline}: 968 bytes and not one newline: read as an unfinished line that waits"
+            " for its end (is it a log file?)",
+            f"{binary}: no events, all 20 line(s) rejected (is it a log file?)",
+        ] == [w.split(" (looked")[0] for w in warnings]
+        assert [f"Warning: {w}" for w in warnings] == [
+            line for line in text.stderr.decode().splitlines() if line.startswith("Warning")
+        ]
+        assert "1 other file ignored" in warnings[1]
+        again = run_logkit("ingest", "--format", "json", str(no_newline), db=db)
+        assert [warnings[2]] == json.loads(again.stdout)["warnings"]
 
 
 class TestConcurrency:

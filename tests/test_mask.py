@@ -571,10 +571,35 @@ class TestMaskEvent:
         expected = {"[MASKED:email]": 1, "[MASKED:email]~2": 2, "n": 3}
         assert expected == masker.mask_event(event(attrs=attrs))["attrs"]
 
-    def test_hex_trace_ids_are_left_alone(self, masker):
+    @pytest.mark.parametrize(
+        ("trace_id", "span_id"),
+        [
+            ("4bf92f3577b34da6a3ce929d0e0e4736", "4111111111111111"),  # W3C; an all-digit span
+            ("4111111111111111111", "5555555555554444"),  # Datadog's decimal ids
+            ("0af7651916cd43dd8448eb211c80319c", "b7ad6b71"),
+            ("3fa85f64-5717-4562-b3fc-2c963f66afa6", "00f067aa0ba902b7"),  # UUID
+            ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "0123456789abcdef"),
+        ],
+    )
+    def test_ids_of_an_id_shape_are_left_alone(self, masker, trace_id, span_id):
         """An all-digit span id would pass for a card one time in twenty: ids are not scanned."""
-        ev = event(trace_id="4bf92f3577b34da6a3ce929d0e0e4736", span_id="4111111111111111")
+        ev = event(trace_id=trace_id, span_id=span_id)
         assert ev == masker.mask_event(copy.deepcopy(ev))
+
+    @pytest.mark.parametrize(
+        ("value", "detector"),
+        [
+            ("4111-1111-1111-1111", "card"),
+            ("4111 1111 1111 1111", "card"),
+            ("078-05-1120", "ssn"),
+            ("bob@example.com", "email"),
+            ("415-555-2671", "phone"),
+        ],
+    )
+    def test_a_secret_in_an_id_column_is_masked(self, masker, value, detector):
+        """Only an id's shape exempts trace_id and span_id; hex with dashes is not one."""
+        ev = masker.mask_event(event(trace_id=value, span_id=value))
+        assert (f"[MASKED:{detector}]",) * 2 == (ev["trace_id"], ev["span_id"])
 
     def test_disabled_masker_changes_nothing(self):
         masker = Masker.from_config({"enabled": False}, None)

@@ -18,6 +18,7 @@ import copy
 import gzip
 import json
 import tempfile
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -42,7 +43,7 @@ SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=list(
 # Every reason a line can be quarantined under: the pipeline's, and the line reader's.
 REASONS = {
     "invalid_json", "invalid_utf8", "nul_byte", "not_object", "not_json", "blank_line",
-    "too_deep", "line_too_long", "truncated_stream",
+    "too_deep", "line_too_long", "truncated_stream", "corrupt_stream",
 }  # fmt: skip
 
 
@@ -76,6 +77,11 @@ def complete_lines(data: bytes) -> list[bytes]:
     return data.split(b"\n")[:-1]
 
 
+def as_read(data: bytes) -> bytes:
+    """A stream's bytes as the line reader sees them: a CR-only file's CRs are its newlines."""
+    return data.replace(b"\r", b"\n") if src.cr_only(data[: src.CR_PROBE_BYTES]) else data
+
+
 line_bytes = st.one_of(
     st.binary(max_size=40),
     st.sampled_from([b"", b"\r", b"{}", b'{"a":1}', b"\xef\xbb\xbf{}", b"\x00", b"\xff\xfe"]),
@@ -95,7 +101,7 @@ class TestLineReader:
         path = scratch / "plain.log"
         path.write_bytes(data)
         found, rejects = read_lines(path, block_size)
-        assert (complete_lines(data), []) == (found, rejects)
+        assert (complete_lines(as_read(data)), []) == (found, rejects)
 
     @SETTINGS
     @given(data=files, block_size=block_sizes, max_line=st.integers(min_value=1, max_value=20))
@@ -111,7 +117,7 @@ class TestLineReader:
         path = scratch / "long.log"
         path.write_bytes(data)
         found, rejects = read_lines(path, block_size, max_line)
-        lines = complete_lines(data)
+        lines = complete_lines(as_read(data))
         offsets = [sum(len(x) + 1 for x in lines[:i]) for i in range(len(lines))]
         rejected = {line for line, *_ in rejects}
         assert all(reason == "line_too_long" for *_, reason, _ in rejects)
@@ -151,7 +157,7 @@ class TestLineReader:
             pieces = complete_lines(block.data)
             numbered.extend(enumerate(pieces, block.first_line))
         again.close()
-        lines = complete_lines(data)
+        lines = complete_lines(as_read(data))
         assert lines == seen + [x for _, x in numbered]
         assert [n for n, _ in numbered] == list(range(len(seen) + 1, len(lines) + 1))
 
@@ -164,7 +170,7 @@ class TestLineReader:
         path = scratch / "whole.log.gz"
         path.write_bytes(gzip.compress(data))
         found, rejects = read_lines(path, block_size)
-        expected = data.split(b"\n")
+        expected = as_read(data).split(b"\n")
         if expected[-1] == b"":
             expected.pop()
         assert (expected, []) == (found, rejects)
@@ -188,7 +194,14 @@ class TestLineReader:
         kept = max(int(len(packed) * cut), len(src.ZSTD_MAGIC))
         path.write_bytes(packed[:kept])
         found, rejects = read_lines(path, block_size)
-        lines = data.split(b"\n")
+        # CR-only or not is decided on what the cut stream decodes to, not on all of `data`.
+        decoder = (
+            zlib.decompressobj(wbits=31) if kind == "gzip"
+            else zstandard.ZstdDecompressor().decompressobj()
+        )  # fmt: skip
+        decoded = decoder.decompress(packed[:kept])
+        translated = src.cr_only(decoded[: src.CR_PROBE_BYTES])
+        lines = (data.replace(b"\r", b"\n") if translated else data).split(b"\n")
         assert lines[: len(found)] == found
         assert [] == [r for r in rejects if r[2] != "truncated_stream"]
         assert int(kept < len(packed)) == len(rejects)
@@ -196,6 +209,52 @@ class TestLineReader:
             ((line, offset, _, partial),) = rejects
             assert (len(found) + 1, sum(len(x) + 1 for x in found)) == (line, offset)
             assert lines[len(found)].startswith(partial)
+
+    @SETTINGS
+    @given(
+        data=files,
+        block_size=block_sizes,
+        where=st.floats(min_value=0, max_value=1, exclude_max=True),
+        bit=st.integers(min_value=0, max_value=7),
+        kind=st.sampled_from(["gzip", "zstd"]),
+    )
+    def test_a_compressed_stream_with_a_flipped_bit_never_gives_an_altered_line(
+        self, scratch, data, block_size, where, bit, kind
+    ):
+        """Whatever bit is flipped, every line that comes out is the original's line at that
+        place (a gzip CRC or zstd checksum that fails stops the stream where its member
+        begins); the damage, if seen, is one reject.
+
+        Unless the flip makes the stream look cut short (a flipped end-of-data flag or frame
+        size): a member cut short has no checksum to check, and what it decodes to up to the
+        cut is read, as for a file really cut short."""
+        if kind == "gzip":
+            packed = bytearray(gzip.compress(data))
+        else:
+            packed = bytearray(zstandard.ZstdCompressor(write_checksum=True).compress(data))
+        magic = len(src.GZIP_MAGIC if kind == "gzip" else src.ZSTD_MAGIC)  # else not compressed
+        packed[magic + int((len(packed) - magic) * where)] ^= 1 << bit
+        path = scratch / "flipped.log.z"
+        path.write_bytes(bytes(packed))
+        found, rejects = read_lines(path, block_size)
+        decoder = (
+            zlib.decompressobj(wbits=31) if kind == "gzip"
+            else zstandard.ZstdDecompressor().decompressobj()
+        )  # fmt: skip
+        try:
+            decoder.decompress(bytes(packed))
+        except Exception:
+            pass  # corrupt, as the reader must find it
+        else:
+            if not decoder.eof:
+                return  # looks cut short: not checkable (see above)
+        assert len(rejects) <= 1
+        assert {r[2] for r in rejects} <= {"corrupt_stream"}
+        # CR-only or not is decided on the stream's first bytes, which the flip may change.
+        assert found in (
+            data.split(b"\n")[: len(found)],
+            data.replace(b"\r", b"\n").split(b"\n")[: len(found)],
+        )
 
 
 # -- the stages ---------------------------------------------------------------------------------

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import click
 
-from ..output import render_json
+from ..output import render_json, write
 
 
 def _store(obj: object, db: str | None, wait: float | None) -> object:
@@ -118,7 +117,7 @@ def export(
         mask=not no_mask,
     )
     if stdout:
-        sys.stdout.write(result.text)
+        write(result.text)  # label values are log text
     if result.pruned:
         _note_forgotten(result.pruned.forgotten)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from ..errors import LogkitError
-from ..output import render_json
+from ..errors import DamagedInput, LogkitError
+from ..output import escape_control, for_terminal, is_terminal, render_json
 
 pass_context = click.make_pass_decorator(object)
 
@@ -32,7 +32,10 @@ def _summary_text(summary: object) -> str:
     for source in data["sources"]:
         if source["status"] == "error":
             lines.append(f"  error     {source['path']}: {source['error']}")
-    return "\n".join(lines)
+        if source["damage"]:
+            lines.append(f"  damaged   {source['path']}: {source['damage']}")
+    # For people, wherever it goes: file names are anyone's choosing.
+    return escape_control("\n".join(lines))
 
 
 @click.command()
@@ -50,6 +53,9 @@ def ingest(obj: object, inputs: tuple[str, ...], no_mask: bool, quiet: bool, fmt
     or app.log.2.gz) or '-' for stdin. Rerunning adds only what is new; rotated files are
     recognised by content. Bad lines are quarantined in the 'rejects' table with their file,
     line number and reason.
+
+    Exit status: 0 when all was read; 1 when an input could not be read; 3 when what could be
+    read was stored but a compressed input was damaged (cut short or corrupt: see the summary).
     """
     from ..progress import Progress
 
@@ -66,8 +72,17 @@ def ingest(obj: object, inputs: tuple[str, ...], no_mask: bool, quiet: bool, fmt
         render_json(summary.to_dict())
     elif not quiet:
         click.echo(_summary_text(summary), err=not sys.stdout.isatty())
+    for warning in summary.warnings:
+        click.echo(f"Warning: {warning}", err=True)
     if summary.errors:
         raise LogkitError(f"{len(summary.errors)} input(s) could not be read (see above)")
+    if summary.damaged:
+        raise DamagedInput(
+            f"{len(summary.damaged)} input(s) damaged: "
+            + ", ".join(s.path for s in summary.damaged)
+            + "; the lines before the damage are stored, the damage is quarantined (see the"
+            " rejects table)"
+        )
 
 
 @click.command()
@@ -95,25 +110,44 @@ def sample(lines: int, out: str, seed: int, files: int, use_gzip: bool, malforme
 def mask(obj: object, inputs: tuple[str, ...]) -> None:
     """Write masked NDJSON to stdout: a sanitiser for sharing logs, no store needed."""
     from ..ingest import mask_key
+    from ..mask import KEY_LINE, key_block_lines
     from ..pipeline import make_masker
-    from ..sources import Source, expand
+    from ..sources import DamagedStream, Source, expand
 
     store = obj.store()  # type: ignore[attr-defined]
     # Asked for by name, masking happens even where the store's config switches it off.
     table = {**store.config.mask, "enabled": True}
     masker = make_masker(table, mask_key(store.path), store.config.aliases)
     out = sys.stdout.buffer
+    terminal = is_terminal(sys.stdout)
+    keys = masker.masks_key_blocks
     for name in expand(inputs or ("-",)):
         source = Source(name)
         try:
             carry = b""
+            in_key = 0  # bytes of a private key block printed over several lines, open
+
+            def masked(lines: list[bytes]) -> list[bytes]:
+                nonlocal in_key
+                key_lines, in_key = key_block_lines(lines, in_key) if keys else (set(), 0)
+                done = [
+                    KEY_LINE.encode() + b"\n" if i in key_lines else masker.mask_json_line(line)
+                    for i, line in enumerate(lines)
+                ]
+                if terminal:  # masked lines are valid UTF-8: mask_json_line writes them so
+                    done = [for_terminal(line.decode(), json=True).encode() for line in done]
+                return done
+
             while block := source.read(1 << 20):
                 data = carry + block
                 lines = data.split(b"\n")
                 carry = lines.pop()
-                out.writelines(masker.mask_json_line(line) for line in lines)
+                out.writelines(masked(lines))
             if carry:
-                out.write(masker.mask_json_line(carry))
+                out.writelines(masked([carry]))
+        except DamagedStream as exc:
+            out.flush()
+            raise DamagedInput(f"{name}: {exc}; the lines before it were written") from None
         finally:
             source.close()
     out.flush()
