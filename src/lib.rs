@@ -12,6 +12,13 @@ use serde_json::Value;
 
 use mask::{Counts, MaskConfig, MaskError};
 
+/// JSON of any depth the pipeline accepts (serde's own limit is 128 levels).
+fn parse<T: serde::de::DeserializeOwned>(text: &str) -> PyResult<T> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    deserializer.disable_recursion_limit();
+    T::deserialize(&mut deserializer).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
 fn error(e: MaskError) -> PyErr {
     PyValueError::new_err(e.to_string())
 }
@@ -21,9 +28,15 @@ fn strings(table: &serde_json::Map<String, Value>, name: &str) -> PyResult<Vec<S
         None => Ok(Vec::new()),
         Some(Value::Array(items)) => items
             .iter()
-            .map(|v| v.as_str().map(str::to_string).ok_or_else(|| PyValueError::new_err(format!("[mask] {name} must be a list of strings"))))
+            .map(|v| {
+                v.as_str().map(str::to_string).ok_or_else(|| {
+                    PyValueError::new_err(format!("[mask] {name} must be a list of strings"))
+                })
+            })
             .collect(),
-        Some(_) => Err(PyValueError::new_err(format!("[mask] {name} must be a list of strings"))),
+        Some(_) => Err(PyValueError::new_err(format!(
+            "[mask] {name} must be a list of strings"
+        ))),
     }
 }
 
@@ -38,7 +51,11 @@ struct PyMasker {
 impl PyMasker {
     #[new]
     #[pyo3(signature = (table_json, key=None, field_aliases_json=None))]
-    fn new(table_json: &str, key: Option<Vec<u8>>, field_aliases_json: Option<&str>) -> PyResult<Self> {
+    fn new(
+        table_json: &str,
+        key: Option<Vec<u8>>,
+        field_aliases_json: Option<&str>,
+    ) -> PyResult<Self> {
         let table: serde_json::Map<String, Value> =
             serde_json::from_str(table_json).map_err(|e| PyValueError::new_err(e.to_string()))?;
         let detectors = match table.get("detectors") {
@@ -47,16 +64,31 @@ impl PyMasker {
                 .iter()
                 .map(|(k, v)| v.as_str().map(|p| (k.clone(), p.to_string())))
                 .collect::<Option<Vec<_>>>()
-                .ok_or_else(|| PyValueError::new_err("[mask] detectors must be a table of name = \"regex\""))?,
-            Some(_) => return Err(PyValueError::new_err("[mask] detectors must be a table of name = \"regex\"")),
+                .ok_or_else(|| {
+                    PyValueError::new_err("[mask] detectors must be a table of name = \"regex\"")
+                })?,
+            Some(_) => {
+                return Err(PyValueError::new_err(
+                    "[mask] detectors must be a table of name = \"regex\"",
+                ))
+            }
         };
         let field_aliases: Option<BTreeMap<String, Vec<String>>> = match field_aliases_json {
             None => None,
-            Some(text) => Some(serde_json::from_str(text).map_err(|e| PyValueError::new_err(e.to_string()))?),
+            Some(text) => {
+                Some(serde_json::from_str(text).map_err(|e| PyValueError::new_err(e.to_string()))?)
+            }
         };
         let config = MaskConfig {
-            enabled: table.get("enabled").and_then(Value::as_bool).unwrap_or(true),
-            mode: table.get("mode").and_then(Value::as_str).unwrap_or("placeholder").to_string(),
+            enabled: table
+                .get("enabled")
+                .and_then(Value::as_bool)
+                .unwrap_or(true),
+            mode: table
+                .get("mode")
+                .and_then(Value::as_str)
+                .unwrap_or("placeholder")
+                .to_string(),
             keys: strings(&table, "keys")?,
             allow_keys: strings(&table, "allow_keys")?,
             disable: strings(&table, "disable")?,
@@ -67,13 +99,15 @@ impl PyMasker {
             field_aliases,
         };
         let inner = mask::Masker::from_config(&config).map_err(error)?;
-        Ok(PyMasker { inner, counts: Counts::default() })
+        Ok(PyMasker {
+            inner,
+            counts: Counts::default(),
+        })
     }
 
     /// Mask a normalised event given as JSON; returns the masked event as JSON.
     fn mask_event(&mut self, py: Python<'_>, event_json: &str) -> PyResult<String> {
-        let mut event: serde_json::Map<String, Value> =
-            serde_json::from_str(event_json).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let mut event: serde_json::Map<String, Value> = parse(event_json)?;
         let mut counts = Counts::default();
         py.allow_threads(|| self.inner.mask_event(&mut event, &mut counts));
         self.counts.merge(&counts);
@@ -82,7 +116,7 @@ impl PyMasker {
 
     /// Mask any JSON value as a whole record (`logkit mask`); returns JSON.
     fn mask_record(&mut self, record_json: &str) -> PyResult<String> {
-        let mut value: Value = serde_json::from_str(record_json).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let mut value: Value = parse(record_json)?;
         let mut counts = Counts::default();
         self.inner.mask_top(&mut value, &mut counts);
         self.counts.merge(&counts);
@@ -113,7 +147,8 @@ impl PyMasker {
             events_json
                 .iter()
                 .map(|text| {
-                    let mut event: serde_json::Map<String, Value> = serde_json::from_str(text).map_err(|e| e.to_string())?;
+                    let mut event: serde_json::Map<String, Value> =
+                        serde_json::from_str(text).map_err(|e| e.to_string())?;
                     inner.mask_event(&mut event, &mut counts);
                     serde_json::to_string(&event).map_err(|e| e.to_string())
                 })
@@ -151,12 +186,19 @@ impl PyMasker {
     }
 }
 
-/// The indexes of the lines inside a private key block, and whether one is open after them.
+/// The indexes of the lines inside a private key block, and the state after them.
 #[pyfunction]
-#[pyo3(signature = (lines, inside=false))]
-fn key_block_lines(lines: Vec<Vec<u8>>, inside: bool) -> (Vec<usize>, bool) {
+#[pyo3(signature = (lines, inside=0))]
+fn key_block_lines(lines: Vec<Vec<u8>>, inside: usize) -> (Vec<usize>, usize) {
     let refs: Vec<&[u8]> = lines.iter().map(Vec::as_slice).collect();
     mask::key_block_lines(&refs, inside)
+}
+
+/// The key block state after whole lines of data.
+#[pyfunction]
+#[pyo3(signature = (data, inside=0))]
+fn key_block_after(data: &[u8], inside: usize) -> usize {
+    mask::key_block_after(data, inside)
 }
 
 #[pyfunction]
@@ -168,6 +210,7 @@ fn normalise_key(name: &str) -> String {
 fn logkit_mask_core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyMasker>()?;
     m.add_function(wrap_pyfunction!(key_block_lines, m)?)?;
+    m.add_function(wrap_pyfunction!(key_block_after, m)?)?;
     m.add_function(wrap_pyfunction!(normalise_key, m)?)?;
     let _ = PyBytes::new(m.py(), b"");
     Ok(())

@@ -22,7 +22,19 @@ use super::Counts;
 
 /// Built-in detector names, in priority order (earlier wins where two start at one place).
 pub const BUILTIN_DETECTORS: [&str; 13] = [
-    "key", "private_key", "url_creds", "jwt", "auth", "aws_key", "api_key", "email", "ssn", "phone", "ipv4", "card", "ipv6",
+    "key",
+    "private_key",
+    "url_creds",
+    "jwt",
+    "auth",
+    "aws_key",
+    "api_key",
+    "email",
+    "ssn",
+    "phone",
+    "ipv4",
+    "card",
+    "ipv6",
 ];
 
 /// The alternatives of the combined search, in the order they are tried at one place.
@@ -80,7 +92,14 @@ pub struct Found {
 
 impl Found {
     fn new(alt: Alt, start: usize, end: usize) -> Found {
-        Found { alt, start, end, a: 0, b: 0, c: 0 }
+        Found {
+            alt,
+            start,
+            end,
+            a: 0,
+            b: 0,
+            c: 0,
+        }
     }
 }
 
@@ -141,8 +160,13 @@ impl Scanner {
         let mut alts = vec![Alt::Protect];
         let mut gates: Vec<String> = Vec::new();
         let kv_start = words.as_ref().map(|words| {
-            let alternatives: Vec<String> = words.iter().filter(|w| !w.is_empty()).map(spread).collect();
-            let names = if alternatives.is_empty() { "[^\\s\\S]".to_string() } else { alternatives.join("|") };
+            let alternatives: Vec<String> =
+                words.iter().filter(|w| !w.is_empty()).map(spread).collect();
+            let names = if alternatives.is_empty() {
+                "[^\\s\\S]".to_string()
+            } else {
+                alternatives.join("|")
+            };
             rx(&format!(r#"(?:{names})[-_.]*(?:\\*["'])?[ \t]*[:=]"#))
         });
         if let Some(start) = &kv_start {
@@ -156,13 +180,29 @@ impl Scanner {
             ("jwt", Alt::Jwt, "eyJ"),
             ("auth", Alt::Auth, "B(?:earer|EARER|asic|ASIC) "),
             ("aws_key", Alt::AwsKey, "A[KS]IA"),
-            ("api_key", Alt::ApiKey, "sk-|[sr]k_(?:live|test)_|gh[pousr]_|github_pat_|glpat-|xox[abprs]-|AIza"),
-            ("email", Alt::Email, r"(?:@|%40)(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2}"),
+            (
+                "api_key",
+                Alt::ApiKey,
+                "sk-|[sr]k_(?:live|test)_|gh[pousr]_|github_pat_|glpat-|xox[abprs]-|AIza",
+            ),
+            (
+                "email",
+                Alt::Email,
+                r"(?:@|%40)(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2}",
+            ),
             ("ssn", Alt::Ssn, "[0-9]{3}-[0-9]{2}-[0-9]{4}"),
-            ("phone", Alt::Phone, r"\+[1-9]|\([2-9][0-9]{2}\)|[2-9][0-9]{2}[-.][2-9][0-9]{2}[-.][0-9]{4}"),
+            (
+                "phone",
+                Alt::Phone,
+                r"\+[1-9]|\([2-9][0-9]{2}\)|[2-9][0-9]{2}[-.][2-9][0-9]{2}[-.][0-9]{4}",
+            ),
             ("ipv4", Alt::Ipv4, r"[0-9]\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]"),
             ("card", Alt::Card, "[2-6](?:[ -]?[0-9]){12}"),
-            ("ipv6", Alt::Ipv6, "::|[0-9A-Fa-f]:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:"),
+            (
+                "ipv6",
+                Alt::Ipv6,
+                "::|[0-9A-Fa-f]:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:",
+            ),
         ];
         for (name, alt, gate) in table {
             if on(name) {
@@ -170,7 +210,11 @@ impl Scanner {
                 gates.push(gate.to_string());
             }
         }
-        let gate = if gates.is_empty() { "[^\\s\\S]".to_string() } else { gates.join("|") };
+        let gate = if gates.is_empty() {
+            "[^\\s\\S]".to_string()
+        } else {
+            gates.join("|")
+        };
         Scanner {
             alts,
             words,
@@ -179,7 +223,9 @@ impl Scanner {
             private_key: rx(PRIVATE_KEY),
             auth_start: rx("(?:Bearer|BEARER|Basic|BASIC) +[A-Za-z0-9._~+/-]"),
             aws_start: rx("A[KS]IA[A-Z0-9]{16}"),
-            api_start: rx("sk-|[sr]k_(?:live|test)_|gh[pousr]_|github_pat_|xox[abprs]-|AIza|glpat-"),
+            api_start: rx(
+                "sk-|[sr]k_(?:live|test)_|gh[pousr]_|github_pat_|xox[abprs]-|AIza|glpat-",
+            ),
             ssn_start: rx("[0-9]{3}-[0-9]{2}-[0-9]{4}"),
             phone_start: rx(
                 r"\+[1-9]|(?:1[ .-])?(?:\([2-9][0-9]{2}\) ?[2-9][0-9]{2}[-. ]|[2-9][0-9]{2}-[2-9][0-9]{2}-|[2-9][0-9]{2}\.[2-9][0-9]{2}\.)[0-9]{4}",
@@ -246,16 +292,31 @@ impl Scanner {
     fn find<R: Replace>(&self, rules: &R, alt: Alt, s: &str, from: usize) -> Option<Found> {
         let b = s.as_bytes();
         match alt {
-            Alt::Protect => rules.protect().find(s, from).map(|(start, end)| Found::new(alt, start, end)),
+            Alt::Protect => rules
+                .protect()
+                .find(s, from)
+                .map(|(start, end)| Found::new(alt, start, end)),
             Alt::Kv => {
                 let words = self.words.as_ref()?;
                 candidates(self.kv_start.as_ref()?, s, from, |p| {
                     let pair = words.pair_at(s, p)?;
-                    Some(Found { alt, start: p, end: pair.value_start, a: pair.word_end, b: pair.quote.0, c: pair.quote.1 })
+                    Some(Found {
+                        alt,
+                        start: p,
+                        end: pair.value_start,
+                        a: pair.word_end,
+                        b: pair.quote.0,
+                        c: pair.quote.1,
+                    })
                 })
             }
-            Alt::Kvp => candidates(&self.kvp_start, s, from, |p| param_at(s, p).map(|end| Found::new(alt, p, end))),
-            Alt::PrivateKey => self.private_key.find_at(s, from).map(|m| Found::new(alt, m.start(), m.end())),
+            Alt::Kvp => candidates(&self.kvp_start, s, from, |p| {
+                param_at(s, p).map(|end| Found::new(alt, p, end))
+            }),
+            Alt::PrivateKey => self
+                .private_key
+                .find_at(s, from)
+                .map(|m| Found::new(alt, m.start(), m.end())),
             Alt::UrlCreds => url_creds(s, from),
             Alt::Jwt => jwt(s, from),
             Alt::Auth => candidates(&self.auth_start, s, from, |p| {
@@ -268,32 +329,58 @@ impl Scanner {
                     i += 1;
                 }
                 let v = i;
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'.' | b'_' | b'~' | b'+' | b'/' | b'-')) {
+                while i < b.len()
+                    && (b[i].is_ascii_alphanumeric()
+                        || matches!(b[i], b'.' | b'_' | b'~' | b'+' | b'/' | b'-'))
+                {
                     i += 1;
                 }
                 while i < b.len() && b[i] == b'=' {
                     i += 1;
                 }
-                Some(Found { alt, start: p, end: i, a: usize::from(basic), b: v, c: i })
+                Some(Found {
+                    alt,
+                    start: p,
+                    end: i,
+                    a: usize::from(basic),
+                    b: v,
+                    c: i,
+                })
             }),
             Alt::AwsKey => candidates(&self.aws_start, s, from, |p| {
                 let before = p > 0 && b[p - 1].is_ascii_alphanumeric();
                 let after = b.get(p + 20).is_some_and(u8::is_ascii_alphanumeric);
                 (!before && !after).then(|| Found::new(alt, p, p + 20))
             }),
-            Alt::ApiKey => candidates(&self.api_start, s, from, |p| api_key(b, p).map(|end| Found::new(alt, p, end))),
+            Alt::ApiKey => candidates(&self.api_start, s, from, |p| {
+                api_key(b, p).map(|end| Found::new(alt, p, end))
+            }),
             Alt::Email => email(s, from),
-            Alt::Ssn => candidates(&self.ssn_start, s, from, |p| ssn(b, p).then(|| Found::new(alt, p, p + 11))),
-            Alt::Phone => candidates(&self.phone_start, s, from, |p| phone(b, p).map(|end| Found::new(alt, p, end))),
-            Alt::Ipv4 => candidates(&self.ipv4_start, s, from, |p| ipv4(b, p).map(|end| Found::new(alt, p, end))),
-            Alt::Card => candidates(&self.card_start, s, from, |p| card(b, p).map(|end| Found::new(alt, p, end))),
+            Alt::Ssn => candidates(&self.ssn_start, s, from, |p| {
+                ssn(b, p).then(|| Found::new(alt, p, p + 11))
+            }),
+            Alt::Phone => candidates(&self.phone_start, s, from, |p| {
+                phone(b, p).map(|end| Found::new(alt, p, end))
+            }),
+            Alt::Ipv4 => candidates(&self.ipv4_start, s, from, |p| {
+                ipv4(b, p).map(|end| Found::new(alt, p, end))
+            }),
+            Alt::Card => candidates(&self.card_start, s, from, |p| {
+                card(b, p).map(|end| Found::new(alt, p, end))
+            }),
             Alt::Ipv6 => ipv6(s, from),
         }
     }
 
     /// The replacement for a match: (start, end, text), or None for a candidate that fails
     /// validation.
-    fn handle<R: Replace>(&self, rules: &R, s: &str, f: &Found, counts: &mut Counts) -> Option<(usize, usize, String)> {
+    fn handle<R: Replace>(
+        &self,
+        rules: &R,
+        s: &str,
+        f: &Found,
+        counts: &mut Counts,
+    ) -> Option<(usize, usize, String)> {
         match f.alt {
             Alt::Protect => Some((f.start, f.end, s[f.start..f.end].to_string())),
             Alt::Kv => {
@@ -342,7 +429,9 @@ impl Scanner {
             Alt::Ipv6 => {
                 let text = &s[f.start..f.end];
                 for candidate in [text, text.trim_end_matches(':')] {
-                    if !candidate.bytes().any(|c| c.is_ascii_hexdigit()) || Ipv6::parse(candidate).is_none() {
+                    if !candidate.bytes().any(|c| c.is_ascii_hexdigit())
+                        || Ipv6::parse(candidate).is_none()
+                    {
                         continue;
                     }
                     let end = f.start + candidate.len();
@@ -353,7 +442,11 @@ impl Scanner {
                 }
                 None
             }
-            _ => Some((f.start, f.end, rules.replace(f.alt.name(), &s[f.start..f.end], counts))),
+            _ => Some((
+                f.start,
+                f.end,
+                rules.replace(f.alt.name(), &s[f.start..f.end], counts),
+            )),
         }
     }
 }
@@ -363,12 +456,20 @@ fn credential_ok(credential: &str, basic: bool) -> bool {
     if basic {
         return decode_strict(credential.as_bytes()).is_some_and(|bytes| bytes.contains(&b':'));
     }
-    credential.len() >= 20 || (credential.len() >= 8 && credential.bytes().any(|c| c.is_ascii_digit()))
+    credential.len() >= 20
+        || (credential.len() >= 8 && credential.bytes().any(|c| c.is_ascii_digit()))
 }
 
 /// Mask the value of a text pair starting at `start`; after a quoted name (JSON), a bare or
 /// structured value becomes a quoted placeholder, so JSON text stays JSON.
-fn text_value<R: Replace>(rules: &R, s: &str, start: usize, to_line_end: bool, quote: &str, counts: &mut Counts) -> Option<(usize, usize, String)> {
+fn text_value<R: Replace>(
+    rules: &R,
+    s: &str,
+    start: usize,
+    to_line_end: bool,
+    quote: &str,
+    counts: &mut Counts,
+) -> Option<(usize, usize, String)> {
     let (vstart, vend, quoted) = text_value_span(s, start, to_line_end, rules.protect())?;
     let value = &s[vstart..vend];
     let mut replacement = rules.replace("key", value, counts);
@@ -388,7 +489,12 @@ fn next_char(s: &str, at: usize) -> usize {
 
 /// The first place at or after `from` where `start` (a pattern without lookarounds that
 /// matches wherever the detector could) matches and `verify` accepts it.
-fn candidates(start: &Regex, s: &str, mut from: usize, verify: impl Fn(usize) -> Option<Found>) -> Option<Found> {
+fn candidates(
+    start: &Regex,
+    s: &str,
+    mut from: usize,
+    verify: impl Fn(usize) -> Option<Found>,
+) -> Option<Found> {
     while from <= s.len() {
         let p = start.find_at(s, from)?.start();
         if let Some(found) = verify(p) {
@@ -400,11 +506,15 @@ fn candidates(start: &Regex, s: &str, mut from: usize, verify: impl Fn(usize) ->
 }
 
 fn is_alnum_or(b: &[u8], at: usize, extra: &[u8]) -> bool {
-    b.get(at).is_some_and(|&c| c.is_ascii_alphanumeric() || extra.contains(&c))
+    b.get(at)
+        .is_some_and(|&c| c.is_ascii_alphanumeric() || extra.contains(&c))
 }
 
 fn run(b: &[u8], from: usize, class: impl Fn(u8) -> bool) -> usize {
-    from + b[from.min(b.len())..].iter().take_while(|&&c| class(c)).count()
+    from + b[from.min(b.len())..]
+        .iter()
+        .take_while(|&&c| class(c))
+        .count()
 }
 
 fn is_scheme_char(c: u8) -> bool {
@@ -435,7 +545,14 @@ fn url_creds(s: &str, from: usize) -> Option<Found> {
         let rest = run(b, user + 1, |c| !is_space(c) && !b"/?#\"'<>".contains(&c));
         if let Some(k) = memchr::memrchr(b'@', &b[user + 1..rest]) {
             let at_sign = user + 1 + k;
-            return Some(Found { alt: Alt::UrlCreds, start: p, end: at_sign + 1, a: 0, b: v, c: at_sign });
+            return Some(Found {
+                alt: Alt::UrlCreds,
+                start: p,
+                end: at_sign + 1,
+                a: 0,
+                b: v,
+                c: at_sign,
+            });
         }
     }
     None
@@ -479,22 +596,24 @@ fn api_key(b: &[u8], p: usize) -> Option<usize> {
     let alnum = |c: u8| c.is_ascii_alphanumeric();
     let alnum_us = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
     let alnum_dash = |c: u8| c.is_ascii_alphanumeric() || c == b'-';
-    let try_body = |prefix: usize, class: &dyn Fn(u8) -> bool, min: usize, exact: bool| -> Option<usize> {
-        let end = run(b, p + prefix, class);
-        // Backtracking to a shorter body leaves a body character next, which the
-        // lookahead refuses; so only the whole run can match (for AIza: exactly 35 of it).
-        if end - (p + prefix) < min {
-            return None;
-        }
-        let end = if exact { p + prefix + min } else { end };
-        (!b.get(end).is_some_and(|&c| key_char(c))).then_some(end)
-    };
+    let try_body =
+        |prefix: usize, class: &dyn Fn(u8) -> bool, min: usize, exact: bool| -> Option<usize> {
+            let end = run(b, p + prefix, class);
+            // Backtracking to a shorter body leaves a body character next, which the
+            // lookahead refuses; so only the whole run can match (for AIza: exactly 35 of it).
+            if end - (p + prefix) < min {
+                return None;
+            }
+            let end = if exact { p + prefix + min } else { end };
+            (!b.get(end).is_some_and(|&c| key_char(c))).then_some(end)
+        };
     if rest.starts_with(b"sk-") {
         if let Some(end) = try_body(3, &key_char, 20, false) {
             return Some(end);
         }
     }
-    if rest.len() >= 4 && rest.starts_with(b"gh") && b"pousr".contains(&rest[2]) && rest[3] == b'_' {
+    if rest.len() >= 4 && rest.starts_with(b"gh") && b"pousr".contains(&rest[2]) && rest[3] == b'_'
+    {
         if let Some(end) = try_body(4, &alnum, 30, false) {
             return Some(end);
         }
@@ -504,7 +623,11 @@ fn api_key(b: &[u8], p: usize) -> Option<usize> {
             return Some(end);
         }
     }
-    if rest.len() >= 4 && rest.starts_with(b"xox") && b"abprs".contains(&rest[3]) && rest.get(4) == Some(&b'-') {
+    if rest.len() >= 4
+        && rest.starts_with(b"xox")
+        && b"abprs".contains(&rest[3])
+        && rest.get(4) == Some(&b'-')
+    {
         if let Some(end) = try_body(5, &alnum_dash, 10, false) {
             return Some(end);
         }
@@ -519,7 +642,10 @@ fn api_key(b: &[u8], p: usize) -> Option<usize> {
             return Some(end);
         }
     }
-    if rest.len() >= 8 && (rest[0] == b's' || rest[0] == b'r') && (rest[1..].starts_with(b"k_live_") || rest[1..].starts_with(b"k_test_")) {
+    if rest.len() >= 8
+        && (rest[0] == b's' || rest[0] == b'r')
+        && (rest[1..].starts_with(b"k_live_") || rest[1..].starts_with(b"k_test_"))
+    {
         if let Some(end) = try_body(8, &alnum, 16, false) {
             return Some(end);
         }
@@ -610,11 +736,17 @@ fn ssn(b: &[u8], p: usize) -> bool {
         return false;
     }
     let area = &b[p..p + 3];
-    if area == b"000" || area == b"666" || area[0] == b'9' || &b[p + 4..p + 6] == b"00" || &b[p + 7..p + 11] == b"0000" {
+    if area == b"000"
+        || area == b"666"
+        || area[0] == b'9'
+        || &b[p + 4..p + 6] == b"00"
+        || &b[p + 7..p + 11] == b"0000"
+    {
         return false;
     }
     let e = p + 11;
-    !(is_alnum_or(b, e, b"_") || (b.get(e) == Some(&b'-') && b.get(e + 1).is_some_and(u8::is_ascii_digit)))
+    !(is_alnum_or(b, e, b"_")
+        || (b.get(e) == Some(&b'-') && b.get(e + 1).is_some_and(u8::is_ascii_digit)))
 }
 
 /// `phone` at `p`: `+` and 8-15 digits, or a US number.
@@ -669,7 +801,8 @@ fn digits(b: &[u8], at: usize, n: usize, first: std::ops::RangeInclusive<u8>) ->
 /// `(?:\([2-9]dd\) ?[2-9]dd[-. ]|[2-9]dd-[2-9]dd-|[2-9]dd\.[2-9]dd\.)dddd(?![A-Za-z0-9_]|[.-][0-9])`
 fn us_number(b: &[u8], at: usize) -> Option<usize> {
     let mut heads = Vec::with_capacity(2);
-    if b.get(at) == Some(&b'(') && digits(b, at + 1, 3, b'2'..=b'9') && b.get(at + 4) == Some(&b')') {
+    if b.get(at) == Some(&b'(') && digits(b, at + 1, 3, b'2'..=b'9') && b.get(at + 4) == Some(&b')')
+    {
         let mut j = at + 5;
         if b.get(j) == Some(&b' ') && digits(b, j + 1, 3, b'2'..=b'9') {
             j += 1;
@@ -679,7 +812,11 @@ fn us_number(b: &[u8], at: usize) -> Option<usize> {
         }
     }
     for sep in [b'-', b'.'] {
-        if digits(b, at, 3, b'2'..=b'9') && b.get(at + 3) == Some(&sep) && digits(b, at + 4, 3, b'2'..=b'9') && b.get(at + 7) == Some(&sep) {
+        if digits(b, at, 3, b'2'..=b'9')
+            && b.get(at + 3) == Some(&sep)
+            && digits(b, at + 4, 3, b'2'..=b'9')
+            && b.get(at + 7) == Some(&sep)
+        {
             heads.push(at + 8);
         }
     }
@@ -688,7 +825,9 @@ fn us_number(b: &[u8], at: usize) -> Option<usize> {
             return None;
         }
         let e = j + 4;
-        let glued = is_alnum_or(b, e, b"_") || (b.get(e).is_some_and(|c| b".-".contains(c)) && b.get(e + 1).is_some_and(u8::is_ascii_digit));
+        let glued = is_alnum_or(b, e, b"_")
+            || (b.get(e).is_some_and(|c| b".-".contains(c))
+                && b.get(e + 1).is_some_and(u8::is_ascii_digit));
         (!glued).then_some(e)
     })
 }
@@ -700,7 +839,12 @@ fn octet(b: &[u8], at: usize) -> Option<usize> {
     let ok = match text.len() {
         1 => true,
         2 => text[0] != b'0',
-        3 => text[0] != b'0' && (text[0] < b'2' || (text[0] == b'2' && (text[1] < b'5' || (text[1] == b'5' && text[2] <= b'5')))),
+        3 => {
+            text[0] != b'0'
+                && (text[0] < b'2'
+                    || (text[0] == b'2'
+                        && (text[1] < b'5' || (text[1] == b'5' && text[2] <= b'5'))))
+        }
         _ => false,
     };
     ok.then_some(end)
@@ -721,7 +865,8 @@ fn ipv4(b: &[u8], p: usize) -> Option<usize> {
             j += 1;
         }
     }
-    let glued = is_alnum_or(b, j, b"_") || (b.get(j) == Some(&b'.') && b.get(j + 1).is_some_and(u8::is_ascii_digit));
+    let glued = is_alnum_or(b, j, b"_")
+        || (b.get(j) == Some(&b'.') && b.get(j + 1).is_some_and(u8::is_ascii_digit));
     (!glued).then_some(j)
 }
 
@@ -739,7 +884,9 @@ fn card(b: &[u8], p: usize) -> Option<usize> {
     loop {
         if b.get(i).is_some_and(u8::is_ascii_digit) {
             i += 1;
-        } else if b.get(i).is_some_and(|c| b" -".contains(c)) && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+        } else if b.get(i).is_some_and(|c| b" -".contains(c))
+            && b.get(i + 1).is_some_and(u8::is_ascii_digit)
+        {
             i += 2;
         } else {
             break;
@@ -798,7 +945,10 @@ fn ipv6_at(b: &[u8], p: usize, he: usize) -> Option<Found> {
     let mut end = None;
     if let Some(q) = memchr::memrchr(b':', body).map(|k| p + k) {
         let first = he - (q + 1);
-        if (1..=3).contains(&first) && b[q + 1..he].iter().all(u8::is_ascii_digit) && b.get(he) == Some(&b'.') {
+        if (1..=3).contains(&first)
+            && b[q + 1..he].iter().all(u8::is_ascii_digit)
+            && b.get(he) == Some(&b'.')
+        {
             let mut j = he + 1;
             let mut ok = true;
             for _ in 0..2 {
@@ -823,7 +973,9 @@ fn ipv6_at(b: &[u8], p: usize, he: usize) -> Option<Found> {
         None => return None,
     };
     if b.get(end) == Some(&b'%') {
-        let zone = run(b, end + 1, |c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'));
+        let zone = run(b, end + 1, |c| {
+            c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-')
+        });
         if zone > end + 1 {
             end = zone;
         }

@@ -23,7 +23,10 @@ impl Ipv6 {
                 (addr, Some(scope.to_string()))
             }
         };
-        Some(Ipv6 { hextets: parse_hextets(addr)?, scope })
+        Some(Ipv6 {
+            hextets: parse_hextets(addr)?,
+            scope,
+        })
     }
 }
 
@@ -171,7 +174,10 @@ mod tests {
     fn addresses_python_accepts_and_how_it_writes_them() {
         assert_eq!(Some("::1".into()), canonical("::1"));
         assert_eq!(Some("fe80::1%eth0".into()), canonical("fe80::1%eth0"));
-        assert_eq!(Some("2001:db8:85a3::8a2e:370:7334".into()), canonical("2001:0db8:85a3:0000:0000:8a2e:0370:7334"));
+        assert_eq!(
+            Some("2001:db8:85a3::8a2e:370:7334".into()),
+            canonical("2001:0db8:85a3:0000:0000:8a2e:0370:7334")
+        );
         assert_eq!(Some("::ffff:a00:1".into()), canonical("::ffff:10.0.0.1"));
         assert_eq!(Some("::".into()), canonical("::"));
         assert_eq!(Some("1:0:1::".into()), canonical("1:0:1:0:0:0:0:0"));
@@ -179,7 +185,17 @@ mod tests {
 
     #[test]
     fn what_python_rejects() {
-        for text in ["10:01:02", "1:2:3:4:5:6:7", ":1:2::", "1::2::3", "12345::1", "::1%", "1:2:3:4:5:6:7:8:9", "::01.2.3.4", "g::1"] {
+        for text in [
+            "10:01:02",
+            "1:2:3:4:5:6:7",
+            ":1:2::",
+            "1::2::3",
+            "12345::1",
+            "::1%",
+            "1:2:3:4:5:6:7:8:9",
+            "::01.2.3.4",
+            "g::1",
+        ] {
             assert!(Ipv6::parse(text).is_none(), "{text}");
         }
     }

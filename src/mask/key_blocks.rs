@@ -4,9 +4,10 @@
 //! BEGIN line, but each base64 line after it is a line of its own that no detector can tell
 //! from any other base64. So lines are followed in order: from a line that opens a key block
 //! and does not close it, every line up to and including the one with `-----END` is masked
-//! whole, as `KEY_LINE`. A line that starts a JSON object ends the block early (the key was cut
-//! short and the application went on logging). The state carries from one block of lines to
-//! the next: the caller passes `inside` with each block.
+//! whole, as `KEY_LINE`. A block ends early at a line that starts a JSON object (the key was
+//! cut short and the application went on logging), or `KEY_BLOCK_BYTES` after its BEGIN line.
+//! The state (bytes since the BEGIN line, 0 outside a block) carries from one block of lines
+//! to the next: the caller passes it with each block.
 
 use std::sync::OnceLock;
 
@@ -17,12 +18,17 @@ use regex::bytes::Regex;
 pub const KEY_LINE: &str = "[MASKED:private_key]";
 /// In every BEGIN line: a block of lines without it opens no key (one search).
 pub const KEY_MARK: &[u8] = b"PRIVATE KEY";
+/// How far from its BEGIN line a key block may reach: no PEM key is this long (RSA-16384 is
+/// 12 KB); it bounds what a key cut short masks in a log of plain text.
+pub const KEY_BLOCK_BYTES: usize = 64 * 1024;
 const KEY_END: &[u8] = b"-----END";
 const BOM: &[u8] = b"\xef\xbb\xbf";
 
 fn key_begin() -> &'static Regex {
     static BEGIN: OnceLock<Regex> = OnceLock::new();
-    BEGIN.get_or_init(|| Regex::new(r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----").expect("compiles"))
+    BEGIN.get_or_init(|| {
+        Regex::new(r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----").expect("compiles")
+    })
 }
 
 /// Whether a key block begins on this line and does not end on it.
@@ -36,51 +42,53 @@ fn opens_key(line: &[u8]) -> bool {
     }
 }
 
-/// 1 if `line` closes the key block (masked), -1 if it is a JSON record (not masked), else 0.
-fn ends_key(line: &[u8]) -> i8 {
-    if memmem::find(line, KEY_END).is_some() {
-        return 1;
-    }
+/// Whether the line starts a JSON object (after a BOM and blanks).
+fn json_record(line: &[u8]) -> bool {
     let start = line.strip_prefix(BOM).unwrap_or(line);
-    let first = start.iter().find(|b| !matches!(b, b' ' | b'\t' | b'\r'));
-    if first == Some(&b'{') {
-        -1
-    } else {
-        0
-    }
+    start.iter().find(|b| !matches!(b, b' ' | b'\t' | b'\r')) == Some(&b'{')
 }
 
-/// The indexes of the `lines` (in order, without newlines) inside a private key block, and
-/// whether a block is still open after the last; `inside`: one was open before the first.
-pub fn key_block_lines(lines: &[&[u8]], mut inside: bool) -> (Vec<usize>, bool) {
+/// The indexes of the `lines` (in order, without newlines) inside a private key block, and the
+/// state after the last: 0, or the bytes of the open block so far, from its BEGIN line on.
+/// `inside` is the state before the first line.
+pub fn key_block_lines(lines: &[&[u8]], mut inside: usize) -> (Vec<usize>, usize) {
     let mut masked = Vec::new();
     for (index, line) in lines.iter().enumerate() {
-        if inside {
-            let ends = ends_key(line);
-            if ends >= 0 {
+        if inside > 0 {
+            inside += line.len() + 1;
+            if let Some(end) = memmem::find(line, KEY_END) {
                 masked.push(index);
-            }
-            if ends == 0 {
-                continue;
-            }
-            if ends > 0 {
                 // Another block may open after this one closes, on the same line.
-                let tail = &line[memmem::find(line, KEY_END).unwrap_or(0)..];
-                inside = opens_key(tail);
+                inside = if opens_key(&line[end..]) {
+                    line.len() + 1
+                } else {
+                    0
+                };
                 continue;
             }
+            if inside <= KEY_BLOCK_BYTES && !json_record(line) {
+                masked.push(index);
+                continue;
+            }
+            inside = 0; // the block ended before this line, which is read as any other
         }
-        inside = opens_key(line);
+        if opens_key(line) {
+            inside = line.len() + 1;
+        }
     }
     (masked, inside)
 }
 
-/// Whether a key block is open after `data` (whole lines), cheaply: most blocks hold no key.
-pub fn key_block_after(data: &[u8], inside: bool) -> bool {
-    if !inside && memmem::find(data, KEY_MARK).is_none() {
-        return false;
+/// The state `key_block_lines` leaves after `data` (whole lines), cheaply: most blocks of
+/// lines hold no key, which one search tells.
+pub fn key_block_after(data: &[u8], inside: usize) -> usize {
+    if inside == 0 && memmem::find(data, KEY_MARK).is_none() {
+        return 0;
     }
-    let lines: Vec<&[u8]> = data.split(|&b| b == b'\n').collect();
+    let mut lines: Vec<&[u8]> = data.split(|&b| b == b'\n').collect();
+    if lines.last() == Some(&&b""[..]) {
+        lines.pop(); // after the last newline: no line
+    }
     key_block_lines(&lines, inside).1
 }
 
@@ -96,14 +104,33 @@ mod tests {
             b"-----END RSA PRIVATE KEY-----",
             b"after",
         ];
-        assert_eq!((vec![1, 2], false), key_block_lines(&lines, false));
+        assert_eq!((vec![1, 2], 0), key_block_lines(&lines, 0));
     }
 
     #[test]
     fn a_json_record_ends_a_cut_key_and_state_carries_over() {
         let lines: Vec<&[u8]> = vec![b"MIIE", b"  {\"level\": \"info\"}"];
-        assert_eq!((vec![0], false), key_block_lines(&lines, true));
-        assert!(key_block_after(b"x\n-----BEGIN PRIVATE KEY-----\nMIIE", false));
-        assert!(!key_block_after(b"-----BEGIN PRIVATE KEY----- x -----END PRIVATE KEY-----", false));
+        assert_eq!((vec![0], 0), key_block_lines(&lines, 10));
+        assert_eq!(
+            28 + 5,
+            key_block_after(b"x\n-----BEGIN PRIVATE KEY-----\nMIIE\n", 0)
+        );
+        assert_eq!(
+            0,
+            key_block_after(
+                b"-----BEGIN PRIVATE KEY----- x -----END PRIVATE KEY-----",
+                0
+            )
+        );
+    }
+
+    #[test]
+    fn a_block_ends_64_kb_after_its_begin_line() {
+        let base64 = [b'A'; 1000];
+        let mut lines: Vec<&[u8]> = vec![b"-----BEGIN PRIVATE KEY-----"];
+        lines.extend(std::iter::repeat_n(&base64[..], 70));
+        let (masked, state) = key_block_lines(&lines, 0);
+        assert_eq!((1..=65).collect::<Vec<_>>(), masked);
+        assert_eq!(0, state);
     }
 }

@@ -12,12 +12,37 @@ use super::pseudonym::Protect;
 /// Normalised names whose values are masked; a key matches when its normalised name ends with
 /// one of these (`SENSITIVE_KEYS` in logkit/mask.py).
 pub const SENSITIVE_KEYS: &[&str] = &[
-    "password", "passwords", "passwd", "pwd", "passphrase", "passwordhash",
-    "secret", "secrets", "secretkey", "secretaccesskey",
-    "token", "apikey", "apikeys", "privatekey", "credential", "credentials", "signature",
-    "jwt", "otp",
-    "authorization", "cookie", "cookies", "session", "sessionid", "sessid",
-    "creditcard", "cardnumber", "ccnumber", "cvv", "cvc", "ssn",
+    "password",
+    "passwords",
+    "passwd",
+    "pwd",
+    "passphrase",
+    "passwordhash",
+    "secret",
+    "secrets",
+    "secretkey",
+    "secretaccesskey",
+    "token",
+    "apikey",
+    "apikeys",
+    "privatekey",
+    "credential",
+    "credentials",
+    "signature",
+    "jwt",
+    "otp",
+    "authorization",
+    "cookie",
+    "cookies",
+    "session",
+    "sessionid",
+    "sessid",
+    "creditcard",
+    "cardnumber",
+    "ccnumber",
+    "cvv",
+    "cvc",
+    "ssn",
 ];
 
 /// Names too generic to be sensitive as keys, but credentials as query or form parameters
@@ -26,12 +51,23 @@ pub const PARAM_NAMES: &[&str] = &["key", "sig", "auth", "pass"];
 
 /// Authorisation schemes kept together with their credential when a value is masked whole.
 const AUTH_SCHEMES: &[&str] = &[
-    "bearer", "basic", "token", "digest", "negotiate", "ntlm", "bot", "apikey", "aws4-hmac-sha256",
+    "bearer",
+    "basic",
+    "token",
+    "digest",
+    "negotiate",
+    "ntlm",
+    "bot",
+    "apikey",
+    "aws4-hmac-sha256",
 ];
 
 /// The form key rules compare: lowercased, without `-`, `_` and `.`.
 pub fn normalise_key(name: &str) -> String {
-    name.to_lowercase().chars().filter(|c| !matches!(c, '-' | '_' | '.')).collect()
+    name.to_lowercase()
+        .chars()
+        .filter(|c| !matches!(c, '-' | '_' | '.'))
+        .collect()
 }
 
 pub fn is_sep(byte: u8) -> bool {
@@ -107,7 +143,8 @@ impl Words {
 /// The length of `ch` at `at` in `s`, compared as re.IGNORECASE | re.ASCII does.
 fn char_at(s: &str, at: usize, ch: char) -> Option<usize> {
     let c = s.get(at..)?.chars().next()?;
-    (c == ch || (c.is_ascii() && ch.is_ascii() && c.eq_ignore_ascii_case(&ch))).then(|| c.len_utf8())
+    (c == ch || (c.is_ascii() && ch.is_ascii() && c.eq_ignore_ascii_case(&ch)))
+        .then(|| c.len_utf8())
 }
 
 fn walk(s: &str, node: &Node, at: usize) -> Option<Pair> {
@@ -158,8 +195,15 @@ fn pair_tail(s: &str, word_end: usize) -> Option<Pair> {
         i += 1;
     }
     match bytes.get(i) {
-        Some(&b) if !is_space(b) && !matches!(b, b',' | b';' | b'&' | b'<' | b'>' | b')' | b']' | b'}') => {
-            Some(Pair { word_end, quote, value_start: i })
+        Some(&b)
+            if !is_space(b)
+                && !matches!(b, b',' | b';' | b'&' | b'<' | b'>' | b')' | b']' | b'}') =>
+        {
+            Some(Pair {
+                word_end,
+                quote,
+                value_start: i,
+            })
         }
         _ => None,
     }
@@ -182,9 +226,9 @@ pub fn param_at(s: &str, at: usize) -> Option<usize> {
         return None;
     }
     let rest = &bytes[at..];
-    let name = PARAM_NAMES
-        .iter()
-        .find(|name| rest.len() > name.len() && rest[..name.len()].eq_ignore_ascii_case(name.as_bytes()))?;
+    let name = PARAM_NAMES.iter().find(|name| {
+        rest.len() > name.len() && rest[..name.len()].eq_ignore_ascii_case(name.as_bytes())
+    })?;
     let eq = at + name.len();
     if bytes[eq] != b'=' {
         return None;
@@ -198,7 +242,12 @@ pub fn param_at(s: &str, at: usize) -> Option<usize> {
 /// The value of a text pair starting at `start`: (start, end, quoted). A quoted value's span
 /// is what is inside the quotes; a JSON object or array is taken whole; an unterminated value
 /// runs to the end of the text; a bare `null`, `true` or `false` hides nothing (None).
-pub fn text_value_span(s: &str, start: usize, to_line_end: bool, protect: &Protect) -> Option<(usize, usize, bool)> {
+pub fn text_value_span(
+    s: &str,
+    start: usize,
+    to_line_end: bool,
+    protect: &Protect,
+) -> Option<(usize, usize, bool)> {
     let bytes = s.as_bytes();
     if start >= bytes.len() {
         return None;
@@ -229,7 +278,10 @@ pub fn text_value_span(s: &str, start: usize, to_line_end: bool, protect: &Prote
         return Some((start, json_value_end(bytes, start), false));
     }
     let end = if to_line_end {
-        let n = bytes[start..].iter().take_while(|&&b| !matches!(b, b'\r' | b'\n' | b'"')).count();
+        let n = bytes[start..]
+            .iter()
+            .take_while(|&&b| !matches!(b, b'\r' | b'\n' | b'"'))
+            .count();
         start + n
     } else {
         bare_value_end(bytes, start)
@@ -241,7 +293,11 @@ pub fn text_value_span(s: &str, start: usize, to_line_end: bool, protect: &Prote
 }
 
 fn is_bare(byte: u8) -> bool {
-    !is_space(byte) && !matches!(byte, b',' | b';' | b'&' | b'"' | b'\'' | b'<' | b'>' | b')' | b']' | b'}')
+    !is_space(byte)
+        && !matches!(
+            byte,
+            b',' | b';' | b'&' | b'"' | b'\'' | b'<' | b'>' | b')' | b']' | b'}'
+        )
 }
 
 /// `(?:SCHEME[ \t]+)?[^\s,;&"'<>)\]}]+`: a credential keeps its scheme (`Bearer abc`).
@@ -249,7 +305,9 @@ fn bare_value_end(bytes: &[u8], start: usize) -> usize {
     let run = |from: usize| from + bytes[from..].iter().take_while(|&&b| is_bare(b)).count();
     let rest = &bytes[start..];
     for scheme in AUTH_SCHEMES {
-        if rest.len() >= scheme.len() && rest[..scheme.len()].eq_ignore_ascii_case(scheme.as_bytes()) {
+        if rest.len() >= scheme.len()
+            && rest[..scheme.len()].eq_ignore_ascii_case(scheme.as_bytes())
+        {
             let mut i = start + scheme.len();
             let spaces = i;
             while i < bytes.len() && matches!(bytes[i], b' ' | b'\t') {
@@ -282,7 +340,10 @@ pub fn json_string_end(bytes: &[u8], mut i: usize) -> usize {
 fn json_value_end(bytes: &[u8], mut i: usize) -> usize {
     let mut depth = 0i64;
     while i < bytes.len() {
-        let Some(found) = bytes[i..].iter().position(|b| matches!(b, b'"' | b'\\' | b'{' | b'}' | b'[' | b']')) else {
+        let Some(found) = bytes[i..]
+            .iter()
+            .position(|b| matches!(b, b'"' | b'\\' | b'{' | b'}' | b'[' | b']'))
+        else {
             return bytes.len();
         };
         let ch = bytes[i + found];
@@ -333,7 +394,10 @@ mod tests {
         assert_eq!((14, 15), (pair.word_end, pair.value_start));
         let s = r#"{"session_id" : "x"}"#;
         let pair = words.pair_at(s, 2).unwrap();
-        assert_eq!((12, (12, 13), 16), (pair.word_end, pair.quote, pair.value_start));
+        assert_eq!(
+            (12, (12, 13), 16),
+            (pair.word_end, pair.quote, pair.value_start)
+        );
         assert!(words.pair_at("password= ;x", 0).is_none());
         assert_eq!(10, words.pair_at("password= x", 0).unwrap().value_start);
         assert!(words.pair_at("tokens_x=1", 0).is_none());
@@ -342,13 +406,31 @@ mod tests {
     #[test]
     fn values_of_pairs() {
         let protect = Protect::new(Vec::new());
-        assert_eq!(Some((1, 8, true)), text_value_span(r#""hunter2" x"#, 0, false, &protect));
-        assert_eq!(Some((0, 10, false)), text_value_span("Bearer abc, x", 0, false, &protect));
-        assert_eq!(Some((0, 6, false)), text_value_span("Bearer", 0, false, &protect));
+        assert_eq!(
+            Some((1, 8, true)),
+            text_value_span(r#""hunter2" x"#, 0, false, &protect)
+        );
+        assert_eq!(
+            Some((0, 10, false)),
+            text_value_span("Bearer abc, x", 0, false, &protect)
+        );
+        assert_eq!(
+            Some((0, 6, false)),
+            text_value_span("Bearer", 0, false, &protect)
+        );
         assert_eq!(None, text_value_span("null,", 0, false, &protect));
-        assert_eq!(Some((0, 10, false)), text_value_span(r#"{"a": [1]}, x"#, 0, false, &protect));
-        assert_eq!(Some((2, 5, true)), text_value_span(r#"\"abc\""#, 0, false, &protect));
-        assert_eq!(Some((0, 14, true)), text_value_span("[MASKED:key]~2 x", 0, false, &protect));
+        assert_eq!(
+            Some((0, 10, false)),
+            text_value_span(r#"{"a": [1]}, x"#, 0, false, &protect)
+        );
+        assert_eq!(
+            Some((2, 5, true)),
+            text_value_span(r#"\"abc\""#, 0, false, &protect)
+        );
+        assert_eq!(
+            Some((0, 14, true)),
+            text_value_span("[MASKED:key]~2 x", 0, false, &protect)
+        );
     }
 
     #[test]

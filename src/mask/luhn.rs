@@ -13,7 +13,7 @@ pub fn luhn(digits: &[u8]) -> bool {
         total += d;
         double = !double;
     }
-    total % 10 == 0
+    total.is_multiple_of(10)
 }
 
 /// 13 to 19 digits, a first digit of a major network (2-6), and a valid Luhn check: the first

@@ -32,7 +32,7 @@ use serde_json::{Map, Value};
 
 pub use config::{MaskConfig, MaskError};
 pub use detectors::BUILTIN_DETECTORS;
-pub use key_blocks::{key_block_after, key_block_lines, KEY_LINE, KEY_MARK};
+pub use key_blocks::{key_block_after, key_block_lines, KEY_BLOCK_BYTES, KEY_LINE, KEY_MARK};
 pub use keys::{normalise_key, PARAM_NAMES, SENSITIVE_KEYS};
 
 use config::{quoted, valid_detector_name};
@@ -125,7 +125,12 @@ impl Masker {
     pub fn from_config(config: &MaskConfig) -> Result<Masker, MaskError> {
         if !config.enabled {
             // A switched-off masker needs no key and validates nothing more.
-            return Ok(Masker::build(false, &MaskConfig::default(), Vec::new(), HashSet::new()));
+            return Ok(Masker::build(
+                false,
+                &MaskConfig::default(),
+                Vec::new(),
+                HashSet::new(),
+            ));
         }
         if config.mode != "placeholder" && config.mode != "pseudonymize" {
             return Err(MaskError::Invalid(format!(
@@ -151,13 +156,23 @@ impl Masker {
                 )));
             }
             if BUILTIN_DETECTORS.contains(&name.as_str()) || name == ERROR {
-                return Err(MaskError::Invalid(format!("[mask.detectors] {} is a built-in detector name", quoted(name))));
+                return Err(MaskError::Invalid(format!(
+                    "[mask.detectors] {} is a built-in detector name",
+                    quoted(name)
+                )));
             }
             let regex = Regex::new(pattern).map_err(|error| {
-                MaskError::Invalid(format!("[mask.detectors] {}: invalid regex: {error}", quoted(name)))
+                MaskError::Invalid(format!(
+                    "[mask.detectors] {}: invalid regex: {error}",
+                    quoted(name)
+                ))
             })?;
             let value_group = regex.capture_names().position(|n| n == Some("value"));
-            custom.push(Custom { name: name.clone(), regex, value_group });
+            custom.push(Custom {
+                name: name.clone(),
+                regex,
+                value_group,
+            });
         }
         let mut names: Vec<String> = BUILTIN_DETECTORS.iter().map(|n| n.to_string()).collect();
         names.extend(custom.iter().map(|c| c.name.clone()));
@@ -166,7 +181,10 @@ impl Masker {
         } else {
             for name in &config.pseudonymize {
                 if !names.contains(name) {
-                    return Err(MaskError::Invalid(format!("[mask] pseudonymize: unknown detector {}", quoted(name))));
+                    return Err(MaskError::Invalid(format!(
+                        "[mask] pseudonymize: unknown detector {}",
+                        quoted(name)
+                    )));
                 }
             }
             config.pseudonymize.iter().cloned().collect()
@@ -178,12 +196,23 @@ impl Masker {
         Ok(Masker::build(true, config, custom, pseudo))
     }
 
-    fn build(enabled: bool, config: &MaskConfig, custom: Vec<Custom>, pseudo: HashSet<String>) -> Masker {
-        let builtins: Vec<&'static str> =
-            BUILTIN_DETECTORS.iter().copied().filter(|d| !config.disable.iter().any(|x| x == d)).collect();
+    fn build(
+        enabled: bool,
+        config: &MaskConfig,
+        custom: Vec<Custom>,
+        pseudo: HashSet<String>,
+    ) -> Masker {
+        let builtins: Vec<&'static str> = BUILTIN_DETECTORS
+            .iter()
+            .copied()
+            .filter(|d| !config.disable.iter().any(|x| x == d))
+            .collect();
         let key_rule = builtins.contains(&"key");
-        let words: Vec<String> =
-            SENSITIVE_KEYS.iter().map(|w| w.to_string()).chain(config.keys.iter().map(|k| normalise_key(k))).collect();
+        let words: Vec<String> = SENSITIVE_KEYS
+            .iter()
+            .map(|w| w.to_string())
+            .chain(config.keys.iter().map(|k| normalise_key(k)))
+            .collect();
         let fields: HashSet<String> = config.fields.iter().cloned().collect();
         let protect = Protect::new(pseudo.iter().chain(fields.iter()).cloned());
         let always = !custom.is_empty() || (!fields.is_empty() && config.field_aliases.is_none());
@@ -263,7 +292,9 @@ impl Masker {
                         }
                         continue;
                     }
-                    if char_len(s) < self.shortest || (ID_COLUMNS.contains(&name.as_str()) && is_id_shape(s)) {
+                    if char_len(s) < self.shortest
+                        || (ID_COLUMNS.contains(&name.as_str()) && is_id_shape(s))
+                    {
                         continue; // an all-digit span id is a valid card number one time in twenty
                     }
                     if let Some(masked) = self.mask_str(s, counts) {
@@ -298,13 +329,17 @@ impl Masker {
         if !self.enabled {
             return text.to_string();
         }
-        self.mask_str(text, counts).unwrap_or_else(|| text.to_string())
+        self.mask_str(text, counts)
+            .unwrap_or_else(|| text.to_string())
     }
 
     /// The pseudonym stored for `value` under this field or detector (`logkit user RAW_ID`).
     pub fn pseudonym(&self, field_or_detector: &str, value: &str) -> Result<String, MaskError> {
         let key = self.key.as_ref().ok_or(MaskError::KeyMissing)?;
-        Ok(format!("{field_or_detector}:{}", hmac12(key, &canonical(field_or_detector, value))))
+        Ok(format!(
+            "{field_or_detector}:{}",
+            hmac12(key, &canonical(field_or_detector, value))
+        ))
     }
 
     // --- structures ----------------------------------------------------------------------
@@ -394,7 +429,10 @@ impl Masker {
     fn field(&self, name: &str, value: &Value, counts: &mut Counts) -> Option<String> {
         let text = match value {
             Value::String(s) => {
-                if s.starts_with(name) && s[name.len()..].starts_with(':') && self.protect.fullmatch(s) {
+                if s.starts_with(name)
+                    && s[name.len()..].starts_with(':')
+                    && self.protect.fullmatch(s)
+                {
                     return None;
                 }
                 s.clone()
@@ -417,7 +455,11 @@ impl Masker {
         let mut current: Option<String> = None;
         for _ in 0..MAX_ROUNDS {
             let text = current.as_deref().unwrap_or(s);
-            let mut next = if self.scanner.may_match(text) { self.scanner.scan(self, text, counts) } else { None };
+            let mut next = if self.scanner.may_match(text) {
+                self.scanner.scan(self, text, counts)
+            } else {
+                None
+            };
             if !self.custom.is_empty() {
                 if let Some(after) = self.scan_custom(next.as_deref().unwrap_or(text), counts) {
                     next = Some(after);
@@ -454,11 +496,17 @@ impl Masker {
                         .regex
                         .captures_iter(part)
                         .map(|caps| {
-                            let m = caps.get(group).unwrap_or_else(|| caps.get(0).expect("group 0 always matches"));
+                            let m = caps
+                                .get(group)
+                                .unwrap_or_else(|| caps.get(0).expect("group 0 always matches"));
                             (m.start(), m.end())
                         })
                         .collect(),
-                    None => custom.regex.find_iter(part).map(|m| (m.start(), m.end())).collect(),
+                    None => custom
+                        .regex
+                        .find_iter(part)
+                        .map(|m| (m.start(), m.end()))
+                        .collect(),
                 };
                 for (a, b) in spans {
                     if a == b {

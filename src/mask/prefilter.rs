@@ -40,13 +40,39 @@ impl Prefilter {
         let mut raw = vec![r"\\u".to_string()];
         let telltales: [(&str, &[&str]); 8] = [
             ("private_key", &["BEGIN"]),
-            ("url_creds", &[r#"//[^/?#@\t\n\x0B\x0C\r "]*@"#, r#"\\/\\/[^/?#@\t\n\x0B\x0C\r "]*@"#]),
+            (
+                "url_creds",
+                &[
+                    r#"//[^/?#@\t\n\x0B\x0C\r "]*@"#,
+                    r#"\\/\\/[^/?#@\t\n\x0B\x0C\r "]*@"#,
+                ],
+            ),
             ("jwt", &["eyJ"]),
             ("auth", &["B(?:earer|EARER|asic|ASIC) "]),
             ("aws_key", &["A[KS]IA"]),
-            ("api_key", &["AIza", "xox[abprs]-", "sk-", "[sr]k_(?:live|test)_", "gh[pousr]_", "github_pat_", "glpat-"]),
-            ("email", &[r"@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2}", r"%40(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2}"]),
-            ("phone", &[r"\+[1-9](?:[ .()-]{0,3}[0-9]){7}", r"\([0-9]{3}\)"]),
+            (
+                "api_key",
+                &[
+                    "AIza",
+                    "xox[abprs]-",
+                    "sk-",
+                    "[sr]k_(?:live|test)_",
+                    "gh[pousr]_",
+                    "github_pat_",
+                    "glpat-",
+                ],
+            ),
+            (
+                "email",
+                &[
+                    r"@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2}",
+                    r"%40(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2}",
+                ],
+            ),
+            (
+                "phone",
+                &[r"\+[1-9](?:[ .()-]{0,3}[0-9]){7}", r"\([0-9]{3}\)"],
+            ),
         ];
         for (name, patterns) in telltales {
             if on(name) {
@@ -65,7 +91,11 @@ impl Prefilter {
         // (?-u): the line may not be UTF-8; these patterns are ASCII.
         let raw: Vec<String> = raw.into_iter().map(|p| format!("(?-u:{p})")).collect();
 
-        let mut names: Vec<String> = if spec.key_rule { spec.words.clone() } else { Vec::new() };
+        let mut names: Vec<String> = if spec.key_rule {
+            spec.words.clone()
+        } else {
+            Vec::new()
+        };
         names.extend(spec.field_names.iter().cloned());
         let mut always = spec.always;
         if names.iter().any(String::is_empty) {
@@ -73,7 +103,11 @@ impl Prefilter {
         }
         let mut name_parts = Vec::new();
         if !names.is_empty() {
-            let alternation = names.iter().map(|n| regex::escape(n)).collect::<Vec<_>>().join("|");
+            let alternation = names
+                .iter()
+                .map(|n| regex::escape(n))
+                .collect::<Vec<_>>()
+                .join("|");
             name_parts.push(format!(r#"(?:{alternation})(?:\\*"|')?(?:[ \t\r]|\\t)*:"#));
             if spec.key_rule {
                 name_parts.push(format!(r#"(?:{alternation})[ \\"'t]*="#));
@@ -83,7 +117,11 @@ impl Prefilter {
         if on("ipv6") {
             name_parts.push("::|:[0-9a-f]{1,4}:[0-9a-f]{1,4}:[0-9a-f]{1,4}:".to_string());
         }
-        Prefilter { always, raw: compile(&raw), names: compile(&name_parts) }
+        Prefilter {
+            always,
+            raw: compile(&raw),
+            names: compile(&name_parts),
+        }
     }
 
     pub fn always(&self) -> bool {
@@ -97,10 +135,15 @@ impl Prefilter {
         if self.raw.as_ref().is_some_and(|rx| rx.is_match(raw)) {
             return true;
         }
-        let Some(names) = &self.names else { return false };
+        let Some(names) = &self.names else {
+            return false;
+        };
         // Beyond ASCII, lowercasing as key normalisation does: the Kelvin sign is a 'k'.
         let folded: Vec<u8> = if raw.is_ascii() {
-            raw.iter().filter(|b| !matches!(b, b'-' | b'_' | b'.')).map(u8::to_ascii_lowercase).collect()
+            raw.iter()
+                .filter(|b| !matches!(b, b'-' | b'_' | b'.'))
+                .map(u8::to_ascii_lowercase)
+                .collect()
         } else {
             normalise_key(&String::from_utf8_lossy(raw)).into_bytes()
         };

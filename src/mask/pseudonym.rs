@@ -32,7 +32,9 @@ pub fn hmac12(key: &[u8], text: &str) -> String {
 pub fn canonical<'a>(detector: &str, value: &'a str) -> Cow<'a, str> {
     match detector {
         "email" => Cow::Owned(value.to_lowercase().replace("%40", "@")),
-        "card" | "phone" | "ssn" => Cow::Owned(value.chars().filter(char::is_ascii_digit).collect()),
+        "card" | "phone" | "ssn" => {
+            Cow::Owned(value.chars().filter(char::is_ascii_digit).collect())
+        }
         "ipv6" => match Ipv6::parse(value) {
             Some(address) => Cow::Owned(address.to_string()),
             None => Cow::Borrowed(value),
@@ -67,7 +69,10 @@ impl Protect {
             pattern.push(':');
         }
         let candidates = Regex::new(&pattern).expect("escaped literals always compile");
-        Protect { prefixes, candidates }
+        Protect {
+            prefixes,
+            candidates,
+        }
     }
 
     /// The end of a placeholder or pseudonym starting at `at`, if one does.
@@ -81,11 +86,15 @@ impl Protect {
         }
         let rest = &s[at..];
         for prefix in &self.prefixes {
-            let Some(tail) = rest.strip_prefix(prefix.as_str()) else { continue };
+            let Some(tail) = rest.strip_prefix(prefix.as_str()) else {
+                continue;
+            };
             let tail = tail.as_bytes();
             if tail.len() > HEX_CHARS
                 && tail[0] == b':'
-                && tail[1..=HEX_CHARS].iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+                && tail[1..=HEX_CHARS]
+                    .iter()
+                    .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
                 && !tail.get(HEX_CHARS + 1).is_some_and(|&b| is_word(b))
             {
                 return Some(at + prefix.len() + 1 + HEX_CHARS);
@@ -121,7 +130,9 @@ impl Protect {
             s.len() == prefix.len() + 1 + HEX_CHARS
                 && s.starts_with(prefix.as_str())
                 && s.as_bytes()[prefix.len()] == b':'
-                && s.as_bytes()[prefix.len() + 1..].iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+                && s.as_bytes()[prefix.len() + 1..]
+                    .iter()
+                    .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
         })
     }
 
@@ -148,13 +159,19 @@ impl Protect {
 fn placeholder_at(bytes: &[u8], at: usize) -> Option<usize> {
     let rest = bytes.get(at..)?;
     let name = rest.strip_prefix(b"[MASKED:")?;
-    let len = name.iter().take_while(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_')).count();
+    let len = name
+        .iter()
+        .take_while(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_'))
+        .count();
     if len == 0 || name.get(len) != Some(&b']') {
         return None;
     }
     let mut end = at + 8 + len + 1;
     if bytes.get(end) == Some(&b'~') {
-        let digits = bytes[end + 1..].iter().take_while(|b| b.is_ascii_digit()).count();
+        let digits = bytes[end + 1..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
         if digits > 0 {
             end += 1 + digits;
         }
@@ -190,6 +207,9 @@ mod tests {
         assert!(!protect.fullmatch("[MASKED:email]x"));
         assert_eq!(None, protect.match_at("xemail:0123456789ab", 1));
         assert_eq!(None, protect.match_at("email:0123456789abc", 0));
-        assert_eq!(vec![(0, 3), (17, 21)], protect.unprotected("to [MASKED:email] now"));
+        assert_eq!(
+            vec![(0, 3), (17, 21)],
+            protect.unprotected("to [MASKED:email] now")
+        );
     }
 }

@@ -17,7 +17,11 @@ pub fn int_digits(text: &str) -> Option<&str> {
 /// `str(x)` for the number a JSON number text reads as in Python.
 pub fn number_str(text: &str) -> String {
     if is_int_text(text) {
-        return if text == "-0" { "0".to_string() } else { text.to_string() };
+        return if text == "-0" {
+            "0".to_string()
+        } else {
+            text.to_string()
+        };
     }
     let f: f64 = text.parse().unwrap_or(f64::NAN);
     if f.is_infinite() {
@@ -60,7 +64,11 @@ pub fn format_float(f: f64, python: bool) -> String {
         }
     } else {
         let (first, rest) = digits.split_at(1);
-        let mantissa = if rest.is_empty() { first.to_string() } else { format!("{first}.{rest}") };
+        let mantissa = if rest.is_empty() {
+            first.to_string()
+        } else {
+            format!("{first}.{rest}")
+        };
         let exp_sign = if e < 0 { '-' } else { '+' };
         if python {
             format!("{mantissa}e{exp_sign}{:02}", e.abs())
@@ -166,7 +174,12 @@ mod tests {
 
     #[test]
     fn sorted_dumps_as_orjson_writes_them() {
-        let value: Value = serde_json::from_str(r#"{"b":1,"a":{"d":[1,{"z":1.5e-5,"y":"\u0001é"}],"c":null}}"#).unwrap();
-        assert_eq!(r#"{"a":{"c":null,"d":[1,{"y":"\u0001é","z":0.000015}]},"b":1}"#, dump_sorted(&value));
+        let value: Value =
+            serde_json::from_str(r#"{"b":1,"a":{"d":[1,{"z":1.5e-5,"y":"\u0001é"}],"c":null}}"#)
+                .unwrap();
+        assert_eq!(
+            r#"{"a":{"c":null,"d":[1,{"y":"\u0001é","z":0.000015}]},"b":1}"#,
+            dump_sorted(&value)
+        );
     }
 }
