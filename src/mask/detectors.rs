@@ -11,7 +11,10 @@
 //! an IPv6 parse) gives up its place to the search from the next character, as in Python.
 
 use memchr::memmem;
-use regex::Regex;
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+
+/// Room for each lazy DFA's states (the regex crate's default is 2 MB).
+pub const DFA_BYTES: usize = 16 << 20;
 
 use super::base64::decode_strict;
 use super::ipv6::Ipv6;
@@ -125,11 +128,19 @@ pub struct Scanner {
     ipv4_start: Regex,
     card_start: Regex,
     unicode_word: Regex,
-    gate: Regex,
+    /// Per alternative, a necessary condition (cheap, one pass for all of them): only the
+    /// alternatives whose gate matches somewhere in a string are searched in it.
+    gate: RegexSet,
+    /// All the gates as one regex: most strings match none, which one pass tells fastest.
+    gate_any: Regex,
+    gate_alts: Vec<Alt>,
 }
 
 fn rx(pattern: &str) -> Regex {
-    Regex::new(pattern).expect("built-in patterns compile")
+    RegexBuilder::new(pattern)
+        .dfa_size_limit(DFA_BYTES)
+        .build()
+        .expect("built-in patterns compile")
 }
 
 /// A word as text may spell it: ASCII letters in either case, `-_.` between any two letters.
@@ -158,7 +169,7 @@ impl Scanner {
     pub fn new(enabled: &[&str], words: Option<Words>) -> Scanner {
         let on = |name: &str| enabled.contains(&name);
         let mut alts = vec![Alt::Protect];
-        let mut gates: Vec<String> = Vec::new();
+        let mut gates: Vec<(String, Alt)> = Vec::new();
         let kv_start = words.as_ref().map(|words| {
             let alternatives: Vec<String> =
                 words.iter().filter(|w| !w.is_empty()).map(spread).collect();
@@ -171,8 +182,8 @@ impl Scanner {
         });
         if let Some(start) = &kv_start {
             alts.extend([Alt::Kv, Alt::Kvp]);
-            gates.push(start.as_str().to_string());
-            gates.push(r"(?i:key|sig|auth|pass)=".to_string());
+            gates.push((start.as_str().to_string(), Alt::Kv));
+            gates.push((r"(?i:key|sig|auth|pass)=".to_string(), Alt::Kvp));
         }
         let table: [(&str, Alt, &str); 12] = [
             ("private_key", Alt::PrivateKey, "-----BEGIN"),
@@ -207,14 +218,21 @@ impl Scanner {
         for (name, alt, gate) in table {
             if on(name) {
                 alts.push(alt);
-                gates.push(gate.to_string());
+                gates.push((gate.to_string(), alt));
             }
         }
-        let gate = if gates.is_empty() {
-            "[^\\s\\S]".to_string()
-        } else {
-            gates.join("|")
-        };
+        // A lazy DFA for many patterns at once needs room, or it rebuilds its states per string.
+        let gate = RegexSetBuilder::new(gates.iter().map(|(pattern, _)| pattern))
+            .dfa_size_limit(DFA_BYTES)
+            .build()
+            .expect("gates compile");
+        let any = gates
+            .iter()
+            .map(|(pattern, _)| pattern.as_str())
+            .collect::<Vec<_>>()
+            .join("|");
+        let gate_any = rx(if any.is_empty() { "[^\\s\\S]" } else { &any });
+        let gate_alts = gates.into_iter().map(|(_, alt)| alt).collect();
         Scanner {
             alts,
             words,
@@ -233,13 +251,26 @@ impl Scanner {
             ipv4_start: rx(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]"),
             card_start: rx("[0-9](?:[ -]?[0-9]){12}"),
             unicode_word: rx(r"\A[\p{L}\p{N}_]"),
-            gate: rx(&gate),
+            gate,
+            gate_any,
+            gate_alts,
         }
     }
 
-    /// A necessary condition: false if no built-in detector can match anywhere in `s`.
-    pub fn may_match(&self, s: &str) -> bool {
-        self.gate.is_match(s)
+    /// The alternatives that may match somewhere in `s` (placeholders always), as a set of
+    /// bits `1 << alt`; None if no built-in detector can.
+    pub fn may_match(&self, s: &str) -> Option<u32> {
+        if !self.gate_any.is_match(s) {
+            return None;
+        }
+        let matched = self.gate.matches(s);
+        if !matched.matched_any() {
+            return None;
+        }
+        let bits = matched.iter().fold(1 << Alt::Protect as u32, |bits, i| {
+            bits | 1 << self.gate_alts[i] as u32
+        });
+        Some(bits)
     }
 
     /// Python's `c.isalnum() or c == "_"` for the character at `at` (false at the end).
@@ -248,14 +279,26 @@ impl Scanner {
     }
 
     /// The built-in detectors over `s`; None if nothing was found (not even a placeholder).
-    pub fn scan<R: Replace>(&self, rules: &R, s: &str, counts: &mut Counts) -> Option<String> {
-        let mut cache: Vec<Option<Option<Found>>> = vec![None; self.alts.len()];
+    pub fn scan<R: Replace>(
+        &self,
+        rules: &R,
+        s: &str,
+        open: u32,
+        counts: &mut Counts,
+    ) -> Option<String> {
+        // Per alternative, its next match at or after `from` once looked for.
+        let mut cache: [Option<Option<Found>>; 15] = [None; 15];
+        let alts = self
+            .alts
+            .iter()
+            .copied()
+            .filter(|alt| open & (1 << *alt as u32) != 0);
         let mut out = String::new();
         let mut hits = 0usize;
         let (mut pos, mut from) = (0usize, 0usize);
         loop {
             let mut best: Option<Found> = None;
-            for (slot, &alt) in cache.iter_mut().zip(&self.alts) {
+            for (slot, alt) in cache.iter_mut().zip(alts.clone()) {
                 let stale = match slot {
                     None => true,
                     Some(Some(found)) => found.start < from,

@@ -410,6 +410,17 @@ impl Masker {
     }
 
     fn is_sensitive(&self, key: &str) -> bool {
+        // Most keys are short and ASCII: normalised on the stack, without an allocation.
+        let mut buffer = [0u8; 64];
+        if key.is_ascii() && key.len() <= buffer.len() {
+            let mut n = 0;
+            for b in key.bytes().filter(|b| !matches!(b, b'-' | b'_' | b'.')) {
+                buffer[n] = b.to_ascii_lowercase();
+                n += 1;
+            }
+            let name = std::str::from_utf8(&buffer[..n]).expect("ASCII");
+            return self.words.ends(name) && !self.allow.contains(name);
+        }
         let name = normalise_key(key);
         self.words.ends(&name) && !self.allow.contains(&name)
     }
@@ -455,10 +466,9 @@ impl Masker {
         let mut current: Option<String> = None;
         for _ in 0..MAX_ROUNDS {
             let text = current.as_deref().unwrap_or(s);
-            let mut next = if self.scanner.may_match(text) {
-                self.scanner.scan(self, text, counts)
-            } else {
-                None
+            let mut next = match self.scanner.may_match(text) {
+                Some(open) => self.scanner.scan(self, text, open, counts),
+                None => None,
             };
             if !self.custom.is_empty() {
                 if let Some(after) = self.scan_custom(next.as_deref().unwrap_or(text), counts) {

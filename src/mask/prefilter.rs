@@ -10,15 +10,25 @@
 //!   sensitive name or a `fields` name before a `:` (JSON keys, text pairs) or `=`, a query
 //!   parameter (`?key=`), and the colons of an IPv6 address.
 
-use regex::bytes::Regex;
+use regex::bytes::{Regex, RegexBuilder};
 
-use super::keys::normalise_key;
+use super::detectors::DFA_BYTES;
+use super::keys::{normalise_key, PARAM_NAMES};
 
 pub struct Prefilter {
     /// True for every line: custom detectors, or fields without their aliases.
     always: bool,
+    /// Every check, over the raw line.
     raw: Option<Regex>,
-    names: Option<Regex>,
+    /// The name checks again over the folded line, for lines beyond ASCII.
+    folded: Option<Regex>,
+}
+
+/// A name as a raw line may spell it before key normalisation: -_. after every character.
+fn spread_name(name: &str) -> String {
+    name.chars()
+        .map(|c| format!("{}[-_.]*", regex::escape(c.encode_utf8(&mut [0; 4]))))
+        .collect()
 }
 
 pub struct PrefilterSpec<'a> {
@@ -30,7 +40,12 @@ pub struct PrefilterSpec<'a> {
 }
 
 fn compile(parts: &[String]) -> Option<Regex> {
-    (!parts.is_empty()).then(|| Regex::new(&parts.join("|")).expect("prefilter patterns compile"))
+    (!parts.is_empty()).then(|| {
+        RegexBuilder::new(&parts.join("|"))
+            .dfa_size_limit(DFA_BYTES)
+            .build()
+            .expect("prefilter patterns compile")
+    })
 }
 
 impl Prefilter {
@@ -89,7 +104,7 @@ impl Prefilter {
             raw.push(r"\.(?:[0-9]{1,3}\.[0-9]{1,3}\.[0-9]|[0-9]{3}\.[0-9]{4})".to_string());
         }
         // (?-u): the line may not be UTF-8; these patterns are ASCII.
-        let raw: Vec<String> = raw.into_iter().map(|p| format!("(?-u:{p})")).collect();
+        let mut raw: Vec<String> = raw.into_iter().map(|p| format!("(?-u:{p})")).collect();
 
         let mut names: Vec<String> = if spec.key_rule {
             spec.words.clone()
@@ -101,26 +116,45 @@ impl Prefilter {
         if names.iter().any(String::is_empty) {
             always = true; // a name that is a suffix of every key
         }
-        let mut name_parts = Vec::new();
+        // Over the folded line (lowercased, without -_.), for lines beyond ASCII; over the raw
+        // line the same with -_. allowed anywhere and either case (a superset, with no copy).
+        let mut folded = Vec::new();
+        let mut spread_parts = Vec::new();
         if !names.is_empty() {
-            let alternation = names
+            let plain = names
                 .iter()
                 .map(|n| regex::escape(n))
                 .collect::<Vec<_>>()
                 .join("|");
-            name_parts.push(format!(r#"(?:{alternation})(?:\\*"|')?(?:[ \t\r]|\\t)*:"#));
+            let spread = names
+                .iter()
+                .map(|n| spread_name(n))
+                .collect::<Vec<_>>()
+                .join("|");
+            folded.push(format!(r#"(?:{plain})(?:\\*"|')?(?:[ \t\r]|\\t)*:"#));
+            spread_parts.push(format!(r#"(?i:{spread})[-_.\\"' \t\rt]*:"#));
             if spec.key_rule {
-                name_parts.push(format!(r#"(?:{alternation})[ \\"'t]*="#));
-                name_parts.push(r#"[?&;"](?:key|sig|auth|pass)="#.to_string());
+                folded.push(format!(r#"(?:{plain})[ \\"'t]*="#));
+                folded.push(r#"[?&;"](?:key|sig|auth|pass)="#.to_string());
+                spread_parts.push(format!(r#"(?i:{spread})[-_.\\"' t]*="#));
+                let params = PARAM_NAMES
+                    .iter()
+                    .map(|p| spread_name(p))
+                    .collect::<Vec<_>>()
+                    .join("|");
+                spread_parts.push(format!(r#"[?&;"][-_.]*(?i:{params})="#));
             }
         }
         if on("ipv6") {
-            name_parts.push("::|:[0-9a-f]{1,4}:[0-9a-f]{1,4}:[0-9a-f]{1,4}:".to_string());
+            folded.push("::|:[0-9a-f]{1,4}:[0-9a-f]{1,4}:[0-9a-f]{1,4}:".to_string());
+            spread_parts
+                .push(":[-_.]*:|:[-_.]*(?:(?:[0-9a-fA-F][-_.]*){1,4}:[-_.]*){3}".to_string());
         }
+        raw.extend(spread_parts);
         Prefilter {
             always,
             raw: compile(&raw),
-            names: compile(&name_parts),
+            folded: compile(&folded),
         }
     }
 
@@ -135,18 +169,12 @@ impl Prefilter {
         if self.raw.as_ref().is_some_and(|rx| rx.is_match(raw)) {
             return true;
         }
-        let Some(names) = &self.names else {
-            return false;
-        };
         // Beyond ASCII, lowercasing as key normalisation does: the Kelvin sign is a 'k'.
-        let folded: Vec<u8> = if raw.is_ascii() {
-            raw.iter()
-                .filter(|b| !matches!(b, b'-' | b'_' | b'.'))
-                .map(u8::to_ascii_lowercase)
-                .collect()
-        } else {
-            normalise_key(&String::from_utf8_lossy(raw)).into_bytes()
-        };
-        names.is_match(&folded)
+        match &self.folded {
+            Some(names) if !raw.is_ascii() => {
+                names.is_match(normalise_key(&String::from_utf8_lossy(raw)).as_bytes())
+            }
+            _ => false,
+        }
     }
 }
