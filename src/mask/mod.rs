@@ -25,7 +25,10 @@ mod prefilter;
 mod pseudonym;
 mod pyvalue;
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use regex::Regex;
 use serde_json::{Map, Value};
@@ -92,6 +95,42 @@ const SHORTEST_MATCH: usize = 3;
 /// `[MASKED:error]`). Deeper values are masked whole, fail-closed.
 const DEEPEST: usize = 498;
 const ID_COLUMNS: [&str; 2] = ["trace_id", "span_id"];
+/// Strings remembered as clean, per thread, and the longest remembered.
+const CLEAN_ENTRIES: usize = 65_536;
+const CLEAN_LONGEST: usize = 256;
+
+/// Clean strings seen on one thread, and the id of the masker that saw them.
+type CleanStrings = (u64, HashSet<Box<str>, BuildHasherDefault<Fnv>>);
+
+thread_local! {
+    static CLEAN: RefCell<CleanStrings> = RefCell::default();
+}
+
+/// Ids for maskers, so a thread's clean strings are never used by another masker.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// FNV-1a: short keys hash several times faster than with SipHash, and nothing hostile can
+/// do more than fill the cache, which is bounded.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 {
+            0xcbf29ce484222325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            hash = (hash ^ u64::from(b)).wrapping_mul(0x100000001b3);
+        }
+        self.0 = hash;
+    }
+}
 
 struct Custom {
     name: String,
@@ -105,6 +144,7 @@ struct TooDeep;
 /// Masks events, text and raw lines; counts what it masked into the `Counts` it is given.
 /// Immutable once built, so one masker serves every thread.
 pub struct Masker {
+    id: u64,
     enabled: bool,
     builtins: Vec<&'static str>,
     key_rule: bool,
@@ -241,6 +281,7 @@ impl Masker {
         });
         let scanner = Scanner::new(&builtins, key_rule.then(|| Words::new(words.clone())));
         Masker {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             enabled,
             key_rule,
             shortest: if custom.is_empty() { SHORTEST_MATCH } else { 1 },
@@ -286,7 +327,7 @@ impl Masker {
         for (name, value) in event.iter_mut() {
             match value {
                 Value::String(s) => {
-                    if self.fields.contains(name) {
+                    if !self.fields.is_empty() && self.fields.contains(name) {
                         if let Some(new) = self.field(name, value, counts) {
                             *value = Value::String(new);
                         }
@@ -387,7 +428,7 @@ impl Masker {
     fn dict(&self, map: &mut Map<String, Value>, top: bool, depth: usize, counts: &mut Counts) {
         let mut renamed: Vec<(usize, String)> = Vec::new();
         for (index, (k, v)) in map.iter_mut().enumerate() {
-            if top && self.fields.contains(k) {
+            if top && !self.fields.is_empty() && self.fields.contains(k) {
                 if !v.is_null() {
                     if let Some(new) = self.field(k, v, counts) {
                         *v = Value::String(new);
@@ -463,6 +504,17 @@ impl Masker {
     /// Value detectors over one string until nothing changes (masking one thing can give its
     /// neighbour the boundary it lacked); None if nothing changed.
     fn mask_str(&self, s: &str, counts: &mut Counts) -> Option<String> {
+        if s.len() <= CLEAN_LONGEST && self.known_clean(s) {
+            return None;
+        }
+        let masked = self.mask_str_rounds(s, counts);
+        if masked.is_none() && s.len() <= CLEAN_LONGEST {
+            self.remember_clean(s);
+        }
+        masked
+    }
+
+    fn mask_str_rounds(&self, s: &str, counts: &mut Counts) -> Option<String> {
         let mut current: Option<String> = None;
         for _ in 0..MAX_ROUNDS {
             let text = current.as_deref().unwrap_or(s);
@@ -488,6 +540,26 @@ impl Masker {
             }
         }
         current.filter(|masked| masked != s)
+    }
+
+    /// Whether `s` was masked before on this thread and nothing changed: field values repeat
+    /// (service, logger, host, keys), and most are clean.
+    fn known_clean(&self, s: &str) -> bool {
+        CLEAN.with(|clean| {
+            let clean = clean.borrow();
+            clean.0 == self.id && clean.1.contains(s)
+        })
+    }
+
+    fn remember_clean(&self, s: &str) {
+        CLEAN.with(|clean| {
+            let mut clean = clean.borrow_mut();
+            if clean.0 != self.id || clean.1.len() >= CLEAN_ENTRIES {
+                clean.0 = self.id;
+                clean.1.clear();
+            }
+            clean.1.insert(s.into());
+        });
     }
 
     /// The custom detectors, in order, over the text between placeholders (so none can re-mask
