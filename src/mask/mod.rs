@@ -13,6 +13,24 @@
 //! * Idempotent: placeholders and pseudonyms are recognised and never masked again; a string
 //!   is masked until nothing changes (at most eight rounds).
 //! * `needs_masking` (`prefilter.rs`) answers false only where nothing would change.
+//! * A private key printed over several lines is followed from line to line
+//!   (`key_blocks.rs`); the caller carries the state from block to block.
+//!
+//! One masker serves every thread (it is `Sync`); counts go to the caller's `Counts`:
+//!
+//! ```
+//! use logkit_mask_core::mask::{Counts, MaskConfig, Masker};
+//!
+//! let masker = Masker::from_config(&MaskConfig::default()).unwrap();
+//! let raw = br#"{"msg": "login by bob@example.com", "password": "hunter2"}"#;
+//! assert!(masker.needs_masking(raw));
+//! let mut event: serde_json::Map<String, serde_json::Value> =
+//!     serde_json::from_str(r#"{"message": "login by bob@example.com", "attrs": {"password": "hunter2"}}"#).unwrap();
+//! let mut counts = Counts::default();
+//! masker.mask_event(&mut event, &mut counts);
+//! assert_eq!(r#"{"message":"login by [MASKED:email]","attrs":{"password":"[MASKED:key]"}}"#, serde_json::to_string(&event).unwrap());
+//! assert_eq!((1, 1), (counts.get("email"), counts.get("key")));
+//! ```
 
 mod base64;
 mod config;

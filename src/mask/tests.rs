@@ -613,3 +613,25 @@ fn the_prefilter_lets_ordinary_lines_through_and_stops_the_rest() {
     assert!(m.needs_masking(br#"{"user":{"id":1}}"#));
     assert!(!m.needs_masking(br#"{"message":"hello"}"#));
 }
+
+#[test]
+fn one_masker_serves_every_thread() {
+    fn shared<T: Send + Sync>() {}
+    shared::<Masker>();
+    let m = masker();
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| {
+                let mut counts = Counts::default();
+                for _ in 0..3 {
+                    assert_eq!(
+                        "[MASKED:email] ok",
+                        m.mask_text("bob@example.com ok", &mut counts)
+                    );
+                    assert_eq!("ok", m.mask_text("ok", &mut counts));
+                }
+                assert_eq!(3, counts.get("email"));
+            });
+        }
+    });
+}
