@@ -403,6 +403,38 @@ def test_a_line_the_native_prefilter_skips_has_nothing_to_mask(pair, generated_l
         assert pair.rs.needs_masking(raw) or not pair.py.needs_masking(raw), raw
 
 
+def test_no_canary_survives_the_native_masker(generated_lines):
+    """Every secret planted in sample_logs/ and in `logkit sample` output is gone after the core
+    masks the lines as ingest does: lines inside a private key block whole, JSON records as
+    events (through the normaliser), anything else as text."""
+    from logkit.sample import CANARIES as GENERATED
+
+    canaries = [c for c in (ROOT / "sample_logs" / "CANARIES.txt").read_text().splitlines() if c]
+    canaries += [c for c in GENERATED if c]
+    rs = core.Masker("{}")
+    normalize = Normalizer()
+    lines = sample_log_lines() + generated_lines
+    inside_key, _ = core.key_block_lines(lines, 0)
+    inside_key = set(inside_key)
+    out = []
+    for index, raw in enumerate(lines):
+        if index in inside_key:
+            out.append("[MASKED:private_key]")
+            continue
+        try:
+            record = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            record = None
+        if isinstance(record, dict) and depth(record) < SHALLOW:
+            out.append(rs.mask_event(json.dumps(normalize(record))))
+        else:
+            out.append(rs.mask_text(raw.decode("utf-8", "backslashreplace")))
+    text = "\n".join(out)
+    planted = [c for c in canaries if c.encode() in b"\n".join(lines)]
+    assert len(planted) >= 20
+    assert [] == [c for c in planted if c in text]
+
+
 # --- generated text and records -----------------------------------------------------------------
 
 PAIRS = {name: Pair(table, aliases) for name, table, aliases in CONFIGS}
@@ -525,6 +557,16 @@ KEY_BLOCK_PIECES = [
     b"a -----END x -----BEGIN PRIVATE KEY-----",
     b"-----BEGIN PRIVATE KEY----- -----END PRIVATE KEY-----",
 ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200), st.text(max_size=200).map(assigned))
+def test_any_bytes_and_text_are_taken_without_a_panic(raw, value):
+    """Arbitrary bytes for the prefilter (not even UTF-8), any text for the masker."""
+    for pair in PAIRS.values():
+        pair.rs.needs_masking(raw)
+        expected, got = pair.text(value)
+        assert expected == got
 
 
 @settings(max_examples=300, deadline=None)
