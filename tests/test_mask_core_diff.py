@@ -66,6 +66,17 @@ CONFIGS: list[tuple[str, dict[str, Any], dict[str, list[str]] | None]] = [
     ),
     ("keys", {"keys": ["Tax-ID", "pin"], "allow_keys": ["password"], "disable": ["ipv4"]}, None),
     ("no_key_rule", {"disable": ["key", "card"]}, None),
+    (
+        "odd_names",
+        {
+            "keys": ["Straße", "x y", "pin:code", "K", "tok"],
+            "allow_keys": ["api_key", "Ünïcode"],
+            "fields": ["user_id", "Kunde"],
+            "mode": "pseudonymize",
+            "detectors": {"maybe": r"id=(?P<value>\d+)?x", "dots": r"\.\.\."},
+        },
+        {"user_id": ["uid", "user.id"], "Kunde": ["kunde.nr"]},
+    ),
 ]
 IDS = [config[0] for config in CONFIGS]
 
