@@ -19,6 +19,12 @@ fn parse<T: serde::de::DeserializeOwned>(text: &str) -> PyResult<T> {
     T::deserialize(&mut deserializer).map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
+fn merge(into: &mut Counts, from: &Counts) {
+    for (name, n) in from {
+        *into.entry(name.clone()).or_default() += n;
+    }
+}
+
 fn error(e: MaskError) -> PyErr {
     PyValueError::new_err(e.to_string())
 }
@@ -110,7 +116,7 @@ impl PyMasker {
         let mut event: serde_json::Map<String, Value> = parse(event_json)?;
         let mut counts = Counts::default();
         py.allow_threads(|| self.inner.mask_event(&mut event, &mut counts));
-        self.counts.merge(&counts);
+        merge(&mut self.counts, &counts);
         serde_json::to_string(&event).map_err(|e| PyValueError::new_err(e.to_string()))
     }
 
@@ -119,14 +125,14 @@ impl PyMasker {
         let mut value: Value = parse(record_json)?;
         let mut counts = Counts::default();
         self.inner.mask_top(&mut value, &mut counts);
-        self.counts.merge(&counts);
+        merge(&mut self.counts, &counts);
         serde_json::to_string(&value).map_err(|e| PyValueError::new_err(e.to_string()))
     }
 
     fn mask_text(&mut self, text: &str) -> String {
         let mut counts = Counts::default();
         let out = self.inner.mask_text(text, &mut counts);
-        self.counts.merge(&counts);
+        merge(&mut self.counts, &counts);
         out
     }
 
@@ -154,7 +160,7 @@ impl PyMasker {
                 })
                 .collect::<Result<Vec<String>, String>>()
         });
-        self.counts.merge(&counts);
+        merge(&mut self.counts, &counts);
         out.map_err(PyValueError::new_err)
     }
 
@@ -193,7 +199,7 @@ impl PyMasker {
     #[getter]
     fn counts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let dict = PyDict::new(py);
-        for (name, n) in self.counts.iter() {
+        for (name, n) in &self.counts {
             dict.set_item(name, n)?;
         }
         Ok(dict)

@@ -19,7 +19,7 @@
 //! One masker serves every thread (it is `Sync`); counts go to the caller's `Counts`:
 //!
 //! ```
-//! use logkit_mask_core::mask::{Counts, MaskConfig, Masker};
+//! use logkit_mask_core::mask::{Count, Counts, MaskConfig, Masker};
 //!
 //! let masker = Masker::from_config(&MaskConfig::default()).unwrap();
 //! let raw = br#"{"msg": "login by bob@example.com", "password": "hunter2"}"#;
@@ -29,7 +29,7 @@
 //! let mut counts = Counts::default();
 //! masker.mask_event(&mut event, &mut counts);
 //! assert_eq!(r#"{"message":"login by [MASKED:email]","attrs":{"password":"[MASKED:key]"}}"#, serde_json::to_string(&event).unwrap());
-//! assert_eq!((1, 1), (counts.get("email"), counts.get("key")));
+//! assert_eq!((1, 1), (counts.of("email"), counts.of("key")));
 //! ```
 
 mod base64;
@@ -63,44 +63,29 @@ use prefilter::{Prefilter, PrefilterSpec};
 use pseudonym::{canonical, hmac12, Protect};
 use pyvalue::{dump_sorted, int_digits, number_str};
 
-/// Masks counted per detector (`key`, `email`... `error`, and each field of `fields`).
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Counts(BTreeMap<String, u64>);
+/// Masks counted per detector (`key`, `email`... `error`, and each field of `fields`): the
+/// same map the core's blocks report.
+pub type Counts = BTreeMap<String, u64>;
 
-impl Counts {
-    pub fn add(&mut self, name: &str) {
-        match self.0.get_mut(name) {
+/// Counting into `Counts` without allocating a name already counted.
+pub trait Count {
+    fn add(&mut self, name: &str);
+    /// The count for one name, 0 if none.
+    fn of(&self, name: &str) -> u64;
+}
+
+impl Count for Counts {
+    fn add(&mut self, name: &str) {
+        match self.get_mut(name) {
             Some(n) => *n += 1,
             None => {
-                self.0.insert(name.to_string(), 1);
+                self.insert(name.to_string(), 1);
             }
         }
     }
 
-    pub fn get(&self, name: &str) -> u64 {
-        self.0.get(name).copied().unwrap_or(0)
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = (&str, u64)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), *v))
-    }
-
-    pub fn merge(&mut self, other: &Counts) {
-        for (name, n) in other.iter() {
-            *self.0.entry(name.to_string()).or_default() += n;
-        }
-    }
-
-    pub fn total(&self) -> u64 {
-        self.0.values().sum()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    pub fn clear(&mut self) {
-        self.0.clear();
+    fn of(&self, name: &str) -> u64 {
+        self.get(name).copied().unwrap_or(0)
     }
 }
 
