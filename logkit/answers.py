@@ -23,6 +23,7 @@ Rules that hold throughout:
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,7 +34,7 @@ import orjson
 from . import tracespans
 from .engine import duckdb
 from .errors import NotFound, QueryError
-from .schema import EVENT_COLUMNS, trace_key
+from .schema import EVENT_COLUMNS, JsonText, trace_key
 from .timeparse import from_us
 
 if TYPE_CHECKING:
@@ -72,7 +73,15 @@ def _trace_sql(select: str, *, windowed: bool) -> str:
 
 
 _CANDIDATES_SHOWN = 5
+_HEX = re.compile(r"[0-9a-fA-F-]+")
 _USER_COLUMNS = "ts, trace_id, service, level, error_type, status_code, duration_ms"
+
+
+def _hex_cases(trace_id: str) -> dict[str, str]:
+    """`trace_id` in lower and in upper case when it is hex (else as given)."""
+    if _HEX.fullmatch(trace_id):
+        return {"lower": trace_id.lower(), "upper": trace_id.upper()}
+    return {"lower": trace_id, "upper": trace_id}
 
 
 def _from_us(value: int | None) -> datetime | None:
@@ -121,6 +130,8 @@ class Rows:
 
     columns: list[str]
     rows: list[tuple[Any, ...]]
+    #: How many rows the answer has in all, when a limit kept some back (None: all shown).
+    total: int | None = None
 
     def to_dicts(self) -> list[dict[str, Any]]:
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
@@ -133,7 +144,8 @@ class Rows:
 
     def drop(self, column: str) -> Rows:
         keep = [i for i, name in enumerate(self.columns) if name != column]
-        return Rows([self.columns[i] for i in keep], [tuple(r[i] for i in keep) for r in self.rows])
+        rows = [tuple(r[i] for i in keep) for r in self.rows]
+        return Rows([self.columns[i] for i in keep], rows, self.total)
 
 
 @dataclass
@@ -234,6 +246,21 @@ class Answers:
     ) -> Any:
         return _frame(con, sql, params) if self.frames else _rows(con, sql, params)
 
+    def _limited(self, sql: str, count_sql: str, params: dict[str, Any]) -> Any:
+        """`sql`'s answer under `LIMIT $limit`; as `Rows`, with `total` set when the limit
+        kept rows back (one row more is fetched to tell, and only then are they counted), so
+        the CLI can say so."""
+        if self.frames:
+            return self._answer(sql, params)
+        limit = params["limit"]
+        with self._reader() as con:
+            rows = _rows(con, sql, {**params, "limit": limit + 1})
+            if len(rows.rows) > limit:
+                counted = {k: v for k, v in params.items() if k != "limit"}
+                rows.rows = rows.rows[:limit]
+                rows.total = con.execute(count_sql, counted).fetchall()[0][0]
+        return rows
+
     @contextlib.contextmanager
     def _reader(self, *, lean: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """`self.reader()`, set up for answering.
@@ -264,10 +291,13 @@ class Answers:
 
     def _resolve_trace(self, con: duckdb.DuckDBPyConnection, trace_id: str) -> str:
         """The one trace id that starts with `trace_id`."""
+        # Hex ids are one number however they are typed: a prefix in upper case (as some
+        # tools print ids) finds the stored lower-case id, and the other way round.
         rows = con.execute(
             "SELECT DISTINCT trace_id FROM events WHERE starts_with(trace_id, $prefix)"
+            " OR starts_with(trace_id, $lower) OR starts_with(trace_id, $upper)"
             f" ORDER BY trace_id LIMIT {_CANDIDATES_SHOWN + 1}",
-            {"prefix": trace_id},
+            {"prefix": trace_id, **_hex_cases(trace_id)},
         ).fetchall()
         if not rows:
             raise NotFound(
@@ -322,6 +352,8 @@ class Answers:
             # The exact id first: it is what people paste, and an equality predicate is the
             # cheapest lookup there is. Only when that finds nothing is it taken as a prefix.
             rows = fetch(trace_id)
+            if not rows and _hex_cases(trace_id)["lower"] != trace_id:
+                rows = fetch(trace_id := trace_id.lower())
             if not rows:
                 trace_id = self._resolve_trace(con, trace_id)
                 rows = fetch(trace_id, spans=False)
@@ -479,21 +511,28 @@ class Answers:
             if by in ("type", "endpoint")
             else ""
         )
-        sql = f"""
+        # The example trace and its message come from one event: the latest with a trace id
+        # (else the latest), picked once as a struct, so they cannot come from two events.
+        groups = f"""
             SELECT {", ".join(keys)},
                 count(*) AS count,
                 {services}
                 min(ts) AS first_seen,
                 max(ts) AS last_seen,
-                arg_max(trace_id, ts) FILTER (WHERE trace_id IS NOT NULL) AS example_trace,
-                arg_max(message, ts) AS example
+                arg_max({{'trace': trace_id, 'message': message}},
+                        (trace_id IS NOT NULL, ts, source, line)) AS example_event
             FROM events
             {_where(conditions)}
             GROUP BY ALL
+        """
+        sql = f"""
+            SELECT * EXCLUDE (example_event),
+                example_event.trace AS example_trace, example_event.message AS example
+            FROM ({groups})
             ORDER BY count DESC, last_seen DESC
             LIMIT $limit
         """
-        return self._answer(sql, params)
+        return self._limited(sql, f"SELECT count(*) FROM ({groups})", params)
 
     # -- search ------------------------------------------------------------------------
 
@@ -537,8 +576,12 @@ class Answers:
             targets = [f"CAST({field} AS VARCHAR)"]
         else:
             key = field.removeprefix("attrs.")
-            if not key:
-                raise QueryError("--field needs a column or an attrs key, such as err.stack")
+            # An empty step (`a..b`, `.a`, `a.`) is not a JSON path DuckDB can follow.
+            if not key or "" in key.split("."):
+                raise QueryError(
+                    f"--field {field!r} is not a column or an attrs key: name one such as "
+                    "path, err.stack or attrs.err.stack (keys separated by single dots)"
+                )
             params["json_path"] = "$" + "".join(
                 '."' + part.replace("\\", "\\\\").replace('"', '\\"') + '"'
                 for part in key.split(".")
@@ -558,7 +601,7 @@ class Answers:
             LIMIT $limit
         """
         try:
-            return self._answer(sql, params)
+            return self._limited(sql, f"SELECT count(*) FROM events {_where(conditions)}", params)
         except duckdb.InvalidInputException as exc:
             if regex:
                 raise QueryError(f"invalid regular expression {text!r}: {exc}") from exc
@@ -775,6 +818,21 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | Non
             )
         )
     rows = relation.fetchall()
+    # JSON columns (attrs, attrs->'$.x') come back as text; marked, so that --format json
+    # shows them as the JSON they are, not as strings holding JSON.
+    json_columns = {i: str(t) == "JSON[]" for i, t in enumerate(relation.types)
+                    if str(t) in ("JSON", "JSON[]")}  # fmt: skip
+    if json_columns and rows:
+        rows = [list(row) for row in rows]
+        for row in rows:
+            for i, is_list in json_columns.items():
+                if row[i] is not None:
+                    row[i] = (
+                        [None if v is None else JsonText(v) for v in row[i]]
+                        if is_list
+                        else JsonText(row[i])
+                    )
+        rows = [tuple(row) for row in rows]
     if any(zoned):
         rows = [
             tuple(

@@ -8,10 +8,11 @@ but an input was damaged) here, in one place, so no command needs its own try/ex
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
-from .errors import LogkitError
+from .errors import Interrupted, LogkitError
 from .store import Store
 
 
@@ -27,40 +28,52 @@ class Context:
         return Store(self.db, config_path=self.config, wait=self.wait, lake=self.lake)
 
 
+# The group's options, each also accepted after the command name (`logkit errors --db X`):
+# (declaration, settings on the group, help). After the command they override the group's.
+GLOBAL_OPTIONS: list[tuple[str, dict[str, Any], str]] = [
+    ("--db", {"envvar": "LOGKIT_DB", "metavar": "PATH"},
+     "Store file (default: $LOGKIT_DB, else ./logkit.duckdb)."),
+    ("--config", {"metavar": "PATH"},
+     "logkit.toml (default: ./logkit.toml, else beside the store)."),
+    ("--wait", {"type": float, "default": 0.0, "metavar": "SECONDS"},
+     "If another logkit is writing, wait this long for it instead of failing."),
+    ("--lake", {"envvar": "LOGKIT_LAKE", "metavar": "DIR"},
+     "Also answer from this Parquet lake ('logkit archive' writes it)."),
+    ("--color", {"type": click.Choice(["auto", "always", "never"]), "default": "auto"},
+     "Colours: auto (on a terminal, unless $NO_COLOR is set), always or never."),
+    ("--no-pager", {"is_flag": True, "default": False},
+     "Do not page long output ($LOGKIT_PAGER, else $PAGER, else less -FRX) on a terminal."),
+]  # fmt: skip
+
+
+def _group_options(func: Any) -> Any:
+    for decl, settings, text in reversed(GLOBAL_OPTIONS):
+        func = click.option(decl, help=text, **settings)(func)
+    return func
+
+
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--db",
-    envvar="LOGKIT_DB",
-    metavar="PATH",
-    help="Store file (default: $LOGKIT_DB, else ./logkit.duckdb).",
-)
-@click.option(
-    "--config", metavar="PATH", help="logkit.toml (default: ./logkit.toml, else beside the store)."
-)
-@click.option(
-    "--wait",
-    type=float,
-    default=0.0,
-    metavar="SECONDS",
-    help="If another logkit is writing, wait this long for it instead of failing.",
-)
-@click.option(
-    "--lake",
-    envvar="LOGKIT_LAKE",
-    metavar="DIR",
-    help="Also answer from this Parquet lake ('logkit archive' writes it).",
-)
-@click.version_option(package_name="logkit", prog_name="logkit")
+@_group_options
+@click.version_option(None, "-V", "--version", package_name="logkit", prog_name="logkit")
 @click.pass_context
 def cli(
-    ctx: click.Context, db: str | None, config: str | None, wait: float, lake: str | None
-) -> None:
+    ctx: click.Context, db: str | None, config: str | None, wait: float, lake: str | None,
+    color: str, no_pager: bool,
+) -> None:  # fmt: skip
     """Turn structured JSON logs into answers.
 
     Ingest NDJSON logs (plain, gzip, zstd, stdin) into an embedded DuckDB store with secrets
     masked, then ask it: trace, user, errors, search, stats, sql, query; export Prometheus
     metrics. With no command, shows an overview of the store.
+
+    \b
+    Examples:
+      logkit ingest sample_logs/ && logkit errors --by endpoint
+      logkit trace 7248245e
     """
+    from .output import configure
+
+    configure(color=color, pager=not no_pager)
     ctx.obj = Context(db, config, wait, lake)
     if ctx.invoked_subcommand is None:
         from .commands.query import show_overview
@@ -68,11 +81,38 @@ def cli(
         show_overview(ctx.obj)
 
 
-def _register() -> None:
-    from .commands import export, ingest, lake, query, report
+def _set_after_command(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """A group option given after the command name: it overrides the group's."""
+    if value is None or (param.name == "no_pager" and not value):
+        return
+    if param.name in ("color", "no_pager"):
+        from .output import configure
 
-    for module in (ingest, export, report, lake, query):
+        configure(**({"color": value} if param.name == "color" else {"pager": False}))
+        return
+    setattr(ctx.ensure_object(Context), param.name, value)  # type: ignore[arg-type]
+
+
+def _accept_group_options(command: click.Command) -> None:
+    """Give `command` each group option it does not have itself (export and prune have their
+    own --db and --wait, query its --lake), so it may come after the command name."""
+    own = {opt for param in command.params for opt in getattr(param, "opts", ())}
+    for decl, settings, text in GLOBAL_OPTIONS:
+        if decl in own:
+            continue
+        settings = {k: v for k, v in settings.items() if k not in ("envvar", "default")}
+        command.params.append(
+            click.Option([decl], help=text, expose_value=False, callback=_set_after_command,
+                         **settings)
+        )  # fmt: skip
+
+
+def _register() -> None:
+    from .commands import export, formats, ingest, lake, query, report
+
+    for module in (ingest, formats, export, report, lake, query):
         for command in module.COMMANDS:
+            _accept_group_options(command)
             cli.add_command(command)
 
 
@@ -82,7 +122,13 @@ _register()
 def main() -> None:
     try:
         cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        # click turns a KeyboardInterrupt into Abort; a signal that stopped a run has its say.
+        if isinstance(exc.__cause__, Interrupted):
+            stopped = exc.__cause__
+            if str(stopped):
+                click.echo(str(stopped), err=True)
+            sys.exit(128 + stopped.signum)
         click.echo("Aborted!", err=True)
         sys.exit(1)
     except click.ClickException as exc:

@@ -7,14 +7,19 @@ silently ignored, because a misspelt `[mask]` would otherwise mean secrets store
 ```toml
 retention = "30d"            # applied by each `logkit export` run
 
-[aliases]                    # extra source field names per canonical column
+[aliases]                    # extra source field names per canonical column (generic format)
 trace_id = ["x_trace"]
+
+[formats.myapp]              # a log format of your own (the language: logkit/formats)
+match = { keys = ["when", "sev", "text"] }
+fields = { ts = "when", level = "sev", message = "text" }
 
 [mask]                       # see logkit/mask.py
 mode = "pseudonymize"
 fields = ["user_id"]
 
 [ingest]
+formats_dir = "formats"      # more format files (*.toml), relative to this file
 max_line_bytes = 16_777_216
 workers = 2
 
@@ -33,7 +38,7 @@ from typing import Any
 
 from .errors import ConfigError
 
-_TABLES = {"retention", "aliases", "mask", "ingest", "metrics"}
+_TABLES = {"retention", "aliases", "formats", "mask", "ingest", "metrics"}
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,8 @@ class IngestSettings:
     # A block becomes ~10x its size in Python objects inside a worker: at 2 MB a worker peaks
     # near 75 MB (100 MB at 4 MB), and blocks are committed many to a transaction anyway.
     batch_bytes: int = 2 * 1024 * 1024
+    # A directory of log format files (*.toml, see logkit/formats), beside the built-in ones.
+    formats_dir: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,8 @@ class Config:
     path: Path | None = None
     retention: str | None = None
     aliases: dict[str, list[str]] = field(default_factory=dict)
+    # [formats.NAME] tables: log formats added or overridden (the format file language).
+    formats: dict[str, Any] = field(default_factory=dict)
     mask: dict[str, Any] = field(default_factory=dict)
     ingest: IngestSettings = field(default_factory=IngestSettings)
     max_series: int = 500
@@ -89,6 +98,9 @@ def load_config(path: Path | None) -> Config:
         isinstance(v, list) and all(isinstance(x, str) for x in v) for v in aliases.values()
     ):
         raise ConfigError(f"{path}: [aliases] maps a column name to a list of field names")
+    formats = data.get("formats", {})
+    if not isinstance(formats, dict) or not all(isinstance(v, dict) for v in formats.values()):
+        raise ConfigError(f"{path}: [formats.NAME] tables each describe one log format")
     ingest_table = dict(data.get("ingest", {}))
     try:
         ingest = IngestSettings(**ingest_table)
@@ -102,6 +114,7 @@ def load_config(path: Path | None) -> Config:
         path=path,
         retention=retention,
         aliases=aliases,
+        formats=formats,
         mask=dict(data.get("mask", {})),
         ingest=ingest,
         max_series=int(metrics.get("max_series", 500)),

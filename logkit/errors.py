@@ -5,6 +5,10 @@ input) in one place (`logkit.cli.main`), so messages here are written for the pe
 terminal: say what went wrong and, where the fix is known, what to do.
 """
 
+from __future__ import annotations
+
+from pathlib import Path
+
 
 class LogkitError(Exception):
     """Base class: a problem the user can act on, shown without a traceback."""
@@ -31,6 +35,10 @@ class StoreVersionError(LogkitError):
     """The store was written by a newer logkit than this one."""
 
 
+class NotAStore(LogkitError):
+    """The file is a DuckDB database that logkit did not make; logkit leaves it alone."""
+
+
 class StoreWriteError(LogkitError):
     """The store could not be written (disk full, read-only file system, permissions)."""
 
@@ -42,6 +50,20 @@ class StoreOutOfMemory(StoreWriteError):
     def __init__(self, message: str, *, invalidated: bool = False) -> None:
         super().__init__(message)
         self.invalidated = invalidated
+
+
+class OutputError(LogkitError):
+    """A file logkit was asked to write (a report, a key) cannot be written."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A signal stopped the run (a KeyboardInterrupt, so nothing that catches Exception keeps
+    going); the CLI prints the message and exits 128 + `signum` (130 for SIGINT, 143 for
+    SIGTERM)."""
+
+    def __init__(self, signum: int, message: str = "") -> None:
+        super().__init__(message)
+        self.signum = signum
 
 
 class ConfigError(LogkitError):
@@ -62,3 +84,11 @@ class NotFound(LogkitError):
 
 class TimeValueError(LogkitError):
     """A --since/--until value could not be understood."""
+
+
+def output_error(path: Path, exc: OSError) -> OutputError:
+    """`cannot write PATH: why` for a file the user named, naming a directory that is missing
+    (or is a file) rather than echoing the system's word for it."""
+    if not path.parent.is_dir():
+        return OutputError(f"cannot write {path}: there is no directory {path.parent}")
+    return OutputError(f"cannot write {exc.filename or path}: {exc.strerror or exc}")

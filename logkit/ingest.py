@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import multiprocessing
 import os
+import signal
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
@@ -23,19 +24,22 @@ from typing import Any
 
 import pyarrow as pa
 
+from . import interrupt, tracespans
 from . import sources as src
-from . import tracespans
 from .blockscan import BlockScanner
-from .errors import InputError, LogkitError
+from .errors import InputError, Interrupted, LogkitError
+from .formats import COVERAGE
 from .mask import KEY_BLOCK_BYTES, key_block_after
 from .pipeline import (
     TOO_LONG_KEEP,
     ChunkResult,
+    FormatSettings,
     init_pool_worker,
     init_worker,
     make_masker,
     run_job,
 )
+from .schema import STREAM_COLUMN
 from .store import WriteSession
 
 INLINE_BYTES = 32 * 1024 * 1024  # below this much input, worker start-up costs more than it saves
@@ -58,7 +62,10 @@ CHECKPOINT_WAL_BYTES = 64 * 1024 * 1024
 @dataclass
 class SourceReport:
     path: str
-    status: str  # new | resumed | unchanged | copy (of a file read under its checkpoint) | error
+    # new | resumed | unchanged | copy (of a file read under its checkpoint) | error | changed
+    # (truncated or rewritten while this run read it: what was read before is stored, the rest
+    # is left for the next run, which finds the old content, if copied, by its fingerprints)
+    status: str
     lines: int = 0
     events: int = 0
     rejects: int = 0
@@ -66,6 +73,7 @@ class SourceReport:
     # A compressed stream that could not be read to its end: what, and from which line and
     # byte of its content nothing was stored (the reject truncated_stream or corrupt_stream).
     damage: str | None = None
+    changed: str | None = None  # how it changed under the reader: truncated | rewritten
 
 
 @dataclass
@@ -82,6 +90,8 @@ class IngestSummary:
     seconds: float = 0.0
     # Inputs that gave nothing: a directory without log files, a file without one event.
     warnings: list[str] = field(default_factory=list)
+    # Per log format: [events, then events with each of formats.COVERAGE].
+    formats: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def rejects(self) -> int:
@@ -109,6 +119,22 @@ class IngestSummary:
             "sources": [s.__dict__ for s in self.sources],
             "damaged_inputs": len(self.damaged),
             "warnings": self.warnings,
+            "formats": self.format_coverage(),
+        }
+
+    def format_coverage(self) -> dict[str, dict[str, Any]]:
+        """Per log format, most events first: how many events it matched and the share of
+        them (0..1) that got each key column."""
+        return {
+            name: {
+                "events": counts[0],
+                **{
+                    column: round(n / counts[0], 4)
+                    for column, n in zip(COVERAGE, counts[1:], strict=True)
+                },
+            }
+            for name, counts in sorted(self.formats.items(), key=lambda kv: (-kv[1][0], kv[0]))
+            if counts[0]
         }
 
 
@@ -124,8 +150,23 @@ class _Runner:
             ctx = multiprocessing.get_context("forkserver")
             # Workers forked from a server that has already imported the pipeline share those
             # pages with it instead of each importing its own copy (~10 MB PSS per worker).
-            ctx.set_forkserver_preload(["logkit.pipeline", "logkit.mask", "logkit.normalize"])
-            self.pool = ctx.Pool(workers, initializer=init_pool_worker, initargs=initargs)
+            # logkit._forkserver takes the server and its workers out of the terminal's process
+            # group: signals are for the main process, which stops the run (see close()).
+            ctx.set_forkserver_preload(
+                [
+                    "logkit._forkserver",
+                    "logkit.pipeline",
+                    "logkit.mask",
+                    "logkit.normalize",
+                    "logkit.formats",
+                ]
+            )
+            try:
+                with interrupt.deferred():
+                    self.pool = ctx.Pool(workers, initializer=init_pool_worker, initargs=initargs)
+            except BaseException:
+                self.close()  # a signal during the start: the pool is whole, end it
+                raise
         else:
             init_worker(*initargs)
         self.window = max(2, workers * 2)
@@ -312,7 +353,13 @@ def _save_checkpoint(con: Any, cp: src.Checkpoint) -> None:
 def add_counters(con: Any, counts: dict[tuple[str, str], float]) -> None:
     """Add to the store's monotonic totals (exported as Prometheus counters), keyed by
     (counter, label), in one statement: a statement per counter cost ~10 ms a block."""
-    rows = [(name, label, float(value)) for (name, label), value in counts.items() if value]
+    # A format's column that no event got is recorded as 0: a source that comes out untimed
+    # must show as a series at 0, not as no series.
+    rows = [
+        (name, label, float(value))
+        for (name, label), value in counts.items()
+        if value or name == "format_columns"
+    ]
     if rows:
         names, labels, values = (list(column) for column in zip(*rows, strict=True))
         con.execute(
@@ -352,6 +399,11 @@ class _Committer:
         for name, counts in (("rejects", result.reasons), ("masked", result.masked)):
             for label, value in counts.items():
                 self.counts[name, label] += value
+        for fmt, counts in result.formats.items():
+            # logkit_ingest_format_events_total and _format_columns_total (queries/metrics).
+            self.counts["format_events", fmt] += counts[0]
+            for column, value in zip(COVERAGE, counts[1:], strict=True):
+                self.counts["format_columns", f"{fmt}|{column}"] += value
         if (
             self.rows >= COMMIT_ROWS
             or self.bytes >= COMMIT_BYTES
@@ -378,18 +430,18 @@ class _Committer:
         self.counts = Counter()
 
     def _write(self, con: Any) -> None:
-        events = [result.events for _, result, _ in self.pending]
+        events = [_with_stream(result.events, cur) for cur, result, _ in self.pending]
         if any(table.num_rows for table in events):
             con.register("_events", pa.concat_tables(events))
             con.execute("INSERT INTO events SELECT * FROM _events")
             tracespans.record(con, "_events")
             con.unregister("_events")
-        rejects = [result.rejects for _, result, _ in self.pending]
+        rejects = [_with_stream(result.rejects, cur) for cur, result, _ in self.pending]
         if any(table.num_rows for table in rejects):
             con.register("_rejects", pa.concat_tables(rejects))
             con.execute(
-                "INSERT INTO rejects (source, line, byte_offset, reason, raw)"
-                " SELECT source, line, byte_offset, reason, raw FROM _rejects"
+                "INSERT INTO rejects (source, line, byte_offset, reason, raw, stream)"
+                " SELECT source, line, byte_offset, reason, raw, stream FROM _rejects"
             )
             con.unregister("_rejects")
         last: dict[int, tuple[_Cursor, Block]] = {}
@@ -400,6 +452,14 @@ class _Committer:
         for cur, block in last.values():
             _save_checkpoint(con, _stop_at(cur, block))
         add_counters(con, self.counts)
+
+
+def _with_stream(table: pa.Table, cur: _Cursor | None) -> pa.Table:
+    """A block's rows with the stream they were read from (its checkpoint's id) as the last
+    column; NULL for unnamed stdin, which has no checkpoint."""
+    stream = None if cur is None else cur.checkpoint.id
+    column = pa.repeat(pa.scalar(stream, pa.int64()), table.num_rows)
+    return table.append_column(STREAM_COLUMN[0], column)
 
 
 def _advance(cur: _Cursor, result: ChunkResult, block: Block) -> None:
@@ -420,11 +480,21 @@ def _stop_at(cur: _Cursor, block: Block) -> src.Checkpoint:
     cp.head_hash = src.fingerprint(cur.head[: cp.head_len])[1]
     cp.tail_len, cp.tail_hash = src.fingerprint(block.tail)
     source = cur.source
-    if source.compressed and block.eof:
+    if source.compressed and block.eof and not source.is_stdin:
         cp.eof_size, cp.eof_mtime_ns = source.file_size, source.mtime_ns
     else:
         cp.eof_size = cp.eof_mtime_ns = None
     return cp
+
+
+def format_settings(config: Any, forced: str | None = None) -> FormatSettings:
+    """The log formats logkit.toml adds (`[formats.NAME]`, `[ingest] formats_dir`), and the
+    one `--log-format` forces."""
+    formats_dir = config.ingest.formats_dir
+    if formats_dir and config.path is not None:
+        # A relative directory is beside the logkit.toml that names it.
+        formats_dir = str(config.path.parent / formats_dir)
+    return FormatSettings(tables=dict(config.formats), formats_dir=formats_dir, forced=forced)
 
 
 def mask_key(store_path: Path) -> bytes | None:
@@ -444,12 +514,55 @@ def ingest(
     *,
     mask: bool = True,
     progress: Callable[[int, int, int | None], None] | None = None,
+    stdin_name: str | None = None,
+    log_format: str | None = None,
 ) -> IngestSummary:
-    with (
-        session.memory_limit(INGEST_MEMORY_MB),
-        session.manual_checkpoints(CHECKPOINT_WAL_BYTES),
-    ):
-        return _ingest(session, inputs, mask=mask, progress=progress)
+    """Read `inputs` into the store; `stdin_name` makes '-' a named stream with a checkpoint;
+    `log_format` names the log format every record is read as (else each is recognised)."""
+    before = _stored(session)
+    try:
+        with (
+            session.memory_limit(INGEST_MEMORY_MB),
+            session.manual_checkpoints(CHECKPOINT_WAL_BYTES),
+        ):
+            return _ingest(
+                session, inputs, mask=mask, progress=progress, stdin_name=stdin_name,
+                log_format=log_format,
+            )  # fmt: skip
+    except BaseException as exc:
+        signum = interrupt.received() or (
+            signal.SIGINT if isinstance(exc, KeyboardInterrupt) else None
+        )
+        if signum is None:
+            raise
+        raise Interrupted(signum, _interrupted_message(session, before, signum)) from None
+
+
+def _stored(session: WriteSession) -> tuple[int, int, int]:
+    """(lines, events, rejects) the store holds from all runs, as its counters say."""
+    with session.transaction() as con:
+        row = con.execute(
+            "SELECT (SELECT coalesce(sum(value), 0) FROM counters WHERE name = 'lines'),"
+            " (SELECT count(*) FROM events),"
+            " (SELECT coalesce(sum(value), 0) FROM counters WHERE name = 'rejects')"
+        ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def _interrupted_message(session: WriteSession, before: tuple[int, int, int], signum: int) -> str:
+    """What the run stored before the signal: the committed transactions (the one under way
+    was rolled back, and the checkpoints went with it, so the next run reads on from there)."""
+    name = signal.Signals(signum).name
+    try:
+        lines, events, rejects = (a - b for a, b in zip(_stored(session), before, strict=True))
+    except Exception:  # the store cannot be asked now; the message is all that is lost
+        return f"interrupted by {name}; nothing half-done was kept, so a rerun reads on from there"
+    return (
+        f"interrupted by {name}: this run stored {lines:,} lines ({events:,} events, "
+        f"{rejects:,} rejected) before it; nothing half-done was kept, so a rerun reads on "
+        "from there"
+    )
 
 
 def _ingest(
@@ -458,23 +571,39 @@ def _ingest(
     *,
     mask: bool,
     progress: Callable[[int, int, int | None], None] | None,
+    stdin_name: str | None = None,
+    log_format: str | None = None,
 ) -> IngestSummary:
     store = session.store
     settings = store.config.ingest
     started = time.monotonic()
     summary = IngestSummary()
     names = src.expand(inputs, empty=summary.warnings)
+    if stdin_name is not None and (not stdin_name or src.STDIN not in names):
+        raise InputError("a stream name is for piped input: give a non-empty name and '-'")
     mask_table = store.config.mask if mask and store.config.mask.get("enabled", True) else None
     key = mask_key(store.path)
     masker = None
+    formats = format_settings(store.config, log_format)
+    # Fail now, not in a worker, on a bad format file or an unknown --log-format.
+    formats.recognizer(store.config.aliases)
     if mask_table is not None:
         # Fail now, not in a worker, on a bad [mask] table or key.
-        masker = make_masker(mask_table, key, store.config.aliases)
+        masker = make_masker(mask_table, key, store.config.aliases, formats)
     with session.transaction() as con:
         checkpoints = _load_checkpoints(con)
         if masker is not None:
             _mask_checkpoint_paths(con, masker, checkpoints)
     next_id = max((cp.id for cp in checkpoints), default=0) + 1
+
+    def stored_name(name: str) -> str:
+        """A name as checkpoints keep it: masked like any text (see `_masked_name`)."""
+        if masker is None:
+            return name
+        masked = masker.mask_text(name)
+        masker.counts.clear()  # counted when the rows that carry it are stored
+        return masked
+
     opened: list[src.Source] = []
     for name in names:
         try:
@@ -482,16 +611,29 @@ def _ingest(
         except InputError as exc:
             summary.sources.append(SourceReport(name, "error", error=str(exc)))
     assigned = src.assign_checkpoints(opened, checkpoints)
+    for index, source in enumerate(opened):
+        if source.is_stdin and stdin_name:
+            # Piped input under a name: stored once, however often it is piped again grown.
+            source.name_stdin(stdin_name)
+            named = src.named_checkpoint(source, checkpoints, stored_name(stdin_name))
+            if named is not None:
+                assigned[index] = named
     copies = src.compressed_copies(opened, assigned)
     # A cron run over a directory of rotated logs should cost what is new, not what is there.
     todo: list[tuple[src.Source, src.Checkpoint | None]] = []
+    moved: list[src.Checkpoint] = []
     for index, source in enumerate(opened):
         cp = assigned.get(index)
         if index in copies:
             summary.sources.append(SourceReport(source.name, "copy"))
             source.close()
-        elif cp is not None and source.unchanged_since(cp):
+        elif cp is not None and not source.is_stdin and source.unchanged_since(cp):
             summary.sources.append(SourceReport(source.name, "unchanged"))
+            name = stored_name(source.name)
+            if (cp.path, cp.dev, cp.ino) != (name, source.dev, source.ino):
+                # Rotated since it was read: its rows' stream names where it is now.
+                cp.path, cp.dev, cp.ino = name, source.dev, source.ino
+                moved.append(cp)
             source.close()
         else:
             todo.append((source, cp))
@@ -502,7 +644,7 @@ def _ingest(
     scanner = None
     if masker is not None and total_bytes >= SCAN_BYTES:
         scanner = BlockScanner.compiled(masker)
-    initargs = (store.config.aliases, mask_table, key, scanner, settings.max_line_bytes)
+    initargs = (store.config.aliases, mask_table, key, scanner, formats, settings.max_line_bytes)
     runner = _Runner(workers, initargs) if todo else None
     done_bytes = 0
     committer = _Committer(session)
@@ -512,31 +654,42 @@ def _ingest(
             status = "resumed" if cp else "new"
             if cp is None:
                 cp = src.Checkpoint(None, source.name, source.dev, source.ino)
-                if not source.is_stdin:
+                if not source.is_stdin or source.named:
                     cp.id, next_id = next_id, next_id + 1
             cp.path, cp.dev, cp.ino = source.name, source.dev, source.ino
             report = SourceReport(source.name, status)
             summary.sources.append(report)
             head = source.peek_prefix(src.HEAD_BYTES)
             tail = source.skip_to(cp.byte_offset) if cp.byte_offset else b""
-            if cp.byte_offset and src.fingerprint(tail) != (cp.tail_len, cp.tail_hash):
-                # A compressed stream whose head matched but whose content then differs: a
-                # different file after all. Start it afresh under a checkpoint of its own.
+            if source.changed:
+                # Truncated or rewritten since the checkpoint was matched: nothing of it is
+                # read now, and the checkpoint stays as it was for the next run.
+                report.status, report.changed = "changed", source.changed
                 source.close()
-                source = src.Source(source.name)
+                continue
+            if cp.byte_offset and src.fingerprint(tail) != (cp.tail_len, cp.tail_hash):
+                # A compressed stream (or named stdin) whose head matched but whose content
+                # then differs: a different stream after all. Start it afresh under a
+                # checkpoint of its own (stdin: with what was read of it read again).
+                if source.is_stdin:
+                    source.rewind()
+                else:
+                    source.close()
+                    source = src.Source(source.name)
                 head = source.peek_prefix(src.HEAD_BYTES)
                 cp = src.Checkpoint(next_id, source.name, source.dev, source.ino)
                 next_id += 1
                 report.status, tail = "new", b""
+            source.drop_spool()
             cur = _Cursor(source, cp, report, head)
             blocker = LineBlocker(source, cp.lines, cp.byte_offset, tail)
-            label = "<stdin>" if source.is_stdin else source.name
+            label = "<stdin>" if source.is_stdin and not source.named else source.name
             in_key = 0  # bytes of a private key block open before the next block
             if masker is not None:
                 label = _masked_name(masker, label, committer, summary)
-                cp.path = cp.path if source.is_stdin else label
                 if masker.masks_key_blocks:
                     in_key = _key_open_at(source, cp.byte_offset)
+            cp.path = label
             for block in blocker.blocks(settings.batch_bytes, settings.max_line_bytes):
                 job = (label, block.data, block.first_line, block.first_offset, block.rejects,
                        in_key)  # fmt: skip
@@ -549,7 +702,11 @@ def _ingest(
                     done_bytes += _record(committer, summary, c, result, b)
                     if progress:
                         progress(done_bytes, summary.lines, total_bytes or None)
-            if blocker.damage is not None:
+            if source.changed:
+                # Read up to where it changed (see logkit/sources.py); the rest is the next
+                # run's.
+                report.status, report.changed = "changed", source.changed
+            elif blocker.damage is not None:
                 reason, line, offset, what = blocker.damage
                 report.damage = f"{reason} from line {line:,} (byte {offset:,}): {what}"
             elif not blocker.lines and source.size:  # every run, until a line ends
@@ -579,6 +736,8 @@ def _ingest(
                 "lines": summary.lines, "events": summary.events, "rejects": summary.rejects,
             },
         )  # fmt: skip
+        for cp in moved:
+            _save_checkpoint(con, cp)
         tracespans.compact(con)
 
     session.run(finish)
@@ -641,12 +800,17 @@ def _key_open_at(source: src.Source, offset: int) -> int:
 def _record(
     committer: _Committer, summary: IngestSummary, cur: _Cursor, result: ChunkResult, block: Block
 ) -> int:
-    committer.add(None if cur.source.is_stdin else cur, result, block)
+    # Unnamed stdin has no checkpoint: its rows are committed without one.
+    committer.add(None if cur.checkpoint.id is None else cur, result, block)
     summary.lines += result.lines
     summary.events += result.events.num_rows
     summary.no_ts += result.no_ts
     summary.rejected.update(result.reasons)
     summary.masked.update(result.masked)
+    for name, counts in result.formats.items():
+        total = summary.formats.setdefault(name, [0] * len(counts))
+        for index, value in enumerate(counts):
+            total[index] += value
     cur.report.lines += result.lines
     cur.report.events += result.events.num_rows
     cur.report.rejects += result.rejects.num_rows

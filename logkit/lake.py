@@ -74,7 +74,7 @@ import orjson
 from . import durable, migrations
 from .engine import connect, duckdb
 from .errors import LogkitError, StoreWriteError
-from .schema import EVENT_COLUMNS
+from .schema import EVENT_COLUMNS, STREAM_COLUMN
 from .sqlfiles import sql_literal
 from .timeparse import EPOCH, from_us, to_us
 
@@ -598,8 +598,10 @@ def events_sql(lake: Lake, *, store: str, mark: Mark | None) -> str | None:
     # A view has no rowid, and a query may use it to tell events apart (answers.py groups a
     # user's id-less events by it), so the view has a `rowid` column: the store's own rowid,
     # and below zero for the lake's events, numbered by branch, file and row within the file.
-    branches = [f"SELECT {', '.join(columns)}, rowid FROM {store} {own}"]
+    # The lake's files do not hold the store's `stream` ids (see schema.py): NULL there.
+    branches = [f"SELECT {', '.join(columns)}, {STREAM_COLUMN[0]}, rowid FROM {store} {own}"]
     from_files = ", ".join("event_host AS host" if c == "host" else c for c in columns)
+    from_files += f", NULL::{STREAM_COLUMN[1]} AS {STREAM_COLUMN[0]}"
     weeks: dict[tuple[int, int], list[str]] = {}
     for date in by_date:
         weeks.setdefault(datetime.fromisoformat(date).isocalendar()[:2], []).append(date)

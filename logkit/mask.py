@@ -183,6 +183,11 @@ _MAX_ROUNDS = 8  # see _mask_str; two are enough for anything seen so far
 _SEP = "[-_.]*"  # what normalisation removes, allowed anywhere inside a key in text
 _KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 _COOKIE_WORDS = ("cookie", "cookies")
+# PWD, OLDPWD: in an environment dump these are working directories, not passwords. A value
+# under such a name that is an absolute path (of plain path characters) is left as it is; any
+# other value, and every value under password/passwd, is still masked.
+_DIR_WORDS = ("pwd",)
+_PATH_VALUE = re.compile(r"~?(?:/[\w.@+~-]*)+")
 _JSON_LITERALS = ("null", "true", "false")
 
 
@@ -751,6 +756,7 @@ class Masker:
                     key_rule
                     and type(k) is str
                     and (sensitive[k] if k in sensitive else self._is_sensitive(k))
+                    and not _working_dir(k, v)
                 ):
                     new = self._by_key(v)
                 elif type(v) is str:
@@ -1034,6 +1040,10 @@ class Masker:
         name = normalise_key(s[start : m.end("kv_key")])
         if name in self._allow:
             return None
+        if name.endswith(_DIR_WORDS):
+            span = _text_value_span(s, m.end(), False, self._protect)
+            if span is not None and _PATH_VALUE.fullmatch(s, span[0], span[1]):
+                return None
         cookie = name.endswith(_COOKIE_WORDS)
         return self._mask_text_value(s, m.end(), cookie, m.group("kv_q") or "")
 
@@ -1247,6 +1257,15 @@ _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 _JSON_TOKEN = re.compile(r'["\\{}\[\]]')
 _BARE_VALUE = re.compile(rf"(?:{_AUTH_SCHEMES}[ \t]+)?[^\s,;&\"'<>)\]}}]+", re.ASCII)
 _LINE_VALUE = re.compile(r"[^\r\n\"]+")
+
+
+def _working_dir(key: str, value: Any) -> bool:
+    """Whether `value` under the sensitive `key` is a working directory (PWD=/home/ann)."""
+    return (
+        type(value) is str
+        and normalise_key(key).endswith(_DIR_WORDS)
+        and _PATH_VALUE.fullmatch(value) is not None
+    )
 
 
 def _text_value_span(

@@ -73,6 +73,8 @@ ALLOWED_LABELS = frozenset(
     {
         "service", "level", "error_type", "path", "http_method", "status_code", "job_type",
         "outcome", "model", "direction", "result", "reason", "detector", "source",
+        # A log format's name and a canonical column's (logkit/formats: a few dozen, known).
+        "format", "column",
     }
 )  # fmt: skip
 OTHER = "__other__"
@@ -892,15 +894,21 @@ class Exporting:
         *,
         compact: bool = False,
         definitions: str | os.PathLike[str] | Iterable[Any] | None = None,
+        dry_run: bool = False,
     ) -> PruneResult:
         """Delete events and rejects older than `older_than` ("30d"); counters carry on.
 
         Freed space is reused by later ingests; `compact=True` also rewrites the file so it
-        shrinks (slow: it copies every remaining event).
+        shrinks (slow: it copies every remaining event). `dry_run=True` only counts what
+        would be deleted, on a read-only connection.
         """
-        from .retention import parse_age, prune
+        from .retention import parse_age, preview, prune
 
         age = parse_age(older_than)
+        if dry_run:
+            self._require_store()
+            with self.reader() as con:
+                return preview(con, self.path, age)
         metrics = self.metric_set(definitions)
         self._require_store()
         with self.writer() as session:

@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 from . import tracespans
 from .engine import duckdb
-from .errors import StoreVersionError
-from .schema import EVENT_COLUMNS
+from .errors import NotAStore, StoreVersionError
+from .schema import EVENT_COLUMNS, STREAM_COLUMN
 
 Migration = Callable[[duckdb.DuckDBPyConnection], None]
 MIGRATIONS: list[Migration] = []
@@ -71,9 +71,41 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     return int(rows[0][0]) if rows else 0
 
 
+def _tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The tables and views of the database itself (not of databases attached to it)."""
+    rows = con.execute(
+        """
+        SELECT table_name FROM duckdb_tables()
+        WHERE database_name = current_database() AND NOT internal
+        UNION ALL
+        SELECT view_name FROM duckdb_views()
+        WHERE database_name = current_database() AND NOT internal
+        ORDER BY 1
+        """
+    ).fetchall()
+    return [name for (name,) in rows]
+
+
+def _not_a_store(con: duckdb.DuckDBPyConnection, path: str) -> NotAStore:
+    tables = _tables(con)
+    if not tables:
+        return NotAStore(
+            f"{path} is not a logkit store (an empty DuckDB database): "
+            "run 'logkit ingest PATH' into it first, or pass the --db of a store"
+        )
+    shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+    return NotAStore(
+        f"{path} is not a logkit store (a DuckDB database with other tables: {shown}); "
+        "logkit leaves it as it is: pass --db with a logkit store or a new file name"
+    )
+
+
 def check_version(con: duckdb.DuckDBPyConnection, path: str) -> int:
-    """Refuse a store from a newer logkit; return how many migrations it lacks."""
+    """Refuse a store from a newer logkit, and a database logkit did not make (a reader must
+    not turn it into a store); return how many migrations the store lacks."""
     version = schema_version(con)
+    if version == 0:
+        raise _not_a_store(con, path)
     if version > len(MIGRATIONS):
         raise StoreVersionError(
             f"{path} was written by a newer logkit (schema {version}, this logkit knows "
@@ -84,8 +116,12 @@ def check_version(con: duckdb.DuckDBPyConnection, path: str) -> int:
 
 def migrate(con: duckdb.DuckDBPyConnection, path: str) -> None:
     """Apply every migration the store lacks, all in one transaction: an upgrade killed
-    half-way leaves the store as it was, and a new store costs one commit, not one each."""
-    lacking = check_version(con, path)
+    half-way leaves the store as it was, and a new store costs one commit, not one each.
+    A database without logkit's tables becomes a store only when it is empty: logkit does not
+    add its tables to someone else's."""
+    if schema_version(con) == 0 and _tables(con):
+        raise _not_a_store(con, path)
+    lacking = check_version(con, path) if schema_version(con) else len(MIGRATIONS)
     if not lacking:
         return
     first = len(MIGRATIONS) - lacking
@@ -156,3 +192,15 @@ def m004_source_eof(con: duckdb.DuckDBPyConnection) -> None:
 def m005_trace_spans(con: duckdb.DuckDBPyConnection) -> None:
     # When each trace happened, so `logkit trace` reads a few row groups (logkit/tracespans.py).
     tracespans.backfill(con)
+
+
+@migration
+def m006_stream(con: duckdb.DuckDBPyConnection) -> None:
+    # `(source, line)` is not an identity: after a rotation every generation of `app.log`
+    # starts again at line 1, and a rotated generation is read on under its new name. `stream`
+    # is the id of the checkpoint (`sources.id`) the row was read under, one per generation of
+    # a file, whatever names it had, or per `--name`d stdin stream; NULL for unnamed stdin and
+    # for rows stored before this migration. `(stream, line)` is then one record. Added at the
+    # end of the tables, so `SELECT *` consumers of the older columns see them where they were.
+    con.execute(f"ALTER TABLE events ADD COLUMN {STREAM_COLUMN[0]} {STREAM_COLUMN[1]}")
+    con.execute(f"ALTER TABLE rejects ADD COLUMN {STREAM_COLUMN[0]} {STREAM_COLUMN[1]}")

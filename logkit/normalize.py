@@ -29,9 +29,11 @@ from __future__ import annotations
 
 import math
 import re
+import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from operator import itemgetter
+from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
@@ -186,8 +188,9 @@ def _iso_fallback(s: str) -> datetime | None:
 # --- levels ------------------------------------------------------------------------------------
 
 _LEVEL_WORDS = {
-    "DEBUG": ("debug", "trace", "verbose"),
-    "INFO": ("info", "information", "informational", "notice"),
+    # silly and http: winston's npm levels.
+    "DEBUG": ("debug", "trace", "verbose", "silly"),
+    "INFO": ("info", "information", "informational", "notice", "http"),
     "WARNING": ("warn", "warning"),
     "ERROR": ("err", "error"),
     "CRITICAL": ("fatal", "critical", "crit", "panic", "emerg", "emergency", "alert"),
@@ -270,6 +273,43 @@ def _ident(value: Any) -> str | None:
 _HEX = frozenset("0123456789abcdefABCDEF-")
 
 
+def trace_ident(value: Any) -> str | None:
+    """A trace or span id: an id of zeros only is the W3C and OTel way of saying "none"."""
+    ident = _ident(value)
+    return ident if ident is not None and ident.strip("0-") else None
+
+
+def _epoch(unit: str) -> Callable[[Any], int | None]:
+    """A converter to microseconds for a time given as an epoch number in `unit`, whatever its
+    size (`parse_ts` tells units apart by magnitude, which a time near 1970 defeats); a date
+    string is still read as one."""
+    multiplier, divisor = {"s": (1_000_000, 1), "ms": (1_000, 1), "us": (1, 1), "ns": (1, 1_000)}[
+        unit
+    ]
+
+    def convert(value: Any) -> int | None:
+        cls = type(value)
+        if cls is str:
+            if len(value) >= 10 and value[4] == "-":
+                return parse_ts(value)
+            number = _number(value)
+            if number is None:
+                return None
+            if value.isascii() and value.isdigit():
+                value, cls = int(value), int
+            else:
+                value, cls = number, float
+        if cls is int:
+            us = value * multiplier // divisor
+        elif cls is float and math.isfinite(value):
+            us = round(value * multiplier / divisor)
+        else:
+            return None
+        return us if _MIN_TS <= us <= _MAX_TS else None
+
+    return convert
+
+
 def _traceparent(value: Any) -> tuple[str, str] | None:
     """Split a W3C ``traceparent`` (``00-<32 hex>-<16 hex>-<2 hex>``) into trace and span ids."""
     if type(value) is not str or len(value) != 55:
@@ -282,12 +322,12 @@ def _traceparent(value: Any) -> tuple[str, str] | None:
 
 def _traceparent_trace(value: Any) -> str | None:
     parts = _traceparent(value)
-    return parts[0] if parts else None
+    return parts[0] if parts and parts[0].strip("0") else None
 
 
 def _traceparent_span(value: Any) -> str | None:
     parts = _traceparent(value)
-    return parts[1] if parts else None
+    return parts[1] if parts and parts[1].strip("0") else None
 
 
 def _count(value: Any) -> int | None:
@@ -440,10 +480,17 @@ Converter = Callable[[Any], Any]
 # `keep` means the original value also stays in attrs whenever it differs from the canonical one.
 ALIAS_GROUPS: dict[str, tuple[tuple[str, Converter, bool], ...]] = {
     "ts": (("ts", parse_ts, False),),
+    # Epoch numbers in a known unit (zap's float seconds, journald's µs strings).
+    "ts_s": (("ts", _epoch("s"), False),),
+    "ts_ms": (("ts", _epoch("ms"), False),),
+    "ts_us": (("ts", _epoch("us"), False),),
+    "ts_ns": (("ts", _epoch("ns"), False),),
     "level": (("level", normalize_level, True),),
     "service": (("service", _text, False),),
     "logger": (("logger", _text, False),),
     "message": (("message", _message, False),),
+    # Formats swap in trace_ident (all zeros: no id); the generic names pass any string
+    # through, which keeps the hottest columns free of a call.
     "trace_id": (("trace_id", _ident, False),),
     "span_id": (("span_id", _ident, False),),
     # Version and flags have no column, so the header itself always stays in attrs.
@@ -472,119 +519,14 @@ ALIAS_GROUPS: dict[str, tuple[tuple[str, Converter, bool], ...]] = {
     "host": (("host", _text, False),),
 }
 
-#: Built-in aliases as (group, names) pairs, best first. A dotted name matches both a literal key
-#: ("log.level") and the nested value ({"log": {"level": ...}}). A group may appear twice to place
-#: its aliases after another group's: bare "duration" ranks below the names that carry a unit.
-BUILTIN_ALIASES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("ts", ("timestamp", "ts", "time", "@timestamp", "datetime", "asctime")),
-    # python-json-logger writes logging's attribute name, "levelname".
-    ("level", ("level", "severity", "lvl", "loglevel", "levelname", "log.level")),
-    ("service", ("service", "service.name", "app", "service_name")),
-    # python-json-logger writes the logger as "name"; ECS as log.logger.
-    ("logger", ("logger", "logger_name", "name", "log.logger")),
-    # structlog puts the message in "event".
-    ("message", ("message", "msg", "event")),
-    (
-        "trace_id",
-        (
-            "trace_id",
-            "traceId",
-            "trace.id",
-            "dd.trace_id",
-            "correlation_id",
-            "correlationId",
-            "otelTraceID",
-        ),
-    ),
-    ("span_id", ("span_id", "spanId", "span.id", "dd.span_id", "otelSpanID")),
-    ("traceparent", ("traceparent",)),
-    (
-        "request_id",
-        ("request_id", "requestId", "req_id", "x_request_id", "x-request-id", "reqId", "req.id"),
-    ),
-    ("user_id", ("user_id", "userId", "user.id", "uid")),
-    ("job_id", ("job_id", "jobId", "task_id", "celery_task_id")),
-    ("batch_id", ("batch_id", "batchId")),
-    ("duration_ms", ("duration_ms", "durationMs", "elapsed_ms", "latency_ms", "response_time_ms")),
-    # Prometheus' own programs spell the unit out: duration_seconds.
-    ("duration_s", ("duration_s", "elapsed_s", "latency_s", "duration_seconds")),
-    ("duration_us", ("duration_us",)),
-    ("duration_ns", ("duration_ns", "event.duration")),
-    # A bare number is taken as milliseconds. Caddy logs seconds here: its users add
-    # `duration_s = ["duration"]` under [aliases] in logkit.toml.
-    # pino-http logs "responseTime" in ms.
-    ("duration_ms", ("duration", "elapsed", "latency", "response_time", "responseTime", "took")),
-    (
-        "status_code",
-        (
-            "status_code",
-            "status",
-            "statusCode",
-            "http.status_code",
-            "http_status",
-            "response.status",
-            "http.response.status_code",
-            "res.statusCode",  # pino-http, Fastify
-        ),
-    ),
-    (
-        "error_type",
-        (
-            "error_type",
-            "errorType",
-            "exc_type",
-            "exception_type",
-            "error.type",
-            "exception.type",
-            "err.type",
-            "error.kind",
-            # structlog's dict_tracebacks: the raised exception, then its causes.
-            "exception.0.exc_type",
-        ),
-    ),
-    (
-        "http_method",
-        (
-            "method",
-            "http_method",
-            "http.method",
-            "request.method",
-            "http.request.method",
-            "req.method",  # pino-http, Fastify
-        ),
-    ),
-    (
-        "path",
-        (
-            "path",
-            "route",
-            "endpoint",
-            "http.path",
-            "url.path",
-            "request.path",
-            "request.uri",
-            "req.url",  # pino-http, Fastify
-        ),
-    ),
-    ("job_type", ("job_type", "task_name", "task", "jobType")),
-    ("model", ("model", "llm.model", "model_name")),
-    (
-        "input_tokens",
-        ("input_tokens", "prompt_tokens", "tokens_in", "usage.prompt_tokens", "usage.input_tokens"),
-    ),
-    (
-        "output_tokens",
-        (
-            "output_tokens",
-            "completion_tokens",
-            "tokens_out",
-            "usage.completion_tokens",
-            "usage.output_tokens",
-        ),
-    ),
-    ("cost_usd", ("cost_usd", "cost", "llm.cost_usd")),
-    ("cache_hit", ("cache_hit", "cache.hit", "cached", "cache")),
-    ("host", ("host", "hostname", "host.name")),
+#: Built-in aliases as (group, names) pairs, best first: the `generic` format's fields, read from
+#: logkit/formats/generic.toml. A dotted name matches both a literal key ("log.level") and the
+#: nested value ({"log": {"level": ...}}).
+BUILTIN_ALIASES: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
+    (group, tuple(names))
+    for group, names in tomllib.loads(
+        (Path(__file__).parent / "formats" / "generic.toml").read_text(encoding="utf-8")
+    )["fields"].items()
 )
 
 # Converters that return any non-empty string unchanged: the hot loop does that check inline
@@ -593,6 +535,11 @@ _PASSTHROUGH = frozenset({_text, _ident, _message})
 
 # `keep` for a value that stays in attrs whatever the canonical value (read through a list).
 _ALWAYS = 2
+
+# The order fields are filled in, fixed so that a record always gives the same event: the error
+# type first, as it may be read (and kept) from text another column consumes (Google Cloud
+# appends the traceback to the message).
+_PLAN_ORDER = ("error_type", *(f for f in CANONICAL_FIELDS if f != "error_type"))
 
 # One way to fill a field: (key, path below the key or None, converter, keep, passthrough).
 _Step = tuple[str, tuple[str, ...] | None, Converter, bool, bool]
@@ -610,6 +557,10 @@ class Normalizer:
     `aliases` maps a group name (a canonical field, ``duration_s``/``_us``/``_ns`` or
     ``traceparent``) to extra record keys, tried before the built-in ones; a key named there is
     taken away from any other field's built-in aliases. Raises ConfigError for an unknown group.
+    `extra` are a format's own (field, record key, converter, keep) steps, best first (see
+    logkit/formats): they rank after `aliases` and before the built-in ones, and claim their
+    keys the same way. `late` steps rank after the built-in ones and claim nothing (the
+    generic format's last resorts, such as an error type read from a stack trace).
 
     Calling the normalizer mutates the record it is given: the record, minus the keys that went
     into canonical columns, becomes the event's ``attrs``.
@@ -618,16 +569,21 @@ class Normalizer:
     {'pid': 7}
     """
 
-    def __init__(self, aliases: Mapping[str, Iterable[str] | str] | None = None) -> None:
+    def __init__(
+        self,
+        aliases: Mapping[str, Iterable[str] | str] | None = None,
+        extra: Iterable[tuple[str, str, Converter, bool]] = (),
+        late: Iterable[tuple[str, str, Converter, bool]] = (),
+    ) -> None:
         # Record key -> every (field, rank, step) it can feed; lower rank is better.
         steps: dict[str, list[tuple[str, int, _Step]]] = {}
-        for field, names in _ordered_aliases(aliases or {}).items():
+        for field, names in _ordered_aliases(aliases or {}, extra, late).items():
             for rank, (name, convert, keep) in enumerate(names):
                 passthrough = convert in _PASSTHROUGH
                 # A literal "usage.prompt_tokens" key beats the nested form of the same alias.
                 step = (name, None, convert, keep, passthrough)
                 steps.setdefault(name, []).append((field, 2 * rank, step))
-                head, *path = name.split(".")
+                head, *path = split_path(name)
                 if path and head and all(path):
                     # A value inside a list is read but never cut out: the list (a traceback,
                     # say) stays whole in attrs.
@@ -645,13 +601,18 @@ class Normalizer:
         self._plans: dict[tuple[str, ...], _Plan] = {}
         self._blank: dict[str, Any] = dict.fromkeys((*CANONICAL_FIELDS, "attrs"))
 
-    def __call__(self, record: dict[str, Any]) -> dict[str, Any]:
-        """Return the canonical event for `record`; the record itself becomes its ``attrs``."""
+    def __call__(self, record: dict[str, Any], plan: _Plan | None = None) -> dict[str, Any]:
+        """Return the canonical event for `record`; the record itself becomes its ``attrs``.
+
+        `plan` is `plan_for(tuple(record))` when the caller keeps it (logkit/formats does,
+        in its own per-shape cache).
+        """
         event = self._blank.copy()
-        shape = tuple(record)
-        plan = self._plans.get(shape)
         if plan is None:
-            plan = self._plan(shape)
+            shape = tuple(record)
+            plan = self._plans.get(shape)
+            if plan is None:
+                plan = self._plan(shape)
         get = record.get
         nested: list[tuple[str, tuple[str, ...]]] | None = None  # leaves consumed from dicts
         for field, key, path, convert, keep, passthrough in plan:
@@ -676,6 +637,11 @@ class Normalizer:
         event["attrs"] = record
         return event
 
+    def plan_for(self, shape: tuple[str, ...]) -> _Plan:
+        """The (cached) plan for records with these keys."""
+        plan = self._plans.get(shape)
+        return plan if plan is not None else self._plan(shape)
+
     def _plan(self, shape: tuple[str, ...]) -> _Plan:
         """Work out, for records with these keys, which steps can fill each field, best first."""
         ranked: dict[str, list[tuple[int, _Step]]] = {}
@@ -684,13 +650,25 @@ class Normalizer:
                 ranked.setdefault(field, []).append((rank, step))
         plan = tuple(
             (field, *step)
-            for field, steps in ranked.items()
-            for _, step in sorted(steps, key=itemgetter(0))
+            for field in _PLAN_ORDER
+            if field in ranked
+            for _, step in sorted(ranked[field], key=itemgetter(0))
         )
         if len(self._plans) >= _MAX_PLANS:
             self._plans.clear()
         self._plans[shape] = plan
         return plan
+
+
+def split_path(name: str) -> list[str]:
+    """A dotted field name's steps; a quoted step may hold dots, as OpenTelemetry's attribute
+    names do: ``attributes."http.request.method"``."""
+    if '"' not in name:
+        return name.split(".")
+    steps = []
+    for quoted, plain in re.findall(r'"([^"]*)"\.?|([^."]+)\.?', name):
+        steps.append(quoted or plain)
+    return steps
 
 
 def _lookup(node: Any, path: tuple[str, ...]) -> Any:
@@ -722,8 +700,11 @@ def field_sources(
 
 def _ordered_aliases(
     aliases: Mapping[str, Iterable[str] | str],
+    extra: Iterable[tuple[str, str, Converter, bool]] = (),
+    late: Iterable[tuple[str, str, Converter, bool]] = (),
 ) -> dict[str, list[tuple[str, Converter, bool]]]:
-    """Per canonical field, its (alias, converter, keep) list, best first, user aliases in front."""
+    """Per canonical field, its (alias, converter, keep) list, best first: user aliases, then a
+    format's `extra` steps, then the built-in (generic) aliases."""
     ordered: dict[str, list[tuple[str, Converter, bool]]] = {f: [] for f in CANONICAL_FIELDS}
     claimed: set[str] = set()
     user = []
@@ -736,7 +717,8 @@ def _ordered_aliases(
             raise ConfigError(f"[aliases] {group} must be a list of non-empty field names")
         user.append((group, names))
         claimed.update(names)
-    for from_user, groups in ((True, user), (False, BUILTIN_ALIASES)):
+
+    def add(groups: Iterable[tuple[str, Iterable[str]]], from_user: bool) -> None:
         for group, names in groups:
             for field, convert, keep in ALIAS_GROUPS[group]:
                 seen = {name for name, _, _ in ordered[field]}
@@ -746,6 +728,16 @@ def _ordered_aliases(
                         continue
                     ordered[field].append((name, convert, keep))
                     seen.add(name)
+
+    add(user, True)
+    format_steps = [step for step in extra if step[1] not in claimed]
+    for field, name, convert, keep in format_steps:
+        if name not in {known for known, _, _ in ordered[field]}:
+            ordered[field].append((name, convert, keep))
+    claimed.update(name for _, name, _, _ in format_steps)
+    add(BUILTIN_ALIASES, False)
+    for field, name, convert, keep in late:
+        ordered[field].append((name, convert, keep))
     return ordered
 
 

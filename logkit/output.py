@@ -13,11 +13,14 @@ file are left exact: the escaping is decided by `isatty`, in this one module.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import io
+import os
 import re
 import sys
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -25,7 +28,11 @@ from typing import Any
 import click
 import orjson
 
+from .schema import JsonText
+
 FORMATS = ("table", "json", "ndjson", "csv")
+# str subclasses (JsonText) go to _json_default, which writes a JSON column as its JSON.
+_JSON_OPTIONS = orjson.OPT_PASSTHROUGH_SUBCLASS
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -101,11 +108,13 @@ def _cell(value: Any) -> str:
         # Whole numbers (lags in seconds, sums) in full rather than as 1.8478e+06.
         return str(int(value)) if value.is_integer() and abs(value) < 1e15 else f"{value:.6g}"
     if isinstance(value, dict | list):
-        value = orjson.dumps(value).decode()
+        value = orjson.dumps(value, default=_json_default, option=_JSON_OPTIONS).decode()
     return escape_control(str(value)).replace("\n", "\\n").replace("\t", "\\t")
 
 
 def _json_default(value: Any) -> Any:
+    if isinstance(value, JsonText):  # written as the JSON it holds
+        return orjson.Fragment(str(value))
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, bytes):
@@ -126,53 +135,377 @@ def rows_of(data: Any) -> tuple[list[str], list[dict[str, Any]]]:
     return columns, rows
 
 
-def table(columns: Sequence[str], rows: Iterable[dict[str, Any]], max_width: int = 80) -> str:
-    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
-    columns = [_cell(c) for c in columns]  # names may come from SQL or attrs
-    widths = [
-        min(max_width, max([len(c)] + [len(r[i]) for r in cells])) for i, c in enumerate(columns)
+# -- how people see it: colour, pager, width ------------------------------------------
+
+
+class Settings:
+    """What the global options decide: `--color auto|always|never` and `--no-pager`."""
+
+    color = "auto"
+    pager = True
+
+
+SETTINGS = Settings()
+
+
+def configure(*, color: str | None = None, pager: bool | None = None) -> None:
+    if color is not None:
+        SETTINGS.color = color
+    if pager is not None:
+        SETTINGS.pager = pager
+
+
+def use_color(out: Any) -> bool:
+    """Colour when asked (`--color always`), never when told (`--color never`, or `NO_COLOR`
+    set, as no-color.org asks), else only on a terminal."""
+    if SETTINGS.color != "auto":
+        return SETTINGS.color == "always"
+    return not os.environ.get("NO_COLOR") and is_terminal(out)
+
+
+def terminal_size() -> tuple[int, int]:
+    """(columns, lines) to fit in: `COLUMNS` and `LINES` if set, else the terminal's, else
+    80 x 24 (as for a pipe). shutil.get_terminal_size's rules, without importing shutil
+    on `logkit trace`'s path."""
+    size = (80, 24)
+    with contextlib.suppress(AttributeError, ValueError, OSError):
+        columns, lines = os.get_terminal_size(sys.__stdout__.fileno())  # type: ignore[union-attr]
+        if columns > 0 and lines > 0:  # a new pseudo-terminal may say 0 x 0
+            size = (columns, lines)
+    sizes = []
+    for name, fallback in (("COLUMNS", size[0]), ("LINES", size[1])):
+        try:
+            value = int(os.environ.get(name, ""))
+        except ValueError:
+            value = 0
+        sizes.append(value if value > 0 else fallback)
+    return sizes[0], sizes[1]
+
+
+def terminal_width() -> int:
+    """Columns to fit in: `COLUMNS` if set, else the terminal's, else 80 (as for a pipe)."""
+    return max(40, terminal_size()[0])
+
+
+def emit(text: str, *, out: Any = None) -> None:
+    """Write text meant for people (it may carry click styles): styles kept only where colour
+    is wanted, and paged when it is longer than the terminal (see `_page`)."""
+    out = out or sys.stdout
+    if not use_color(out):
+        text = click.unstyle(text)
+    if out is sys.stdout and _page(text):
+        return
+    out.write(text)
+
+
+def _page(text: str) -> bool:
+    """Show `text` through a pager when stdout is a terminal and it has more lines than the
+    terminal: `$LOGKIT_PAGER`, else `$PAGER`, else `less -FRX` (as git: quit if it fits, keep
+    colours, leave the text on screen). False when not paged (the caller writes it)."""
+    if not SETTINGS.pager or not is_terminal(sys.stdout):
+        return False
+    if text.count("\n") < terminal_size()[1]:
+        return False
+    command = os.environ.get("LOGKIT_PAGER") or os.environ.get("PAGER") or "less -FRX"
+    if command.strip() in ("", "cat"):
+        return False
+    import shlex
+    import subprocess
+
+    env = {"LESS": "FRX", "LV": "-c", **os.environ}
+    sys.stdout.flush()
+    try:
+        pager = subprocess.Popen(shlex.split(command), stdin=subprocess.PIPE, env=env)
+    except (OSError, ValueError):  # no such pager: the text goes out as it is
+        return False
+    assert pager.stdin is not None
+    try:
+        pager.stdin.write(text.encode("utf-8", "replace"))
+        pager.stdin.close()
+    except BrokenPipeError:  # quit before the end ('q' in less)
+        pass
+    while True:
+        try:
+            pager.wait()
+            break
+        except KeyboardInterrupt:  # Ctrl-C is the pager's to handle (less stays open)
+            continue
+    return True
+
+
+# -- tables that fit -------------------------------------------------------------------
+
+#: Columns shown as ids: cut to their first characters and an ellipsis, which is still a
+#: prefix `logkit trace` and `logkit user` accept.
+_ID_COLUMNS = {"trace_id", "example_trace", "user_id", "span_id", "request_id"}
+_ID_MIN = 9  # 8 characters and "…"
+#: Free text: these get what width is left, and are cut last.
+_TEXT_COLUMNS = {"message", "example", "description", "activity", "fingerprint", "raw",
+                 "error", "first_error", "attrs", "params", "endpoint", "path"}  # fmt: skip
+_TEXT_MIN = 24
+#: Which columns go first when a table is too wide (lower goes first; default 50; the first
+#: column and free text stay).
+_PRIORITY = {
+    "cache_hits": 10, "max_ms": 12, "end": 14, "first_seen": 16, "output_tokens": 18,
+    "input_tokens": 20, "services": 22, "p99_ms": 24, "cache_hit_rate": 26, "events": 45,
+    "errors": 46, "status_code": 48, "level": 55, "example_trace": 60, "trace_id": 60,
+    "user_id": 30,
+    "cost_usd": 40, "p50_ms": 35, "count": 95, "last_seen": 52, "start": 80, "ts": 85,
+}  # fmt: skip
+_COUNTS = {"count", "events", "errors", "rejects", "lines", "n", "cache_hits", "files", "sources"}
+_NO_SERVICE = "(none)"
+
+
+def _human(name: str, value: Any) -> tuple[str, bool]:
+    """A table cell for people, and whether it is a number (right-aligned): durations in
+    ms/s, rates in %, money in $, big counts in k/M; no service is `(none)` everywhere."""
+    key = name.lower()
+    if value is None:
+        return (_NO_SERVICE if key in ("service", "services") else ""), False
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        if isinstance(value, datetime):  # every time in logkit is UTC
+            return value.strftime("%Y-%m-%d %H:%M:%S.") + f"{value.microsecond // 1000:03d}", False
+        return _cell(value), False
+    if key.endswith("_ms") or key == "duration":
+        return format_ms(value), True
+    if key.endswith("_rate"):
+        return f"{value:.1%}", True
+    if key.endswith("_usd"):
+        return (f"${value:,.2f}" if abs(value) >= 1 else f"${value:.4f}"), True
+    if isinstance(value, int) and (key in _COUNTS or key.endswith(("_tokens", "_count"))):
+        return _count(value), True
+    return _cell(value), True
+
+
+_HEADERS = {"status_code": "status", "cost_usd": "cost"}
+
+
+def _header(name: str) -> str:
+    """A column's name in a table: values in ms show their unit, so the name need not."""
+    if name in _HEADERS:
+        return _HEADERS[name]
+    return name[:-3] if name.endswith("_ms") and len(name) > 3 else name
+
+
+def _count(n: int) -> str:
+    if abs(n) < 100_000:
+        return f"{n:,}"
+    for size, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(n) >= size:
+            scaled = n / size
+            return f"{scaled:.0f}{unit}" if abs(scaled) >= 100 else f"{scaled:.3g}{unit}"
+    return str(n)
+
+
+def display_width(text: str) -> int:
+    """Terminal columns `text` takes: wide (CJK) characters two, combining marks none."""
+    if text.isascii():
+        return len(text)
+    return sum(_char_width(c) for c in text)
+
+
+def _char_width(char: str) -> int:
+    if unicodedata.combining(char):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def cut(text: str, width: int) -> str:
+    """`text` in at most `width` columns, an ellipsis marking a cut."""
+    if display_width(text) <= width:
+        return text
+    if text.isascii():
+        return text[: max(0, width - 1)] + "…"
+    out, used = [], 0
+    for char in text:
+        w = _char_width(char)
+        if used + w > width - 1:
+            break
+        out.append(char)
+        used += w
+    return "".join(out) + "…"
+
+
+def _pad(text: str, width: int, right: bool) -> str:
+    space = " " * max(0, width - display_width(text))
+    return space + text if right else text + space
+
+
+class Layout:
+    """A table laid out for `width` columns: the lines, and what did not fit."""
+
+    def __init__(self, lines: list[str], hidden: list[str]) -> None:
+        self.lines, self.hidden = lines, hidden
+
+
+def layout(
+    columns: Sequence[str], rows: Iterable[dict[str, Any]], width: int | None = None,
+    *, max_width: int = 80, raw: bool = False,
+) -> Layout:  # fmt: skip
+    """Lay out rows in `width` columns (default: the terminal's).
+
+    Columns that cannot fit even at their narrowest go first, least useful first
+    (`_PRIORITY`; their names are in `hidden`, for a notice). Then what is left gives way in
+    this order: free text to 60 columns, ids to 8 characters and an ellipsis (still a prefix
+    `logkit trace` takes), free text (messages) down to `_TEXT_MIN`. Numbers are in human
+    units and right-aligned, the header of a column in ms without the unit its values now
+    carry. `raw`: cells as they are, for the trace view, whose cells are already text.
+    """
+    width = width or terminal_width()
+    rows = list(rows)
+    names = list(columns)
+    headers = [_cell(c if raw else _header(c)) for c in names]  # names may be anyone's
+    cells: list[list[str]] = []
+    numeric = [False] * len(names)
+    for row in rows:
+        line = []
+        for i, name in enumerate(names):
+            if raw:
+                text, number = _cell(row.get(name)), isinstance(row.get(name), int | float)
+            else:
+                text, number = _human(name, row.get(name))
+            numeric[i] = numeric[i] or number
+            line.append(text)
+        cells.append(line)
+    natural = [
+        min(max_width if names[i] not in _TEXT_COLUMNS else 10**6,
+            max([display_width(headers[i])] + [display_width(r[i]) for r in cells]))
+        for i in range(len(names))
+    ]  # fmt: skip
+    longest = [max([0] + [display_width(r[i]) for r in cells]) for i in range(len(names))]
+    is_text = [n in _TEXT_COLUMNS or longest[i] > 40 for i, n in enumerate(names)]
+    is_id = [n in _ID_COLUMNS for n in names]
+    least = [
+        min(natural[i], _ID_MIN if is_id[i] else _TEXT_MIN if is_text[i] else natural[i])
+        for i in range(len(names))
     ]
+    shown = list(range(len(names)))
 
-    def fit(text: str, width: int) -> str:
-        return text if len(text) <= width else text[: width - 1] + "…"
+    def total(widths: list[int]) -> int:
+        return sum(widths[i] for i in shown) + 2 * (len(shown) - 1)
 
-    lines = [
-        "  ".join(fit(c, w).ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip(),
-        "  ".join("-" * w for w in widths),
-    ]
-    lines += [
-        "  ".join(fit(v, w).ljust(w) for v, w in zip(r, widths, strict=True)).rstrip()
-        for r in cells
-    ]
-    return "\n".join(lines)
+    # Which columns fit, each at its narrowest: the least useful go first (never the first
+    # column, nor free text, which is cut instead).
+    hidden: list[str] = []
+    droppable = sorted(
+        (i for i in shown[1:] if not is_text[i]),
+        key=lambda i: (_PRIORITY.get(names[i], 50), -i),
+    )
+    for i in droppable:
+        if total(least) <= width:
+            break
+        shown.remove(i)
+        hidden.append(names[i])
+    # How wide: as wide as the values, then giving way: free text to 60 columns, ids to their
+    # prefix, free text to its narrowest, free text to 8, then anything.
+    widths = list(natural)
+    steps = [(is_text, [min(n, 60) for n in natural]), (is_id, least), (is_text, least),
+             (is_text, [8] * len(names)), ([True] * len(names), [4] * len(names))]  # fmt: skip
+    for kind, floor in steps:
+        for i in sorted(shown, key=lambda i: -widths[i]):  # the widest gives way first
+            over = total(widths) - width
+            if over <= 0:
+                break
+            if kind[i] and widths[i] > floor[i]:
+                widths[i] = max(floor[i], widths[i] - over)
+
+    def line(values: list[str]) -> str:
+        return "  ".join(
+            _pad(cut(values[i], widths[i]), widths[i], numeric[i]) for i in shown
+        ).rstrip()
+
+    lines = [line(headers), "  ".join("-" * widths[i] for i in shown)]
+    lines += [line(r) for r in cells]
+    return Layout(lines, hidden)
 
 
-def render(data: Any, fmt: str, *, out: Any = None) -> None:
+def table(
+    columns: Sequence[str], rows: Iterable[dict[str, Any]], max_width: int = 80,
+    width: int | None = None,
+) -> str:  # fmt: skip
+    """Rows as a text table that fits `width` (default: the terminal's); see `layout`."""
+    return "\n".join(layout(columns, rows, width, max_width=max_width).lines)
+
+
+def notices(data: Any, hidden: Sequence[str] = (), notice: str | None = None) -> list[str]:
+    """What a table or a list leaves out, said: rows past a limit, columns past the width."""
+    said = [notice] if notice else []
+    total = getattr(data, "total", None)
+    if total is not None:
+        said.append(f"showing {len(data):,} of {total:,}; --limit N for more")
+    if hidden:
+        said.append(
+            f"not shown at {terminal_width()} columns: {', '.join(hidden)};"
+            " a wider terminal or --format csv shows them"
+        )
+    return said
+
+
+def fit_lines(lines: Iterable[str], width: int | None = None) -> list[str]:
+    """Lines of prose (they may carry click styles) wrapped to the terminal's width; a
+    wrapped line loses its styles rather than have them counted as text."""
+    width = width or terminal_width()
+    fitted = []
+    for line in lines:
+        plain = click.unstyle(line)
+        fitted += [line] if display_width(plain) <= width else _wrap(plain, width)
+    return fitted
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width, break_on_hyphens=False) or [""]
+
+
+def render(data: Any, fmt: str, *, out: Any = None, notice: str | None = None) -> None:
     """Write rows (a DataFrame or dicts) to `out` (stdout) in the chosen format; on a terminal,
-    made inert (see `for_terminal`)."""
+    made inert (see `for_terminal`). A limit that kept rows back is announced: under the
+    table, or on stderr beside a machine format."""
     out = out or sys.stdout
     terminal = is_terminal(out)
     columns, rows = rows_of(data)
+    buf = io.StringIO()
     if fmt in ("json", "ndjson"):
         inert = functools.partial(for_terminal, json=True) if terminal else _same
         if fmt == "json":
-            text = orjson.dumps(rows, default=_json_default, option=orjson.OPT_INDENT_2).decode()
-            out.write(inert(text) + "\n")
+            text = orjson.dumps(
+                rows, default=_json_default, option=_JSON_OPTIONS | orjson.OPT_INDENT_2
+            ).decode()
+            buf.write(inert(text) + "\n")
         else:
             for row in rows:
-                out.write(inert(orjson.dumps(row, default=_json_default).decode()) + "\n")
+                buf.write(
+                    inert(orjson.dumps(row, default=_json_default, option=_JSON_OPTIONS).decode())
+                    + "\n"
+                )
     elif fmt == "csv":
         # Cell by cell, not the whole text: a CSV line ends in \r\n, and a quoted cell may
         # hold a newline or a tab.
         cell = escape_control if terminal else _same
-        buf = io.StringIO()
         writer = csv.writer(buf)
         writer.writerow([cell(c) for c in columns])
         for row in rows:
             writer.writerow([csv_safe(_csv_value(row.get(c), cell)) for c in columns])
-        out.write(buf.getvalue())
     else:
-        out.write(table(columns, rows) + "\n" if rows else "(no rows)\n")
+        if rows:
+            shaped = layout(columns, rows)
+            shaped.lines[0] = click.style(shaped.lines[0], bold=True)
+            buf.write("\n".join(shaped.lines) + "\n")
+            for said in notices(data, shaped.hidden, notice):
+                for line in _wrap(f"({said})", terminal_width()):
+                    buf.write(click.style(line, dim=True) + "\n")
+        else:
+            buf.write("(no rows)\n")
+    if fmt != "table":
+        for said in notices(data, notice=notice):
+            click.echo(f"note: {said}", err=True)
+    if fmt == "table":
+        emit(buf.getvalue(), out=out)
+    elif out is sys.stdout and terminal and _page(buf.getvalue()):
+        pass
+    else:
+        out.write(buf.getvalue())
 
 
 def _same(text: str) -> str:
@@ -181,7 +514,7 @@ def _same(text: str) -> str:
 
 def _csv_value(value: Any, cell: Callable[[str], str] = _same) -> Any:
     if isinstance(value, dict | list):
-        return cell(orjson.dumps(value).decode())
+        return cell(orjson.dumps(value, default=_json_default, option=_JSON_OPTIONS).decode())
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, str):
@@ -190,7 +523,9 @@ def _csv_value(value: Any, cell: Callable[[str], str] = _same) -> Any:
 
 
 def render_json(value: Any, *, out: Any = None) -> None:
-    text = orjson.dumps(value, default=_json_default, option=orjson.OPT_INDENT_2).decode()
+    text = orjson.dumps(
+        value, default=_json_default, option=_JSON_OPTIONS | orjson.OPT_INDENT_2
+    ).decode()
     write(text + "\n", out=out, json=True)
 
 
@@ -255,31 +590,44 @@ def trace_lines(report: Any) -> list[str]:
     summary = report.summary()
     total = summary["total_ms"]
     start = summary["start"]
-    lines = [
-        click.style(f"trace {escape_control(report.trace_id)}", bold=True)
-        + (f"  started {_cell(start)}" if start else "")
-    ]
+    width = terminal_width()
+    title = cut(f"trace {escape_control(report.trace_id)}", width)
+    started = f"  started {_cell(start)}" if start else ""
+    lines = [click.style(title, bold=True) + cut(started, width - display_width(title))]
     waterfall = [
         {
-            "service": row["service"] or "(none)",
+            "service": row["service"] or _NO_SERVICE,
             "first": _offset(row["first_ms"]),
             "last": _offset(row["last_ms"]),
             "events": row["events"],
             "errors": row["errors"] or "",
             "reported": format_ms(row["reported_ms"]),
-            f"0 … {format_ms(total)}": "|"
-            + waterfall_bar(row["first_ms"], row["last_ms"], row["reported_ms"], total)
-            + "|",
         }
         for row in report.waterfall()
     ]
-    lines += ["", *table(list(waterfall[0]), waterfall).splitlines()] if waterfall else []
+    if waterfall:
+        # The bar takes the width the other columns leave (at least 10 columns): the whole
+        # terminal's worth of time resolution.
+        scale = f"0 … {format_ms(total)}"
+        columns = list(waterfall[0])
+        left = layout(columns, waterfall, width - 14, raw=True).lines
+        used = max(display_width(line) for line in left)
+        bar = max(10, width - used - 4, len(scale) - 2)
+        bars = [
+            "|"
+            + waterfall_bar(row["first_ms"], row["last_ms"], row["reported_ms"], total, bar)
+            + "|"
+            for row in report.waterfall()
+        ]
+        lines += ["", _pad(left[0], used, False) + "  " + scale, _pad(left[1], used, False)
+                  + "  " + "-" * (bar + 2)]  # fmt: skip
+        lines += [_pad(row, used, False) + "  " + b for row, b in zip(left[2:], bars, strict=True)]
     lines.append(f"{_SEEN} seen in the logs   {_REPORTED} busy, by its reported duration")
 
     events = [
         {
             "offset": _offset(e["offset_ms"]),
-            "service": e["service"],
+            "service": e["service"] or _NO_SERVICE,
             "level": e["level"],
             "message": e["message"],
             "duration": format_ms(e["duration_ms"]),
@@ -292,9 +640,9 @@ def trace_lines(report: Any) -> list[str]:
     if any(e["error"] for e in events):
         columns.append("error")
     first_error = report.first_error
-    rendered = table(columns, events, max_width=60).splitlines()
+    shaped = layout(columns, events, width - 3, max_width=60, raw=True)
     lines.append("")
-    for number, line in enumerate(rendered):
+    for number, line in enumerate(shaped.lines):
         index = number - 2  # after the header and its rule
         if index == first_error:
             lines.append(click.style(">> " + line, fg="red", bold=True))
@@ -304,6 +652,8 @@ def trace_lines(report: Any) -> list[str]:
             lines.append(click.style("   " + line, fg="yellow"))
         else:
             lines.append("   " + line)
+    for notice in notices(None, shaped.hidden):
+        lines += ["   " + line for line in _wrap(f"({notice})", width - 3)]
 
     parts = [
         f"{summary['services']} service{'s' * (summary['services'] != 1)}",
@@ -321,8 +671,20 @@ def trace_lines(report: Any) -> list[str]:
             + f": {_cell(what)} in {_cell(error['service'] or '(none)')}"
             + f" at {_offset(error['offset_ms'])}: {_cell(error['message'])}{status}"
         )
-    lines += ["", " · ".join(parts) + " · outcome: " + outcome]
+    counts = " · ".join(parts)
+    if display_width(click.unstyle(f"{counts} · outcome: {outcome}")) <= width:
+        lines += ["", f"{counts} · outcome: {outcome}"]
+    else:  # the outcome on a line of its own, its message cut to the width
+        lines += ["", counts, _cut_styled(f"outcome: {outcome}", width)]
     return lines
+
+
+def _cut_styled(text: str, width: int) -> str:
+    """`text`, which may carry click styles, cut to `width` visible columns."""
+    plain = click.unstyle(text)
+    if display_width(plain) <= width:
+        return text
+    return cut(plain, width)  # a cut line loses its colours rather than a closing code
 
 
 def render_trace(report: Any, fmt: str, *, out: Any = None) -> None:
@@ -330,5 +692,4 @@ def render_trace(report: Any, fmt: str, *, out: Any = None) -> None:
     if fmt != "table":
         render(report.events, fmt, out=out)
         return
-    for line in trace_lines(report):
-        click.echo(line, file=out)
+    emit("\n".join(trace_lines(report)) + "\n", out=out)

@@ -15,9 +15,15 @@ from __future__ import annotations
 
 import json
 import math
+import multiprocessing
 import operator
+import os
 import re
+import select
+import signal
 import sys
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -61,6 +67,11 @@ _TWENTY_DIGITS = b"0" * 20
 # A `\ud800` escape without its pair: valid JSON syntax (JavaScript's JSON.stringify writes it
 # for a broken string), but not text that UTF-8, Arrow or DuckDB can hold.
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# `<RFC 3339 time> <stdout|stderr> <P|F>[:more tags] <content>`, as the kubelet writes
+# /var/log/pods/*/*/N.log (P: a partial line the runtime split, F: the full line or its end).
+_CRI_LINE = re.compile(
+    rb"(\d{4}-\d\d-\d\dT[0-9:.]+(?:Z|[+-]\d\d:\d\d)) (stdout|stderr) ([PF][^ ]*) (.*)", re.S
+)
 
 
 class Reject(Exception):
@@ -99,7 +110,9 @@ def _classify(raw: bytes, error: Exception) -> str:
     if not stripped:
         return "blank_line"
     if stripped[0] not in "{[":
-        if stripped[0] in '"-0123456789' or stripped in ("true", "false", "null"):
+        # Valid JSON that is not an object never gets here (parse_json says not_object): a
+        # line that only begins like a number ("2026 is a year") is plain text.
+        if stripped[0] == '"' or stripped in ("true", "false", "null"):
             return "not_object"
         return "not_json"
     if "recursion" in str(error) or "depth" in str(error):
@@ -118,6 +131,18 @@ def parse_json(raw: bytes, _: Any = None) -> dict[str, Any]:
         if raw.translate(_DIGITS_AS_ZERO).find(_TWENTY_DIGITS) >= 0:
             raise ValueError("exact integers needed")
     except (orjson.JSONDecodeError, ValueError) as error:
+        if raw[:4].isdigit():
+            cri = _CRI_LINE.fullmatch(raw)
+            if cri is not None:
+                # A Kubernetes (CRI) container log line: a text envelope, made a record for the
+                # `cri` log format to unwrap (its content is often a JSON record).
+                time, stream, tag, content = cri.groups()
+                return {
+                    "time": time.decode(),
+                    "stream": stream.decode(),
+                    "logtag": tag.decode(),
+                    "log": content.decode("utf-8", "replace"),
+                }
         # orjson refuses NaN/Infinity and rounds huge ints; the standard library accepts both.
         # Slow, but only for the rare line that needs it.
         try:
@@ -131,16 +156,42 @@ def parse_json(raw: bytes, _: Any = None) -> dict[str, Any]:
     return value
 
 
+@dataclass(frozen=True)
+class FormatSettings:
+    """Which log formats a run knows beyond the built-in ones, and the one it may force:
+    logkit.toml's `[formats.NAME]` tables, `[ingest] formats_dir`, `ingest --log-format`."""
+
+    tables: dict[str, Any] = field(default_factory=dict)
+    formats_dir: str | None = None
+    forced: str | None = None
+
+    def recognizer(self, aliases: dict[str, list[str]] | None) -> Any:
+        from .formats import Recognizer, load_formats
+
+        specs = load_formats(self.tables, self.formats_dir)
+        return Recognizer(specs, aliases, self.forced)
+
+
 class Normalize:
-    """Stage 2: record → canonical event (see logkit/normalize.py)."""
+    """Stage 2: record → canonical event, by the record's log format (see logkit/formats).
 
-    def __init__(self, aliases: dict[str, list[str]] | None = None) -> None:
-        from .normalize import Normalizer
+    `counts` are, per format, the events it matched and how many got each key column; the
+    pipeline takes them per block (`take_counts`) for the ingest summary.
+    """
 
-        self._normalizer = Normalizer(aliases)
+    def __init__(
+        self, aliases: dict[str, list[str]] | None = None, formats: FormatSettings | None = None
+    ) -> None:
+        self._recognizer = (formats or FormatSettings()).recognizer(aliases)
 
     def __call__(self, raw: bytes, record: dict[str, Any]) -> dict[str, Any]:
-        return self._normalizer(record)
+        return self._recognizer(record)
+
+    def take_counts(self, events: Any) -> dict[str, list[int]]:
+        return self._recognizer.take_counts(events)
+
+    def dropped(self) -> None:
+        self._recognizer.dropped()
 
 
 class Mask:
@@ -160,8 +211,10 @@ class Mask:
         return event
 
 
-def build_stages(aliases: dict[str, list[str]] | None, masker: Any | None) -> list[Stage]:
-    stages: list[Stage] = [parse_json, Normalize(aliases)]
+def build_stages(
+    aliases: dict[str, list[str]] | None, masker: Any | None, formats: FormatSettings | None = None
+) -> list[Stage]:
+    stages: list[Stage] = [parse_json, Normalize(aliases, formats)]
     if masker is not None:
         stages.append(Mask(masker))
     return stages
@@ -178,6 +231,8 @@ class ChunkResult:
     newest_ts: int | None = None
     reasons: Counter[str] = field(default_factory=Counter)
     masked: Counter[str] = field(default_factory=Counter)
+    # Per log format: [events, events with ts, level, message, service, trace_id].
+    formats: dict[str, list[int]] = field(default_factory=dict)
 
 
 def mask_raw(raw: bytes, masker: Any | None) -> str:
@@ -269,6 +324,7 @@ def process_chunk(
         found = [Mask(s.masker, check=False) if isinstance(s, Mask) else s for s in stages]
         undecided = stages if scanner.names else clean  # for a non-ASCII line not flagged
     line_stages = stages
+    normalize = next((stage for stage in stages if isinstance(stage, Normalize)), None)
     for index, raw in enumerate(lines):
         if flagged is not None:
             if index in flagged:
@@ -285,6 +341,8 @@ def process_chunk(
                 value = stage(raw, value)
             value["attrs"] = _dumps(value["attrs"])
         except Reject as reject:
+            if type(value) is dict and normalize is not None:
+                normalize.dropped()  # an event after all, but not one that is stored
             reasons[reject.reason] += 1
             kept = KEY_LINE if index in key_lines else mask_raw(raw[:TOO_LONG_KEEP], masker)
             rejects.append(
@@ -318,14 +376,17 @@ def process_chunk(
         masked.update(masker.counts)
         masker.counts.clear()
     converted.append(to_arrow(events))
+    table = pa.concat_tables(converted)
+    formats = normalize.take_counts(table) if normalize is not None else {}
     return ChunkResult(
-        events=pa.concat_tables(converted),
+        events=table,
         rejects=pa.Table.from_pylist(rejects, schema=REJECT_SCHEMA),
         lines=len(lines) + len(extra_rejects),
         no_ts=no_ts,
         newest_ts=newest,
         reasons=reasons,
         masked=masked,
+        formats=formats,
     )
 
 
@@ -337,17 +398,27 @@ _worker: dict[str, Any] = {}
 
 
 def make_masker(
-    mask_table: dict[str, Any], key: bytes | None, aliases: dict[str, list[str]] | None = None
+    mask_table: dict[str, Any],
+    key: bytes | None,
+    aliases: dict[str, list[str]] | None = None,
+    formats: FormatSettings | None = None,
 ) -> Any:
-    """The Masker a `[mask]` table asks for; `aliases` tell it where `fields` may come from."""
+    """The Masker a `[mask]` table asks for; `aliases` and the log formats tell it where
+    `fields` may come from."""
+    from .formats import field_names, load_formats
     from .mask import Masker
     from .normalize import field_sources
 
     fields = mask_table.get("fields") or ()
+    sources = None
+    if fields:
+        sources = field_sources(aliases, fields)
+        settings = formats or FormatSettings()
+        specs = load_formats(settings.tables, settings.formats_dir)
+        for field_name, names in field_names(specs, fields).items():
+            sources[field_name] = list(dict.fromkeys([*sources[field_name], *names]))
     try:
-        return Masker.from_config(
-            mask_table, key, field_aliases=field_sources(aliases, fields) if fields else None
-        )
+        return Masker.from_config(mask_table, key, field_aliases=sources)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
 
@@ -357,13 +428,14 @@ def init_worker(
     mask_table: dict[str, Any] | None,
     key: bytes | None,
     scanner: bytes | None = None,
+    formats: FormatSettings | None = None,
     max_line: int | None = None,
 ) -> None:
     """Build a worker's stages; `scanner` is the masker's compiled block scan, if it has one;
     lines longer than `max_line` bytes are quarantined."""
-    masker = make_masker(mask_table, key, aliases) if mask_table is not None else None
+    masker = make_masker(mask_table, key, aliases, formats) if mask_table is not None else None
     _worker["masker"] = masker
-    _worker["stages"] = build_stages(aliases, masker)
+    _worker["stages"] = build_stages(aliases, masker, formats)
     _worker["scanner"] = (
         BlockScanner.from_bytes(masker, scanner) if masker is not None and scanner else None
     )
@@ -371,11 +443,59 @@ def init_worker(
 
 
 def init_pool_worker(*initargs: Any) -> None:
-    """`init_worker` in a process of the pool, which has no other use for Arrow's memory."""
+    """`init_worker` in a process of the pool, which has no other use for Arrow's memory, and
+    leaves signals to the main process."""
+    # The main process stops the run on Ctrl-C; a worker would only print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Killed, the main process leaves a worker with nobody to send its result to: it ends at
+    # once (below), or dies of the broken pipe quietly instead of printing BrokenPipeError.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    _die_with_main_process()
     # Arrow's default allocator (mimalloc) keeps the pages of every block's buffers once they
     # are freed; the C library's returns them (a worker's PSS ~60 -> ~55 MB).
     pa.set_memory_pool(pa.system_memory_pool())
     init_worker(*initargs)
+
+
+def _die_with_main_process() -> None:
+    """End this worker as soon as the main process is gone, however it went (SIGKILL, OOM).
+
+    Its parent is the pool's forkserver, not the main process, and that server outlives the
+    main process for as long as any worker holds its pipe, so PR_SET_PDEATHSIG would never
+    fire: a thread waits on the main process's pidfd instead (Linux 5.3; elsewhere it polls).
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None or parent.pid is None:
+        return
+    pid = parent.pid
+    try:
+        pidfd: int | None = os.pidfd_open(pid)
+    except ProcessLookupError:
+        os._exit(0)
+    except (AttributeError, OSError):
+        pidfd = None
+
+    def watch() -> None:
+        if pidfd is not None:
+            poller = select.poll()  # not select(): the descriptor may be past FD_SETSIZE
+            poller.register(pidfd, select.POLLIN)
+            poller.poll()
+        else:
+            while _alive(pid):
+                time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="logkit-watch-main", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
 
 
 def run_job(

@@ -70,14 +70,29 @@ BUCKETS = (60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 21600, 43200, 86400)
 MAX_BARS = 150  # buckets per chart (baseline, window, aftermath): per minute up to 1 h windows
 MAX_INCIDENT_MINUTES = 12 * 60  # the longest window detect_window considers
 MIN_EVIDENCE = 10.0  # log-likelihood ratio below which a rise is noise, not an incident
-SHOWN = 20  # rows in the tables of traces, users, error groups and rejected lines
+SHOWN = 20  # the slowest traces and the first rejected lines kept
 TOP_SERVICES = 8  # the rest are drawn together as "other"
+# Sections the analysis cannot write: left in every report as placeholders for the author.
+AUTHOR_SECTIONS = ("impact", "root_cause", "action_items")
 
 SECTIONS: dict[str, tuple[str, str]] = {
     "summary": (
         "Summary",
         "What happened, how bad it was, and against what: every rate is compared with the "
         "same length of time just before the window (the baseline).",
+    ),
+    "impact": (
+        "Impact",
+        "For the author: who and what was affected, for how long, and how it was noticed.",
+    ),
+    "root_cause": (
+        "Root cause",
+        "For the author: why it happened, beyond the error the logs show, and what ended it.",
+    ),
+    "action_items": (
+        "Action items",
+        "For the author: what will be done so it does not happen again or is caught sooner, "
+        "each with an owner.",
     ),
     "timeline": (
         "Timeline",
@@ -179,8 +194,6 @@ def detect_window(store: Store, *, services: Sequence[str] | None = None) -> Win
     the largest log-likelihood ratio of "a higher failure rate inside than outside" over "one
     rate throughout" wins. Raises `NotFound` when no span stands out.
     """
-    import numpy as np
-
     params: dict[str, Any] = {}
     scope = _service_filter(services, params)
     frame = store.sql(
@@ -205,12 +218,12 @@ def detect_window(store: Store, *, services: Sequence[str] | None = None) -> Win
             f"no errors{where} in {store.path}, so no incident window to find; "
             "give --since and --until"
         )
-    first = int(frame["minute"][0])
-    size = int(frame["minute"][-1]) - first + 1
-    n, e = np.zeros(size), np.zeros(size)
-    index = frame["minute"].to_numpy() - first
-    n[index], e[index] = frame["requests"].to_numpy(), frame["failed"].to_numpy()
-    best, span = _scan(n, e)
+    # Only the minutes that have requests: an empty minute adds nothing inside or outside a
+    # span, and one record dated 9999 must not make a minute-by-minute array up to it.
+    minutes = frame["minute"].to_numpy()
+    n = frame["requests"].to_numpy().astype(float)
+    e = frame["failed"].to_numpy().astype(float)
+    best, span = _scan(minutes, n, e)
     if best < MIN_EVIDENCE or span is None:
         raise NotFound(
             f"the error rate{where} in {store.path} never rises clearly above its usual "
@@ -218,14 +231,18 @@ def detect_window(store: Store, *, services: Sequence[str] | None = None) -> Win
         )
     start, stop = span
     return Window(
-        datetime.fromtimestamp((first + start) * 60, UTC),
-        datetime.fromtimestamp((first + stop) * 60, UTC),
+        datetime.fromtimestamp(start * 60, UTC),
+        datetime.fromtimestamp(stop * 60, UTC),
         detected=True,
     )
 
 
-def _scan(n: Any, e: Any) -> tuple[float, tuple[int, int] | None]:
-    """Kulldorff's scan statistic over minute spans [i, j): (best ratio, (i, j))."""
+def _scan(minutes: Any, n: Any, e: Any) -> tuple[float, tuple[int, int] | None]:
+    """Kulldorff's scan statistic over spans of whole minutes: (best ratio, (first minute,
+    minute after the last)). `minutes` are the ascending minutes that had requests, `n` and
+    `e` their requests and failures; a span runs from one of them to another at most
+    MAX_INCIDENT_MINUTES later, so the work grows with the minutes that exist, not with the
+    time between the first and the last."""
     import numpy as np
 
     def loglik(events: Any, trials: Any) -> Any:
@@ -239,8 +256,10 @@ def _scan(n: Any, e: Any) -> tuple[float, tuple[int, int] | None]:
     total_n, total_e = cn[-1], ce[-1]
     null = loglik(np.array([total_e]), np.array([total_n]))[0]
     best, span = 0.0, None
+    # For each start i, the spans end after minute k for i <= k < ends[i] (within 12 hours).
+    ends = np.searchsorted(minutes, minutes + MAX_INCIDENT_MINUTES, side="left")
     for i in range(len(n)):
-        j = np.arange(i + 1, min(len(n), i + MAX_INCIDENT_MINUTES) + 1)
+        j = np.arange(i + 1, ends[i] + 1)
         n_in, e_in = cn[j] - cn[i], ce[j] - ce[i]
         n_out, e_out = total_n - n_in, total_e - e_in
         ratio = loglik(e_in, n_in) + loglik(e_out, n_out) - null
@@ -250,7 +269,7 @@ def _scan(n: Any, e: Any) -> tuple[float, tuple[int, int] | None]:
         ratio = np.where(higher & (e[i] > 0) & (e[j - 1] > 0), ratio, -1.0)
         k = int(np.argmax(ratio))
         if ratio[k] > best:
-            best, span = float(ratio[k]), (i, int(j[k]))
+            best, span = float(ratio[k]), (int(minutes[i]), int(minutes[j[k] - 1]) + 1)
     return best, span
 
 
@@ -272,7 +291,15 @@ def resolve_window(
     end = end or datetime.now(UTC)
     if start is None or start >= end:
         raise TimeValueError("--since must be before --until")
-    return Window(start, end)
+    window = Window(start, end)
+    try:  # the charts reach from the baseline to a bucket past the aftermath
+        _ = window.baseline_since, window.aftermath_until + 2 * _bucket(window)
+    except OverflowError:
+        raise TimeValueError(
+            f"the window {_iso(start)} to {_iso(end)} with its baseline before it and its "
+            "aftermath after it reaches past the year 1 or 9999; give a narrower window"
+        ) from None
+    return window
 
 
 # -- the analysis --------------------------------------------------------------------------
@@ -281,7 +308,10 @@ def resolve_window(
 def _bucket(window: Window) -> timedelta:
     """The smallest whole bucket that draws the window and its baseline in MAX_BARS bars."""
     seconds = 2.25 * window.length.total_seconds() / MAX_BARS
-    return timedelta(seconds=next((b for b in BUCKETS if b >= seconds), BUCKETS[-1]))
+    if seconds > BUCKETS[-1]:
+        # Whole days past the largest bucket: a window of years still draws MAX_BARS bars.
+        return timedelta(days=math.ceil(seconds / BUCKETS[-1]))
+    return timedelta(seconds=next(b for b in BUCKETS if b >= seconds))
 
 
 @dataclass(repr=False)
@@ -294,11 +324,15 @@ class Postmortem:
     * `timeline`: per bucket and service, events and errors, over baseline and window;
     * `error_groups`: errors by service, error type and fingerprint, with `baseline` counts;
     * `latency`: per bucket, requests and p50/p95/p99 duration;
-    * `failing` (the slowest `SHOWN`), `causes` (failing traces by where they failed first)
-      and `slowest` traces;
+    * `failing` (every trace with an error in the window, slowest first), `causes` (failing
+      traces by where they failed first, with when the first and the last of them did) and
+      `slowest` (the `SHOWN` slowest traces);
     * `trace_events` and `waterfall`: the worst trace (or the one asked for);
     * `users`: users whose traces failed; `llm`, `llm_timeline`: calls, tokens and cost by
-      model; `rejects` (by reason) and `rejected_lines`.
+      model; `rejects` (by reason) and `rejected_lines` (the first `SHOWN`).
+
+    `totals` holds how many rows a frame cut short stands for (`slowest`: the traces of the
+    window; `rejected_lines`: the lines), so every table can say "showing 20 of 69".
     """
 
     store_path: str
@@ -309,6 +343,7 @@ class Postmortem:
     frames: dict[str, pl.DataFrame] = field(default_factory=dict)
     trace_id: str | None = None
     latency_of: str = "requests"
+    totals: dict[str, int] = field(default_factory=dict)
 
     def __getattr__(self, name: str) -> pl.DataFrame:
         # The frames read as attributes: pm.timeline, pm.error_groups.
@@ -378,6 +413,32 @@ class Postmortem:
             facts.append(("Rejected lines", f"{s['rejected_lines']:,}"))
         return facts
 
+    def drafts(self) -> dict[str, str]:
+        """What the logs say towards each author's section (`AUTHOR_SECTIONS`), as a first
+        line for the author to keep, correct or delete; empty where they say nothing."""
+        s = self.summary
+        failing = self.frames.get("failing")
+        impact = (
+            f"{s['failing_traces']:,} of {_count(s['traces'], 'trace')} failed, for "
+            f"{_count(s['affected_users'], 'user')}"
+        )
+        if failing is not None and failing.height:
+            first, last = failing["failed_at"].min(), failing["failed_at"].max()
+            impact += f", from {format_time(first)} to {format_time(last)} UTC"  # type: ignore[arg-type]
+        impact += f"; error rate {format_rate(s['error_rate'])} against "
+        impact += f"{format_rate(s['baseline_error_rate'])} before."
+        cause, first_error = s["cause"], s["first_error"]
+        root = ""
+        if cause:
+            root = (
+                f"{cause['traces']:,} of {s['failing_traces']:,} failing traces failed first "
+                f"with {cause['error_type'] or 'an error'} in {cause['service']}"
+            )
+            if first_error:
+                root += f"; the first error was at {format_time(first_error['ts'])} UTC"
+            root += "."
+        return {"impact": impact, "root_cause": root, "action_items": ""}
+
     # -- charts ----------------------------------------------------------------------------
 
     def figures(self) -> dict[str, Figure]:
@@ -430,10 +491,14 @@ class Postmortem:
         if frame.is_empty():
             return None
         fig, (ax,) = _figure(1, height=3.4)
-        for column, color, width in (("p50_ms", "#1e88e5", 1.2), ("p95_ms", "#fb8c00", 1.4),
-                                     ("p99_ms", ERROR_RED, 1.6)):  # fmt: skip
-            ax.plot(self._centres(frame), frame[column].to_list(), color=color, linewidth=width,
-                    marker="o", markersize=2, label=column.removesuffix("_ms"))  # fmt: skip
+        # p95 and p99 often run together: a marker and a dash of their own keep each one
+        # visible where it lies on another (and in black and white).
+        for column, color, marker, style in (("p50_ms", "#1e88e5", "o", "-"),
+                                             ("p95_ms", "#fb8c00", "s", "--"),
+                                             ("p99_ms", ERROR_RED, "^", ":")):  # fmt: skip
+            ax.plot(self._centres(frame), frame[column].to_list(), color=color, linewidth=1.6,
+                    linestyle=style, marker=marker, markersize=5, markerfacecolor="none",
+                    markeredgewidth=1.2, label=column.removesuffix("_ms"))  # fmt: skip
         high, low = frame["p99_ms"].max(), frame["p50_ms"].min()
         if isinstance(high, float) and isinstance(low, float) and low > 0 and high / low > 30:
             ax.set_yscale("log")
@@ -491,7 +556,9 @@ class Postmortem:
         self._stacked_bars(tok_ax, frame, "model", "tokens", colors)
         self._stacked_bars(cost_ax, frame, "model", "cost_usd", colors)
         tok_ax.set_ylabel(f"tokens / {_bucket_label(self.bucket)}")
+        tok_ax.yaxis.set_major_formatter(_count_formatter())
         cost_ax.set_ylabel(f"USD / {_bucket_label(self.bucket)}")
+        cost_ax.yaxis.set_major_formatter(_usd_formatter())
         tok_ax.legend(loc="upper left", fontsize=8, frameon=False, ncol=min(5, len(colors)))
         tok_ax.set_title("LLM tokens and cost by model")
         for ax in (tok_ax, cost_ax):
@@ -608,7 +675,7 @@ class _Analysis:
         f["error_groups"] = self.error_groups()
         failing = self.failing()
         f["causes"] = _causes(failing)
-        f["failing"] = failing.sort("span_ms", descending=True).head(SHOWN)
+        f["failing"] = failing.sort(["span_ms", "trace_id"], descending=[True, False])
         f["slowest"] = self.slowest()
         f["users"] = _users(failing)
         f["llm"], f["llm_timeline"] = self.llm(), self.llm_timeline()
@@ -616,6 +683,8 @@ class _Analysis:
         worst = trace_id or _worst(failing, f["causes"], f["slowest"])
         f["trace_events"], f["waterfall"], trace = self.trace(worst)
         pm.trace_id = trace["trace_id"] if trace else None
+        rejected = int(f["rejects"]["lines"].sum()) if f["rejects"].height else 0
+        pm.totals = {"slowest": totals["traces"], "rejected_lines": rejected}
         cause = f["causes"].row(0, named=True) if not f["causes"].is_empty() else None
         pm.summary = {
             **totals,
@@ -638,7 +707,7 @@ class _Analysis:
                 "traces": cause["traces"],
             },
             "trace": trace,
-            "rejected_lines": int(f["rejects"]["lines"].sum()) if f["rejects"].height else 0,
+            "rejected_lines": rejected,
         }
         return pm
 
@@ -742,7 +811,6 @@ class _Analysis:
             GROUP BY ALL
             HAVING count > 0
             ORDER BY count DESC, first_seen
-            LIMIT {SHOWN}
             """
         )
 
@@ -768,12 +836,13 @@ class _Analysis:
 
     def _traces(self, chosen: str, *, order: str) -> pl.DataFrame:
         """Per trace picked by the `chosen` query: its span in the window, services,
-        events, errors, first error (service, type, message), last status and users."""
+        events, errors, first error (when, service, type, message), last status and users."""
         return self.sql(
             f"""
             WITH chosen AS ({chosen})
             SELECT trace_id,
                 min(ts) AS start,
+                min(ts) FILTER (WHERE {IS_ERROR}) AS failed_at,
                 round((epoch_us(max(ts)) - epoch_us(min(ts))) / 1000, 3) AS span_ms,
                 max(duration_ms) AS longest_reported_ms,
                 string_agg(DISTINCT {SERVICE}, ', ' ORDER BY {SERVICE}) AS services,
@@ -910,7 +979,9 @@ class _Analysis:
 
 
 def _causes(failing: pl.DataFrame) -> pl.DataFrame:
-    """Failing traces by the service and error type of their first error, most first."""
+    """Failing traces by the service and error type of their first error, most first, with
+    the time of the first and of the last such first error (`first_failure`,
+    `last_failure`): when the traces failed, not when they started, which can be long before."""
     import polars as pl
 
     if failing.is_empty():
@@ -921,18 +992,19 @@ def _causes(failing: pl.DataFrame) -> pl.DataFrame:
         failing.group_by("error_service", "error_type")
         .agg(
             pl.len().alias("traces"),
-            pl.col("start").min().alias("first_seen"),
-            pl.col("start").max().alias("last_seen"),
-            pl.col("trace_id").sort_by("start").first().alias("example_trace"),
-            pl.col("first_error").sort_by("start").first().alias("example"),
+            pl.col("failed_at").min().alias("first_failure"),
+            pl.col("failed_at").max().alias("last_failure"),
+            pl.col("trace_id").sort_by("failed_at").first().alias("example_trace"),
+            pl.col("first_error").sort_by("failed_at").first().alias("example"),
         )
         .rename({"error_service": "service"})
-        .sort(["traces", "first_seen"], descending=[True, False])
+        .sort(["traces", "first_failure"], descending=[True, False])
     )
 
 
 def _users(failing: pl.DataFrame) -> pl.DataFrame:
-    """Users of failing traces: how many failed for them, when, and with what."""
+    """Users of failing traces: how many failed for them, when (the first errors of the
+    first and the last of them), and with what."""
     import polars as pl
 
     schema = {"user_id": pl.String, "failed_traces": pl.UInt32}
@@ -944,12 +1016,12 @@ def _users(failing: pl.DataFrame) -> pl.DataFrame:
         .group_by(pl.col("users").alias("user_id"))
         .agg(
             pl.len().alias("failed_traces"),
-            pl.col("start").min().alias("first_seen"),
-            pl.col("start").max().alias("last_seen"),
+            pl.col("failed_at").min().alias("first_failure"),
+            pl.col("failed_at").max().alias("last_failure"),
             pl.col("error_type").drop_nulls().unique().sort().str.join(", ").alias("errors"),
-            pl.col("trace_id").sort_by("start").first().alias("example_trace"),
+            pl.col("trace_id").sort_by("failed_at").first().alias("example_trace"),
         )
-        .sort(["failed_traces", "first_seen", "user_id"], descending=[True, False, False])
+        .sort(["failed_traces", "first_failure", "user_id"], descending=[True, False, False])
     )
 
 
@@ -1037,13 +1109,31 @@ def _time_axis(ax: Any) -> None:
     locator = mdates.AutoDateLocator(tz=UTC, maxticks=12)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=UTC))
-    ax.set_xlabel("UTC")
+    ax.set_xlabel("time (UTC)")
 
 
 def _ms_formatter() -> Any:
     from matplotlib.ticker import FuncFormatter
 
     return FuncFormatter(lambda value, _pos: format_ms(value))
+
+
+def _count_formatter() -> Any:
+    from matplotlib.ticker import FuncFormatter
+
+    def count(value: float, _pos: int) -> str:
+        for size, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+            if abs(value) >= size:
+                return f"{value / size:g}{unit}"
+        return f"{value:g}"
+
+    return FuncFormatter(count)
+
+
+def _usd_formatter() -> Any:
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda value, _pos: f"${value:,.2f}" if value >= 1 else f"${value:.3g}")
 
 
 def _bucket_label(bucket: timedelta) -> str:

@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
+from .errors import output_error
 from .output import escape_control, format_ms
-from .postmortem import SECTIONS, figure_png, format_rate, format_time
+from .postmortem import AUTHOR_SECTIONS, SECTIONS, figure_png, format_rate, format_time
 
 if TYPE_CHECKING:
     import polars as pl
@@ -34,6 +35,9 @@ if TYPE_CHECKING:
 
 FORMATS = ("html", "md")
 MAX_CELL = 160  # characters of a message shown in a table cell
+MAX_ROWS = 50  # rows a table shows; a longer one says so ("showing 50 of 120")
+# What an author's section holds until the author writes it: easy to find in the file.
+PLACEHOLDER = "To be written."
 
 # What each section's tables show: (frame, caption, {column: header}).
 TABLES: dict[str, list[tuple[str, str, dict[str, str]]]] = {
@@ -43,10 +47,11 @@ TABLES: dict[str, list[tuple[str, str, dict[str, str]]]] = {
           "error_rate": "error rate", "baseline_error_rate": "baseline error rate"}),
     ],
     "errors": [
-        ("causes", "Where failing traces failed first",
+        ("causes", "Where failing traces failed first (when the first and the last of them "
+         "logged their first error)",
          {"service": "service", "error_type": "error type", "traces": "traces",
-          "first_seen": "first", "last_seen": "last", "example_trace": "example trace",
-          "example": "first error"}),
+          "first_failure": "first failed", "last_failure": "last failed",
+          "example_trace": "example trace", "example": "first error"}),
         ("error_groups", "Error groups",
          {"service": "service", "error_type": "error type", "fingerprint": "fingerprint",
           "count": "count", "baseline": "baseline", "first_seen": "first seen",
@@ -65,9 +70,11 @@ TABLES: dict[str, list[tuple[str, str, dict[str, str]]]] = {
           "events": "events", "errors": "errors", "status_code": "status"}),
     ],
     "users": [
-        ("users", "Users whose requests failed",
-         {"user_id": "user", "failed_traces": "failed traces", "first_seen": "first",
-          "last_seen": "last", "errors": "error types", "example_trace": "example trace"}),
+        ("users", "Users whose requests failed (when the first and the last of their "
+         "requests failed)",
+         {"user_id": "user", "failed_traces": "failed traces", "first_failure": "first failed",
+          "last_failure": "last failed", "errors": "error types",
+          "example_trace": "example trace"}),
     ],
     "llm": [
         ("llm", "LLM calls by model",
@@ -96,7 +103,14 @@ class Table:
     caption: str
     headers: list[str]
     rows: list[list[str]]
-    total: int  # rows in the frame; more than shown when it was cut
+    total: int  # rows the table stands for; more than shown when it was cut
+
+    @property
+    def shown(self) -> str:
+        """`showing 20 of 22` when rows were left out, else empty."""
+        if self.total <= len(self.rows):
+            return ""
+        return f"showing {len(self.rows):,} of {self.total:,}"
 
 
 @dataclass
@@ -108,6 +122,8 @@ class Section:
     tables: list[Table] = field(default_factory=list)
     chart: bytes | None = None
     note: str = ""
+    # An author's section: what the logs suggest (may be empty); its text is the author's.
+    draft: str | None = None
 
 
 # -- the outline ---------------------------------------------------------------------------
@@ -116,8 +132,13 @@ class Section:
 def sections(pm: Postmortem, *, charts: bool = True) -> Iterator[Section]:
     """The report's sections in order, with display strings and (if `charts`) PNG charts."""
     figures = pm.figures() if charts else {}
+    drafts = pm.drafts()
     for name, (title, prose) in SECTIONS.items():
         section = Section(name, title, prose)
+        if name in AUTHOR_SECTIONS:
+            section.draft = drafts.get(name, "")
+            yield section
+            continue
         if name == "summary":
             section.facts = pm.facts()
         if name == "traces" and pm.trace_id:
@@ -127,7 +148,8 @@ def sections(pm: Postmortem, *, charts: bool = True) -> Iterator[Section]:
         for frame_name, caption, columns in TABLES.get(name, []):
             frame = pm.frames[frame_name]
             if frame.height:
-                section.tables.append(_table(frame, caption, columns))
+                total = max(pm.totals.get(frame_name, 0), frame.height)
+                section.tables.append(_table(frame, caption, columns, limit=MAX_ROWS, total=total))
         if name in figures:
             section.chart = figure_png(figures[name])
         elif name in CHART_ALT and not charts:
@@ -137,13 +159,15 @@ def sections(pm: Postmortem, *, charts: bool = True) -> Iterator[Section]:
         yield section
 
 
-def _table(frame: pl.DataFrame, caption: str, columns: dict[str, str]) -> Table:
+def _table(
+    frame: pl.DataFrame, caption: str, columns: dict[str, str], *, limit: int, total: int
+) -> Table:
     present = [c for c in columns if c in frame.columns]
-    shown = frame.head(50)
+    shown = frame.head(limit)
     rows = [
         [_cell(column, row[column]) for column in present] for row in shown.iter_rows(named=True)
     ]
-    return Table(caption, [columns[c] for c in present], rows, frame.height)
+    return Table(caption, [columns[c] for c in present], rows, total)
 
 
 def _cell(column: str, value: Any) -> str:
@@ -186,7 +210,7 @@ _CSS = """
 * { box-sizing: border-box; }
 body { margin: 0; background: #f6f7f9; color: var(--ink);
        font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", sans-serif; }
-main { max-width: 1080px; margin: 0 auto; padding: 24px 28px 48px; background: #fff; }
+main { max-width: 1180px; margin: 0 auto; padding: 24px 28px 48px; background: #fff; }
 header h1 { margin: 0 0 4px; font-size: 26px; }
 .meta, .note, caption, footer { color: var(--muted); font-size: 13px; }
 .headline { font-size: 17px; border-left: 4px solid var(--red); padding: 8px 14px;
@@ -205,17 +229,32 @@ figure img { max-width: 100%; height: auto; border: 1px solid var(--line); }
 .scroll { overflow-x: auto; margin: 6px 0 16px; }
 table { border-collapse: collapse; font-size: 13px; width: 100%; }
 caption { text-align: left; padding: 4px 0; }
+caption .more { color: var(--ink); font-weight: 600; }
+/* Tables fit the page: text wraps between words, and a cell with a word too long for any
+   column (an id, a URL, a blob) may break it anywhere; headers, numbers and times keep
+   their words whole. */
 th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--line);
          vertical-align: top; overflow-wrap: break-word; }
-th { background: #f1f3f5; font-weight: 600; white-space: nowrap; }
+td.long { overflow-wrap: anywhere; }
+th { background: #f1f3f5; font-weight: 600; }
 td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 td.time { white-space: nowrap; font-variant-numeric: tabular-nums; }
+td.id { font: 12px/1.4 ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace;
+        overflow-wrap: anywhere; min-width: 10em; }
+@media (min-width: 1200px) { td.id { min-width: 20em; } }  /* a 32-digit trace id whole */
+.author-text { border: 1px dashed #b0b6bf; border-radius: 4px; padding: 4px 14px;
+               margin: 8px 0 16px; min-height: 3em; }
+.author-text:focus { outline: 2px solid #1e88e5; }
+.draft { color: var(--muted); }
+.placeholder { color: var(--muted); font-style: italic; }
 code { font: 12px/1.4 ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; }
 footer { margin-top: 32px; }
 @media print { body { background: #fff; } main { padding: 0; } section { break-inside: avoid; } }
 """
 _NUMERIC = re.compile(r"^[-+$]?[\d,.]+(?:\s?(?:%|ms|s))?$|^n/a$")
 _TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?$")
+_ID = re.compile(r"^[0-9a-fA-F-]{16,}$")  # trace ids, span ids, UUIDs
+LONG_WORD = 24  # characters of a word past which it may break anywhere
 
 
 def _h(text: str) -> str:
@@ -242,6 +281,10 @@ def render_html(pm: Postmortem) -> str:
     for section in sections(pm):
         parts.append(f'<section id="{section.name}"><h2>{_h(section.title)}</h2>')
         parts.append(f'<p class="prose">{_h(section.prose)}</p>')
+        if section.draft is not None:
+            parts.append(_html_author(section))
+            parts.append("</section>")
+            continue
         if section.facts:
             parts.append('<dl class="facts">')
             parts += [f"<dt>{_h(k)}</dt><dd>{_h(v)}</dd>" for k, v in section.facts]
@@ -260,23 +303,42 @@ def render_html(pm: Postmortem) -> str:
     return "\n".join(parts) + "\n"
 
 
+def _html_author(section: Section) -> str:
+    """An author's section: a box to write in (in the browser, then print or save the page;
+    or in the file, where the comment marks it), with what the logs suggest as a start."""
+    draft = f'<p class="draft">From the logs: {_h(section.draft)}</p>' if section.draft else ""
+    if section.name == "action_items":
+        body = f'<ol><li class="placeholder">{_h(PLACEHOLDER)} (what, who, by when)</li></ol>'
+    else:
+        body = f'<p class="placeholder">{_h(PLACEHOLDER)}</p>'
+    return (
+        f"<!-- {_h(section.title)}: for the author to write -->"
+        f'<div class="author-text" contenteditable="true">{draft}{body}</div>'
+    )
+
+
 def _html_table(table: Table) -> str:
-    more = f" ({len(table.rows)} of {table.total:,} shown)" if table.total > len(table.rows) else ""
+    more = f' <span class="more">· {_h(table.shown)}</span>' if table.shown else ""
     head = "".join(f"<th>{_h(h)}</th>" for h in table.headers)
     body = "".join(
         "<tr>" + "".join(f"<td{_cell_class(v)}>{_h(v)}</td>" for v in row) + "</tr>"
         for row in table.rows
     )
     return (
-        f'<div class="scroll"><table><caption>{_h(table.caption + more)}</caption>'
+        f'<div class="scroll"><table><caption>{_h(table.caption)}{more}</caption>'
         f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
     )
 
 
 def _cell_class(text: str) -> str:
+    # Ids first: a decimal trace id looks like a number but must be free to wrap.
+    if _ID.match(text):
+        return ' class="id"'
     if _NUMERIC.match(text):
         return ' class="num"'
-    return ' class="time"' if _TIME.match(text) else ""
+    if _TIME.match(text):
+        return ' class="time"'
+    return ' class="long"' if any(len(word) > LONG_WORD for word in text.split()) else ""
 
 
 def _meta(pm: Postmortem) -> str:
@@ -310,6 +372,9 @@ def render_markdown(pm: Postmortem, *, charts_dir: str | Path | None = None) -> 
     lines = [f"# {_md(_title(pm))}", "", f"_{_md(_meta(pm))}_", "", f"> {_md(pm.headline())}"]
     for section in sections(pm, charts=directory is not None):
         lines += ["", f"## {_md(section.title)}", "", _md(section.prose), ""]
+        if section.draft is not None:
+            lines += _md_author(section)
+            continue
         lines += [f"- **{_md(k)}:** {_md(v)}" for k, v in section.facts]
         if section.facts:
             lines.append("")
@@ -325,10 +390,17 @@ def render_markdown(pm: Postmortem, *, charts_dir: str | Path | None = None) -> 
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _md_author(section: Section) -> list[str]:
+    lines = [f"From the logs: {_md(section.draft)}", ""] if section.draft else []
+    if section.name == "action_items":
+        return [*lines, f"- [ ] _{_md(PLACEHOLDER)}_ (what, who, by when)", ""]
+    return [*lines, f"_{_md(PLACEHOLDER)}_", ""]
+
+
 def _md_table(table: Table) -> list[str]:
-    more = f" ({len(table.rows)} of {table.total:,} shown)" if table.total > len(table.rows) else ""
+    more = f" · **{_md(table.shown)}**" if table.shown else ""
     return [
-        f"**{_md(table.caption)}**{_md(more)}",
+        f"**{_md(table.caption)}**{more}",
         "",
         "| " + " | ".join(_md(h) for h in table.headers) + " |",
         "|"
@@ -354,9 +426,12 @@ def write_report(pm: Postmortem, path: str | Path, fmt: str = "html") -> Path:
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     target = Path(path)
-    if fmt == "html":
-        text = render_html(pm)
-    else:
-        text = render_markdown(pm, charts_dir=target.with_name(f"{target.stem}_charts"))
-    target.write_text(text, encoding="utf-8")
+    try:
+        if fmt == "html":
+            text = render_html(pm)
+        else:
+            text = render_markdown(pm, charts_dir=target.with_name(f"{target.stem}_charts"))
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise output_error(target, exc) from exc
     return target

@@ -28,11 +28,12 @@ from typing import TYPE_CHECKING
 from . import durable, tracespans
 from .errors import ConfigError, LogkitError, StoreWriteError
 from .sqlfiles import sql_literal
-from .timeparse import parse_relative
+from .timeparse import count_back, parse_relative
 
 RETENTION_SLACK = timedelta(hours=1)
 
 if TYPE_CHECKING:
+    from .engine import duckdb
     from .metrics import MetricSet
     from .store import WriteSession
 
@@ -48,6 +49,10 @@ class PruneResult:
     size_after: int = 0
     compacted: bool = False
     forgotten: list[str] = field(default_factory=list)
+    #: Bytes free inside the file after the prune: DuckDB's own, reused by later ingests.
+    free_after: int = 0
+    #: Only counted (`--dry-run`): nothing was deleted or written.
+    dry_run: bool = False
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -56,18 +61,22 @@ class PruneResult:
             "rejects": self.rejects,
             "size_before": self.size_before,
             "size_after": self.size_after,
+            "free_after": self.free_after,
             "compacted": self.compacted,
+            "dry_run": self.dry_run,
             "forgotten_metrics": self.forgotten,
         }
 
 
 def parse_age(value: str, *, what: str = "--older-than") -> timedelta:
     """`30d` → 30 days; an age, not a date, so that a cron line means the same every day."""
-    delta = parse_relative(value) if isinstance(value, str) else None
+    delta = parse_relative(value, what) if isinstance(value, str) else None
     if delta is None or delta <= timedelta(0):
         raise LogkitError(
             f"cannot read {what} value {value!r}: use an age such as 30d, 12h, 2w or 1d12h"
         )
+    # Refused now, with the option's name, rather than when a cutoff is counted back from it.
+    count_back(datetime.now(UTC), delta, value, what)
     return delta
 
 
@@ -80,6 +89,33 @@ def store_size(path: Path) -> int:
     return total
 
 
+def free_bytes(con: duckdb.DuckDBPyConnection) -> int:
+    """Bytes of free blocks inside the store file (deleted rows' space, after a checkpoint),
+    which DuckDB fills before it grows the file."""
+    row = con.execute("SELECT free_blocks * block_size FROM pragma_database_size()").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def count_older(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> tuple[int, int]:
+    """(events, rejects) older than `cutoff`: what a prune to it deletes."""
+    params = {"cutoff": cutoff}
+    row = con.execute("SELECT count(*) FROM events WHERE ts < $cutoff", params).fetchone()
+    rejects = con.execute(
+        "SELECT count(*) FROM rejects WHERE ingested_at < $cutoff", params
+    ).fetchone()
+    return (row[0] if row else 0), (rejects[0] if rejects else 0)
+
+
+def preview(con: duckdb.DuckDBPyConnection, path: Path, age: timedelta) -> PruneResult:
+    """`logkit prune --dry-run`: what a prune would delete, on a read-only connection."""
+    size = store_size(path)
+    result = PruneResult(cutoff=datetime.now(UTC) - age, size_before=size, size_after=size,
+                         dry_run=True)  # fmt: skip
+    result.events, result.rejects = count_older(con, result.cutoff)
+    result.free_after = free_bytes(con)
+    return result
+
+
 def prune_before(session: WriteSession, metrics: MetricSet, cutoff: datetime) -> PruneResult:
     """Delete what is older than `cutoff`, keeping every exported total unchanged."""
     path = session.store.path
@@ -87,12 +123,7 @@ def prune_before(session: WriteSession, metrics: MetricSet, cutoff: datetime) ->
     params = {"cutoff": cutoff}
     with session.transaction() as con:
         metrics.fold(con)  # every event must be in the totals before any is deleted
-        row = con.execute("SELECT count(*) FROM events WHERE ts < $cutoff", params).fetchone()
-        result.events = row[0] if row else 0
-        row = con.execute(
-            "SELECT count(*) FROM rejects WHERE ingested_at < $cutoff", params
-        ).fetchone()
-        result.rejects = row[0] if row else 0
+        result.events, result.rejects = count_older(con, cutoff)
         if result.events:
             result.forgotten = metrics.move_pruned(con, "ts < $cutoff", params, result.events)
             con.execute("DELETE FROM events WHERE ts < $cutoff", params)
@@ -106,6 +137,8 @@ def prune_before(session: WriteSession, metrics: MetricSet, cutoff: datetime) ->
         with session.transaction() as con:
             metrics.fold(con)
     result.size_after = store_size(path)
+    with session.transaction() as con:
+        result.free_after = free_bytes(con)
     return result
 
 
@@ -152,6 +185,8 @@ def prune(
         compact_store(session, metrics)
         result.compacted = True
         result.size_after = store_size(session.store.path)
+        with session.transaction() as con:
+            result.free_after = free_bytes(con)
     return result
 
 

@@ -45,7 +45,22 @@ EVENT_COLUMNS: list[tuple[str, str]] = [
     ("line", "BIGINT"),
 ]
 
+# The store's events table has one column more, at its end: the stream (checkpoint id) a row
+# was read from (see m006_stream in logkit/migrations.py). The pipeline does not build it: the
+# ingest run adds it to each block it commits, and the lake's files do not hold it (the ids
+# are the store's own).
+STREAM_COLUMN = ("stream", "BIGINT")
+
 
 def trace_key(trace_id: str) -> int:
     """The bucket a trace id is filed under: stable across versions, unlike DuckDB's hash()."""
     return zlib.crc32(trace_id.encode("utf-8", "surrogatepass"))
+
+
+class JsonText(str):
+    """A JSON column's value (attrs, attrs->'$.x'): its text, which JSON output writes as the
+    JSON it is (an object, not a string holding one) and tables and CSV show as text. Kept as
+    text, not parsed: parsing costs time, and nesting deeper than a JSON writer allows (logs
+    may hold anything) would stop the output."""
+
+    __slots__ = ()

@@ -15,6 +15,29 @@ which tells apart the cases that inode or path alone get wrong:
   fingerprints differ, so it is read from the start;
 * two files that begin with the same line: the head covers up to 1 KiB, not one line, and a
   checkpoint whose inode is among the inputs is given to that inode first.
+
+Checkpoints are matched when a run starts, but a file is read later, after the files before it,
+and may be truncated or rewritten in between or while it is read (logrotate's copytruncate
+runs whenever cron says). So a plain file is read with `os.pread` at explicit offsets, never
+through a buffered stream (whose read-ahead would hold the old generation's bytes and go on
+with the new one's), and every read is checked *after* it returns: the file must still be at
+least as long as what was read (a truncation shows as size < offset) and still begin with the
+head it had when opened (a rewrite shows as another head; bytes read inside the head must
+agree with it). A read that fails the check is dropped and the stream ends there
+(`Source.changed` says why): the blocks read before it were the opened generation's bytes at
+their offsets and are stored, with a checkpoint whose fingerprints are that generation's. The
+next run finds the rest of the old content in the copy (`app.log.1`) by those fingerprints and
+reads the truncated file afresh, so no line is stored twice and none is spliced from two
+generations. A block read and checked before a truncation stays valid: its bytes were the
+file's, and are the copy's. A file found changed before anything of it was read is left whole
+for the next run. What cannot be told apart: a file truncated and regrown to the same first KiB
+between a read and its check (the fingerprints have the same blind spot).
+
+Compressed files are written whole by rotation and never rewritten in place; a replaced one is
+a new inode, and the run reads the one it opened. stdin has no checkpoint unless named
+(`ingest --name`): then its checkpoint is the newest under that name whose head it begins with
+(`named_checkpoint`), and as stdin cannot seek, what is read up to the checkpoint's offset is
+spooled, to be read again if the tail there does not match (`rewind`).
 """
 
 from __future__ import annotations
@@ -344,6 +367,11 @@ class Source:
         self.name = name
         self.is_stdin = name == STDIN
         regular = False  # a regular file, which can be read twice and at any offset
+        self.named = False  # stdin given a name (see `name_stdin`)
+        # What skip_to read of stdin, to be read again if the stream turns out not to continue
+        # its checkpoint (stdin cannot seek back).
+        self._spool: BinaryIO | None = None
+        self._replay: BinaryIO | None = None
         if self.is_stdin:
             self.dev, self.ino, self.size = 0, 0, None
             self.file_size, self.mtime_ns = 0, 0
@@ -375,10 +403,20 @@ class Source:
         self._pending = b""
         # A compressed stream's members are checked before the line reader gets their bytes.
         self._verifier = _Verifier(fh.fileno(), self.kind) if self.compressed else None
+        # A plain file is read with os.pread at explicit offsets, never through the buffered
+        # stream (whose read-ahead would hold bytes of a generation since truncated), and
+        # each read is checked against the head the file had when it was opened. (A named
+        # pipe cannot be read at an offset; it cannot be truncated under its reader either.)
+        self._fd: int | None = None
+        self.head = b""
+        self.changed = ""  # why reading stopped early: 'truncated' or 'rewritten'
+        if self.kind == "plain" and regular:
+            self._fd = self.stream.fileno()
+            self.head = os.pread(self._fd, HEAD_BYTES, 0)
         # Decided once, on the stream's start (the same bytes every run, while it is the same
         # stream), before anything moves the file's offset.
-        if self.kind == "plain" and regular:
-            prefix = os.pread(fh.fileno(), CR_PROBE_BYTES, 0)
+        if self._fd is not None:
+            prefix = os.pread(self._fd, CR_PROBE_BYTES, 0)
         else:
             prefix = self.peek_prefix(CR_PROBE_BYTES)
         self.cr_only = cr_only(prefix)
@@ -389,8 +427,17 @@ class Source:
 
     @property
     def final(self) -> bool:
-        """Whether the stream can never grow, so a last line without newline is complete."""
-        return self.is_stdin or self.compressed
+        """Whether the stream can never grow, so a last line without newline is complete.
+
+        A named stdin stream is piped again, grown, like a file that grows: its last line
+        without a newline waits for the next run (unless compressed, which cannot be cut
+        mid-line and still be read)."""
+        return (self.is_stdin and not self.named) or self.compressed
+
+    def name_stdin(self, name: str) -> None:
+        """Make stdin the stream called `name`, which has a checkpoint of its own."""
+        assert self.is_stdin
+        self.name, self.named = name, True
 
     def _lf(self, data: bytes) -> bytes:
         # CR for LF, byte for byte: offsets, checkpoints and fingerprints stay those of the file.
@@ -418,6 +465,8 @@ class Source:
 
     def peek_prefix(self, n: int) -> bytes:
         """The stream's first n bytes (fewer if shorter), without consuming them."""
+        if self._fd is not None:
+            return self.head[:n] if n <= HEAD_BYTES else os.pread(self._fd, n, 0)
         while len(self._pending) < n:
             try:
                 chunk = self._read(n - len(self._pending))
@@ -430,6 +479,15 @@ class Source:
 
     def read(self, n: int) -> bytes:
         """The next n bytes or fewer (b"" at the end); raises a `DamagedStream` at damage."""
+        if self._fd is not None:
+            return self._lf(self._pread(n))
+        if self._replay is not None:
+            replayed = self._replay.read(n)
+            if replayed:
+                self.position += len(replayed)
+                return replayed  # translated when it was first read
+            self._replay.close()
+            self._replay = None
         if self._verifier is not None:
             allowed = self._verifier.allow(self.position + n) - self.position
             if allowed <= 0 and self._verifier.damage is not None:
@@ -447,14 +505,18 @@ class Source:
 
     def skip_to(self, offset: int) -> bytes:
         """Advance to `offset`, returning the TAIL_BYTES before it (for the tail fingerprint)."""
-        if not self.compressed and not self.is_stdin and offset >= len(self._pending):
+        if self._fd is not None:
             tail_start = max(0, offset - TAIL_BYTES)
-            self.stream.seek(tail_start)
-            tail = self._lf(self.stream.read(offset - tail_start))
-            self._pending = b""
+            tail = os.pread(self._fd, offset - tail_start, tail_start)
+            self.changed = self._check(tail_start, tail)
+            if len(tail) < offset - tail_start:
+                self.changed = self.changed or "truncated"
+            tail = self._lf(tail)
             self.position = offset
             return tail
         tail = b""
+        if self.is_stdin:
+            self._spool = tempfile.SpooledTemporaryFile(max_size=16 << 20)  # noqa: SIM115
         while self.position < offset:
             try:
                 chunk = self.read(min(1 << 20, offset - self.position))
@@ -462,8 +524,56 @@ class Source:
                 break  # damaged before the offset: not the stream the checkpoint is of
             if not chunk:
                 break
+            if self._spool is not None:
+                self._spool.write(chunk)
             tail = (tail + chunk)[-TAIL_BYTES:]
         return tail
+
+    def rewind(self) -> None:
+        """Read stdin again from its start: what `skip_to` passed over, then the rest."""
+        assert self.is_stdin and self._spool is not None
+        self._spool.seek(0)
+        self._replay, self._spool = self._spool, None
+        self.position = 0
+
+    def drop_spool(self) -> None:
+        """`skip_to` landed on the checkpoint: what it passed over is not needed again."""
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
+
+    def _pread(self, n: int) -> bytes:
+        """The next n bytes of a plain file, or nothing once it has changed under the reader
+        (then `changed` says how): what is returned was verifiably the opened generation's."""
+        assert self._fd is not None
+        if self.changed:
+            return b""
+        data = os.pread(self._fd, n, self.position)
+        self.changed = self._check(self.position, data)
+        if self.changed:
+            return b""
+        self.position += len(data)
+        return data
+
+    def _check(self, start: int, data: bytes) -> str:
+        """Why `data`, just read at `start`, may not be the opened file's bytes ('' if it is).
+
+        Checked after the read, so a truncation or rewrite at any moment before this check is
+        seen: the file is now shorter than what was read, or its head (the first HEAD_BYTES,
+        as first read) differs. A head read short when the file was opened is extended here,
+        and bytes read inside it must agree with it.
+        """
+        assert self._fd is not None
+        if os.fstat(self._fd).st_size < start + len(data):
+            return "truncated"
+        now = os.pread(self._fd, HEAD_BYTES, 0)
+        if not now.startswith(self.head):
+            return "truncated" if len(now) < len(self.head) else "rewritten"
+        overlap = now[start : start + len(data)]
+        if data[: len(overlap)] != overlap:
+            return "rewritten"
+        self.head = now
+        return ""
 
     def unchanged_since(self, cp: Checkpoint) -> bool:
         """Whether this source holds nothing beyond `cp` (without reading it)."""
@@ -478,6 +588,9 @@ class Source:
         return max(0, (self.size or 0) - cp.byte_offset)
 
     def close(self) -> None:
+        for spool in (self._spool, self._replay):
+            if spool is not None:
+                spool.close()
         if not self.is_stdin or self.compressed:  # stdin's spool, not stdin itself
             self.stream.close()
 
@@ -512,7 +625,8 @@ def assign_checkpoints(
     that was copied or compressed); each checkpoint goes to at most one source.
     """
     assigned: dict[int, Checkpoint] = {}
-    taken: set[int] = set()
+    # A named stdin stream's checkpoint is its name's alone (see `named_checkpoint`).
+    taken: set[int] = {id(cp) for cp in checkpoints if is_named(cp)}
     for same_inode in (True, False):
         for i, source in enumerate(sources):
             if i in assigned or source.is_stdin:
@@ -529,6 +643,31 @@ def assign_checkpoints(
                 assigned[i] = best
                 taken.add(id(best))
     return assigned
+
+
+def is_named(cp: Checkpoint) -> bool:
+    """Whether `cp` is a named stdin stream's: its path is the name, it has no file identity."""
+    return (cp.dev, cp.ino) == (0, 0)
+
+
+def named_checkpoint(
+    source: Source, checkpoints: list[Checkpoint], stored_name: str
+) -> Checkpoint | None:
+    """The checkpoint a named stdin stream may continue: the newest of those under its name
+    (`stored_name`, the name as checkpoints keep it: masked when masking is on) whose head it
+    begins with (a name's older streams are rarely piped again: a restarted
+    pod's new log is). Whether it goes on past that checkpoint's tail is known only once stdin
+    is read up to it (`Source.skip_to`; `rewind` if not)."""
+    head = source.peek_prefix(HEAD_BYTES)
+    candidates = [
+        cp
+        for cp in checkpoints
+        if is_named(cp)
+        and cp.path == stored_name
+        and len(head) >= cp.head_len
+        and _digest(head[: cp.head_len]) == cp.head_hash
+    ]
+    return max(candidates, key=lambda cp: cp.id or 0, default=None)
 
 
 def compressed_copies(sources: list[Source], assigned: dict[int, Checkpoint]) -> set[int]:

@@ -309,8 +309,9 @@ class Store(Answers, Exporting, Archiving):
 
     def _connect_rw(self, settings: dict[str, str] | None = None) -> duckdb.DuckDBPyConnection:
         # Created owner-only, and so is the WAL DuckDB creates beside it later: the umask stays
-        # tight for the whole write session (see writer()).
-        if not self.path.exists():
+        # tight for the whole write session (see writer()). An empty file (`mktemp`'s) is no
+        # database yet: it becomes the store, as a missing one does.
+        if not self.path.exists() or self.path.stat().st_size == 0:
             self._create()
         deadline = time.monotonic() + READ_WAIT_SECONDS
         while True:
@@ -404,12 +405,24 @@ class Store(Answers, Exporting, Archiving):
         *,
         mask: bool = True,
         progress: Any = None,
+        stdin_name: str | None = None,
+        log_format: str | None = None,
     ) -> IngestSummary:
-        """Read logs into the store, exactly once; returns what was read and stored."""
+        """Read logs into the store, exactly once; returns what was read and stored.
+
+        '-' is stdin: read to its end and stored whole every time, unless `stdin_name` names
+        it, making it a stream with a checkpoint like a file's: piped again (the same, or
+        grown), only what is new is stored, with the name as its `source`. Each record's log
+        format is recognised on its own (see `logkit formats`); `log_format` names one to apply
+        to every record instead.
+        """
         from .ingest import ingest
 
         with self.writer() as session:
-            return ingest(session, list(paths), mask=mask, progress=progress)
+            return ingest(
+                session, list(paths), mask=mask, progress=progress, stdin_name=stdin_name,
+                log_format=log_format,
+            )  # fmt: skip
 
 
 def open(path: str | os.PathLike[str] | None = None, **kwargs: Any) -> Store:

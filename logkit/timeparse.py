@@ -30,21 +30,38 @@ UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"
 _RELATIVE = re.compile(r"(?:\d+(?:\.\d+)?[smhdw])+")
 _PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
 
+TOO_FAR = "give a shorter age, or an ISO 8601 time such as 2020-01-01"
 ACCEPTED = (
     "use a relative age such as 30s, 15m, 2h, 7d, 1w or 1h30m, "
     "or an ISO 8601 time such as 2026-11-01, 2026-11-01T12:00:00Z or 2026-11-01 12:00+02:00"
 )
 
 
-def parse_relative(value: str) -> timedelta | None:
+def parse_relative(value: str, option: str = "time") -> timedelta | None:
     """`2h` → timedelta(hours=2); None when `value` is not a relative age."""
     text = value.strip().lower()
     if not _RELATIVE.fullmatch(text):
         return None
     delta = timedelta()
-    for number, unit in _PART.findall(text):
-        delta += timedelta(**{UNITS[unit]: float(number)})
+    try:
+        for number, unit in _PART.findall(text):
+            delta += timedelta(**{UNITS[unit]: float(number)})
+    except OverflowError:  # past timedelta's 999,999,999 days, so before the year 1 too
+        raise _too_far(value, option) from None
     return delta
+
+
+def count_back(anchor: datetime, delta: timedelta, value: str, option: str = "time") -> datetime:
+    """`anchor - delta`, or a clear error when that is before the year 1 (where Python's
+    datetime ends; an age that long is a typo, not a wish for everything)."""
+    try:
+        return anchor - delta
+    except OverflowError:
+        raise _too_far(value, option) from None
+
+
+def _too_far(value: str, option: str) -> TimeValueError:
+    return TimeValueError(f"{option} {value!r} reaches back before the year 1: {TOO_FAR}")
 
 
 def parse_absolute(value: str) -> datetime | None:
@@ -79,9 +96,9 @@ def parse_time(
         return None
     if isinstance(value, datetime):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    delta = parse_relative(value)
+    delta = parse_relative(value, option)
     if delta is not None:
-        return (anchor or datetime.now(UTC)) - delta
+        return count_back(anchor or datetime.now(UTC), delta, value, option)
     moment = parse_absolute(value)
     if moment is None:
         raise TimeValueError(f"cannot read {option} value {value!r}: {ACCEPTED}")

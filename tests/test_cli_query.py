@@ -27,8 +27,11 @@ from .helpers import run_logkit
 WINDOW = ["--since", "1h", "--until", INCIDENT_END]
 
 
-def invoke(store: logkit.Store, *args: str) -> Result:
-    result = CliRunner().invoke(cli, ["--db", str(store.path), *args], catch_exceptions=False)
+def invoke(store: logkit.Store, *args: str, columns: int = 80) -> Result:
+    result = CliRunner().invoke(
+        cli, ["--db", str(store.path), *args], catch_exceptions=False,
+        env={"COLUMNS": str(columns)},
+    )  # fmt: skip
     assert 0 == result.exit_code, result.output
     return result
 
@@ -40,13 +43,19 @@ def ndjson(text: str) -> list[dict]:
 class TestTrace:
     def test_table_has_waterfall_events_and_summary(self, query_store: logkit.Store) -> None:
         """The table: a bar per service, the events, the first error marked, a summary."""
-        lines = invoke(query_store, "trace", TRACE_A, "--format", "table").output.splitlines()
+        lines = invoke(
+            query_store, "trace", TRACE_A, "--format", "table", columns=200
+        ).output.splitlines()
         assert f"trace {TRACE_A}  started 2026-03-01 10:00:00.000+00:00" == lines[0]
         bars = {line.split()[0]: line[line.index("|") :] for line in lines if "|" in line}
+        assert {200} == {len(line) for line in lines if "|" in line}  # the width there is
+        n = len(bars["api"]) - 2
+        # llm-gateway is seen from 100 ms to 900 ms of 950; its reported 800 ms end at its
+        # last event, so no earlier busy time.
+        start, end = round(100 / 950 * (n - 1)), round(900 / 950 * (n - 1))
         assert {
-            "api": "|" + "█" * 40 + "|",
-            # Its reported 800 ms end at its last event, 100 ms in: no earlier busy time.
-            "llm-gateway": "|" + " " * 4 + "█" * 34 + " " * 2 + "|",
+            "api": "|" + "█" * n + "|",
+            "llm-gateway": "|" + " " * start + "█" * (end - start + 1) + " " * (n - 1 - end) + "|",
         } == bars
         marked = [line for line in lines if line.startswith(">> ")]
         assert 1 == len(marked)
@@ -58,7 +67,8 @@ class TestTrace:
 
     def test_summary_of_a_good_trace(self, query_store: logkit.Store) -> None:
         """A trace without errors ends 'ok' with its status."""
-        last = invoke(query_store, "trace", TRACE_B, "--format", "table").output.splitlines()[-1]
+        last = invoke(query_store, "trace", TRACE_B, "--format", "table", columns=200)
+        last = last.output.splitlines()[-1]
         assert "2 services · 4 events · 300 ms · outcome: ok (status 200)" == last
 
     def test_ndjson_gives_full_events_with_attrs(self, query_store: logkit.Store) -> None:
@@ -133,7 +143,7 @@ def hostile_store(tmp_path_factory: pytest.TempPathFactory) -> logkit.Store:
 class TestUntrustedContent:
     def test_control_characters_shown_escaped(self, hostile_store: logkit.Store) -> None:
         """ANSI escapes in a message cannot clear the screen or retitle the window."""
-        output = invoke(hostile_store, "trace", "feedc0de", "--format", "table").output
+        output = invoke(hostile_store, "trace", "feedc0de", "--format", "table", columns=200).output
         assert "\x1b" not in output and "\x07" not in output
         assert "boom \\x1b[2J\\x1b]0;pwned\\x07 done" in output
 
@@ -181,7 +191,7 @@ class TestOtherCommands:
 
     def test_search_table_leaves_attrs_out(self, query_store: logkit.Store) -> None:
         """The table is readable; attrs are in the machine formats."""
-        output = invoke(query_store, "search", "deadlock", "--format", "table").output
+        output = invoke(query_store, "search", "deadlock", "--format", "table", columns=200).output
         assert "attrs" not in output.splitlines()[0]
         assert 2 + 2 == len(output.splitlines())
 
@@ -218,7 +228,7 @@ class TestOtherCommands:
 
     def test_query_with_params(self, query_store: logkit.Store) -> None:
         """-p values are bound."""
-        rows = ndjson(invoke(query_store, "query", "slowest_traces", "-p", "limit=2").output)
+        rows = ndjson(invoke(query_store, "query", "slowest_traces", "-p", "limit=2").stdout)
         assert 2 == len(rows)
 
     def test_param_without_equals_is_a_usage_error(self, query_store: logkit.Store) -> None:
@@ -237,7 +247,7 @@ class TestOtherCommands:
 class TestOverview:
     def test_overview_of_a_store(self, query_store: logkit.Store) -> None:
         """`logkit` alone: events, span, services, errors."""
-        lines = invoke(query_store).output.splitlines()
+        lines = invoke(query_store, columns=200).output.splitlines()
         assert (
             f"{query_store.path}: 18 events from 2026-02-28 10:00:00 to 2026-03-01 10:04:20 UTC"
             " (1d 00h 04m)"

@@ -4,9 +4,9 @@ new store versions — each followed by the run that must repair it, on real fil
 The yardstick is always an uninterrupted run over the same input: a store that went through a
 fault and a rerun must hold the same events and rejects (count, and a hash of every row summed
 over the table, so order does not matter and a duplicate is not cancelled out as with XOR) and
-the same totals. When files were rotated between the fault and the rerun, a line's file name
-and line number depend on when it was read, so those runs are compared on content (every
-column but the file name and the position in it).
+the same totals. When files were rotated between the fault and the rerun, a line's file name,
+line number and stream (the checkpoint it was read under) depend on when it was read, so those
+runs are compared on content (every column but the file name and the position in it).
 
 Kill moments are random: `LOGKIT_FAULT_SEED=N` replays a failing run (the seed is in every
 failure message). Half are spread over the writer's progress (the size of its write-ahead log),
@@ -16,6 +16,7 @@ or after it ends; half over the run's time, which also lands them inside a trans
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -70,7 +71,7 @@ def digest(db: Path, *, content_only: bool = False) -> dict[str, Any]:
     """Events and rejects as (count, order-independent hash), and the ingest counters."""
     # Runs in other directories are compared by file name.
     name = "REPLACE (parse_filename(source) AS source)"
-    events = "* EXCLUDE (source, line)" if content_only else f"* {name}"
+    events = "* EXCLUDE (source, line, stream)" if content_only else f"* {name}"
     rejects = "reason, raw" if content_only else f"* EXCLUDE (ingested_at) {name}"
     return {
         "events": query(db, EVENTS.format(columns=events))[0],
@@ -284,6 +285,112 @@ class TestSigkill:
         assert baseline == counters_of(parse(clean.export(ingest=[str(logs)]).text))
 
 
+class TestCopytruncateDuringRuns:
+    """logrotate's copytruncate runs whenever cron says, also while logkit is reading."""
+
+    MAX_ROUNDS = 2 * KILLS
+    # web.log sorts after api.log, so it is opened with the run and read after api.log: a
+    # rotation in a run's first part lands between its opening and its reading.
+    FILES = ("api.log", "web.log")
+    LINES = 600  # per file per round: ~85 KB, three blocks of 32 KB, each its own commit
+
+    @staticmethod
+    def _copytruncate(logs: Path, name: str, new: bytes) -> None:
+        """web.log.N → web.log.N+1, web.log copied to web.log.1, truncated, written on."""
+        rotated = sorted(logs.glob(f"{name}.*"), key=lambda p: int(p.suffix[1:]), reverse=True)
+        for path in rotated:
+            path.rename(logs / f"{name}.{int(path.suffix[1:]) + 1}")
+        shutil.copyfile(logs / name, logs / f"{name}.1")
+        os.truncate(logs / name, 0)
+        append(logs / name, new)
+
+    @staticmethod
+    def _round(
+        cmd: list[str], wal: Path, rotate: Callable[[], None], *, rotate_after: float,
+        kill_after: float, jitter: float,
+    ) -> tuple[int, int]:  # fmt: skip
+        """Run `cmd`; rotate once it has written `rotate_after` bytes to the store's write-ahead
+        log, and SIGKILL it once `kill_after` (`jitter` seconds after: inside a transaction or not).
+        Both wait for its first commit, when every input is open. Returns the exit status and
+        how much the run wrote to the log (which a killed run leaves for the next to replay:
+        what is there when a run starts is not its own)."""
+        rotated = False
+        start = wal.stat().st_size if wal.exists() else 0
+        wrote = 0
+        with tempfile.TemporaryFile() as err:
+            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+            while proc.poll() is None:
+                with contextlib.suppress(FileNotFoundError):  # folded into the store at the end
+                    wrote = max(wrote, wal.stat().st_size - start)
+                if wrote > 0 and not rotated and wrote >= rotate_after:
+                    rotate()
+                    rotated = True
+                if wrote > 0 and wrote >= kill_after:
+                    time.sleep(jitter)
+                    proc.send_signal(signal.SIGKILL)
+                    break
+                time.sleep(0.002)
+            status = proc.wait()
+            err.seek(0)
+            stderr = err.read().decode(errors="replace")
+        assert status in (0, -signal.SIGKILL), stderr
+        assert "Traceback" not in stderr, stderr
+        if not rotated:
+            rotate()  # the run ended first: rotated between runs
+        return status, wrote
+
+    def test_copytruncate_during_runs_killed_at_random_equals_one_clean_run(self, tmp_path):
+        """Rounds of: lines appended to api.log and web.log, then a run during which web.log
+        is copytruncated (its old content copied to web.log.1, older copies shifted, new lines
+        written to it) and which is SIGKILLed at a random point of its work, until 20 runs
+        have been killed. After one last run the store holds every line once, as one run over
+        the final files does: compared by content (the multiset of events and of rejects,
+        without file names, line numbers and streams, which depend on when a line was read)."""
+        rng = random.Random(SEED + 3)
+        logs, db = tmp_path / "logs", tmp_path / "s.duckdb"
+        config = write(tmp_path / "logkit.toml", CONFIG.encode())
+        cmd = ingest_cmd(db, config, logs)
+        wal = db.with_name(db.name + ".wal")
+        written = 0
+
+        def batch(service: str) -> bytes:
+            nonlocal written
+            written += self.LINES + 1
+            first = written - self.LINES - 1
+            return lines(first, first + self.LINES, service=service) + b"not json\n"
+
+        def unread() -> int:
+            stored = "SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM rejects)"
+            return written - (query(db, stored)[0][0] if db.exists() else 0)
+
+        for name in self.FILES:
+            write(logs / name, b"")
+        per_line = 0.0  # log bytes written per line stored, from the first (whole) run
+        kills = rounds = 0
+        while kills < KILLS and rounds < self.MAX_ROUNDS:
+            rounds += 1
+            for name in self.FILES:
+                append(logs / name, batch(name.split(".")[0]))
+            rotate = lambda: self._copytruncate(logs, "web.log", batch("web"))  # noqa: E731
+            # The run's work: what is not stored yet, and the lines the rotation adds.
+            work = (unread() + self.LINES) * per_line
+            kill_after = (0.05 + 0.9 * rng.random()) * work if per_line else float("inf")
+            status, wrote = self._round(
+                cmd, wal, rotate, rotate_after=rng.random() * work, kill_after=kill_after,
+                jitter=rng.random() * 0.01,
+            )  # fmt: skip
+            kills += status == -signal.SIGKILL
+            per_line = per_line or wrote / (written - unread())
+        assert kills >= KILLS, f"LOGKIT_FAULT_SEED={SEED}: {kills} kills in {rounds} rounds"
+        summary = logkit.open(db, config_path=config).ingest([str(logs)])
+        clean = tmp_path / "clean.duckdb"
+        logkit.open(clean, config_path=config).ingest([str(logs)])
+        assert ([], digest(clean, content_only=True)) == (
+            summary.errors,
+            digest(db, content_only=True),
+        ), f"LOGKIT_FAULT_SEED={SEED}: {kills} kills in {rounds} rounds"
+
+
 def _kill_after(cmd: list[str], seconds: float) -> int:
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -448,6 +555,91 @@ class TestRotationRaces:
         finally:
             source.close()
 
+    @staticmethod
+    def _during(
+        store: logkit.Store, inputs: list[str], after_lines: int, action: Callable[[], None]
+    ) -> Any:
+        """Ingest `inputs`, doing `action` once the run has read `after_lines` lines."""
+        done = False
+
+        def progress(_bytes: int, lines_read: int, _total: int | None) -> None:
+            nonlocal done
+            if not done and lines_read >= after_lines:
+                done = True
+                action()
+
+        summary = store.ingest(inputs, progress=progress)
+        assert done
+        return summary
+
+    @classmethod
+    def _copytruncate_during(
+        cls, store: logkit.Store, inputs: list[str], log: Path, new: bytes, after_lines: int
+    ) -> Any:
+        """`log` (opened by the run already) copied to `log`.1, truncated and written on with
+        `new` once the run has read `after_lines` lines."""
+
+        def rotate() -> None:
+            shutil.copyfile(log, log.with_name(log.name + ".1"))
+            os.truncate(log, 0)
+            append(log, new)
+
+        return cls._during(store, inputs, after_lines, rotate)
+
+    @pytest.mark.parametrize("before", ["new", "resumed"])
+    @pytest.mark.parametrize("during", ["another_file", "this_file"])
+    def test_a_copytruncate_while_a_run_is_active_stores_each_line_once(
+        self, tmp_path, before, during
+    ):
+        """b.log is opened with the run, then copied to b.log.1, truncated and written on
+        while the run reads a.log, or b.log itself. The run reads none of b.log's new bytes as
+        if they were the old ones (the read-ahead of the old head, then new bytes from its
+        offset on, one line spliced); the next run finds the rest of the old content in the
+        copy and the new from the start: every line once, no reject."""
+        logs = tmp_path / "logs"
+        config = write(tmp_path / "logkit.toml", b"[ingest]\nbatch_bytes = 4096\n")
+        store = logkit.open(tmp_path / "s.duckdb", config_path=config)
+        write(logs / "a.log", lines(0, 300, service="a"))
+        log = write(logs / "b.log", lines(1000, 1100, service="b"))
+        if before == "resumed":
+            store.ingest([str(log)])
+        append(log, lines(1100, 1300, service="b"))
+        new = lines(2000, 2400, service="b")  # longer than the old content: read past it
+        after = 1 if during == "another_file" else 300 + 40
+        summary = self._copytruncate_during(store, [str(logs / "a.log"), str(log)], log, new, after)
+        assert ["changed"] == [s.status for s in summary.sources if s.path == str(log)]
+        store.ingest([str(logs)])
+        numbers = [*range(300), *range(1000, 1300), *range(2000, 2400)]
+        assert (sorted(f"request {n} done" for n in numbers), []) == (
+            sorted(m for (m,) in query(store.path, "SELECT message FROM events")),
+            query(store.path, "SELECT reason, raw FROM rejects"),
+        )
+
+    @pytest.mark.parametrize("during", ["another_file", "this_file"])
+    def test_a_file_appended_to_while_a_run_is_active_is_not_taken_for_changed(
+        self, tmp_path, during
+    ):
+        """The checks against truncation let a file grow: b.log, one short line when opened
+        (a head shorter than a KiB), is written on while the run reads a.log or b.log itself;
+        the run reads it as 'new', and with the next run every line is stored once."""
+        logs = tmp_path / "logs"
+        config = write(tmp_path / "logkit.toml", b"[ingest]\nbatch_bytes = 4096\n")
+        store = logkit.open(tmp_path / "s.duckdb", config_path=config)
+        write(logs / "a.log", lines(0, 300, service="a"))
+        log = write(logs / "b.log", lines(1000, 1001, service="b"))
+        if during == "this_file":
+            append(log, lines(1001, 1100, service="b"))
+        after = 1 if during == "another_file" else 300 + 40
+        grow = lambda: append(log, lines(2000, 2300, service="b"))  # noqa: E731
+        summary = self._during(store, [str(logs / "a.log"), str(log)], after, grow)
+        assert ["new"] == [s.status for s in summary.sources if s.path == str(log)]
+        store.ingest([str(logs)])
+        numbers = [*range(300), *range(1000, 1001 if during == "another_file" else 1100)]
+        numbers += range(2000, 2300)
+        assert sorted(f"request {n} done" for n in numbers) == sorted(
+            m for (m,) in query(store.path, "SELECT message FROM events")
+        )
+
     def test_a_compressed_copy_beside_its_original_adds_nothing(self, tmp_path):
         """app.log.1 was read; app.log.2.gz, the same lines, appears before app.log.1 goes
         (logrotate's compress step); then app.log.1 goes."""
@@ -572,6 +764,48 @@ class TestDiskFull:
         assert 30 == parse(prom.read_text())["logkit_ingest_lines_total"]
 
 
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+@contextlib.contextmanager
+def run_as_nobody() -> Iterator[Callable[..., subprocess.CompletedProcess[str]]]:
+    """Runs `logkit ARGS` as user nobody, whom the clone, its venv or the Python they were
+    made with may shut out (a clone in `mktemp -d`'s 0700 directory, a pyenv under /root):
+    the interpreter's installation and every directory on `sys.path` are bind-mounted,
+    read-only, in a world-readable directory of their own and the run is pointed there.
+    Cleaned up with umount and rmdir only, so nothing behind a mount is ever deleted."""
+    view = Path(tempfile.mkdtemp(prefix="logkit-view-", dir="/tmp"))
+    view.chmod(0o755)
+    base = Path(sys.base_prefix)
+    sources = [base] + [Path(p) for p in sys.path if p and Path(p).is_dir()]
+    targets: list[Path] = []
+    try:
+        for n, source in enumerate(dict.fromkeys(sources)):
+            target = view / f"m{n}"
+            target.mkdir()
+            targets.append(target)
+            proc = subprocess.run(["mount", "--bind", "-o", "ro", str(source), str(target)],
+                                  capture_output=True, text=True)  # fmt: skip
+            if proc.returncode != 0:
+                pytest.skip(f"cannot bind-mount {source} for user nobody: {proc.stderr.strip()}")
+        python = targets[0] / Path(os.path.realpath(sys.executable)).relative_to(base)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(t) for t in targets[1:]),
+               "LD_LIBRARY_PATH": str(targets[0] / "lib"), "PYTHONNOUSERSITE": "1"}  # fmt: skip
+
+        def run(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run([*NOBODY, str(python), "-m", "logkit", *args],
+                                  capture_output=True, text=True, env=env)  # fmt: skip
+
+        yield run
+    finally:
+        for target in reversed(targets):
+            subprocess.run(["umount", str(target)], capture_output=True, check=False)
+            with contextlib.suppress(OSError):
+                target.rmdir()
+        with contextlib.suppress(OSError):
+            view.rmdir()
+
+
 class TestReadOnly:
     def test_a_read_only_file_system_is_a_clear_error_queries_answer_and_a_rerun_completes(
         self, tmpfs, tmp_path
@@ -608,14 +842,9 @@ class TestReadOnly:
                 os.chown(path, 65534, 65534)
             db.chmod(0o400)
             top.chmod(0o555)
-            nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-            ingest = subprocess.run([*nobody, *LOGKIT, "--db", str(db), "ingest", str(log)],
-                                    capture_output=True, text=True)  # fmt: skip
-            count = subprocess.run([*nobody, *LOGKIT, "--db", str(db), "sql",
-                                    "SELECT count(*) AS n FROM events"],
-                                   capture_output=True, text=True)  # fmt: skip
-            if "Permission denied" in count.stderr and "python" in count.stderr.lower():
-                pytest.skip("the test's Python is not readable by user nobody")
+            with run_as_nobody() as as_nobody:
+                ingest = as_nobody("--db", str(db), "ingest", str(log))
+                count = as_nobody("--db", str(db), "sql", "SELECT count(*) AS n FROM events")
             denied = (
                 f'Error: cannot write {db}: IO Error: Cannot open file "{db}": Permission denied\n'
             )

@@ -104,6 +104,16 @@ logkit_http_request_duration_seconds_sum{path="/v1/users/:id/items",service="api
 # TYPE logkit_http_requests_total counter
 logkit_http_requests_total{path="/v1/jobs/:id",service="api",status_code="503"} 1.0
 logkit_http_requests_total{path="/v1/users/:id/items",service="api",status_code="200"} 2.0
+# HELP logkit_ingest_format_columns_total Events that got a key column, by log format and column.
+# TYPE logkit_ingest_format_columns_total counter
+logkit_ingest_format_columns_total{column="level",format="generic"} 10.0
+logkit_ingest_format_columns_total{column="message",format="generic"} 10.0
+logkit_ingest_format_columns_total{column="service",format="generic"} 10.0
+logkit_ingest_format_columns_total{column="trace_id",format="generic"} 0.0
+logkit_ingest_format_columns_total{column="ts",format="generic"} 10.0
+# HELP logkit_ingest_format_events_total Events stored, by the log format recognised.
+# TYPE logkit_ingest_format_events_total counter
+logkit_ingest_format_events_total{format="generic"} 10.0
 # HELP logkit_ingest_lines_total Lines read by logkit ingest, stored or rejected.
 # TYPE logkit_ingest_lines_total counter
 logkit_ingest_lines_total 11.0
@@ -168,6 +178,8 @@ logkit_series_dropped_total{metric="logkit_cache_requests_total"} 0.0
 logkit_series_dropped_total{metric="logkit_errors_total"} 0.0
 logkit_series_dropped_total{metric="logkit_http_request_duration_seconds"} 0.0
 logkit_series_dropped_total{metric="logkit_http_requests_total"} 0.0
+logkit_series_dropped_total{metric="logkit_ingest_format_columns_total"} 0.0
+logkit_series_dropped_total{metric="logkit_ingest_format_events_total"} 0.0
 logkit_series_dropped_total{metric="logkit_ingest_rejected_lines_total"} 0.0
 logkit_series_dropped_total{metric="logkit_job_duration_seconds"} 0.0
 logkit_series_dropped_total{metric="logkit_jobs_total"} 0.0
@@ -251,8 +263,9 @@ class TestDefinitions:
              "x.sql: unknown header 'label' (expected name, type, help, labels, buckets, fresh)"),
             ("-- name: x_total\n-- type: counter\n-- help: X.\n-- labels: user_id\n",
              "x.sql: label 'user_id' is not allowed: labels must have few values and never"
-             " carry ids (allowed: detector, direction, error_type, http_method, job_type,"
-             " level, model, outcome, path, reason, result, service, source, status_code)"),
+             " carry ids (allowed: column, detector, direction, error_type, format, http_method,"
+             " job_type, level, model, outcome, path, reason, result, service, source,"
+             " status_code)"),
             ("-- name: x_seconds\n-- type: histogram\n-- help: X.\n-- buckets: 5, 1\n",
              "x.sql: buckets must increase"),
             ("-- name: x_total\n-- type: summary\n-- help: X.\n",
@@ -274,6 +287,8 @@ class TestDefinitions:
             "logkit_errors_total",
             "logkit_http_request_duration_seconds",
             "logkit_http_requests_total",
+            "logkit_ingest_format_columns_total",
+            "logkit_ingest_format_events_total",
             "logkit_ingest_lines_total",
             "logkit_ingest_rejected_lines_total",
             "logkit_job_duration_seconds",

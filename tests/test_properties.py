@@ -336,7 +336,8 @@ lines_in = st.one_of(
 
 @pytest.fixture(scope="module")
 def events_table() -> Iterator[duckdb.DuckDBPyConnection]:
-    """The store's own schema, in memory: what the stages make must insert into it."""
+    """The store's own schema, in memory: what the stages make must insert into it (by name:
+    the ingest run adds the `stream` column itself)."""
     con = duckdb.connect()
     migrate(con, ":memory:")
     yield con
@@ -364,7 +365,7 @@ class TestStages:
         events_table.execute("BEGIN TRANSACTION")
         try:
             events_table.register("batch", result.events)
-            events_table.execute("INSERT INTO events SELECT * FROM batch")
+            events_table.execute("INSERT INTO events BY NAME SELECT * FROM batch")
             events_table.register("quarantine", result.rejects)
             events_table.execute("INSERT INTO rejects BY NAME SELECT * FROM quarantine")
         finally:
@@ -390,7 +391,9 @@ class TestStages:
             events_table.register("batch", result.events)
             assert (
                 len(good)
-                == events_table.execute("INSERT INTO events SELECT * FROM batch").fetchone()[0]
+                == events_table.execute(
+                    "INSERT INTO events BY NAME SELECT * FROM batch"
+                ).fetchone()[0]
             )
         finally:
             events_table.execute("ROLLBACK")

@@ -674,13 +674,11 @@ class TestBunyan:
         assert ("req-4", "request failed") == (request_id, message)
         assert stack.startswith("TypeError: price is not a number")
 
-    @pytest.mark.xfail(strict=True, reason="issue 15: bunyan's err.name is the error type")
     def test_err_name_is_the_error_type(self, bunyan):
         assert [("req-4", "TypeError")] == query(
             bunyan.store.path, "SELECT request_id, error_type FROM events WHERE level = 'ERROR'"
         )
 
-    @pytest.mark.xfail(strict=True, reason="issue 15: bunyan's `name` is the application")
     def test_name_is_the_service(self, bunyan):
         assert [("node-shop",)] == query(bunyan.store.path, "SELECT DISTINCT service FROM events")
 
@@ -702,7 +700,6 @@ class TestWinston:
         assert ("req-4", "price is not a number: undefined") == (request_id, message)
         assert stack.startswith("TypeError: price is not a number")
 
-    @pytest.mark.xfail(strict=True, reason="issue 15: the error type from the stack's first line")
     def test_the_error_type_is_read_from_the_stack(self, winston):
         assert [("TypeError",)] == query(
             winston.store.path, "SELECT error_type FROM events WHERE level = 'ERROR'"

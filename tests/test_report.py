@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,11 +23,19 @@ from click.testing import CliRunner, Result
 import logkit
 from logkit.cli import cli
 from logkit.errors import NotFound, TimeValueError
-from logkit.postmortem import SECTIONS, Postmortem, analyze, detect_window, resolve_window
-from logkit.report import render_html, render_markdown, write_report
+from logkit.postmortem import (
+    AUTHOR_SECTIONS,
+    SECTIONS,
+    SHOWN,
+    Postmortem,
+    analyze,
+    detect_window,
+    resolve_window,
+)
+from logkit.report import MAX_ROWS, PLACEHOLDER, render_html, render_markdown, write_report
 from logkit.sample import INCIDENT_ERROR, INCIDENT_SERVICE
 
-from .helpers import run_logkit
+from .helpers import LOGKIT, run_logkit
 
 pytestmark = pytest.mark.xdist_group("report")
 
@@ -163,6 +172,30 @@ class TestSampleIncident:
         assert ["timeline", "latency", "traces", "llm"] == list(sample_pm.figures())
 
 
+class TestCharts:
+    def test_latency_lines_differ_by_more_than_colour(self, sample_pm: Postmortem) -> None:
+        """p95 and p99 run together in the sample incident: each line has its own marker
+        and dash, so the one drawn on top cannot hide the other (or vanish in grey print)."""
+        (ax,) = sample_pm.latency_figure().axes
+        styles = {
+            line.get_label(): (line.get_marker(), line.get_linestyle()) for line in ax.get_lines()
+        }
+        styles = [styles[name] for name in ("p50", "p95", "p99")]
+        assert 3 == len(set(styles))
+        assert len({marker for marker, _ in styles}) == 3
+
+    def test_time_axes_read_as_times(self, sample_pm: Postmortem) -> None:
+        """Tick labels are clock times (`00:40`) under a `time (UTC)` label, and the
+        day is written once beside them, not `01 00:40` on every tick."""
+        fig = sample_pm.timeline_figure()
+        fig.canvas.draw()
+        bottom = fig.axes[-1]
+        labels = [t.get_text() for t in bottom.get_xticklabels() if t.get_text()]
+        assert labels and all(re.fullmatch(r"\d\d:\d\d", label) for label in labels), labels
+        assert "time (UTC)" == bottom.get_xlabel()
+        assert "2026-Nov-01" == bottom.xaxis.get_major_formatter().get_offset()
+
+
 class TestWindow:
     def test_detected_from_failing_requests(self, tiny: logkit.Store) -> None:
         """The failing minutes, whole: 10:10 up to 10:20."""
@@ -208,6 +241,77 @@ class TestWindow:
             " (check --since/--until; it holds 2026-03-01T10:00:00Z to 2026-03-01T10:19:00Z)"
         )
         assert expected == str(info.value)
+
+
+# One record from the far future and one from a mis-scaled epoch (a timestamp in
+# the wrong unit lands in 2181): outliers every real store ends up holding.
+OUTLIERS = [
+    {"timestamp": "9999-12-31T23:59:00Z", "level": "error", "service": "api",
+     "message": "clock gone wild", "trace_id": "f" * 32},
+    {"timestamp": "2181-06-01T00:00:00Z", "level": "info", "service": "worker",
+     "message": "epoch in the wrong unit"},
+]  # fmt: skip
+MEMORY_LIMIT = 4 << 30  # far below what a minute-by-minute array to the year 9999 takes
+
+
+@pytest.fixture(scope="module")
+def outlier_store(
+    sample_store: logkit.Store, tmp_path_factory: pytest.TempPathFactory
+) -> logkit.Store:
+    """The sample logs and the two outliers, in one store."""
+    directory = tmp_path_factory.mktemp("outliers")
+    shutil.copy(sample_store.path, directory / "logkit.duckdb")
+    logs = directory / "outliers.log"
+    logs.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in OUTLIERS))
+    store = logkit.open(directory / "logkit.duckdb")
+    store.ingest([str(logs)])
+    return store
+
+
+def _limit_memory() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+
+class TestOutliers:
+    def test_far_off_timestamps_leave_the_detected_window_as_it_was(
+        self, outlier_store: logkit.Store, sample_pm: Postmortem
+    ) -> None:
+        """The window is the sample incident's, found from the minutes that hold requests."""
+        window = detect_window(outlier_store)
+        assert (sample_pm.window.since, sample_pm.window.until) == (window.since, window.until)
+
+    def test_report_finishes_quickly_in_bounded_memory(
+        self, outlier_store: logkit.Store, tmp_path: Path
+    ) -> None:
+        """The whole `logkit report`, window detected, under a 4 GB address-space limit."""
+        out = tmp_path / "pm.html"
+        started = time.monotonic()
+        command = [*LOGKIT, "--db", str(outlier_store.path), "report", "-o", str(out)]
+        proc = subprocess.run(command, capture_output=True, timeout=120, preexec_fn=_limit_memory)
+        assert 0 == proc.returncode, proc.stderr.decode()[-2000:]
+        assert time.monotonic() - started < 60
+        said = proc.stderr.decode().partition("postmortem of ")[2]
+        assert near(sample_window(), headline_window(f"From {said}"))
+        page = out.read_text(encoding="utf-8")
+        assert "9999" not in re.sub(r"data:image/png;base64,[^\"]*", "", page)
+
+    def test_a_window_of_centuries_draws_a_bounded_number_of_bars(
+        self, outlier_store: logkit.Store
+    ) -> None:
+        """Buckets grow past a day so a window of 200 years is still some 150 bars a chart."""
+        pm = analyze(outlier_store, since="1990-01-01T00:00:00Z", until="2190-01-01T00:00:00Z")
+        span = pm.window.aftermath_until - pm.window.baseline_since
+        assert span / pm.bucket <= 160
+        assert ["timeline", "latency", "traces", "llm"] == list(pm.figures())
+
+    def test_a_window_whose_baseline_would_reach_before_the_year_1_is_refused(
+        self, outlier_store: logkit.Store
+    ) -> None:
+        with pytest.raises(TimeValueError) as info:
+            resolve_window(outlier_store, since="2000-01-01T00:00:00Z", until="9999-12-31T00:00Z")
+        assert str(info.value).endswith("reaches past the year 1 or 9999; give a narrower window")
 
 
 class TestAnalysis:
@@ -268,6 +372,125 @@ class TestAnalysis:
         pm = analyze(tiny, trace_id="03abab", **TINY_WINDOW)
         assert "03" + "ab" * 15 == pm.trace_id
         assert ["web", "gateway"] == pm.waterfall["service"].to_list()
+
+
+def _letters(number: int) -> str:
+    """A number in letters (`BC`): fingerprints fold digits, so messages differ by letters."""
+    return "".join(chr(65 + int(d)) for d in str(number))
+
+
+def many_error_types(directory: Path, kinds: int) -> logkit.Store:
+    """A store whose window (10:00 to 10:10) has `kinds` error groups, one error each, in
+    traces of their own."""
+    logs = directory / "logs"
+    logs.mkdir()
+    lines = [
+        orjson.dumps({"timestamp": _at(minute), "service": "api", "level": "info",
+                      "message": "ok", "trace_id": f"{minute:032x}"})
+        for minute in range(10)
+    ] + [
+        orjson.dumps({"timestamp": _at(10 + kind % 10, kind), "service": "api",
+                      "level": "error", "error_type": f"Kind{kind}Error",
+                      "message": f"failure of kind {_letters(kind)}", "trace_id": f"e{kind:031x}"})
+        for kind in range(kinds)
+    ]  # fmt: skip
+    (logs / "api.log").write_bytes(b"\n".join(lines) + b"\n")
+    store = logkit.open(directory / "logkit.duckdb")
+    store.ingest([str(logs)])
+    return store
+
+
+class TestCompleteLists:
+    """Every table shows all its rows or says how many it stands for."""
+
+    def test_every_failing_trace_is_listed(self, sample_pm: Postmortem) -> None:
+        """The sample incident has 22 failing traces (more than the 20 the report used to
+        keep): the frame and the report's table hold all 22, under the summary's `22 of 69`."""
+        failed = sample_pm.summary["failing_traces"]
+        assert failed > SHOWN
+        assert failed == sample_pm.failing.height
+        text = render_markdown(sample_pm)
+        assert f"- **Failing traces:** {failed} of {sample_pm.summary['traces']}" in text
+        table = text.split("**Failing traces, slowest first**\n\n")[1].split("\n\n")[0]
+        assert failed == len(table.splitlines()) - 2
+
+    def test_slowest_traces_say_of_how_many(self, sample_pm: Postmortem) -> None:
+        """The 20 slowest are the 20 slowest of every trace in the window."""
+        traces = sample_pm.summary["traces"]
+        assert f"**Slowest traces** · **showing {SHOWN} of {traces}**" in render_markdown(sample_pm)
+
+    def test_more_error_groups_than_shown(self, tmp_path: Path) -> None:
+        """55 kinds of error: 55 groups and failing traces in the frames, 50 rows of each in
+        the page, marked as such."""
+        pm = analyze(many_error_types(tmp_path, 55), since=_at(10), until=_at(20))
+        assert 55 == pm.error_groups.height == pm.summary["failing_traces"] == pm.failing.height
+        page = render_html(pm)
+        assert f'Error groups <span class="more">· showing {MAX_ROWS} of 55</span>' in page
+        assert f'slowest first <span class="more">· showing {MAX_ROWS} of 55</span>' in page
+
+    def test_complete_tables_carry_no_mark(self, tiny_pm: Postmortem) -> None:
+        """Ten failing traces: all ten rows, no `showing`."""
+        text = render_markdown(tiny_pm)
+        assert "showing" not in text
+        table = text.split("**Failing traces, slowest first**")[1].split("\n\n")[1]
+        assert 10 == len(table.splitlines()) - 2
+
+
+class TestLabelsMatchValues:
+    def test_where_traces_failed_first_is_timed_by_their_first_errors(
+        self, sample_pm: Postmortem
+    ) -> None:
+        """The first failure of the likeliest cause is the summary's first error (00:37:46),
+        not the start of its trace (00:37:28); the last is the last error of its kind."""
+        causes = sample_pm.causes
+        first = sample_pm.summary["first_error"]
+        assert first["ts"] == causes["first_failure"].min()
+        assert (causes["first_failure"] >= first["ts"]).all()
+        top = causes.row(0, named=True)
+        groups = sample_pm.error_groups.filter(
+            (sample_pm.error_groups["service"] == top["service"])
+            & (sample_pm.error_groups["error_type"] == top["error_type"])
+        )
+        assert (groups["first_seen"].min(), groups["last_seen"].max()) == (
+            top["first_failure"], top["last_failure"]
+        )  # fmt: skip
+
+    def test_users_are_timed_by_when_their_requests_failed(self, tiny_pm: Postmortem) -> None:
+        """u_10's request started at 10:10:00 and failed at 10:10:00.2 (the gateway's error)."""
+        row = tiny_pm.users.filter(tiny_pm.users["user_id"] == "u_10").row(0, named=True)
+        expected = datetime(2026, 3, 1, 10, 10, 0, 200000, tzinfo=UTC)
+        assert (expected, expected) == (row["first_failure"], row["last_failure"])
+
+    def test_report_headers_say_failed(self, sample_html: Path) -> None:
+        page = sample_html.read_text(encoding="utf-8")
+        assert "<th>first failed</th><th>last failed</th>" in page
+
+
+class TestAuthorSections:
+    """Impact, root cause and action items: the analysis cannot write them, so every report
+    leaves them to the author, with what the logs suggest."""
+
+    def test_html_has_a_box_to_write_in(self, sample_html: Path, sample_pm: Postmortem) -> None:
+        page = sample_html.read_text(encoding="utf-8")
+        for name in AUTHOR_SECTIONS:
+            title = SECTIONS[name][0]
+            body = page.split(f'<section id="{name}"><h2>{title}</h2>')[1].split("</section>")[0]
+            assert f"<!-- {title}: for the author to write -->" in body
+            assert '<div class="author-text" contenteditable="true">' in body
+            assert PLACEHOLDER in body
+        cause = sample_pm.summary["cause"]
+        root = page.split('<section id="root_cause">')[1].split("</section>")[0]
+        assert f"failed first with {cause['error_type']} in {cause['service']}" in root
+
+    def test_markdown_has_each_with_a_placeholder(self, tiny_pm: Postmortem) -> None:
+        text = render_markdown(tiny_pm)
+        for name in AUTHOR_SECTIONS:
+            section = text.split(f"## {SECTIONS[name][0]}\n")[1].split("\n## ")[0]
+            assert f"_{PLACEHOLDER}_" in section
+        actions = text.split("## Action items\n")[1].split("\n## ")[0]
+        assert f"- [ ] _{PLACEHOLDER}_ (what, who, by when)" in actions
+        impact = text.split("## Impact\n")[1].split("\n## ")[0]
+        assert "From the logs: 10 of 10 traces failed, for 10 users" in impact
 
 
 class TestHtml:
@@ -387,6 +610,77 @@ def open_in_chromium(page: Path, tmp_path: Path) -> tuple[str, Path, list[str]]:
         if ":CONSOLE" in line or "Uncaught" in line
     ]
     return proc.stdout.decode(), shot, console
+
+
+# Measures the laid-out page: the caption of every table wider than its box, and whether the
+# page itself is wider than the window. The report forbids scripts (its CSP), so the test
+# loads a copy without the policy and with this script, and reads the answer from the DOM.
+OVERFLOW_PROBE = """<script>
+const wide = [...document.querySelectorAll(".scroll")]
+  .filter((box) => box.scrollWidth > box.clientWidth + 1)
+  .map((box) => box.querySelector("caption").textContent);
+if (document.documentElement.scrollWidth > window.innerWidth) wide.push("the page");
+document.body.setAttribute("data-overflow", JSON.stringify(wide));
+</script>"""
+
+
+def overflowing(page: Path, tmp_path: Path, width: int) -> list[str]:
+    """What overflows sideways when `page` is shown in a window `width` pixels wide."""
+    probe = tmp_path / f"probe-{page.name}"
+    text = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page.read_text())
+    probe.write_text(text.replace("</body>", OVERFLOW_PROBE + "</body>"))
+    proc = subprocess.run(
+        [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
+         f"--window-size={width},900", "--dump-dom", probe.as_uri()],
+        capture_output=True, timeout=60, check=True,
+    )  # fmt: skip
+    found = re.search(r'data-overflow="([^"]*)"', proc.stdout.decode())
+    assert found, "the probe did not run"
+    return orjson.loads(found.group(1).replace("&quot;", '"'))
+
+
+@pytest.fixture(scope="module")
+def wide_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A report whose tables hold what widens them: 64-digit trace ids, a long service name,
+    an error type of 40 letters and a message that is one 150-character word."""
+    directory = tmp_path_factory.mktemp("wide")
+    logs = directory / "logs"
+    logs.mkdir()
+    records = []
+    for minute in range(20):
+        failing = minute >= 10
+        records.append({
+            "timestamp": _at(minute), "service": "checkout-payments-gateway-eu-west-1",
+            "trace_id": f"{minute:064x}", "user_id": f"user-{minute:040d}",
+            "level": "error" if failing else "info", "status_code": 502 if failing else 200,
+            "duration_ms": 120, "message": "https://example.invalid/" + "x" * 126
+            if failing else "ok", **({"error_type": "VeryLongUpstreamProviderRejectionError"}
+                                     if failing else {}),
+        })  # fmt: skip
+    (logs / "wide.log").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+    store = logkit.open(directory / "logkit.duckdb")
+    store.ingest([str(logs)])
+    pm = analyze(store, **TINY_WINDOW)
+    return write_report(pm, directory / "wide.html")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (scripts/system-deps.sh)")
+class TestLayout:
+    """At 1400 px, the width of a laptop's browser window, every table fits the page."""
+
+    @pytest.mark.parametrize("report", ["sample_html", "wide_html"])
+    def test_no_table_overflows_at_1400_px(
+        self, report: str, request: pytest.FixtureRequest, tmp_path: Path
+    ) -> None:
+        assert [] == overflowing(request.getfixturevalue(report), tmp_path, 1400)
+
+    def test_the_probe_sees_an_overflow(self, tiny_html: str, tmp_path: Path) -> None:
+        """The check above can fail: a table cell that will not wrap is found."""
+        page = tmp_path / "wide.html"
+        cell = '<td style="white-space: nowrap">' + "wide " * 400 + "</td>"
+        page.write_text(tiny_html.replace("<td", cell + "<td", 1))
+        caption = "By service (events without a service are named after their file)"
+        assert [caption] == overflowing(page, tmp_path, 1400)
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (scripts/system-deps.sh)")

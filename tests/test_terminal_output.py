@@ -38,15 +38,17 @@ def raw_controls(out: bytes) -> list[str]:
     return _RAW_CONTROL.findall(text)
 
 
-def on_terminal(*args: str, db: Path) -> tuple[bytes, bytes]:
+def on_terminal(*args: str, db: Path, env: dict[str, str] | None = None) -> tuple[bytes, bytes]:
     """(stdout, stderr) of logkit run with its stdout on a pseudo-terminal in raw mode, so the
-    bytes read are the bytes written."""
+    bytes read are the bytes written. No pager (unless `env` names one): what is checked here
+    is what logkit writes, not what less makes of it."""
     master, slave = os.openpty()
     tty.setraw(slave)
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(
-            [*LOGKIT, "--db", str(db), *args], stdin=subprocess.DEVNULL, stdout=slave, stderr=err
-        )
+            [*LOGKIT, "--db", str(db), *args], stdin=subprocess.DEVNULL, stdout=slave, stderr=err,
+            env={**os.environ, "LOGKIT_PAGER": "cat", **(env or {})},
+        )  # fmt: skip
         os.close(slave)
         chunks = []
         while True:

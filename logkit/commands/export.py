@@ -132,12 +132,14 @@ def export(
 @click.option(
     "--compact", is_flag=True, help="Also rewrite the file so it shrinks (slow on big stores)."
 )
+@click.option("--dry-run", is_flag=True, help="Only say what would be deleted; change nothing.")
 @_maintenance_options
 @click.pass_obj
 def prune(
     obj: object,
     older_than: str,
     compact: bool,
+    dry_run: bool,
     db: str | None,
     wait: float | None,
     definitions: str | None,
@@ -148,18 +150,51 @@ def prune(
     Deleted rows' space is reused by later ingests; --compact also gives it back to the file
     system. Events without a timestamp are kept. Set `retention = "30d"` in logkit.toml to
     prune at every export instead.
+
+    \b
+    Examples:
+      logkit prune --older-than 30d --dry-run    # what would go, nothing deleted
+      logkit prune --older-than 30d --compact
     """
     store = _store(obj, db, wait)
-    result = store.prune(older_than, compact=compact, definitions=definitions)  # type: ignore[attr-defined]
+    if dry_run and compact:
+        raise click.UsageError("--dry-run changes nothing: leave out --compact")
+    result = store.prune(older_than, compact=compact, definitions=definitions, dry_run=dry_run)  # type: ignore[attr-defined]
     if fmt == "json":
         render_json(result.to_dict())
         return
-    click.echo(
-        f"deleted {result.events:,} events and {result.rejects:,} rejects older than "
-        f"{result.cutoff:%Y-%m-%d %H:%M:%S} UTC; store {result.size_before / 1e6:.1f} MB"
-        f" -> {result.size_after / 1e6:.1f} MB" + (" (compacted)" if result.compacted else "")
-    )
+    click.echo(_prune_text(result))
     _note_forgotten(result.forgotten)
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
+
+
+def _prune_text(result: Any) -> str:
+    """What a prune did to the store, sizes measured the same way before and after (file and
+    WAL), with the space DuckDB keeps inside the file for later ingests said as such."""
+    older = f"older than {result.cutoff:%Y-%m-%d %H:%M:%S} UTC"
+    what = f"{result.events:,} events and {result.rejects:,} rejects {older}"
+    if result.dry_run:
+        return (
+            f"would delete {what} (dry run: nothing deleted); store {_mb(result.size_before)}"
+            " on disk"
+        )
+    sizes = f"store {_mb(result.size_before)} -> {_mb(result.size_after)} on disk"
+    if result.compacted:
+        return f"deleted {what}; {sizes} (compacted)"
+    free = (
+        f"; {_mb(result.free_after)} of it free inside the file, reused by later ingests"
+        if result.free_after
+        else ""
+    )
+    grew = (
+        " (DuckDB does not shrink its file in place; --compact gives space back)"
+        if result.size_after >= result.size_before and (result.events or result.rejects)
+        else ""
+    )
+    return f"deleted {what}; {sizes}{free}{grew}"
 
 
 COMMANDS = [export, prune]

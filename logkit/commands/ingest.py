@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import DamagedInput, LogkitError
+from ..errors import DamagedInput, LogkitError, output_error
 from ..output import escape_control, for_terminal, is_terminal, render_json
 
 pass_context = click.make_pass_decorator(object)
@@ -32,8 +32,23 @@ def _summary_text(summary: object) -> str:
     for source in data["sources"]:
         if source["status"] == "error":
             lines.append(f"  error     {source['path']}: {source['error']}")
+        elif source["status"] == "changed":
+            lines.append(
+                f"  changed   {source['path']}: {source['changed']} while read;"
+                " the rest is left for the next run"
+            )
         if source["damage"]:
             lines.append(f"  damaged   {source['path']}: {source['damage']}")
+    width = max(map(len, data["formats"]), default=0)
+    for name, shares in data["formats"].items():
+        covered = "  ".join(
+            f"{column} {shares[column]:.0%}" for column in shares if column != "events"
+        )
+        lines.append(f"  format    {name:<{width}}  {shares['events']:,} events: {covered}")
+        if not shares["ts"]:
+            lines.append(
+                f"  warning   no {name} event has a timestamp (check 'logkit formats detect FILE')"
+            )
     # For people, wherever it goes: file names are anyone's choosing.
     return escape_control("\n".join(lines))
 
@@ -44,27 +59,57 @@ def _summary_text(summary: object) -> str:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               help="Summary format.")  # fmt: skip
+@click.option("--name", "stdin_name", metavar="NAME",
+              help="Name piped input ('-'): it gets a checkpoint, so piping it again (the same "
+                   "or grown) stores only new lines; NAME is its source.")  # fmt: skip
+# Not --format: that has long been the summary's format (text|json).
+@click.option("--log-format", metavar="NAME",
+              help="Read every record as this log format instead of recognising each"
+              " (see 'logkit formats').")  # fmt: skip
 @click.pass_obj
-def ingest(obj: object, inputs: tuple[str, ...], no_mask: bool, quiet: bool, fmt: str) -> None:
+def ingest(
+    obj: object, inputs: tuple[str, ...], no_mask: bool, quiet: bool, fmt: str,
+    stdin_name: str | None, log_format: str | None,
+) -> None:  # fmt: skip
     """Read NDJSON logs into the store, exactly once.
 
     Inputs are files (plain, gzip or zstd, told apart by their first bytes), globs, directories
     (searched recursively for *.log, *.json, *.jsonl, *.ndjson and rotations such as app.log.1
     or app.log.2.gz) or '-' for stdin. Rerunning adds only what is new; rotated files are
     recognised by content. Bad lines are quarantined in the 'rejects' table with their file,
-    line number and reason.
+    line number and reason. Each record's log format (zap, pino, ECS, Docker's json-file...)
+    is recognised on its own; the summary says per format how many events it matched and the
+    share that got ts, level, message, service and trace_id.
 
     Exit status: 0 when all was read; 1 when an input could not be read; 3 when what could be
     read was stored but a compressed input was damaged (cut short or corrupt: see the summary).
+
+    stdin ('-') has no checkpoint: it is read to its end and stored whole on every run, unless
+    --name gives it one (then, as for a file, a last line without newline waits).
+
+    \b
+    Examples:
+      logkit ingest sample_logs/
+      logkit ingest '/var/log/app/*.log' /var/log/app/worker.log.2.gz
+      kubectl logs deploy/api | logkit ingest - --name api-pod
     """
+    from ..interrupt import stop_on_signals
     from ..progress import Progress
 
     if not inputs:
         raise click.UsageError("give at least one PATH, GLOB, DIR or '-' for stdin")
+    if stdin_name is not None and "-" not in inputs:
+        raise click.UsageError("--name names piped input: give '-' among the inputs")
+    if stdin_name is not None and not stdin_name.strip():
+        raise click.UsageError("--name needs a non-empty NAME")
     store = obj.store()  # type: ignore[attr-defined]
     progress = Progress() if sys.stderr.isatty() and not quiet else None
     try:
-        summary = store.ingest(inputs, mask=not no_mask, progress=progress)
+        with stop_on_signals():
+            summary = store.ingest(
+                inputs, mask=not no_mask, progress=progress, stdin_name=stdin_name,
+                log_format=log_format,
+            )  # fmt: skip
     finally:
         if progress:
             progress.close()
@@ -95,7 +140,10 @@ def ingest(obj: object, inputs: tuple[str, ...], no_mask: bool, quiet: bool, fmt
 @click.option("--malformed", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Fraction of malformed lines to inject.")  # fmt: skip
 def sample(lines: int, out: str, seed: int, files: int, use_gzip: bool, malformed: float) -> None:
-    """Generate deterministic JSON logs shaped like an AI-content platform's."""
+    """Generate deterministic JSON logs shaped like an AI-content platform's.
+
+    Example: logkit sample --lines 100000 --out sample_logs
+    """
     from ..sample import generate
 
     for path in generate(
@@ -108,8 +156,17 @@ def sample(lines: int, out: str, seed: int, files: int, use_gzip: bool, malforme
 @click.argument("inputs", nargs=-1, metavar="[PATH|-]...")
 @click.pass_obj
 def mask(obj: object, inputs: tuple[str, ...]) -> None:
-    """Write masked NDJSON to stdout: a sanitiser for sharing logs, no store needed."""
-    from ..ingest import mask_key
+    """Write masked NDJSON to stdout: a sanitiser for sharing logs, no store needed.
+
+    Reads the PATHs (or stdin) and writes every line with secrets masked as an ingest would
+    store them; pseudonyms use the store's key when there is one.
+
+    \b
+    Examples:
+      logkit mask /var/log/app/api.log > api.shareable.log
+      zcat api.log.2.gz | logkit mask | less
+    """
+    from ..ingest import format_settings, mask_key
     from ..mask import KEY_LINE, key_block_lines
     from ..pipeline import make_masker
     from ..sources import DamagedStream, Source, expand
@@ -117,7 +174,9 @@ def mask(obj: object, inputs: tuple[str, ...]) -> None:
     store = obj.store()  # type: ignore[attr-defined]
     # Asked for by name, masking happens even where the store's config switches it off.
     table = {**store.config.mask, "enabled": True}
-    masker = make_masker(table, mask_key(store.path), store.config.aliases)
+    masker = make_masker(
+        table, mask_key(store.path), store.config.aliases, format_settings(store.config)
+    )
     out = sys.stdout.buffer
     terminal = is_terminal(sys.stdout)
     keys = masker.masks_key_blocks
@@ -159,18 +218,27 @@ def mask(obj: object, inputs: tuple[str, ...]) -> None:
 )
 @click.pass_obj
 def keygen(obj: object, force: bool) -> None:
-    """Create the pseudonym key file beside the store (mode 0600)."""
+    """Create the pseudonym key file beside the store (mode 0600).
+
+    With a key, pseudonymised values ([mask] pseudonymize) stay the same across runs and
+    hosts that share it, and cannot be recomputed by anyone without it.
+
+    Example: logkit --db /var/lib/logkit/logkit.duckdb keygen
+    """
     import secrets
 
     store = obj.store()  # type: ignore[attr-defined]
     path = store.path.with_name(store.path.name + ".key")
     if path.exists() and not force:
         raise LogkitError(f"{path} exists; pass --force to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(secrets.token_hex(32) + "\n")
-    os.chmod(path, 0o600)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32) + "\n")
+        os.chmod(path, 0o600)
+    except OSError as exc:
+        raise output_error(path, exc) from exc
     click.echo(str(path))
 
 

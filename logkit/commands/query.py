@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from ..errors import NotFound, StoreNotFound
-from ..output import output_options, render, render_trace
+from ..output import emit, fit_lines, output_options, render, render_trace
 
 
 def _store(obj: Any) -> Any:
@@ -221,13 +221,27 @@ def query(
             raise click.UsageError("--engine spark reads a lake: give --lake DIR")
         from ..spark import run_query
 
-        render(run_query(obj.lake, name, params, master=spark_master), fmt)
+        rows = run_query(obj.lake, name, params, master=spark_master)
+        render(rows, fmt, notice=_limit_notice(name, params, len(rows)))
         return
     store = _store(obj)
     if list_ or not name:
         render(store.list_queries(), fmt)
         return
-    render(store.query(name, **params), fmt)
+    rows = store.query(name, **params)
+    render(rows, fmt, notice=_limit_notice(name, params, len(rows)))
+
+
+def _limit_notice(name: str, params: dict[str, str], shown: int) -> str | None:
+    """A named query with a `limit` parameter that its answer reached: more rows may exist."""
+    from ..sqlfiles import load
+
+    limit = params.get("limit") or next(
+        (p.default for p in load(name).params if p.name == "limit"), None
+    )
+    if limit is None or not str(limit).isdigit() or shown != int(limit) or shown == 0:
+        return None
+    return f"showing the first {shown:,}; -p limit=N for more"
 
 
 def show_overview(obj: Any) -> None:
@@ -245,7 +259,7 @@ def show_overview(obj: Any) -> None:
             "command."
         )
         return
-    click.echo("\n".join(overview_lines(info)))
+    emit("\n".join(fit_lines(overview_lines(info))) + "\n")
 
 
 def overview_lines(info: dict[str, Any]) -> list[str]:

@@ -38,9 +38,10 @@ def report(
 
     Summary against the same length of time before the window, a timeline per service,
     error groups, latency p50/p95/p99, failing and slowest traces with a waterfall of the
-    worst, affected users, LLM tokens and cost, and rejected lines. HTML is one
-    self-contained file (charts inline, viewable offline); Markdown is for an incident
-    document, its charts written beside it (pm.md gets pm_charts/*.png).
+    worst, affected users, LLM tokens and cost, and rejected lines; Impact, Root cause and
+    Action items are left for the author to write. HTML is one self-contained file (charts
+    inline, viewable offline); Markdown is for an incident document, its charts written
+    beside it (pm.md gets pm_charts/*.png).
 
     Without --since and --until the incident window is detected: the span of whole minutes
     where the share of failing requests rose furthest above the rest of the store. A
@@ -56,10 +57,12 @@ def report(
     from ..report import render_markdown, write_report
 
     fmt = fmt or ("md" if output and output.endswith(".md") else "html")
-    require_matplotlib()
+    to_stdout = fmt == "md" and output in (None, "-")
+    if not to_stdout:  # Markdown on stdout comes without charts
+        require_matplotlib()
     pm = analyze(obj.store(), since=since, until=until, trace_id=trace_id, services=services)
     detected = " (detected)" if pm.window.detected else ""
-    if fmt == "md" and output in (None, "-"):
+    if to_stdout:
         click.echo(render_markdown(pm), nl=False)
         click.echo(f"postmortem of {pm.window}{detected}", err=True)
         return
