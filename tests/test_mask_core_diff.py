@@ -201,6 +201,8 @@ BOUNDARY_CASES = [
     "-----BEGIN PRIVATE KEY BLOCK-----abc",
     "eyJabcdefgh.ij.",
     "eyJabcdefg.ij.k",
+    "PWD=/home/ann OLDPWD=~/src/x-1.2 pwd=hunter2 PWD=~ PWD=/a b",
+    '{"PWD": "/home/ann", "db_pwd": "/x", "PWD": "/srv/ü", "passwd": "/etc"}',
 ]
 
 TEST_MASK_STRINGS = [
@@ -338,6 +340,7 @@ def test_the_mask_tests_as_events_mask_the_same(pair):
         },
         {"message": "x", "attrs": [{"customer": 7}, "10.0.0.1"]},
         {"message": "x", "attrs": 4111111111111111},
+        {"message": "x", "attrs": {"PWD": "/home/ann", "OLDPWD": "x", "pwd": 5, "passwd": "/etc"}},
         {"message": "x", "attrs": "to bob@example.com"},
     ]
     assert_same_events(pair, events)

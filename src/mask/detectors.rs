@@ -18,7 +18,9 @@ pub const DFA_BYTES: usize = 16 << 20;
 
 use super::base64::decode_strict;
 use super::ipv6::Ipv6;
-use super::keys::{is_space, name_start, normalise_key, param_at, text_value_span, Words};
+use super::keys::{
+    is_space, is_working_dir, name_start, normalise_key, param_at, text_value_span, Words,
+};
 use super::luhn::cards_in_run;
 use super::pseudonym::Protect;
 use super::Counts;
@@ -430,6 +432,12 @@ impl Scanner {
                 let name = normalise_key(&s[name_start(s, f.start)..f.a]);
                 if rules.allowed(&name) {
                     return None;
+                }
+                if name.ends_with("pwd") {
+                    let span = text_value_span(s, f.end, false, rules.protect());
+                    if span.is_some_and(|(a, b, _)| is_working_dir(&name, &s[a..b])) {
+                        return None;
+                    }
                 }
                 let cookie = name.ends_with("cookie") || name.ends_with("cookies");
                 text_value(rules, s, f.end, cookie, &s[f.b..f.c], counts)

@@ -209,6 +209,22 @@ fn pair_tail(s: &str, word_end: usize) -> Option<Pair> {
     }
 }
 
+/// PWD, OLDPWD: in an environment dump these are working directories, not passwords. A value
+/// under a name ending in `pwd` that is an absolute path of plain path characters is left as it
+/// is; any other value, and every value under password/passwd, is still masked.
+pub fn is_working_dir(name: &str, value: &str) -> bool {
+    name.ends_with("pwd") && is_path(value)
+}
+
+/// `~?(?:/[\w.@+~-]*)+` in full (Python's Unicode `\w`: letters, digits, `_`).
+fn is_path(value: &str) -> bool {
+    let rest = value.strip_prefix('~').unwrap_or(value);
+    rest.starts_with('/')
+        && rest
+            .chars()
+            .all(|c| c.is_alphabetic() || c.is_numeric() || "/_.@+~-".contains(c))
+}
+
 /// Where the key name ending at `word_end` starts: back over letters, digits and `-_.`.
 pub fn name_start(s: &str, at: usize) -> usize {
     let bytes = s.as_bytes();
@@ -431,6 +447,16 @@ mod tests {
             Some((0, 14, true)),
             text_value_span("[MASKED:key]~2 x", 0, false, &protect)
         );
+    }
+
+    #[test]
+    fn working_directories() {
+        assert!(is_working_dir("pwd", "/home/ann"));
+        assert!(is_working_dir("oldpwd", "~/src/ü-1.2"));
+        assert!(!is_working_dir("pwd", "hunter2"));
+        assert!(!is_working_dir("pwd", "~"));
+        assert!(!is_working_dir("pwd", "/home/ann x"));
+        assert!(!is_working_dir("password", "/home/ann"));
     }
 
     #[test]

@@ -437,7 +437,7 @@ impl Masker {
                         *v = Value::String(new);
                     }
                 }
-            } else if self.key_rule && self.is_sensitive(k) {
+            } else if self.key_rule && self.is_sensitive(k) && !working_dir(k, v) {
                 self.by_key(v, counts);
             } else if self.value(v, depth + 1, counts).is_err() {
                 *v = Value::String(self.error(counts));
@@ -635,6 +635,14 @@ impl Replace for Masker {
 
     fn allowed(&self, name: &str) -> bool {
         self.allow.contains(name)
+    }
+}
+
+/// Whether `value` under the sensitive `key` is a working directory (PWD=/home/ann).
+fn working_dir(key: &str, value: &Value) -> bool {
+    match value {
+        Value::String(s) => keys::is_working_dir(&normalise_key(key), s),
+        _ => false,
     }
 }
 
