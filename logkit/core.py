@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from . import _core
 from .errors import ConfigError
-from .formats import COVERAGE, GENERIC
+from .formats import COVERAGE, GENERIC, read_format_file
 from .normalize import BUILTIN_ALIASES
 from .pipeline import REJECT_SCHEMA, ChunkResult
 from .schema import EVENT_COLUMNS
@@ -42,6 +42,25 @@ def _table(rows: Iterable[tuple[str, Iterable[str] | str]]) -> list[tuple[str, l
             raise ConfigError(f"[aliases] {group} must be a list of non-empty field names")
         table.append((group, names))
     return table
+
+
+def late_table() -> list[tuple[str, list[str], list[str], bool]]:
+    """The generic format's `[fields_last]` as (group, paths, patterns, keep) rows: what is read
+    after every other alias (an error type found in a stack trace)."""
+    if not GENERIC_FORMAT.is_file():
+        return []
+    spec = read_format_file(GENERIC_FORMAT)
+    options = [fs for fs in spec.fields if fs.pattern or fs.keep or fs.default is not None
+               or fs.nanos or fs.template]  # fmt: skip
+    if options or spec.levels or spec.inner or any(
+        fs.default is not None or fs.nanos or fs.template for fs in spec.fields_last
+    ):
+        # What the core does not read: refused rather than read differently.
+        raise ConfigError(f"{GENERIC_FORMAT}: options the native core does not read")
+    return [
+        (fs.group, list(fs.paths), [p.pattern for p in fs.pattern], fs.keep)
+        for fs in spec.fields_last
+    ]
 
 
 def builtin_table() -> list[tuple[str, list[str]]]:
@@ -67,7 +86,7 @@ class Core:
         rejects = [(f.name, _TYPE_NAMES[f.type]) for f in REJECT_SCHEMA]
         try:
             user, table = _table((aliases or {}).items()), builtin_table()
-            self._core = _core.Core(list(EVENT_COLUMNS), rejects, user, table)
+            self._core = _core.Core(list(EVENT_COLUMNS), rejects, user, table, late_table())
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
 

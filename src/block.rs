@@ -60,8 +60,7 @@ pub struct BlockOutput {
 /// Masks per detector.
 pub type Counts = BTreeMap<String, u64>;
 
-/// What the pipeline needs of a masker: src/mask/'s `Masker` (the masking work) once it is
-/// merged; until then no pipeline has one. Lines the masker's prefilter passes over are not
+/// What the pipeline needs of a masker: src/mask/'s `Masker` (the masking work) fills it. Lines the masker's prefilter passes over are not
 /// looked at again; a rejected line is masked whole before it is cut for the quarantine.
 pub trait EventMasker: Send + Sync {
     fn needs_masking(&self, raw: &[u8]) -> bool;
@@ -70,11 +69,25 @@ pub trait EventMasker: Send + Sync {
     fn mask_text(&self, text: &str, counts: &mut Counts) -> String;
 }
 
+impl EventMasker for crate::mask::Masker {
+    fn needs_masking(&self, raw: &[u8]) -> bool {
+        crate::mask::Masker::needs_masking(self, raw)
+    }
+
+    fn mask_event(&self, event: &mut EventMap, counts: &mut Counts) {
+        crate::mask::Masker::mask_event(self, event, counts)
+    }
+
+    fn mask_text(&self, text: &str, counts: &mut Counts) -> String {
+        crate::mask::Masker::mask_text(self, text, counts)
+    }
+}
+
 pub struct Pipeline {
     pub normalizer: Normalizer,
     pub events: Columns,
     pub rejects: Columns,
-    pub masker: Option<Box<dyn EventMasker>>,
+    pub masker: Option<std::sync::Arc<dyn EventMasker>>,
 }
 
 fn pool() -> &'static rayon::ThreadPool {
@@ -421,7 +434,7 @@ mod tests {
     #[test]
     fn a_masker_sees_the_lines_its_prefilter_picks_and_every_reject() {
         let mut p = pipeline();
-        p.masker = Some(Box::new(WordMasker));
+        p.masker = Some(std::sync::Arc::new(WordMasker));
         let long = format!("not json {}secret", "x".repeat(RAW_KEEP_CHARS));
         let data = block(&[
             b"{\"msg\": \"a secret\", \"ts\": 1, \"k\": {\"secret\": 2}}",

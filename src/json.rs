@@ -67,7 +67,11 @@ fn cri_record(raw: &[u8]) -> Option<Record<'_>> {
         at
     };
     let body = &clock[..zone_at];
-    if body.is_empty() || !body.iter().all(|&b| b.is_ascii_digit() || b == b':' || b == b'.') {
+    if body.is_empty()
+        || !body
+            .iter()
+            .all(|&b| b.is_ascii_digit() || b == b':' || b == b'.')
+    {
         return None;
     }
     let rest = &raw[space + 1..];
@@ -82,9 +86,15 @@ fn cri_record(raw: &[u8]) -> Option<Record<'_>> {
     let tag_end = memchr::memchr(b' ', rest)?;
     let (tag, content) = (&rest[..tag_end], &rest[tag_end + 1..]);
     Some(vec![
-        ("time".into(), J::Str(std::str::from_utf8(time).ok()?.into())),
+        (
+            "time".into(),
+            J::Str(std::str::from_utf8(time).ok()?.into()),
+        ),
         ("stream".into(), J::Str(stream.into())),
-        ("logtag".into(), J::Str(std::str::from_utf8(tag).ok()?.into())),
+        (
+            "logtag".into(),
+            J::Str(std::str::from_utf8(tag).ok()?.into()),
+        ),
         ("log".into(), J::Str(String::from_utf8_lossy(content))),
     ])
 }

@@ -265,6 +265,17 @@ pub fn alias_table_from_toml(text: &str) -> Result<AliasTable, CoreError> {
     Ok(table)
 }
 
+/// A format file's `[fields_last]` row: a group filled from `paths` after every other alias
+/// of its column, claiming no key; with `patterns`, from the part of a string the first
+/// matching one captures (its group `value`, else the whole match), as logkit/formats reads
+/// `{ from = [...], pattern = [...], keep = true }`.
+pub struct LateField {
+    pub group: String,
+    pub paths: Vec<String>,
+    pub patterns: Vec<String>,
+    pub keep: bool,
+}
+
 #[derive(Debug, Clone)]
 struct Step {
     field: usize,
@@ -273,18 +284,31 @@ struct Step {
     conv: Conv,
     keep: Keep,
     passthrough: bool,
+    /// Index into `Normalizer::patterns`: the value is what they find in it.
+    pattern: Option<usize>,
 }
 
 pub struct Normalizer {
     /// Record key -> every step it can feed.
     steps: HashMap<String, Vec<Step>>,
+    patterns: Vec<Vec<regex::Regex>>,
 }
 
 impl Normalizer {
     /// `user` are the `[aliases]` of logkit.toml (tried first; a key named there is taken
     /// from every other group's built-in aliases), `builtin` the alias table.
     pub fn new(user: &AliasTable, builtin: &AliasTable) -> Result<Normalizer, CoreError> {
-        let mut ordered: Vec<Vec<(String, Conv, Keep)>> = vec![Vec::new(); FIELDS.len()];
+        Normalizer::with_late(user, builtin, &[])
+    }
+
+    /// `new`, then the `late` rows after every other alias of their columns.
+    pub fn with_late(
+        user: &AliasTable,
+        builtin: &AliasTable,
+        late: &[LateField],
+    ) -> Result<Normalizer, CoreError> {
+        type Row = (String, Conv, Keep, Option<usize>);
+        let mut ordered: Vec<Vec<Row>> = vec![Vec::new(); FIELDS.len()];
         let mut claimed = std::collections::HashSet::new();
         for (name, names) in user {
             if group(name).is_none() {
@@ -308,19 +332,45 @@ impl Normalizer {
                 for &(field, conv, keep) in rows {
                     let list = &mut ordered[field_index(field).expect("a canonical field")];
                     for alias in names {
-                        let seen = list.iter().any(|(known, _, _)| known == alias);
+                        let seen = list.iter().any(|(known, ..)| known == alias);
                         if seen || (!from_user && claimed.contains(alias)) {
                             continue;
                         }
-                        list.push((alias.clone(), conv, keep));
+                        list.push((alias.clone(), conv, keep, None));
                     }
+                }
+            }
+        }
+        let mut patterns = Vec::new();
+        for row in late {
+            let rows = group(&row.group).ok_or_else(|| {
+                CoreError::Config(format!("[fields_last] has no column '{}'", row.group))
+            })?;
+            let pattern = if row.patterns.is_empty() {
+                None
+            } else {
+                let compiled = row
+                    .patterns
+                    .iter()
+                    .map(|p| regex::Regex::new(p))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| CoreError::Config(format!("[fields_last] bad pattern: {e}")))?;
+                patterns.push(compiled);
+                Some(patterns.len() - 1)
+            };
+            for &(field, conv, keep) in rows {
+                let keep = if row.keep { Keep::IfDifferent } else { keep };
+                let list = &mut ordered[field_index(field).expect("a canonical field")];
+                for path in &row.paths {
+                    list.push((path.clone(), conv, keep, pattern));
                 }
             }
         }
         let mut steps: HashMap<String, Vec<Step>> = HashMap::default();
         for (field, names) in ordered.into_iter().enumerate() {
-            for (rank, (name, conv, keep)) in names.into_iter().enumerate() {
-                let passthrough = matches!(conv, Conv::Text | Conv::Ident | Conv::Message);
+            for (rank, (name, conv, keep, pattern)) in names.into_iter().enumerate() {
+                let passthrough =
+                    pattern.is_none() && matches!(conv, Conv::Text | Conv::Ident | Conv::Message);
                 // A literal "usage.prompt_tokens" key beats the nested form of the same alias.
                 let literal = Step {
                     field,
@@ -329,6 +379,7 @@ impl Normalizer {
                     conv,
                     keep,
                     passthrough,
+                    pattern,
                 };
                 steps.entry(name.clone()).or_default().push(literal);
                 let mut parts = name.split('.');
@@ -345,12 +396,13 @@ impl Normalizer {
                         conv,
                         keep,
                         passthrough,
+                        pattern,
                     };
                     steps.entry(head).or_default().push(nested);
                 }
             }
         }
-        Ok(Normalizer { steps })
+        Ok(Normalizer { steps, patterns })
     }
 
     /// The canonical event for `record`; the record, minus what went into columns, is attrs.
@@ -381,11 +433,15 @@ impl Normalizer {
                     Some(path) => lookup(Some(value), path),
                 };
                 let raw = raw.map_or(Py::None, view);
-                let converted = match raw {
-                    Py::Str(s) if step.passthrough && !s.is_empty() => {
-                        Some(Out::Str(s.to_string()))
-                    }
-                    _ => convert(step.conv, raw),
+                let converted = match step.pattern {
+                    Some(p) => found(raw, &self.patterns[p])
+                        .and_then(|part| convert(step.conv, Py::Str(part))),
+                    None => match raw {
+                        Py::Str(s) if step.passthrough && !s.is_empty() => {
+                            Some(Out::Str(s.to_string()))
+                        }
+                        _ => convert(step.conv, raw),
+                    },
                 };
                 let Some(converted) = converted else { continue };
                 let remove = match step.keep {
@@ -579,6 +635,25 @@ pub fn normalize_level(value: Py<'_>) -> Option<&'static str> {
     }
 }
 
+/// logkit/formats' `_found`: the part of a string (or of a list's first item) the first
+/// matching pattern captures, its group `value` if it has one, else the whole match.
+fn found<'v>(value: Py<'v>, patterns: &[regex::Regex]) -> Option<&'v str> {
+    let value = match value {
+        Py::List(items) if !items.is_empty() => view(&items[0]),
+        other => other,
+    };
+    let Py::Str(text) = value else { return None };
+    for pattern in patterns {
+        if let Some(caps) = pattern.captures(text) {
+            if pattern.capture_names().any(|name| name == Some("value")) {
+                return caps.name("value").map(|m| m.as_str());
+            }
+            return caps.get(0).map(|m| m.as_str());
+        }
+    }
+    None
+}
+
 /// normalize.py's `_epoch(unit)`: an epoch number of any size in a known unit, to
 /// microseconds (a date string is still read as one).
 fn epoch(value: Py<'_>, multiply: i128, divide: i128) -> Option<i64> {
@@ -586,7 +661,9 @@ fn epoch(value: Py<'_>, multiply: i128, divide: i128) -> Option<i64> {
     let float = |f: f64| {
         let us = (f * multiply as f64 / divide as f64).round_ties_even();
         // Python's round() gives an int of any size; beyond the range either way.
-        (us.is_finite() && us.abs() < 1e20).then(|| in_range(us as i128)).flatten()
+        (us.is_finite() && us.abs() < 1e20)
+            .then(|| in_range(us as i128))
+            .flatten()
     };
     match value {
         Py::Str(s) => {

@@ -177,6 +177,14 @@ EDGE_LINES = [
     b'{"status": "ok", "response": {"status": 503}}',
     b'{"a": {"b": {}}, "service": {"name": "s", "other": {}}}',
     b'{"a": 1, "a": {"b": 2}, "level": "info", "level": "warn"}',
+    # error types read from stack traces ([fields_last] of the generic format)
+    b'{"stack": "TypeError: x is undefined\\n    at f (/a.js:1:1)", "msg": "m"}',
+    b'{"exc_info": "Traceback (most recent call last):\\n  File \\"a.py\\"\\nValueError: bad"}',
+    b'{"err": {"stack": "RangeError: r\\n  at g"}, "error": {"stack": ["E1\\n at h", 5]}}',
+    b'{"stack": "goroutine 1 [running]:\\npanic: boom", "traceback": "panic"}',
+    b'{"stack": "panic", "error_type": "", "exception": {"stacktrace": "x"}}',
+    b'{"error_type": "E", "stack": "TypeError: x\\n    at f", "stack_trace": 5}',
+    b'{"exception": "java.lang.IllegalStateException: no\\n\\tat a.B.c(B.java:1)"}',
     # Kubernetes (CRI) lines: parsed into a record (time, stream, logtag, log) before JSON
     b'2026-11-22T10:00:00.123456789Z stdout F {"msg": "inner", "level": "warn"}',
     b"2026-11-22T10:00:00+01:00 stderr P:x partial \xff text\x00 with a NUL",
@@ -367,7 +375,10 @@ def test_logkit_core_leaves_to_python_what_it_cannot_read_the_same(tmp_path, arg
 
 # --- generated lines -------------------------------------------------------------------
 
-_ALIAS_NAMES = sorted({name for _, names in BUILTIN_ALIASES for name in names})
+_ALIAS_NAMES = sorted(
+    {name for _, names in BUILTIN_ALIASES for name in names}
+    | {path for _, paths, _, _ in core.late_table() for path in paths}
+)
 _KEYS = st.one_of(
     st.sampled_from(_ALIAS_NAMES), st.sampled_from(["a", "b", "x.y", "n"]), st.text(max_size=4)
 )
@@ -389,6 +400,8 @@ _SCALARS = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False),
     st.text(max_size=12),
     st.sampled_from(["warn", "INFO", "30", "200", "1.5s", "12ms", "hit", "GET", "/a?b", ""]),
+    st.sampled_from(["TypeError: x\n    at f (a.js:1:1)", "panic", "E: m\n\tat a.b(c)",
+                     "Traceback (most recent call last):\n  x\nKeyError: 'k'"]),  # fmt: skip
     _TS_TEXT,
 )
 _VALUES = st.recursive(
