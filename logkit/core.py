@@ -52,8 +52,11 @@ def late_table() -> list[tuple[str, list[str], list[str], bool]]:
     spec = read_format_file(GENERIC_FORMAT)
     options = [fs for fs in spec.fields if fs.pattern or fs.keep or fs.default is not None
                or fs.nanos or fs.template]  # fmt: skip
-    if options or spec.levels or spec.inner or any(
-        fs.default is not None or fs.nanos or fs.template for fs in spec.fields_last
+    if (
+        options
+        or spec.levels
+        or spec.inner
+        or any(fs.default is not None or fs.nanos or fs.template for fs in spec.fields_last)
     ):
         # What the core does not read: refused rather than read differently.
         raise ConfigError(f"{GENERIC_FORMAT}: options the native core does not read")

@@ -400,8 +400,14 @@ _SCALARS = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False),
     st.text(max_size=12),
     st.sampled_from(["warn", "INFO", "30", "200", "1.5s", "12ms", "hit", "GET", "/a?b", ""]),
-    st.sampled_from(["TypeError: x\n    at f (a.js:1:1)", "panic", "E: m\n\tat a.b(c)",
-                     "Traceback (most recent call last):\n  x\nKeyError: 'k'"]),  # fmt: skip
+    st.sampled_from(
+        [
+            "TypeError: x\n    at f (a.js:1:1)",
+            "panic",
+            "E: m\n\tat a.b(c)",
+            "Traceback (most recent call last):\n  x\nKeyError: 'k'",
+        ]
+    ),
     _TS_TEXT,
 )
 _VALUES = st.recursive(
