@@ -12,6 +12,7 @@ formats (logkit/formats) is the Python pipeline's only.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -23,7 +24,7 @@ from . import _core
 from .errors import ConfigError
 from .formats import COVERAGE, GENERIC, read_format_file
 from .normalize import BUILTIN_ALIASES
-from .pipeline import REJECT_SCHEMA, ChunkResult
+from .pipeline import REJECT_SCHEMA, ChunkResult, FormatSettings, mask_field_sources
 from .schema import EVENT_COLUMNS
 
 # The generic format's file (logkit/formats/), where the format files exist: its [fields] are the
@@ -76,6 +77,23 @@ def builtin_table() -> list[tuple[str, list[str]]]:
     return _table(BUILTIN_ALIASES)
 
 
+def native_masker(
+    mask_table: dict[str, Any],
+    key: bytes | None,
+    aliases: dict[str, list[str]] | None = None,
+    formats: FormatSettings | None = None,
+) -> Any:
+    """The native masker (src/mask/, `_core.Masker`) a `[mask]` table asks for: the one
+    `pipeline.make_masker` builds in Python, with the same places `fields` come from."""
+    sources = mask_field_sources(mask_table, aliases, formats)
+    try:
+        return _core.Masker(
+            json.dumps(mask_table), key, None if sources is None else json.dumps(sources)
+        )
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 class Core:
     """One ingest's per-line pipeline in native code: parse, normalise, quarantine."""
 
@@ -84,12 +102,14 @@ class Core:
         aliases: Mapping[str, Iterable[str] | str] | None = None,
         *,
         max_line: int | None = None,
+        masker: Any = None,
     ) -> None:
+        """`masker`: a native masker (`native_masker`) that masks every block."""
         self.max_line = max_line
         rejects = [(f.name, _TYPE_NAMES[f.type]) for f in REJECT_SCHEMA]
         try:
             user, table = _table((aliases or {}).items()), builtin_table()
-            self._core = _core.Core(list(EVENT_COLUMNS), rejects, user, table, late_table())
+            self._core = _core.Core(list(EVENT_COLUMNS), rejects, user, table, late_table(), masker)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
 
@@ -105,13 +125,13 @@ class Core:
         stream: Any = None,
         max_line: int | None = None,
     ) -> ChunkResult:
-        """`pipeline.process_chunk` without masking, every record read as the generic log
-        format (`--log-format generic`): the same result from the core. `in_key` (a private
-        key block open before the block) matters only to a masked ingest."""
+        """`pipeline.process_chunk`, every record read as the generic log format
+        (`--log-format generic`): the same result from the core. `in_key`: a private key
+        block open before the block (its bytes so far), for a masked core."""
         if max_line is None:
             max_line = self.max_line
         block = self._core.process(
-            data, source, first_line, first_offset, stream, max_line, list(extra_rejects)
+            data, source, first_line, first_offset, stream, max_line, list(extra_rejects), in_key
         )
         events = pa.table(block.events)
         return ChunkResult(

@@ -44,6 +44,9 @@ pub struct BlockInput<'a> {
     pub max_line: Option<usize>,
     /// Lines the reader already refused: (line, byte offset, reason, raw prefix).
     pub extra_rejects: Vec<(i64, i64, String, Vec<u8>)>,
+    /// A private key block open before the block: its bytes so far (0: none); see
+    /// `mask::key_block_lines`. Only a masker that masks key blocks looks at it.
+    pub in_key: usize,
 }
 
 /// What a block became.
@@ -67,6 +70,10 @@ pub trait EventMasker: Send + Sync {
     /// Mask the event as `Event::into_map` gives it (columns, then `attrs`), in place.
     fn mask_event(&self, event: &mut EventMap, counts: &mut Counts);
     fn mask_text(&self, text: &str, counts: &mut Counts) -> String;
+    /// Whether a rejected line inside a private key block is stored as `KEY_LINE` only.
+    fn masks_key_blocks(&self) -> bool {
+        false
+    }
 }
 
 impl EventMasker for crate::mask::Masker {
@@ -80,6 +87,10 @@ impl EventMasker for crate::mask::Masker {
 
     fn mask_text(&self, text: &str, counts: &mut Counts) -> String {
         crate::mask::Masker::mask_text(self, text, counts)
+    }
+
+    fn masks_key_blocks(&self) -> bool {
+        crate::mask::Masker::masks_key_blocks(self)
     }
 }
 
@@ -121,8 +132,22 @@ impl Pipeline {
 
     fn process_unguarded(&self, input: &BlockInput<'_>) -> Result<BlockOutput, CoreError> {
         let lines = split_lines(input.data);
-        let run =
-            |(k, slice): (usize, &[(usize, &[u8])])| self.slice(input, k * SLICE_LINES, slice);
+        // The lines inside a private key block (in order, over the whole block: a block may
+        // span slices), as pipeline.process_chunk finds them: their rejects keep no text.
+        let (key_lines, key_open) = match &self.masker {
+            Some(masker)
+                if masker.masks_key_blocks()
+                    && (input.in_key > 0
+                        || memchr::memmem::find(input.data, crate::mask::KEY_MARK).is_some()) =>
+            {
+                let raws: Vec<&[u8]> = lines.iter().map(|&(_, raw)| raw).collect();
+                crate::mask::key_block_lines(&raws, input.in_key)
+            }
+            _ => (Vec::new(), 0),
+        };
+        let run = |(k, slice): (usize, &[(usize, &[u8])])| {
+            self.slice(input, k * SLICE_LINES, slice, &key_lines)
+        };
         let slices: Vec<Slice> = if lines.len() <= SLICE_LINES {
             pool().install(|| vec![run((0, &lines))])
         } else {
@@ -152,11 +177,17 @@ impl Pipeline {
             events.remove(0);
         }
         for (line, offset, reason, raw) in &input.extra_rejects {
+            // After the last line: a stream cut short inside a key block keeps no text.
+            let raw = if key_open > 0 {
+                crate::mask::KEY_LINE.to_string()
+            } else {
+                self.quarantine_text(raw, &mut masked)
+            };
             rejects.push(RejectRow {
                 line: *line,
                 byte_offset: *offset,
                 reason: reason_name(reason),
-                raw: self.quarantine_text(raw, &mut masked),
+                raw,
             });
         }
         let mut reasons = BTreeMap::new();
@@ -175,7 +206,14 @@ impl Pipeline {
     }
 
     /// The lines of a slice; `first` is the index in the block of its first line.
-    fn slice(&self, input: &BlockInput<'_>, first: usize, lines: &[(usize, &[u8])]) -> Slice {
+    /// `key_lines`: the indexes in the block of the lines inside a private key block, sorted.
+    fn slice(
+        &self,
+        input: &BlockInput<'_>,
+        first: usize,
+        lines: &[(usize, &[u8])],
+        key_lines: &[usize],
+    ) -> Slice {
         let mut out = Slice {
             events: Vec::with_capacity(lines.len()),
             rejects: Vec::new(),
@@ -222,12 +260,19 @@ impl Pipeline {
                         line,
                     });
                 }
-                Err(reason) => out.rejects.push(RejectRow {
-                    line,
-                    byte_offset,
-                    reason: Cow::Borrowed(reason.as_str()),
-                    raw: self.quarantine_text(raw, &mut out.masked),
-                }),
+                Err(reason) => {
+                    let raw = if key_lines.binary_search(&(first + index)).is_ok() {
+                        crate::mask::KEY_LINE.to_string()
+                    } else {
+                        self.quarantine_text(raw, &mut out.masked)
+                    };
+                    out.rejects.push(RejectRow {
+                        line,
+                        byte_offset,
+                        reason: Cow::Borrowed(reason.as_str()),
+                        raw,
+                    })
+                }
             }
         }
         out
@@ -449,6 +494,7 @@ mod tests {
             first_offset: 0,
             max_line: None,
             extra_rejects: Vec::new(),
+            in_key: 0,
         };
         let out = p.process(&input).unwrap();
         let batch = &out.events[0];
@@ -500,6 +546,7 @@ mod tests {
             first_offset: 0,
             max_line: None,
             extra_rejects: vec![(99, 5, "line_too_long".into(), b"x".to_vec())],
+            in_key: 0,
         };
         let out = pipeline().process(&input).unwrap();
         assert_eq!(0, out.events.iter().map(|b| b.num_rows()).sum::<usize>());
@@ -532,6 +579,7 @@ mod tests {
             first_offset: 0,
             max_line: None,
             extra_rejects: Vec::new(),
+            in_key: 0,
         };
         let out = pipeline().process(&input).unwrap();
         let mut seen = Vec::new();

@@ -174,7 +174,7 @@ impl Core {
     }
 
     /// One block of complete lines (the last may lack its newline).
-    #[pyo3(signature = (data, source, first_line, first_offset, stream=None, max_line=None, extra_rejects=Vec::new()))]
+    #[pyo3(signature = (data, source, first_line, first_offset, stream=None, max_line=None, extra_rejects=Vec::new(), in_key=0))]
     #[allow(clippy::too_many_arguments)]
     fn process(
         &self,
@@ -186,6 +186,7 @@ impl Core {
         stream: Option<Bound<'_, PyAny>>,
         max_line: Option<usize>,
         extra_rejects: Vec<(i64, i64, String, Vec<u8>)>,
+        in_key: usize,
     ) -> PyResult<Block> {
         let stream = match stream {
             None => StreamId::None,
@@ -202,6 +203,7 @@ impl Core {
             first_offset,
             max_line,
             extra_rejects,
+            in_key,
         };
         let output = py
             .allow_threads(|| self.pipeline.process(&input))
