@@ -463,8 +463,14 @@ _ALIAS_NAMES = sorted(
     {name for _, names in BUILTIN_ALIASES for name in names}
     | {path for _, paths, _, _ in core.late_table() for path in paths}
 )
+# The steps of dotted aliases too ("usage", "prompt_tokens", "0"), so that nested records
+# reach the normaliser's lookups and leaf removal.
+_ALIAS_STEPS = sorted({part for name in _ALIAS_NAMES for part in name.split(".")})
 _KEYS = st.one_of(
-    st.sampled_from(_ALIAS_NAMES), st.sampled_from(["a", "b", "x.y", "n"]), st.text(max_size=4)
+    st.sampled_from(_ALIAS_NAMES),
+    st.sampled_from(_ALIAS_STEPS),
+    st.sampled_from(["a", "b", "x.y", "n"]),
+    st.text(max_size=4),
 )
 _TS_TEXT = st.one_of(
     st.datetimes().map(lambda d: d.isoformat()),
