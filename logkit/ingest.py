@@ -141,16 +141,14 @@ class IngestSummary:
 # -- the worker side ----------------------------------------------------------------------
 
 
-def core_refusal(mask_table: dict[str, Any] | None, formats: FormatSettings) -> str | None:
+def core_refusal(_mask_table: dict[str, Any] | None, formats: FormatSettings) -> str | None:
     """Why the native core (LOGKIT_CORE=1, experimental) cannot run an ingest, or None.
 
-    The core reads every record as the built-in generic format and does not mask yet, so it
-    runs only what the Python pipeline would read the same way: `--no-mask --log-format
-    generic`, with no log formats of logkit.toml's. Anything else keeps the Python pipeline,
-    and the summary says why, rather than storing events read differently.
+    The core reads every record as the built-in generic format, so it runs only what the
+    Python pipeline would read the same way: `--log-format generic`, with no log formats of
+    logkit.toml's. Anything else keeps the Python pipeline, and the summary says why, rather
+    than storing events read differently. It masks with its own masker (src/mask/).
     """
-    if mask_table is not None:
-        return "the native core does not mask yet (ingest with --no-mask)"
     if formats.forced != GENERIC or formats.tables or formats.formats_dir:
         return (
             "the native core reads the built-in generic format only (ingest with"
@@ -170,11 +168,14 @@ class _Runner:
     def __init__(self, workers: int, initargs: tuple[Any, ...]) -> None:
         self.pool = None
         self.core = None
-        aliases, mask_table, formats, max_line = initargs[0], initargs[1], initargs[4], initargs[5]
+        aliases, mask_table, key, _, formats, max_line = initargs
         if os.environ.get("LOGKIT_CORE") == "1" and core_refusal(mask_table, formats) is None:
-            from .core import Core
+            from .core import Core, native_masker
 
-            self.core = Core(aliases, max_line=max_line)
+            masker = None
+            if mask_table is not None:
+                masker = native_masker(mask_table, key, aliases, formats)
+            self.core = Core(aliases, max_line=max_line, masker=masker)
         elif workers > 1:
             ctx = multiprocessing.get_context("forkserver")
             # Workers forked from a server that has already imported the pipeline share those

@@ -360,23 +360,22 @@ def _ingest_both_ways(tmp_path: Path, *args: str) -> dict[str, tuple[Any, Any, A
     return stores
 
 
-def test_an_ingest_with_logkit_core_stores_what_the_python_pipeline_stores(tmp_path):
-    # End to end: `logkit ingest --no-mask --log-format generic` of sample_logs/ (plain and
-    # rotated gzip files) with the core (LOGKIT_CORE=1) and without it gives the same stored
-    # rows and summary (per-format coverage included).
-    stores = _ingest_both_ways(tmp_path, "--no-mask", "--log-format", "generic")
+@pytest.mark.parametrize("mask", [(), ("--no-mask",)], ids=["masked", "unmasked"])
+def test_an_ingest_with_logkit_core_stores_what_the_python_pipeline_stores(tmp_path, mask):
+    # End to end: `logkit ingest --log-format generic` of sample_logs/ (plain and rotated gzip
+    # files, a private key printed over several lines) with the core (LOGKIT_CORE=1) and
+    # without it gives the same stored rows and summary (per-format coverage and masks per
+    # detector included).
+    stores = _ingest_both_ways(tmp_path, *mask, "--log-format", "generic")
     assert stores["python"][0]["events"] > 0
     assert stores["python"][0]["warnings"] == []
     assert stores["python"] == stores["core"]
 
 
-@pytest.mark.parametrize(
-    "args", [("--no-mask",), ("--log-format", "generic")], ids=["formats", "masked"]
-)
-def test_logkit_core_leaves_to_python_what_it_cannot_read_the_same(tmp_path, args):
-    # The core reads the generic format only and does not mask: an ingest that recognises
-    # formats per record, or masks, runs the Python pipeline and the summary says so.
-    stores = _ingest_both_ways(tmp_path, *args)
+def test_logkit_core_leaves_to_python_what_it_cannot_read_the_same(tmp_path):
+    # The core reads the generic format only: an ingest that recognises formats per record
+    # runs the Python pipeline, and the summary says so.
+    stores = _ingest_both_ways(tmp_path, "--no-mask")
     python, core_run = stores["python"], stores["core"]
     (warning,) = core_run[0].pop("warnings")
     assert warning.startswith("LOGKIT_CORE=1 ignored, the Python pipeline ran: ")
