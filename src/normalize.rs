@@ -240,7 +240,8 @@ pub type AliasTable = Vec<(String, Vec<String>)>;
 /// is a record key or a list of them, in file order (which is rank order).
 ///
 /// Only the plain forms are read: a row written as a table (`{ from = ..., pattern = ... }`),
-/// `[fields_last]`, `[match]` and the rest of the formats engine are not in the core yet.
+/// `[match]` and the rest of the formats engine are not in the core; the generic format's
+/// `[fields_last]` comes from logkit/core.py as `LateField` rows (Python reads the file).
 pub fn alias_table_from_toml(text: &str) -> Result<AliasTable, CoreError> {
     let doc: toml::Table = text
         .parse()
