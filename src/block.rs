@@ -527,6 +527,54 @@ mod tests {
         assert_eq!(Some(&3), out.masked.get("word"));
     }
 
+    #[test]
+    fn rejected_lines_of_a_private_key_block_keep_no_text_across_blocks() {
+        let mut p = pipeline();
+        let config = crate::mask::MaskConfig::default();
+        p.masker = Some(std::sync::Arc::new(
+            crate::mask::Masker::from_config(&config).unwrap(),
+        ));
+        let run = |data: &[u8], in_key: usize| {
+            let input = BlockInput {
+                data,
+                source: "s",
+                stream: StreamId::None,
+                first_line: 1,
+                first_offset: 0,
+                max_line: None,
+                extra_rejects: vec![(9, 9, "line_too_long".into(), b"tail".to_vec())],
+                in_key,
+            };
+            let out = p.process(&input).unwrap();
+            let raw = out
+                .rejects
+                .column(3)
+                .as_any()
+                .downcast_ref::<arrow_array::StringArray>()
+                .unwrap()
+                .clone();
+            (0..raw.len())
+                .map(|r| raw.value(r).to_string())
+                .collect::<Vec<_>>()
+        };
+        let first = block(&[
+            b"-----BEGIN RSA PRIVATE KEY-----",
+            b"MIIEowIBAAKCAQEA0Z3VS5JJ",
+        ]);
+        let key = crate::mask::KEY_LINE;
+        // Open at the end of the block: the reader's rejects after it keep no text either.
+        assert_eq!(vec![key, key, key], run(&first, 0));
+        let open = crate::mask::key_block_after(&first, 0);
+        let second = block(&[
+            b"aGVsbG8gd29ybGQ=",
+            b"-----END RSA PRIVATE KEY-----",
+            b"after",
+        ]);
+        assert_eq!(vec![key, key, "after", "tail"], run(&second, open));
+        // Without the state carried over, the body is text like any other reject.
+        assert_eq!("aGVsbG8gd29ybGQ=", run(&second, 0)[0]);
+    }
+
     fn block(lines: &[&[u8]]) -> Vec<u8> {
         let mut data = lines.join(&b"\n"[..]);
         data.push(b'\n');

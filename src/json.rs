@@ -317,6 +317,39 @@ pub fn format_float(f: f64, python: bool) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_kubernetes_cri_line_is_a_record_of_its_parts() {
+        let record =
+            parse_record(b"2026-11-22T10:00:00.5+01:00 stderr P:x {\"a\": \xff}\r").unwrap();
+        let texts: Vec<(&str, &str)> = record
+            .iter()
+            .map(|(k, v)| match v {
+                J::Str(s) => (k.as_ref(), s.as_ref()),
+                _ => panic!("not text"),
+            })
+            .collect();
+        let want = [
+            ("time", "2026-11-22T10:00:00.5+01:00"),
+            ("stream", "stderr"),
+            ("logtag", "P:x"),
+            ("log", "{\"a\": \u{fffd}}"),
+        ];
+        assert_eq!(want.to_vec(), texts);
+        for line in [
+            &b"2026-11-22T10:00:00 stdout F no zone"[..],
+            b"2026-11-22T10:00:00Z stdin F x",
+            b"2026-11-22T10:00:00Z stdout X x",
+            b"2026-11-22T10:00:00Z stdout F",
+            b"2026 is a year",
+        ] {
+            assert_eq!(
+                Err(Reason::NotJson),
+                parse_record(line).map(|_| ()),
+                "{line:?}"
+            );
+        }
+    }
+
     fn attrs(line: &str) -> String {
         dumps_record(&parse_record(line.as_bytes()).unwrap())
     }

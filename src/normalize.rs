@@ -853,6 +853,48 @@ mod tests {
     }
 
     #[test]
+    fn epoch_aliases_read_numbers_in_their_unit_at_any_size() {
+        let us = |v: &str, m, d| {
+            let j = crate::tree::parse(v).unwrap();
+            epoch(view(&j), m, d)
+        };
+        assert_eq!(Some(1_500_000), us("1.5", 1_000_000, 1));
+        assert_eq!(Some(1_500_000), us("\"1.5\"", 1_000_000, 1));
+        assert_eq!(Some(-2), us("-1999", 1, 1_000)); // floor division, as Python's //
+        assert_eq!(Some(42), us("\"42\"", 1, 1));
+        assert_eq!(
+            Some(1_795_341_662_000_000),
+            us("\"2026-11-22T10:01:02Z\"", 1, 1)
+        );
+        assert_eq!(None, us("1e300", 1_000_000, 1));
+        assert_eq!(None, us("true", 1, 1));
+    }
+
+    #[test]
+    fn a_late_field_reads_what_its_pattern_finds_and_keeps_the_text() {
+        let late = [LateField {
+            group: "error_type".into(),
+            paths: vec!["stack".into()],
+            patterns: vec![r"\A\s*(?P<value>[A-Za-z_$][\w$.]*)(?::[^\n]*)?\r?\n\s+at ".into()],
+            keep: true,
+        }];
+        let builtin = table(&[("error_type", &["error_type"])]);
+        let n = Normalizer::with_late(&Vec::new(), &builtin, &late).unwrap();
+        let line = br#"{"stack": "TypeError: x\n    at f", "n": 1}"#;
+        let event = n.normalize(parse_record(line).unwrap());
+        let at = field_index("error_type").unwrap();
+        assert_eq!(Some(Out::Str("TypeError".into())), event.fields[at]);
+        assert_eq!(
+            r#"{"stack":"TypeError: x\n    at f","n":1}"#,
+            dumps_record(&event.attrs)
+        );
+        // A named error type ranks first.
+        let line = br#"{"stack": "TypeError: x\n    at f", "error_type": "E"}"#;
+        let event = n.normalize(parse_record(line).unwrap());
+        assert_eq!(Some(Out::Str("E".into())), event.fields[at]);
+    }
+
+    #[test]
     fn the_best_ranked_alias_that_converts_wins_and_the_rest_stays_in_attrs() {
         let builtin = table(&[
             ("status_code", &["status_code", "status", "response.status"]),
