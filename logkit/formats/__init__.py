@@ -217,12 +217,7 @@ def _field_specs(table: Any, where: str) -> list[FieldSpec]:
                 continue
             if not isinstance(entry, dict) or "from" not in entry:
                 raise ConfigError(f"{where}.{group}: a table needs 'from'")
-            unknown = set(entry) - _FIELD_OPTIONS
-            if unknown:
-                raise ConfigError(
-                    f"{where}.{group}: unknown option(s) {', '.join(sorted(unknown))};"
-                    f" expected {', '.join(sorted(_FIELD_OPTIONS))}"
-                )
+            _refuse_unknown(entry, _FIELD_OPTIONS, f"{where}.{group}", "option")
             patterns = entry.get("pattern", ())
             patterns = (patterns,) if isinstance(patterns, str) else tuple(patterns)
             try:
@@ -305,18 +300,26 @@ def _partial_spec(table: Any, where: str) -> PartialSpec | None:
     return PartialSpec(table["text"], table.get("by"), str(continues["from"]), pattern)
 
 
+def _refuse_unknown(
+    given: Mapping[str, Any], allowed: Iterable[str], where: str, noun: str
+) -> None:
+    """A format file's table may name only what the engine reads: a typo is an error, not a
+    setting silently ignored."""
+    unknown = set(given) - set(allowed)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown {noun}(s) {', '.join(sorted(unknown))};"
+            f" expected {', '.join(sorted(allowed))}"
+        )
+
+
 def parse_spec(data: Mapping[str, Any], origin: str, name: str | None = None) -> FormatSpec:
     """Check a format's table (a file's content, or `[formats.NAME]`) and return its spec."""
     name = name or data.get("name")
     where = f"{origin}: format {name!r}" if name else origin
     if not isinstance(name, str) or not name:
         raise ConfigError(f"{origin}: a format needs a name")
-    unknown = set(data) - _TOP
-    if unknown:
-        raise ConfigError(
-            f"{where}: unknown key(s) {', '.join(sorted(unknown))};"
-            f" expected {', '.join(sorted(_TOP))}"
-        )
+    _refuse_unknown(data, _TOP, where, "key")
     match = data.get("match", {})
     if not isinstance(match, dict) or set(match) - _MATCH:
         raise ConfigError(f"{where}: [match] takes {', '.join(sorted(_MATCH))}")
