@@ -6,8 +6,13 @@ DEMO_DB ?= demo/logkit.duckdb
 
 .PHONY: demo test lint format bench system-deps clean
 
-# Reinstalled whenever pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml
+# The Rust core (src/) is built by maturin, in release mode, as part of the install; both are
+# redone whenever pyproject.toml or the core's sources change. Rust and cargo must be installed.
+CORE_SOURCES := Cargo.toml Cargo.lock $(shell find src -name '*.rs')
+# cargo test/clippy build PyO3 against the venv's interpreter, as maturin does.
+export PYO3_PYTHON := $(abspath $(BIN)/python)
+
+$(VENV)/.installed: pyproject.toml $(CORE_SOURCES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
@@ -26,15 +31,19 @@ system-deps:
 	@scripts/real-logs-deps.sh
 
 test: $(VENV)/.installed system-deps
+	cargo test --quiet
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	cargo fmt --check
+	cargo clippy --quiet --all-targets -- -D warnings
 
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+	cargo fmt
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/ingest.py
@@ -47,4 +56,4 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/lake.py
 
 clean:
-	rm -rf demo .pytest_cache build dist *.egg-info
+	rm -rf demo .pytest_cache build dist *.egg-info target logkit/_core*.so

@@ -28,7 +28,7 @@ from . import interrupt, tracespans
 from . import sources as src
 from .blockscan import BlockScanner
 from .errors import InputError, Interrupted, LogkitError
-from .formats import COVERAGE
+from .formats import COVERAGE, GENERIC
 from .mask import KEY_BLOCK_BYTES, key_block_after
 from .pipeline import (
     TOO_LONG_KEEP,
@@ -142,12 +142,42 @@ class IngestSummary:
 # -- the worker side ----------------------------------------------------------------------
 
 
+def core_refusal(_mask_table: dict[str, Any] | None, formats: FormatSettings) -> str | None:
+    """Why the native core (LOGKIT_CORE=1, experimental) cannot run an ingest, or None.
+
+    The core reads every record as the built-in generic format, so it runs only what the
+    Python pipeline would read the same way: `--log-format generic`, with no log formats of
+    logkit.toml's. Anything else keeps the Python pipeline, and the summary says why, rather
+    than storing events read differently. It masks with its own masker (src/mask/).
+    """
+    if formats.forced != GENERIC or formats.tables or formats.formats_dir:
+        return (
+            "the native core reads the built-in generic format only (ingest with"
+            " --log-format generic, and no [formats] or formats_dir in logkit.toml)"
+        )
+    return None
+
+
 class _Runner:
-    """Runs jobs inline or on a process pool, yielding results in submission order."""
+    """Runs jobs inline or on a process pool, yielding results in submission order.
+
+    With LOGKIT_CORE=1 in the environment, where the native core can run the ingest (see
+    `core_refusal`), it runs each block in this process instead, on all cores with the GIL
+    released.
+    """
 
     def __init__(self, workers: int, initargs: tuple[Any, ...]) -> None:
         self.pool = None
-        if workers > 1:
+        self.core = None
+        aliases, mask_table, key, _, formats, max_line = initargs
+        if os.environ.get("LOGKIT_CORE") == "1" and core_refusal(mask_table, formats) is None:
+            from .core import Core, native_masker
+
+            masker = None
+            if mask_table is not None:
+                masker = native_masker(mask_table, key, aliases, formats)
+            self.core = Core(aliases, max_line=max_line, masker=masker)
+        elif workers > 1:
             ctx = multiprocessing.get_context("forkserver")
             # Workers forked from a server that has already imported the pipeline share those
             # pages with it instead of each importing its own copy (~10 MB PSS per worker).
@@ -175,6 +205,9 @@ class _Runner:
 
     def submit(self, job: Any, meta: Any) -> Iterator[tuple[ChunkResult, Any]]:
         """Queue a job; yield the results that must be consumed to keep the window bounded."""
+        if self.core is not None:
+            yield self.core.process_chunk(*job), meta
+            return
         if self.pool is None:
             yield run_job(job), meta
             return
@@ -670,6 +703,10 @@ def _ingest(
     if masker is not None and total_bytes >= SCAN_BYTES:
         scanner = BlockScanner.compiled(masker)
     initargs = (store.config.aliases, mask_table, key, scanner, formats, settings.max_line_bytes)
+    if os.environ.get("LOGKIT_CORE") == "1":
+        refusal = core_refusal(mask_table, formats)
+        if refusal is not None:
+            summary.warnings.append(f"LOGKIT_CORE=1 ignored, the Python pipeline ran: {refusal}")
     runner = _Runner(workers, initargs) if todo else None
     done_bytes = 0
     committer = _Committer(session)

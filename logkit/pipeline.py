@@ -543,22 +543,34 @@ def make_masker(
 ) -> Any:
     """The Masker a `[mask]` table asks for; `aliases` and the log formats tell it where
     `fields` may come from."""
-    from .formats import field_names, load_formats
     from .mask import Masker
-    from .normalize import field_sources
 
-    fields = mask_table.get("fields") or ()
-    sources = None
-    if fields:
-        sources = field_sources(aliases, fields)
-        settings = formats or FormatSettings()
-        specs = load_formats(settings.tables, settings.formats_dir)
-        for field_name, names in field_names(specs, fields).items():
-            sources[field_name] = list(dict.fromkeys([*sources[field_name], *names]))
+    sources = mask_field_sources(mask_table, aliases, formats)
     try:
         return Masker.from_config(mask_table, key, field_aliases=sources)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+
+
+def mask_field_sources(
+    mask_table: dict[str, Any],
+    aliases: dict[str, list[str]] | None = None,
+    formats: FormatSettings | None = None,
+) -> dict[str, list[str]] | None:
+    """Per field of `[mask] fields`, the record keys it may come from (`aliases`, the log
+    formats' names for it); None without `fields`."""
+    from .formats import field_names, load_formats
+    from .normalize import field_sources
+
+    fields = mask_table.get("fields") or ()
+    if not fields:
+        return None
+    sources = field_sources(aliases, fields)
+    settings = formats or FormatSettings()
+    specs = load_formats(settings.tables, settings.formats_dir)
+    for field_name, names in field_names(specs, fields).items():
+        sources[field_name] = list(dict.fromkeys([*sources[field_name], *names]))
+    return sources
 
 
 def init_worker(

@@ -18,8 +18,9 @@ default that reads as a number makes a number, and anything else is a string. Va
 always bound, never pasted into the SQL (`sql_literal` is for text logkit itself makes:
 paths, patterns).
 
-Where the files are: `logkit/queries/` inside an installed wheel (hatchling force-includes the
-top-level `queries/` there), else `queries/` beside the `logkit` package in a source checkout.
+Where the files are: `logkit/queries/`, in a checkout and inside an installed wheel (the
+top-level `queries/` of a checkout is a symlink to it: maturin packs the files of the package
+directory and does not follow a symlinked directory into it).
 """
 
 from __future__ import annotations

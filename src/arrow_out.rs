@@ -1,0 +1,321 @@
+//! Events and rejects as Arrow record batches, with the columns logkit/schema.py names.
+//!
+//! The column list is not written down here: Python hands it over (EVENT_COLUMNS and the
+//! reject schema) when it builds the core, and each name is mapped to what fills it, so a
+//! column added to schema.py fails loudly here until the core knows how to fill it.
+
+use std::sync::Arc;
+
+use arrow_array::builder::{
+    BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, StringBuilder,
+    TimestampMicrosecondBuilder, UInt32Builder,
+};
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+
+use crate::errors::CoreError;
+use crate::normalize::{field_index, Out, FIELDS};
+
+/// What fills a column.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Fill {
+    Field(usize),
+    Attrs,
+    TraceKey,
+    Source,
+    Line,
+    ByteOffset,
+    Reason,
+    Raw,
+    Stream,
+}
+
+/// The Arrow type of a column type named as in schema.py (DuckDB's names).
+fn arrow_type(type_: &str) -> Option<DataType> {
+    Some(match type_ {
+        "TIMESTAMPTZ" => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+        "VARCHAR" | "JSON" => DataType::Utf8,
+        "DOUBLE" => DataType::Float64,
+        "INTEGER" => DataType::Int32,
+        "UINTEGER" => DataType::UInt32,
+        "BIGINT" => DataType::Int64,
+        "BOOLEAN" => DataType::Boolean,
+        _ => return None,
+    })
+}
+
+/// A stream id as the `stream` column holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamId {
+    None,
+    Int(i64),
+    Str(String),
+}
+
+/// A table's columns: Arrow schema and what fills each column.
+#[derive(Debug, Clone)]
+pub struct Columns {
+    pub schema: SchemaRef,
+    fills: Vec<Fill>,
+}
+
+impl Columns {
+    /// Columns named and typed as in schema.py; `rejects` says which table this is.
+    pub fn new(columns: &[(String, String)], rejects: bool) -> Result<Columns, CoreError> {
+        let mut fields = Vec::with_capacity(columns.len());
+        let mut fills = Vec::with_capacity(columns.len());
+        for (name, type_) in columns {
+            let unknown = || CoreError::Schema {
+                name: name.clone(),
+                type_: type_.clone(),
+            };
+            let data_type = arrow_type(type_).ok_or_else(unknown)?;
+            let fill = match (name.as_str(), rejects) {
+                ("source", _) => Fill::Source,
+                ("line", _) => Fill::Line,
+                ("stream", _) => Fill::Stream,
+                ("attrs", false) => Fill::Attrs,
+                ("trace_key", false) => Fill::TraceKey,
+                ("byte_offset", true) => Fill::ByteOffset,
+                ("reason", true) => Fill::Reason,
+                ("raw", true) => Fill::Raw,
+                (other, false) => Fill::Field(field_index(other).ok_or_else(unknown)?),
+                _ => return Err(unknown()),
+            };
+            // Each fill writes one Arrow type; anything else is a schema the core cannot fill.
+            let expected = match fill {
+                Fill::Field(i) => Some(field_type(FIELDS[i])),
+                Fill::Attrs | Fill::Source | Fill::Reason | Fill::Raw => Some(DataType::Utf8),
+                Fill::TraceKey => Some(DataType::UInt32),
+                Fill::Line | Fill::ByteOffset => Some(DataType::Int64),
+                Fill::Stream => None, // int or text, as the schema says
+            };
+            if let Some(expected) = expected {
+                if expected != data_type {
+                    return Err(unknown());
+                }
+            } else if !matches!(
+                data_type,
+                DataType::Int64 | DataType::Int32 | DataType::Utf8
+            ) {
+                return Err(unknown());
+            }
+            fields.push(Field::new(name, data_type, true));
+            fills.push(fill);
+        }
+        Ok(Columns {
+            schema: Arc::new(Schema::new(fields)),
+            fills,
+        })
+    }
+}
+
+fn field_type(field: &str) -> DataType {
+    match field {
+        "ts" => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+        "duration_ms" | "cost_usd" => DataType::Float64,
+        "status_code" => DataType::Int32,
+        "input_tokens" | "output_tokens" => DataType::Int64,
+        "cache_hit" => DataType::Boolean,
+        _ => DataType::Utf8,
+    }
+}
+
+/// One event, ready for its row.
+pub struct EventRow {
+    pub fields: [Option<Out>; FIELDS.len()],
+    pub attrs: String,
+    pub trace_key: Option<u32>,
+    pub line: i64,
+}
+
+/// One rejected line.
+pub struct RejectRow {
+    pub line: i64,
+    pub byte_offset: i64,
+    pub reason: std::borrow::Cow<'static, str>,
+    pub raw: String,
+}
+
+/// The block-wide values every row of a block shares.
+pub struct Shared<'a> {
+    pub source: &'a str,
+    pub stream: &'a StreamId,
+}
+
+pub fn events_batch(
+    columns: &Columns,
+    rows: &[EventRow],
+    shared: &Shared<'_>,
+) -> Result<RecordBatch, CoreError> {
+    let n = rows.len();
+    let mut arrays: Vec<ArrayRef> = Vec::with_capacity(columns.fills.len());
+    for (fill, field) in columns.fills.iter().zip(columns.schema.fields()) {
+        let array: ArrayRef = match *fill {
+            Fill::Field(i) => {
+                field_array(field.data_type(), rows.iter().map(|r| r.fields[i].as_ref()))
+            }
+            Fill::Attrs => {
+                let mut b =
+                    StringBuilder::with_capacity(n, rows.iter().map(|r| r.attrs.len()).sum());
+                rows.iter().for_each(|r| b.append_value(&r.attrs));
+                Arc::new(b.finish())
+            }
+            Fill::TraceKey => {
+                let mut b = UInt32Builder::with_capacity(n);
+                rows.iter().for_each(|r| b.append_option(r.trace_key));
+                Arc::new(b.finish())
+            }
+            Fill::Line => {
+                let mut b = Int64Builder::with_capacity(n);
+                rows.iter().for_each(|r| b.append_value(r.line));
+                Arc::new(b.finish())
+            }
+            Fill::Source => repeat_str(shared.source, n),
+            Fill::Stream => stream_array(field.data_type(), shared.stream, n),
+            Fill::ByteOffset | Fill::Reason | Fill::Raw => unreachable!("reject columns"),
+        };
+        arrays.push(array);
+    }
+    Ok(RecordBatch::try_new(columns.schema.clone(), arrays)?)
+}
+
+pub fn rejects_batch(
+    columns: &Columns,
+    rows: &[RejectRow],
+    shared: &Shared<'_>,
+) -> Result<RecordBatch, CoreError> {
+    let n = rows.len();
+    let mut arrays: Vec<ArrayRef> = Vec::with_capacity(columns.fills.len());
+    for (fill, field) in columns.fills.iter().zip(columns.schema.fields()) {
+        let array: ArrayRef = match *fill {
+            Fill::Source => repeat_str(shared.source, n),
+            Fill::Line | Fill::ByteOffset => {
+                let mut b = Int64Builder::with_capacity(n);
+                for r in rows {
+                    b.append_value(if *fill == Fill::Line {
+                        r.line
+                    } else {
+                        r.byte_offset
+                    });
+                }
+                Arc::new(b.finish())
+            }
+            Fill::Reason | Fill::Raw => {
+                let mut b = StringBuilder::new();
+                for r in rows {
+                    b.append_value(if *fill == Fill::Reason {
+                        r.reason.as_ref()
+                    } else {
+                        r.raw.as_str()
+                    });
+                }
+                Arc::new(b.finish())
+            }
+            Fill::Stream => stream_array(field.data_type(), shared.stream, n),
+            _ => unreachable!("event columns"),
+        };
+        arrays.push(array);
+    }
+    Ok(RecordBatch::try_new(columns.schema.clone(), arrays)?)
+}
+
+fn repeat_str(value: &str, n: usize) -> ArrayRef {
+    let mut b = StringBuilder::with_capacity(n, value.len() * n);
+    (0..n).for_each(|_| b.append_value(value));
+    Arc::new(b.finish())
+}
+
+fn stream_array(data_type: &DataType, stream: &StreamId, n: usize) -> ArrayRef {
+    match data_type {
+        DataType::Utf8 => {
+            let mut b = StringBuilder::new();
+            for _ in 0..n {
+                match stream {
+                    StreamId::Str(s) => b.append_value(s),
+                    StreamId::Int(i) => b.append_value(i.to_string()),
+                    StreamId::None => b.append_null(),
+                }
+            }
+            Arc::new(b.finish())
+        }
+        DataType::Int32 => {
+            let mut b = Int32Builder::with_capacity(n);
+            let value = match stream {
+                StreamId::Int(i) => i32::try_from(*i).ok(),
+                _ => None,
+            };
+            (0..n).for_each(|_| b.append_option(value));
+            Arc::new(b.finish())
+        }
+        _ => {
+            let mut b = Int64Builder::with_capacity(n);
+            let value = match stream {
+                StreamId::Int(i) => Some(*i),
+                _ => None,
+            };
+            (0..n).for_each(|_| b.append_option(value));
+            Arc::new(b.finish())
+        }
+    }
+}
+
+fn field_array<'a>(
+    data_type: &DataType,
+    values: impl Iterator<Item = Option<&'a Out>>,
+) -> ArrayRef {
+    match data_type {
+        DataType::Timestamp(..) => {
+            let mut b = TimestampMicrosecondBuilder::new().with_timezone("UTC");
+            values.for_each(|v| b.append_option(v.and_then(as_int)));
+            Arc::new(b.finish())
+        }
+        DataType::Float64 => {
+            let mut b = Float64Builder::new();
+            values.for_each(|v| {
+                b.append_option(match v {
+                    Some(Out::Float(f)) => Some(*f),
+                    _ => None,
+                })
+            });
+            Arc::new(b.finish())
+        }
+        DataType::Int32 => {
+            let mut b = Int32Builder::new();
+            values.for_each(|v| {
+                b.append_option(v.and_then(as_int).and_then(|i| i32::try_from(i).ok()))
+            });
+            Arc::new(b.finish())
+        }
+        DataType::Int64 => {
+            let mut b = Int64Builder::new();
+            values.for_each(|v| b.append_option(v.and_then(as_int)));
+            Arc::new(b.finish())
+        }
+        DataType::Boolean => {
+            let mut b = BooleanBuilder::new();
+            values.for_each(|v| {
+                b.append_option(match v {
+                    Some(Out::Bool(x)) => Some(*x),
+                    _ => None,
+                })
+            });
+            Arc::new(b.finish())
+        }
+        _ => {
+            let mut b = StringBuilder::new();
+            values.for_each(|v| match v {
+                Some(Out::Str(s)) => b.append_value(s),
+                _ => b.append_null(),
+            });
+            Arc::new(b.finish())
+        }
+    }
+}
+
+fn as_int(v: &Out) -> Option<i64> {
+    match v {
+        Out::Int(i) => Some(*i),
+        _ => None,
+    }
+}

@@ -1,0 +1,663 @@
+//! One block of lines through the whole per-line pipeline: parse, normalise, write attrs,
+//! quarantine, in parallel over slices of the block, each slice one Arrow batch.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::OnceLock;
+
+use arrow_array::RecordBatch;
+use rayon::prelude::*;
+
+use crate::arrow_out::{
+    events_batch, rejects_batch, Columns, EventRow, RejectRow, Shared, StreamId,
+};
+use crate::errors::CoreError;
+use crate::json::{dumps_record, parse_record};
+use crate::lines::{split_lines, Reason};
+use crate::normalize::{Event, EventMap, Normalizer, Out};
+
+// Every line allocates its record's keys and values; mimalloc's thread-local free lists make
+// that about a fifth cheaper than the C library's allocator when the block's slices run on
+// several threads at once.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// How much of a rejected line the quarantine keeps, in characters (pipeline.RAW_KEEP_CHARS).
+pub const RAW_KEEP_CHARS: usize = 2048;
+/// Stack for the threads that parse: serde_json descends once per level of nesting, and
+/// 1024 levels (orjson's limit, which the core keeps) need more than the default 2 MB in a
+/// debug build. Only touched pages are ever committed.
+pub const STACK_BYTES: usize = 64 << 20;
+/// Lines per parallel slice (and per events batch): small enough to spread a 2 MB block
+/// over the cores, large enough that a batch's fixed costs do not show.
+const SLICE_LINES: usize = 2048;
+
+/// A block as Python hands it over.
+pub struct BlockInput<'a> {
+    pub data: &'a [u8],
+    pub source: &'a str,
+    pub stream: StreamId,
+    pub first_line: i64,
+    pub first_offset: i64,
+    /// Longer lines are rejected as `line_too_long` (the reader normally cuts them first).
+    pub max_line: Option<usize>,
+    /// Lines the reader already refused: (line, byte offset, reason, raw prefix).
+    pub extra_rejects: Vec<(i64, i64, String, Vec<u8>)>,
+    /// A private key block open before the block: its bytes so far (0: none); see
+    /// `mask::key_block_lines`. Only a masker that masks key blocks looks at it.
+    pub in_key: usize,
+}
+
+/// What a block became.
+pub struct BlockOutput {
+    pub events: Vec<RecordBatch>,
+    pub rejects: RecordBatch,
+    pub lines: u64,
+    pub no_ts: u64,
+    pub newest_ts: Option<i64>,
+    pub reasons: BTreeMap<String, u64>,
+    pub masked: Counts,
+}
+
+/// Masks per detector.
+pub type Counts = BTreeMap<String, u64>;
+
+/// What the pipeline needs of a masker: src/mask/'s `Masker` (the masking work) fills it. Lines the masker's prefilter passes over are not
+/// looked at again; a rejected line is masked whole before it is cut for the quarantine.
+pub trait EventMasker: Send + Sync {
+    fn needs_masking(&self, raw: &[u8]) -> bool;
+    /// Mask the event as `Event::into_map` gives it (columns, then `attrs`), in place.
+    fn mask_event(&self, event: &mut EventMap, counts: &mut Counts);
+    fn mask_text(&self, text: &str, counts: &mut Counts) -> String;
+    /// Whether a rejected line inside a private key block is stored as `KEY_LINE` only.
+    fn masks_key_blocks(&self) -> bool {
+        false
+    }
+}
+
+impl EventMasker for crate::mask::Masker {
+    fn needs_masking(&self, raw: &[u8]) -> bool {
+        crate::mask::Masker::needs_masking(self, raw)
+    }
+
+    fn mask_event(&self, event: &mut EventMap, counts: &mut Counts) {
+        crate::mask::Masker::mask_event(self, event, counts)
+    }
+
+    fn mask_text(&self, text: &str, counts: &mut Counts) -> String {
+        crate::mask::Masker::mask_text(self, text, counts)
+    }
+
+    fn masks_key_blocks(&self) -> bool {
+        crate::mask::Masker::masks_key_blocks(self)
+    }
+}
+
+pub struct Pipeline {
+    pub normalizer: Normalizer,
+    pub events: Columns,
+    pub rejects: Columns,
+    pub masker: Option<std::sync::Arc<dyn EventMasker>>,
+}
+
+fn pool() -> &'static rayon::ThreadPool {
+    static POOL: OnceLock<rayon::ThreadPool> = OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .stack_size(STACK_BYTES)
+            .thread_name(|i| format!("logkit-core-{i}"))
+            .build()
+            .expect("a thread pool")
+    })
+}
+
+struct Slice {
+    events: Vec<EventRow>,
+    rejects: Vec<RejectRow>,
+    no_ts: u64,
+    newest: Option<i64>,
+    masked: Counts,
+}
+
+impl Pipeline {
+    /// Run a block; a panic anywhere in it turns its lines into `internal_error` rejects
+    /// rather than aborting the run or losing them.
+    pub fn process(&self, input: &BlockInput<'_>) -> Result<BlockOutput, CoreError> {
+        guarded(
+            || self.process_unguarded(input),
+            || self.all_rejected(input),
+        )
+    }
+
+    fn process_unguarded(&self, input: &BlockInput<'_>) -> Result<BlockOutput, CoreError> {
+        let lines = split_lines(input.data);
+        // The lines inside a private key block (in order, over the whole block: a block may
+        // span slices), as pipeline.process_chunk finds them: their rejects keep no text.
+        let (key_lines, key_open) = match &self.masker {
+            Some(masker)
+                if masker.masks_key_blocks()
+                    && (input.in_key > 0
+                        || memchr::memmem::find(input.data, crate::mask::KEY_MARK).is_some()) =>
+            {
+                let raws: Vec<&[u8]> = lines.iter().map(|&(_, raw)| raw).collect();
+                crate::mask::key_block_lines(&raws, input.in_key)
+            }
+            _ => (Vec::new(), 0),
+        };
+        let run = |(k, slice): (usize, &[(usize, &[u8])])| {
+            self.slice(input, k * SLICE_LINES, slice, &key_lines)
+        };
+        let slices: Vec<Slice> = if lines.len() <= SLICE_LINES {
+            pool().install(|| vec![run((0, &lines))])
+        } else {
+            pool().install(|| lines.par_chunks(SLICE_LINES).enumerate().map(run).collect())
+        };
+        let shared = Shared {
+            source: input.source,
+            stream: &input.stream,
+        };
+        let mut events = Vec::with_capacity(slices.len());
+        let mut rejects = Vec::new();
+        let mut no_ts = 0;
+        let mut newest: Option<i64> = None;
+        let mut masked = Counts::new();
+        for slice in slices {
+            if !slice.events.is_empty() || events.is_empty() {
+                events.push(events_batch(&self.events, &slice.events, &shared)?);
+            }
+            rejects.extend(slice.rejects);
+            no_ts += slice.no_ts;
+            newest = newest.max(slice.newest);
+            for (detector, count) in slice.masked {
+                *masked.entry(detector).or_insert(0) += count;
+            }
+        }
+        if events.len() > 1 && events[0].num_rows() == 0 {
+            events.remove(0);
+        }
+        for (line, offset, reason, raw) in &input.extra_rejects {
+            // After the last line: a stream cut short inside a key block keeps no text.
+            let raw = if key_open > 0 {
+                crate::mask::KEY_LINE.to_string()
+            } else {
+                self.quarantine_text(raw, &mut masked)
+            };
+            rejects.push(RejectRow {
+                line: *line,
+                byte_offset: *offset,
+                reason: reason_name(reason),
+                raw,
+            });
+        }
+        let mut reasons = BTreeMap::new();
+        for reject in &rejects {
+            *reasons.entry(reject.reason.to_string()).or_insert(0) += 1;
+        }
+        Ok(BlockOutput {
+            events,
+            rejects: rejects_batch(&self.rejects, &rejects, &shared)?,
+            lines: (lines.len() + input.extra_rejects.len()) as u64,
+            no_ts,
+            newest_ts: newest,
+            reasons,
+            masked,
+        })
+    }
+
+    /// The lines of a slice; `first` is the index in the block of its first line.
+    /// `key_lines`: the indexes in the block of the lines inside a private key block, sorted.
+    fn slice(
+        &self,
+        input: &BlockInput<'_>,
+        first: usize,
+        lines: &[(usize, &[u8])],
+        key_lines: &[usize],
+    ) -> Slice {
+        let mut out = Slice {
+            events: Vec::with_capacity(lines.len()),
+            rejects: Vec::new(),
+            no_ts: 0,
+            newest: None,
+            masked: Counts::new(),
+        };
+        for (index, &(start, raw)) in lines.iter().enumerate() {
+            let line = input.first_line + (first + index) as i64;
+            let byte_offset = input.first_offset + start as i64;
+            #[cfg(test)]
+            assert!(raw != tests::PANIC_LINE, "a bug met on line {line}");
+            let parsed = match input.max_line {
+                Some(max) if raw.len() > max => Err(Reason::LineTooLong),
+                _ => parse_record(raw),
+            };
+            match parsed {
+                Ok(record) => {
+                    let mut event = self.normalizer.normalize(record);
+                    if let Some(masker) = &self.masker {
+                        if masker.needs_masking(raw) {
+                            let mut map = event.into_map();
+                            masker.mask_event(&mut map, &mut out.masked);
+                            event = Event::from_map(map);
+                        }
+                    }
+                    let ts = match &event.fields[0] {
+                        Some(Out::Int(us)) => Some(*us),
+                        _ => None,
+                    };
+                    match ts {
+                        None => out.no_ts += 1,
+                        Some(us) => out.newest = out.newest.max(Some(us)),
+                    }
+                    let trace_key = match &event.fields[5] {
+                        Some(Out::Str(id)) => Some(crc32fast::hash(id.as_bytes())),
+                        _ => None,
+                    };
+                    let attrs = dumps_record(&event.attrs);
+                    out.events.push(EventRow {
+                        fields: event.fields,
+                        attrs,
+                        trace_key,
+                        line,
+                    });
+                }
+                Err(reason) => {
+                    let raw = if key_lines.binary_search(&(first + index)).is_ok() {
+                        crate::mask::KEY_LINE.to_string()
+                    } else {
+                        self.quarantine_text(raw, &mut out.masked)
+                    };
+                    out.rejects.push(RejectRow {
+                        line,
+                        byte_offset,
+                        reason: Cow::Borrowed(reason.as_str()),
+                        raw,
+                    })
+                }
+            }
+        }
+        out
+    }
+
+    fn all_rejected(&self, input: &BlockInput<'_>) -> Result<BlockOutput, CoreError> {
+        let lines = split_lines(input.data);
+        let mut masked = Counts::new();
+        // Masked like any reject; should the masker be what panicked, a line it panics on
+        // again is stored empty rather than unmasked (fail closed).
+        let mut text = |raw: &[u8]| {
+            let mut counts = Counts::new();
+            let text = guarded(|| self.quarantine_text(raw, &mut counts), String::new);
+            for (detector, count) in counts {
+                *masked.entry(detector).or_insert(0) += count;
+            }
+            text
+        };
+        let mut rejects: Vec<RejectRow> = Vec::with_capacity(lines.len());
+        for (index, &(start, raw)) in lines.iter().enumerate() {
+            rejects.push(RejectRow {
+                line: input.first_line + index as i64,
+                byte_offset: input.first_offset + start as i64,
+                reason: Cow::Borrowed(Reason::InternalError.as_str()),
+                raw: text(raw),
+            });
+        }
+        for (line, offset, _, raw) in &input.extra_rejects {
+            rejects.push(RejectRow {
+                line: *line,
+                byte_offset: *offset,
+                reason: Cow::Borrowed(Reason::InternalError.as_str()),
+                raw: text(raw),
+            });
+        }
+        let shared = Shared {
+            source: input.source,
+            stream: &input.stream,
+        };
+        let mut reasons = BTreeMap::new();
+        reasons.insert(
+            Reason::InternalError.as_str().to_string(),
+            rejects.len() as u64,
+        );
+        Ok(BlockOutput {
+            events: vec![events_batch(&self.events, &[], &shared)?],
+            rejects: rejects_batch(&self.rejects, &rejects, &shared)?,
+            lines: rejects.len() as u64,
+            no_ts: 0,
+            newest_ts: None,
+            reasons,
+            masked,
+        })
+    }
+}
+
+/// Run `work`; if it panics, `fallback` says what the block becomes instead.
+pub fn guarded<T>(work: impl FnOnce() -> T, fallback: impl FnOnce() -> T) -> T {
+    match catch_unwind(AssertUnwindSafe(work)) {
+        Ok(result) => result,
+        Err(_) => fallback(),
+    }
+}
+
+fn reason_name(reason: &str) -> Cow<'static, str> {
+    match reason {
+        "line_too_long" => Cow::Borrowed(Reason::LineTooLong.as_str()),
+        other => Cow::Owned(other.to_string()),
+    }
+}
+
+impl Pipeline {
+    /// A rejected line as quarantine text (`pipeline.mask_raw`): decoded, masked whole, then
+    /// cut; masking before the cut, since a cut could split a secret into a part no detector
+    /// recognises.
+    fn quarantine_text(&self, raw: &[u8], counts: &mut Counts) -> String {
+        match &self.masker {
+            None => quarantine_text(raw),
+            Some(masker) => {
+                let text = decode_escaped(raw, usize::MAX);
+                cut(masker.mask_text(&text, counts))
+            }
+        }
+    }
+}
+
+fn cut(mut text: String) -> String {
+    if let Some((at, _)) = text.char_indices().nth(RAW_KEEP_CHARS) {
+        text.truncate(at);
+    }
+    text
+}
+
+/// A rejected line as quarantine text: invalid UTF-8 as `\xNN` escapes (Python's
+/// backslashreplace), NUL as `\x00`, cut to RAW_KEEP_CHARS characters.
+pub fn quarantine_text(raw: &[u8]) -> String {
+    decode_escaped(raw, RAW_KEEP_CHARS)
+}
+
+/// `raw` decoded as Python's backslashreplace does, NUL as `\x00`, up to `keep` characters.
+fn decode_escaped(raw: &[u8], keep: usize) -> String {
+    let mut text = String::with_capacity(raw.len().min(keep.saturating_mul(4)));
+    let mut chars = 0;
+    'outer: for chunk in raw.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if chars >= keep {
+                break 'outer;
+            }
+            if c == '\0' {
+                // "\x00" is four characters, and the cut counts them as such.
+                for e in "\\x00".chars() {
+                    if chars >= keep {
+                        break 'outer;
+                    }
+                    text.push(e);
+                    chars += 1;
+                }
+            } else {
+                text.push(c);
+                chars += 1;
+            }
+        }
+        for byte in chunk.invalid() {
+            let escaped = format!("\\x{byte:02x}");
+            for e in escaped.chars() {
+                if chars >= keep {
+                    break 'outer;
+                }
+                text.push(e);
+                chars += 1;
+            }
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::Normalizer;
+    use arrow_array::Array;
+
+    /// A line the test build panics on, to see what a bug in the core does to a block.
+    pub const PANIC_LINE: &[u8] = b"{\"panic\": \"for a test\"}";
+
+    fn pipeline() -> Pipeline {
+        let columns = |names: &[(&str, &str)]| {
+            names
+                .iter()
+                .map(|(n, t)| (n.to_string(), t.to_string()))
+                .collect::<Vec<_>>()
+        };
+        let events = columns(&[
+            ("ts", "TIMESTAMPTZ"),
+            ("message", "VARCHAR"),
+            ("attrs", "JSON"),
+            ("line", "BIGINT"),
+        ]);
+        let rejects = columns(&[
+            ("line", "BIGINT"),
+            ("byte_offset", "BIGINT"),
+            ("reason", "VARCHAR"),
+            ("raw", "VARCHAR"),
+        ]);
+        Pipeline {
+            normalizer: Normalizer::new(
+                &Vec::new(),
+                &vec![
+                    ("ts".into(), vec!["ts".into()]),
+                    ("message".into(), vec!["msg".into()]),
+                ],
+            )
+            .unwrap(),
+            events: Columns::new(&events, false).unwrap(),
+            rejects: Columns::new(&rejects, true).unwrap(),
+            masker: None,
+        }
+    }
+
+    /// Masks the word "secret" wherever it is, counting each as detector "word".
+    struct WordMasker;
+
+    impl EventMasker for WordMasker {
+        fn needs_masking(&self, raw: &[u8]) -> bool {
+            memchr::memmem::find(raw, b"secret").is_some()
+        }
+        fn mask_event(&self, event: &mut EventMap, counts: &mut Counts) {
+            let text = serde_json::Value::Object(std::mem::take(event)).to_string();
+            let masked = self.mask_text(&text, counts);
+            match serde_json::from_str(&masked).unwrap() {
+                serde_json::Value::Object(map) => *event = map,
+                _ => unreachable!(),
+            }
+        }
+        fn mask_text(&self, text: &str, counts: &mut Counts) -> String {
+            let n = text.matches("secret").count() as u64;
+            if n > 0 {
+                *counts.entry("word".into()).or_insert(0) += n;
+            }
+            text.replace("secret", "[MASKED]")
+        }
+    }
+
+    #[test]
+    fn a_masker_sees_the_lines_its_prefilter_picks_and_every_reject() {
+        let mut p = pipeline();
+        p.masker = Some(std::sync::Arc::new(WordMasker));
+        let long = format!("not json {}secret", "x".repeat(RAW_KEEP_CHARS));
+        let data = block(&[
+            b"{\"msg\": \"a secret\", \"ts\": 1, \"k\": {\"secret\": 2}}",
+            b"{\"msg\": \"plain\"}",
+            long.as_bytes(),
+        ]);
+        let input = BlockInput {
+            data: &data,
+            source: "s",
+            stream: StreamId::None,
+            first_line: 1,
+            first_offset: 0,
+            max_line: None,
+            extra_rejects: Vec::new(),
+            in_key: 0,
+        };
+        let out = p.process(&input).unwrap();
+        let batch = &out.events[0];
+        let strings = |i: usize| {
+            let array = batch
+                .column(i)
+                .as_any()
+                .downcast_ref::<arrow_array::StringArray>()
+                .unwrap();
+            (0..array.len())
+                .map(|r| array.value(r).to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(vec!["a [MASKED]", "plain"], strings(1));
+        assert_eq!(vec![r#"{"k":{"[MASKED]":2}}"#, "{}"], strings(2));
+        let ts = batch
+            .column(0)
+            .as_any()
+            .downcast_ref::<arrow_array::TimestampMicrosecondArray>()
+            .unwrap();
+        assert_eq!(1_000_000, ts.value(0));
+        // The reject is masked before it is cut: the secret past the cut is still counted.
+        let raw = out
+            .rejects
+            .column(3)
+            .as_any()
+            .downcast_ref::<arrow_array::StringArray>()
+            .unwrap();
+        assert_eq!(RAW_KEEP_CHARS, raw.value(0).chars().count());
+        assert_eq!(Some(&3), out.masked.get("word"));
+    }
+
+    #[test]
+    fn rejected_lines_of_a_private_key_block_keep_no_text_across_blocks() {
+        let mut p = pipeline();
+        let config = crate::mask::MaskConfig::default();
+        p.masker = Some(std::sync::Arc::new(
+            crate::mask::Masker::from_config(&config).unwrap(),
+        ));
+        let run = |data: &[u8], in_key: usize| {
+            let input = BlockInput {
+                data,
+                source: "s",
+                stream: StreamId::None,
+                first_line: 1,
+                first_offset: 0,
+                max_line: None,
+                extra_rejects: vec![(9, 9, "line_too_long".into(), b"tail".to_vec())],
+                in_key,
+            };
+            let out = p.process(&input).unwrap();
+            let raw = out
+                .rejects
+                .column(3)
+                .as_any()
+                .downcast_ref::<arrow_array::StringArray>()
+                .unwrap()
+                .clone();
+            (0..raw.len())
+                .map(|r| raw.value(r).to_string())
+                .collect::<Vec<_>>()
+        };
+        let first = block(&[
+            b"-----BEGIN RSA PRIVATE KEY-----",
+            b"MIIEowIBAAKCAQEA0Z3VS5JJ",
+        ]);
+        let key = crate::mask::KEY_LINE;
+        // Open at the end of the block: the reader's rejects after it keep no text either.
+        assert_eq!(vec![key, key, key], run(&first, 0));
+        let open = crate::mask::key_block_after(&first, 0);
+        let second = block(&[
+            b"aGVsbG8gd29ybGQ=",
+            b"-----END RSA PRIVATE KEY-----",
+            b"after",
+        ]);
+        assert_eq!(vec![key, key, "after", "tail"], run(&second, open));
+        // Without the state carried over, the body is text like any other reject.
+        assert_eq!("aGVsbG8gd29ybGQ=", run(&second, 0)[0]);
+    }
+
+    fn block(lines: &[&[u8]]) -> Vec<u8> {
+        let mut data = lines.join(&b"\n"[..]);
+        data.push(b'\n');
+        data
+    }
+
+    #[test]
+    fn a_panic_in_a_parallel_block_quarantines_all_its_lines_as_internal_error() {
+        let mut lines: Vec<&[u8]> = vec![b"{\"msg\": \"ok\"}"; 3 * SLICE_LINES];
+        lines[SLICE_LINES + 5] = PANIC_LINE;
+        let data = block(&lines);
+        let input = BlockInput {
+            data: &data,
+            source: "s",
+            stream: StreamId::None,
+            first_line: 10,
+            first_offset: 0,
+            max_line: None,
+            extra_rejects: vec![(99, 5, "line_too_long".into(), b"x".to_vec())],
+            in_key: 0,
+        };
+        let out = pipeline().process(&input).unwrap();
+        assert_eq!(0, out.events.iter().map(|b| b.num_rows()).sum::<usize>());
+        assert_eq!(3 * SLICE_LINES + 1, out.rejects.num_rows());
+        assert_eq!(
+            Some(&(3 * SLICE_LINES as u64 + 1)),
+            out.reasons.get("internal_error")
+        );
+        assert_eq!(3 * SLICE_LINES as u64 + 1, out.lines);
+    }
+
+    #[test]
+    fn a_parallel_block_keeps_its_lines_in_order() {
+        let owned: Vec<Vec<u8>> = (0..3 * SLICE_LINES + 7)
+            .map(|i| {
+                if i % 1000 == 3 {
+                    b"oops".to_vec()
+                } else {
+                    format!("{{\"msg\": \"{i}\"}}").into_bytes()
+                }
+            })
+            .collect();
+        let lines: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
+        let data = block(&lines);
+        let input = BlockInput {
+            data: &data,
+            source: "s",
+            stream: StreamId::None,
+            first_line: 1,
+            first_offset: 0,
+            max_line: None,
+            extra_rejects: Vec::new(),
+            in_key: 0,
+        };
+        let out = pipeline().process(&input).unwrap();
+        let mut seen = Vec::new();
+        for batch in &out.events {
+            let line = batch
+                .column(3)
+                .as_any()
+                .downcast_ref::<arrow_array::Int64Array>()
+                .unwrap();
+            seen.extend(line.values().iter().copied());
+        }
+        let expected: Vec<i64> = (1..=owned.len() as i64)
+            .filter(|l| (l - 1) % 1000 != 3)
+            .collect();
+        assert_eq!(expected, seen);
+        assert_eq!(Some(&7), out.reasons.get("not_json"));
+    }
+
+    #[test]
+    fn a_panic_becomes_the_fallback() {
+        let result = guarded(|| -> u32 { panic!("a bug") }, || 7);
+        assert_eq!(7, result);
+    }
+
+    #[test]
+    fn quarantine_text_escapes_like_backslashreplace() {
+        assert_eq!("caf\\xe9 \\x00x", quarantine_text(b"caf\xe9 \x00x"));
+        assert_eq!(
+            RAW_KEEP_CHARS,
+            quarantine_text(&[b'a'; 5000]).chars().count()
+        );
+    }
+}

@@ -1,0 +1,476 @@
+//! logkit's native ingest core, as the Python module `logkit._core`.
+//!
+//! This file holds only the PyO3 bindings (the ingest core, and the masker of `mask/` on its
+//! own for `logkit mask`-like uses and the differential tests); the work is in the modules below. The boundary
+//! is one call per block: raw bytes in, Arrow record batches (through the Arrow C stream
+//! interface) and per-block counts out, with the GIL released while the block is worked on.
+
+pub mod arrow_out;
+pub mod block;
+pub mod errors;
+pub mod json;
+pub mod lines;
+pub mod mask;
+pub mod normalize;
+pub mod pytext;
+pub mod timeparse;
+pub mod tree;
+
+use std::collections::BTreeMap;
+use std::ffi::CString;
+use std::sync::Arc;
+
+use arrow_array::ffi_stream::FFI_ArrowArrayStream;
+use arrow_array::{RecordBatch, RecordBatchIterator};
+use arrow_schema::ffi::FFI_ArrowSchema;
+use arrow_schema::SchemaRef;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyCapsule, PyDict};
+use serde_json::Value;
+
+use crate::arrow_out::{Columns, StreamId};
+use crate::block::{BlockInput, Pipeline};
+use crate::errors::CoreError;
+use crate::mask::{Counts, MaskConfig, MaskError};
+use crate::normalize::{AliasTable, LateField, Normalizer};
+
+fn to_py(error: CoreError) -> PyErr {
+    match error {
+        CoreError::Config(message) => PyValueError::new_err(message),
+        other => PyRuntimeError::new_err(other.to_string()),
+    }
+}
+
+/// A table's record batches, handed to pyarrow or DuckDB through `__arrow_c_stream__`.
+#[pyclass(frozen, module = "logkit._core")]
+struct Batches {
+    schema: SchemaRef,
+    batches: Vec<RecordBatch>,
+}
+
+#[pymethods]
+impl Batches {
+    #[pyo3(signature = (requested_schema=None))]
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        // The schema is fixed by logkit/schema.py; a consumer asking for another gets this one.
+        let _ = requested_schema;
+        let reader = RecordBatchIterator::new(
+            self.batches.clone().into_iter().map(Ok),
+            self.schema.clone(),
+        );
+        let stream = FFI_ArrowArrayStream::new(Box::new(reader));
+        PyCapsule::new(
+            py,
+            stream,
+            Some(CString::new("arrow_array_stream").expect("no NUL")),
+        )
+    }
+
+    fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyCapsule>> {
+        let schema = FFI_ArrowSchema::try_from(self.schema.as_ref())
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        PyCapsule::new(
+            py,
+            schema,
+            Some(CString::new("arrow_schema").expect("no NUL")),
+        )
+    }
+
+    fn __len__(&self) -> usize {
+        self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
+}
+
+/// What one block became: `events` and `rejects` tables and the block's counts.
+#[pyclass(frozen, module = "logkit._core")]
+struct Block {
+    #[pyo3(get)]
+    events: Py<Batches>,
+    #[pyo3(get)]
+    rejects: Py<Batches>,
+    #[pyo3(get)]
+    lines: u64,
+    #[pyo3(get)]
+    no_ts: u64,
+    #[pyo3(get)]
+    newest_ts: Option<i64>,
+    reasons: BTreeMap<String, u64>,
+    masked: BTreeMap<String, u64>,
+}
+
+#[pymethods]
+impl Block {
+    /// Rejects per reason.
+    #[getter]
+    fn reasons<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        for (reason, count) in &self.reasons {
+            dict.set_item(reason, count)?;
+        }
+        Ok(dict)
+    }
+
+    /// Masks per detector (empty without a masker).
+    #[getter]
+    fn masked<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        for (detector, count) in &self.masked {
+            dict.set_item(detector, count)?;
+        }
+        Ok(dict)
+    }
+
+    /// Lines per recognised format (format recognition is not in the core yet: empty).
+    #[getter]
+    fn formats<'py>(&self, py: Python<'py>) -> Bound<'py, PyDict> {
+        PyDict::new(py)
+    }
+}
+
+/// The per-line pipeline for one ingest: columns, aliases; `process` runs a block.
+#[pyclass(frozen, module = "logkit._core")]
+struct Core {
+    pipeline: Pipeline,
+}
+
+#[pymethods]
+impl Core {
+    /// `event_columns`/`reject_columns`: (name, DuckDB type) as logkit/schema.py lists them;
+    /// `aliases`: the user's `[aliases]`, `table`: the built-in alias table, both as
+    /// (group, names) rows, best first; `late`: the format's `[fields_last]` as (group,
+    /// paths, patterns, keep) rows; `masker`: a `Masker` to mask every block with.
+    #[new]
+    #[pyo3(signature = (event_columns, reject_columns, aliases, table, late=Vec::new(), masker=None))]
+    fn new(
+        event_columns: Vec<(String, String)>,
+        reject_columns: Vec<(String, String)>,
+        aliases: AliasTable,
+        table: AliasTable,
+        late: Vec<(String, Vec<String>, Vec<String>, bool)>,
+        masker: Option<PyRef<'_, PyMasker>>,
+    ) -> PyResult<Core> {
+        let late: Vec<LateField> = late
+            .into_iter()
+            .map(|(group, paths, patterns, keep)| LateField {
+                group,
+                paths,
+                patterns,
+                keep,
+            })
+            .collect();
+        let masker = masker.map(|m| m.inner.clone() as Arc<dyn block::EventMasker>);
+        let pipeline = Pipeline {
+            normalizer: Normalizer::with_late(&aliases, &table, &late).map_err(to_py)?,
+            events: Columns::new(&event_columns, false).map_err(to_py)?,
+            rejects: Columns::new(&reject_columns, true).map_err(to_py)?,
+            masker,
+        };
+        Ok(Core { pipeline })
+    }
+
+    /// One block of complete lines (the last may lack its newline).
+    #[pyo3(signature = (data, source, first_line, first_offset, stream=None, max_line=None, extra_rejects=Vec::new(), in_key=0))]
+    #[allow(clippy::too_many_arguments)]
+    fn process(
+        &self,
+        py: Python<'_>,
+        data: &[u8],
+        source: &str,
+        first_line: i64,
+        first_offset: i64,
+        stream: Option<Bound<'_, PyAny>>,
+        max_line: Option<usize>,
+        extra_rejects: Vec<(i64, i64, String, Vec<u8>)>,
+        in_key: usize,
+    ) -> PyResult<Block> {
+        let stream = match stream {
+            None => StreamId::None,
+            Some(value) => match value.extract::<i64>() {
+                Ok(id) => StreamId::Int(id),
+                Err(_) => StreamId::Str(value.extract::<String>()?),
+            },
+        };
+        let input = BlockInput {
+            data,
+            source,
+            stream,
+            first_line,
+            first_offset,
+            max_line,
+            extra_rejects,
+            in_key,
+        };
+        let output = py
+            .allow_threads(|| self.pipeline.process(&input))
+            .map_err(to_py)?;
+        let events = Batches {
+            schema: self.pipeline.events.schema.clone(),
+            batches: output.events,
+        };
+        let rejects = Batches {
+            schema: self.pipeline.rejects.schema.clone(),
+            batches: vec![output.rejects],
+        };
+        Ok(Block {
+            events: Py::new(py, events)?,
+            rejects: Py::new(py, rejects)?,
+            lines: output.lines,
+            no_ts: output.no_ts,
+            newest_ts: output.newest_ts,
+            reasons: output.reasons,
+            masked: output.masked,
+        })
+    }
+}
+
+/// JSON of any depth the pipeline accepts (serde's own limit is 128 levels).
+fn parse<T: serde::de::DeserializeOwned>(text: &str) -> PyResult<T> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    deserializer.disable_recursion_limit();
+    T::deserialize(&mut deserializer).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+fn merge(into: &mut Counts, from: &Counts) {
+    for (name, n) in from {
+        *into.entry(name.clone()).or_default() += n;
+    }
+}
+
+fn mask_error(e: MaskError) -> PyErr {
+    PyValueError::new_err(e.to_string())
+}
+
+fn strings(table: &serde_json::Map<String, Value>, name: &str) -> PyResult<Vec<String>> {
+    match table.get(name) {
+        None => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| {
+                v.as_str().map(str::to_string).ok_or_else(|| {
+                    PyValueError::new_err(format!("[mask] {name} must be a list of strings"))
+                })
+            })
+            .collect(),
+        Some(_) => Err(PyValueError::new_err(format!(
+            "[mask] {name} must be a list of strings"
+        ))),
+    }
+}
+
+/// The native masker: `Masker(table_json, key=None, field_aliases_json=None)`.
+#[pyclass(name = "Masker", module = "logkit._core")]
+struct PyMasker {
+    inner: Arc<mask::Masker>,
+    counts: Counts,
+}
+
+#[pymethods]
+impl PyMasker {
+    #[new]
+    #[pyo3(signature = (table_json, key=None, field_aliases_json=None))]
+    fn new(
+        table_json: &str,
+        key: Option<Vec<u8>>,
+        field_aliases_json: Option<&str>,
+    ) -> PyResult<Self> {
+        let table: serde_json::Map<String, Value> =
+            serde_json::from_str(table_json).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let detectors = match table.get("detectors") {
+            None => Vec::new(),
+            Some(Value::Object(map)) => map
+                .iter()
+                .map(|(k, v)| v.as_str().map(|p| (k.clone(), p.to_string())))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| {
+                    PyValueError::new_err("[mask] detectors must be a table of name = \"regex\"")
+                })?,
+            Some(_) => {
+                return Err(PyValueError::new_err(
+                    "[mask] detectors must be a table of name = \"regex\"",
+                ))
+            }
+        };
+        let field_aliases: Option<BTreeMap<String, Vec<String>>> = match field_aliases_json {
+            None => None,
+            Some(text) => {
+                Some(serde_json::from_str(text).map_err(|e| PyValueError::new_err(e.to_string()))?)
+            }
+        };
+        let config = MaskConfig {
+            enabled: table
+                .get("enabled")
+                .and_then(Value::as_bool)
+                .unwrap_or(true),
+            mode: table
+                .get("mode")
+                .and_then(Value::as_str)
+                .unwrap_or("placeholder")
+                .to_string(),
+            keys: strings(&table, "keys")?,
+            allow_keys: strings(&table, "allow_keys")?,
+            disable: strings(&table, "disable")?,
+            detectors,
+            pseudonymize: strings(&table, "pseudonymize")?,
+            fields: strings(&table, "fields")?,
+            key,
+            field_aliases,
+        };
+        let inner = Arc::new(mask::Masker::from_config(&config).map_err(mask_error)?);
+        Ok(PyMasker {
+            inner,
+            counts: Counts::default(),
+        })
+    }
+
+    /// Mask a normalised event given as JSON; returns the masked event as JSON.
+    fn mask_event(&mut self, py: Python<'_>, event_json: &str) -> PyResult<String> {
+        let mut event: serde_json::Map<String, Value> = parse(event_json)?;
+        let mut counts = Counts::default();
+        py.allow_threads(|| self.inner.mask_event(&mut event, &mut counts));
+        merge(&mut self.counts, &counts);
+        serde_json::to_string(&event).map_err(|e| PyValueError::new_err(e.to_string()))
+    }
+
+    /// Mask any JSON value as a whole record (`logkit mask`); returns JSON.
+    fn mask_record(&mut self, record_json: &str) -> PyResult<String> {
+        let mut value: Value = parse(record_json)?;
+        let mut counts = Counts::default();
+        self.inner.mask_top(&mut value, &mut counts);
+        merge(&mut self.counts, &counts);
+        serde_json::to_string(&value).map_err(|e| PyValueError::new_err(e.to_string()))
+    }
+
+    fn mask_text(&mut self, text: &str) -> String {
+        let mut counts = Counts::default();
+        let out = self.inner.mask_text(text, &mut counts);
+        merge(&mut self.counts, &counts);
+        out
+    }
+
+    fn needs_masking(&self, raw: &[u8]) -> bool {
+        self.inner.needs_masking(raw)
+    }
+
+    /// needs_masking over many lines at once (for timing without per-call overhead).
+    fn count_needs_masking(&self, py: Python<'_>, lines: Vec<Vec<u8>>) -> usize {
+        py.allow_threads(|| lines.iter().filter(|l| self.inner.needs_masking(l)).count())
+    }
+
+    /// mask_event over many events at once (for timing); returns the masked events as JSON.
+    fn mask_events(&mut self, py: Python<'_>, events_json: Vec<String>) -> PyResult<Vec<String>> {
+        let mut counts = Counts::default();
+        let inner = &self.inner;
+        let out = py.allow_threads(|| {
+            events_json
+                .iter()
+                .map(|text| {
+                    let mut event: serde_json::Map<String, Value> =
+                        serde_json::from_str(text).map_err(|e| e.to_string())?;
+                    inner.mask_event(&mut event, &mut counts);
+                    serde_json::to_string(&event).map_err(|e| e.to_string())
+                })
+                .collect::<Result<Vec<String>, String>>()
+        });
+        merge(&mut self.counts, &counts);
+        out.map_err(PyValueError::new_err)
+    }
+
+    /// Seconds spent by needs_masking over the lines, copied beforehand (for timing it alone).
+    fn time_needs_masking(&self, py: Python<'_>, lines: Vec<Vec<u8>>) -> f64 {
+        let inner = &self.inner;
+        py.allow_threads(|| {
+            let started = std::time::Instant::now();
+            let flagged = lines.iter().filter(|l| inner.needs_masking(l)).count();
+            std::hint::black_box(flagged);
+            started.elapsed().as_secs_f64()
+        })
+    }
+
+    /// Seconds spent masking the events, parsed beforehand (for timing the masking alone).
+    fn time_mask_events(&self, py: Python<'_>, events_json: Vec<String>) -> PyResult<f64> {
+        let mut events = events_json
+            .iter()
+            .map(|text| parse::<serde_json::Map<String, Value>>(text))
+            .collect::<PyResult<Vec<_>>>()?;
+        let inner = &self.inner;
+        Ok(py.allow_threads(|| {
+            let mut counts = Counts::default();
+            let started = std::time::Instant::now();
+            for event in events.iter_mut() {
+                inner.mask_event(event, &mut counts);
+            }
+            started.elapsed().as_secs_f64()
+        }))
+    }
+
+    fn pseudonym(&self, name: &str, value: &str) -> PyResult<String> {
+        self.inner.pseudonym(name, value).map_err(mask_error)
+    }
+
+    #[getter]
+    fn counts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        for (name, n) in &self.counts {
+            dict.set_item(name, n)?;
+        }
+        Ok(dict)
+    }
+
+    fn clear_counts(&mut self) {
+        self.counts.clear();
+    }
+
+    #[getter]
+    fn always(&self) -> bool {
+        self.inner.always()
+    }
+
+    #[getter]
+    fn masks_key_blocks(&self) -> bool {
+        self.inner.masks_key_blocks()
+    }
+}
+
+/// The indexes of the lines inside a private key block, and the state after them.
+#[pyfunction]
+#[pyo3(signature = (lines, inside=0))]
+fn key_block_lines(lines: Vec<Vec<u8>>, inside: usize) -> (Vec<usize>, usize) {
+    let refs: Vec<&[u8]> = lines.iter().map(Vec::as_slice).collect();
+    mask::key_block_lines(&refs, inside)
+}
+
+/// The key block state after whole lines of data.
+#[pyfunction]
+#[pyo3(signature = (data, inside=0))]
+fn key_block_after(data: &[u8], inside: usize) -> usize {
+    mask::key_block_after(data, inside)
+}
+
+#[pyfunction]
+fn normalise_key(name: &str) -> String {
+    mask::normalise_key(name)
+}
+
+/// A format file's `[fields]` as an alias table: (group, names) rows in file order.
+#[pyfunction]
+fn alias_table_from_toml(text: &str) -> PyResult<AliasTable> {
+    normalize::alias_table_from_toml(text).map_err(to_py)
+}
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(alias_table_from_toml, m)?)?;
+    m.add_class::<Core>()?;
+    m.add_class::<Block>()?;
+    m.add_class::<Batches>()?;
+    m.add_class::<PyMasker>()?;
+    m.add_function(wrap_pyfunction!(key_block_lines, m)?)?;
+    m.add_function(wrap_pyfunction!(key_block_after, m)?)?;
+    m.add_function(wrap_pyfunction!(normalise_key, m)?)?;
+    Ok(())
+}

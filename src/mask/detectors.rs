@@ -1,0 +1,1035 @@
+//! The value detectors and the scan that applies them to one string.
+//!
+//! logkit/mask.py combines its detectors into one backtracking regex with lookarounds; the
+//! `regex` crate has none (it runs in linear time instead). So each detector here is a finder:
+//! `find(s, from)` returns the first place at or after `from` where the Python pattern would
+//! match, lookarounds included, written as explicit checks around a candidate that a plain
+//! regex, a literal search or a byte scan proposes. Where Python's backtracking could pick
+//! among several matches at one place, the finder tries them in the same order. The scan then
+//! takes the leftmost match, the earlier detector where two start at one place (the priority
+//! order), exactly as the alternation does, and a candidate that fails validation (Luhn, base64,
+//! an IPv6 parse) gives up its place to the search from the next character, as in Python.
+
+use memchr::memmem;
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+
+/// Room for each lazy DFA's states (the regex crate's default is 2 MB).
+pub const DFA_BYTES: usize = 16 << 20;
+
+use super::base64::decode_strict;
+use super::ipv6::Ipv6;
+use super::keys::{
+    is_space, is_working_dir, name_start, normalise_key, param_at, text_value_span, Words,
+};
+use super::luhn::cards_in_run;
+use super::pseudonym::Protect;
+use super::Counts;
+
+/// Built-in detector names, in priority order (earlier wins where two start at one place).
+pub const BUILTIN_DETECTORS: [&str; 13] = [
+    "key",
+    "private_key",
+    "url_creds",
+    "jwt",
+    "auth",
+    "aws_key",
+    "api_key",
+    "email",
+    "ssn",
+    "phone",
+    "ipv4",
+    "card",
+    "ipv6",
+];
+
+/// The alternatives of the combined search, in the order they are tried at one place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Alt {
+    Protect,
+    Kv,
+    Kvp,
+    PrivateKey,
+    UrlCreds,
+    Jwt,
+    Auth,
+    AwsKey,
+    ApiKey,
+    Email,
+    Ssn,
+    Phone,
+    Ipv4,
+    Card,
+    Ipv6,
+}
+
+impl Alt {
+    pub fn name(self) -> &'static str {
+        match self {
+            Alt::Protect => "protect",
+            Alt::Kv | Alt::Kvp => "key",
+            Alt::PrivateKey => "private_key",
+            Alt::UrlCreds => "url_creds",
+            Alt::Jwt => "jwt",
+            Alt::Auth => "auth",
+            Alt::AwsKey => "aws_key",
+            Alt::ApiKey => "api_key",
+            Alt::Email => "email",
+            Alt::Ssn => "ssn",
+            Alt::Phone => "phone",
+            Alt::Ipv4 => "ipv4",
+            Alt::Card => "card",
+            Alt::Ipv6 => "ipv6",
+        }
+    }
+}
+
+/// A match of one alternative: its span, and the places its handler needs (the value of a
+/// pair, the credential after a scheme).
+#[derive(Clone, Copy, Debug)]
+pub struct Found {
+    alt: Alt,
+    start: usize,
+    end: usize,
+    a: usize,
+    b: usize,
+    c: usize,
+}
+
+impl Found {
+    fn new(alt: Alt, start: usize, end: usize) -> Found {
+        Found {
+            alt,
+            start,
+            end,
+            a: 0,
+            b: 0,
+            c: 0,
+        }
+    }
+}
+
+/// What a handler needs from the masker: the replacement of a value, and the rules.
+pub trait Replace {
+    fn replace(&self, detector: &str, value: &str, counts: &mut Counts) -> String;
+    fn protect(&self) -> &Protect;
+    fn allowed(&self, name: &str) -> bool;
+}
+
+/// The finders of the enabled detectors, compiled once per masker.
+pub struct Scanner {
+    alts: Vec<Alt>,
+    words: Option<Words>,
+    kv_start: Option<Regex>,
+    kvp_start: Regex,
+    private_key: Regex,
+    auth_start: Regex,
+    aws_start: Regex,
+    api_start: Regex,
+    ssn_start: Regex,
+    phone_start: Regex,
+    ipv4_start: Regex,
+    card_start: Regex,
+    unicode_word: Regex,
+    /// Per alternative, a necessary condition (cheap, one pass for all of them): only the
+    /// alternatives whose gate matches somewhere in a string are searched in it.
+    gate: RegexSet,
+    /// All the gates as one regex: most strings match none, which one pass tells fastest.
+    gate_any: Regex,
+    gate_alts: Vec<Alt>,
+}
+
+fn rx(pattern: &str) -> Regex {
+    RegexBuilder::new(pattern)
+        .dfa_size_limit(DFA_BYTES)
+        .build()
+        .expect("built-in patterns compile")
+}
+
+/// A word as text may spell it: ASCII letters in either case, `-_.` between any two letters.
+pub fn spread(word: &str) -> String {
+    let mut out = String::new();
+    for (i, ch) in word.chars().enumerate() {
+        if i > 0 {
+            out.push_str("[-_.]*");
+        }
+        if ch.is_ascii_alphabetic() {
+            out.push('[');
+            out.push(ch.to_ascii_lowercase());
+            out.push(ch.to_ascii_uppercase());
+            out.push(']');
+        } else {
+            out.push_str(&regex::escape(ch.encode_utf8(&mut [0; 4])));
+        }
+    }
+    out
+}
+
+const PRIVATE_KEY: &str = r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?s:.*?-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|.*)";
+
+impl Scanner {
+    /// `enabled`: the built-in detectors switched on; `words`: the sensitive words (key rule).
+    pub fn new(enabled: &[&str], words: Option<Words>) -> Scanner {
+        let on = |name: &str| enabled.contains(&name);
+        let mut alts = vec![Alt::Protect];
+        let mut gates: Vec<(String, Alt)> = Vec::new();
+        let kv_start = words.as_ref().map(|words| {
+            let alternatives: Vec<String> =
+                words.iter().filter(|w| !w.is_empty()).map(spread).collect();
+            let names = if alternatives.is_empty() {
+                "[^\\s\\S]".to_string()
+            } else {
+                alternatives.join("|")
+            };
+            rx(&format!(r#"(?:{names})[-_.]*(?:\\*["'])?[ \t]*[:=]"#))
+        });
+        if let Some(start) = &kv_start {
+            alts.extend([Alt::Kv, Alt::Kvp]);
+            gates.push((start.as_str().to_string(), Alt::Kv));
+            gates.push((r"(?i:key|sig|auth|pass)=".to_string(), Alt::Kvp));
+        }
+        let table: [(&str, Alt, &str); 12] = [
+            ("private_key", Alt::PrivateKey, "-----BEGIN"),
+            ("url_creds", Alt::UrlCreds, "://"),
+            ("jwt", Alt::Jwt, "eyJ"),
+            ("auth", Alt::Auth, "B(?:earer|EARER|asic|ASIC) "),
+            ("aws_key", Alt::AwsKey, "A[KS]IA"),
+            (
+                "api_key",
+                Alt::ApiKey,
+                "sk-|[sr]k_(?:live|test)_|gh[pousr]_|github_pat_|glpat-|xox[abprs]-|AIza",
+            ),
+            (
+                "email",
+                Alt::Email,
+                r"(?:@|%40)(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2}",
+            ),
+            ("ssn", Alt::Ssn, "[0-9]{3}-[0-9]{2}-[0-9]{4}"),
+            (
+                "phone",
+                Alt::Phone,
+                r"\+[1-9]|\([2-9][0-9]{2}\)|[2-9][0-9]{2}[-.][2-9][0-9]{2}[-.][0-9]{4}",
+            ),
+            ("ipv4", Alt::Ipv4, r"[0-9]\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]"),
+            ("card", Alt::Card, "[2-6](?:[ -]?[0-9]){12}"),
+            (
+                "ipv6",
+                Alt::Ipv6,
+                "::|[0-9A-Fa-f]:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:",
+            ),
+        ];
+        for (name, alt, gate) in table {
+            if on(name) {
+                alts.push(alt);
+                gates.push((gate.to_string(), alt));
+            }
+        }
+        // A lazy DFA for many patterns at once needs room, or it rebuilds its states per string.
+        let gate = RegexSetBuilder::new(gates.iter().map(|(pattern, _)| pattern))
+            .dfa_size_limit(DFA_BYTES)
+            .build()
+            .expect("gates compile");
+        let any = gates
+            .iter()
+            .map(|(pattern, _)| pattern.as_str())
+            .collect::<Vec<_>>()
+            .join("|");
+        let gate_any = rx(if any.is_empty() { "[^\\s\\S]" } else { &any });
+        let gate_alts = gates.into_iter().map(|(_, alt)| alt).collect();
+        Scanner {
+            alts,
+            words,
+            kv_start,
+            kvp_start: rx("[kK][eE][yY]=|[sS][iI][gG]=|[aA][uU][tT][hH]=|[pP][aA][sS][sS]="),
+            private_key: rx(PRIVATE_KEY),
+            auth_start: rx("(?:Bearer|BEARER|Basic|BASIC) +[A-Za-z0-9._~+/-]"),
+            aws_start: rx("A[KS]IA[A-Z0-9]{16}"),
+            api_start: rx(
+                "sk-|[sr]k_(?:live|test)_|gh[pousr]_|github_pat_|xox[abprs]-|AIza|glpat-",
+            ),
+            ssn_start: rx("[0-9]{3}-[0-9]{2}-[0-9]{4}"),
+            phone_start: rx(
+                r"\+[1-9]|(?:1[ .-])?(?:\([2-9][0-9]{2}\) ?[2-9][0-9]{2}[-. ]|[2-9][0-9]{2}-[2-9][0-9]{2}-|[2-9][0-9]{2}\.[2-9][0-9]{2}\.)[0-9]{4}",
+            ),
+            ipv4_start: rx(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]"),
+            card_start: rx("[0-9](?:[ -]?[0-9]){12}"),
+            unicode_word: rx(r"\A[\p{L}\p{N}_]"),
+            gate,
+            gate_any,
+            gate_alts,
+        }
+    }
+
+    /// The alternatives that may match somewhere in `s` (placeholders always), as a set of
+    /// bits `1 << alt`; None if no built-in detector can.
+    pub fn may_match(&self, s: &str) -> Option<u32> {
+        if !self.gate_any.is_match(s) {
+            return None;
+        }
+        let matched = self.gate.matches(s);
+        if !matched.matched_any() {
+            return None;
+        }
+        let bits = matched.iter().fold(1 << Alt::Protect as u32, |bits, i| {
+            bits | 1 << self.gate_alts[i] as u32
+        });
+        Some(bits)
+    }
+
+    /// Python's `c.isalnum() or c == "_"` for the character at `at` (false at the end).
+    fn word_char_at(&self, s: &str, at: usize) -> bool {
+        at < s.len() && self.unicode_word.is_match(&s[at..])
+    }
+
+    /// The built-in detectors over `s`; None if nothing was found (not even a placeholder).
+    pub fn scan<R: Replace>(
+        &self,
+        rules: &R,
+        s: &str,
+        open: u32,
+        counts: &mut Counts,
+    ) -> Option<String> {
+        // Per alternative, its next match at or after `from` once looked for.
+        let mut cache: [Option<Option<Found>>; 15] = [None; 15];
+        let alts = self
+            .alts
+            .iter()
+            .copied()
+            .filter(|alt| open & (1 << *alt as u32) != 0);
+        let mut out = String::new();
+        let mut hits = 0usize;
+        let (mut pos, mut from) = (0usize, 0usize);
+        loop {
+            let mut best: Option<Found> = None;
+            for (slot, alt) in cache.iter_mut().zip(alts.clone()) {
+                let stale = match slot {
+                    None => true,
+                    Some(Some(found)) => found.start < from,
+                    Some(None) => false,
+                };
+                if stale {
+                    *slot = Some(self.find(rules, alt, s, from));
+                }
+                if let Some(Some(found)) = slot {
+                    if best.is_none_or(|b| found.start < b.start) {
+                        best = Some(*found);
+                    }
+                }
+            }
+            let Some(found) = best else { break };
+            match self.handle(rules, s, &found, counts) {
+                Some((start, end, replacement)) => {
+                    out.push_str(&s[pos..start]);
+                    out.push_str(&replacement);
+                    hits += 1;
+                    pos = end;
+                    from = end;
+                }
+                None => from = next_char(s, found.start),
+            }
+        }
+        if hits == 0 {
+            return None;
+        }
+        out.push_str(&s[pos..]);
+        Some(out)
+    }
+
+    fn find<R: Replace>(&self, rules: &R, alt: Alt, s: &str, from: usize) -> Option<Found> {
+        let b = s.as_bytes();
+        match alt {
+            Alt::Protect => rules
+                .protect()
+                .find(s, from)
+                .map(|(start, end)| Found::new(alt, start, end)),
+            Alt::Kv => {
+                let words = self.words.as_ref()?;
+                candidates(self.kv_start.as_ref()?, s, from, |p| {
+                    let pair = words.pair_at(s, p)?;
+                    Some(Found {
+                        alt,
+                        start: p,
+                        end: pair.value_start,
+                        a: pair.word_end,
+                        b: pair.quote.0,
+                        c: pair.quote.1,
+                    })
+                })
+            }
+            Alt::Kvp => candidates(&self.kvp_start, s, from, |p| {
+                param_at(s, p).map(|end| Found::new(alt, p, end))
+            }),
+            Alt::PrivateKey => self
+                .private_key
+                .find_at(s, from)
+                .map(|m| Found::new(alt, m.start(), m.end())),
+            Alt::UrlCreds => url_creds(s, from),
+            Alt::Jwt => jwt(s, from),
+            Alt::Auth => candidates(&self.auth_start, s, from, |p| {
+                if p > 0 && (b[p - 1].is_ascii_alphanumeric() || matches!(b[p - 1], b'_' | b'-')) {
+                    return None;
+                }
+                let basic = b[p + 1] == b'a' || b[p + 1] == b'A';
+                let mut i = p + if basic { 5 } else { 6 };
+                while b[i] == b' ' {
+                    i += 1;
+                }
+                let v = i;
+                while i < b.len()
+                    && (b[i].is_ascii_alphanumeric()
+                        || matches!(b[i], b'.' | b'_' | b'~' | b'+' | b'/' | b'-'))
+                {
+                    i += 1;
+                }
+                while i < b.len() && b[i] == b'=' {
+                    i += 1;
+                }
+                Some(Found {
+                    alt,
+                    start: p,
+                    end: i,
+                    a: usize::from(basic),
+                    b: v,
+                    c: i,
+                })
+            }),
+            Alt::AwsKey => candidates(&self.aws_start, s, from, |p| {
+                let before = p > 0 && b[p - 1].is_ascii_alphanumeric();
+                let after = b.get(p + 20).is_some_and(u8::is_ascii_alphanumeric);
+                (!before && !after).then(|| Found::new(alt, p, p + 20))
+            }),
+            Alt::ApiKey => candidates(&self.api_start, s, from, |p| {
+                api_key(b, p).map(|end| Found::new(alt, p, end))
+            }),
+            Alt::Email => email(s, from),
+            Alt::Ssn => candidates(&self.ssn_start, s, from, |p| {
+                ssn(b, p).then(|| Found::new(alt, p, p + 11))
+            }),
+            Alt::Phone => candidates(&self.phone_start, s, from, |p| {
+                phone(b, p).map(|end| Found::new(alt, p, end))
+            }),
+            Alt::Ipv4 => candidates(&self.ipv4_start, s, from, |p| {
+                ipv4(b, p).map(|end| Found::new(alt, p, end))
+            }),
+            Alt::Card => candidates(&self.card_start, s, from, |p| {
+                card(b, p).map(|end| Found::new(alt, p, end))
+            }),
+            Alt::Ipv6 => ipv6(s, from),
+        }
+    }
+
+    /// The replacement for a match: (start, end, text), or None for a candidate that fails
+    /// validation.
+    fn handle<R: Replace>(
+        &self,
+        rules: &R,
+        s: &str,
+        f: &Found,
+        counts: &mut Counts,
+    ) -> Option<(usize, usize, String)> {
+        match f.alt {
+            Alt::Protect => Some((f.start, f.end, s[f.start..f.end].to_string())),
+            Alt::Kv => {
+                let name = normalise_key(&s[name_start(s, f.start)..f.a]);
+                if rules.allowed(&name) {
+                    return None;
+                }
+                if name.ends_with("pwd") {
+                    let span = text_value_span(s, f.end, false, rules.protect());
+                    if span.is_some_and(|(a, b, _)| is_working_dir(&name, &s[a..b])) {
+                        return None;
+                    }
+                }
+                let cookie = name.ends_with("cookie") || name.ends_with("cookies");
+                text_value(rules, s, f.end, cookie, &s[f.b..f.c], counts)
+            }
+            Alt::Kvp => text_value(rules, s, f.end, false, "", counts),
+            Alt::UrlCreds | Alt::Auth => {
+                let credential = &s[f.b..f.c];
+                if f.alt == Alt::Auth && !credential_ok(credential, f.a == 1) {
+                    return None;
+                }
+                Some((f.b, f.c, rules.replace(f.alt.name(), credential, counts)))
+            }
+            Alt::Phone => {
+                let text = &s[f.start..f.end];
+                let digits = text.bytes().filter(u8::is_ascii_digit).count();
+                if text.starts_with('+') && !(8..=15).contains(&digits) {
+                    return None;
+                }
+                Some((f.start, f.end, rules.replace("phone", text, counts)))
+            }
+            Alt::Card => {
+                if self.word_char_at(s, f.end) {
+                    return None; // digits glued to letters: part of an id, not a card
+                }
+                let run = &s[f.start..f.end];
+                let cards = cards_in_run(run);
+                if cards.is_empty() {
+                    return None;
+                }
+                let mut out = String::with_capacity(run.len());
+                let mut pos = 0;
+                for (first, last) in cards {
+                    out.push_str(&run[pos..first]);
+                    out.push_str(&rules.replace("card", &run[first..last], counts));
+                    pos = last;
+                }
+                out.push_str(&run[pos..]);
+                Some((f.start, f.end, out))
+            }
+            Alt::Ipv6 => {
+                let text = &s[f.start..f.end];
+                for candidate in [text, text.trim_end_matches(':')] {
+                    if !candidate.bytes().any(|c| c.is_ascii_hexdigit())
+                        || Ipv6::parse(candidate).is_none()
+                    {
+                        continue;
+                    }
+                    let end = f.start + candidate.len();
+                    if self.word_char_at(s, end) {
+                        return None;
+                    }
+                    return Some((f.start, end, rules.replace("ipv6", candidate, counts)));
+                }
+                None
+            }
+            _ => Some((
+                f.start,
+                f.end,
+                rules.replace(f.alt.name(), &s[f.start..f.end], counts),
+            )),
+        }
+    }
+}
+
+/// A Bearer credential: 8+ characters with a digit, or 20+; a Basic one: base64 of `user:pass`.
+fn credential_ok(credential: &str, basic: bool) -> bool {
+    if basic {
+        return decode_strict(credential.as_bytes()).is_some_and(|bytes| bytes.contains(&b':'));
+    }
+    credential.len() >= 20
+        || (credential.len() >= 8 && credential.bytes().any(|c| c.is_ascii_digit()))
+}
+
+/// Mask the value of a text pair starting at `start`; after a quoted name (JSON), a bare or
+/// structured value becomes a quoted placeholder, so JSON text stays JSON.
+fn text_value<R: Replace>(
+    rules: &R,
+    s: &str,
+    start: usize,
+    to_line_end: bool,
+    quote: &str,
+    counts: &mut Counts,
+) -> Option<(usize, usize, String)> {
+    let (vstart, vend, quoted) = text_value_span(s, start, to_line_end, rules.protect())?;
+    let value = &s[vstart..vend];
+    let mut replacement = rules.replace("key", value, counts);
+    if !quote.is_empty() && !quoted && replacement != value {
+        replacement = format!("{quote}{replacement}{quote}");
+    }
+    Some((vstart, vend, replacement))
+}
+
+fn next_char(s: &str, at: usize) -> usize {
+    let mut next = at + 1;
+    while next < s.len() && !s.is_char_boundary(next) {
+        next += 1;
+    }
+    next
+}
+
+/// The first place at or after `from` where `start` (a pattern without lookarounds that
+/// matches wherever the detector could) matches and `verify` accepts it.
+fn candidates(
+    start: &Regex,
+    s: &str,
+    mut from: usize,
+    verify: impl Fn(usize) -> Option<Found>,
+) -> Option<Found> {
+    while from <= s.len() {
+        let p = start.find_at(s, from)?.start();
+        if let Some(found) = verify(p) {
+            return Some(found);
+        }
+        from = next_char(s, p);
+    }
+    None
+}
+
+fn is_alnum_or(b: &[u8], at: usize, extra: &[u8]) -> bool {
+    b.get(at)
+        .is_some_and(|&c| c.is_ascii_alphanumeric() || extra.contains(&c))
+}
+
+fn run(b: &[u8], from: usize, class: impl Fn(u8) -> bool) -> usize {
+    from + b[from.min(b.len())..]
+        .iter()
+        .take_while(|&&c| class(c))
+        .count()
+}
+
+fn is_scheme_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'+' | b'.' | b'-')
+}
+
+/// `(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://(?P<v>[^\s/?#@:"'<>\[\]]*:[^\s/?#"'<>]*)@`:
+/// the scheme is a whole run of scheme characters, so each `://` has one place to start.
+fn url_creds(s: &str, from: usize) -> Option<Found> {
+    let b = s.as_bytes();
+    let finder = memmem::Finder::new(b"://");
+    let mut at = from;
+    while let Some(i) = finder.find(&b[at.min(b.len())..]) {
+        let colon = at + i;
+        at = colon + 1;
+        let mut p = colon;
+        while p > 0 && is_scheme_char(b[p - 1]) {
+            p -= 1;
+        }
+        if p < from || p == colon || !b[p].is_ascii_alphabetic() {
+            continue;
+        }
+        let v = colon + 3;
+        let user = run(b, v, |c| !is_space(c) && !b"/?#@:\"'<>[]".contains(&c));
+        if b.get(user) != Some(&b':') {
+            continue;
+        }
+        let rest = run(b, user + 1, |c| !is_space(c) && !b"/?#\"'<>".contains(&c));
+        if let Some(k) = memchr::memrchr(b'@', &b[user + 1..rest]) {
+            let at_sign = user + 1 + k;
+            return Some(Found {
+                alt: Alt::UrlCreds,
+                start: p,
+                end: at_sign + 1,
+                a: 0,
+                b: v,
+                c: at_sign,
+            });
+        }
+    }
+    None
+}
+
+fn is_jwt_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b'-'
+}
+
+/// `(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*`
+fn jwt(s: &str, from: usize) -> Option<Found> {
+    let b = s.as_bytes();
+    let finder = memmem::Finder::new(b"eyJ");
+    let mut at = from;
+    while let Some(i) = finder.find(&b[at.min(b.len())..]) {
+        let p = at + i;
+        at = p + 1;
+        if p > 0 && is_jwt_char(b[p - 1]) {
+            continue;
+        }
+        let one = run(b, p + 3, is_jwt_char);
+        if one - (p + 3) < 8 || b.get(one) != Some(&b'.') {
+            continue;
+        }
+        let two = run(b, one + 1, is_jwt_char);
+        if two - (one + 1) < 2 || b.get(two) != Some(&b'.') {
+            continue;
+        }
+        return Some(Found::new(Alt::Jwt, p, run(b, two + 1, is_jwt_char)));
+    }
+    None
+}
+
+/// The alternatives of `api_key` at `p`, in order, each a whole run of its characters.
+fn api_key(b: &[u8], p: usize) -> Option<usize> {
+    if p > 0 && is_jwt_char(b[p - 1]) {
+        return None;
+    }
+    let rest = &b[p..];
+    let key_char = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'-';
+    let alnum = |c: u8| c.is_ascii_alphanumeric();
+    let alnum_us = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let alnum_dash = |c: u8| c.is_ascii_alphanumeric() || c == b'-';
+    let try_body =
+        |prefix: usize, class: &dyn Fn(u8) -> bool, min: usize, exact: bool| -> Option<usize> {
+            let end = run(b, p + prefix, class);
+            // Backtracking to a shorter body leaves a body character next, which the
+            // lookahead refuses; so only the whole run can match (for AIza: exactly 35 of it).
+            if end - (p + prefix) < min {
+                return None;
+            }
+            let end = if exact { p + prefix + min } else { end };
+            (!b.get(end).is_some_and(|&c| key_char(c))).then_some(end)
+        };
+    if rest.starts_with(b"sk-") {
+        if let Some(end) = try_body(3, &key_char, 20, false) {
+            return Some(end);
+        }
+    }
+    if rest.len() >= 4 && rest.starts_with(b"gh") && b"pousr".contains(&rest[2]) && rest[3] == b'_'
+    {
+        if let Some(end) = try_body(4, &alnum, 30, false) {
+            return Some(end);
+        }
+    }
+    if rest.starts_with(b"github_pat_") {
+        if let Some(end) = try_body(11, &alnum_us, 30, false) {
+            return Some(end);
+        }
+    }
+    if rest.len() >= 4
+        && rest.starts_with(b"xox")
+        && b"abprs".contains(&rest[3])
+        && rest.get(4) == Some(&b'-')
+    {
+        if let Some(end) = try_body(5, &alnum_dash, 10, false) {
+            return Some(end);
+        }
+    }
+    if rest.starts_with(b"AIza") {
+        if let Some(end) = try_body(4, &key_char, 35, true) {
+            return Some(end);
+        }
+    }
+    if rest.starts_with(b"glpat-") {
+        if let Some(end) = try_body(6, &key_char, 20, false) {
+            return Some(end);
+        }
+    }
+    if rest.len() >= 8
+        && (rest[0] == b's' || rest[0] == b'r')
+        && (rest[1..].starts_with(b"k_live_") || rest[1..].starts_with(b"k_test_"))
+    {
+        if let Some(end) = try_body(8, &alnum, 16, false) {
+            return Some(end);
+        }
+    }
+    None
+}
+
+fn is_local(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'%' | b'+' | b'-')
+}
+
+fn is_label(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'-'
+}
+
+/// `(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?![A-Za-z0-9-])` at `i`: the most labels that still leave
+/// a top-level domain, as the greedy repeat backtracks.
+fn domain(b: &[u8], i: usize) -> Option<usize> {
+    let mut dots = Vec::new();
+    let mut j = i;
+    loop {
+        let k = run(b, j, is_label);
+        if k > j && b.get(k) == Some(&b'.') {
+            dots.push(k + 1);
+            j = k + 1;
+        } else {
+            break;
+        }
+    }
+    for &t in dots.iter().rev() {
+        let end = run(b, t, |c| c.is_ascii_alphabetic());
+        if end - t >= 2 && !b.get(end).is_some_and(|&c| is_label(c)) {
+            return Some(end);
+        }
+    }
+    None
+}
+
+/// An address whose local part starts at `p` (the start of a run of local-part characters):
+/// the longest local part first, `@` before `%40`, as the backtracking regex tries them.
+fn email_at(b: &[u8], p: usize, run_end: usize) -> Option<usize> {
+    if b.get(run_end) == Some(&b'@') && run_end > p {
+        if let Some(end) = domain(b, run_end + 1) {
+            return Some(end);
+        }
+    }
+    // "%40" is made of local-part characters: it can sit anywhere in the run, latest first.
+    let last = run_end.checked_sub(3)?;
+    for e in (p + 1..=last).rev() {
+        if &b[e..e + 3] == b"%40" {
+            if let Some(end) = domain(b, e + 3) {
+                return Some(end);
+            }
+        }
+    }
+    None
+}
+
+/// `(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+(?:@|%40)` then a domain: candidates are the runs of
+/// local-part characters that end at an `@` or hold a `%40`.
+fn email(s: &str, from: usize) -> Option<Found> {
+    let b = s.as_bytes();
+    let mut at = from;
+    while at < b.len() {
+        let i = at + memchr::memchr2(b'@', b'%', &b[at..])?;
+        if b[i] == b'%' && !b[i..].starts_with(b"%40") {
+            at = i + 1;
+            continue;
+        }
+        let mut r = i;
+        while r > 0 && is_local(b[r - 1]) {
+            r -= 1;
+        }
+        let run_end = if b[i] == b'@' { i } else { run(b, i, is_local) };
+        if r >= from && r < run_end {
+            if let Some(end) = email_at(b, r, run_end) {
+                return Some(Found::new(Alt::Email, r, end));
+            }
+        }
+        at = run_end + 1;
+    }
+    None
+}
+
+/// `(?<![A-Za-z0-9_.-])(?!000|666|9)[0-9]{3}-(?!00)[0-9]{2}-(?!0000)[0-9]{4}(?![A-Za-z0-9_]|-[0-9])`
+fn ssn(b: &[u8], p: usize) -> bool {
+    if p > 0 && is_alnum_or(b, p - 1, b"_.-") {
+        return false;
+    }
+    let area = &b[p..p + 3];
+    if area == b"000"
+        || area == b"666"
+        || area[0] == b'9'
+        || &b[p + 4..p + 6] == b"00"
+        || &b[p + 7..p + 11] == b"0000"
+    {
+        return false;
+    }
+    let e = p + 11;
+    !(is_alnum_or(b, e, b"_")
+        || (b.get(e) == Some(&b'-') && b.get(e + 1).is_some_and(u8::is_ascii_digit)))
+}
+
+/// `phone` at `p`: `+` and 8-15 digits, or a US number.
+fn phone(b: &[u8], p: usize) -> Option<usize> {
+    if b[p] == b'+' {
+        if p > 0 && is_alnum_or(b, p - 1, b"_+") {
+            return None;
+        }
+        return phone_groups(b, 0, p + 2);
+    }
+    if p > 0 && is_alnum_or(b, p - 1, b"_.+-") {
+        return None;
+    }
+    if b[p] == b'1' && b.get(p + 1).is_some_and(|c| b" .-".contains(c)) {
+        if let Some(end) = us_number(b, p + 2) {
+            return Some(end);
+        }
+    }
+    us_number(b, p)
+}
+
+/// `(?:[ .-]?\(?[0-9]\)?){7,14}(?![0-9])` from `at`, searched as the regex backtracks: as many
+/// groups as possible, each taking its `)` if there is one, then fewer.
+fn phone_groups(b: &[u8], count: usize, at: usize) -> Option<usize> {
+    if count < 14 {
+        let mut j = at;
+        if b.get(j).is_some_and(|c| b" .-".contains(c)) {
+            j += 1;
+        }
+        if b.get(j) == Some(&b'(') {
+            j += 1;
+        }
+        if b.get(j).is_some_and(u8::is_ascii_digit) {
+            j += 1;
+            if b.get(j) == Some(&b')') {
+                if let Some(end) = phone_groups(b, count + 1, j + 1) {
+                    return Some(end);
+                }
+            }
+            if let Some(end) = phone_groups(b, count + 1, j) {
+                return Some(end);
+            }
+        }
+    }
+    (count >= 7 && !b.get(at).is_some_and(u8::is_ascii_digit)).then_some(at)
+}
+
+fn digits(b: &[u8], at: usize, n: usize, first: std::ops::RangeInclusive<u8>) -> bool {
+    b.len() >= at + n && first.contains(&b[at]) && b[at + 1..at + n].iter().all(u8::is_ascii_digit)
+}
+
+/// `(?:\([2-9]dd\) ?[2-9]dd[-. ]|[2-9]dd-[2-9]dd-|[2-9]dd\.[2-9]dd\.)dddd(?![A-Za-z0-9_]|[.-][0-9])`
+fn us_number(b: &[u8], at: usize) -> Option<usize> {
+    let mut heads = Vec::with_capacity(2);
+    if b.get(at) == Some(&b'(') && digits(b, at + 1, 3, b'2'..=b'9') && b.get(at + 4) == Some(&b')')
+    {
+        let mut j = at + 5;
+        if b.get(j) == Some(&b' ') && digits(b, j + 1, 3, b'2'..=b'9') {
+            j += 1;
+        }
+        if digits(b, j, 3, b'2'..=b'9') && b.get(j + 3).is_some_and(|c| b"-. ".contains(c)) {
+            heads.push(j + 4);
+        }
+    }
+    for sep in [b'-', b'.'] {
+        if digits(b, at, 3, b'2'..=b'9')
+            && b.get(at + 3) == Some(&sep)
+            && digits(b, at + 4, 3, b'2'..=b'9')
+            && b.get(at + 7) == Some(&sep)
+        {
+            heads.push(at + 8);
+        }
+    }
+    heads.into_iter().find_map(|j| {
+        if !digits(b, j, 4, b'0'..=b'9') {
+            return None;
+        }
+        let e = j + 4;
+        let glued = is_alnum_or(b, e, b"_")
+            || (b.get(e).is_some_and(|c| b".-".contains(c))
+                && b.get(e + 1).is_some_and(u8::is_ascii_digit));
+        (!glued).then_some(e)
+    })
+}
+
+/// An octet without leading zeros, at most 255, as the whole run of digits at `at`: its end.
+fn octet(b: &[u8], at: usize) -> Option<usize> {
+    let end = run(b, at, |c| c.is_ascii_digit());
+    let text = &b[at..end];
+    let ok = match text.len() {
+        1 => true,
+        2 => text[0] != b'0',
+        3 => {
+            text[0] != b'0'
+                && (text[0] < b'2'
+                    || (text[0] == b'2'
+                        && (text[1] < b'5' || (text[1] == b'5' && text[2] <= b'5'))))
+        }
+        _ => false,
+    };
+    ok.then_some(end)
+}
+
+/// `(?<![A-Za-z0-9_.])(?:OCTET\.){3}OCTET(?![A-Za-z0-9_]|\.[0-9])`
+fn ipv4(b: &[u8], p: usize) -> Option<usize> {
+    if p > 0 && is_alnum_or(b, p - 1, b"_.") {
+        return None;
+    }
+    let mut j = p;
+    for k in 0..4 {
+        j = octet(b, j)?;
+        if k < 3 {
+            if b.get(j) != Some(&b'.') {
+                return None;
+            }
+            j += 1;
+        }
+    }
+    let glued = is_alnum_or(b, j, b"_")
+        || (b.get(j) == Some(&b'.') && b.get(j + 1).is_some_and(u8::is_ascii_digit));
+    (!glued).then_some(j)
+}
+
+/// `(?<![A-Za-z0-9_])(?<![0-9][ -])[0-9](?:[ -]?[0-9]){12,}`, possessive: the whole run of
+/// digit groups from `p`.
+fn card(b: &[u8], p: usize) -> Option<usize> {
+    if p > 0 && is_alnum_or(b, p - 1, b"_") {
+        return None;
+    }
+    if p > 1 && b" -".contains(&b[p - 1]) && b[p - 2].is_ascii_digit() {
+        return None;
+    }
+    let mut i = p + 1;
+    let mut count = 1;
+    loop {
+        if b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        } else if b.get(i).is_some_and(|c| b" -".contains(c))
+            && b.get(i + 1).is_some_and(u8::is_ascii_digit)
+        {
+            i += 2;
+        } else {
+            break;
+        }
+        count += 1;
+    }
+    (count >= 13).then_some(i)
+}
+
+fn is_hex_colon(c: u8) -> bool {
+    c.is_ascii_hexdigit() || c == b':'
+}
+
+/// `ipv6` at the start of each run of hex digits and colons: a run holding `::` or starting
+/// with seven `hex:` groups; an embedded IPv4 tail, else the whole run; then a zone.
+fn ipv6(s: &str, from: usize) -> Option<Found> {
+    let b = s.as_bytes();
+    let mut p = from;
+    // A run that began before `from` has no place to start after it.
+    while p > 0 && p < b.len() && is_hex_colon(b[p - 1]) {
+        p += 1;
+    }
+    while p < b.len() {
+        if !is_hex_colon(b[p]) {
+            p += 1;
+            continue;
+        }
+        let end_of_run = run(b, p, is_hex_colon);
+        if let Some(found) = ipv6_at(b, p, end_of_run) {
+            return Some(found);
+        }
+        p = end_of_run;
+    }
+    None
+}
+
+fn ipv6_at(b: &[u8], p: usize, he: usize) -> Option<Found> {
+    if p > 0 && is_alnum_or(b, p - 1, b"_:.%") {
+        return None;
+    }
+    let body = &b[p..he];
+    let seven = || {
+        let mut j = p;
+        for _ in 0..7 {
+            let k = run(b, j, |c| c.is_ascii_hexdigit());
+            if k == j || k - j > 4 || b.get(k) != Some(&b':') {
+                return false;
+            }
+            j = k + 1;
+        }
+        true
+    };
+    if memmem::find(body, b"::").is_none() && !seven() {
+        return None;
+    }
+    let mut end = None;
+    if let Some(q) = memchr::memrchr(b':', body).map(|k| p + k) {
+        let first = he - (q + 1);
+        if (1..=3).contains(&first)
+            && b[q + 1..he].iter().all(u8::is_ascii_digit)
+            && b.get(he) == Some(&b'.')
+        {
+            let mut j = he + 1;
+            let mut ok = true;
+            for _ in 0..2 {
+                let k = run(b, j, |c| c.is_ascii_digit());
+                if k == j || k - j > 3 || b.get(k) != Some(&b'.') {
+                    ok = false;
+                    break;
+                }
+                j = k + 1;
+            }
+            if ok {
+                let k = run(b, j, |c| c.is_ascii_digit());
+                if k > j {
+                    end = Some(j + (k - j).min(3));
+                }
+            }
+        }
+    }
+    let mut end = match end {
+        Some(end) => end,
+        None if he - p >= 2 => he,
+        None => return None,
+    };
+    if b.get(end) == Some(&b'%') {
+        let zone = run(b, end + 1, |c| {
+            c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-')
+        });
+        if zone > end + 1 {
+            end = zone;
+        }
+    }
+    Some(Found::new(Alt::Ipv6, p, end))
+}

@@ -1,0 +1,136 @@
+//! Private keys printed over several lines (`key_block_lines` in logkit/mask.py).
+//!
+//! A PEM key printed as text arrives one line at a time: the `private_key` detector masks its
+//! BEGIN line, but each base64 line after it is a line of its own that no detector can tell
+//! from any other base64. So lines are followed in order: from a line that opens a key block
+//! and does not close it, every line up to and including the one with `-----END` is masked
+//! whole, as `KEY_LINE`. A block ends early at a line that starts a JSON object (the key was
+//! cut short and the application went on logging), or `KEY_BLOCK_BYTES` after its BEGIN line.
+//! The state (bytes since the BEGIN line, 0 outside a block) carries from one block of lines
+//! to the next: the caller passes it with each block.
+
+use std::sync::OnceLock;
+
+use memchr::memmem;
+use regex::bytes::Regex;
+
+/// What a line inside a private key block becomes.
+pub const KEY_LINE: &str = "[MASKED:private_key]";
+/// In every BEGIN line: a block of lines without it opens no key (one search).
+pub const KEY_MARK: &[u8] = b"PRIVATE KEY";
+/// How far from its BEGIN line a key block may reach: no PEM key is this long (RSA-16384 is
+/// 12 KB); it bounds what a key cut short masks in a log of plain text.
+pub const KEY_BLOCK_BYTES: usize = 64 * 1024;
+const KEY_END: &[u8] = b"-----END";
+const BOM: &[u8] = b"\xef\xbb\xbf";
+
+fn key_begin() -> &'static Regex {
+    static BEGIN: OnceLock<Regex> = OnceLock::new();
+    BEGIN.get_or_init(|| {
+        Regex::new(r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----").expect("compiles")
+    })
+}
+
+/// Whether a key block begins on this line and does not end on it.
+fn opens_key(line: &[u8]) -> bool {
+    if memmem::find(line, KEY_MARK).is_none() {
+        return false;
+    }
+    match key_begin().find_iter(line).last() {
+        Some(begin) => memmem::find(&line[begin.end()..], KEY_END).is_none(),
+        None => false,
+    }
+}
+
+/// Whether the line starts a JSON object (after a BOM and blanks).
+fn json_record(line: &[u8]) -> bool {
+    let start = line.strip_prefix(BOM).unwrap_or(line);
+    start.iter().find(|b| !matches!(b, b' ' | b'\t' | b'\r')) == Some(&b'{')
+}
+
+/// The indexes of the `lines` (in order, without newlines) inside a private key block, and the
+/// state after the last: 0, or the bytes of the open block so far, from its BEGIN line on.
+/// `inside` is the state before the first line.
+pub fn key_block_lines(lines: &[&[u8]], mut inside: usize) -> (Vec<usize>, usize) {
+    let mut masked = Vec::new();
+    for (index, line) in lines.iter().enumerate() {
+        if inside > 0 {
+            inside += line.len() + 1;
+            if let Some(end) = memmem::find(line, KEY_END) {
+                masked.push(index);
+                // Another block may open after this one closes, on the same line.
+                inside = if opens_key(&line[end..]) {
+                    line.len() + 1
+                } else {
+                    0
+                };
+                continue;
+            }
+            if inside <= KEY_BLOCK_BYTES && !json_record(line) {
+                masked.push(index);
+                continue;
+            }
+            inside = 0; // the block ended before this line, which is read as any other
+        }
+        if opens_key(line) {
+            inside = line.len() + 1;
+        }
+    }
+    (masked, inside)
+}
+
+/// The state `key_block_lines` leaves after `data` (whole lines), cheaply: most blocks of
+/// lines hold no key, which one search tells.
+pub fn key_block_after(data: &[u8], inside: usize) -> usize {
+    if inside == 0 && memmem::find(data, KEY_MARK).is_none() {
+        return 0;
+    }
+    let mut lines: Vec<&[u8]> = data.split(|&b| b == b'\n').collect();
+    if lines.last() == Some(&&b""[..]) {
+        lines.pop(); // after the last newline: no line
+    }
+    key_block_lines(&lines, inside).1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lines_of_a_key_are_masked_up_to_its_end() {
+        let lines: Vec<&[u8]> = vec![
+            b"key follows -----BEGIN RSA PRIVATE KEY-----",
+            b"MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi3",
+            b"-----END RSA PRIVATE KEY-----",
+            b"after",
+        ];
+        assert_eq!((vec![1, 2], 0), key_block_lines(&lines, 0));
+    }
+
+    #[test]
+    fn a_json_record_ends_a_cut_key_and_state_carries_over() {
+        let lines: Vec<&[u8]> = vec![b"MIIE", b"  {\"level\": \"info\"}"];
+        assert_eq!((vec![0], 0), key_block_lines(&lines, 10));
+        assert_eq!(
+            28 + 5,
+            key_block_after(b"x\n-----BEGIN PRIVATE KEY-----\nMIIE\n", 0)
+        );
+        assert_eq!(
+            0,
+            key_block_after(
+                b"-----BEGIN PRIVATE KEY----- x -----END PRIVATE KEY-----",
+                0
+            )
+        );
+    }
+
+    #[test]
+    fn a_block_ends_64_kb_after_its_begin_line() {
+        let base64 = [b'A'; 1000];
+        let mut lines: Vec<&[u8]> = vec![b"-----BEGIN PRIVATE KEY-----"];
+        lines.extend(std::iter::repeat_n(&base64[..], 70));
+        let (masked, state) = key_block_lines(&lines, 0);
+        assert_eq!((1..=65).collect::<Vec<_>>(), masked);
+        assert_eq!(0, state);
+    }
+}

@@ -1,0 +1,236 @@
+//! JSON values as the Python masker saw them: `str(value)` of a number (what a number under a
+//! sensitive key or in `fields` is pseudonymised as), and orjson's sorted compact dump (what a
+//! dict or list is pseudonymised as). Numbers arrive as their JSON text (serde_json's
+//! arbitrary_precision), so ints and floats are told apart as Python's parser tells them.
+
+use crate::json::format_float;
+use serde_json::Value;
+
+pub fn is_int_text(text: &str) -> bool {
+    !text.bytes().any(|b| matches!(b, b'.' | b'e' | b'E'))
+}
+
+/// The digits of a JSON integer without its sign, if the number is an integer.
+pub fn int_digits(text: &str) -> Option<&str> {
+    is_int_text(text).then(|| text.trim_start_matches('-'))
+}
+
+/// `str(x)` for the number a JSON number text reads as in Python.
+pub fn number_str(text: &str) -> String {
+    if is_int_text(text) {
+        return if text == "-0" {
+            "0".to_string()
+        } else {
+            text.to_string()
+        };
+    }
+    let f: f64 = text.parse().unwrap_or(f64::NAN);
+    if f.is_infinite() {
+        return if f > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    format_float(f, true)
+}
+
+/// `_dump_sorted`: `orjson.dumps(value, option=OPT_SORT_KEYS)`, compact, keys sorted at every
+/// level; where orjson refuses the value (an int beyond 64 bits), Python's `repr` of it.
+pub fn dump_sorted(value: &Value) -> String {
+    let mut out = String::new();
+    if has_big_int(value) {
+        write_repr(value, &mut out);
+    } else {
+        write(value, &mut out);
+    }
+    out
+}
+
+/// An int orjson cannot write: below -2**63 or above 2**64 - 1.
+fn has_big_int(value: &Value) -> bool {
+    match value {
+        Value::Number(n) => {
+            let text = n.as_str();
+            is_int_text(text)
+                && text.parse::<i128>().map_or(true, |i| {
+                    i < i128::from(i64::MIN) || i > i128::from(u64::MAX)
+                })
+        }
+        Value::Array(items) => items.iter().any(has_big_int),
+        Value::Object(map) => map.values().any(has_big_int),
+        _ => false,
+    }
+}
+
+/// Python's `repr` of the value as json.loads gives it (dicts in their own order).
+fn write_repr(value: &Value, out: &mut String) {
+    match value {
+        Value::Null => out.push_str("None"),
+        Value::Bool(b) => out.push_str(if *b { "True" } else { "False" }),
+        Value::Number(n) => out.push_str(&number_str(n.as_str())),
+        Value::String(s) => write_str_repr(s, out),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_repr(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_str_repr(k, out);
+                out.push_str(": ");
+                write_repr(v, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// `repr(str)`: single quotes unless the text has one and no double quote; what
+/// `str.isprintable` refuses escaped. Printable is approximated outside Latin-1: separators,
+/// format characters and private use are escaped, unassigned code points are not.
+fn write_str_repr(s: &str, out: &mut String) {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if printable(c) => out.push(c),
+            c if (c as u32) <= 0xff => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) <= 0xffff => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push_str(&format!("\\U{:08x}", c as u32)),
+        }
+    }
+    out.push(quote);
+}
+
+fn printable(c: char) -> bool {
+    let n = c as u32;
+    !(n < 0x20
+        || (0x7f..=0xa0).contains(&n)
+        || n == 0xad
+        || matches!(
+            n,
+            0x061c | 0x1680 | 0x180e | 0x3000 | 0xfeff | 0x205f | 0x202f
+        )
+        || (0x2000..=0x200f).contains(&n)
+        || (0x2028..=0x202e).contains(&n)
+        || (0x2060..=0x206f).contains(&n)
+        || (0xe000..=0xf8ff).contains(&n)
+        || (0xfff9..=0xfffb).contains(&n)
+        || n >= 0xf0000)
+}
+
+fn write(value: &Value, out: &mut String) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => {
+            let text = n.as_str();
+            if is_int_text(text) {
+                out.push_str(if text == "-0" { "0" } else { text });
+            } else {
+                let f: f64 = text.parse().unwrap_or(f64::NAN);
+                if f.is_finite() {
+                    out.push_str(&format_float(f, false));
+                } else {
+                    out.push_str("null");
+                }
+            }
+        }
+        Value::String(s) => write_str(s, out),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            out.push('{');
+            for (i, (k, v)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_str(k, out);
+                out.push(':');
+                write(v, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+fn write_str(s: &str, out: &mut String) {
+    out.push('"');
+    let mut start = 0;
+    for (i, byte) in s.bytes().enumerate() {
+        let escape = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        if escape.is_empty() {
+            out.push_str(&format!("\\u{byte:04x}"));
+        } else {
+            out.push_str(escape);
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_as_python_prints_them() {
+        assert_eq!("42", number_str("42"));
+        assert_eq!("0", number_str("-0"));
+        assert_eq!("4.5", number_str("4.50"));
+        assert_eq!("100000.0", number_str("1e5"));
+        assert_eq!("1e+16", number_str("1e16"));
+        assert_eq!("1.5e-05", number_str("0.000015"));
+    }
+
+    #[test]
+    fn sorted_dumps_as_orjson_writes_them() {
+        let value: Value =
+            serde_json::from_str(r#"{"b":1,"a":{"d":[1,{"z":1.5e-5,"y":"\u0001é"}],"c":null}}"#)
+                .unwrap();
+        assert_eq!(
+            r#"{"a":{"c":null,"d":[1,{"y":"\u0001é","z":0.000015}]},"b":1}"#,
+            dump_sorted(&value)
+        );
+    }
+}

@@ -1,0 +1,964 @@
+//! A parsed record as logkit's canonical event: the port of logkit/normalize.py.
+//!
+//! What is code here is what each kind of column accepts (the converters) and which column
+//! an alias *group* feeds (`GROUPS`, normalize.py's `ALIAS_GROUPS`). Which record keys feed
+//! a group is data: the alias table (today normalize.BUILTIN_ALIASES, to become the format
+//! files' `[fields]` tables), and the user's `[aliases]` in front of it, both handed in by
+//! Python. Each field ranks its aliases in table order, user aliases first; the best-ranked
+//! alias whose value converts wins, and a value that does not convert stays in `attrs`.
+//! A dotted alias (`usage.prompt_tokens`) matches a literal key first, then the nested
+//! value; a decimal step indexes a list, and a value read through a list is never cut out.
+
+use rustc_hash::FxHashMap as HashMap;
+
+use std::borrow::Cow;
+
+use serde_json::Value;
+
+use crate::errors::CoreError;
+use crate::json::{view, Py, Record};
+use crate::lines::py_isspace;
+use crate::pytext::{ascii_digits, py_float};
+use crate::timeparse::parse_ts;
+use crate::tree::{from_value, obj_get, to_value, J};
+
+/// The canonical columns, in store order (normalize.py's CANONICAL_FIELDS).
+pub const FIELDS: [&str; 23] = [
+    "ts",
+    "level",
+    "service",
+    "logger",
+    "message",
+    "trace_id",
+    "span_id",
+    "request_id",
+    "user_id",
+    "job_id",
+    "batch_id",
+    "duration_ms",
+    "status_code",
+    "error_type",
+    "http_method",
+    "path",
+    "job_type",
+    "model",
+    "input_tokens",
+    "output_tokens",
+    "cost_usd",
+    "cache_hit",
+    "host",
+];
+
+const ERROR_TYPE: usize = {
+    let mut i = 0;
+    while !matches!(FIELDS[i].as_bytes(), b"error_type") {
+        i += 1;
+    }
+    i
+};
+
+pub fn field_index(name: &str) -> Option<usize> {
+    FIELDS.iter().position(|f| *f == name)
+}
+
+/// A canonical value, typed as its Arrow column is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Out {
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+pub struct Event<'a> {
+    pub fields: [Option<Out>; FIELDS.len()],
+    pub attrs: Record<'a>,
+}
+
+/// The event as the masker sees it (serde_json, as src/mask/ works on it).
+pub type EventMap = serde_json::Map<String, Value>;
+
+impl<'a> Event<'a> {
+    /// The event as the Python pipeline's event dict: the canonical columns in store order,
+    /// then `attrs` (what the masker works on).
+    pub fn into_map(self) -> EventMap {
+        let mut map = EventMap::new();
+        for (name, value) in FIELDS.iter().zip(self.fields) {
+            let value = match value {
+                None => Value::Null,
+                Some(Out::Str(s)) => Value::String(s),
+                Some(Out::Int(i)) => Value::from(i),
+                Some(Out::Float(f)) => {
+                    serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
+                }
+                Some(Out::Bool(b)) => Value::Bool(b),
+            };
+            map.insert((*name).to_string(), value);
+        }
+        map.insert("attrs".to_string(), to_value(J::Obj(self.attrs)));
+        map
+    }
+
+    /// Back from `into_map` (after masking, which changes strings only).
+    pub fn from_map(mut map: EventMap) -> Event<'static> {
+        let mut fields: [Option<Out>; FIELDS.len()] = Default::default();
+        for (i, name) in FIELDS.iter().enumerate() {
+            fields[i] = match map.shift_remove(*name) {
+                None | Some(Value::Null) => None,
+                Some(Value::String(s)) => Some(Out::Str(s)),
+                Some(Value::Bool(b)) => Some(Out::Bool(b)),
+                Some(Value::Number(n)) => match view(&J::Num(n.as_str().into())) {
+                    Py::Int(Some(i), _) => i64::try_from(i).ok().map(Out::Int),
+                    Py::Float(f) => Some(Out::Float(f)),
+                    _ => None,
+                },
+                Some(other) => Some(Out::Str(other.to_string())),
+            };
+        }
+        let attrs = match map.shift_remove("attrs").map(from_value) {
+            Some(J::Obj(attrs)) => attrs,
+            _ => Record::new(),
+        };
+        Event { fields, attrs }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Conv {
+    Ts,
+    /// An epoch number in a known unit, to microseconds: (multiply, divide).
+    Epoch(i128, i128),
+    Level,
+    Text,
+    Message,
+    Ident,
+    TraceparentTrace,
+    TraceparentSpan,
+    Count,
+    Status,
+    Cost,
+    /// Milliseconds for an alias whose unitless numbers are in a unit: (multiply, divide).
+    Duration(f64, f64),
+    HttpMethod,
+    Path,
+    CacheHit,
+}
+
+/// Whether the original value also stays in attrs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Keep {
+    No,
+    /// When it differs from the canonical value.
+    IfDifferent,
+    /// Always (a value read through a list).
+    Always,
+}
+
+/// What an `[aliases]` group name feeds: (field, converter, keep) rows.
+fn group(name: &str) -> Option<&'static [(&'static str, Conv, Keep)]> {
+    use Conv::*;
+    use Keep::*;
+    Some(match name {
+        "ts" => &[("ts", Ts, No)],
+        // Epoch numbers in a known unit (zap's float seconds, journald's µs strings).
+        "ts_s" => &[("ts", Epoch(1_000_000, 1), No)],
+        "ts_ms" => &[("ts", Epoch(1_000, 1), No)],
+        "ts_us" => &[("ts", Epoch(1, 1), No)],
+        "ts_ns" => &[("ts", Epoch(1, 1_000), No)],
+        "level" => &[("level", Level, IfDifferent)],
+        "service" => &[("service", Text, No)],
+        "logger" => &[("logger", Text, No)],
+        "message" => &[("message", Message, No)],
+        "trace_id" => &[("trace_id", Ident, No)],
+        "span_id" => &[("span_id", Ident, No)],
+        // Version and flags have no column, so the header itself always stays in attrs.
+        "traceparent" => &[
+            ("trace_id", TraceparentTrace, IfDifferent),
+            ("span_id", TraceparentSpan, IfDifferent),
+        ],
+        "request_id" => &[("request_id", Ident, No)],
+        "user_id" => &[("user_id", Ident, No)],
+        "job_id" => &[("job_id", Ident, No)],
+        "batch_id" => &[("batch_id", Ident, No)],
+        "duration_ms" => &[("duration_ms", Duration(1.0, 1.0), No)],
+        "duration_s" => &[("duration_ms", Duration(1e3, 1.0), No)],
+        "duration_us" => &[("duration_ms", Duration(1.0, 1e3), No)],
+        "duration_ns" => &[("duration_ms", Duration(1.0, 1e6), No)],
+        "status_code" => &[("status_code", Status, No)],
+        "error_type" => &[("error_type", Text, No)],
+        "http_method" => &[("http_method", HttpMethod, No)],
+        "path" => &[("path", Path, IfDifferent)],
+        "job_type" => &[("job_type", Text, No)],
+        "model" => &[("model", Text, No)],
+        "input_tokens" => &[("input_tokens", Count, No)],
+        "output_tokens" => &[("output_tokens", Count, No)],
+        "cost_usd" => &[("cost_usd", Cost, No)],
+        "cache_hit" => &[("cache_hit", CacheHit, No)],
+        "host" => &[("host", Text, No)],
+        _ => return None,
+    })
+}
+
+const GROUP_NAMES: [&str; 31] = [
+    "batch_id",
+    "cache_hit",
+    "cost_usd",
+    "duration_ms",
+    "duration_ns",
+    "duration_s",
+    "duration_us",
+    "error_type",
+    "host",
+    "http_method",
+    "input_tokens",
+    "job_id",
+    "job_type",
+    "level",
+    "logger",
+    "message",
+    "model",
+    "output_tokens",
+    "path",
+    "request_id",
+    "service",
+    "span_id",
+    "status_code",
+    "trace_id",
+    "traceparent",
+    "ts",
+    "ts_ms",
+    "ts_ns",
+    "ts_s",
+    "ts_us",
+    "user_id",
+];
+
+/// An alias table: (group, record keys) rows, best first; a group may appear more than once.
+pub type AliasTable = Vec<(String, Vec<String>)>;
+
+/// The alias table of a format file (logkit/formats/*.toml): its `[fields]` rows whose value
+/// is a record key or a list of them, in file order (which is rank order).
+///
+/// Only the plain forms are read: a row written as a table (`{ from = ..., pattern = ... }`),
+/// `[match]` and the rest of the formats engine are not in the core; the generic format's
+/// `[fields_last]` comes from logkit/core.py as `LateField` rows (Python reads the file).
+pub fn alias_table_from_toml(text: &str) -> Result<AliasTable, CoreError> {
+    let doc: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| CoreError::Config(format!("format file: {e}")))?;
+    let Some(toml::Value::Table(fields)) = doc.get("fields") else {
+        return Err(CoreError::Config(
+            "format file has no [fields] table".into(),
+        ));
+    };
+    let mut table = AliasTable::new();
+    for (name, value) in fields {
+        let names = match value {
+            toml::Value::String(key) => vec![key.clone()],
+            toml::Value::Array(keys) => keys
+                .iter()
+                .filter_map(|k| k.as_str().map(str::to_string))
+                .collect(),
+            _ => continue,
+        };
+        table.push((name.clone(), names));
+    }
+    Ok(table)
+}
+
+/// A format file's `[fields_last]` row: a group filled from `paths` after every other alias
+/// of its column, claiming no key; with `patterns`, from the part of a string the first
+/// matching one captures (its group `value`, else the whole match), as logkit/formats reads
+/// `{ from = [...], pattern = [...], keep = true }`.
+pub struct LateField {
+    pub group: String,
+    pub paths: Vec<String>,
+    pub patterns: Vec<String>,
+    pub keep: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Step {
+    field: usize,
+    rank: usize,
+    path: Option<Vec<String>>,
+    conv: Conv,
+    keep: Keep,
+    passthrough: bool,
+    /// Index into `Normalizer::patterns`: the value is what they find in it.
+    pattern: Option<usize>,
+}
+
+pub struct Normalizer {
+    /// Record key -> every step it can feed.
+    steps: HashMap<String, Vec<Step>>,
+    patterns: Vec<Vec<regex::Regex>>,
+}
+
+impl Normalizer {
+    /// `user` are the `[aliases]` of logkit.toml (tried first; a key named there is taken
+    /// from every other group's built-in aliases), `builtin` the alias table.
+    pub fn new(user: &AliasTable, builtin: &AliasTable) -> Result<Normalizer, CoreError> {
+        Normalizer::with_late(user, builtin, &[])
+    }
+
+    /// `new`, then the `late` rows after every other alias of their columns.
+    pub fn with_late(
+        user: &AliasTable,
+        builtin: &AliasTable,
+        late: &[LateField],
+    ) -> Result<Normalizer, CoreError> {
+        type Row = (String, Conv, Keep, Option<usize>);
+        let mut ordered: Vec<Vec<Row>> = vec![Vec::new(); FIELDS.len()];
+        let mut claimed = std::collections::HashSet::new();
+        for (name, names) in user {
+            if group(name).is_none() {
+                return Err(CoreError::Config(format!(
+                    "[aliases] has no column '{name}'; use one of: {}",
+                    GROUP_NAMES.join(", ")
+                )));
+            }
+            if names.iter().any(String::is_empty) {
+                return Err(CoreError::Config(format!(
+                    "[aliases] {name} must be a list of non-empty field names"
+                )));
+            }
+            claimed.extend(names.iter().cloned());
+        }
+        for (from_user, table) in [(true, user), (false, builtin)] {
+            for (name, names) in table {
+                let rows = group(name).ok_or_else(|| {
+                    CoreError::Config(format!("the alias table names no column '{name}'"))
+                })?;
+                for &(field, conv, keep) in rows {
+                    let list = &mut ordered[field_index(field).expect("a canonical field")];
+                    for alias in names {
+                        let seen = list.iter().any(|(known, ..)| known == alias);
+                        if seen || (!from_user && claimed.contains(alias)) {
+                            continue;
+                        }
+                        list.push((alias.clone(), conv, keep, None));
+                    }
+                }
+            }
+        }
+        let mut patterns = Vec::new();
+        for row in late {
+            let rows = group(&row.group).ok_or_else(|| {
+                CoreError::Config(format!("[fields_last] has no column '{}'", row.group))
+            })?;
+            let pattern = if row.patterns.is_empty() {
+                None
+            } else {
+                let compiled = row
+                    .patterns
+                    .iter()
+                    .map(|p| regex::Regex::new(p))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| CoreError::Config(format!("[fields_last] bad pattern: {e}")))?;
+                patterns.push(compiled);
+                Some(patterns.len() - 1)
+            };
+            for &(field, conv, keep) in rows {
+                let keep = if row.keep { Keep::IfDifferent } else { keep };
+                let list = &mut ordered[field_index(field).expect("a canonical field")];
+                for path in &row.paths {
+                    list.push((path.clone(), conv, keep, pattern));
+                }
+            }
+        }
+        let mut steps: HashMap<String, Vec<Step>> = HashMap::default();
+        for (field, names) in ordered.into_iter().enumerate() {
+            for (rank, (name, conv, keep, pattern)) in names.into_iter().enumerate() {
+                let passthrough =
+                    pattern.is_none() && matches!(conv, Conv::Text | Conv::Ident | Conv::Message);
+                // A literal "usage.prompt_tokens" key beats the nested form of the same alias.
+                let literal = Step {
+                    field,
+                    rank: 2 * rank,
+                    path: None,
+                    conv,
+                    keep,
+                    passthrough,
+                    pattern,
+                };
+                steps.entry(name.clone()).or_default().push(literal);
+                let mut parts = name.split('.');
+                let head = parts.next().unwrap_or_default().to_string();
+                let path: Vec<String> = parts.map(str::to_string).collect();
+                if !path.is_empty() && !head.is_empty() && path.iter().all(|p| !p.is_empty()) {
+                    // A value inside a list is read but never cut out: the list stays whole.
+                    let through_list = path.iter().any(|p| ascii_digits(p));
+                    let keep = if through_list { Keep::Always } else { keep };
+                    let nested = Step {
+                        field,
+                        rank: 2 * rank + 1,
+                        path: Some(path),
+                        conv,
+                        keep,
+                        passthrough,
+                        pattern,
+                    };
+                    steps.entry(head).or_default().push(nested);
+                }
+            }
+        }
+        Ok(Normalizer { steps, patterns })
+    }
+
+    /// The canonical event for `record`; the record, minus what went into columns, is attrs.
+    pub fn normalize<'a>(&self, mut record: Record<'a>) -> Event<'a> {
+        let mut fields: [Option<Out>; FIELDS.len()] = Default::default();
+        // Top-level keys consumed (by their place in the record), and nested leaves.
+        let mut consumed = vec![false; record.len()];
+        let mut any_consumed = false;
+        let mut nested: Vec<(usize, &[String])> = Vec::new();
+        {
+            // The steps this record's keys can feed, each field's best first; a step carries
+            // the key's place and value, so a record costs one hash lookup per key.
+            let mut plan: Vec<(usize, &J<'a>, &Step)> = Vec::with_capacity(16);
+            for (index, (key, value)) in record.iter().enumerate() {
+                if let Some(steps) = self.steps.get(key.as_ref()) {
+                    plan.extend(steps.iter().map(|step| (index, value, step)));
+                }
+            }
+            // Each field's steps best first; the error type before every other field, as it may
+            // be read (and kept) from text another column consumes (normalize.py's _PLAN_ORDER).
+            plan.sort_by_key(|(_, _, step)| (step.field != ERROR_TYPE, step.field, step.rank));
+            for (index, value, step) in plan {
+                if fields[step.field].is_some() || consumed[index] {
+                    continue; // a better-ranked step filled it, or an earlier one took the key
+                }
+                let raw = match &step.path {
+                    None => Some(value),
+                    Some(path) => lookup(Some(value), path),
+                };
+                let raw = raw.map_or(Py::None, view);
+                let converted = match step.pattern {
+                    Some(p) => found(raw, &self.patterns[p])
+                        .and_then(|part| convert(step.conv, Py::Str(part))),
+                    None => match raw {
+                        Py::Str(s) if step.passthrough && !s.is_empty() => {
+                            Some(Out::Str(s.to_string()))
+                        }
+                        _ => convert(step.conv, raw),
+                    },
+                };
+                let Some(converted) = converted else { continue };
+                let remove = match step.keep {
+                    Keep::Always => false,
+                    Keep::No => true,
+                    Keep::IfDifferent => {
+                        matches!((&converted, raw), (Out::Str(a), Py::Str(b)) if a == b)
+                    }
+                };
+                if remove {
+                    match &step.path {
+                        None => {
+                            consumed[index] = true;
+                            any_consumed = true;
+                        }
+                        Some(path) => nested.push((index, path)),
+                    }
+                }
+                fields[step.field] = Some(converted);
+            }
+        }
+        if !nested.is_empty() {
+            // Leaves first, by place: a dict they leave empty goes with the consumed keys.
+            let mut leaves: Vec<(usize, &[String])> = nested;
+            leaves.sort_by_key(|(index, _)| *index);
+            let mut at = 0;
+            for (index, (_, value)) in record.iter_mut().enumerate() {
+                while at < leaves.len() && leaves[at].0 == index {
+                    if let J::Obj(inner) = value {
+                        remove_leaf(inner, leaves[at].1);
+                        if inner.is_empty() {
+                            consumed[index] = true;
+                            any_consumed = true;
+                        }
+                    }
+                    at += 1;
+                }
+            }
+        }
+        if any_consumed {
+            let mut index = 0;
+            record.retain(|_| {
+                index += 1;
+                !consumed[index - 1]
+            });
+        }
+        Event {
+            fields,
+            attrs: record,
+        }
+    }
+}
+
+/// The value at `path` inside `node`, or None when any step is missing.
+fn lookup<'o, 'a>(node: Option<&'o J<'a>>, path: &[String]) -> Option<&'o J<'a>> {
+    let mut node = node?;
+    for name in path {
+        node = match node {
+            J::Obj(map) => obj_get(map, name)?,
+            J::Arr(items) if ascii_digits(name) => items.get(name.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(node)
+}
+
+/// Drop a consumed leaf, and each dict on its path that this leaves empty.
+fn remove_leaf(map: &mut Record<'_>, path: &[String]) {
+    let Some((name, rest)) = path.split_first() else {
+        return;
+    };
+    let Some(place) = map.iter().position(|(k, _)| k == name) else {
+        return;
+    };
+    if rest.is_empty() {
+        map.remove(place);
+        return;
+    }
+    if let J::Obj(inner) = &mut map[place].1 {
+        remove_leaf(inner, rest);
+        if inner.is_empty() {
+            map.remove(place);
+        }
+    }
+}
+
+// --- converters: each returns the canonical value or None --------------------------------
+
+const INT64_MAX: i128 = i64::MAX as i128;
+/// 2**63 as a float: the first float above INT64_MAX (which no float equals).
+const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+
+fn convert(conv: Conv, value: Py<'_>) -> Option<Out> {
+    match conv {
+        Conv::Ts => parse_ts(value).map(Out::Int),
+        Conv::Epoch(multiply, divide) => epoch(value, multiply, divide).map(Out::Int),
+        Conv::Level => normalize_level(value).map(|l| Out::Str(l.to_string())),
+        Conv::Text => match value {
+            Py::Str(s) if !s.is_empty() => Some(Out::Str(s.to_string())),
+            _ => None,
+        },
+        Conv::Message => match value {
+            Py::Str(s) => Some(Out::Str(s.to_string())),
+            _ => None,
+        },
+        Conv::Ident => match value {
+            Py::Str(s) if !s.is_empty() => Some(Out::Str(s.to_string())),
+            // Datadog trace ids are unsigned 64-bit ints; as text they fit any size.
+            Py::Int(_, digits) => Some(Out::Str(digits.to_string())),
+            _ => None,
+        },
+        // An id of zeros only is the W3C's way of saying "none".
+        Conv::TraceparentTrace => traceparent(value)
+            .filter(|(t, _)| t.bytes().any(|b| b != b'0'))
+            .map(|(t, _)| Out::Str(t.to_string())),
+        Conv::TraceparentSpan => traceparent(value)
+            .filter(|(_, s)| s.bytes().any(|b| b != b'0'))
+            .map(|(_, s)| Out::Str(s.to_string())),
+        Conv::Count => count(value).map(Out::Int),
+        Conv::Status => status(value).map(|s| Out::Int(i64::from(s))),
+        Conv::Cost => number(value).filter(|n| *n >= 0.0).map(Out::Float),
+        Conv::Duration(multiply, divide) => duration(value, multiply, divide).map(Out::Float),
+        Conv::HttpMethod => match value {
+            Py::Str(s)
+                if (1..=16).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphabetic()) =>
+            {
+                Some(Out::Str(s.to_ascii_uppercase()))
+            }
+            _ => None,
+        },
+        Conv::Path => match value {
+            Py::Str(s) => path(s).map(|p| Out::Str(p.to_string())),
+            _ => None,
+        },
+        Conv::CacheHit => cache_hit(value).map(Out::Bool),
+    }
+}
+
+fn level_word(word: &str) -> Option<&'static str> {
+    Some(match word {
+        // silly and http: winston's npm levels.
+        "debug" | "trace" | "verbose" | "silly" => "DEBUG",
+        "info" | "information" | "informational" | "notice" | "http" => "INFO",
+        "warn" | "warning" => "WARNING",
+        "err" | "error" => "ERROR",
+        "fatal" | "critical" | "crit" | "panic" | "emerg" | "emergency" | "alert" => "CRITICAL",
+        _ => return None,
+    })
+}
+
+fn level_number(n: i128) -> Option<&'static str> {
+    Some(match n {
+        0..=2 => "CRITICAL", // syslog severities
+        3 => "ERROR",
+        4 => "WARNING",
+        5 | 6 => "INFO",
+        7 => "DEBUG",
+        10 | 20 => "DEBUG", // bunyan / pino
+        30 => "INFO",
+        40 => "WARNING",
+        50 => "ERROR",
+        60 => "CRITICAL",
+        _ => return None,
+    })
+}
+
+/// DEBUG, INFO, WARNING, ERROR or CRITICAL for a level spelling, or None.
+pub fn normalize_level(value: Py<'_>) -> Option<&'static str> {
+    match value {
+        Py::Str(s) => {
+            let word = s.trim_matches(py_isspace);
+            let word = if word.bytes().any(|b| b.is_ascii_uppercase()) || !word.is_ascii() {
+                Cow::Owned(word.to_lowercase())
+            } else {
+                Cow::Borrowed(word)
+            };
+            if let Some(level) = level_word(&word) {
+                return Some(level);
+            }
+            let chars = word.chars().count();
+            if (1..=2).contains(&chars) && ascii_digits(&word) {
+                return level_number(word.parse().ok()?);
+            }
+            None
+        }
+        Py::Int(n, _) => level_number(n?),
+        Py::Float(f) if f.is_finite() && f.fract() == 0.0 => {
+            (f.abs() < 1e30).then(|| level_number(f as i128)).flatten()
+        }
+        _ => None,
+    }
+}
+
+/// logkit/formats' `_found`: the part of a string (or of a list's first item) the first
+/// matching pattern captures, its group `value` if it has one, else the whole match.
+fn found<'v>(value: Py<'v>, patterns: &[regex::Regex]) -> Option<&'v str> {
+    let value = match value {
+        Py::List(items) if !items.is_empty() => view(&items[0]),
+        other => other,
+    };
+    let Py::Str(text) = value else { return None };
+    for pattern in patterns {
+        if let Some(caps) = pattern.captures(text) {
+            if pattern.capture_names().any(|name| name == Some("value")) {
+                return caps.name("value").map(|m| m.as_str());
+            }
+            return caps.get(0).map(|m| m.as_str());
+        }
+    }
+    None
+}
+
+/// normalize.py's `_epoch(unit)`: an epoch number of any size in a known unit, to
+/// microseconds (a date string is still read as one).
+fn epoch(value: Py<'_>, multiply: i128, divide: i128) -> Option<i64> {
+    let in_range = |us: i128| (MIN_TS..=MAX_TS).contains(&us).then_some(us as i64);
+    let float = |f: f64| {
+        let us = (f * multiply as f64 / divide as f64).round_ties_even();
+        // Python's round() gives an int of any size; beyond the range either way.
+        (us.is_finite() && us.abs() < 1e20)
+            .then(|| in_range(us as i128))
+            .flatten()
+    };
+    match value {
+        Py::Str(s) => {
+            if s.chars().count() >= 10 && s.chars().nth(4) == Some('-') {
+                return parse_ts(value);
+            }
+            let number = number(value)?;
+            if ascii_digits(s) {
+                let n = s.parse::<i128>().ok()?;
+                in_range(n.checked_mul(multiply)?.div_euclid(divide))
+            } else {
+                float(number)
+            }
+        }
+        Py::Int(n, _) => in_range(n?.checked_mul(multiply)?.div_euclid(divide)),
+        Py::Float(f) if f.is_finite() => float(f),
+        _ => None,
+    }
+}
+
+/// The bounds of a stored time (years 1 to 9999), in microseconds.
+const MIN_TS: i128 = -62_135_596_800_000_000;
+const MAX_TS: i128 = 253_402_300_799_999_999;
+
+fn traceparent(value: Py<'_>) -> Option<(&str, &str)> {
+    let Py::Str(s) = value else { return None };
+    if s.chars().count() != 55 {
+        return None;
+    }
+    let parts: Vec<&str> = s.split('-').collect();
+    let lengths: Vec<usize> = parts.iter().map(|p| p.chars().count()).collect();
+    if lengths != [2, 32, 16, 2] || !s.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
+        return None;
+    }
+    Some((parts[1], parts[2]))
+}
+
+fn count(value: Py<'_>) -> Option<i64> {
+    match value {
+        Py::Int(n, _) => n.filter(|n| (0..=INT64_MAX).contains(n)).map(|n| n as i64),
+        Py::Float(f) => (f.fract() == 0.0 && (0.0..TWO_63).contains(&f)).then_some(f as i64),
+        Py::Str(s) if (1..=19).contains(&s.len()) && ascii_digits(s) => s
+            .parse::<i128>()
+            .ok()
+            .filter(|n| *n <= INT64_MAX)
+            .map(|n| n as i64),
+        _ => None,
+    }
+}
+
+fn status(value: Py<'_>) -> Option<i32> {
+    match value {
+        Py::Int(n, _) => n.filter(|n| (100..=599).contains(n)).map(|n| n as i32),
+        // "ok", "failed", "200 OK": words stay in attrs.
+        Py::Str(s)
+            if s.len() == 3 && ascii_digits(s) && (b'1'..=b'5').contains(&s.as_bytes()[0]) =>
+        {
+            s.parse().ok()
+        }
+        Py::Float(f) if f.fract() == 0.0 && (100.0..=599.0).contains(&f) => Some(f as i32),
+        _ => None,
+    }
+}
+
+/// A finite float from an int, float or numeric string (not a bool), else None.
+fn number(value: Py<'_>) -> Option<f64> {
+    match value {
+        Py::Float(f) => f.is_finite().then_some(f),
+        Py::Int(n, _) => n
+            .filter(|n| (-INT64_MAX..=INT64_MAX).contains(n))
+            .map(|n| n as i64 as f64),
+        Py::Str(s) if s.chars().count() <= 64 => py_float(s).filter(|f| f.is_finite()),
+        _ => None,
+    }
+}
+
+fn duration(value: Py<'_>, multiply: f64, divide: f64) -> Option<f64> {
+    let n = match value {
+        Py::Float(_) | Py::Int(..) => number(value),
+        Py::Str(s) => match number(value) {
+            Some(n) => Some(n),
+            None => return duration_string(s),
+        },
+        _ => return None,
+    };
+    let n = n.filter(|n| *n >= 0.0)?;
+    let ms = n * multiply / divide;
+    // 1e308 seconds is a finite number but not a finite number of milliseconds.
+    (ms != f64::INFINITY).then_some(ms)
+}
+
+/// (multiply, divide) to milliseconds for a duration unit.
+fn unit_factor(unit: &str) -> (f64, f64) {
+    match unit {
+        "ns" => (1.0, 1e6),
+        "us" | "µs" | "μs" => (1.0, 1e3),
+        "ms" => (1.0, 1.0),
+        "s" | "sec" => (1e3, 1.0),
+        "m" | "min" => (60e3, 1.0),
+        _ => (3600e3, 1.0), // h
+    }
+}
+
+/// Milliseconds in "12ms", "1.5s", "250µs", "3m" or Go's "1m2.5s" (parts in any number,
+/// whitespace allowed around the units).
+fn duration_string(value: &str) -> Option<f64> {
+    let text = value.trim_matches(py_isspace);
+    if text.chars().count() > 64 || text.is_empty() {
+        return None;
+    }
+    // The regex alternation order of normalize.py; "ms" before "m", "sec"/"s" before "min".
+    const UNITS: [&str; 10] = ["ns", "us", "µs", "μs", "ms", "sec", "s", "min", "m", "h"];
+    let mut rest = text;
+    let mut total = 0.0;
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let mut len = digits;
+        if rest.as_bytes().get(len) == Some(&b'.') {
+            let frac = rest[len + 1..]
+                .bytes()
+                .take_while(u8::is_ascii_digit)
+                .count();
+            if digits == 0 && frac == 0 {
+                return None;
+            }
+            len += 1 + frac;
+        } else if digits == 0 {
+            return None;
+        }
+        let number: f64 = rest[..len].parse().ok()?;
+        rest = rest[len..].trim_start_matches(py_isspace);
+        let unit = UNITS.iter().find(|u| rest.starts_with(*u))?;
+        let after = &rest[unit.len()..];
+        // The unit must end the part: what follows is space, the end or the next number.
+        let next = after.trim_start_matches(py_isspace);
+        if !(next.is_empty() || next.starts_with(|c: char| c.is_ascii_digit() || c == '.')) {
+            return None;
+        }
+        let (multiply, divide) = unit_factor(unit);
+        total += number * multiply / divide;
+        rest = next;
+    }
+    total.is_finite().then_some(total)
+}
+
+fn path(value: &str) -> Option<&str> {
+    if value.is_empty() {
+        return None;
+    }
+    let mut value = value;
+    if let Some(scheme) = value.find("://") {
+        // A full URL: the path starts at the first slash after the host.
+        value = match value[scheme + 3..].find('/') {
+            Some(slash) => &value[scheme + 3 + slash..],
+            None => "/",
+        };
+    }
+    let end = value.find(['?', '#']).unwrap_or(value.len());
+    // "?page=2" alone has no path; it stays in attrs.
+    let path = &value[..end];
+    (!path.is_empty()).then_some(path)
+}
+
+fn cache_hit(value: Py<'_>) -> Option<bool> {
+    match value {
+        Py::Bool(b) => Some(b),
+        Py::Str(s) if s.chars().count() <= 5 => match s.to_lowercase().as_str() {
+            "hit" | "true" | "1" => Some(true),
+            "miss" | "false" | "0" => Some(false),
+            _ => None,
+        },
+        Py::Int(Some(n), _) if n == 0 || n == 1 => Some(n == 1),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::{dumps_record, parse_record};
+
+    fn table(rows: &[(&str, &[&str])]) -> AliasTable {
+        rows.iter()
+            .map(|(g, names)| (g.to_string(), names.iter().map(|n| n.to_string()).collect()))
+            .collect()
+    }
+
+    #[test]
+    fn epoch_aliases_read_numbers_in_their_unit_at_any_size() {
+        let us = |v: &str, m, d| {
+            let j = crate::tree::parse(v).unwrap();
+            epoch(view(&j), m, d)
+        };
+        assert_eq!(Some(1_500_000), us("1.5", 1_000_000, 1));
+        assert_eq!(Some(1_500_000), us("\"1.5\"", 1_000_000, 1));
+        assert_eq!(Some(-2), us("-1999", 1, 1_000)); // floor division, as Python's //
+        assert_eq!(Some(42), us("\"42\"", 1, 1));
+        assert_eq!(
+            Some(1_795_341_662_000_000),
+            us("\"2026-11-22T10:01:02Z\"", 1, 1)
+        );
+        assert_eq!(None, us("1e300", 1_000_000, 1));
+        assert_eq!(None, us("true", 1, 1));
+    }
+
+    #[test]
+    fn a_late_field_reads_what_its_pattern_finds_and_keeps_the_text() {
+        let late = [LateField {
+            group: "error_type".into(),
+            paths: vec!["stack".into()],
+            patterns: vec![r"\A\s*(?P<value>[A-Za-z_$][\w$.]*)(?::[^\n]*)?\r?\n\s+at ".into()],
+            keep: true,
+        }];
+        let builtin = table(&[("error_type", &["error_type"])]);
+        let n = Normalizer::with_late(&Vec::new(), &builtin, &late).unwrap();
+        let line = br#"{"stack": "TypeError: x\n    at f", "n": 1}"#;
+        let event = n.normalize(parse_record(line).unwrap());
+        let at = field_index("error_type").unwrap();
+        assert_eq!(Some(Out::Str("TypeError".into())), event.fields[at]);
+        assert_eq!(
+            r#"{"stack":"TypeError: x\n    at f","n":1}"#,
+            dumps_record(&event.attrs)
+        );
+        // A named error type ranks first.
+        let line = br#"{"stack": "TypeError: x\n    at f", "error_type": "E"}"#;
+        let event = n.normalize(parse_record(line).unwrap());
+        assert_eq!(Some(Out::Str("E".into())), event.fields[at]);
+    }
+
+    #[test]
+    fn the_best_ranked_alias_that_converts_wins_and_the_rest_stays_in_attrs() {
+        let builtin = table(&[
+            ("status_code", &["status_code", "status", "response.status"]),
+            ("level", &["level"]),
+            ("message", &["msg"]),
+        ]);
+        let n = Normalizer::new(&table(&[("message", &["text"])]), &builtin).unwrap();
+        let record = parse_record(
+            br#"{"status":"ok","response":{"status":503,"x":1},"level":"warn","text":"hi","msg":"m"}"#,
+        )
+        .unwrap();
+        let event = n.normalize(record);
+        assert_eq!(
+            Some(Out::Int(503)),
+            event.fields[field_index("status_code").unwrap()]
+        );
+        assert_eq!(Some(Out::Str("WARNING".into())), event.fields[1]);
+        assert_eq!(Some(Out::Str("hi".into())), event.fields[4]);
+        assert_eq!(
+            r#"{"status":"ok","response":{"x":1},"level":"warn","msg":"m"}"#,
+            dumps_record(&event.attrs)
+        );
+    }
+
+    #[test]
+    fn a_format_files_fields_are_an_alias_table_in_file_order() {
+        let text = r#"
+            name = "generic"
+            [fields]
+            ts = ["timestamp", "ts"]
+            # a comment between rows
+            level = "severity"
+            trace_id = [
+                "trace_id", "traceId",
+            ]
+            span_id = { from = "x", keep = true }
+            [fields_last]
+            error_type = { from = ["stack"] }
+        "#;
+        assert_eq!(
+            table(&[
+                ("ts", &["timestamp", "ts"]),
+                ("level", &["severity"]),
+                ("trace_id", &["trace_id", "traceId"]),
+            ]),
+            alias_table_from_toml(text).unwrap()
+        );
+        assert!(alias_table_from_toml("name = 1").is_err());
+    }
+
+    #[test]
+    fn an_unknown_group_is_a_config_error() {
+        assert!(Normalizer::new(&table(&[("colour", &["c"])]), &Vec::new()).is_err());
+    }
+
+    #[test]
+    fn durations_read_units() {
+        assert_eq!(Some(62_500.0), duration_string("1m2.5s"));
+        assert_eq!(Some(0.25), duration_string("250 µs"));
+        assert_eq!(None, duration_string("1msec"));
+        assert_eq!(None, duration_string("ms"));
+        assert_eq!(
+            Some(1727.3901),
+            duration(Py::Int(Some(1_727_390_100), "1727390100"), 1.0, 1e6)
+        );
+    }
+}
