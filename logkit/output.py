@@ -30,7 +30,13 @@ import orjson
 
 from .schema import JsonText
 
-FORMATS = ("table", "json", "ndjson", "csv")
+# Every --format value logkit knows: one vocabulary across commands, a name for each form.
+# A command takes those it can write (logkit/commands/options.py): rows go out as a table,
+# json, ndjson or csv (`render`), what a change did as text or json, a postmortem as html or md.
+FORMATS = ("table", "text", "json", "ndjson", "csv", "html", "md")
+ROW_FORMATS = ("table", "json", "ndjson", "csv")
+SUMMARY_FORMATS = ("text", "json")
+REPORT_FORMATS = ("html", "md")
 # str subclasses (JsonText) go to _json_default, which writes a JSON column as its JSON.
 _JSON_OPTIONS = orjson.OPT_PASSTHROUGH_SUBCLASS
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -39,23 +45,6 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def default_format() -> str:
     return "table" if sys.stdout.isatty() else "ndjson"
-
-
-def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Add `--format` to a command (table on a terminal, ndjson when piped)."""
-
-    @click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(FORMATS),
-        default=None,
-        help="Output format (default: table on a terminal, ndjson when piped).",
-    )
-    @functools.wraps(func)
-    def wrapper(*args: Any, fmt: str | None, **kwargs: Any) -> Any:
-        return func(*args, fmt=fmt or default_format(), **kwargs)
-
-    return wrapper
 
 
 def escape_control(text: str) -> str:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import output_error
-from .output import escape_control, format_ms
+from .output import REPORT_FORMATS, escape_control, format_ms
 from .postmortem import AUTHOR_SECTIONS, SECTIONS, figure_png, format_rate, format_time
 
 if TYPE_CHECKING:
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 
     from .postmortem import Postmortem
 
-FORMATS = ("html", "md")
 MAX_CELL = 160  # characters of a message shown in a table cell
 MAX_ROWS = 50  # rows a table shows; a longer one says so ("showing 50 of 120")
 # What an author's section holds until the author writes it: easy to find in the file.
@@ -423,8 +422,8 @@ def _numeric_column(table: Table, index: int) -> bool:
 
 def write_report(pm: Postmortem, path: str | Path, fmt: str = "html") -> Path:
     """Write the report to `path`; a Markdown file gets its charts in `<stem>_charts/`."""
-    if fmt not in FORMATS:
-        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    if fmt not in REPORT_FORMATS:
+        raise ValueError(f"format must be one of {', '.join(REPORT_FORMATS)}, not {fmt!r}")
     target = Path(path)
     try:
         if fmt == "html":

@@ -13,7 +13,7 @@ import contextlib
 import glob
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -21,12 +21,18 @@ from . import durable, locks, migrations
 from .answers import Answers
 from .config import Config, find_config, load_config
 from .engine import connect, duckdb
-from .errors import LogkitError, StoreNotFound, StoreOutOfMemory, StoreWriteError
+from .errors import LogkitError, QueryError, StoreNotFound, StoreOutOfMemory, StoreWriteError
 from .lake import Archiving, attach, lake_only_reader
 from .metrics import Exporting
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    import polars as pl
+
+    from .detect import Detected
     from .ingest import IngestSummary
+    from .postmortem import Postmortem
 
 T = TypeVar("T")
 
@@ -423,6 +429,47 @@ class Store(Answers, Exporting, Archiving):
                 session, list(paths), mask=mask, progress=progress, stdin_name=stdin_name,
                 log_format=log_format,
             )  # fmt: skip
+
+    def spark_query(
+        self, name: str, params: dict[str, Any] | None = None, *, master: str | None = None
+    ) -> pl.DataFrame:
+        """Run the named query `name` on Apache Spark over the lake alone (the store file is
+        not read): the frame `query` gives on DuckDB. `master`: where Spark runs (default
+        local[2]). See logkit/spark.py; needs logkit[lake]."""
+        from .spark import DEFAULT_MASTER, run_query
+
+        if self.lake is None:
+            raise QueryError("a query on Spark reads a lake: open the store with lake=DIR")
+        return run_query(self.lake, name, params, master=master or DEFAULT_MASTER)
+
+    def postmortem(
+        self,
+        *,
+        since: str | datetime | None = None,
+        until: str | datetime | None = None,
+        trace_id: str | None = None,
+        services: Sequence[str] | None = None,
+    ) -> Postmortem:
+        """The incident postmortem of `[since, until)` (detected when both are None); see
+        `logkit.postmortem.analyze`, and logkit/report.py to render it."""
+        from .postmortem import analyze
+
+        return analyze(self, since=since, until=until, trace_id=trace_id, services=services)
+
+    def formats(self) -> list[dict[str, str]]:
+        """The log formats this store's config knows, and where each is defined."""
+        from .detect import catalogue
+
+        return catalogue(self.config)
+
+    def detect_formats(
+        self, path: str, *, lines: int = 10, log_format: str | None = None
+    ) -> list[Detected]:
+        """Which format each of the first `lines` lines of `path` is, and what its columns
+        would get, as an ingest into this store would read them (no store file needed)."""
+        from .detect import detect
+
+        return detect(self.config, path, lines=lines, log_format=log_format)
 
 
 def open(path: str | os.PathLike[str] | None = None, **kwargs: Any) -> Store:

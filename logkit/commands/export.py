@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from ..output import render_json, write
+from .options import Context, definitions_option, maintenance_options, pass_context
 
-
-def _store(obj: object, db: str | None, wait: float | None) -> object:
-    if db is not None:
-        obj.db = db  # type: ignore[attr-defined]
-    store = obj.store()  # type: ignore[attr-defined]
-    if wait is not None:
-        store.wait = wait
-    return store
+if TYPE_CHECKING:
+    from ..retention import PruneResult
 
 
 def _note_forgotten(names: list[str]) -> None:
@@ -25,36 +20,6 @@ def _note_forgotten(names: list[str]) -> None:
             " start again; give every export and prune the same --definitions",
             err=True,
         )
-
-
-_wait_option = click.option(
-    "--wait",
-    type=click.FloatRange(min=0),
-    default=None,
-    metavar="SECONDS",
-    help="If another logkit run holds the store, wait this long instead of exiting at once.",
-)
-# Also accepted after the command name, so that a cron line reads `logkit export --db ...`.
-_db_option = click.option(
-    "--db", metavar="PATH", default=None, help="Store file (the same as logkit's --db)."
-)
-_definitions_option = click.option(
-    "--definitions",
-    type=click.Path(file_okay=False, exists=True),
-    metavar="DIR",
-    help="Extra metric definitions (*.sql), added to the built-in ones.",
-)
-_summary_format_option = click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="Summary format."
-)
-
-
-def _maintenance_options(command: Any) -> Any:
-    """--db, --wait, --definitions and --format: what the commands that delete or move the
-    store's events (and so must keep the exported counters whole) all take."""
-    for option in (_summary_format_option, _definitions_option, _wait_option, _db_option):
-        command = option(command)
-    return command
 
 
 @click.command()
@@ -71,19 +36,15 @@ def _maintenance_options(command: Any) -> Any:
     help="First ingest what is new in the PATHs (files, globs, directories), as 'logkit ingest'.",
 )
 @click.option("--stdout", is_flag=True, help="Print the metrics instead of writing a file.")
-@_db_option
-@_wait_option
-@_definitions_option
+@definitions_option
 @click.option("--no-mask", is_flag=True, help="Ingest unmasked (only for logs you trust).")
-@click.pass_obj
+@pass_context
 def export(
-    obj: object,
+    obj: Context,
     inputs: tuple[str, ...],
     textfile: str | None,
     ingest: bool,
     stdout: bool,
-    db: str | None,
-    wait: float | None,
     definitions: str | None,
     no_mask: bool,
 ) -> None:
@@ -109,8 +70,7 @@ def export(
         raise click.UsageError(
             f"--textfile {textfile!r}: node_exporter only reads files ending in .prom"
         )
-    store = _store(obj, db, wait)
-    result = store.export(  # type: ignore[attr-defined]
+    result = obj.store().export(
         None if stdout else textfile,
         ingest=inputs,
         definitions=definitions,
@@ -133,15 +93,13 @@ def export(
     "--compact", is_flag=True, help="Also rewrite the file so it shrinks (slow on big stores)."
 )
 @click.option("--dry-run", is_flag=True, help="Only say what would be deleted; change nothing.")
-@_maintenance_options
-@click.pass_obj
+@maintenance_options
+@pass_context
 def prune(
-    obj: object,
+    obj: Context,
     older_than: str,
     compact: bool,
     dry_run: bool,
-    db: str | None,
-    wait: float | None,
     definitions: str | None,
     fmt: str,
 ) -> None:
@@ -156,10 +114,10 @@ def prune(
       logkit prune --older-than 30d --dry-run    # what would go, nothing deleted
       logkit prune --older-than 30d --compact
     """
-    store = _store(obj, db, wait)
+    store = obj.store()
     if dry_run and compact:
         raise click.UsageError("--dry-run changes nothing: leave out --compact")
-    result = store.prune(older_than, compact=compact, definitions=definitions, dry_run=dry_run)  # type: ignore[attr-defined]
+    result = store.prune(older_than, compact=compact, definitions=definitions, dry_run=dry_run)
     if fmt == "json":
         render_json(result.to_dict())
         return
@@ -171,7 +129,7 @@ def _mb(size: int) -> str:
     return f"{size / 1e6:.1f} MB"
 
 
-def _prune_text(result: Any) -> str:
+def _prune_text(result: PruneResult) -> str:
     """What a prune did to the store, sizes measured the same way before and after (file and
     WAL), with the space DuckDB keeps inside the file for later ingests said as such."""
     older = f"older than {result.cutoff:%Y-%m-%d %H:%M:%S} UTC"

@@ -2,26 +2,15 @@
 
 `detect` is the command to run before trusting a new source: it needs no store, reads the first
 lines of a file the way ingest would (formats from logkit.toml included), and shows per line the
-format recognised and what each canonical column would get.
+format recognised and what each canonical column would get (logkit/detect.py).
 """
 
 from __future__ import annotations
 
-import itertools
-from pathlib import Path
-from typing import Any
-
 import click
 
-from ..output import output_options, render
-
-pass_context = click.make_pass_decorator(object)
-
-
-def _config(obj: Any) -> Any:
-    from ..config import find_config, load_config
-
-    return load_config(find_config(obj.config, Path(obj.db) if obj.db else None))
+from ..output import render
+from .options import Context, output_options, pass_context
 
 
 @click.group(invoke_without_command=True)
@@ -39,27 +28,8 @@ def formats(ctx: click.Context, fmt: str) -> None:
       logkit formats
       logkit formats detect /var/log/app/api.log -n 20
     """
-    if ctx.invoked_subcommand is not None:
-        return
-    from ..formats import known, load_formats
-    from ..ingest import format_settings
-
-    settings = format_settings(_config(ctx.obj))
-    specs = load_formats(settings.tables, settings.formats_dir)
-    rows = [
-        {"name": s.name, "description": s.description, "defined_in": _where(s.origin)}
-        for s in known(specs)
-    ]
-    render(rows, fmt)
-
-
-def _where(origin: str) -> str:
-    from ..formats import FORMATS_DIR
-
-    path = Path(origin)
-    if path.parent == FORMATS_DIR:
-        return f"built-in ({path.name})"
-    return origin
+    if ctx.invoked_subcommand is None:
+        render(ctx.ensure_object(Context).store().formats(), fmt)
 
 
 @formats.command()
@@ -68,68 +38,24 @@ def _where(origin: str) -> str:
               help="How many lines to look at.")  # fmt: skip
 @click.option("--log-format", metavar="NAME", help="Apply this format instead of recognising.")
 @output_options
-@click.pass_obj
-def detect(obj: Any, path: str, count: int, log_format: str | None, fmt: str) -> None:
+@pass_context
+def detect(obj: Context, path: str, count: int, log_format: str | None, fmt: str) -> None:
     """Show, without a store, which format each of the first lines of PATH matches and what
     each canonical column would get (values as stored, before masking).
 
     Example: logkit formats detect /var/log/app/api.log -n 20
     """
-    from ..formats import Held, Joined, Records
-    from ..ingest import format_settings
-    from ..pipeline import Reject, parse_json
-    from ..sources import Source
+    from ..detect import show
 
-    config = _config(obj)
-    recognizer = format_settings(config, log_format).recognizer(config.aliases)
-    source = Source(path)
     rows = []
-    try:
-        data = b""
-        while data.count(b"\n") < count and (block := source.read(1 << 16)):
-            data += block
-    finally:
-        source.close()
-    for number, raw in enumerate(itertools.islice(data.split(b"\n"), count), start=1):
-        if not raw.strip() and number > data.count(b"\n"):
-            break
-        try:
-            made = [recognizer(parse_json(raw))]
-        except Reject as reject:
-            rows.append({"line": number, "format": f"(rejected: {reject.reason})"})
-            continue
-        except Records as records:
-            made = records.events  # one line, many records
-        except Held:
-            rows.append(
-                {
-                    "line": number,
-                    "format": "(part of a split line: its event is at the part that ends it)",
-                }
-            )
-            continue
-        except Joined as joined:
-            made = joined.events
-        for event in made:
-            columns = {k: v for k, v in event.items() if k != "attrs" and v is not None}
-            if "ts" in columns:
-                columns["ts"] = _show("ts", columns["ts"])
-            row = {"line": number, "format": recognizer.last, **columns}
-            if fmt == "table":
-                shown = ", ".join(f"{k}={_show(k, v)}" for k, v in columns.items())
-                row = {"line": number, "format": recognizer.last, "columns": shown}
-            rows.append(row)
+    for found in obj.store().detect_formats(path, lines=count, log_format=log_format):
+        row: dict[str, object] = {"line": found.line, "format": found.format}
+        if found.columns is not None and fmt == "table":
+            row["columns"] = ", ".join(f"{k}={show(k, v)}" for k, v in found.columns.items())
+        elif found.columns is not None:
+            row.update(found.columns)
+        rows.append(row)
     render(rows, fmt)
-
-
-def _show(column: str, value: Any) -> str:
-    if column == "ts" and type(value) is int:
-        from datetime import UTC, datetime, timedelta
-
-        moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=value)
-        return moment.isoformat().replace("+00:00", "Z")
-    text = str(value)
-    return text if len(text) <= 40 else text[:39] + "…"
 
 
 COMMANDS = [formats]

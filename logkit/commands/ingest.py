@@ -5,17 +5,20 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..errors import DamagedInput, LogkitError, output_error
 from ..output import escape_control, for_terminal, is_terminal, render_json
+from .options import Context, pass_context, summary_format_option
 
-pass_context = click.make_pass_decorator(object)
+if TYPE_CHECKING:
+    from ..ingest import IngestSummary
 
 
-def _summary_text(summary: object) -> str:
-    data = summary.to_dict()  # type: ignore[attr-defined]
+def _summary_text(summary: IngestSummary) -> str:
+    data = summary.to_dict()
     lines = [
         f"read {data['lines']:,} lines ({data['bytes'] / 1e6:.1f} MB) in {data['seconds']:.2f}s: "
         f"{data['events']:,} events stored, {data['rejects']:,} rejected"
@@ -57,8 +60,7 @@ def _summary_text(summary: object) -> str:
 @click.argument("inputs", nargs=-1, metavar="[PATH|GLOB|DIR|-]...")
 @click.option("--no-mask", is_flag=True, help="Store values unmasked (only for logs you trust).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              help="Summary format.")  # fmt: skip
+@summary_format_option
 @click.option("--name", "stdin_name", metavar="NAME",
               help="Name piped input ('-'): it gets a checkpoint, so piping it again (the same "
                    "or grown) stores only new lines; NAME is its source.")  # fmt: skip
@@ -66,9 +68,9 @@ def _summary_text(summary: object) -> str:
 @click.option("--log-format", metavar="NAME",
               help="Read every record as this log format instead of recognising each"
               " (see 'logkit formats').")  # fmt: skip
-@click.pass_obj
+@pass_context
 def ingest(
-    obj: object, inputs: tuple[str, ...], no_mask: bool, quiet: bool, fmt: str,
+    obj: Context, inputs: tuple[str, ...], no_mask: bool, quiet: bool, fmt: str,
     stdin_name: str | None, log_format: str | None,
 ) -> None:  # fmt: skip
     """Read NDJSON logs into the store, exactly once.
@@ -102,7 +104,7 @@ def ingest(
         raise click.UsageError("--name names piped input: give '-' among the inputs")
     if stdin_name is not None and not stdin_name.strip():
         raise click.UsageError("--name needs a non-empty NAME")
-    store = obj.store()  # type: ignore[attr-defined]
+    store = obj.store()
     progress = Progress() if sys.stderr.isatty() and not quiet else None
     try:
         with stop_on_signals():

@@ -7,7 +7,8 @@ from __future__ import annotations
 import click
 
 from ..output import render_json
-from .export import _maintenance_options, _note_forgotten, _store
+from .export import _note_forgotten
+from .options import Context, maintenance_options, pass_context
 
 
 @click.command()
@@ -30,16 +31,14 @@ from .export import _maintenance_options, _note_forgotten, _store
     help="Then delete the archived events from the store; exported counters carry on.",
 )
 @click.option("--host", metavar="NAME", help="Write under host=NAME (default: this host's name).")
-@_maintenance_options
-@click.pass_obj
+@maintenance_options
+@pass_context
 def archive(
-    obj: object,
+    obj: Context,
     to: str,
     older_than: str | None,
     prune: bool,
     host: str | None,
-    db: str | None,
-    wait: float | None,
     definitions: str | None,
     fmt: str,
 ) -> None:
@@ -59,8 +58,7 @@ def archive(
     """
     if definitions and not prune:
         raise click.UsageError("--definitions only matters with --prune")
-    store = _store(obj, db, wait)
-    result = store.archive(  # type: ignore[attr-defined]
+    result = obj.store().archive(
         to, older_than=older_than, prune=prune, host=host, definitions=definitions
     )
     for batch in result.recovered:

@@ -7,63 +7,20 @@ the other commands get it through the Store methods that need it.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
 import click
 
 from ..errors import NotFound, StoreNotFound
-from ..output import emit, fit_lines, output_options, render, render_trace
-
-
-def _store(obj: Any) -> Any:
-    """The store, answering in plain rows: printing needs no polars (see logkit/answers.py)."""
-    store = obj.store()
-    store.frames = False
-    return store
-
-
-def time_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """`--since` and `--until`; a relative --since counts back from --until when given."""
-    func = click.option(
-        "--until", metavar="TIME", help="End: an age such as 30m, or an ISO 8601 time."
-    )(func)
-    return click.option(
-        "--since",
-        metavar="TIME",
-        help="Start: an age such as 15m, 2h, 7d (back from --until if given, else now), "
-        "or an ISO 8601 time such as 2026-11-01T12:00Z.",
-    )(func)
-
-
-def _params(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
-    parsed = {}
-    for value in values:
-        key, sep, rest = value.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"expected KEY=VALUE, got {value!r}", ctx, param)
-        parsed[key.strip()] = rest
-    return parsed
-
-
-param_option = functools.partial(
-    click.option,
-    "-p",
-    "--param",
-    "params",
-    multiple=True,
-    metavar="KEY=VALUE",
-    callback=_params,
-    help="A bound parameter ($KEY in the SQL); repeatable.",
-)
+from ..output import emit, fit_lines, render, render_trace
+from .options import Context, output_options, param_option, pass_context, time_options
 
 
 @click.command()
 @click.argument("trace_id")
 @output_options
-@click.pass_obj
-def trace(obj: Any, trace_id: str, fmt: str) -> None:
+@pass_context
+def trace(obj: Context, trace_id: str, fmt: str) -> None:
     """Every event of one trace across services, in time order.
 
     TRACE_ID may be a unique prefix. The table shows a waterfall per service (when it first
@@ -73,20 +30,20 @@ def trace(obj: Any, trace_id: str, fmt: str) -> None:
 
     Example: logkit trace 4bf92f35
     """
-    render_trace(_store(obj).trace_report(trace_id), fmt)
+    render_trace(obj.store(frames=False).trace_report(trace_id), fmt)
 
 
 @click.command()
 @click.argument("user_id")
 @time_options
 @output_options
-@click.pass_obj
-def user(obj: Any, user_id: str, since: str | None, until: str | None, fmt: str) -> None:
+@pass_context
+def user(obj: Context, user_id: str, since: str | None, until: str | None, fmt: str) -> None:
     """A user's timeline: each trace they touched, what it did, its errors and status.
 
     Example: logkit user u_10335 --since 7d
     """
-    store = _store(obj)
+    store = obj.store(frames=False)
     frame = store.user(user_id, since=since, until=until)
     if frame.is_empty():
         window = " in that time window" if since or until else ""
@@ -102,8 +59,8 @@ def user(obj: Any, user_id: str, since: str | None, until: str | None, fmt: str)
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
               help="Most groups to show.")  # fmt: skip
 @output_options
-@click.pass_obj
-def errors(obj: Any, fmt: str, **options: Any) -> None:
+@pass_context
+def errors(obj: Context, fmt: str, **options: Any) -> None:
     """Errors (level ERROR or CRITICAL) grouped, most frequent first.
 
     Each group has its count, first and last seen and an example trace id. --by fingerprint
@@ -112,7 +69,7 @@ def errors(obj: Any, fmt: str, **options: Any) -> None:
 
     Example: logkit errors --since 1h --by fingerprint
     """
-    render(_store(obj).errors(**options), fmt)
+    render(obj.store(frames=False).errors(**options), fmt)
 
 
 @click.command()
@@ -125,8 +82,8 @@ def errors(obj: Any, fmt: str, **options: Any) -> None:
 @click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True,
               help="Most events to show.")  # fmt: skip
 @output_options
-@click.pass_obj
-def search(obj: Any, text: str, fmt: str, **options: Any) -> None:
+@pass_context
+def search(obj: Context, text: str, fmt: str, **options: Any) -> None:
     """Events whose message or attrs contain TEXT, newest first.
 
     Plain TEXT matches literally and ignores case; --regex takes an RE2 expression (prefix
@@ -134,7 +91,7 @@ def search(obj: Any, text: str, fmt: str, **options: Any) -> None:
 
     Example: logkit search timeout --level warning --since 2h
     """
-    frame = _store(obj).search(text, **options)
+    frame = obj.store(frames=False).search(text, **options)
     render(frame.drop("attrs") if fmt == "table" else frame, fmt)
 
 
@@ -143,22 +100,22 @@ def search(obj: Any, text: str, fmt: str, **options: Any) -> None:
               default="service", show_default=True, help="How to group the events.")  # fmt: skip
 @time_options
 @output_options
-@click.pass_obj
-def stats(obj: Any, fmt: str, **options: Any) -> None:
+@pass_context
+def stats(obj: Context, fmt: str, **options: Any) -> None:
     """Per group: events, error rate, p50/p95/p99/max duration (ms), tokens, cost, cache
     hit rate. Paths have their id segments folded into :id.
 
     Example: logkit stats --by model --since 24h
     """
-    render(_store(obj).stats(**options), fmt)
+    render(obj.store(frames=False).stats(**options), fmt)
 
 
 @click.command()
 @click.argument("query")
 @param_option()
 @output_options
-@click.pass_obj
-def sql(obj: Any, query: str, params: dict[str, str], fmt: str) -> None:
+@pass_context
+def sql(obj: Context, query: str, params: dict[str, str], fmt: str) -> None:
     """Run read-only SQL against the store.
 
     Tables: events, rejects, sources, counters, runs. The SQL cannot write, attach other
@@ -166,7 +123,7 @@ def sql(obj: Any, query: str, params: dict[str, str], fmt: str) -> None:
 
     Example: logkit sql "SELECT service, count(*) FROM events GROUP BY ALL"
     """
-    render(_store(obj).sql(query, params or None), fmt)
+    render(obj.store(frames=False).sql(query, params or None), fmt)
 
 
 # The same as logkit.spark.DEFAULT_MASTER, without importing pyspark to print --help.
@@ -185,7 +142,6 @@ DEFAULT_MASTER = "local[2]"
     show_default=True,
     help="Run on DuckDB here, or on Apache Spark over --lake.",
 )
-@click.option("--lake", metavar="DIR", help="A Parquet lake to query (as logkit --lake).")
 @click.option(
     "--spark-master",
     metavar="URL",
@@ -193,15 +149,14 @@ DEFAULT_MASTER = "local[2]"
     show_default=True,
     help="Where Spark runs: local[N], spark://HOST:7077, yarn, k8s://...",
 )
-@click.pass_obj
+@pass_context
 def query(
-    obj: Any,
+    obj: Context,
     name: str | None,
     params: dict[str, str],
     list_: bool,
     fmt: str,
     engine: str,
-    lake: str | None,
     spark_master: str,
 ) -> None:
     """Run a named query from queries/NAME.sql with its parameters bound.
@@ -214,21 +169,16 @@ def query(
     \b
     Example: logkit query status_code_mix --engine spark --lake /srv/logkit-lake
     """
-    if lake is not None:
-        obj.lake = lake
-    if engine == "spark" and name and not list_:
-        if obj.lake is None:
-            raise click.UsageError("--engine spark reads a lake: give --lake DIR")
-        from ..spark import run_query
-
-        rows = run_query(obj.lake, name, params, master=spark_master)
-        render(rows, fmt, notice=_limit_notice(name, params, len(rows)))
-        return
-    store = _store(obj)
+    store = obj.store(frames=False)
     if list_ or not name:
         render(store.list_queries(), fmt)
         return
-    rows = store.query(name, **params)
+    if engine == "spark":
+        if store.lake is None:  # said before Spark takes its tens of seconds to start
+            raise click.UsageError("--engine spark reads a lake: give --lake DIR")
+        rows = store.spark_query(name, params, master=spark_master)
+    else:
+        rows = store.query(name, **params)
     render(rows, fmt, notice=_limit_notice(name, params, len(rows)))
 
 
@@ -244,9 +194,9 @@ def _limit_notice(name: str, params: dict[str, str], shown: int) -> str | None:
     return f"showing the first {shown:,}; -p limit=N for more"
 
 
-def show_overview(obj: Any) -> None:
+def show_overview(obj: Context) -> None:
     """What `logkit` alone prints: the store at a glance, or how to make one."""
-    store = _store(obj)
+    store = obj.store(frames=False)
     try:
         info = store.overview()
     except StoreNotFound:

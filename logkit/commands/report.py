@@ -6,11 +6,10 @@ rendering logkit/report.py; this command only reads the options and says what it
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
-from .query import time_options
+from ..output import REPORT_FORMATS
+from .options import Context, format_option, pass_context, time_options
 
 
 @click.command()
@@ -22,11 +21,11 @@ from .query import time_options
               help="Only these services' events, and traces through them; repeatable.")  # fmt: skip
 @click.option("-o", "--output", metavar="PATH",
               help="Write here (default: postmortem.html; Markdown goes to stdout).")  # fmt: skip
-@click.option("--format", "fmt", type=click.Choice(["html", "md"]),
-              help="html (the default, or md when PATH ends in .md) or md.")  # fmt: skip
-@click.pass_obj
+@format_option(REPORT_FORMATS, default=None,
+               help="html (the default, or md when PATH ends in .md) or md.")  # fmt: skip
+@pass_context
 def report(
-    obj: Any,
+    obj: Context,
     since: str | None,
     until: str | None,
     trace_id: str | None,
@@ -53,14 +52,14 @@ def report(
       logkit report -o pm.md                 # window detected; charts in pm_charts/
       logkit report --format md > pm.md      # Markdown without charts
     """
-    from ..postmortem import analyze, require_matplotlib
+    from ..postmortem import require_matplotlib
     from ..report import render_markdown, write_report
 
     fmt = fmt or ("md" if output and output.endswith(".md") else "html")
     to_stdout = fmt == "md" and output in (None, "-")
     if not to_stdout:  # Markdown on stdout comes without charts
         require_matplotlib()
-    pm = analyze(obj.store(), since=since, until=until, trace_id=trace_id, services=services)
+    pm = obj.store().postmortem(since=since, until=until, trace_id=trace_id, services=services)
     detected = " (detected)" if pm.window.detected else ""
     if to_stdout:
         click.echo(render_markdown(pm), nl=False)
