@@ -111,12 +111,14 @@ class FormatChoice(click.Choice[str]):
     """
 
     def get_invalid_choice_message(self, value: Any, ctx: click.Context | None) -> str:
-        command = _command_name(ctx)
-        writes = " or ".join(self.choices)
+        writes = f"{_command_name(ctx)} writes {_either(self.choices)}"
         if value in FORMATS:
-            return f"{command} cannot write {value}: it writes {writes}"
-        known = ", ".join(FORMATS)
-        return f"{value!r} is not a format (logkit knows {known}); {command} writes {writes}"
+            return f"{writes}, not {value}"
+        return f"{value!r} is not one of logkit's formats ({', '.join(FORMATS)}); {writes}"
+
+
+def _either(names: Sequence[str]) -> str:
+    return " or ".join(names) if len(names) < 3 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 def _command_name(ctx: click.Context | None) -> str:
