@@ -7,8 +7,9 @@ but an input was damaged) here, in one place, so no command needs its own try/ex
 
 from __future__ import annotations
 
+import io
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -59,23 +60,27 @@ def main() -> None:
         # click turns a KeyboardInterrupt into Abort; a signal that stopped a run has its say.
         if isinstance(exc.__cause__, Interrupted):
             stopped = exc.__cause__
-            if str(stopped):
-                click.echo(str(stopped), err=True)
-            sys.exit(128 + stopped.signum)
-        click.echo("Aborted!", err=True)
-        sys.exit(1)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+            _exit(str(stopped), 128 + stopped.signum)
+        _exit("Aborted!", 1)
+    except click.ClickException as exc:  # usage errors (exit 2) with click's usage lines
+        said = io.StringIO()
+        exc.show(file=said)
+        _exit(said.getvalue(), exc.exit_code)
     except LogkitError as exc:
-        from .output import escape_control
-
-        # Messages quote file names and stored values, which anyone may have chosen.
-        click.echo(f"Error: {escape_control(str(exc))}", err=True)
-        sys.exit(exc.exit_code)
+        _exit(f"Error: {exc}", exc.exit_code)
     except BrokenPipeError:
         # `logkit ... | head` closed the pipe: not an error worth a traceback.
         sys.stderr.close()
         sys.exit(0)
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+def _exit(message: str, code: int) -> NoReturn:
+    """Where every error becomes what people read: on stderr, with control characters shown
+    escaped, since messages quote file names and stored values that anyone may have chosen."""
+    from .output import escape_control
+
+    if message:
+        click.echo(escape_control(message.removesuffix("\n")), err=True)
+    sys.exit(code)

@@ -138,3 +138,15 @@ class TestStoreVerbs:
             found[0].columns["level"],  # type: ignore[index]
             found[0].columns["message"],  # type: ignore[index]
         )
+
+
+class TestErrorMessages:
+    def test_a_usage_error_shows_control_characters_escaped(self, tmp_path: Path) -> None:
+        """click's usage errors go out where logkit's own do, escaped the same way: an argument
+        quoted back cannot retitle the terminal."""
+        proc = run_logkit("errors", "extra\x1b]0;pwned\x07", db=tmp_path / "s", check=False)
+        assert (2, "Error: Got unexpected extra argument (extra\\x1b]0;pwned\\x07)") == (
+            proc.returncode,
+            proc.stderr.decode().strip().splitlines()[-1],
+        )
+        assert proc.stderr.decode().startswith("Usage: ")
