@@ -21,7 +21,7 @@ from .errors import Interrupted, LogkitError
 @store_options
 @click.version_option(None, "-V", "--version", package_name="logkit", prog_name="logkit")
 @click.pass_context
-def cli(ctx: click.Context, **options: Any) -> None:
+def cli(ctx: click.Context, /, **options: Any) -> None:
     """Turn structured JSON logs into answers.
 
     Ingest NDJSON logs (plain, gzip, zstd, stdin) into an embedded DuckDB store with secrets

@@ -60,7 +60,7 @@ def user(obj: Context, user_id: str, since: str | None, until: str | None, fmt: 
               help="Most groups to show.")  # fmt: skip
 @output_options
 @pass_context
-def errors(obj: Context, fmt: str, **options: Any) -> None:
+def errors(obj: Context, /, fmt: str, **options: Any) -> None:
     """Errors (level ERROR or CRITICAL) grouped, most frequent first.
 
     Each group has its count, first and last seen and an example trace id. --by fingerprint
@@ -83,7 +83,7 @@ def errors(obj: Context, fmt: str, **options: Any) -> None:
               help="Most events to show.")  # fmt: skip
 @output_options
 @pass_context
-def search(obj: Context, text: str, fmt: str, **options: Any) -> None:
+def search(obj: Context, /, text: str, fmt: str, **options: Any) -> None:
     """Events whose message or attrs contain TEXT, newest first.
 
     Plain TEXT matches literally and ignores case; --regex takes an RE2 expression (prefix
@@ -101,7 +101,7 @@ def search(obj: Context, text: str, fmt: str, **options: Any) -> None:
 @time_options
 @output_options
 @pass_context
-def stats(obj: Context, fmt: str, **options: Any) -> None:
+def stats(obj: Context, /, fmt: str, **options: Any) -> None:
     """Per group: events, error rate, p50/p95/p99/max duration (ms), tokens, cost, cache
     hit rate. Paths have their id segments folded into :id.
 
