@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from ..answers import ERRORS_BY, LEVELS, STATS_BY
 from ..errors import NotFound, StoreNotFound
 from ..output import emit, fit_lines, render, render_trace
 from .options import Context, output_options, param_option, pass_context, time_options
@@ -54,7 +55,7 @@ def user(obj: Context, user_id: str, since: str | None, until: str | None, fmt: 
 @click.command()
 @time_options
 @click.option("--service", metavar="NAME", help="Only this service's errors.")
-@click.option("--by", type=click.Choice(["type", "service", "fingerprint", "endpoint"]),
+@click.option("--by", type=click.Choice(ERRORS_BY),
               default="type", show_default=True, help="How to group the errors.")  # fmt: skip
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
               help="Most groups to show.")  # fmt: skip
@@ -76,7 +77,7 @@ def errors(obj: Context, /, fmt: str, **options: Any) -> None:
 @click.argument("text")
 @click.option("--regex", is_flag=True, help="TEXT is an RE2 regular expression.")
 @click.option("--field", metavar="NAME", help="Search one column or attrs key (err.stack).")
-@click.option("--level", type=click.Choice(["debug", "info", "warning", "error", "critical"],
+@click.option("--level", type=click.Choice([level.lower() for level in LEVELS],
               case_sensitive=False), help="Only events at this level or above.")  # fmt: skip
 @time_options
 @click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True,
@@ -96,7 +97,7 @@ def search(obj: Context, /, text: str, fmt: str, **options: Any) -> None:
 
 
 @click.command()
-@click.option("--by", type=click.Choice(["service", "path", "job_type", "model"]),
+@click.option("--by", type=click.Choice(STATS_BY),
               default="service", show_default=True, help="How to group the events.")  # fmt: skip
 @time_options
 @output_options
