@@ -1,1 +1,4 @@
-"""Command families of the `logkit` CLI, one module each; see logkit/cli.py."""
+"""Command families of the `logkit` CLI, one module each; see logkit/cli.py.
+
+options.py holds what they share: the typed `Context` and the options declared once.
+"""

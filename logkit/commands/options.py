@@ -92,6 +92,8 @@ def _set_after_command(ctx: click.Context, param: click.Parameter, value: Any) -
 def accept_store_options(command: click.Command) -> None:
     """Let each group option also come after `command`'s name (without the group's default,
     which would override what was given before the name)."""
+    own = {opt for param in command.params for opt in getattr(param, "opts", ())}
+    assert not own & {decl for decl, _, _ in STORE_OPTIONS}, f"{command.name} redeclares them"
     for decl, settings, text in STORE_OPTIONS:
         settings = {k: v for k, v in settings.items() if k not in ("envvar", "default")}
         command.params.append(
