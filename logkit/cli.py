@@ -13,12 +13,12 @@ from typing import Any, NoReturn
 
 import click
 
-from .commands.options import Context, accept_store_options, store_options
+from .commands.options import Context, accept_group_options, group_options
 from .errors import Interrupted, LogkitError
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@store_options
+@group_options
 @click.version_option(None, "-V", "--version", package_name="logkit", prog_name="logkit")
 @click.pass_context
 def cli(ctx: click.Context, /, **options: Any) -> None:
@@ -46,7 +46,7 @@ def _register() -> None:
 
     for module in (ingest, formats, export, report, lake, query):
         for command in module.COMMANDS:
-            accept_store_options(command)
+            accept_group_options(command)
             cli.add_command(command)
 
 

@@ -59,7 +59,7 @@ pass_context = click.make_pass_decorator(Context)
 
 
 # The group's options: (declaration, settings on the group, help). Each is a field of Context.
-STORE_OPTIONS: list[tuple[str, dict[str, Any], str]] = [
+GROUP_OPTIONS: list[tuple[str, dict[str, Any], str]] = [
     ("--db", {"envvar": "LOGKIT_DB", "metavar": "PATH"},
      "Store file (default: $LOGKIT_DB, else ./logkit.duckdb)."),
     ("--config", {"metavar": "PATH"},
@@ -75,9 +75,9 @@ STORE_OPTIONS: list[tuple[str, dict[str, Any], str]] = [
 ]  # fmt: skip
 
 
-def store_options(func: F) -> F:
+def group_options(func: F) -> F:
     """The group's options, with their defaults and environment variables."""
-    for decl, settings, text in reversed(STORE_OPTIONS):
+    for decl, settings, text in reversed(GROUP_OPTIONS):
         func = click.option(decl, help=text, **settings)(func)
     return func
 
@@ -85,16 +85,16 @@ def store_options(func: F) -> F:
 def _set_after_command(ctx: click.Context, param: click.Parameter, value: Any) -> None:
     if value is None or (param.name == "no_pager" and not value):
         return  # not given after the command: the group's value stands
-    assert param.name is not None  # every store option has one
+    assert param.name is not None  # every group option has one
     ctx.ensure_object(Context).override(param.name, value)
 
 
-def accept_store_options(command: click.Command) -> None:
+def accept_group_options(command: click.Command) -> None:
     """Let each group option also come after `command`'s name (without the group's default,
     which would override what was given before the name)."""
     own = {opt for param in command.params for opt in getattr(param, "opts", ())}
-    assert not own & {decl for decl, _, _ in STORE_OPTIONS}, f"{command.name} redeclares them"
-    for decl, settings, text in STORE_OPTIONS:
+    assert not own & {decl for decl, _, _ in GROUP_OPTIONS}, f"{command.name} redeclares them"
+    for decl, settings, text in GROUP_OPTIONS:
         settings = {k: v for k, v in settings.items() if k not in ("envvar", "default")}
         command.params.append(
             click.Option([decl], help=text, expose_value=False, callback=_set_after_command,
