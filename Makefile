@@ -37,6 +37,7 @@ test: $(VENV)/.installed system-deps
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	cargo fmt --check
 	cargo clippy --quiet --all-targets -- -D warnings
 
