@@ -23,27 +23,24 @@ import contextlib
 import ctypes
 import itertools
 import operator
-from typing import TYPE_CHECKING
+from typing import Any
 
 try:
     import hyperscan
 except ImportError:  # not installed, or no build for this machine
-    hyperscan = None  # type: ignore[assignment]  # a module or None: mypy has no type for it
-
-if TYPE_CHECKING:
-    from .mask import Masker
+    hyperscan = None
 
 
 class BlockScanner:
     """Finds the lines of a block that may hold something to mask."""
 
-    def __init__(self, database: hyperscan.Database, names: bool) -> None:
+    def __init__(self, database: Any, names: bool) -> None:
         self._db = database
         #: Whether a non-ASCII line that no pattern matched is left to `needs_masking`.
         self.names = names
 
     @classmethod
-    def for_masker(cls, masker: Masker) -> BlockScanner | None:
+    def for_masker(cls, masker: Any) -> BlockScanner | None:
         """The scanner for this masker's checks (compiled: ~0.6 s), or None if it has none."""
         patterns = masker.block_patterns
         if hyperscan is None or not masker.enabled or masker.always or not patterns:
@@ -66,7 +63,7 @@ class BlockScanner:
         return cls(database, names=masker.names_in_raw)
 
     @classmethod
-    def compiled(cls, masker: Masker) -> bytes | None:
+    def compiled(cls, masker: Any) -> bytes | None:
         """`for_masker(masker)`, compiled and saved as bytes, for a process that only hands
         the scanner on to its workers.
 
@@ -84,7 +81,7 @@ class BlockScanner:
         return data
 
     @classmethod
-    def from_bytes(cls, masker: Masker, data: bytes) -> BlockScanner:
+    def from_bytes(cls, masker: Any, data: bytes) -> BlockScanner:
         """The scanner `compiled` saved, for the same masker configuration (in a worker,
         which loads it instead of compiling again)."""
         assert hyperscan is not None
@@ -97,7 +94,7 @@ class BlockScanner:
         ends: list[int] = []
         append = ends.append
 
-        def on_match(_id: int, _start: int, end: int, _flags: int, _context: object | None) -> None:
+        def on_match(_id: int, _start: int, end: int, _flags: int, _context: Any) -> None:
             append(end)
 
         self._db.scan(data, match_event_handler=on_match)
