@@ -21,9 +21,9 @@ import os
 import re
 import sys
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol, TextIO
 
 import click
 import orjson
@@ -41,6 +41,34 @@ REPORT_FORMATS = ("html", "md")
 _JSON_OPTIONS = orjson.OPT_PASSTHROUGH_SUBCLASS
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class Frame(Protocol):
+    """Rows that know their columns: a polars DataFrame, or `logkit.answers.Rows`."""
+
+    @property
+    def columns(self) -> list[str]: ...
+    def to_dicts(self) -> list[dict[str, Any]]: ...
+    def __len__(self) -> int: ...
+
+
+#: What `render` takes: a frame, or rows as dicts (their keys the columns, in order of first
+#: appearance). A cell is whatever DuckDB or the caller put there, told apart by isinstance.
+Table = Frame | Sequence[Mapping[str, object]]
+
+
+class Trace(Protocol):
+    """A trace to show: `logkit.answers.TraceReport`, which gives its events, waterfall rows
+    and summary as dicts of mixed values read by key (hence `Any` for their values)."""
+
+    @property
+    def trace_id(self) -> str: ...
+    @property
+    def events(self) -> Sequence[Mapping[str, Any]]: ...
+    @property
+    def first_error(self) -> int | None: ...
+    def summary(self) -> Mapping[str, Any]: ...
+    def waterfall(self) -> Sequence[Mapping[str, Any]]: ...
 
 
 def default_format() -> str:
@@ -69,26 +97,26 @@ def for_terminal(text: str, *, json: bool = False) -> str:
     return escape_control(text)
 
 
-def is_terminal(stream: Any) -> bool:
+def is_terminal(stream: TextIO) -> bool:
     try:
         return bool(stream.isatty())
     except (AttributeError, ValueError):  # no isatty, or closed
         return False
 
 
-def write(text: str, *, out: Any = None, json: bool = False) -> None:
+def write(text: str, *, out: TextIO | None = None, json: bool = False) -> None:
     """Write `text` to `out` (stdout): made inert if `out` is a terminal, else exact."""
     out = out or sys.stdout
     out.write(for_terminal(text, json=json) if is_terminal(out) else text)
 
 
-def csv_safe(value: Any) -> Any:
+def csv_safe(value: object) -> object:
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
 
 
-def _cell(value: Any) -> str:
+def _cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -101,7 +129,7 @@ def _cell(value: Any) -> str:
     return escape_control(str(value)).replace("\n", "\\n").replace("\t", "\\t")
 
 
-def _json_default(value: Any) -> Any:
+def _json_default(value: object) -> object:
     if isinstance(value, JsonText):  # written as the JSON it holds
         return orjson.Fragment(str(value))
     if isinstance(value, datetime | date):
@@ -111,9 +139,9 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def rows_of(data: Any) -> tuple[list[str], list[dict[str, Any]]]:
+def rows_of(data: Table) -> tuple[list[str], Sequence[Mapping[str, object]]]:
     """Columns and rows of a polars DataFrame or a sequence of dicts."""
-    if hasattr(data, "to_dicts"):
+    if not isinstance(data, Sequence):  # a frame
         return list(data.columns), data.to_dicts()
     rows = list(data)
     columns: list[str] = []
@@ -144,7 +172,7 @@ def configure(*, color: str | None = None, pager: bool | None = None) -> None:
         SETTINGS.pager = pager
 
 
-def use_color(out: Any) -> bool:
+def use_color(out: TextIO) -> bool:
     """Colour when asked (`--color always`), never when told (`--color never`, or `NO_COLOR`
     set, as no-color.org asks), else only on a terminal."""
     if SETTINGS.color != "auto":
@@ -176,7 +204,7 @@ def terminal_width() -> int:
     return max(40, terminal_size()[0])
 
 
-def emit(text: str, *, out: Any = None) -> None:
+def emit(text: str, *, out: TextIO | None = None) -> None:
     """Write text meant for people (it may carry click styles): styles kept only where colour
     is wanted, and paged when it is longer than the terminal (see `_page`)."""
     out = out or sys.stdout
@@ -245,7 +273,7 @@ _COUNTS = {"count", "events", "errors", "rejects", "lines", "n", "cache_hits", "
 _NO_SERVICE = "(none)"
 
 
-def _human(name: str, value: Any) -> tuple[str, bool]:
+def _human(name: str, value: object) -> tuple[str, bool]:
     """A table cell for people, and whether it is a number (right-aligned): durations in
     ms/s, rates in %, money in $, big counts in k/M; no service is `(none)` everywhere."""
     key = name.lower()
@@ -328,7 +356,7 @@ class Layout:
 
 
 def layout(
-    columns: Sequence[str], rows: Iterable[dict[str, Any]], width: int | None = None,
+    columns: Sequence[str], rows: Iterable[Mapping[str, object]], width: int | None = None,
     *, max_width: int = 80, raw: bool = False,
 ) -> Layout:  # fmt: skip
     """Lay out rows in `width` columns (default: the terminal's).
@@ -347,15 +375,15 @@ def layout(
     cells: list[list[str]] = []
     numeric = [False] * len(names)
     for row in rows:
-        line = []
+        texts = []
         for i, name in enumerate(names):
             if raw:
                 text, number = _cell(row.get(name)), isinstance(row.get(name), int | float)
             else:
                 text, number = _human(name, row.get(name))
             numeric[i] = numeric[i] or number
-            line.append(text)
-        cells.append(line)
+            texts.append(text)
+        cells.append(texts)
     natural = [
         min(max_width if names[i] not in _TEXT_COLUMNS else 10**6,
             max([display_width(headers[i])] + [display_width(r[i]) for r in cells]))
@@ -409,18 +437,18 @@ def layout(
 
 
 def table(
-    columns: Sequence[str], rows: Iterable[dict[str, Any]], max_width: int = 80,
+    columns: Sequence[str], rows: Iterable[Mapping[str, object]], max_width: int = 80,
     width: int | None = None,
 ) -> str:  # fmt: skip
     """Rows as a text table that fits `width` (default: the terminal's); see `layout`."""
     return "\n".join(layout(columns, rows, width, max_width=max_width).lines)
 
 
-def notices(data: Any, hidden: Sequence[str] = (), notice: str | None = None) -> list[str]:
+def notices(data: Table | None, hidden: Sequence[str] = (), notice: str | None = None) -> list[str]:
     """What a table or a list leaves out, said: rows past a limit, columns past the width."""
     said = [notice] if notice else []
     total = getattr(data, "total", None)
-    if total is not None:
+    if total is not None and data is not None:
         said.append(f"showing {len(data):,} of {total:,}; --limit N for more")
     if hidden:
         said.append(
@@ -447,7 +475,7 @@ def _wrap(text: str, width: int) -> list[str]:
     return textwrap.wrap(text, width, break_on_hyphens=False) or [""]
 
 
-def render(data: Any, fmt: str, *, out: Any = None, notice: str | None = None) -> None:
+def render(data: Table, fmt: str, *, out: TextIO | None = None, notice: str | None = None) -> None:
     """Write rows (a DataFrame or dicts) to `out` (stdout) in the chosen format; on a terminal,
     made inert (see `for_terminal`). A limit that kept rows back is announced: under the
     table, or on stderr beside a machine format."""
@@ -501,7 +529,7 @@ def _same(text: str) -> str:
     return text
 
 
-def _csv_value(value: Any, cell: Callable[[str], str] = _same) -> Any:
+def _csv_value(value: object, cell: Callable[[str], str] = _same) -> object:
     if isinstance(value, dict | list):
         return cell(orjson.dumps(value, default=_json_default, option=_JSON_OPTIONS).decode())
     if isinstance(value, datetime):
@@ -511,7 +539,7 @@ def _csv_value(value: Any, cell: Callable[[str], str] = _same) -> Any:
     return "" if value is None else value
 
 
-def render_json(value: Any, *, out: Any = None) -> None:
+def render_json(value: object, *, out: TextIO | None = None) -> None:
     text = orjson.dumps(
         value, default=_json_default, option=_JSON_OPTIONS | orjson.OPT_INDENT_2
     ).decode()
@@ -573,7 +601,7 @@ def _offset(ms: float | None) -> str:
     return "" if ms is None else "+" + format_ms(ms)
 
 
-def trace_lines(report: Any) -> list[str]:
+def trace_lines(report: Trace) -> list[str]:
     """The table form of a `TraceReport`: waterfall, events (first error marked `>>`),
     summary. Lines may carry click styles; click.echo drops them off a terminal."""
     summary = report.summary()
@@ -676,7 +704,7 @@ def _cut_styled(text: str, width: int) -> str:
     return cut(plain, width)  # a cut line loses its colours rather than a closing code
 
 
-def render_trace(report: Any, fmt: str, *, out: Any = None) -> None:
+def render_trace(report: Trace, fmt: str, *, out: TextIO | None = None) -> None:
     """A trace as text (table) or as its full events, attrs included (json/ndjson/csv)."""
     if fmt != "table":
         render(report.events, fmt, out=out)
