@@ -56,7 +56,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, BinaryIO, Protocol
 
 from .errors import InputError
 
@@ -157,14 +157,17 @@ def expand(inputs: Iterable[str], *, empty: list[str] | None = None) -> list[str
     return unique
 
 
-def open_stream(raw: BinaryIO) -> tuple[BinaryIO, str]:
-    """Wrap a binary file in the decompressor its first bytes call for."""
-    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
+def open_stream(raw: BinaryIO) -> tuple[io.BufferedIOBase | _Members, str]:
+    """Wrap a binary file in the decompressor its first bytes call for: a plain stream is
+    an io.BufferedReader, a compressed one `_Members`."""
+    # (BinaryIO does not declare the readinto a BufferedReader needs; every raw stream given
+    # here, a file, stdin's buffer or a BytesIO in tests, has it.)
+    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[type-var]
     magic = buffered.peek(4)[:4]
     if magic.startswith(GZIP_MAGIC):
-        return _Members(buffered, "gzip"), "gzip"  # type: ignore[return-value]
+        return _Members(buffered, "gzip"), "gzip"
     if magic.startswith(ZSTD_MAGIC):
-        return _Members(buffered, "zstd"), "zstd"  # type: ignore[return-value]
+        return _Members(buffered, "zstd"), "zstd"
     return buffered, "plain"
 
 
@@ -195,6 +198,23 @@ class CorruptStream(DamagedStream):
 _COMPRESSED_CHUNK = 1 << 14
 
 
+class _Raw(Protocol):
+    """What `_Members` reads compressed bytes from: a binary file, or `_Pread`."""
+
+    def read(self, n: int, /) -> bytes: ...
+    def close(self) -> None: ...
+
+
+class _Decompressor(Protocol):
+    """One member's decoder: zlib's decompressobj or zstandard's."""
+
+    @property
+    def eof(self) -> bool: ...
+    @property
+    def unused_data(self) -> bytes: ...
+    def decompress(self, data: bytes, /) -> bytes: ...
+
+
 class _Members:
     """gzip members or zstd frames one after another, decompressed as they come.
 
@@ -208,11 +228,11 @@ class _Members:
     and length, zstd's optional content checksum) has been verified up to there.
     """
 
-    def __init__(self, raw: BinaryIO, kind: str) -> None:
+    def __init__(self, raw: _Raw, kind: str) -> None:
         self._raw = raw
         self.kind = kind
         self._unit = "member" if kind == "gzip" else "frame"
-        self._dec: object | None = None  # the member being decoded, if one has begun
+        self._dec: _Decompressor | None = None  # the member being decoded, if one has begun
         self._in = b""  # compressed bytes read and not yet decoded
         self._out = b""
         self._damage: DamagedStream | None = None
@@ -222,7 +242,7 @@ class _Members:
         self._member_at = 0  # where, in the compressed file, the member being decoded begins
         self._foreign = False  # it does not even begin as a member does (trailing garbage)
 
-    def _new(self) -> object:
+    def _new(self) -> _Decompressor:
         if self.kind == "gzip":
             return zlib.decompressobj(wbits=31)  # 31: a gzip header and trailer, both checked
         import zstandard
@@ -260,7 +280,8 @@ class _Members:
         return True
 
     def _decode(self) -> None:
-        dec: Any = self._dec
+        dec = self._dec
+        assert dec is not None  # fill() begins a member before it decodes
         try:
             out = dec.decompress(self._in)
         except Exception as exc:  # zlib.error, zstandard.ZstdError
@@ -335,7 +356,7 @@ class _Verifier:
     """
 
     def __init__(self, fd: int, kind: str) -> None:
-        self._members = _Members(_Pread(fd), kind)  # type: ignore[arg-type]
+        self._members = _Members(_Pread(fd), kind)
         self.good = 0  # decompressed bytes verified
         self.damage: DamagedStream | None = None
         self._done = False
@@ -370,15 +391,15 @@ class Source:
         self.named = False  # stdin given a name (see `name_stdin`)
         # What skip_to read of stdin, to be read again if the stream turns out not to continue
         # its checkpoint (stdin cannot seek back).
-        self._spool: BinaryIO | None = None
-        self._replay: BinaryIO | None = None
+        self._spool: IO[bytes] | None = None
+        self._replay: IO[bytes] | None = None
         if self.is_stdin:
             self.dev, self.ino, self.size = 0, 0, None
             self.file_size, self.mtime_ns = 0, 0
-            self.stream, self.kind = open_stream(sys.stdin.buffer)  # type: ignore[arg-type]
+            self.stream, self.kind = open_stream(sys.stdin.buffer)
         else:
             try:
-                fh = open(name, "rb")  # noqa: SIM115 - closed by Source.close
+                fh: BinaryIO = open(name, "rb")  # noqa: SIM115 - closed by Source.close
             except OSError as exc:
                 raise InputError(f"cannot read {name}: {exc.strerror}") from exc
             st = os.fstat(fh.fileno())
@@ -391,7 +412,9 @@ class Source:
             # A pipe (stdin, or a named one) is spooled to a temporary file (compressed, so
             # ~10x smaller than its lines), so that each member can be checked before its lines
             # are read, as a file's are.
-            piped = self.stream._raw  # type: ignore[attr-defined]
+            assert isinstance(self.stream, _Members)
+            piped = self.stream._raw
+            assert isinstance(piped, io.BufferedReader)  # as open_stream wraps it
             fh = tempfile.TemporaryFile()  # noqa: SIM115 - closed by Source.close
             shutil.copyfileobj(piped, fh, 1 << 20)
             if not self.is_stdin:
@@ -411,6 +434,7 @@ class Source:
         self.head = b""
         self.changed = ""  # why reading stopped early: 'truncated' or 'rewritten'
         if self.kind == "plain" and regular:
+            assert isinstance(self.stream, io.BufferedReader)
             self._fd = self.stream.fileno()
             self.head = os.pread(self._fd, HEAD_BYTES, 0)
         # Decided once, on the stream's start (the same bytes every run, while it is the same
@@ -612,6 +636,7 @@ def _matches(source: Source, cp: Checkpoint) -> bool:
         return True
     # From the file that was opened, not by name: since then the name may have been rotated
     # away to another file, or deleted.
+    assert isinstance(source.stream, io.BufferedReader)  # not compressed
     tail = source._lf(os.pread(source.stream.fileno(), cp.tail_len, cp.byte_offset - cp.tail_len))
     return _digest(tail) == cp.tail_hash
 
@@ -701,6 +726,7 @@ def compressed_copies(sources: list[Source], assigned: dict[int, Checkpoint]) ->
 def _is_copy(name: str, original: Source) -> bool:
     """Whether the stream at `name` decompresses to a non-empty start of `original`."""
     probe = Source(name)
+    assert isinstance(original.stream, io.BufferedReader)  # a plain file
     fd, offset = original.stream.fileno(), 0
     try:
         while data := probe.read(1 << 20):
