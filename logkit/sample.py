@@ -44,16 +44,17 @@ from __future__ import annotations
 
 import gc
 import gzip as gzip_module
+import io
 import math
 import random
 import time
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import orjson
 
@@ -172,7 +173,7 @@ CANARIES: tuple[str, ...] = (*_C.values(), *_PEM_BODY)
 """Every fake secret `generate(secrets=True)` plants, each a substring that must never be stored."""
 
 
-def _secret_events(c: dict[str, str]) -> list[tuple[str, str, dict[str, Any]]]:
+def _secret_events(c: dict[str, str]) -> list[tuple[str, str, dict[str, object]]]:
     """(service, message, extra fields) of each secret-carrying line, planted in rotation."""
     return [
         (
@@ -458,7 +459,7 @@ def _clock() -> tuple[Callable[[int], str], Callable[[int], str]]:
     return ms, micro
 
 
-def _json(record: dict[str, Any]) -> str:
+def _json(record: Mapping[str, object]) -> str:
     """One NDJSON line for the rarer, richer records, where orjson's escaping is worth it."""
     return orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE).decode()
 
@@ -471,6 +472,10 @@ class _Instance:
     def __init__(self, host: str, buffer: list[tuple[int, str]]):
         self.host = host
         self.emit = buffer.append  # takes (ts_us, line)
+
+
+#: What an LLM call used: (model, prompt tokens, completion tokens, cost in dollars as text).
+_Usage = tuple[str, int, int, str]
 
 
 class _Request(NamedTuple):
@@ -523,7 +528,8 @@ class _Platform:
             )
         if all(len(found) == 1 for found in self.instances.values()):
             # One instance per service: picking is a C-level dict lookup.
-            self.pick = {service: found[0] for service, found in self.instances.items()}.__getitem__
+            # (An instance attribute over the method: mypy takes it for a method assigned.)
+            self.pick = {service: found[0] for service, found in self.instances.items()}.__getitem__  # type: ignore[method-assign, assignment]
         span_us = _span_seconds(lines) * 1_000_000
         self.gap_us = span_us * _LINES_PER_REQUEST / max(lines, 1)
         begin, end = incident_window(lines, start=datetime.fromtimestamp(start_us / 1e6, UTC))
@@ -546,7 +552,9 @@ class _Platform:
 
     # -- the LLM call shared by api requests and batch jobs ----------------------------------
 
-    def llm_call(self, us: int, trace: str, parent: str, model_index: int, caller: str):
+    def llm_call(
+        self, us: int, trace: str, parent: str, model_index: int, caller: str
+    ) -> tuple[str | None, int, _Usage | None]:
         """Log one llm-gateway call; return (error type or None, end time, usage or None)."""
         rnd = self.random
         gw = self.pick("llm-gateway")
@@ -582,8 +590,10 @@ class _Platform:
         )))  # fmt: skip
         return None, end, (model, prompt, completion, cost)
 
-    def gateway_error(self, us: int, gw: _Instance, level: str, message: str, **fields) -> None:
-        head = {
+    def gateway_error(
+        self, us: int, gw: _Instance, level: str, message: str, **fields: object
+    ) -> None:
+        head: dict[str, object] = {
             "@timestamp": self.micro(us),
             "log": {"level": level, "logger": fields.pop("logger")},
             "service": {"name": "llm-gateway", "version": "2.8.1"},
@@ -592,7 +602,9 @@ class _Platform:
         }
         gw.emit((us, _json(head | fields)))
 
-    def rate_limited(self, us, gw, trace, span, parent, model, caller):
+    def rate_limited(
+        self, us: int, gw: _Instance, trace: str, span: str, parent: str, model: str, caller: str
+    ) -> tuple[str, int, None]:
         """The incident: the provider answers 429, the gateway retries, then gives up."""
         total_ms = 8000 + self.random() * 22000
         status = {"response": {"status_code": 429}}
@@ -616,7 +628,17 @@ class _Platform:
         )  # fmt: skip
         return "RateLimitError", end, None
 
-    def llm_failed(self, us, gw, trace, span, parent, model_index, caller, roll):
+    def llm_failed(
+        self,
+        us: int,
+        gw: _Instance,
+        trace: str,
+        span: str,
+        parent: str,
+        model_index: int,
+        caller: str,
+        roll: float,
+    ) -> tuple[str, int, None]:
         """A rare failure outside the incident: a timeout or a stray 429."""
         model, provider = _MODELS[model_index][:2]
         error, status = ("TimeoutError", 504) if roll < 0.012 else ("RateLimitError", 429)
@@ -635,14 +657,16 @@ class _Platform:
         )  # fmt: skip
         return error, end, None
 
-    def record_usage(self, us: int, trace: str, user: str, request: str, usage: tuple) -> None:
+    def record_usage(self, us: int, trace: str, user: str, request: str, usage: _Usage) -> None:
         bill = self.pick("billing")
         model, prompt, completion, cost = usage
         traceparent = f"00-{trace}-{self.bits(64).to_bytes(8).hex()}-01"
         if self.random() < 0.002:
             err = {"type": "StripeConnectionError", "message": "connect ECONNRESET"}
             err["stack"] = _NODE_TRACE
-            record = {"level": 50, "time": us // 1000, "pid": 1, "hostname": bill.host}
+            record: dict[str, object] = {
+                "level": 50, "time": us // 1000, "pid": 1, "hostname": bill.host
+            }  # fmt: skip
             record.update(service="billing", traceparent=traceparent, userId=user)
             record.update(requestId=request, err=err, msg="usage recording failed")
             return bill.emit((us, _json(record)))
@@ -674,10 +698,14 @@ class _Platform:
         )))  # fmt: skip
         return _new_request((api, us, method, path, trace, span, request, user))
 
-    def finish_request(self, r: _Request, end: int, status: int, error: str | None = None):
+    def finish_request(self, r: _Request, end: int, status: int, error: str | None = None) -> None:
         api, start, method, path, trace, span, request, user = r
         if error is not None:
-            record = {"timestamp": self.ms(end), "level": "error", "service": "api"}
+            record: dict[str, object] = {
+                "timestamp": self.ms(end),
+                "level": "error",
+                "service": "api",
+            }
             record.update(logger="app.middleware", message="request failed", trace_id=trace)
             record["span_id"] = span
             record.update(request_id=request, user_id=user, method=method, path=path)
@@ -701,8 +729,15 @@ class _Platform:
             f'"cache_hit":{"true" if hit else "false"},"host":"{r.api.host}"}}\n'
         )))  # fmt: skip
 
-    def api_event(self, r: _Request, us: int, level: str, logger: str, message: str, **fields):
-        record = {"timestamp": self.ms(us), "level": level, "service": "api", "logger": logger}
+    def api_event(
+        self, r: _Request, us: int, level: str, logger: str, message: str, **fields: object
+    ) -> None:
+        record: dict[str, object] = {
+            "timestamp": self.ms(us),
+            "level": level,
+            "service": "api",
+            "logger": logger,
+        }
         record["message"] = message
         record.update(trace_id=r.trace, request_id=r.request, **fields, host=r.api.host)
         r.api.emit((us, _json(record)))
@@ -717,7 +752,18 @@ class _Platform:
 
     # -- the worker's side -------------------------------------------------------------------
 
-    def run_job(self, us, trace, user, job, batch, job_type, task, queue, runtime_ms) -> None:
+    def run_job(
+        self,
+        us: int,
+        trace: str,
+        user: str | None,
+        job: str,
+        batch: str | None,
+        job_type: str,
+        task: str,
+        queue: str,
+        runtime_ms: int,
+    ) -> None:
         rnd = self.random
         wk = self.pick("worker")
         ids = (
@@ -740,12 +786,15 @@ class _Platform:
             span = self.bits(64).to_bytes(8).hex()
             error, end, usage = self.llm_call(t + 5000, trace, span, 2, "worker")
             if error is None:
+                # A call that did not fail has its usage; a batch job its user (a beat
+                # task, which has none, is not a batch job).
+                assert usage is not None and user is not None
                 self.record_usage(end + 800, trace, user, job, usage)
                 runtime_ms += (end - t) // 1000
         end = t + runtime_ms * 1000
         elapsed = f"{_fixed3(runtime_ms)}s"
         if rnd() < 0.03:
-            record = {"ts": end / 1e6, "severity": "ERROR", "app": "worker"}
+            record: dict[str, object] = {"ts": end / 1e6, "severity": "ERROR", "app": "worker"}
             record["logger"] = "celery.app.trace"
             record.update(msg="Task failed", elapsed=elapsed, exc_type="DatabaseError")
             record["exc_message"] = "could not serialize access due to concurrent update"
@@ -785,6 +834,7 @@ class _Platform:
         end += 2000 + int(rnd() * 8000)
         if error is not None:
             return self.finish_request(r, end, 504 if error == "TimeoutError" else 503, error)
+        assert usage is not None  # the call did not fail
         self.record_usage(end - 1500, r.trace, r.user, r.request, usage)
         if rnd() < 0.005:
             return self.finish_request(r, end, 500, "DatabaseError")
@@ -801,6 +851,7 @@ class _Platform:
         error, t, usage = self.llm_call(us + 2500, r.trace, r.span, model, "api")
         if error is not None:
             return self.finish_request(r, t + 3000, 504 if error == "TimeoutError" else 503, error)
+        assert usage is not None  # the call did not fail
         self.record_usage(t + 1200, r.trace, r.user, r.request, usage)
         h = self.bits(128).to_bytes(16).hex()  # a version-4 UUID, cheaper than uuid.UUID
         job = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) % 4]}{h[17:20]}-{h[20:]}"
@@ -878,7 +929,7 @@ class _Platform:
         inst = self.pick(service)
         trace = self.bits(128).to_bytes(16).hex()
         t = us + 500
-        record: dict[str, Any]
+        record: dict[str, object]
         if service == "api":
             record = {"timestamp": self.ms(t), "level": "debug", "service": "api"}
             record["logger"] = "app.debug"
@@ -955,7 +1006,7 @@ class _Writer:
 
     def __init__(self, paths: list[Path], *, gzip: bool, malformed: float, seed: int):
         self.raw = [open(path, "wb") for path in paths]  # noqa: SIM115 - closed in close()
-        self.out = self.raw
+        self.out: Sequence[io.BufferedIOBase] = self.raw
         if gzip:
             # mtime=0 and a fixed name keep the gzip header, hence the bytes, reproducible.
             self.out = [
