@@ -229,7 +229,7 @@ class Answers:
         lake: Path | None
 
         def reader(
-            self, *, lean: bool = False
+            self, *, lean: bool = False, store_only: bool = False
         ) -> contextlib.AbstractContextManager[duckdb.DuckDBPyConnection]: ...
 
     # -- helpers -----------------------------------------------------------------------

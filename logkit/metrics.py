@@ -404,9 +404,17 @@ class MetricSet:
     # -- the cardinality guard ---------------------------------------------------------------
 
     def admit(
-        self, con: duckdb.DuckDBPyConnection, definition: Definition, weights: dict[str, float]
+        self,
+        con: duckdb.DuckDBPyConnection,
+        definition: Definition,
+        weights: dict[str, float],
+        *,
+        record: bool = True,
     ) -> dict[str, str]:
-        """Map each label set to itself (admitted) or to the `__other__` one, for good."""
+        """Map each label set to itself (admitted) or to the `__other__` one, for good.
+
+        `record` False (a read-only connection): new label sets are judged as an export
+        would judge them, but not recorded; the next export decides them for good."""
         if not definition.labels or not weights:
             return {key: key for key in weights}
         keys = list(weights)
@@ -430,10 +438,11 @@ class MetricSet:
                     room > 0 and key != other_key(definition.labels) and (safe_label_set(key))
                 )
                 room -= known[key]
-            con.execute(
-                "INSERT INTO metric_series SELECT $m, unnest($k), unnest($a)",
-                {"m": definition.name, "k": new, "a": [known[k] for k in new]},
-            )
+            if record:
+                con.execute(
+                    "INSERT INTO metric_series SELECT $m, unnest($k), unnest($a)",
+                    {"m": definition.name, "k": new, "a": [known[k] for k in new]},
+                )
         other = other_key(definition.labels)
         return {key: key if known[key] else other for key in keys}
 
@@ -590,15 +599,31 @@ class MetricSet:
     # -- reading everything out ----------------------------------------------------------------
 
     def families(
-        self, con: duckdb.DuckDBPyConnection, *, store_path: Path, now: float
+        self,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        store_path: Path,
+        now: float,
+        record: bool = True,
     ) -> list[Family]:
-        """Every metric's current samples; call after `fold` in the same transaction."""
+        """Every metric's current samples; call after `fold` in the same transaction.
+
+        `record` False: on a read-only connection, without a fold: the running totals as the
+        last export left them (those of definitions it folded as they are now), gauges now.
+        """
         _prepare(con)
         totals: dict[str, dict[str, dict[str, Decimal]]] = {}
         for metric, labels, sample, value in con.execute(
             "SELECT metric, labels, sample, sum(value) FROM metric_values GROUP BY ALL"
         ).fetchall():
             totals.setdefault(metric, {}).setdefault(labels, {})[sample] = value
+        if not record:
+            # Totals folded under another definition of the metric are not this one's: the
+            # next export starts them again (see `fold`).
+            folded_as = dict(con.execute("SELECT metric, fingerprint FROM metric_folds").fetchall())
+            for definition in self.folded:
+                if folded_as.get(definition.name) != definition.fingerprint:
+                    totals.pop(definition.name, None)
         out = []
         for definition in self.definitions:
             family = Family(
@@ -611,7 +636,7 @@ class MetricSet:
             if definition.folded:
                 series = totals.get(definition.name, {})
             else:
-                series = self._fresh(con, definition, now)
+                series = self._fresh(con, definition, now, record=record)
             for key, samples in series.items():
                 values = tuple(json.loads(key))
                 if definition.type == "histogram":
@@ -628,7 +653,7 @@ class MetricSet:
         return sorted(out, key=lambda f: f.name)
 
     def _fresh(
-        self, con: duckdb.DuckDBPyConnection, definition: Definition, now: float
+        self, con: duckdb.DuckDBPyConnection, definition: Definition, now: float, *, record: bool
     ) -> dict[str, dict[str, Decimal]]:
         labels = self._label_exprs(definition)
         group = ", ".join([*labels, ""]) if labels else ""
@@ -646,7 +671,7 @@ class MetricSet:
             for row in _run(con, definition, sql, params)
             if row[-1] is not None
         }
-        mapping = self.admit(con, definition, rows)
+        mapping = self.admit(con, definition, rows, record=record)
         out: dict[str, dict[str, Decimal]] = {}
         for key, value in rows.items():
             target = out.setdefault(mapping[key], {})
@@ -803,6 +828,10 @@ class Exporting:
 
         def writer(self) -> contextlib.AbstractContextManager[WriteSession]: ...
 
+        def reader(
+            self, *, lean: bool = False, store_only: bool = False
+        ) -> contextlib.AbstractContextManager[duckdb.DuckDBPyConnection]: ...
+
     def _require_store(self) -> None:
         if not self.path.exists():
             raise StoreNotFound(
@@ -833,7 +862,7 @@ class Exporting:
         Examples:
             >>> store.export("/var/lib/prometheus/node-exporter/logkit.prom",
             ...              ingest=["/var/log/app/*.log"])            # doctest: +SKIP
-            >>> print(store.metrics_text())                            # doctest: +SKIP
+            >>> print(store.export().text)                             # doctest: +SKIP
             # HELP logkit_errors_total Events at level ERROR or CRITICAL, by service and type.
             ...
         """
@@ -885,8 +914,25 @@ class Exporting:
         definitions: str | os.PathLike[str] | Iterable[Any] | None = None,
         now: float | None = None,
     ) -> str:
-        """The exposition text an export would write now (it folds new events as export does)."""
-        return self.export(definitions=definitions, now=now).text
+        """The exposition text of what the store holds; it writes nothing.
+
+        Counters and histograms are the running totals as the last `export()` left them
+        (events stored since are counted by the next export, which folds them in); gauges
+        are computed now. Read on a read-only connection, over the store's own events (never
+        a lake's), so it can run beside an ingest or an export.
+
+        Examples:
+            >>> store.export()                     # doctest: +SKIP
+            >>> print(store.metrics_text())        # doctest: +SKIP
+            # HELP logkit_errors_total Events at level ERROR or CRITICAL, by service and type.
+            ...
+        """
+        metrics = self.metric_set(definitions)
+        with self.reader(store_only=True) as con:
+            families = metrics.families(
+                con, store_path=self.path, now=time.time() if now is None else now, record=False
+            )
+        return exposition(families)
 
     def prune(
         self,
