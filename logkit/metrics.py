@@ -27,8 +27,9 @@ rounding error lower than before, which Prometheus would read as a counter reset
 
 **Labels never carry identifiers.** Label names come from a short list of low-cardinality
 columns (`ALLOWED_LABELS`); a `path` label is always reduced to its template (`path_template`,
-a SQL macro: numbers, UUIDs, hex ids and masked values become `:id`); a label set holding a
-masked value, a pseudonym or a very long value is never exported as itself. The cardinality
+a SQL macro of every connection, logkit/macros.py: numbers, UUIDs, hex ids and masked values
+become `:id`); a label set holding a masked value, a pseudonym or a very long value is never
+exported as itself. The cardinality
 guard admits at most `max_series` label sets per metric; the rest are added into one series
 whose labels are all `__other__`, and `logkit_series_dropped_total{metric}` counts them.
 Admission is sticky (recorded in `metric_series`): a series that was folded into `__other__`
@@ -88,25 +89,6 @@ _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 _MASKED = re.compile(r"\[MASKED:|[a-z0-9_]+:[0-9a-f]{12}")
 # Values outside DECIMAL(38, 9); such an observation is junk, not a measurement.
 _VALUE_OK = "value IS NOT NULL AND isfinite(CAST(value AS DOUBLE)) AND abs(value) < 1e20"
-
-
-def _prepare(con: duckdb.DuckDBPyConnection) -> None:
-    """What every metrics query needs on its connection."""
-    # (Store's connections have DuckDB's progress bar off: cron would mail it.)
-    con.execute(path_template_macro())
-
-
-def path_template_macro() -> str:
-    """`path_template(p)` for the definitions: id segments become `:id` (logkit/fingerprint.py).
-
-    Plain words, `v1` and `:id` itself stay, so templating twice changes nothing.
-    """
-    from .fingerprint import route_sql
-
-    return (
-        "CREATE OR REPLACE TEMP MACRO path_template(p) AS"
-        f" (CASE WHEN p IS NULL THEN NULL ELSE {route_sql('p')} END)"
-    )
 
 
 # -- definitions -------------------------------------------------------------------------------
@@ -480,7 +462,6 @@ class MetricSet:
         holds what deleted events contributed, is kept, and no total may come out lower than
         before. A sequence column filled by ingest would need no check (see issue 5's notes).
         """
-        _prepare(con)
         folded = self.folded
         if not folded:
             return
@@ -571,7 +552,6 @@ class MetricSet:
         totals had to be forgotten: folded by an earlier export with definitions not given now,
         they cannot account for the deleted events and start again from the store.
         """
-        _prepare(con)
         for definition in self.folded:
             contributions = self._over_events(con, definition, where, params)
             moved = self._guarded(con, definition, contributions)
@@ -611,7 +591,6 @@ class MetricSet:
         `record` False: on a read-only connection, without a fold: the running totals as the
         last export left them (those of definitions it folded as they are now), gauges now.
         """
-        _prepare(con)
         totals: dict[str, dict[str, dict[str, Decimal]]] = {}
         for metric, labels, sample, value in con.execute(
             "SELECT metric, labels, sample, sum(value) FROM metric_values GROUP BY ALL"

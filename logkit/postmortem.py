@@ -45,7 +45,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from .errors import LogkitError, NotFound, TimeValueError
-from .fingerprint import fingerprint_sql
+from .macros import ERROR_LEVELS
 from .output import format_ms
 from .timeparse import time_range
 
@@ -55,16 +55,12 @@ if TYPE_CHECKING:
 
     from .store import Store
 
-IS_ERROR = "level IN ('ERROR', 'CRITICAL')"
 # The service, else the name of the file the event came from up to its first dot.
-SERVICE = (
-    "coalesce(service, nullif(split_part(regexp_extract(source, '[^/\\\\]*$'), '.', 1), ''),"
-    " '(none)')"
-)
+SERVICE = "service_label(service, source)"
 # An LLM call reports tokens or cost, or failed; billing's "usage recorded" names a model too.
 LLM_CALL = (
     "model IS NOT NULL AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL"
-    f" OR cost_usd IS NOT NULL OR {IS_ERROR})"
+    " OR cost_usd IS NOT NULL OR is_error(level))"
 )
 BUCKETS = (60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 21600, 43200, 86400)
 MAX_BARS = 150  # buckets per chart (baseline, window, aftermath): per minute up to 1 h windows
@@ -199,11 +195,11 @@ def detect_window(store: Store, *, services: Sequence[str] | None = None) -> Win
     frame = store.sql(
         f"""
         WITH requests AS (
-            SELECT min(ts) AS start, bool_or({IS_ERROR}) AS failed
+            SELECT min(ts) AS start, bool_or(is_error(level)) AS failed
             FROM events WHERE trace_id IS NOT NULL AND ts IS NOT NULL {scope}
             GROUP BY trace_id
             UNION ALL
-            SELECT ts, {IS_ERROR} FROM events
+            SELECT ts, is_error(level) FROM events
             WHERE trace_id IS NULL AND ts IS NOT NULL {scope}
         )
         SELECT epoch(time_bucket(INTERVAL 1 MINUTE, start))::BIGINT // 60 AS minute,
@@ -725,9 +721,9 @@ class _Analysis:
             f"""
             SELECT
                 count(*) FILTER (WHERE ts >= $since) AS events,
-                count(*) FILTER (WHERE ts >= $since AND {IS_ERROR}) AS errors,
+                count(*) FILTER (WHERE ts >= $since AND is_error(level)) AS errors,
                 count(*) FILTER (WHERE ts < $since) AS baseline_events,
-                count(*) FILTER (WHERE ts < $since AND {IS_ERROR}) AS baseline_errors,
+                count(*) FILTER (WHERE ts < $since AND is_error(level)) AS baseline_errors,
                 count(DISTINCT trace_id) FILTER (WHERE ts >= $since) AS traces
             FROM events WHERE ts >= $baseline AND ts < $until {self.scope}
             """
@@ -748,9 +744,9 @@ class _Analysis:
             FROM (
                 SELECT {SERVICE} AS service,
                     count(*) FILTER (WHERE ts >= $since) AS events,
-                    count(*) FILTER (WHERE ts >= $since AND {IS_ERROR}) AS errors,
+                    count(*) FILTER (WHERE ts >= $since AND is_error(level)) AS errors,
                     count(*) FILTER (WHERE ts < $since) AS baseline_events,
-                    count(*) FILTER (WHERE ts < $since AND {IS_ERROR}) AS baseline_errors
+                    count(*) FILTER (WHERE ts < $since AND is_error(level)) AS baseline_errors
                 FROM events WHERE ts >= $baseline AND ts < $until {self.scope}
                 GROUP BY 1
             )
@@ -765,7 +761,7 @@ class _Analysis:
         return self.sql(
             f"""
             SELECT {self._buckets()} AS bucket, {SERVICE} AS service,
-                count(*) AS events, count(*) FILTER (WHERE {IS_ERROR}) AS errors
+                count(*) AS events, count(*) FILTER (WHERE is_error(level)) AS errors
             FROM events WHERE ts >= $baseline AND ts < $after {self.scope}
             GROUP BY ALL ORDER BY bucket, service
             """,
@@ -798,7 +794,7 @@ class _Analysis:
         return self.sql(
             f"""
             SELECT {SERVICE} AS service, error_type,
-                {fingerprint_sql("message")} AS fingerprint,
+                error_fingerprint(message) AS fingerprint,
                 count(*) FILTER (WHERE ts >= $since) AS count,
                 count(*) FILTER (WHERE ts < $since) AS baseline,
                 min(ts) FILTER (WHERE ts >= $since) AS first_seen,
@@ -807,7 +803,7 @@ class _Analysis:
                     AS example_trace,
                 arg_max(message, ts) FILTER (WHERE ts >= $since) AS example
             FROM events
-            WHERE ts >= $baseline AND ts < $until AND {IS_ERROR} {self.scope}
+            WHERE ts >= $baseline AND ts < $until AND is_error(level) {self.scope}
             GROUP BY ALL
             HAVING count > 0
             ORDER BY count DESC, first_seen
@@ -819,7 +815,7 @@ class _Analysis:
         # The failing traces first, then the costly aggregates for those alone: a few
         # thousand traces rather than every trace of the hour.
         return self._traces(
-            f"""SELECT DISTINCT trace_id FROM events WHERE {IS_ERROR} AND trace_id IS NOT NULL
+            f"""SELECT DISTINCT trace_id FROM events WHERE is_error(level) AND trace_id IS NOT NULL
                 AND ts >= $since AND ts < $until {self.trace_scope}""",
             order="start, trace_id",
         )
@@ -842,15 +838,15 @@ class _Analysis:
             WITH chosen AS ({chosen})
             SELECT trace_id,
                 min(ts) AS start,
-                min(ts) FILTER (WHERE {IS_ERROR}) AS failed_at,
+                min(ts) FILTER (WHERE is_error(level)) AS failed_at,
                 round((epoch_us(max(ts)) - epoch_us(min(ts))) / 1000, 3) AS span_ms,
                 max(duration_ms) AS longest_reported_ms,
                 string_agg(DISTINCT {SERVICE}, ', ' ORDER BY {SERVICE}) AS services,
                 count(*) AS events,
-                count(*) FILTER (WHERE {IS_ERROR}) AS errors,
-                arg_min({SERVICE}, ts) FILTER (WHERE {IS_ERROR}) AS error_service,
-                arg_min(error_type, ts) FILTER (WHERE {IS_ERROR}) AS error_type,
-                arg_min(message, ts) FILTER (WHERE {IS_ERROR}) AS first_error,
+                count(*) FILTER (WHERE is_error(level)) AS errors,
+                arg_min({SERVICE}, ts) FILTER (WHERE is_error(level)) AS error_service,
+                arg_min(error_type, ts) FILTER (WHERE is_error(level)) AS error_type,
+                arg_min(message, ts) FILTER (WHERE is_error(level)) AS first_error,
                 arg_max(status_code, ts) FILTER (WHERE status_code IS NOT NULL) AS status_code,
                 list(DISTINCT user_id) FILTER (WHERE user_id IS NOT NULL) AS users
             FROM events
@@ -864,7 +860,7 @@ class _Analysis:
         frame = self.sql(
             f"""
             SELECT ts, {SERVICE} AS service, error_type, message, trace_id FROM events
-            WHERE ts >= $since AND ts < $until AND {IS_ERROR} {self.scope}
+            WHERE ts >= $since AND ts < $until AND is_error(level) {self.scope}
             ORDER BY ts, source, line LIMIT 1
             """
         )
@@ -875,14 +871,14 @@ class _Analysis:
             f"""
             SELECT model,
                 count(*) FILTER (WHERE ts >= $since) AS calls,
-                count(*) FILTER (WHERE ts >= $since AND {IS_ERROR}) AS failed,
+                count(*) FILTER (WHERE ts >= $since AND is_error(level)) AS failed,
                 coalesce(sum(input_tokens) FILTER (WHERE ts >= $since), 0)::BIGINT
                     AS input_tokens,
                 coalesce(sum(output_tokens) FILTER (WHERE ts >= $since), 0)::BIGINT
                     AS output_tokens,
                 round(coalesce(sum(cost_usd) FILTER (WHERE ts >= $since), 0), 6) AS cost_usd,
                 count(*) FILTER (WHERE ts < $since) AS baseline_calls,
-                count(*) FILTER (WHERE ts < $since AND {IS_ERROR}) AS baseline_failed,
+                count(*) FILTER (WHERE ts < $since AND is_error(level)) AS baseline_failed,
                 round(coalesce(sum(cost_usd) FILTER (WHERE ts < $since), 0), 6)
                     AS baseline_cost_usd
             FROM events
@@ -899,7 +895,7 @@ class _Analysis:
                 coalesce(sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)), 0)::BIGINT
                     AS tokens,
                 coalesce(sum(cost_usd), 0) AS cost_usd,
-                count(*) FILTER (WHERE {IS_ERROR}) AS failed
+                count(*) FILTER (WHERE is_error(level)) AS failed
             FROM events
             WHERE ts >= $baseline AND ts < $after AND {LLM_CALL} {self.scope}
             GROUP BY ALL ORDER BY bucket, model
@@ -958,7 +954,7 @@ class _Analysis:
         )
         events = events.with_columns(
             label.alias("label"),
-            pl.col("level").is_in(["ERROR", "CRITICAL"]).fill_null(False).alias("is_error"),
+            pl.col("level").is_in(ERROR_LEVELS).fill_null(False).alias("is_error"),
         )
         waterfall = (
             events.group_by("label", maintain_order=True)

@@ -385,6 +385,21 @@ class TestSql:
         )
         assert [] == list(tmp_path.iterdir())
 
+    def test_logkit_macros_are_there_on_the_locked_down_connection(
+        self, query_store: logkit.Store
+    ) -> None:
+        """is_error(level) and the other macros of logkit/macros.py, for anyone's SQL."""
+        frame = query_store.sql(
+            "SELECT is_error('ERROR') AS e, is_error('CRITICAL') AS c, is_error('WARNING') AS w,"
+            " is_error(NULL) AS n, service_label(NULL, '/var/log/api.log.1.gz') AS s,"
+            " path_template('/v1/jobs/0a5d6baa9455') AS p,"
+            " error_fingerprint('user u_1 failed 3 times') AS f"
+        )
+        assert [
+            {"e": True, "c": True, "w": False, "n": None, "s": "api", "p": "/v1/jobs/:id",
+             "f": "user <id> failed <n> times"}
+        ] == frame.to_dicts()  # fmt: skip
+
     def test_syntax_error(self, query_store: logkit.Store) -> None:
         """DuckDB's own message comes through as a QueryError."""
         with pytest.raises(QueryError, match="syntax error"):
