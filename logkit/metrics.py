@@ -82,7 +82,6 @@ OTHER = "__other__"
 MAX_LABEL_CHARS = 200
 DEFAULT_MAX_SERIES = 500
 
-_HEADER = re.compile(r"--\s*([A-Za-z_]+)\s*:\s*(.*?)\s*$")
 _METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 # `[MASKED:email]` placeholders and `email:9f2c41d0b7e3` pseudonyms (see logkit/mask.py).
@@ -121,26 +120,17 @@ class Definition:
 
 def parse_definition(text: str, *, origin: str = "<string>") -> Definition:
     """Read one definition file's text; errors name the file and say what to fix."""
+    from .sqlfiles import split
+
+    parts = split(text)
     header: dict[str, str] = {}
-    lines = text.splitlines()
-    body = len(lines)
-    for number, line in enumerate(lines):
-        stripped = line.strip()
-        if not stripped:
-            continue
-        if not stripped.startswith("--"):
-            body = number
-            break
-        match = _HEADER.fullmatch(stripped)
-        if match is None:
-            continue  # a prose comment
-        key, value = match.group(1).lower(), match.group(2)
+    for key, value in parts.fields:
         if key not in HEADER_KEYS:
             raise QueryError(
                 f"{origin}: unknown header {key!r} (expected {', '.join(HEADER_KEYS)})"
             )
         header[key] = value
-    sql = "\n".join(lines[body:]).strip().rstrip(";").strip()
+    sql = parts.sql
 
     def fail(problem: str) -> QueryError:
         return QueryError(f"{origin}: {problem}")
