@@ -24,6 +24,13 @@ ERROR_LEVELS = ("ERROR", "CRITICAL")
 FIXED: dict[str, tuple[tuple[str, ...], str]] = {
     # NULL when the level is: a filter then leaves the event out.
     "is_error": (("level",), f"level IN {ERROR_LEVELS!r}"),
+    # An LLM call reports tokens or cost, or failed; billing's "usage recorded" names a model
+    # too.
+    "is_llm_call": (
+        ("model", "input_tokens", "output_tokens", "cost_usd", "level"),
+        "model IS NOT NULL AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL"
+        " OR cost_usd IS NOT NULL OR is_error(level))",
+    ),
     # Many services do not log their own name: then the file the event came from, up to its
     # first dot (`api.log.1.gz` is `api`), else '(none)' (see logkit/postmortem.py).
     "service_label": (

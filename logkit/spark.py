@@ -88,7 +88,8 @@ def _expand(call: exp.Anonymous) -> exp.Expression:
             return args[node.name].copy()
         return node
 
-    return exp.Paren(this=tree.transform(substitute))
+    # A macro may call another (is_llm_call calls is_error).
+    return exp.Paren(this=tree.transform(substitute).transform(_rewrite))
 
 
 def _rewrite(node: exp.Expression) -> exp.Expression:

@@ -25,6 +25,7 @@ directory and does not follow a symlinked directory into it).
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Iterable
@@ -215,7 +216,8 @@ def queries_dir() -> Path:
 
 
 def load_all(directory: Path | None = None) -> dict[str, NamedQuery]:
-    """Every `*.sql` directly in `directory` (sub-folders such as metrics/ are not included)."""
+    """Every `*.sql` directly in `directory` (sub-folders are not named queries: metrics/ has
+    the metric definitions, the others logkit's own statements, see `statement`)."""
     directory = directory or queries_dir()
     found: dict[str, NamedQuery] = {}
     for path in sorted(directory.glob("*.sql")):
@@ -224,6 +226,18 @@ def load_all(directory: Path | None = None) -> dict[str, NamedQuery]:
             raise QueryError(f"{path}: named {query.name!r}, but the file is {path.name}")
         found[query.name] = query
     return found
+
+
+@functools.cache
+def statement(name: str) -> str:
+    """The SQL of `queries/AREA/NAME.sql` (`name` is "AREA/NAME"): a fixed statement of
+    logkit's own, with a named query's header (`-- name:`, what it does, `-- params:` for
+    the `$names` it binds). Read once per process."""
+    path = queries_dir() / f"{name}.sql"
+    query = parse(path.read_text(encoding="utf-8"), path=path)
+    if query.name != path.stem:
+        raise QueryError(f"{path}: named {query.name!r}, but the file is {path.name}")
+    return query.sql
 
 
 def load(name: str, directory: Path | None = None) -> NamedQuery:
