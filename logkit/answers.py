@@ -36,6 +36,7 @@ from .engine import duckdb
 from .errors import NotFound, QueryError
 from .macros import ERROR_LEVELS
 from .schema import EVENT_COLUMNS, JsonText, trace_key
+from .sqlfiles import statement
 from .timeparse import from_us
 
 if TYPE_CHECKING:
@@ -102,6 +103,11 @@ def _time_conditions(since: Any, until: Any, conditions: list[str], params: dict
 
 
 def _where(conditions: list[str]) -> str:
+    # Why most answers' SQL is built here and not kept in queries/: its shape follows the
+    # options given. The column grouped by (--by), the one searched (--field) and how
+    # (--regex), the columns a trace is fetched with and whether its time window applies
+    # are SQL text, not values DuckDB could bind; one fixed file per combination would
+    # repeat the same query many times over. Values are still always bound.
     return "WHERE " + " AND ".join(conditions) if conditions else ""
 
 
@@ -294,10 +300,8 @@ class Answers:
         # Hex ids are one number however they are typed: a prefix in upper case (as some
         # tools print ids) finds the stored lower-case id, and the other way round.
         rows = con.execute(
-            "SELECT DISTINCT trace_id FROM events WHERE starts_with(trace_id, $prefix)"
-            " OR starts_with(trace_id, $lower) OR starts_with(trace_id, $upper)"
-            f" ORDER BY trace_id LIMIT {_CANDIDATES_SHOWN + 1}",
-            {"prefix": trace_id, **_hex_cases(trace_id)},
+            statement("answers/trace_candidates"),
+            {"prefix": trace_id, **_hex_cases(trace_id), "limit": _CANDIDATES_SHOWN + 1},
         ).fetchall()
         if not rows:
             raise NotFound(
@@ -716,16 +720,11 @@ class Answers:
         """What is in the store: events, time span, services, errors, rejects, sources."""
         with self._reader() as con:
             events, first, last, errors = con.execute(
-                "SELECT count(*), epoch_us(min(ts)), epoch_us(max(ts)),"
-                " count(*) FILTER (WHERE is_error(level)) FROM events"
+                statement("answers/overview_events")
             ).fetchall()[0]
-            services = con.execute(
-                "SELECT service, count(*) AS n FROM events GROUP BY 1 ORDER BY n DESC, 1"
-            ).fetchall()
-            rejects = con.execute("SELECT count(*) FROM rejects").fetchall()[0][0]
-            sources, updated = con.execute(
-                "SELECT count(*), epoch_us(max(updated_at)) FROM sources"
-            ).fetchall()[0]
+            services = con.execute(statement("answers/overview_services")).fetchall()
+            rejects = con.execute(statement("answers/overview_rejects")).fetchall()[0][0]
+            sources, updated = con.execute(statement("answers/overview_sources")).fetchall()[0]
         return {
             "path": str(self.path),
             "events": events,
