@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import durable
 from .errors import LogkitError, QueryError, StoreNotFound
+from .sqlfiles import statement
 
 if TYPE_CHECKING:
     from .config import Config
@@ -287,9 +288,7 @@ def _add_values(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, str, str, 
         return
     columns = list(zip(*rows, strict=True))
     con.execute(
-        "INSERT INTO metric_values SELECT unnest($m), unnest($l), unnest($s), unnest($p),"
-        " CAST(unnest($v) AS DECIMAL(38, 9))"
-        " ON CONFLICT (metric, labels, sample, part) DO UPDATE SET value = value + excluded.value",
+        statement("export/add_values"),
         {
             "m": list(columns[0]),
             "l": list(columns[1]),
@@ -298,6 +297,13 @@ def _add_values(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, str, str, 
             "v": [str(v) for v in columns[4]],
         },
     )
+
+
+def _forget(con: duckdb.DuckDBPyConnection, metric: str, parts: Sequence[str]) -> None:
+    """Delete what the store keeps of `metric`: its running totals ("values"), the cardinality
+    guard's decisions ("series"), how far it has folded ("fold")."""
+    for part in parts:
+        con.execute(statement(f"export/forget_{part}"), {"m": metric})
 
 
 def _run(con: duckdb.DuckDBPyConnection, definition: Definition, sql: str, params: Any = None):
@@ -338,7 +344,10 @@ class MetricSet:
     def _over_events(
         self, con: duckdb.DuckDBPyConnection, definition: Definition, where: str, params: Any
     ) -> dict[str, dict[str, Decimal]]:
-        """What the events matching `where` contribute: {label key: {sample: value}}."""
+        """What the events matching `where` contribute: {label key: {sample: value}}.
+
+        Built here, not kept in queries/: it wraps the definition's own query, and its labels
+        and buckets are columns and numbers of the SQL."""
         # The definition's `events` is a view of just those rows; NOT MATERIALIZED keeps DuckDB
         # from copying every column of them before the definition's query even starts.
         events = f"WITH events AS NOT MATERIALIZED (SELECT * FROM main.events WHERE {where}) "
@@ -392,17 +401,14 @@ class MetricSet:
         keys = list(weights)
         known = dict(
             con.execute(
-                "SELECT labels, admitted FROM metric_series"
-                " WHERE metric = $m AND labels IN (SELECT unnest($k))",
-                {"m": definition.name, "k": keys},
+                statement("export/known_series"), {"m": definition.name, "k": keys}
             ).fetchall()
         )
         # Heaviest first, so that when room runs out it is the small series that fold.
         new = sorted((k for k in keys if k not in known), key=lambda k: (-weights[k], k))
         if new:
             row = con.execute(
-                "SELECT count(*) FROM metric_series WHERE metric = $m AND admitted",
-                {"m": definition.name},
+                statement("export/admitted_series"), {"m": definition.name}
             ).fetchone()
             room = self.max_series - (row[0] if row else 0)
             for key in new:
@@ -412,7 +418,7 @@ class MetricSet:
                 room -= known[key]
             if record:
                 con.execute(
-                    "INSERT INTO metric_series SELECT $m, unnest($k), unnest($a)",
+                    statement("export/decide_series"),
                     {"m": definition.name, "k": new, "a": [known[k] for k in new]},
                 )
         other = other_key(definition.labels)
@@ -455,17 +461,18 @@ class MetricSet:
         folded = self.folded
         if not folded:
             return
-        row = con.execute("SELECT coalesce(max(rowid) + 1, 0), count(*) FROM events").fetchone()
+        row = con.execute(statement("export/events_extent")).fetchone()
         high, total = row if row else (0, 0)
         states = {
             metric: (fingerprint, next_rowid, rows)
             for metric, fingerprint, next_rowid, rows in con.execute(
-                "SELECT metric, fingerprint, next_rowid, folded_rows FROM metric_folds"
+                statement("export/folds")
             ).fetchall()
         }
         marks = sorted({s[1] for s in states.values()})
         below: dict[int, int] = {}
         if marks:
+            # Built here: one count per watermark, and how many there are varies.
             counts = ", ".join(f"count(*) FILTER (WHERE rowid < {int(m)})" for m in marks)
             found = con.execute(f"SELECT {counts} FROM events").fetchone() or ()
             below = dict(zip(marks, found, strict=True))
@@ -476,14 +483,10 @@ class MetricSet:
             before: dict[tuple[str, str], Decimal] = {}
             if state is None or state[0] != definition.fingerprint:
                 # New or changed: start from the events in the store (Prometheus sees a reset).
-                for table in ("metric_values", "metric_series"):
-                    con.execute(f"DELETE FROM {table} WHERE metric = $m", {"m": definition.name})
+                _forget(con, definition.name, ("values", "series"))
             elif below[state[1]] != state[2]:
                 before = self._totals(con, definition.name)
-                con.execute(
-                    "DELETE FROM metric_values WHERE metric = $m AND part = 'folded'",
-                    {"m": definition.name},
-                )
+                con.execute(statement("export/forget_folded_part"), {"m": definition.name})
             else:
                 start = state[1]
             if start < high:
@@ -516,7 +519,7 @@ class MetricSet:
                 moved.append(definition)
         if moved:
             con.execute(
-                "INSERT OR REPLACE INTO metric_folds SELECT unnest($m), unnest($f), $w, $n",
+                statement("export/record_folds"),
                 {
                     "m": [d.name for d in moved],
                     "f": [d.fingerprint for d in moved],
@@ -527,10 +530,7 @@ class MetricSet:
 
     @staticmethod
     def _totals(con: duckdb.DuckDBPyConnection, metric: str) -> dict[tuple[str, str], Decimal]:
-        rows = con.execute(
-            "SELECT labels, sample, sum(value) FROM metric_values WHERE metric = $m GROUP BY ALL",
-            {"m": metric},
-        ).fetchall()
+        rows = con.execute(statement("export/totals_of"), {"m": metric}).fetchall()
         return {(labels, sample): value for labels, sample, value in rows}
 
     def move_pruned(
@@ -551,19 +551,17 @@ class MetricSet:
                     rows.append((definition.name, key, sample, "folded", -value))
                     rows.append((definition.name, key, sample, "pruned", value))
             _add_values(con, rows)
-        con.execute("UPDATE metric_folds SET folded_rows = folded_rows - $n", {"n": deleted})
+        con.execute(statement("export/pruned_rows"), {"n": deleted})
         defined = [d.name for d in self.folded]
         forgotten = [
             name
             for (name,) in con.execute(
-                "SELECT metric FROM metric_folds WHERE NOT list_contains($d, metric)"
-                " ORDER BY metric",
-                {"d": defined},
+                statement("export/folded_elsewhere"), {"d": defined}
             ).fetchall()
         ]
-        for table in ("metric_values", "metric_series", "metric_folds"):
+        for part in ("values", "series", "fold"):
             for name in forgotten:
-                con.execute(f"DELETE FROM {table} WHERE metric = $m", {"m": name})
+                _forget(con, name, (part,))
         return forgotten
 
     # -- reading everything out ----------------------------------------------------------------
@@ -582,14 +580,12 @@ class MetricSet:
         last export left them (those of definitions it folded as they are now), gauges now.
         """
         totals: dict[str, dict[str, dict[str, Decimal]]] = {}
-        for metric, labels, sample, value in con.execute(
-            "SELECT metric, labels, sample, sum(value) FROM metric_values GROUP BY ALL"
-        ).fetchall():
+        for metric, labels, sample, value in con.execute(statement("export/totals")).fetchall():
             totals.setdefault(metric, {}).setdefault(labels, {})[sample] = value
         if not record:
             # Totals folded under another definition of the metric are not this one's: the
             # next export starts them again (see `fold`).
-            folded_as = dict(con.execute("SELECT metric, fingerprint FROM metric_folds").fetchall())
+            folded_as = dict(con.execute(statement("export/fingerprints")).fetchall())
             for definition in self.folded:
                 if folded_as.get(definition.name) != definition.fingerprint:
                     totals.pop(definition.name, None)
@@ -624,6 +620,7 @@ class MetricSet:
     def _fresh(
         self, con: duckdb.DuckDBPyConnection, definition: Definition, now: float, *, record: bool
     ) -> dict[str, dict[str, Decimal]]:
+        # Built here as `_over_events` is: around the definition's query, by its labels.
         labels = self._label_exprs(definition)
         group = ", ".join([*labels, ""]) if labels else ""
         # Rows of a gauge with the same labels (and those folded into __other__) keep the
@@ -655,12 +652,7 @@ class MetricSet:
     def _builtins(self, con: duckdb.DuckDBPyConnection, store_path: Path) -> list[Family]:
         dropped_def, size_def = BUILTINS
         dropped = Family(dropped_def.name, "counter", dropped_def.help, ("metric",))
-        counts = dict(
-            con.execute(
-                "SELECT metric, count(*) FILTER (WHERE NOT admitted) FROM metric_series"
-                " GROUP BY metric"
-            ).fetchall()
-        )
+        counts = dict(con.execute(statement("export/dropped_series")).fetchall())
         for definition in self.definitions:
             if definition.labels:  # a metric without labels has one series: none to drop
                 dropped.samples[(definition.name,)] = float(counts.get(definition.name, 0))
@@ -775,8 +767,7 @@ def _record_run(
     con: duckdb.DuckDBPyConnection, started: float, success: bool, summary: Any
 ) -> None:
     con.execute(
-        "INSERT INTO runs VALUES ((SELECT coalesce(max(id), 0) + 1 FROM runs), 'export',"
-        " to_timestamp($started), to_timestamp($finished), $success, $lines, $events, $rejects)",
+        statement("export/record_run"),
         {
             "started": started,
             "finished": time.time(),
