@@ -18,7 +18,7 @@ import logkit
 from logkit.errors import NotFound, QueryError, StoreNotFound, TimeValueError
 from logkit.fingerprint import fingerprint, fingerprint_sql, route, route_sql
 from logkit.schema import trace_key
-from logkit.sqlfiles import NamedQuery, load_all, parse
+from logkit.sqlfiles import NamedQuery, load_all, parse, queries_dir, split, statement
 
 from .conftest import (
     INCIDENT_END,
@@ -492,6 +492,31 @@ class TestQueryFiles:
         """A $name the header does not declare is caught when the file is read."""
         with pytest.raises(QueryError, match="declares \\['a'\\] but the SQL binds \\['b'\\]"):
             parse("-- name: q\n-- params: a\nSELECT $b")
+
+    def test_logkit_s_own_statements_are_one_named_statement_a_file(self) -> None:
+        """queries/AREA/NAME.sql (metrics/ aside): header read, named as the file, and one
+        statement (DuckDB binds parameters only in one)."""
+        import duckdb as package
+
+        root = queries_dir()
+        names = sorted(
+            str(p.relative_to(root))[: -len(".sql")]
+            for p in root.glob("*/*.sql")
+            if p.parent.name != "metrics"
+        )
+        counts = {n: len(package.connect().extract_statements(statement(n))) for n in names}
+        assert (True, {n: 1 for n in names}) == (len(names) > 40, counts)
+
+    def test_a_metric_header_line_is_read_as_a_named_query_s(self) -> None:
+        """One header reader: `-- key: value` lines, blank lines passed over, the rest prose."""
+        parts = split(
+            "-- name: x\n\n-- A line: of prose\n-- type: gauge\nSELECT 1;\n", keys=["name", "type"]
+        )
+        assert ([("name", "x"), ("type", "gauge")], ["A line: of prose"], "SELECT 1") == (
+            parts.fields,
+            parts.prose,
+            parts.sql,
+        )
 
     def test_missing_name_line(self) -> None:
         """The first line must name the query."""
