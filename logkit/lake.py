@@ -466,7 +466,7 @@ def archive(
                     f"{from_us(mark.cutoff_us):%Y-%m-%d %H:%M:%S} UTC may be missed; archiving "
                     "with --prune every time avoids this"
                 )
-        row = con.execute("SELECT coalesce(max(rowid) + 1, 0) FROM events").fetchone()
+        row = con.execute(statement("lake/next_rowid")).fetchone()
         params: dict[str, Any] = {"cutoff": cutoff, "next_rowid": row[0] if row else 0}
         where = f"ts < $cutoff AND rowid < $next_rowid AND NOT {mark.copied if mark else 'false'}"
         parts = con.execute(

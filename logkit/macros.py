@@ -5,7 +5,7 @@ and the queries, the metric definitions and `logkit sql` all call it. The macros
 and created with each connection (`engine.connect`): a read-only connection has them as a
 writer does, a store written by an older logkit needs no migration for them, the in-memory
 connection beside a lake has them, and the lock-down of `logkit sql` (no configuration
-changes) comes after them. Creating them costs well under a millisecond.
+changes) comes after them. Creating them costs about a millisecond.
 
 Two are made from rules kept in Python (logkit/fingerprint.py), which also applies them to
 single values outside DuckDB; spark.py expands `is_error` and `service_label` from the same
