@@ -11,7 +11,7 @@ Rules that hold throughout:
   this module (column names from a whitelist, the fingerprint rules) are put into SQL text.
   Substring and prefix matching use `contains()` and `starts_with()` rather than LIKE, so `%`
   and `_` in a user's text match themselves.
-* An error is an event at level ERROR or CRITICAL.
+* An error is an event at level ERROR or CRITICAL: `is_error(level)` (logkit/macros.py).
 * `logkit trace` is the command that must answer in a blink, so its path avoids polars and
   pyarrow altogether: `trace_report()` fetches plain tuples (timestamps as epoch microseconds,
   because DuckDB's Python conversion of TIMESTAMPTZ values needs pytz) and the waterfall and
@@ -34,7 +34,9 @@ import orjson
 from . import tracespans
 from .engine import duckdb
 from .errors import NotFound, QueryError
+from .macros import ERROR_LEVELS
 from .schema import EVENT_COLUMNS, JsonText, trace_key
+from .sqlfiles import statement
 from .timeparse import from_us
 
 if TYPE_CHECKING:
@@ -45,7 +47,6 @@ if TYPE_CHECKING:
     from .config import Config
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-IS_ERROR = "level IN ('ERROR', 'CRITICAL')"
 ERRORS_BY = ("type", "service", "fingerprint", "endpoint")
 STATS_BY = ("service", "path", "job_type", "model")
 # trace_key is the store's lookup aid (crc32 of trace_id), not part of an event.
@@ -102,6 +103,11 @@ def _time_conditions(since: Any, until: Any, conditions: list[str], params: dict
 
 
 def _where(conditions: list[str]) -> str:
+    # Why most answers' SQL is built here and not kept in queries/: its shape follows the
+    # options given. The column grouped by (--by), the one searched (--field) and how
+    # (--regex), the columns a trace is fetched with and whether its time window applies
+    # are SQL text, not values DuckDB could bind; one fixed file per combination would
+    # repeat the same query many times over. Values are still always bound.
     return "WHERE " + " AND ".join(conditions) if conditions else ""
 
 
@@ -163,7 +169,7 @@ class TraceReport:
     def first_error(self) -> int | None:
         """Index of the first ERROR/CRITICAL event, else of the first 5xx status."""
         for test in (
-            lambda e: e["level"] in ("ERROR", "CRITICAL"),
+            lambda e: e["level"] in ERROR_LEVELS,
             lambda e: (e["status_code"] or 0) >= 500,
         ):
             for index, event in enumerate(self.events):
@@ -190,7 +196,7 @@ class TraceReport:
                 row["first_ms"] = offset if row["first_ms"] is None else row["first_ms"]
                 row["last_ms"] = offset
             row["events"] += 1
-            row["errors"] += event["level"] in ("ERROR", "CRITICAL")
+            row["errors"] += event["level"] in ERROR_LEVELS
             if event["duration_ms"] is not None:
                 row["reported_ms"] = max(row["reported_ms"] or 0.0, event["duration_ms"])
         return list(rows.values())
@@ -229,7 +235,7 @@ class Answers:
         lake: Path | None
 
         def reader(
-            self, *, lean: bool = False
+            self, *, lean: bool = False, store_only: bool = False
         ) -> contextlib.AbstractContextManager[duckdb.DuckDBPyConnection]: ...
 
     # -- helpers -----------------------------------------------------------------------
@@ -294,10 +300,8 @@ class Answers:
         # Hex ids are one number however they are typed: a prefix in upper case (as some
         # tools print ids) finds the stored lower-case id, and the other way round.
         rows = con.execute(
-            "SELECT DISTINCT trace_id FROM events WHERE starts_with(trace_id, $prefix)"
-            " OR starts_with(trace_id, $lower) OR starts_with(trace_id, $upper)"
-            f" ORDER BY trace_id LIMIT {_CANDIDATES_SHOWN + 1}",
-            {"prefix": trace_id, **_hex_cases(trace_id)},
+            statement("answers/trace_candidates"),
+            {"prefix": trace_id, **_hex_cases(trace_id), "limit": _CANDIDATES_SHOWN + 1},
         ).fetchall()
         if not rows:
             raise NotFound(
@@ -485,10 +489,8 @@ class Answers:
             columns: service, error_type, fingerprint, count, first_seen, last_seen,
                      example_trace, example
         """
-        from .fingerprint import fingerprint_sql, route_sql
-
         _check_choice(by, ERRORS_BY, "--by")
-        conditions = [IS_ERROR]
+        conditions = ["is_error(level)"]
         params: dict[str, Any] = {"limit": int(limit)}
         _time_conditions(since, until, conditions, params)
         if service is not None:
@@ -500,11 +502,11 @@ class Answers:
             "fingerprint": [
                 "service",
                 "error_type",
-                f"{fingerprint_sql('message')} AS fingerprint",
+                "error_fingerprint(message) AS fingerprint",
             ],
             "endpoint": [
                 "coalesce(coalesce(http_method || ' ', '') || "
-                f"{route_sql('path')}, 'job ' || job_type, 'model ' || model, '(none)')"
+                "path_template(path), 'job ' || job_type, 'model ' || model, '(none)')"
                 " AS endpoint"
             ],
         }[by]
@@ -623,13 +625,11 @@ class Answers:
             columns: model, events, errors, error_rate, p50_ms, p95_ms, p99_ms, max_ms,
                      input_tokens, output_tokens, cost_usd, cache_hits, cache_hit_rate
         """
-        from .fingerprint import route_sql
-
         _check_choice(by, STATS_BY, "--by")
         conditions: list[str] = []
         params: dict[str, Any] = {}
         _time_conditions(since, until, conditions, params)
-        key = f"{route_sql('path')} AS path" if by == "path" else by
+        key = "path_template(path) AS path" if by == "path" else by
         if by != "service":
             conditions.append(f"{by} IS NOT NULL")
         # Exact percentiles, computed together: one sort per group instead of three (a
@@ -641,7 +641,7 @@ class Answers:
             FROM (
                 SELECT {key},
                     count(*) AS events,
-                    count(*) FILTER (WHERE {IS_ERROR}) AS errors,
+                    count(*) FILTER (WHERE is_error(level)) AS errors,
                     round(errors / count(*), 4) AS error_rate,
                     quantile_cont(duration_ms, [0.5, 0.95, 0.99]) AS q,
                     max(duration_ms) AS max_ms,
@@ -720,16 +720,11 @@ class Answers:
         """What is in the store: events, time span, services, errors, rejects, sources."""
         with self._reader() as con:
             events, first, last, errors = con.execute(
-                f"SELECT count(*), epoch_us(min(ts)), epoch_us(max(ts)),"
-                f" count(*) FILTER (WHERE {IS_ERROR}) FROM events"
+                statement("answers/overview_events")
             ).fetchall()[0]
-            services = con.execute(
-                "SELECT service, count(*) AS n FROM events GROUP BY 1 ORDER BY n DESC, 1"
-            ).fetchall()
-            rejects = con.execute("SELECT count(*) FROM rejects").fetchall()[0][0]
-            sources, updated = con.execute(
-                "SELECT count(*), epoch_us(max(updated_at)) FROM sources"
-            ).fetchall()[0]
+            services = con.execute(statement("answers/overview_services")).fetchall()
+            rejects = con.execute(statement("answers/overview_rejects")).fetchall()[0][0]
+            sources, updated = con.execute(statement("answers/overview_sources")).fetchall()[0]
         return {
             "path": str(self.path),
             "events": events,
@@ -784,8 +779,8 @@ def _user_sql(where: str, keys: list[int]) -> str:
             any_value(activity) AS activity,
             string_agg(DISTINCT service, ', ' ORDER BY service) AS services,
             count(*) AS events,
-            count(*) FILTER (WHERE {IS_ERROR}) AS errors,
-            arg_min(coalesce(error_type, level), ts) FILTER (WHERE {IS_ERROR}) AS first_error,
+            count(*) FILTER (WHERE is_error(level)) AS errors,
+            arg_min(coalesce(error_type, level), ts) FILTER (WHERE is_error(level)) AS first_error,
             arg_max(status_code, ts) FILTER (WHERE status_code IS NOT NULL) AS status_code,
             max(duration_ms) AS duration_ms,
             max(ts) AS end

@@ -23,7 +23,12 @@ __all__ = ["connect", "duckdb"]
 
 
 def connect(database: str, *, lean: bool = False, **kwargs: Any) -> duckdb.DuckDBPyConnection:
-    """`duckdb.connect`; `lean` for a caller that only executes SQL and fetches rows."""
+    """`duckdb.connect`, with logkit's macros (logkit/macros.py); `lean` for a caller that
+    only executes SQL and fetches rows."""
     if not lean:
         import duckdb as package  # noqa: F401  (sets up con.sql(), Arrow scans, .pl())
-    return duckdb.connect(database, **kwargs)
+    from .macros import create_sql
+
+    con = duckdb.connect(database, **kwargs)
+    con.execute(create_sql())
+    return con

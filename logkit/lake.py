@@ -75,7 +75,7 @@ from . import durable, migrations
 from .engine import connect, duckdb
 from .errors import LogkitError, StoreWriteError
 from .schema import EVENT_COLUMNS, STREAM_COLUMN
-from .sqlfiles import sql_literal
+from .sqlfiles import sql_literal, statement
 from .timeparse import EPOCH, from_us, to_us
 
 if TYPE_CHECKING:
@@ -319,15 +319,14 @@ class Mark:
 
 
 def last_mark(con: duckdb.DuckDBPyConnection, lake: Lake) -> Mark | None:
-    row = con.execute(
-        "SELECT batch_id, state, epoch_us(cutoff), next_rowid, covered_rows FROM lake_batches"
-        " WHERE lake = $lake AND state <> 'writing' ORDER BY started_at DESC, batch_id DESC"
-        " LIMIT 1",
-        {"lake": lake.key},
-    ).fetchone()
+    row = con.execute(statement("lake/last_mark"), {"lake": lake.key}).fetchone()
     return Mark(*row) if row else None
 
 
+# The queries below that are built here, not kept in queries/lake/, take `Mark.copied`: what
+# the lake holds is a predicate made of the last mark's numbers, and it must be SQL text
+# because the view reading store and lake together (events_sql) holds it, where DuckDB binds
+# no parameters. COPY's target, a path, is not bound by DuckDB either.
 def _count(con: duckdb.DuckDBPyConnection, where: str, params: dict[str, Any] | None = None) -> int:
     row = con.execute(f"SELECT count(*) FROM events WHERE {where}", params).fetchone()
     return int(row[0]) if row else 0
@@ -350,11 +349,7 @@ class _MarkingSession:
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         with self._session.transaction() as con:
             if not self._marked:
-                con.execute(
-                    "UPDATE lake_batches SET state = 'pruned'"
-                    " WHERE lake = $lake AND state = 'archived'",
-                    {"lake": self._lake.key},
-                )
+                con.execute(statement("lake/mark_pruned"), {"lake": self._lake.key})
                 self._marked = True
             yield con
 
@@ -363,36 +358,31 @@ def _recover(session: WriteSession, lake: Lake) -> list[str]:
     """Finish what a killed run left: complete a committed batch's mark, delete the files of
     one that never got its manifest."""
     with session.transaction() as con:
-        pending = con.execute(
-            "SELECT batch_id, host, next_rowid, epoch_us(cutoff) FROM lake_batches"
-            " WHERE lake = $lake AND state = 'writing' ORDER BY started_at",
-            {"lake": lake.key},
-        ).fetchall()
+        pending = con.execute(statement("lake/unfinished_batches"), {"lake": lake.key}).fetchall()
     for batch_id, host, next_rowid, cutoff_us in pending:
         batch = lake.read_manifest(host, batch_id)
         with session.transaction() as con:
             if batch is None:
                 lake.remove_batch(host, batch_id)
-                con.execute(
-                    "DELETE FROM lake_batches WHERE lake = $lake AND batch_id = $batch",
-                    {"lake": lake.key, "batch": batch_id},
-                )
+                con.execute(statement("lake/forget_batch"), {"lake": lake.key, "batch": batch_id})
                 continue
-            covered = Mark(batch_id, "archived", cutoff_us, next_rowid, None).copied
-            con.execute(
-                "UPDATE lake_batches SET state = 'archived', covered_rows = $covered,"
-                " events = $events, files = $files, bytes = $bytes, finished_at = now()"
-                " WHERE lake = $lake AND batch_id = $batch",
-                {
-                    "covered": _count(con, covered),
-                    "events": batch.events,
-                    "files": len(batch.files),
-                    "bytes": sum(f.bytes for f in batch.files),
-                    "lake": lake.key,
-                    "batch": batch_id,
-                },
-            )
+            _finish(con, lake, batch, Mark(batch_id, "archived", cutoff_us, next_rowid, None))
     return [row[0] for row in pending]
+
+
+def _finish(con: duckdb.DuckDBPyConnection, lake: Lake, batch: Batch, mark: Mark) -> None:
+    """Record a batch whose manifest is committed as archived (`mark` says what it copied)."""
+    con.execute(
+        statement("lake/finish_batch"),
+        {
+            "covered": _count(con, mark.copied),
+            "events": batch.events,
+            "files": len(batch.files),
+            "bytes": sum(f.bytes for f in batch.files),
+            "lake": lake.key,
+            "batch": mark.batch_id,
+        },
+    )
 
 
 def _write_files(
@@ -476,7 +466,7 @@ def archive(
                     f"{from_us(mark.cutoff_us):%Y-%m-%d %H:%M:%S} UTC may be missed; archiving "
                     "with --prune every time avoids this"
                 )
-        row = con.execute("SELECT coalesce(max(rowid) + 1, 0) FROM events").fetchone()
+        row = con.execute(statement("lake/next_rowid")).fetchone()
         params: dict[str, Any] = {"cutoff": cutoff, "next_rowid": row[0] if row else 0}
         where = f"ts < $cutoff AND rowid < $next_rowid AND NOT {mark.copied if mark else 'false'}"
         parts = con.execute(
@@ -494,9 +484,7 @@ def archive(
                 store=str(session.store.path.resolve()),
             )
             con.execute(
-                "INSERT INTO lake_batches (lake, batch_id, host, state, cutoff, next_rowid,"
-                " started_at) VALUES ($lake, $batch, $host, 'writing', $cutoff, $next_rowid,"
-                " now())",
+                statement("lake/start_batch"),
                 {"lake": lake.key, "batch": batch.id, "host": host, **params},
             )
     if batch is not None:
@@ -504,19 +492,7 @@ def archive(
         lake.commit(batch)
         with session.transaction() as con:
             copied = Mark(batch.id, "archived", to_us(cutoff), params["next_rowid"], None)
-            con.execute(
-                "UPDATE lake_batches SET state = 'archived', covered_rows = $covered,"
-                " events = $events, files = $files, bytes = $bytes, finished_at = now()"
-                " WHERE lake = $lake AND batch_id = $batch",
-                {
-                    "covered": _count(con, copied.copied),
-                    "events": batch.events,
-                    "files": len(batch.files),
-                    "bytes": sum(f.bytes for f in batch.files),
-                    "lake": lake.key,
-                    "batch": batch.id,
-                },
-            )
+            _finish(con, lake, batch, copied)
         result.batch_id = batch.id
         result.events = batch.events
         result.files = len(batch.files)

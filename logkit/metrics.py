@@ -27,8 +27,9 @@ rounding error lower than before, which Prometheus would read as a counter reset
 
 **Labels never carry identifiers.** Label names come from a short list of low-cardinality
 columns (`ALLOWED_LABELS`); a `path` label is always reduced to its template (`path_template`,
-a SQL macro: numbers, UUIDs, hex ids and masked values become `:id`); a label set holding a
-masked value, a pseudonym or a very long value is never exported as itself. The cardinality
+a SQL macro of every connection, logkit/macros.py: numbers, UUIDs, hex ids and masked values
+become `:id`); a label set holding a masked value, a pseudonym or a very long value is never
+exported as itself. The cardinality
 guard admits at most `max_series` label sets per metric; the rest are added into one series
 whose labels are all `__other__`, and `logkit_series_dropped_total{metric}` counts them.
 Admission is sticky (recorded in `metric_series`): a series that was folded into `__other__`
@@ -55,6 +56,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import durable
 from .errors import LogkitError, QueryError, StoreNotFound
+from .sqlfiles import statement
 
 if TYPE_CHECKING:
     from .config import Config
@@ -81,32 +83,12 @@ OTHER = "__other__"
 MAX_LABEL_CHARS = 200
 DEFAULT_MAX_SERIES = 500
 
-_HEADER = re.compile(r"--\s*([A-Za-z_]+)\s*:\s*(.*?)\s*$")
 _METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 # `[MASKED:email]` placeholders and `email:9f2c41d0b7e3` pseudonyms (see logkit/mask.py).
 _MASKED = re.compile(r"\[MASKED:|[a-z0-9_]+:[0-9a-f]{12}")
 # Values outside DECIMAL(38, 9); such an observation is junk, not a measurement.
 _VALUE_OK = "value IS NOT NULL AND isfinite(CAST(value AS DOUBLE)) AND abs(value) < 1e20"
-
-
-def _prepare(con: duckdb.DuckDBPyConnection) -> None:
-    """What every metrics query needs on its connection."""
-    # (Store's connections have DuckDB's progress bar off: cron would mail it.)
-    con.execute(path_template_macro())
-
-
-def path_template_macro() -> str:
-    """`path_template(p)` for the definitions: id segments become `:id` (logkit/fingerprint.py).
-
-    Plain words, `v1` and `:id` itself stay, so templating twice changes nothing.
-    """
-    from .fingerprint import route_sql
-
-    return (
-        "CREATE OR REPLACE TEMP MACRO path_template(p) AS"
-        f" (CASE WHEN p IS NULL THEN NULL ELSE {route_sql('p')} END)"
-    )
 
 
 # -- definitions -------------------------------------------------------------------------------
@@ -139,26 +121,17 @@ class Definition:
 
 def parse_definition(text: str, *, origin: str = "<string>") -> Definition:
     """Read one definition file's text; errors name the file and say what to fix."""
+    from .sqlfiles import split
+
+    parts = split(text)
     header: dict[str, str] = {}
-    lines = text.splitlines()
-    body = len(lines)
-    for number, line in enumerate(lines):
-        stripped = line.strip()
-        if not stripped:
-            continue
-        if not stripped.startswith("--"):
-            body = number
-            break
-        match = _HEADER.fullmatch(stripped)
-        if match is None:
-            continue  # a prose comment
-        key, value = match.group(1).lower(), match.group(2)
+    for key, value in parts.fields:
         if key not in HEADER_KEYS:
             raise QueryError(
                 f"{origin}: unknown header {key!r} (expected {', '.join(HEADER_KEYS)})"
             )
         header[key] = value
-    sql = "\n".join(lines[body:]).strip().rstrip(";").strip()
+    sql = parts.sql
 
     def fail(problem: str) -> QueryError:
         return QueryError(f"{origin}: {problem}")
@@ -315,9 +288,7 @@ def _add_values(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, str, str, 
         return
     columns = list(zip(*rows, strict=True))
     con.execute(
-        "INSERT INTO metric_values SELECT unnest($m), unnest($l), unnest($s), unnest($p),"
-        " CAST(unnest($v) AS DECIMAL(38, 9))"
-        " ON CONFLICT (metric, labels, sample, part) DO UPDATE SET value = value + excluded.value",
+        statement("export/add_values"),
         {
             "m": list(columns[0]),
             "l": list(columns[1]),
@@ -326,6 +297,13 @@ def _add_values(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, str, str, 
             "v": [str(v) for v in columns[4]],
         },
     )
+
+
+def _forget(con: duckdb.DuckDBPyConnection, metric: str, parts: Sequence[str]) -> None:
+    """Delete what the store keeps of `metric`: its running totals ("values"), the cardinality
+    guard's decisions ("series"), how far it has folded ("fold")."""
+    for part in parts:
+        con.execute(statement(f"export/forget_{part}"), {"m": metric})
 
 
 def _run(con: duckdb.DuckDBPyConnection, definition: Definition, sql: str, params: Any = None):
@@ -366,7 +344,10 @@ class MetricSet:
     def _over_events(
         self, con: duckdb.DuckDBPyConnection, definition: Definition, where: str, params: Any
     ) -> dict[str, dict[str, Decimal]]:
-        """What the events matching `where` contribute: {label key: {sample: value}}."""
+        """What the events matching `where` contribute: {label key: {sample: value}}.
+
+        Built here, not kept in queries/: it wraps the definition's own query, and its labels
+        and buckets are columns and numbers of the SQL."""
         # The definition's `events` is a view of just those rows; NOT MATERIALIZED keeps DuckDB
         # from copying every column of them before the definition's query even starts.
         events = f"WITH events AS NOT MATERIALIZED (SELECT * FROM main.events WHERE {where}) "
@@ -404,25 +385,30 @@ class MetricSet:
     # -- the cardinality guard ---------------------------------------------------------------
 
     def admit(
-        self, con: duckdb.DuckDBPyConnection, definition: Definition, weights: dict[str, float]
+        self,
+        con: duckdb.DuckDBPyConnection,
+        definition: Definition,
+        weights: dict[str, float],
+        *,
+        record: bool = True,
     ) -> dict[str, str]:
-        """Map each label set to itself (admitted) or to the `__other__` one, for good."""
+        """Map each label set to itself (admitted) or to the `__other__` one, for good.
+
+        `record` False (a read-only connection): new label sets are judged as an export
+        would judge them, but not recorded; the next export decides them for good."""
         if not definition.labels or not weights:
             return {key: key for key in weights}
         keys = list(weights)
         known = dict(
             con.execute(
-                "SELECT labels, admitted FROM metric_series"
-                " WHERE metric = $m AND labels IN (SELECT unnest($k))",
-                {"m": definition.name, "k": keys},
+                statement("export/known_series"), {"m": definition.name, "k": keys}
             ).fetchall()
         )
         # Heaviest first, so that when room runs out it is the small series that fold.
         new = sorted((k for k in keys if k not in known), key=lambda k: (-weights[k], k))
         if new:
             row = con.execute(
-                "SELECT count(*) FROM metric_series WHERE metric = $m AND admitted",
-                {"m": definition.name},
+                statement("export/admitted_series"), {"m": definition.name}
             ).fetchone()
             room = self.max_series - (row[0] if row else 0)
             for key in new:
@@ -430,10 +416,11 @@ class MetricSet:
                     room > 0 and key != other_key(definition.labels) and (safe_label_set(key))
                 )
                 room -= known[key]
-            con.execute(
-                "INSERT INTO metric_series SELECT $m, unnest($k), unnest($a)",
-                {"m": definition.name, "k": new, "a": [known[k] for k in new]},
-            )
+            if record:
+                con.execute(
+                    statement("export/decide_series"),
+                    {"m": definition.name, "k": new, "a": [known[k] for k in new]},
+                )
         other = other_key(definition.labels)
         return {key: key if known[key] else other for key in keys}
 
@@ -471,21 +458,21 @@ class MetricSet:
         holds what deleted events contributed, is kept, and no total may come out lower than
         before. A sequence column filled by ingest would need no check (see issue 5's notes).
         """
-        _prepare(con)
         folded = self.folded
         if not folded:
             return
-        row = con.execute("SELECT coalesce(max(rowid) + 1, 0), count(*) FROM events").fetchone()
+        row = con.execute(statement("export/events_extent")).fetchone()
         high, total = row if row else (0, 0)
         states = {
             metric: (fingerprint, next_rowid, rows)
             for metric, fingerprint, next_rowid, rows in con.execute(
-                "SELECT metric, fingerprint, next_rowid, folded_rows FROM metric_folds"
+                statement("export/folds")
             ).fetchall()
         }
         marks = sorted({s[1] for s in states.values()})
         below: dict[int, int] = {}
         if marks:
+            # Built here: one count per watermark, and how many there are varies.
             counts = ", ".join(f"count(*) FILTER (WHERE rowid < {int(m)})" for m in marks)
             found = con.execute(f"SELECT {counts} FROM events").fetchone() or ()
             below = dict(zip(marks, found, strict=True))
@@ -496,14 +483,10 @@ class MetricSet:
             before: dict[tuple[str, str], Decimal] = {}
             if state is None or state[0] != definition.fingerprint:
                 # New or changed: start from the events in the store (Prometheus sees a reset).
-                for table in ("metric_values", "metric_series"):
-                    con.execute(f"DELETE FROM {table} WHERE metric = $m", {"m": definition.name})
+                _forget(con, definition.name, ("values", "series"))
             elif below[state[1]] != state[2]:
                 before = self._totals(con, definition.name)
-                con.execute(
-                    "DELETE FROM metric_values WHERE metric = $m AND part = 'folded'",
-                    {"m": definition.name},
-                )
+                con.execute(statement("export/forget_folded_part"), {"m": definition.name})
             else:
                 start = state[1]
             if start < high:
@@ -536,7 +519,7 @@ class MetricSet:
                 moved.append(definition)
         if moved:
             con.execute(
-                "INSERT OR REPLACE INTO metric_folds SELECT unnest($m), unnest($f), $w, $n",
+                statement("export/record_folds"),
                 {
                     "m": [d.name for d in moved],
                     "f": [d.fingerprint for d in moved],
@@ -547,10 +530,7 @@ class MetricSet:
 
     @staticmethod
     def _totals(con: duckdb.DuckDBPyConnection, metric: str) -> dict[tuple[str, str], Decimal]:
-        rows = con.execute(
-            "SELECT labels, sample, sum(value) FROM metric_values WHERE metric = $m GROUP BY ALL",
-            {"m": metric},
-        ).fetchall()
+        rows = con.execute(statement("export/totals_of"), {"m": metric}).fetchall()
         return {(labels, sample): value for labels, sample, value in rows}
 
     def move_pruned(
@@ -562,7 +542,6 @@ class MetricSet:
         totals had to be forgotten: folded by an earlier export with definitions not given now,
         they cannot account for the deleted events and start again from the store.
         """
-        _prepare(con)
         for definition in self.folded:
             contributions = self._over_events(con, definition, where, params)
             moved = self._guarded(con, definition, contributions)
@@ -572,33 +551,44 @@ class MetricSet:
                     rows.append((definition.name, key, sample, "folded", -value))
                     rows.append((definition.name, key, sample, "pruned", value))
             _add_values(con, rows)
-        con.execute("UPDATE metric_folds SET folded_rows = folded_rows - $n", {"n": deleted})
+        con.execute(statement("export/pruned_rows"), {"n": deleted})
         defined = [d.name for d in self.folded]
         forgotten = [
             name
             for (name,) in con.execute(
-                "SELECT metric FROM metric_folds WHERE NOT list_contains($d, metric)"
-                " ORDER BY metric",
-                {"d": defined},
+                statement("export/folded_elsewhere"), {"d": defined}
             ).fetchall()
         ]
-        for table in ("metric_values", "metric_series", "metric_folds"):
+        for part in ("values", "series", "fold"):
             for name in forgotten:
-                con.execute(f"DELETE FROM {table} WHERE metric = $m", {"m": name})
+                _forget(con, name, (part,))
         return forgotten
 
     # -- reading everything out ----------------------------------------------------------------
 
     def families(
-        self, con: duckdb.DuckDBPyConnection, *, store_path: Path, now: float
+        self,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        store_path: Path,
+        now: float,
+        record: bool = True,
     ) -> list[Family]:
-        """Every metric's current samples; call after `fold` in the same transaction."""
-        _prepare(con)
+        """Every metric's current samples; call after `fold` in the same transaction.
+
+        `record` False: on a read-only connection, without a fold: the running totals as the
+        last export left them (those of definitions it folded as they are now), gauges now.
+        """
         totals: dict[str, dict[str, dict[str, Decimal]]] = {}
-        for metric, labels, sample, value in con.execute(
-            "SELECT metric, labels, sample, sum(value) FROM metric_values GROUP BY ALL"
-        ).fetchall():
+        for metric, labels, sample, value in con.execute(statement("export/totals")).fetchall():
             totals.setdefault(metric, {}).setdefault(labels, {})[sample] = value
+        if not record:
+            # Totals folded under another definition of the metric are not this one's: the
+            # next export starts them again (see `fold`).
+            folded_as = dict(con.execute(statement("export/fingerprints")).fetchall())
+            for definition in self.folded:
+                if folded_as.get(definition.name) != definition.fingerprint:
+                    totals.pop(definition.name, None)
         out = []
         for definition in self.definitions:
             family = Family(
@@ -611,7 +601,7 @@ class MetricSet:
             if definition.folded:
                 series = totals.get(definition.name, {})
             else:
-                series = self._fresh(con, definition, now)
+                series = self._fresh(con, definition, now, record=record)
             for key, samples in series.items():
                 values = tuple(json.loads(key))
                 if definition.type == "histogram":
@@ -628,8 +618,9 @@ class MetricSet:
         return sorted(out, key=lambda f: f.name)
 
     def _fresh(
-        self, con: duckdb.DuckDBPyConnection, definition: Definition, now: float
+        self, con: duckdb.DuckDBPyConnection, definition: Definition, now: float, *, record: bool
     ) -> dict[str, dict[str, Decimal]]:
+        # Built here as `_over_events` is: around the definition's query, by its labels.
         labels = self._label_exprs(definition)
         group = ", ".join([*labels, ""]) if labels else ""
         # Rows of a gauge with the same labels (and those folded into __other__) keep the
@@ -646,7 +637,7 @@ class MetricSet:
             for row in _run(con, definition, sql, params)
             if row[-1] is not None
         }
-        mapping = self.admit(con, definition, rows)
+        mapping = self.admit(con, definition, rows, record=record)
         out: dict[str, dict[str, Decimal]] = {}
         for key, value in rows.items():
             target = out.setdefault(mapping[key], {})
@@ -661,12 +652,7 @@ class MetricSet:
     def _builtins(self, con: duckdb.DuckDBPyConnection, store_path: Path) -> list[Family]:
         dropped_def, size_def = BUILTINS
         dropped = Family(dropped_def.name, "counter", dropped_def.help, ("metric",))
-        counts = dict(
-            con.execute(
-                "SELECT metric, count(*) FILTER (WHERE NOT admitted) FROM metric_series"
-                " GROUP BY metric"
-            ).fetchall()
-        )
+        counts = dict(con.execute(statement("export/dropped_series")).fetchall())
         for definition in self.definitions:
             if definition.labels:  # a metric without labels has one series: none to drop
                 dropped.samples[(definition.name,)] = float(counts.get(definition.name, 0))
@@ -781,8 +767,7 @@ def _record_run(
     con: duckdb.DuckDBPyConnection, started: float, success: bool, summary: Any
 ) -> None:
     con.execute(
-        "INSERT INTO runs VALUES ((SELECT coalesce(max(id), 0) + 1 FROM runs), 'export',"
-        " to_timestamp($started), to_timestamp($finished), $success, $lines, $events, $rejects)",
+        statement("export/record_run"),
         {
             "started": started,
             "finished": time.time(),
@@ -802,6 +787,10 @@ class Exporting:
         config: Config
 
         def writer(self) -> contextlib.AbstractContextManager[WriteSession]: ...
+
+        def reader(
+            self, *, lean: bool = False, store_only: bool = False
+        ) -> contextlib.AbstractContextManager[duckdb.DuckDBPyConnection]: ...
 
     def _require_store(self) -> None:
         if not self.path.exists():
@@ -833,7 +822,7 @@ class Exporting:
         Examples:
             >>> store.export("/var/lib/prometheus/node-exporter/logkit.prom",
             ...              ingest=["/var/log/app/*.log"])            # doctest: +SKIP
-            >>> print(store.metrics_text())                            # doctest: +SKIP
+            >>> print(store.export().text)                             # doctest: +SKIP
             # HELP logkit_errors_total Events at level ERROR or CRITICAL, by service and type.
             ...
         """
@@ -885,8 +874,25 @@ class Exporting:
         definitions: str | os.PathLike[str] | Iterable[Any] | None = None,
         now: float | None = None,
     ) -> str:
-        """The exposition text an export would write now (it folds new events as export does)."""
-        return self.export(definitions=definitions, now=now).text
+        """The exposition text of what the store holds; it writes nothing.
+
+        Counters and histograms are the running totals as the last `export()` left them
+        (events stored since are counted by the next export, which folds them in); gauges
+        are computed now. Read on a read-only connection, over the store's own events (never
+        a lake's), so it can run beside an ingest or an export.
+
+        Examples:
+            >>> store.export()                     # doctest: +SKIP
+            >>> print(store.metrics_text())        # doctest: +SKIP
+            # HELP logkit_errors_total Events at level ERROR or CRITICAL, by service and type.
+            ...
+        """
+        metrics = self.metric_set(definitions)
+        with self.reader(store_only=True) as con:
+            families = metrics.families(
+                con, store_path=self.path, now=time.time() if now is None else now, record=False
+            )
+        return exposition(families)
 
     def prune(
         self,

@@ -4,7 +4,8 @@ Each migration is a function `mNNN_what(con)` appended to `MIGRATIONS` in order;
 applied migrations is kept in `logkit_meta.schema_version`. Opening a store applies the ones it
 lacks (so a store written by an older logkit opens with this one), and a store whose version is
 higher than `len(MIGRATIONS)` was written by a newer logkit and is refused rather than misread.
-Never edit a released migration: add a new one.
+Never edit a released migration: add a new one. (So the migrations' own statements stay here,
+as they were released, and only the bookkeeping around them is in queries/store/.)
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from . import tracespans
 from .engine import duckdb
 from .errors import NotAStore, StoreVersionError
 from .schema import EVENT_COLUMNS, STREAM_COLUMN
+from .sqlfiles import statement
 
 Migration = Callable[[duckdb.DuckDBPyConnection], None]
 MIGRATIONS: list[Migration] = []
@@ -65,7 +67,7 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     # Asked directly rather than through information_schema, which costs a query start-up
     # of its own on every `logkit trace`.
     try:
-        rows = con.execute("SELECT value FROM logkit_meta WHERE key = 'schema_version'").fetchall()
+        rows = con.execute(statement("store/schema_version")).fetchall()
     except duckdb.CatalogException:
         return 0
     return int(rows[0][0]) if rows else 0
@@ -73,16 +75,7 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
 
 def _tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The tables and views of the database itself (not of databases attached to it)."""
-    rows = con.execute(
-        """
-        SELECT table_name FROM duckdb_tables()
-        WHERE database_name = current_database() AND NOT internal
-        UNION ALL
-        SELECT view_name FROM duckdb_views()
-        WHERE database_name = current_database() AND NOT internal
-        ORDER BY 1
-        """
-    ).fetchall()
+    rows = con.execute(statement("store/tables")).fetchall()
     return [name for (name,) in rows]
 
 
@@ -132,10 +125,7 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str) -> None:
         )
         for number in range(first, len(MIGRATIONS)):
             MIGRATIONS[number](con)
-        con.execute(
-            "INSERT OR REPLACE INTO logkit_meta VALUES ('schema_version', $v)",
-            {"v": len(MIGRATIONS)},
-        )
+        con.execute(statement("store/set_schema_version"), {"v": len(MIGRATIONS)})
     except BaseException:
         con.execute("ROLLBACK")
         raise

@@ -12,12 +12,14 @@ Choices worth knowing:
   before it. "5 % errors" means little; "5 % against 0.4 % in the ten minutes before" is the
   postmortem's first sentence.
 * The analysis reads the store through `Store.sql()` (bound parameters on the locked-down
-  read-only connection) and `Store.trace()`; fixed fragments (the service label, the error
-  fingerprint from logkit/fingerprint.py) are the only text put into SQL.
+  read-only connection) and `Store.trace()`. Its queries are files, `queries/report/*.sql`;
+  the service label, "is an error" and the error fingerprint are macros (logkit/macros.py),
+  and the `services=` filter is a bound list (NULL: every service).
 * Many services do not log their own name (structlog, Celery and pino records in the sample
   logs carry none), and a timeline "by service" that is 80 % `(none)` shows nothing. Events
-  without a `service` are labelled by the file they came from, up to its first dot: `api.log`
-  and `api.log.1.gz` both become `api`. `services=` filters on that label too.
+  without a `service` are labelled by the file they came from, up to its first dot
+  (`service_label`): `api.log` and `api.log.1.gz` both become `api`. `services=` filters on
+  that label too.
 * A trace fails when one of its events is an error (level ERROR or CRITICAL, as everywhere
   in logkit); its first error says where it failed. The service and error type that most
   failing traces failed with first is the likely cause (`summary["cause"]`), which beats
@@ -45,8 +47,9 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from .errors import LogkitError, NotFound, TimeValueError
-from .fingerprint import fingerprint_sql
+from .macros import ERROR_LEVELS
 from .output import format_ms
+from .sqlfiles import statement
 from .timeparse import time_range
 
 if TYPE_CHECKING:
@@ -55,17 +58,6 @@ if TYPE_CHECKING:
 
     from .store import Store
 
-IS_ERROR = "level IN ('ERROR', 'CRITICAL')"
-# The service, else the name of the file the event came from up to its first dot.
-SERVICE = (
-    "coalesce(service, nullif(split_part(regexp_extract(source, '[^/\\\\]*$'), '.', 1), ''),"
-    " '(none)')"
-)
-# An LLM call reports tokens or cost, or failed; billing's "usage recorded" names a model too.
-LLM_CALL = (
-    "model IS NOT NULL AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL"
-    f" OR cost_usd IS NOT NULL OR {IS_ERROR})"
-)
 BUCKETS = (60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 21600, 43200, 86400)
 MAX_BARS = 150  # buckets per chart (baseline, window, aftermath): per minute up to 1 h windows
 MAX_INCIDENT_MINUTES = 12 * 60  # the longest window detect_window considers
@@ -179,13 +171,6 @@ def duration(delta: timedelta) -> str:
 # -- the window ----------------------------------------------------------------------------
 
 
-def _service_filter(services: Sequence[str] | None, params: dict[str, Any]) -> str:
-    if not services:
-        return ""
-    params["services"] = list(services)
-    return f" AND list_contains($services, {SERVICE})"
-
-
 def detect_window(store: Store, *, services: Sequence[str] | None = None) -> Window:
     """The span of whole minutes where the share of failing requests rose most.
 
@@ -194,23 +179,8 @@ def detect_window(store: Store, *, services: Sequence[str] | None = None) -> Win
     the largest log-likelihood ratio of "a higher failure rate inside than outside" over "one
     rate throughout" wins. Raises `NotFound` when no span stands out.
     """
-    params: dict[str, Any] = {}
-    scope = _service_filter(services, params)
     frame = store.sql(
-        f"""
-        WITH requests AS (
-            SELECT min(ts) AS start, bool_or({IS_ERROR}) AS failed
-            FROM events WHERE trace_id IS NOT NULL AND ts IS NOT NULL {scope}
-            GROUP BY trace_id
-            UNION ALL
-            SELECT ts, {IS_ERROR} FROM events
-            WHERE trace_id IS NULL AND ts IS NOT NULL {scope}
-        )
-        SELECT epoch(time_bucket(INTERVAL 1 MINUTE, start))::BIGINT // 60 AS minute,
-            count(*) AS requests, count(*) FILTER (WHERE failed) AS failed
-        FROM requests GROUP BY 1 ORDER BY 1
-        """,
-        params or None,
+        statement("report/request_minutes"), {"services": list(services) if services else None}
     )
     where = f" for {', '.join(services)}" if services else ""
     if frame.is_empty() or frame["failed"].sum() == 0:
@@ -644,17 +614,13 @@ class _Analysis:
             "until": window.until,
             "baseline": window.baseline_since,
             "after": window.aftermath_until,
+            # The service labels to keep to (logkit/macros.py), or None for all.
+            "services": list(services) if services else None,
         }
-        self.scope = _service_filter(services, self.params)
-        # Traces that passed through the chosen services in the window.
-        self.trace_scope = (
-            " AND trace_id IN (SELECT trace_id FROM events WHERE ts >= $since AND ts < $until"
-            f"{self.scope})"
-            if services
-            else ""
-        )
 
-    def sql(self, sql: str, **extra: Any) -> pl.DataFrame:
+    def sql(self, name: str, **extra: Any) -> pl.DataFrame:
+        """The answer of `queries/report/NAME.sql`, given the parameters it binds."""
+        sql = statement(f"report/{name}")
         used = {k: v for k, v in {**self.params, **extra}.items() if f"${k}" in sql}
         return self.store.sql(sql, used or None)
 
@@ -721,17 +687,7 @@ class _Analysis:
         )
 
     def totals(self) -> dict[str, Any]:
-        row = self.sql(
-            f"""
-            SELECT
-                count(*) FILTER (WHERE ts >= $since) AS events,
-                count(*) FILTER (WHERE ts >= $since AND {IS_ERROR}) AS errors,
-                count(*) FILTER (WHERE ts < $since) AS baseline_events,
-                count(*) FILTER (WHERE ts < $since AND {IS_ERROR}) AS baseline_errors,
-                count(DISTINCT trace_id) FILTER (WHERE ts >= $since) AS traces
-            FROM events WHERE ts >= $baseline AND ts < $until {self.scope}
-            """
-        ).row(0, named=True)
+        row = self.sql("totals").row(0, named=True)
         row["error_rate"] = row["errors"] / row["events"] if row["events"] else None
         row["baseline_error_rate"] = (
             row["baseline_errors"] / row["baseline_events"] if row["baseline_events"] else None
@@ -739,201 +695,66 @@ class _Analysis:
         return row
 
     def service_table(self) -> pl.DataFrame:
-        return self.sql(
-            f"""
-            SELECT service, events, errors,
-                round(errors / nullif(events, 0), 4) AS error_rate,
-                baseline_events, baseline_errors,
-                round(baseline_errors / nullif(baseline_events, 0), 4) AS baseline_error_rate
-            FROM (
-                SELECT {SERVICE} AS service,
-                    count(*) FILTER (WHERE ts >= $since) AS events,
-                    count(*) FILTER (WHERE ts >= $since AND {IS_ERROR}) AS errors,
-                    count(*) FILTER (WHERE ts < $since) AS baseline_events,
-                    count(*) FILTER (WHERE ts < $since AND {IS_ERROR}) AS baseline_errors
-                FROM events WHERE ts >= $baseline AND ts < $until {self.scope}
-                GROUP BY 1
-            )
-            ORDER BY errors DESC, events DESC, service
-            """
-        )
-
-    def _buckets(self) -> str:
-        return "time_bucket(to_seconds($bucket_s), ts, $baseline)"
+        return self.sql("services")
 
     def timeline(self) -> pl.DataFrame:
-        return self.sql(
-            f"""
-            SELECT {self._buckets()} AS bucket, {SERVICE} AS service,
-                count(*) AS events, count(*) FILTER (WHERE {IS_ERROR}) AS errors
-            FROM events WHERE ts >= $baseline AND ts < $after {self.scope}
-            GROUP BY ALL ORDER BY bucket, service
-            """,
-            bucket_s=int(self.bucket.total_seconds()),
-        )
+        return self.sql("timeline", bucket_s=int(self.bucket.total_seconds()))
 
     def latency(self) -> tuple[pl.DataFrame, str]:
         """Durations of requests (events with a status code), else of any event with one."""
-        frame = self._latency("status_code IS NOT NULL")
+        frame = self._latency(requests_only=True)
         if not frame.is_empty():
             return frame, "requests"
-        return self._latency("TRUE"), "events with a duration"
+        return self._latency(requests_only=False), "events with a duration"
 
-    def _latency(self, condition: str) -> pl.DataFrame:
+    def _latency(self, *, requests_only: bool) -> pl.DataFrame:
         return self.sql(
-            f"""
-            SELECT {self._buckets()} AS bucket, count(*) AS requests,
-                quantile_cont(duration_ms, 0.5) AS p50_ms,
-                quantile_cont(duration_ms, 0.95) AS p95_ms,
-                quantile_cont(duration_ms, 0.99) AS p99_ms
-            FROM events
-            WHERE ts >= $baseline AND ts < $after AND duration_ms IS NOT NULL
-              AND {condition} {self.scope}
-            GROUP BY 1 ORDER BY 1
-            """,
-            bucket_s=int(self.bucket.total_seconds()),
+            "latency", bucket_s=int(self.bucket.total_seconds()), requests_only=requests_only
         )
 
     def error_groups(self) -> pl.DataFrame:
-        return self.sql(
-            f"""
-            SELECT {SERVICE} AS service, error_type,
-                {fingerprint_sql("message")} AS fingerprint,
-                count(*) FILTER (WHERE ts >= $since) AS count,
-                count(*) FILTER (WHERE ts < $since) AS baseline,
-                min(ts) FILTER (WHERE ts >= $since) AS first_seen,
-                max(ts) FILTER (WHERE ts >= $since) AS last_seen,
-                arg_max(trace_id, ts) FILTER (WHERE ts >= $since AND trace_id IS NOT NULL)
-                    AS example_trace,
-                arg_max(message, ts) FILTER (WHERE ts >= $since) AS example
-            FROM events
-            WHERE ts >= $baseline AND ts < $until AND {IS_ERROR} {self.scope}
-            GROUP BY ALL
-            HAVING count > 0
-            ORDER BY count DESC, first_seen
-            """
-        )
+        return self.sql("error_groups")
 
     def failing(self) -> pl.DataFrame:
         """Every trace with an error in the window, with where it failed first."""
         # The failing traces first, then the costly aggregates for those alone: a few
         # thousand traces rather than every trace of the hour.
-        return self._traces(
-            f"""SELECT DISTINCT trace_id FROM events WHERE {IS_ERROR} AND trace_id IS NOT NULL
-                AND ts >= $since AND ts < $until {self.trace_scope}""",
-            order="start, trace_id",
-        )
+        return self._traces("failing_trace_ids").sort(["start", "trace_id"])
 
     def slowest(self) -> pl.DataFrame:
         """The traces with the longest time from first to last event in the window."""
-        return self._traces(
-            f"""SELECT trace_id FROM events
-                WHERE trace_id IS NOT NULL AND ts >= $since AND ts < $until {self.trace_scope}
-                GROUP BY trace_id
-                ORDER BY epoch_us(max(ts)) - epoch_us(min(ts)) DESC, trace_id LIMIT {SHOWN}""",
-            order="span_ms DESC, trace_id",
+        return self._traces("slowest_trace_ids", shown=SHOWN).sort(
+            ["span_ms", "trace_id"], descending=[True, False]
         )
 
-    def _traces(self, chosen: str, *, order: str) -> pl.DataFrame:
-        """Per trace picked by the `chosen` query: its span in the window, services,
-        events, errors, first error (when, service, type, message), last status and users."""
-        return self.sql(
-            f"""
-            WITH chosen AS ({chosen})
-            SELECT trace_id,
-                min(ts) AS start,
-                min(ts) FILTER (WHERE {IS_ERROR}) AS failed_at,
-                round((epoch_us(max(ts)) - epoch_us(min(ts))) / 1000, 3) AS span_ms,
-                max(duration_ms) AS longest_reported_ms,
-                string_agg(DISTINCT {SERVICE}, ', ' ORDER BY {SERVICE}) AS services,
-                count(*) AS events,
-                count(*) FILTER (WHERE {IS_ERROR}) AS errors,
-                arg_min({SERVICE}, ts) FILTER (WHERE {IS_ERROR}) AS error_service,
-                arg_min(error_type, ts) FILTER (WHERE {IS_ERROR}) AS error_type,
-                arg_min(message, ts) FILTER (WHERE {IS_ERROR}) AS first_error,
-                arg_max(status_code, ts) FILTER (WHERE status_code IS NOT NULL) AS status_code,
-                list(DISTINCT user_id) FILTER (WHERE user_id IS NOT NULL) AS users
-            FROM events
-            WHERE ts >= $since AND ts < $until AND trace_id IN (SELECT trace_id FROM chosen)
-            GROUP BY trace_id
-            ORDER BY {order}
-            """
-        )
+    def _traces(self, chosen: str, **extra: Any) -> pl.DataFrame:
+        """Per trace the `chosen` query names: its span in the window, services, events,
+        errors, first error (when, service, type, message), last status and users."""
+        traces = self.sql(chosen, **extra)["trace_id"].to_list()
+        return self.sql("traces", traces=traces)
 
     def first_error(self) -> dict[str, Any] | None:
-        frame = self.sql(
-            f"""
-            SELECT ts, {SERVICE} AS service, error_type, message, trace_id FROM events
-            WHERE ts >= $since AND ts < $until AND {IS_ERROR} {self.scope}
-            ORDER BY ts, source, line LIMIT 1
-            """
-        )
+        frame = self.sql("first_error")
         return frame.row(0, named=True) if frame.height else None
 
     def llm(self) -> pl.DataFrame:
-        return self.sql(
-            f"""
-            SELECT model,
-                count(*) FILTER (WHERE ts >= $since) AS calls,
-                count(*) FILTER (WHERE ts >= $since AND {IS_ERROR}) AS failed,
-                coalesce(sum(input_tokens) FILTER (WHERE ts >= $since), 0)::BIGINT
-                    AS input_tokens,
-                coalesce(sum(output_tokens) FILTER (WHERE ts >= $since), 0)::BIGINT
-                    AS output_tokens,
-                round(coalesce(sum(cost_usd) FILTER (WHERE ts >= $since), 0), 6) AS cost_usd,
-                count(*) FILTER (WHERE ts < $since) AS baseline_calls,
-                count(*) FILTER (WHERE ts < $since AND {IS_ERROR}) AS baseline_failed,
-                round(coalesce(sum(cost_usd) FILTER (WHERE ts < $since), 0), 6)
-                    AS baseline_cost_usd
-            FROM events
-            WHERE ts >= $baseline AND ts < $until AND {LLM_CALL} {self.scope}
-            GROUP BY model
-            ORDER BY cost_usd DESC, calls DESC, model
-            """
-        )
+        return self.sql("llm")
 
     def llm_timeline(self) -> pl.DataFrame:
-        return self.sql(
-            f"""
-            SELECT {self._buckets()} AS bucket, model,
-                coalesce(sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)), 0)::BIGINT
-                    AS tokens,
-                coalesce(sum(cost_usd), 0) AS cost_usd,
-                count(*) FILTER (WHERE {IS_ERROR}) AS failed
-            FROM events
-            WHERE ts >= $baseline AND ts < $after AND {LLM_CALL} {self.scope}
-            GROUP BY ALL ORDER BY bucket, model
-            """,
-            bucket_s=int(self.bucket.total_seconds()),
-        )
+        return self.sql("llm_timeline", bucket_s=int(self.bucket.total_seconds()))
 
     def rejects(self) -> tuple[pl.DataFrame, pl.DataFrame]:
         """Rejected lines lie between the first and last line each file logged in the window
         (rejects have no time of their own: they could not be read)."""
-        spans = f"""
-            WITH spans AS (
-                SELECT source, min(line) AS first_line, max(line) AS last_line FROM events
-                WHERE ts >= $since AND ts < $until {self.scope} GROUP BY source
-            ),
-            inside AS (
-                SELECT r.* FROM rejects r JOIN spans s
-                ON r.source = s.source AND r.line BETWEEN s.first_line AND s.last_line
-            )
-        """
-        by_reason = self.sql(
-            f"""{spans}
-            SELECT reason, count(*) AS lines, count(DISTINCT source) AS files,
-                arg_min(source || ':' || line, line) AS first_at
-            FROM inside GROUP BY reason ORDER BY lines DESC, reason
-            """
+        spans = self.sql("reject_spans")
+        within = {
+            "sources": spans["source"].to_list(),
+            "first_lines": spans["first_line"].to_list(),
+            "last_lines": spans["last_line"].to_list(),
+        }
+        return self.sql("rejects_by_reason", **within), self.sql(
+            "rejected_lines", **within, shown=SHOWN
         )
-        lines = self.sql(
-            f"""{spans}
-            SELECT source, line, reason, left(raw, 300) AS raw FROM inside
-            ORDER BY source, line LIMIT {SHOWN}
-            """
-        )
-        return by_reason, lines
 
     def trace(self, trace_id: str | None) -> tuple[pl.DataFrame, pl.DataFrame, dict | None]:
         """The trace's events (with their service label and `is_error`), a waterfall row per
@@ -958,7 +779,7 @@ class _Analysis:
         )
         events = events.with_columns(
             label.alias("label"),
-            pl.col("level").is_in(["ERROR", "CRITICAL"]).fill_null(False).alias("is_error"),
+            pl.col("level").is_in(ERROR_LEVELS).fill_null(False).alias("is_error"),
         )
         waterfall = (
             events.group_by("label", maintain_order=True)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from . import durable, tracespans
 from .errors import ConfigError, LogkitError, StoreWriteError
-from .sqlfiles import sql_literal
+from .sqlfiles import sql_literal, statement
 from .timeparse import count_back, parse_relative
 
 RETENTION_SLACK = timedelta(hours=1)
@@ -92,18 +92,14 @@ def store_size(path: Path) -> int:
 def free_bytes(con: duckdb.DuckDBPyConnection) -> int:
     """Bytes of free blocks inside the store file (deleted rows' space, after a checkpoint),
     which DuckDB fills before it grows the file."""
-    row = con.execute("SELECT free_blocks * block_size FROM pragma_database_size()").fetchone()
+    row = con.execute(statement("retention/free_bytes")).fetchone()
     return int(row[0]) if row and row[0] is not None else 0
 
 
 def count_older(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> tuple[int, int]:
     """(events, rejects) older than `cutoff`: what a prune to it deletes."""
-    params = {"cutoff": cutoff}
-    row = con.execute("SELECT count(*) FROM events WHERE ts < $cutoff", params).fetchone()
-    rejects = con.execute(
-        "SELECT count(*) FROM rejects WHERE ingested_at < $cutoff", params
-    ).fetchone()
-    return (row[0] if row else 0), (rejects[0] if rejects else 0)
+    row = con.execute(statement("retention/count_older"), {"cutoff": cutoff}).fetchone()
+    return (row[0], row[1]) if row else (0, 0)
 
 
 def preview(con: duckdb.DuckDBPyConnection, path: Path, age: timedelta) -> PruneResult:
@@ -126,10 +122,10 @@ def prune_before(session: WriteSession, metrics: MetricSet, cutoff: datetime) ->
         result.events, result.rejects = count_older(con, cutoff)
         if result.events:
             result.forgotten = metrics.move_pruned(con, "ts < $cutoff", params, result.events)
-            con.execute("DELETE FROM events WHERE ts < $cutoff", params)
+            con.execute(statement("retention/delete_older_events"), params)
             tracespans.forget_before(con, cutoff)
         if result.rejects:
-            con.execute("DELETE FROM rejects WHERE ingested_at < $cutoff", params)
+            con.execute(statement("retention/delete_older_rejects"), params)
     if result.events or result.rejects:
         # Frees the deleted rows' blocks for reuse. It may also renumber rowids (vacuum), so
         # the fold after it re-bases the watermark while no new event can have arrived.
@@ -164,11 +160,7 @@ def apply_retention(
     cutoff = datetime.now(UTC) - retention
     slack = min(RETENTION_SLACK, retention / 100)
     with session.transaction() as con:
-        # In microseconds: fetching a TIMESTAMPTZ would need pytz.
-        row = con.execute(
-            "SELECT least((SELECT epoch_us(min(ts)) FROM events),"
-            " (SELECT epoch_us(min(ingested_at)) FROM rejects))"
-        ).fetchone()
+        row = con.execute(statement("retention/oldest")).fetchone()
     oldest = row[0] if row else None
     if oldest is None or oldest >= (cutoff - slack).timestamp() * 1e6:
         return None

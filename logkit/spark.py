@@ -8,6 +8,8 @@ Spark does not have:
 * `time_bucket(INTERVAL n UNIT, ts)` becomes arithmetic on `unix_micros(ts)`, counting buckets
   from DuckDB's origin (2000-01-03, a Monday), so both engines cut the same buckets;
 * `epoch_us(x)` becomes `unix_micros(x)`;
+* logkit's macros (`is_error(level)`, `service_label(...)`, logkit/macros.py) become the
+  expressions they stand for;
 * `quantile_cont(x, q)` becomes `percentile(x, q)`: both interpolate linearly between the two
   nearest ranks, so the answers agree.
 
@@ -32,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import LogkitError, QueryError
 from .lake import Lake
+from .macros import FIXED
 from .schema import EVENT_COLUMNS
 
 if TYPE_CHECKING:
@@ -69,6 +72,26 @@ def _interval_us(interval: exp.Expression) -> int:
     )
 
 
+def _expand(call: exp.Anonymous) -> exp.Expression:
+    """A call of one of logkit's DuckDB macros (`is_error(level)`), as the expression it
+    stands for, from the macro's own definition (logkit/macros.py)."""
+    from sqlglot import exp
+
+    params, body = FIXED[call.name.lower()]
+    if len(call.expressions) != len(params):
+        raise QueryError(f"{call.name}() takes {len(params)} argument(s): {', '.join(params)}")
+    args = dict(zip(params, call.expressions, strict=True))
+    tree = exp.maybe_parse(body, dialect="duckdb")
+
+    def substitute(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Column) and not node.table and node.name in args:
+            return args[node.name].copy()
+        return node
+
+    # A macro may call another (is_llm_call calls is_error).
+    return exp.Paren(this=tree.transform(substitute).transform(_rewrite))
+
+
 def _rewrite(node: exp.Expression) -> exp.Expression:
     from sqlglot import exp
 
@@ -79,6 +102,8 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
             f"TIMESTAMP_MICROS({micros} - PMOD({micros} - {_BUCKET_ORIGIN_US}, {width}))",
             dialect="spark",
         )
+    if isinstance(node, exp.Anonymous) and node.name.lower() in FIXED:
+        return _expand(node)
     if isinstance(node, exp.Anonymous) and node.name.lower() == "epoch_us":
         return exp.Anonymous(this="UNIX_MICROS", expressions=node.expressions)
     if isinstance(node, exp.PercentileCont) and node.expression is not None:

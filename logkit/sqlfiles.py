@@ -25,16 +25,18 @@ directory and does not follow a symlinked directory into it).
 
 from __future__ import annotations
 
+import functools
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .errors import QueryError
 
-_NAME = re.compile(r"--\s*name:\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
-_PARAMS = re.compile(r"--\s*params:(.*)$")
+_FIELD = re.compile(r"--\s*([A-Za-z_]+)\s*:\s*(.*?)\s*$")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PARAM = re.compile(r"^([A-Za-z_]\w*)(?::(int|float|time|str))?(?:(=)(.*))?$")
 _BOUND = re.compile(r"\$([A-Za-z_]\w*)")
 TIME_PARAMS = ("since", "until")
@@ -138,27 +140,57 @@ def parse_params(text: str, *, where: str) -> list[Param]:
     return params
 
 
+@dataclass
+class SqlFile:
+    """A SQL file split into its header and its SQL: the one reader of the header of every
+    SQL file logkit has (named queries here, metric definitions in logkit/metrics.py)."""
+
+    #: The `-- key: value` lines (key in lower case), in order.
+    fields: list[tuple[str, str]]
+    #: The other comment lines of the header, without their `--`.
+    prose: list[str]
+    sql: str
+
+
+def split(text: str, *, keys: Iterable[str] | None = None) -> SqlFile:
+    """The header is the comment lines the file starts with (blank lines among them are
+    passed over), the SQL is the rest, without a final `;`. A comment line `-- key: value`
+    is a field when `key` is one of `keys` (any key when None), else prose."""
+    known = None if keys is None else set(keys)
+    fields: list[tuple[str, str]] = []
+    prose: list[str] = []
+    lines = text.splitlines()
+    body = len(lines)
+    for number, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if not stripped.startswith("--"):
+            body = number
+            break
+        match = _FIELD.fullmatch(stripped)
+        key = match.group(1).lower() if match else None
+        if match and key and (known is None or key in known):
+            fields.append((key, match.group(2)))
+        else:
+            prose.append(stripped[2:].strip())
+    return SqlFile(fields, prose, "\n".join(lines[body:]).strip().rstrip(";").strip())
+
+
 def parse(text: str, *, path: Path | None = None) -> NamedQuery:
     """Read one query file's text."""
     where = str(path) if path else "query"
     lines = text.splitlines()
-    match = _NAME.match(lines[0].strip()) if lines else None
-    if not match:
+    first = split(lines[0], keys=["name"]).fields if lines else []
+    name = first[0][1] if first else ""
+    if not _IDENTIFIER.fullmatch(name):
         raise QueryError(f"{where}: the first line must be '-- name: QUERY_NAME'")
-    name = match.group(1)
-    description: list[str] = []
+    header = split("\n".join(lines[1:]), keys=["params"])
+    description = header.prose
     params: list[Param] = []
-    body_start = len(lines)
-    for number, line in enumerate(lines[1:], start=1):
-        stripped = line.strip()
-        if not stripped.startswith("--"):
-            body_start = number
-            break
-        if found := _PARAMS.match(stripped):
-            params = parse_params(found.group(1), where=where)
-        else:
-            description.append(stripped[2:].strip())
-    sql = "\n".join(lines[body_start:]).strip().rstrip(";").strip()
+    for _, value in header.fields:
+        params = parse_params(value, where=where)
+    sql = header.sql
     used = set(_BOUND.findall(sql))
     declared = {p.name for p in params}
     if used != declared:
@@ -184,7 +216,8 @@ def queries_dir() -> Path:
 
 
 def load_all(directory: Path | None = None) -> dict[str, NamedQuery]:
-    """Every `*.sql` directly in `directory` (sub-folders such as metrics/ are not included)."""
+    """Every `*.sql` directly in `directory` (sub-folders are not named queries: metrics/ has
+    the metric definitions, the others logkit's own statements, see `statement`)."""
     directory = directory or queries_dir()
     found: dict[str, NamedQuery] = {}
     for path in sorted(directory.glob("*.sql")):
@@ -193,6 +226,18 @@ def load_all(directory: Path | None = None) -> dict[str, NamedQuery]:
             raise QueryError(f"{path}: named {query.name!r}, but the file is {path.name}")
         found[query.name] = query
     return found
+
+
+@functools.cache
+def statement(name: str) -> str:
+    """The SQL of `queries/AREA/NAME.sql` (`name` is "AREA/NAME"): a fixed statement of
+    logkit's own, with a named query's header (`-- name:`, what it does, `-- params:` for
+    the `$names` it binds). Read once per process."""
+    path = queries_dir() / f"{name}.sql"
+    query = parse(path.read_text(encoding="utf-8"), path=path)
+    if query.name != path.stem:
+        raise QueryError(f"{path}: named {query.name!r}, but the file is {path.name}")
+    return query.sql
 
 
 def load(name: str, directory: Path | None = None) -> NamedQuery:

@@ -361,16 +361,20 @@ class Store(Answers, Exporting, Archiving):
             os.umask(old_umask)
 
     @contextlib.contextmanager
-    def reader(self, *, lean: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    def reader(
+        self, *, lean: bool = False, store_only: bool = False
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-only connection, waiting (not failing) while a writer finishes a batch.
 
-        With a lake, `events` on it is the store's events and the lake's together. `lean`:
-        the caller only executes SQL and fetches rows, so the duckdb package's Python layer
-        need not be loaded (see engine.py); a lake needs it whatever the caller does.
+        With a lake, `events` on it is the store's events and the lake's together, unless
+        `store_only`. `lean`: the caller only executes SQL and fetches rows, so the duckdb
+        package's Python layer need not be loaded (see engine.py); a lake needs it whatever
+        the caller does.
         """
-        lean = lean and self.lake is None
-        if self.lake is not None and not self.path.exists():
-            with lake_only_reader(self.lake) as con:
+        lake = None if store_only else self.lake
+        lean = lean and lake is None
+        if lake is not None and not self.path.exists():
+            with lake_only_reader(lake) as con:
                 yield con
             return
         if not self.path.exists():
@@ -393,8 +397,8 @@ class Store(Answers, Exporting, Archiving):
                     con.close()
                     self._upgrade()
                     con = _quiet(connect(str(self.path), lean=lean, read_only=True))
-                if self.lake is not None:
-                    attach(con, self.lake)
+                if lake is not None:
+                    attach(con, lake)
                 yield con
             finally:
                 con.close()

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from .engine import duckdb
+from .sqlfiles import statement
 
 CREATE = (
     "CREATE TABLE IF NOT EXISTS trace_spans (trace_key UINTEGER NOT NULL, first_ts TIMESTAMPTZ,"
@@ -33,31 +34,22 @@ _SORTED_KEY = "trace_spans_sorted"
 
 
 def record(con: duckdb.DuckDBPyConnection, source: str) -> None:
-    """Append the spans of the events in `source` (a table or registered Arrow name)."""
+    """Append the spans of the events in `source` (a table or registered Arrow name).
+
+    Built here rather than kept in queries/: the table it reads is a name, which DuckDB
+    does not bind."""
     con.execute(f"INSERT INTO trace_spans {_SPANS_OF.format(source=source)}")
 
 
 def compact(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> bool:
     """Merge and sort the table once the unsorted rows outnumber a quarter of the sorted
     ones (so each row is rewritten a bounded number of times); True if it did."""
-    row = con.execute(
-        "SELECT (SELECT count(*) FROM trace_spans),"
-        " (SELECT value FROM logkit_meta WHERE key = $key)",
-        {"key": _SORTED_KEY},
-    ).fetchone()
+    row = con.execute(statement("tracespans/sizes"), {"key": _SORTED_KEY}).fetchone()
     total, sorted_rows = (row[0], int(row[1] or 0)) if row else (0, 0)
     if not force and (total - sorted_rows) * 4 <= max(sorted_rows, 10_000):
         return False
-    con.execute(
-        "CREATE OR REPLACE TABLE trace_spans AS SELECT trace_key, min(first_ts) AS first_ts,"
-        " max(last_ts) AS last_ts, bool_or(untimed) AS untimed FROM trace_spans"
-        " GROUP BY trace_key ORDER BY trace_key"
-    )
-    merged = con.execute("SELECT count(*) FROM trace_spans").fetchone()
-    con.execute(
-        "INSERT OR REPLACE INTO logkit_meta VALUES ($key, $n)",
-        {"key": _SORTED_KEY, "n": str(merged[0] if merged else 0)},
-    )
+    con.execute(statement("tracespans/merge"))
+    con.execute(statement("tracespans/all_sorted"), {"key": _SORTED_KEY})
     return True
 
 
@@ -71,11 +63,7 @@ def backfill(con: duckdb.DuckDBPyConnection) -> None:
 def window(con: duckdb.DuckDBPyConnection, key: int) -> tuple[int | None, int | None, bool] | None:
     """(first, last) microseconds since the epoch (None when no event has a timestamp) and
     whether some events lack one, over every event filed under `key`; None when no event is."""
-    row = con.execute(
-        "SELECT epoch_us(min(first_ts)), epoch_us(max(last_ts)), bool_or(untimed), count(*)"
-        " FROM trace_spans WHERE trace_key = $key",
-        {"key": key},
-    ).fetchone()
+    row = con.execute(statement("tracespans/window"), {"key": key}).fetchone()
     if not row or not row[3]:
         return None
     return row[0], row[1], bool(row[2])
@@ -83,14 +71,6 @@ def window(con: duckdb.DuckDBPyConnection, key: int) -> tuple[int | None, int | 
 
 def forget_before(con: duckdb.DuckDBPyConnection, cutoff: Any) -> None:
     """Drop the spans whose events a prune of everything before `cutoff` deletes."""
-    deleted = con.execute(
-        "DELETE FROM trace_spans WHERE NOT untimed AND last_ts < $cutoff", {"cutoff": cutoff}
-    ).fetchone()
-    # Old spans are mostly in the sorted part: count them out of it, or rows appended later
-    # would be weighed against a sorted part that is no longer there, and compacted late.
-    # (Counting some that were appended instead only compacts a little early.)
-    con.execute(
-        "UPDATE logkit_meta SET value = CAST(greatest(CAST(value AS BIGINT) - $n, 0) AS VARCHAR)"
-        " WHERE key = $key",
-        {"n": deleted[0] if deleted else 0, "key": _SORTED_KEY},
-    )
+    # Old spans are mostly in the sorted part: counted out of it first.
+    con.execute(statement("tracespans/sorted_out"), {"cutoff": cutoff, "key": _SORTED_KEY})
+    con.execute(statement("tracespans/forget_before"), {"cutoff": cutoff})

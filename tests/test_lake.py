@@ -399,11 +399,11 @@ class TestPrune:
                 and line.split("{")[0].endswith(("_total", "_bucket", "_count", "_sum"))
             )  # fmt: skip
 
-        before = counters(store.metrics_text())
+        before = counters(store.export().text)
         result = archive(store, tmp_path / "lake", prune=True)
         assert (EVENTS, before) == (
             result.pruned.events if result.pruned else None,
-            counters(store.metrics_text()),
+            counters(store.export().text),
         )
 
     def test_prune_after_a_copy_deletes_what_was_copied(

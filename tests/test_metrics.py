@@ -589,6 +589,53 @@ class TestCounters:
         )
 
 
+class TestMetricsText:
+    """`metrics_text()` reads what the store holds; `export()` is what changes it."""
+
+    STATE = ("runs", "metric_values", "metric_series", "metric_folds", "events")
+
+    def state(self, store: logkit.Store) -> dict[str, list[tuple[object, ...]]]:
+        with store.reader() as con:
+            return {t: sorted(con.execute(f"SELECT * FROM {t}").fetchall(), key=repr)
+                    for t in self.STATE}  # fmt: skip
+
+    def test_metrics_text_writes_nothing(self, tmp_path: Path) -> None:
+        """No run row, no fold of the events stored since, no label set recorded."""
+        store = open_store(tmp_path / "s")
+        write_log(Path("a.log"), [request(i) for i in range(3)])
+        store.export(ingest=["a.log"])
+        write_log(Path("a.log"), [request(i, status=500) for i in range(2)], append=True)
+        store.ingest(["a.log"])
+        before = self.state(store)
+        store.metrics_text()
+        assert before == self.state(store)
+
+    def test_metrics_text_shows_the_totals_the_last_export_left(self, tmp_path: Path) -> None:
+        """Events ingested since the last export count once the next export folds them in."""
+        store = open_store(tmp_path / "s")
+        write_log(Path("a.log"), [request(i) for i in range(3)])
+        exported = parse(store.export(ingest=["a.log"], now=NEWEST_TS).text)
+        write_log(Path("a.log"), [request(i) for i in range(2)], append=True)
+        store.ingest(["a.log"])
+        stored = parse(store.metrics_text(now=NEWEST_TS))
+        after = parse(store.export(now=NEWEST_TS).text)
+        key = 'logkit_http_requests_total{path="/v1/items",service="api",status_code="200"}'
+
+        def over_events(samples: dict[str, float]) -> dict[str, float]:
+            # Fresh counters (logkit_ingest_*) read the store's own totals at each reading.
+            return {k: v for k, v in counters_of(samples).items()
+                    if not k.startswith("logkit_ingest_")}  # fmt: skip
+
+        assert (3.0, 3.0, 5.0, over_events(exported), 5.0, 5.0) == (
+            exported[key],
+            stored[key],
+            after[key],
+            over_events(stored),
+            stored["logkit_ingest_lines_total"],
+            stored["logkit_store_events"],  # a gauge: computed now
+        )
+
+
 class TestTextfile:
     def test_textfile_is_world_readable_and_no_temp_file_is_left(
         self, fixture_store: logkit.Store

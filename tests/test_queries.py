@@ -18,7 +18,7 @@ import logkit
 from logkit.errors import NotFound, QueryError, StoreNotFound, TimeValueError
 from logkit.fingerprint import fingerprint, fingerprint_sql, route, route_sql
 from logkit.schema import trace_key
-from logkit.sqlfiles import NamedQuery, load_all, parse
+from logkit.sqlfiles import NamedQuery, load_all, parse, queries_dir, split, statement
 
 from .conftest import (
     INCIDENT_END,
@@ -385,6 +385,21 @@ class TestSql:
         )
         assert [] == list(tmp_path.iterdir())
 
+    def test_logkit_macros_are_there_on_the_locked_down_connection(
+        self, query_store: logkit.Store
+    ) -> None:
+        """is_error(level) and the other macros of logkit/macros.py, for anyone's SQL."""
+        frame = query_store.sql(
+            "SELECT is_error('ERROR') AS e, is_error('CRITICAL') AS c, is_error('WARNING') AS w,"
+            " is_error(NULL) AS n, service_label(NULL, '/var/log/api.log.1.gz') AS s,"
+            " path_template('/v1/jobs/0a5d6baa9455') AS p,"
+            " error_fingerprint('user u_1 failed 3 times') AS f"
+        )
+        assert [
+            {"e": True, "c": True, "w": False, "n": None, "s": "api", "p": "/v1/jobs/:id",
+             "f": "user <id> failed <n> times"}
+        ] == frame.to_dicts()  # fmt: skip
+
     def test_syntax_error(self, query_store: logkit.Store) -> None:
         """DuckDB's own message comes through as a QueryError."""
         with pytest.raises(QueryError, match="syntax error"):
@@ -477,6 +492,31 @@ class TestQueryFiles:
         """A $name the header does not declare is caught when the file is read."""
         with pytest.raises(QueryError, match="declares \\['a'\\] but the SQL binds \\['b'\\]"):
             parse("-- name: q\n-- params: a\nSELECT $b")
+
+    def test_logkit_s_own_statements_are_one_named_statement_a_file(self) -> None:
+        """queries/AREA/NAME.sql (metrics/ aside): header read, named as the file, and one
+        statement (DuckDB binds parameters only in one)."""
+        import duckdb as package
+
+        root = queries_dir()
+        names = sorted(
+            str(p.relative_to(root))[: -len(".sql")]
+            for p in root.glob("*/*.sql")
+            if p.parent.name != "metrics"
+        )
+        counts = {n: len(package.connect().extract_statements(statement(n))) for n in names}
+        assert (True, {n: 1 for n in names}) == (len(names) > 40, counts)
+
+    def test_a_metric_header_line_is_read_as_a_named_query_s(self) -> None:
+        """One header reader: `-- key: value` lines, blank lines passed over, the rest prose."""
+        parts = split(
+            "-- name: x\n\n-- A line: of prose\n-- type: gauge\nSELECT 1;\n", keys=["name", "type"]
+        )
+        assert ([("name", "x"), ("type", "gauge")], ["A line: of prose"], "SELECT 1") == (
+            parts.fields,
+            parts.prose,
+            parts.sql,
+        )
 
     def test_missing_name_line(self) -> None:
         """The first line must name the query."""

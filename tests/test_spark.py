@@ -130,6 +130,12 @@ class TestTranslate:
             "SELECT * FROM events WHERE ts >= $since"
         )
 
+    def test_logkit_macros_become_what_they_stand_for(self) -> None:
+        """is_error(level), a DuckDB macro of logkit's, is spelled out for Spark."""
+        assert (
+            "SELECT COUNT(*) FILTER(WHERE (lvl IN ('ERROR', 'CRITICAL'))) FROM events"
+        ) == spark_module.translate("SELECT count(*) FILTER (WHERE is_error(lvl)) FROM events")
+
     def test_a_month_bucket_is_refused(self) -> None:
         """Calendar intervals have no fixed length to count in."""
         with pytest.raises(QueryError, match="no Spark translation"):

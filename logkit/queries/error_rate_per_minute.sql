@@ -5,7 +5,7 @@ SELECT
     time_bucket(INTERVAL 1 MINUTE, ts) AS minute,
     service,
     count(*) AS events,
-    count(*) FILTER (WHERE level IN ('ERROR', 'CRITICAL')) AS errors,
+    count(*) FILTER (WHERE is_error(level)) AS errors,
     round(errors / count(*), 4) AS error_rate
 FROM events
 WHERE ts IS NOT NULL

@@ -9,7 +9,7 @@ SELECT
     max(duration_ms) AS longest_reported_ms,
     string_agg(DISTINCT service, ', ' ORDER BY service) AS services,
     count(*) AS events,
-    count(*) FILTER (WHERE level IN ('ERROR', 'CRITICAL')) AS errors,
+    count(*) FILTER (WHERE is_error(level)) AS errors,
     arg_max(status_code, ts) FILTER (WHERE status_code IS NOT NULL) AS status_code
 FROM events
 WHERE trace_id IS NOT NULL

@@ -5,7 +5,7 @@
 SELECT
     model,
     count(*) AS calls,
-    count(*) FILTER (WHERE level IN ('ERROR', 'CRITICAL')) AS errors,
+    count(*) FILTER (WHERE is_error(level)) AS errors,
     sum(input_tokens)::BIGINT AS input_tokens,
     sum(output_tokens)::BIGINT AS output_tokens,
     round(sum(cost_usd), 6) AS cost_usd,

@@ -12,7 +12,7 @@ SELECT
     arg_max(trace_id, ts) FILTER (WHERE trace_id IS NOT NULL) AS example_trace
 FROM events
 WHERE user_id IS NOT NULL
-  AND level IN ('ERROR', 'CRITICAL')
+  AND is_error(level)
   AND ($since IS NULL OR ts >= $since)
   AND ($until IS NULL OR ts < $until)
 GROUP BY user_id

@@ -4,5 +4,5 @@
 -- labels: service, error_type
 SELECT service, error_type, count(*) AS value
 FROM events
-WHERE level IN ('ERROR', 'CRITICAL')
+WHERE is_error(level)
 GROUP BY ALL

@@ -4,7 +4,7 @@
 -- labels: job_type, outcome
 SELECT
   job_type,
-  CASE WHEN level IN ('ERROR', 'CRITICAL') OR error_type IS NOT NULL
+  CASE WHEN is_error(level) OR error_type IS NOT NULL
        THEN 'failure' ELSE 'success' END AS outcome,
   count(*) AS value
 FROM events

@@ -1,0 +1,4 @@
+-- name: overview_rejects
+-- Lines quarantined by ingest.
+-- params:
+SELECT count(*) FROM rejects
