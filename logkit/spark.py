@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .errors import LogkitError, QueryError
 from .lake import Lake
@@ -80,8 +80,8 @@ def _expand(call: exp.Anonymous) -> exp.Expression:
     params, body = FIXED[call.name.lower()]
     if len(call.expressions) != len(params):
         raise QueryError(f"{call.name}() takes {len(params)} argument(s): {', '.join(params)}")
-    args = dict(zip(params, call.expressions, strict=True))
-    tree = exp.maybe_parse(body, dialect="duckdb")
+    args: dict[str, exp.Expression] = dict(zip(params, call.expressions, strict=True))
+    tree: exp.Expression = exp.maybe_parse(body, dialect="duckdb")
 
     def substitute(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Column) and not node.table and node.name in args:
@@ -192,7 +192,7 @@ def register_lake(spark: SparkSession, lake_dir: str | os.PathLike[str]) -> None
 def run_query(
     lake_dir: str | os.PathLike[str],
     name: str,
-    params: dict[str, Any] | None = None,
+    params: dict[str, object] | None = None,
     *,
     master: str = DEFAULT_MASTER,
 ) -> pl.DataFrame:
@@ -224,4 +224,6 @@ def run_query(
         table = spark.sql(sql, args=bound).toArrow()
     except PySparkException as exc:
         raise QueryError(f"query {name!r} failed on Spark: {str(exc).splitlines()[0]}") from None
-    return pl.from_arrow(table)  # type: ignore[return-value]
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)  # from a table (a Series comes from one column)
+    return frame
