@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .config import Config
@@ -47,7 +47,7 @@ class Detected:
 
     line: int
     format: str
-    columns: dict[str, Any] | None = None
+    columns: dict[str, object] | None = None
 
 
 def detect(
@@ -94,7 +94,7 @@ def detect(
     return found
 
 
-def show(column: str, value: Any) -> str:
+def show(column: str, value: object) -> str:
     """A column's value for people: the time in ISO 8601, anything longer than 40 cut."""
     if column == "ts" and type(value) is int:
         from datetime import UTC, datetime, timedelta

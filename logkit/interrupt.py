@@ -15,7 +15,7 @@ import contextlib
 import os
 import signal
 from collections.abc import Iterator
-from typing import Any
+from types import FrameType
 
 from .errors import Interrupted
 
@@ -29,7 +29,7 @@ def received() -> int | None:
     return _received[0] if _received else None
 
 
-def _handle(signum: int, _frame: Any) -> None:
+def _handle(signum: int, _frame: FrameType | None) -> None:
     if _received:
         os._exit(128 + signum)
     _received.append(signum)

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .errors import output_error
@@ -169,7 +169,7 @@ def _table(
     return Table(caption, [columns[c] for c in present], rows, total)
 
 
-def _cell(column: str, value: Any) -> str:
+def _cell(column: str, value: object) -> str:
     """A value as display text (not yet escaped)."""
     if value is None:
         return ""

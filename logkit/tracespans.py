@@ -16,7 +16,7 @@ events are harmless (they only widen a window) and go when a prune deletes their
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
 
 from .engine import duckdb
 from .sqlfiles import statement
@@ -69,7 +69,7 @@ def window(con: duckdb.DuckDBPyConnection, key: int) -> tuple[int | None, int | 
     return row[0], row[1], bool(row[2])
 
 
-def forget_before(con: duckdb.DuckDBPyConnection, cutoff: Any) -> None:
+def forget_before(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> None:
     """Drop the spans whose events a prune of everything before `cutoff` deletes."""
     # Old spans are mostly in the sorted part: counted out of it first.
     con.execute(statement("tracespans/sorted_out"), {"cutoff": cutoff, "key": _SORTED_KEY})

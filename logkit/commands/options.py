@@ -39,7 +39,7 @@ class Context:
         # Colour and paging are decided where the output is written (logkit/output.py).
         configure(color=self.color, pager=not self.no_pager)
 
-    def override(self, name: str, value: Any) -> None:
+    def override(self, name: str, value: object) -> None:
         """A group option given again after the command name."""
         setattr(self, name, value)
         if name in ("color", "no_pager"):
@@ -59,6 +59,7 @@ pass_context = click.make_pass_decorator(Context)
 
 
 # The group's options: (declaration, settings on the group, help). Each is a field of Context.
+# (The settings are click.option's keyword arguments, of as many types: hence Any.)
 GROUP_OPTIONS: list[tuple[str, dict[str, Any], str]] = [
     ("--db", {"envvar": "LOGKIT_DB", "metavar": "PATH"},
      "Store file (default: $LOGKIT_DB, else ./logkit.duckdb)."),
@@ -82,7 +83,7 @@ def group_options(func: F) -> F:
     return func
 
 
-def _set_after_command(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+def _set_after_command(ctx: click.Context, param: click.Parameter, value: object) -> None:
     if value is None or (param.name == "no_pager" and not value):
         return  # not given after the command: the group's value stands
     assert param.name is not None  # every group option has one
@@ -112,7 +113,7 @@ class FormatChoice(click.Choice[str]):
     saying what it does write.
     """
 
-    def get_invalid_choice_message(self, value: Any, ctx: click.Context | None) -> str:
+    def get_invalid_choice_message(self, value: object, ctx: click.Context | None) -> str:
         writes = f"{_command_name(ctx)} writes {_either(self.choices)}"
         if value in FORMATS:
             return f"{writes}, not {value}"
