@@ -7,16 +7,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .errors import LogkitError
     from .store import Store, open
 
+    __version__: str
+
 __all__ = ["LogkitError", "Store", "__version__", "open"]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     # Imported on first use: ingest worker processes import logkit.pipeline, and must not pay
     # for DuckDB and the query layer they never use; `logkit trace` must start fast.
     if name in ("Store", "open"):
