@@ -58,6 +58,7 @@ class Config:
     retention: str | None = None
     aliases: dict[str, list[str]] = field(default_factory=dict)
     # [formats.NAME] tables: log formats added or overridden (the format file language).
+    # These two are TOML as read (hence Any): logkit/formats and logkit/mask check them.
     formats: dict[str, Any] = field(default_factory=dict)
     mask: dict[str, Any] = field(default_factory=dict)
     ingest: IngestSettings = field(default_factory=IngestSettings)
