@@ -28,6 +28,7 @@ from typing import Any, Protocol, TextIO
 import click
 import orjson
 
+from .macros import ERROR_LEVELS
 from .schema import JsonText
 
 # Every --format value logkit knows: one vocabulary across commands, a name for each form.
@@ -663,7 +664,7 @@ def trace_lines(report: Trace) -> list[str]:
         index = number - 2  # after the header and its rule
         if index == first_error:
             lines.append(click.style(">> " + line, fg="red", bold=True))
-        elif index >= 0 and events[index]["level"] in ("ERROR", "CRITICAL"):
+        elif index >= 0 and events[index]["level"] in ERROR_LEVELS:
             lines.append(click.style("   " + line, fg="red"))
         elif index >= 0 and events[index]["level"] == "WARNING":
             lines.append(click.style("   " + line, fg="yellow"))
