@@ -293,6 +293,44 @@ def generated_lines(tmp_path_factory: pytest.TempPathFactory) -> list[bytes]:
 # --- the cases of tests/test_mask.py ------------------------------------------------------------
 
 
+EXTRA_EVENTS: list[dict[str, Any]] = [
+    {
+        "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
+        "span_id": "4111111111111111",
+        "attrs": {},
+    },
+    {"trace_id": "4111-1111-1111-1111", "span_id": "078-05-1120", "attrs": None},
+    {
+        "user_id": "42",
+        "message": "hi bob@example.com",
+        "attrs": {"customer": 42, "account": {"id": 1}},
+    },
+    {
+        "message": "x",
+        "attrs": {"n": 4111111111111111, "m": 4111111111111112, "f": 4111111111111111.0},
+    },
+    {
+        "message": "x",
+        "attrs": {"cvv": 123, "pin_otp": 4.5, "token": None, "has_password": True, "big": 1e16},
+    },
+    {
+        "message": "x",
+        "attrs": {"bob@example.com": 1, "ann@example.com": 2, "[MASKED:email]": 3, "n": 4},
+    },
+    {
+        "message": "x",
+        "attrs": {
+            "session": {"id": "abc", "user": {"b": 1.5e-5, "a": "\u0001é"}},
+            "secrets": [1, 2],
+        },
+    },
+    {"message": "x", "attrs": [{"customer": 7}, "10.0.0.1"]},
+    {"message": "x", "attrs": 4111111111111111},
+    {"message": "x", "attrs": {"PWD": "/home/ann", "OLDPWD": "x", "pwd": 5, "passwd": "/etc"}},
+    {"message": "x", "attrs": "to bob@example.com"},
+]
+
+
 def test_every_string_of_the_mask_tests_masks_the_same(pair):
     assert_same_text(pair, TEST_MASK_STRINGS)
 
@@ -307,42 +345,7 @@ def test_the_mask_tests_as_events_mask_the_same(pair):
         }
         for s in TEST_MASK_STRINGS
     ]
-    events += [
-        {
-            "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
-            "span_id": "4111111111111111",
-            "attrs": {},
-        },
-        {"trace_id": "4111-1111-1111-1111", "span_id": "078-05-1120", "attrs": None},
-        {
-            "user_id": "42",
-            "message": "hi bob@example.com",
-            "attrs": {"customer": 42, "account": {"id": 1}},
-        },
-        {
-            "message": "x",
-            "attrs": {"n": 4111111111111111, "m": 4111111111111112, "f": 4111111111111111.0},
-        },
-        {
-            "message": "x",
-            "attrs": {"cvv": 123, "pin_otp": 4.5, "token": None, "has_password": True, "big": 1e16},
-        },
-        {
-            "message": "x",
-            "attrs": {"bob@example.com": 1, "ann@example.com": 2, "[MASKED:email]": 3, "n": 4},
-        },
-        {
-            "message": "x",
-            "attrs": {
-                "session": {"id": "abc", "user": {"b": 1.5e-5, "a": "\u0001é"}},
-                "secrets": [1, 2],
-            },
-        },
-        {"message": "x", "attrs": [{"customer": 7}, "10.0.0.1"]},
-        {"message": "x", "attrs": 4111111111111111},
-        {"message": "x", "attrs": {"PWD": "/home/ann", "OLDPWD": "x", "pwd": 5, "passwd": "/etc"}},
-        {"message": "x", "attrs": "to bob@example.com"},
-    ]
+    events += EXTRA_EVENTS
     assert_same_events(pair, events)
 
 
