@@ -26,7 +26,7 @@ use arrow_schema::ffi::FFI_ArrowSchema;
 use arrow_schema::SchemaRef;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyCapsule, PyDict};
+use pyo3::types::{PyBytes, PyCapsule, PyDict};
 use serde_json::Value;
 
 use crate::arrow_out::{Columns, StreamId};
@@ -352,6 +352,23 @@ impl PyMasker {
         out
     }
 
+    /// Complete NDJSON lines masked as `logkit mask` writes them, on every core with the GIL
+    /// released; `in_key`: the private key block state before them (None: not followed).
+    /// Returns the masked bytes and the state after them.
+    #[pyo3(signature = (data, in_key=None))]
+    fn mask_ndjson<'py>(
+        &mut self,
+        py: Python<'py>,
+        data: &[u8],
+        in_key: Option<usize>,
+    ) -> (Bound<'py, PyBytes>, usize) {
+        let mut counts = Counts::default();
+        let inner = &self.inner;
+        let (out, still) = py.allow_threads(|| inner.mask_ndjson(data, in_key, &mut counts));
+        merge(&mut self.counts, &counts);
+        (PyBytes::new(py, &out), still)
+    }
+
     fn needs_masking(&self, raw: &[u8]) -> bool {
         self.inner.needs_masking(raw)
     }
@@ -472,5 +489,12 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(key_block_lines, m)?)?;
     m.add_function(wrap_pyfunction!(key_block_after, m)?)?;
     m.add_function(wrap_pyfunction!(normalise_key, m)?)?;
+    // The masker's vocabulary, for logkit/mask.py to name in its API and messages.
+    m.add("BUILTIN_DETECTORS", mask::BUILTIN_DETECTORS.to_vec())?;
+    m.add("SENSITIVE_KEYS", mask::SENSITIVE_KEYS.to_vec())?;
+    m.add("PARAM_NAMES", mask::PARAM_NAMES.to_vec())?;
+    m.add("KEY_LINE", mask::KEY_LINE)?;
+    m.add("KEY_MARK", PyBytes::new(m.py(), mask::KEY_MARK))?;
+    m.add("KEY_BLOCK_BYTES", mask::KEY_BLOCK_BYTES)?;
     Ok(())
 }
