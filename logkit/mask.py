@@ -354,8 +354,9 @@ class Masker:
     def mask_json_line(self, line: bytes) -> bytes:
         """Mask one NDJSON line for ``logkit mask``; always returns one line ending in ``\\n``.
 
-        A JSON object or array is masked by key and value rules and written back compact; any
-        other line is masked as text.
+        A JSON object or array is masked by key and value rules and written back compact (one
+        with nothing to mask, as the prefilter tells, as it came); any other line is masked as
+        text.
         """
         body = line.rstrip(b"\r\n")
         return self.mask_ndjson(body)[0] if body else b"\n"

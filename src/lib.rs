@@ -361,12 +361,22 @@ impl PyMasker {
         py: Python<'py>,
         data: &[u8],
         in_key: Option<usize>,
-    ) -> (Bound<'py, PyBytes>, usize) {
+    ) -> PyResult<(Bound<'py, PyBytes>, usize)> {
         let mut counts = Counts::default();
         let inner = &self.inner;
-        let (out, still) = py.allow_threads(|| inner.mask_ndjson(data, in_key, &mut counts));
+        let (pieces, still) =
+            py.allow_threads(|| inner.mask_ndjson_pieces(data, in_key, &mut counts));
         merge(&mut self.counts, &counts);
-        (PyBytes::new(py, &out), still)
+        let total = pieces.iter().map(Vec::len).sum();
+        let out = PyBytes::new_with(py, total, |buffer| {
+            let mut at = 0;
+            for piece in &pieces {
+                buffer[at..at + piece.len()].copy_from_slice(piece);
+                at += piece.len();
+            }
+            Ok(())
+        })?;
+        Ok((out, still))
     }
 
     fn needs_masking(&self, raw: &[u8]) -> bool {

@@ -629,6 +629,16 @@ class TestMaskJsonLine:
             masker.mask_json_line(line)
         )
 
+    def test_a_line_with_nothing_to_mask_is_written_as_it_came(self, masker):
+        line = b'{"m": "all fine",  "ms": 1.50, "at": [1, 2]}'
+        assert line + b"\n" == masker.mask_json_line(line + b"\r\n")
+
+    def test_an_integer_beyond_64_bits_stays_exact(self, masker):
+        line = b'{"n": 123456789012345678901234567890, "m": "to bob@example.com"}'
+        assert b'{"n":123456789012345678901234567890,"m":"to [MASKED:email]"}\n' == (
+            masker.mask_json_line(line)
+        )
+
     def test_invalid_utf8_is_kept_visible(self, masker):
         assert b"bad \\xff [MASKED:email]\n" == masker.mask_json_line(b"bad \xff bob@example.com")
 

@@ -21,7 +21,6 @@ import gzip
 import json
 import subprocess
 import sys
-from collections import Counter
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -90,18 +89,23 @@ def test_events_mask_as_the_golden_corpus_says(name):
 
 @pytest.mark.parametrize("name", IDS)
 def test_raw_lines_mask_as_the_golden_corpus_says(name):
-    """`logkit mask`'s lines, one at a time and as one block, byte for byte."""
-
-    def mask(masker: Masker, value: str) -> str:
-        return masker.mask_json_line(value.encode()).decode().rstrip("\n")
-
-    wrong, counts = differences(name, "records", mask)
-    assert ([], corpus()["expected"][name]["records_counts"]) == (wrong[:5], counts)
+    """`logkit mask`'s lines, one at a time and as one block: a line with something to mask
+    byte for byte as the corpus says; one the prefilter finds nothing in is written as it came
+    (the Python masker rewrote it compact: the same values)."""
+    masker = masker_for(name)
     expected = corpus()["expected"][name]["records"]
     lines = corpus()["records"]
-    block = "".join(expected.get(str(i), line) + "\n" for i, line in enumerate(lines))
-    masked, _ = masker_for(name).mask_ndjson("\n".join(lines).encode(), 0)
-    assert block == masked.decode()
+    got = [masker.mask_json_line(line.encode()).decode().rstrip("\n") for line in lines]
+    want = [expected.get(str(i), line) for i, line in enumerate(lines)]
+    assert dict(sorted(masker.counts.items())) == corpus()["expected"][name]["records_counts"]
+    clean = [not masker.needs_masking(line.encode()) for line in lines]
+    assert [] == [
+        (line, w, g)
+        for line, w, g, skip in zip(lines, want, got, clean, strict=True)
+        if ((g != line or json.loads(g) != json.loads(w)) if skip else g != w)
+    ]
+    block, _ = masker.mask_ndjson("\n".join(lines).encode(), 0)
+    assert "".join(g + "\n" for g in got) == block.decode()
 
 
 def test_private_key_blocks_are_followed_as_the_golden_corpus_says():
