@@ -1,12 +1,14 @@
 """`logkit mask` throughput on the sample logs, against reading the same bytes and, optionally,
 against an older tree's `logkit mask` (the Python masker's, before the native one).
 
-    python bench/mask_stream.py [MB] [--repeat N] [--old TREE]   (default 100 MB, 3 repeats;
-                                                                   `make bench` runs this)
+    python bench/mask_stream.py [MB] [--repeat N] [--old TREE] [--generated]
+                                   (default 100 MB, 3 repeats; `make bench` runs this)
 
 The input is sample_logs/ (the .gz files decompressed, CANARIES.txt and the docs left out)
 repeated to about MB megabytes in one file: real lines with real secrets, ~20% of them with
-something to mask. Each command runs N times in turn, its output to /dev/null:
+something to mask. Repeated, its values are all seen before after the first copy, which a
+masker that remembers clean values (both do) profits from; `--generated` takes MB of `logkit
+sample --seed 7` output instead, whose ids, times and planted secrets do not repeat. Each command runs N times in turn, its output to /dev/null:
   * `cat FILE`: the floor, reading the bytes and writing them on;
   * `logkit mask FILE` of this tree;
   * with --old, `logkit mask FILE` run from TREE (e.g. a checkout of 2707e8e).
@@ -59,14 +61,25 @@ def main() -> None:
     parser.add_argument("mb", nargs="?", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--old", help="an older logkit tree to run `logkit mask` from")
+    parser.add_argument("--generated", action="store_true", help="`logkit sample` output")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="logkit-bench-mask-"))
     try:
-        sample = sample_bytes()
         log = work / "sample.ndjson"
-        with log.open("wb") as out:
-            for _ in range(max(1, args.mb * 1_000_000 // len(sample))):
-                out.write(sample)
+        if args.generated:
+            lines = str(args.mb * 1_000_000 // 420)  # ~420 bytes a line
+            subprocess.run(
+                [*LOGKIT, "sample", "--lines", lines, "--out", str(work / "gen"), "--files", "1",
+                 "--seed", "7"],
+                check=True, stdout=subprocess.DEVNULL,
+            )  # fmt: skip
+            (generated,) = (work / "gen").iterdir()
+            generated.rename(log)
+        else:
+            sample = sample_bytes()
+            with log.open("wb") as out:
+                for _ in range(max(1, args.mb * 1_000_000 // len(sample))):
+                    out.write(sample)
         size = log.stat().st_size
         db = str(work / "none.duckdb")  # never created: `logkit mask` needs no store
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -79,7 +92,8 @@ def main() -> None:
         for _ in range(args.repeat):
             for name, (cmd, cmd_env) in commands.items():
                 runs[name].append(timed(cmd, cmd_env))
-        print(f"input: {size / 1e6:,.0f} MB of sample_logs/ lines, {args.repeat} runs each")
+        what = "`logkit sample` output" if args.generated else "sample_logs/ lines"
+        print(f"input: {size / 1e6:,.0f} MB of {what}, {args.repeat} runs each")
         print(f"  {'command':<24} {'wall s':>8} {'MB/s':>8} {'CPU s':>7} {'MB/CPU s':>9}")
         speeds = {}
         for name, times in runs.items():

@@ -376,6 +376,7 @@ impl PyMasker {
             }
             Ok(())
         })?;
+        mask::Masker::recycle_pieces(pieces);
         Ok((out, still))
     }
 

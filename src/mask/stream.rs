@@ -9,6 +9,8 @@
 //! lines become `KEY_LINE`. A block's lines are masked on every core; nothing per line crosses
 //! into Python.
 
+use std::sync::Mutex;
+
 use memchr::memchr_iter;
 use rayon::prelude::*;
 use serde_json::Value;
@@ -22,6 +24,24 @@ use super::{Counts, Masker};
 const DEEPEST_WRITTEN: usize = 255;
 /// Lines are masked in parallel in pieces of about this many bytes.
 const PIECE_BYTES: usize = 256 * 1024;
+/// How many pieces' output buffers are kept for the next block (see `SPARE`).
+const SPARE_PIECES: usize = 32;
+
+/// Output buffers of blocks masked before, kept for the next: freed, their pages would be given
+/// back to the system and faulted in (and zeroed) again for every block, which cost as much as
+/// masking them.
+static SPARE: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+
+fn spare_buffer(capacity: usize) -> Vec<u8> {
+    let mut buffer = SPARE
+        .lock()
+        .ok()
+        .and_then(|mut spare| spare.pop())
+        .unwrap_or_default();
+    buffer.clear();
+    buffer.reserve(capacity);
+    buffer
+}
 
 impl Masker {
     /// The masked form of `data` (complete lines, the last may lack its newline; every line
@@ -34,7 +54,9 @@ impl Masker {
         counts: &mut Counts,
     ) -> (Vec<u8>, usize) {
         let (pieces, still) = self.mask_ndjson_pieces(data, in_key, counts);
-        (pieces.concat(), still)
+        let out = pieces.concat();
+        Masker::recycle_pieces(pieces);
+        (out, still)
     }
 
     /// `mask_ndjson` as the pieces it was masked in, in order (for a caller that copies them
@@ -70,7 +92,7 @@ impl Masker {
         let done: Vec<(Vec<u8>, Counts)> = pieces
             .into_par_iter()
             .map(|(first, end)| {
-                let mut out = Vec::with_capacity(data.len() / lines.len().max(1) * (end - first));
+                let mut out = spare_buffer(data.len() / lines.len().max(1) * (end - first));
                 let mut piece_counts = Counts::default();
                 for index in first..end {
                     if inside_key[index] {
@@ -91,6 +113,18 @@ impl Masker {
             }
         }
         (out, still)
+    }
+
+    /// Hands the pieces of `mask_ndjson_pieces` back once they are copied out, for the next
+    /// block to write into.
+    pub fn recycle_pieces(pieces: Vec<Vec<u8>>) {
+        if let Ok(mut spare) = SPARE.lock() {
+            for piece in pieces {
+                if spare.len() < SPARE_PIECES && piece.capacity() <= 4 * PIECE_BYTES {
+                    spare.push(piece);
+                }
+            }
+        }
     }
 
     /// One line (without its newline) masked, with a newline, onto `out`.
