@@ -8,7 +8,8 @@ The input is sample_logs/ (the .gz files decompressed, CANARIES.txt and the docs
 repeated to about MB megabytes in one file: real lines with real secrets, ~20% of them with
 something to mask. Repeated, its values are all seen before after the first copy, which a
 masker that remembers clean values (both do) profits from; `--generated` takes MB of `logkit
-sample --seed 7` output instead, whose ids, times and planted secrets do not repeat. Each command runs N times in turn, its output to /dev/null:
+sample --seed 7` output instead, whose ids, times and planted secrets do not repeat.
+Each command runs N times in turn, its output to /dev/null:
   * `cat FILE`: the floor, reading the bytes and writing them on;
   * `logkit mask FILE` of this tree;
   * with --old, `logkit mask FILE` run from TREE (e.g. a checkout of 2707e8e).
