@@ -324,8 +324,9 @@ class Masker:
         included. A dict key that a detector changes is renamed; if two keys collide after
         masking, the later ones get ``~2``, ``~3``... so no value is lost.
         """
-        if not self.enabled:
+        if not self.enabled or self.native.mask_event_dict(event):
             return event
+        # What JSON does not hold (a date, a str subclass, ints as keys...): through JSON text.
         text, exact = _to_json(event)
         masked = self.native.mask_event(text)
         # Only strings and attrs are ever masked, and columns never renamed: setting those keeps

@@ -12,6 +12,7 @@ pub mod json;
 pub mod lines;
 pub mod mask;
 pub mod normalize;
+pub mod pyobjects;
 pub mod pytext;
 pub mod timeparse;
 pub mod tree;
@@ -26,7 +27,7 @@ use arrow_schema::ffi::FFI_ArrowSchema;
 use arrow_schema::SchemaRef;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyCapsule, PyDict};
+use pyo3::types::{PyBytes, PyCapsule, PyDict, PyString};
 use serde_json::Value;
 
 use crate::arrow_out::{Columns, StreamId};
@@ -334,6 +335,48 @@ impl PyMasker {
         py.allow_threads(|| self.inner.mask_event(&mut event, &mut counts));
         merge(&mut self.counts, &counts);
         serde_json::to_string(&event).map_err(|e| PyValueError::new_err(e.to_string()))
+    }
+
+    /// Mask a Python event (a dict of columns) in place, as `mask_event` masks its JSON text:
+    /// only its str columns and `attrs` can change, and only those are handed over. False,
+    /// with nothing done, for an event holding what JSON does not (the caller then goes
+    /// through JSON text).
+    fn mask_event_dict(&mut self, py: Python<'_>, event: &Bound<'_, PyDict>) -> PyResult<bool> {
+        let mut columns = serde_json::Map::new();
+        for (k, v) in event.iter() {
+            let Some(name) = k
+                .downcast_exact::<PyString>()
+                .ok()
+                .and_then(|k| k.to_str().ok())
+            else {
+                return Ok(false);
+            };
+            if name == "attrs" || v.downcast_exact::<PyString>().is_ok() {
+                match pyobjects::to_value(&v, 0) {
+                    Some(value) => columns.insert(name.to_string(), value),
+                    None => return Ok(false),
+                };
+            }
+        }
+        let attrs = columns.get("attrs").cloned();
+        let mut counts = Counts::default();
+        let inner = &self.inner;
+        py.allow_threads(|| inner.mask_event(&mut columns, &mut counts));
+        merge(&mut self.counts, &counts);
+        for (name, value) in &columns {
+            let changed = match value {
+                _ if name == "attrs" => attrs.as_ref() != Some(value),
+                Value::String(s) => match event.get_item(name)? {
+                    Some(old) => old.downcast_exact::<PyString>()?.to_str()? != s,
+                    None => true,
+                },
+                _ => true,
+            };
+            if changed {
+                event.set_item(name, pyobjects::to_py(py, value)?)?;
+            }
+        }
+        Ok(true)
     }
 
     /// Mask any JSON value as a whole record (`logkit mask`); returns JSON.
