@@ -293,3 +293,24 @@ def test_names_stored_unmasked_before_are_masked_by_the_next_masked_run(tmp_path
     summary = logkit.open(db).ingest([str(log)])
     assert ["unchanged"] == [s.status for s in summary.sources]
     assert [(str(tmp_path / "[MASKED:email]"),)] == query(db, "SELECT path FROM sources")
+
+
+def test_logkit_user_finds_a_pseudonymised_user_by_the_id_people_type(tmp_path):
+    """`[mask] fields = ["user_id"]`: ids are stored as pseudonyms (the native masker's HMAC),
+    and `logkit user RAW_ID` / `store.user` apply the same HMAC to what they are given."""
+    db = tmp_path / "s.duckdb"
+    write(tmp_path / "logkit.toml", b'[mask]\nfields = ["user_id"]\n')
+    run_logkit("keygen", db=db)
+    log = write(
+        tmp_path / "a.log",
+        b"".join(record(n, user_id="u_42" if n % 2 else "u_7") for n in range(6)),
+    )
+    run_logkit("--config", str(tmp_path / "logkit.toml"), "ingest", "-q", str(log), db=db)
+    store = logkit.open(db, config_path=tmp_path / "logkit.toml")
+    found = store.user("u_42", since="2020-01-01")
+    assert (3, True) == (len(found), "u_42" not in table_text(db))
+    cli = run_logkit(
+        "--config", str(tmp_path / "logkit.toml"), "user", "u_42", "--since", "2020-01-01",
+        "--format", "ndjson", db=db,
+    )  # fmt: skip
+    assert 3 == len(cli.stdout.splitlines())
