@@ -49,7 +49,7 @@ format: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/ingest_floor.py
-	$(BIN)/python bench/mask_prefilter.py
+	$(BIN)/python bench/mask_stream.py
 	$(BIN)/python bench/queries.py
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/report.py

@@ -12,7 +12,6 @@ formats (logkit/formats) is the Python pipeline's only.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -24,7 +23,7 @@ from . import _core
 from .errors import ConfigError
 from .formats import COVERAGE, GENERIC, read_format_file
 from .normalize import BUILTIN_ALIASES
-from .pipeline import REJECT_SCHEMA, ChunkResult, FormatSettings, mask_field_sources
+from .pipeline import REJECT_SCHEMA, ChunkResult, FormatSettings, make_masker
 from .schema import EVENT_COLUMNS
 
 # The generic format's file (logkit/formats/), where the format files exist: its [fields] are the
@@ -84,14 +83,8 @@ def native_masker(
     formats: FormatSettings | None = None,
 ) -> Any:
     """The native masker (src/mask/, `_core.Masker`) a `[mask]` table asks for: the one
-    `pipeline.make_masker` builds in Python, with the same places `fields` come from."""
-    sources = mask_field_sources(mask_table, aliases, formats)
-    try:
-        return _core.Masker(
-            json.dumps(mask_table), key, None if sources is None else json.dumps(sources)
-        )
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
+    `pipeline.make_masker` builds, which the core takes as is."""
+    return make_masker(mask_table, key, aliases, formats).native
 
 
 class Core:

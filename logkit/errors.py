@@ -70,6 +70,20 @@ class ConfigError(LogkitError):
     """logkit.toml is invalid."""
 
 
+class MaskConfigError(ConfigError, ValueError):
+    """The `[mask]` table of logkit.toml (or the settings of a `logkit.mask.Masker`) is invalid.
+    A ValueError too, as the masker's settings errors always were."""
+
+
+class MaskKeyMissing(ConfigError):
+    """Pseudonyms were asked for but no key was given."""
+
+    MESSAGE = "pseudonym mode needs a key: set $LOGKIT_MASK_KEY or create one with 'logkit keygen'"
+
+    def __init__(self) -> None:
+        super().__init__(self.MESSAGE)
+
+
 class InputError(LogkitError):
     """An input path, glob or stream cannot be read."""
 

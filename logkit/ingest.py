@@ -26,10 +26,10 @@ import pyarrow as pa
 
 from . import interrupt, tracespans
 from . import sources as src
-from .blockscan import BlockScanner
 from .errors import InputError, Interrupted, LogkitError
 from .formats import COVERAGE, GENERIC
 from .mask import KEY_BLOCK_BYTES, key_block_after
+from .masking import key_path
 from .pipeline import (
     TOO_LONG_KEEP,
     ChunkResult,
@@ -44,10 +44,6 @@ from .schema import STREAM_COLUMN
 from .store import WriteSession
 
 INLINE_BYTES = 32 * 1024 * 1024  # below this much input, worker start-up costs more than it saves
-# From this much input on, the masking prefilter scans whole blocks with Hyperscan (see
-# logkit/blockscan.py): compiling its patterns costs ~0.6 s, which scanning saves back (~2-5 us
-# of CPU a line: about 1 s of wall time on two cores) past ~60 MB.
-SCAN_BYTES = 64 * 1024 * 1024
 # Ingest only appends, so DuckDB needs little more than the rows not yet checkpointed, and the
 # rest of the process tree (workers, blocks in flight) shares a 400 MB budget with it. The
 # rare write that needs more (a checkpoint pins every long string of its row group) gets it
@@ -169,7 +165,7 @@ class _Runner:
     def __init__(self, workers: int, initargs: tuple[Any, ...]) -> None:
         self.pool = None
         self.core = None
-        aliases, mask_table, key, _, formats, max_line = initargs
+        aliases, mask_table, key, formats, max_line = initargs
         if os.environ.get("LOGKIT_CORE") == "1" and core_refusal(mask_table, formats) is None:
             from .core import Core, native_masker
 
@@ -560,9 +556,8 @@ def mask_key(store_path: Path) -> bytes | None:
     env = os.environ.get("LOGKIT_MASK_KEY")
     if env:
         return env.encode()
-    key_file = store_path.with_name(store_path.name + ".key")
     with contextlib.suppress(FileNotFoundError):
-        return key_file.read_bytes().strip()
+        return key_path(store_path).read_bytes().strip()
     return None
 
 
@@ -699,10 +694,7 @@ def _ingest(
     workers = settings.workers or os.cpu_count() or 1
     if total_bytes < INLINE_BYTES and not any(source.is_stdin for source, _ in todo):
         workers = 1
-    scanner = None
-    if masker is not None and total_bytes >= SCAN_BYTES:
-        scanner = BlockScanner.compiled(masker)
-    initargs = (store.config.aliases, mask_table, key, scanner, formats, settings.max_line_bytes)
+    initargs = (store.config.aliases, mask_table, key, formats, settings.max_line_bytes)
     if os.environ.get("LOGKIT_CORE") == "1":
         refusal = core_refusal(mask_table, formats)
         if refusal is not None:

@@ -34,8 +34,6 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from .blockscan import BlockScanner
-from .errors import ConfigError
 from .formats import Held, Joined, Records
 from .mask import KEY_LINE, KEY_MARK, key_block_lines
 from .schema import EVENT_COLUMNS, trace_key
@@ -269,18 +267,14 @@ class PartialScan:
 
 
 class Mask:
-    """Stage 3: mask secrets in the event; skipped when the raw bytes hold nothing to mask.
+    """Stage 3: mask secrets in the event (the native masker, logkit/mask.py); skipped when
+    the raw bytes hold nothing to mask (its prefilter)."""
 
-    With `check=False` the raw bytes are not looked at again: for lines that a block scan
-    (logkit/blockscan.py) has already found something in.
-    """
-
-    def __init__(self, masker: Any, check: bool = True) -> None:
+    def __init__(self, masker: Any) -> None:
         self.masker = masker
-        self.check = check
 
     def __call__(self, raw: bytes, event: dict[str, Any]) -> dict[str, Any]:
-        if not self.check or self.masker.needs_masking(raw):
+        if self.masker.needs_masking(raw):
             return self.masker.mask_event(event)
         return event
 
@@ -363,7 +357,6 @@ def process_chunk(
     first_offset: int,
     extra_rejects: Sequence[tuple[int, int, str, bytes]] = (),
     in_key: int = 0,
-    scanner: BlockScanner | None = None,
     max_line: int | None = None,
 ) -> ChunkResult:
     """Run the stages over every line of `data` (complete lines; the last may lack its newline).
@@ -371,11 +364,10 @@ def process_chunk(
     `extra_rejects` are lines the reader already refused (too long), as (line, offset, reason,
     raw prefix); they are masked and quarantined like the rest. `in_key`: the lines before
     `data` left a private key block open (its bytes so far; see `key_block_lines` in
-    logkit/mask.py); its lines are quarantined as `KEY_LINE`. With a `scanner` (the masker's
-    block scan), the Mask stage runs only on the lines it flags, without a look of its own,
-    and on the lines it leaves undecided. A line longer than `max_line` bytes is quarantined
-    as `line_too_long` with its (masked) start, wherever it sits in the block. Parts of a split
-    line whose end is not in the block (the stream ended mid-line) are one event at its end.
+    logkit/mask.py); its lines are quarantined as `KEY_LINE`. A line longer than `max_line`
+    bytes is quarantined as `line_too_long` with its (masked) start, wherever it sits in the
+    block. Parts of a split line whose end is not in the block (the stream ended mid-line) are
+    one event at its end.
     """
     events: list[dict[str, Any]] = []
     converted: list[pa.Table] = []
@@ -388,22 +380,14 @@ def process_chunk(
     line_no = first_line
     no_ts = 0
     newest = None
-    flagged: set[int] | None = None
     key_lines: set[int] = set()
     key_open = 0  # after the last line: the reader's rejects (a stream cut short) go there
     if masker is not None and masker.masks_key_blocks and (in_key or KEY_MARK in data):
         key_lines, key_open = key_block_lines(lines, in_key)
-    if scanner is not None:
-        flagged = scanner.flagged(data, lines)
-        clean = [stage for stage in stages if not isinstance(stage, Mask)]
-        found = [Mask(s.masker, check=False) if isinstance(s, Mask) else s for s in stages]
-        undecided = stages if scanner.names else clean  # for a non-ASCII line not flagged
-    line_stages = stages
     normalize = next((stage for stage in stages if isinstance(stage, Normalize)), None)
     # What runs on an event made otherwise than from its own line (joined from parts, one of a
     # line's many): the stages after Normalize, masking checked on all the bytes it came from.
     after = stages[stages.index(normalize) + 1 :] if normalize is not None else []
-    after = [Mask(s.masker) if isinstance(s, Mask) else s for s in after]
     # Parts held until the one that ends them: (first line, its offset, raw parts) per sequence.
     held: dict[Any, tuple[int, int, list[bytes]]] = {}
 
@@ -438,18 +422,11 @@ def process_chunk(
             events = []
 
     for index, raw in enumerate(lines):
-        if flagged is not None:
-            if index in flagged:
-                line_stages = found
-            elif raw.isascii():
-                line_stages = clean
-            else:
-                line_stages = undecided
         try:
             if max_line is not None and len(raw) > max_line:
                 raise Reject("line_too_long")
             value: Any = raw
-            for stage in line_stages:
+            for stage in stages:
                 value = stage(raw, value)
             value["attrs"] = _dumps(value["attrs"])
         except Reject as reject:
@@ -541,15 +518,13 @@ def make_masker(
     aliases: dict[str, list[str]] | None = None,
     formats: FormatSettings | None = None,
 ) -> Any:
-    """The Masker a `[mask]` table asks for; `aliases` and the log formats tell it where
-    `fields` may come from."""
+    """The Masker (logkit/mask.py, native) a `[mask]` table asks for; `aliases` and the log
+    formats tell it where `fields` may come from. MaskConfigError or MaskKeyMissing (both
+    ConfigErrors) when the table or the key will not do."""
     from .mask import Masker
 
     sources = mask_field_sources(mask_table, aliases, formats)
-    try:
-        return Masker.from_config(mask_table, key, field_aliases=sources)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
+    return Masker.from_config(mask_table, key, field_aliases=sources)
 
 
 def mask_field_sources(
@@ -577,18 +552,13 @@ def init_worker(
     aliases: dict[str, list[str]],
     mask_table: dict[str, Any] | None,
     key: bytes | None,
-    scanner: bytes | None = None,
     formats: FormatSettings | None = None,
     max_line: int | None = None,
 ) -> None:
-    """Build a worker's stages; `scanner` is the masker's compiled block scan, if it has one;
-    lines longer than `max_line` bytes are quarantined."""
+    """Build a worker's stages; lines longer than `max_line` bytes are quarantined."""
     masker = make_masker(mask_table, key, aliases, formats) if mask_table is not None else None
     _worker["masker"] = masker
     _worker["stages"] = build_stages(aliases, masker, formats)
-    _worker["scanner"] = (
-        BlockScanner.from_bytes(masker, scanner) if masker is not None and scanner else None
-    )
     _worker["max_line"] = max_line
 
 
@@ -653,7 +623,4 @@ def run_job(
 ) -> ChunkResult:
     """One block of lines in a worker: (source, data, first line, first offset, rejects,
     the bytes of a private key block open before it, 0 for none)."""
-    return process_chunk(
-        _worker["stages"], _worker["masker"], *job, scanner=_worker["scanner"],
-        max_line=_worker["max_line"],
-    )  # fmt: skip
+    return process_chunk(_worker["stages"], _worker["masker"], *job, max_line=_worker["max_line"])

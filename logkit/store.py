@@ -475,6 +475,19 @@ class Store(Answers, Exporting, Archiving):
 
         return detect(self.config, path, lines=lines, log_format=log_format)
 
+    def mask(self, paths: Iterable[str]) -> Iterator[bytes]:
+        """The logs at `paths` ('-' is stdin) masked as ingest would store them, as blocks of
+        NDJSON, without storing anything: for sharing logs (`logkit mask`)."""
+        from .masking import mask_stream
+
+        return mask_stream(self, paths)
+
+    def keygen(self, *, force: bool = False) -> Path:
+        """Create the store's pseudonym key file (see `[mask] pseudonymize`); its path."""
+        from .masking import keygen
+
+        return keygen(self.path, force=force)
+
 
 def open(path: str | os.PathLike[str] | None = None, **kwargs: Any) -> Store:
     """Open (or name, for a later ingest) the store at `path`; see `Store`."""

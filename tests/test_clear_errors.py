@@ -136,6 +136,39 @@ def run_without_matplotlib(*args: str, db: Path) -> subprocess.CompletedProcess[
     return subprocess.run([sys.executable, "-c", code], capture_output=True)
 
 
+class TestMaskSettings:
+    """The masker's errors (logkit/errors.py) reach the user as messages from every command
+    that masks."""
+
+    @pytest.mark.parametrize("command", [["mask"], ["ingest", "-q"]])
+    @pytest.mark.parametrize(
+        ("table", "message"),
+        [
+            ('mode = "hash"', "[mask] mode must be 'placeholder' or 'pseudonymize', not 'hash'"),
+            ('detectors = { ref = "(" }', "[mask.detectors] 'ref': invalid regex"),
+            (
+                'mode = "pseudonymize"',
+                "pseudonym mode needs a key: set $LOGKIT_MASK_KEY or create one with"
+                " 'logkit keygen'",
+            ),
+        ],
+    )
+    def test_a_bad_mask_table_is_a_clear_error(self, tmp_path, command, table, message):
+        config = tmp_path / "logkit.toml"
+        config.write_text(f"[mask]\n{table}\n")
+        log = tmp_path / "a.log"
+        log.write_bytes(b'{"msg": "hi"}\n')
+        db = tmp_path / "s.duckdb"
+        proc = run_logkit(
+            "--config", str(config), *command, str(log), db=db, check=False,
+            env={"LOGKIT_MASK_KEY": ""},
+        )  # fmt: skip
+        code, stderr = error(proc)
+        assert (1, True) == (code, stderr.startswith(f"Error: {message}"))
+        if command == ["mask"]:
+            assert not db.exists()  # `logkit mask` needs no store, and makes none
+
+
 class TestWithoutMatplotlib:
     def test_markdown_to_stdout_needs_no_charting_library(self, query_store):
         proc = run_without_matplotlib("report", *REPORT_WINDOW, "--format", "md",

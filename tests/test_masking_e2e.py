@@ -13,9 +13,6 @@ import duckdb
 import pytest
 
 import logkit
-from logkit import blockscan
-from logkit import ingest as ingest_module
-from logkit.mask import Masker
 
 from .helpers import LOGKIT, write
 
@@ -54,48 +51,16 @@ def leaked(text: str | bytes) -> list[str]:
     return [c for c in CANARIES if c in text]
 
 
-def _ingest_samples(tmp: Path, scan_bytes: int) -> Path:
+def _ingest_samples(tmp: Path) -> Path:
     db = tmp / "store" / "logkit.duckdb"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(ingest_module, "SCAN_BYTES", scan_bytes)
-        summary = logkit.open(db).ingest([str(_logs_only(tmp))])
+    summary = logkit.open(db).ingest([str(_logs_only(tmp))])
     assert summary.rejects > 0 and summary.masked  # the samples do exercise both paths
     return db
 
 
-# The masking prefilter runs line by line, or over whole blocks with Hyperscan (logkit/
-# blockscan.py; used for big inputs, here for any).
-PREFILTERS = {"line by line": 1 << 62, "block scan": 0}
-
-
-@pytest.fixture(scope="module", params=sorted(PREFILTERS))
-def sample_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _ingest_samples(tmp_path_factory.mktemp("canaries"), PREFILTERS[request.param])
-
-
-@pytest.mark.skipif(blockscan.hyperscan is None, reason="Hyperscan not installed")
-def test_the_block_scan_stores_what_line_by_line_masking_stores(tmp_path):
-    # Guards the guard: without a scanner for the default [mask] both stores go line by line.
-    assert blockscan.BlockScanner.for_masker(Masker()) is not None
-    by_line = _ingest_samples(tmp_path / "a", PREFILTERS["line by line"])
-    scanned = _ingest_samples(tmp_path / "b", PREFILTERS["block scan"])
-    assert _stored(by_line) == _stored(scanned)
-
-
-def _stored(db: Path) -> list[list[tuple[object, ...]]]:
-    """Every event and reject, each under its file's name (the two stores' dirs differ)."""
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return [
-            con.execute(
-                f"SELECT * FROM (SELECT regexp_extract(source, '[^/]+$') AS file, line AS n,"
-                f" COLUMNS(lambda c: c NOT IN ('source', 'ingested_at'))::VARCHAR FROM {table})"
-                " ORDER BY file, n"
-            ).fetchall()
-            for table in ("events", "rejects")
-        ]
-    finally:
-        con.close()
+@pytest.fixture(scope="module")
+def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _ingest_samples(tmp_path_factory.mktemp("canaries"))
 
 
 def test_the_canary_list_is_not_empty():

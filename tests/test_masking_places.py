@@ -144,6 +144,43 @@ def test_logkit_mask_masks_a_multi_line_key_whole(tmp_path):
     ] == out.splitlines()
 
 
+def test_logkit_mask_follows_a_key_across_the_blocks_it_reads(tmp_path):
+    """`logkit mask` masks a block of lines at a time (logkit/masking.py): a key that starts in
+    one block and ends in the next is masked whole, and no line is lost or doubled."""
+    from logkit.masking import READ_BYTES
+
+    filler = record(0, pad="x" * 200)
+    before = READ_BYTES // len(filler)  # the key's BEGIN line in the first block, its end not
+    log = write(tmp_path / "big.log", filler * before + pem_log(0, 3))
+    out = run_logkit("mask", str(log), db=tmp_path / "none.duckdb").stdout.decode().splitlines()
+    assert [] == leaked_key("\n".join(out))
+    assert [filler.decode().rstrip()] * before + [
+        "loading the signing key:",
+        *["[MASKED:private_key]"] * 6,
+        *(record(n).decode().rstrip() for n in range(3)),
+    ] == out
+
+
+def test_the_store_api_masks_a_stream_and_makes_its_key(tmp_path):
+    """`Store.mask` and `Store.keygen`, which the CLI goes through, without a database."""
+    store = logkit.open(tmp_path / "none.duckdb")
+    log = write(tmp_path / "a.log", record(1, email="bob@example.com"))
+    assert b'{"ts":"2026-11-22T10:00:01Z","msg":"event 1","email":"[MASKED:email]"}\n' == (
+        b"".join(store.mask([str(log)]))
+    )
+    key = store.keygen()
+    assert (key, 0o600, 65) == (
+        tmp_path / "none.duckdb.key",
+        key.stat().st_mode & 0o777,
+        len(key.read_text()),
+    )
+    with pytest.raises(logkit.LogkitError, match="exists; pass --force"):
+        store.keygen()
+    before = key.read_text()
+    assert (key, True) == (store.keygen(force=True), key.read_text() != before)
+    assert not (tmp_path / "none.duckdb").exists()
+
+
 def test_the_cut_last_line_of_a_stream_inside_a_key_is_masked():
     """A compressed file cut short in the middle of a key: the reader quarantines the partial
     last line (`truncated_stream`) with the block; it lies inside the key."""
@@ -256,3 +293,24 @@ def test_names_stored_unmasked_before_are_masked_by_the_next_masked_run(tmp_path
     summary = logkit.open(db).ingest([str(log)])
     assert ["unchanged"] == [s.status for s in summary.sources]
     assert [(str(tmp_path / "[MASKED:email]"),)] == query(db, "SELECT path FROM sources")
+
+
+def test_logkit_user_finds_a_pseudonymised_user_by_the_id_people_type(tmp_path):
+    """`[mask] fields = ["user_id"]`: ids are stored as pseudonyms (the native masker's HMAC),
+    and `logkit user RAW_ID` / `store.user` apply the same HMAC to what they are given."""
+    db = tmp_path / "s.duckdb"
+    write(tmp_path / "logkit.toml", b'[mask]\nfields = ["user_id"]\n')
+    run_logkit("keygen", db=db)
+    log = write(
+        tmp_path / "a.log",
+        b"".join(record(n, user_id="u_42" if n % 2 else "u_7") for n in range(6)),
+    )
+    run_logkit("--config", str(tmp_path / "logkit.toml"), "ingest", "-q", str(log), db=db)
+    store = logkit.open(db, config_path=tmp_path / "logkit.toml")
+    found = store.user("u_42", since="2020-01-01")
+    assert (3, True) == (len(found), "u_42" not in table_text(db))
+    cli = run_logkit(
+        "--config", str(tmp_path / "logkit.toml"), "user", "u_42", "--since", "2020-01-01",
+        "--format", "ndjson", db=db,
+    )  # fmt: skip
+    assert 3 == len(cli.stdout.splitlines())

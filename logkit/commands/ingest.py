@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from ..errors import DamagedInput, LogkitError, output_error
+from ..errors import DamagedInput, LogkitError
 from ..output import escape_control, for_terminal, is_terminal, render_json
 from .options import Context, pass_context, summary_format_option
 
@@ -168,50 +167,17 @@ def mask(obj: object, inputs: tuple[str, ...]) -> None:
       logkit mask /var/log/app/api.log > api.shareable.log
       zcat api.log.2.gz | logkit mask | less
     """
-    from ..ingest import format_settings, mask_key
-    from ..mask import KEY_LINE, key_block_lines
-    from ..pipeline import make_masker
-    from ..sources import DamagedStream, Source, expand
-
     store = obj.store()  # type: ignore[attr-defined]
-    # Asked for by name, masking happens even where the store's config switches it off.
-    table = {**store.config.mask, "enabled": True}
-    masker = make_masker(
-        table, mask_key(store.path), store.config.aliases, format_settings(store.config)
-    )
     out = sys.stdout.buffer
     terminal = is_terminal(sys.stdout)
-    keys = masker.masks_key_blocks
-    for name in expand(inputs or ("-",)):
-        source = Source(name)
-        try:
-            carry = b""
-            in_key = 0  # bytes of a private key block printed over several lines, open
-
-            def masked(lines: list[bytes]) -> list[bytes]:
-                nonlocal in_key
-                key_lines, in_key = key_block_lines(lines, in_key) if keys else (set(), 0)
-                done = [
-                    KEY_LINE.encode() + b"\n" if i in key_lines else masker.mask_json_line(line)
-                    for i, line in enumerate(lines)
-                ]
-                if terminal:  # masked lines are valid UTF-8: mask_json_line writes them so
-                    done = [for_terminal(line.decode(), json=True).encode() for line in done]
-                return done
-
-            while block := source.read(1 << 20):
-                data = carry + block
-                lines = data.split(b"\n")
-                carry = lines.pop()
-                out.writelines(masked(lines))
-            if carry:
-                out.writelines(masked([carry]))
-        except DamagedStream as exc:
-            out.flush()
-            raise DamagedInput(f"{name}: {exc}; the lines before it were written") from None
-        finally:
-            source.close()
-    out.flush()
+    try:
+        for block in store.mask(inputs):
+            if terminal:  # masked lines are valid UTF-8: the masker writes them so
+                lines = block.decode().splitlines(keepends=True)
+                block = "".join(for_terminal(line, json=True) for line in lines).encode()
+            out.write(block)
+    finally:
+        out.flush()  # what was masked before a damaged input is written
 
 
 @click.command()
@@ -227,21 +193,8 @@ def keygen(obj: object, force: bool) -> None:
 
     Example: logkit --db /var/lib/logkit/logkit.duckdb keygen
     """
-    import secrets
-
     store = obj.store()  # type: ignore[attr-defined]
-    path = store.path.with_name(store.path.name + ".key")
-    if path.exists() and not force:
-        raise LogkitError(f"{path} exists; pass --force to replace it")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32) + "\n")
-        os.chmod(path, 0o600)
-    except OSError as exc:
-        raise output_error(path, exc) from exc
-    click.echo(str(path))
+    click.echo(str(store.keygen(force=force)))
 
 
 COMMANDS = [ingest, sample, mask, keygen]

@@ -42,6 +42,7 @@ mod luhn;
 mod prefilter;
 mod pseudonym;
 mod pyvalue;
+mod stream;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashSet};

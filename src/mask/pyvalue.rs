@@ -38,8 +38,15 @@ pub fn dump_sorted(value: &Value) -> String {
     if has_big_int(value) {
         write_repr(value, &mut out);
     } else {
-        write(value, &mut out);
+        write(value, true, &mut out);
     }
+    out
+}
+
+/// `orjson.dumps(value)`: compact, keys in their order (how `logkit mask` writes a record).
+pub fn dump(value: &Value) -> String {
+    let mut out = String::new();
+    write(value, false, &mut out);
     out
 }
 
@@ -137,7 +144,7 @@ fn printable(c: char) -> bool {
         || n >= 0xf0000)
 }
 
-fn write(value: &Value, out: &mut String) {
+fn write(value: &Value, sort: bool, out: &mut String) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -161,13 +168,15 @@ fn write(value: &Value, out: &mut String) {
                 if i > 0 {
                     out.push(',');
                 }
-                write(item, out);
+                write(item, sort, out);
             }
             out.push(']');
         }
         Value::Object(map) => {
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(b.0));
+            if sort {
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+            }
             out.push('{');
             for (i, (k, v)) in entries.into_iter().enumerate() {
                 if i > 0 {
@@ -175,7 +184,7 @@ fn write(value: &Value, out: &mut String) {
                 }
                 write_str(k, out);
                 out.push(':');
-                write(v, out);
+                write(v, sort, out);
             }
             out.push('}');
         }
