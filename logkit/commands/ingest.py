@@ -155,8 +155,8 @@ def sample(lines: int, out: str, seed: int, files: int, use_gzip: bool, malforme
 
 @click.command()
 @click.argument("inputs", nargs=-1, metavar="[PATH|-]...")
-@click.pass_obj
-def mask(obj: object, inputs: tuple[str, ...]) -> None:
+@pass_context
+def mask(obj: Context, inputs: tuple[str, ...]) -> None:
     """Write masked NDJSON to stdout: a sanitiser for sharing logs, no store needed.
 
     Reads the PATHs (or stdin) and writes every line with secrets masked as an ingest would
@@ -167,7 +167,7 @@ def mask(obj: object, inputs: tuple[str, ...]) -> None:
       logkit mask /var/log/app/api.log > api.shareable.log
       zcat api.log.2.gz | logkit mask | less
     """
-    store = obj.store()  # type: ignore[attr-defined]
+    store = obj.store()
     out = sys.stdout.buffer
     terminal = is_terminal(sys.stdout)
     try:
@@ -184,8 +184,8 @@ def mask(obj: object, inputs: tuple[str, ...]) -> None:
 @click.option(
     "--force", is_flag=True, help="Replace an existing key (old pseudonyms stop matching)."
 )
-@click.pass_obj
-def keygen(obj: object, force: bool) -> None:
+@pass_context
+def keygen(obj: Context, force: bool) -> None:
     """Create the pseudonym key file beside the store (mode 0600).
 
     With a key, pseudonymised values ([mask] pseudonymize) stay the same across runs and
@@ -193,7 +193,7 @@ def keygen(obj: object, force: bool) -> None:
 
     Example: logkit --db /var/lib/logkit/logkit.duckdb keygen
     """
-    store = obj.store()  # type: ignore[attr-defined]
+    store = obj.store()
     click.echo(str(store.keygen(force=force)))
 
 
