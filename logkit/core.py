@@ -23,7 +23,7 @@ import pyarrow as pa
 from . import _core
 from .errors import ConfigError
 from .formats import COVERAGE, GENERIC, read_format_file
-from .normalize import BUILTIN_ALIASES
+from .normalize import ALIAS_GROUPS, BUILTIN_ALIASES
 from .pipeline import REJECT_SCHEMA, ChunkResult, FormatSettings, mask_field_sources
 from .schema import EVENT_COLUMNS
 
@@ -67,6 +67,20 @@ def late_table() -> list[tuple[str, list[str], list[str], bool]]:
     ]
 
 
+def check_alias_groups() -> None:
+    """Refuse a core whose alias groups are not normalize.ALIAS_GROUPS: the same names, each
+    feeding the same columns, keeping the original the same way. A group is code on both sides
+    (its converter), so this is where they are held to one list: a group added in Python and
+    not ported is a refusal naming it, not `[aliases]` read differently."""
+    python = {(g, field, bool(keep)) for g, rows in ALIAS_GROUPS.items() for field, _, keep in rows}
+    native = set(_core.alias_groups())
+    if python != native:
+        differ = sorted({g for g, _, _ in python ^ native})
+        raise ConfigError(
+            "the native core's alias groups differ from logkit/normalize.py's: " + ", ".join(differ)
+        )
+
+
 def builtin_table() -> list[tuple[str, list[str]]]:
     """The built-in alias table: the generic format file's fields, else normalize.py's table."""
     if GENERIC_FORMAT.is_file():
@@ -107,6 +121,7 @@ class Core:
         """`masker`: a native masker (`native_masker`) that masks every block."""
         self.max_line = max_line
         rejects = [(f.name, _TYPE_NAMES[f.type]) for f in REJECT_SCHEMA]
+        check_alias_groups()
         try:
             user, table = _table((aliases or {}).items()), builtin_table()
             self._core = _core.Core(list(EVENT_COLUMNS), rejects, user, table, late_table(), masker)

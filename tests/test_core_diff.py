@@ -251,6 +251,44 @@ def test_an_unknown_alias_group_is_refused_as_python_refuses_it():
     assert str(python.value) == str(native.value)
 
 
+def test_the_core_converts_every_alias_group_python_has():
+    from logkit import _core
+    from logkit.normalize import ALIAS_GROUPS
+
+    core.check_alias_groups()  # raises where they differ
+    assert {group for group, _, _ in _core.alias_groups()} == set(ALIAS_GROUPS)
+
+
+_XRAY = [
+    "1-5759e988-bd862e3fe1be46a994272793",
+    "1-5759E988-BD862E3FE1BE46A994272793",
+    "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+    "Self=1-67891234-12456789abcdef012345678;Root=1-5759e988-bd862e3fe1be46a994272793",
+    " Root= 1-5759e988-bd862e3fe1be46a994272793 ;Sampled=0",
+    "Root=1-5759e988-bd862e3fe1be46a994272793;Root=1-5759e988-bd862e3fe1be46a994272793",
+    "Root=1-5759e988-bd862e3fe1be46a99427279\u00e9",
+    "1-5759e988-bd862e3fe1be46a99427279-",
+    "1-00000000-000000000000000000000000",
+    "2-5759e988-bd862e3fe1be46a994272793",
+    "5759e988bd862e3fe1be46a994272793",
+    "Root=" + "1-5759e988-bd862e3fe1be46a994272793" + ";x" * 120,
+]
+
+
+def test_xray_trace_ids_under_an_alias_read_the_same():
+    # AWS X-Ray ids as the W3C trace id (normalize.xray_trace), for `xray_trace = [...]`
+    # under [aliases]; a trace_id alias present ranks before it.
+    lines = [json.dumps({"X-Amzn-Trace-Id": value, "msg": "m"}) for value in _XRAY]
+    lines += [json.dumps({"xray": value}) for value in _XRAY]
+    lines += [json.dumps({"xray": 12345}), json.dumps({"xray": _XRAY[0], "trace_id": "t"})]
+    data = "\n".join(lines).encode() + b"\n"
+    aliases = {"xray_trace": ["X-Amzn-Trace-Id", "xray"]}
+    result = assert_same(data, aliases)
+    assert (
+        result.events.column("trace_id").to_pylist()[:3] == ["5759e988bd862e3fe1be46a994272793"] * 3
+    )
+
+
 def test_a_negative_int_just_below_64_bits_is_kept_exactly():
     # The one place the core and the Python pipeline part: orjson reads an int of 19 digits
     # below -2**63 as a float, and the Python path only re-reads exactly the lines with a run
