@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from logkit.normalize import BUILTIN_ALIASES
@@ -494,6 +494,26 @@ def test_a_key_block_across_blocks_is_quarantined_the_same():
             assert_same_masked(second, table, key_block_after(first, 0))
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        [-10000000000000000000, "\U00018d09"],
+        {"b": 10**20, "a": ["\x7f\u00ad\ue000", None, True, 1e16, -0.0, 0.1]},
+        json.loads("[" * 300 + '{"b": 1, "a": "\\u00e9"}' + "]" * 300),
+    ],
+)
+def test_a_value_orjson_refuses_gets_the_same_pseudonym(value):
+    # An int beyond 64 bits, nesting beyond orjson's 255 levels: under a sensitive key or in
+    # `fields`, pseudonymised as the same sorted compact JSON as any value, by both maskers.
+    lines = [json.dumps({"password": value}), json.dumps({"account": value})]
+    result = assert_same_masked(
+        "\n".join(lines).encode() + b"\n", {"mode": "pseudonymize", "fields": ["account"]}
+    )
+    attrs = [json.loads(a) for a in result.events.column("attrs").to_pylist()]
+    assert attrs[0]["password"].startswith("key:")
+    assert attrs[1]["account"].startswith("account:")
+
+
 # --- generated lines -------------------------------------------------------------------
 
 _ALIAS_NAMES = sorted(
@@ -581,6 +601,11 @@ _MASK_RECORDS = st.dictionaries(
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_MASK_RECORDS, min_size=1, max_size=10), st.sampled_from(sorted(MASK_CONFIGS)))
+# Found by this test: a list with an int beyond 64 bits, pseudonymised by Python as its repr().
+@example(
+    records=[{"@timestamp": "bob@example.com", "password": [-10000000000000000000, "\U00018d09"]}],
+    config="pseudonymize",
+)
 def test_generated_records_mask_the_same(records, config):
     data = b"\n".join(_dump(record, 0) for record in records) + b"\n"
     assert_same_masked(data, MASK_CONFIGS[config])
