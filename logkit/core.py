@@ -13,6 +13,7 @@ formats (logkit/formats) is the Python pipeline's only.
 from __future__ import annotations
 
 import json
+import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import Any
 import pyarrow as pa
 
 from . import _core
-from .errors import ConfigError
+from .errors import ConfigError, CoreBugWarning
 from .formats import COVERAGE, GENERIC, read_format_file
 from .normalize import ALIAS_GROUPS, BUILTIN_ALIASES
 from .pipeline import REJECT_SCHEMA, ChunkResult, FormatSettings, mask_field_sources
@@ -148,6 +149,14 @@ class Core:
         block = self._core.process(
             data, source, first_line, first_offset, stream, max_line, list(extra_rejects), in_key
         )
+        bugs = block.reasons.get("internal_error", 0)
+        if bugs:
+            warnings.warn(
+                f"the native core failed on a block of {source} from line {first_line}; its"
+                f" {bugs} lines are quarantined as internal_error (a bug: please report it)",
+                CoreBugWarning,
+                stacklevel=2,
+            )
         events = pa.table(block.events)
         return ChunkResult(
             events=events,

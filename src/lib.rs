@@ -8,6 +8,8 @@
 pub mod arrow_out;
 pub mod block;
 pub mod errors;
+#[cfg(any(test, feature = "harness"))]
+pub mod harness;
 pub mod json;
 pub mod lines;
 pub mod mask;
