@@ -12,6 +12,7 @@ formats (logkit/formats) is the Python pipeline's only.
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -20,9 +21,9 @@ from typing import Any
 import pyarrow as pa
 
 from . import _core
-from .errors import ConfigError
+from .errors import ConfigError, CoreBugWarning
 from .formats import COVERAGE, GENERIC, read_format_file
-from .normalize import BUILTIN_ALIASES
+from .normalize import ALIAS_GROUPS, BUILTIN_ALIASES
 from .pipeline import REJECT_SCHEMA, ChunkResult, FormatSettings, make_masker
 from .schema import EVENT_COLUMNS
 
@@ -66,6 +67,20 @@ def late_table() -> list[tuple[str, list[str], list[str], bool]]:
     ]
 
 
+def check_alias_groups() -> None:
+    """Refuse a core whose alias groups are not normalize.ALIAS_GROUPS: the same names, each
+    feeding the same columns, keeping the original the same way. A group is code on both sides
+    (its converter), so this is where they are held to one list: a group added in Python and
+    not ported is a refusal naming it, not `[aliases]` read differently."""
+    python = {(g, field, bool(keep)) for g, rows in ALIAS_GROUPS.items() for field, _, keep in rows}
+    native = set(_core.alias_groups())
+    if python != native:
+        differ = sorted({g for g, _, _ in python ^ native})
+        raise ConfigError(
+            "the native core's alias groups differ from logkit/normalize.py's: " + ", ".join(differ)
+        )
+
+
 def builtin_table() -> list[tuple[str, list[str]]]:
     """The built-in alias table: the generic format file's fields, else normalize.py's table."""
     if GENERIC_FORMAT.is_file():
@@ -100,6 +115,7 @@ class Core:
         """`masker`: a native masker (`native_masker`) that masks every block."""
         self.max_line = max_line
         rejects = [(f.name, _TYPE_NAMES[f.type]) for f in REJECT_SCHEMA]
+        check_alias_groups()
         try:
             user, table = _table((aliases or {}).items()), builtin_table()
             self._core = _core.Core(list(EVENT_COLUMNS), rejects, user, table, late_table(), masker)
@@ -126,6 +142,14 @@ class Core:
         block = self._core.process(
             data, source, first_line, first_offset, stream, max_line, list(extra_rejects), in_key
         )
+        bugs = block.reasons.get("internal_error", 0)
+        if bugs:
+            warnings.warn(
+                f"the native core failed on a block of {source} from line {first_line}; its"
+                f" {bugs} lines are quarantined as internal_error (a bug: please report it)",
+                CoreBugWarning,
+                stacklevel=2,
+            )
         events = pa.table(block.events)
         return ChunkResult(
             events=events,

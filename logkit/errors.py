@@ -100,6 +100,13 @@ class TimeValueError(LogkitError):
     """A --since/--until value could not be understood."""
 
 
+class CoreBugWarning(RuntimeWarning):
+    """The native core (src/) panicked on a block: a bug. Its lines were kept, quarantined as
+    `internal_error` rejects, and the run went on; the warning says so on stderr. The test
+    suite turns it into an error (pyproject.toml's filterwarnings, tests/helpers.run_logkit),
+    so no test passes over such a block."""
+
+
 def output_error(path: Path, exc: OSError) -> OutputError:
     """`cannot write PATH: why` for a file the user named, naming a directory that is missing
     (or is a file) rather than echoing the system's word for it."""

@@ -410,7 +410,7 @@ fn decode_escaped(raw: &[u8], keep: usize) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::normalize::Normalizer;
     use arrow_array::Array;

@@ -8,6 +8,8 @@
 pub mod arrow_out;
 pub mod block;
 pub mod errors;
+#[cfg(any(test, feature = "harness"))]
+pub mod harness;
 pub mod json;
 pub mod lines;
 pub mod mask;
@@ -535,9 +537,16 @@ fn alias_table_from_toml(text: &str) -> PyResult<AliasTable> {
     normalize::alias_table_from_toml(text).map_err(to_py)
 }
 
+/// The alias groups the normaliser converts, as (group, field, keep) rows.
+#[pyfunction]
+fn alias_groups() -> Vec<(&'static str, &'static str, bool)> {
+    normalize::alias_groups()
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(alias_table_from_toml, m)?)?;
+    m.add_function(wrap_pyfunction!(alias_groups, m)?)?;
     m.add_class::<Core>()?;
     m.add_class::<Block>()?;
     m.add_class::<Batches>()?;

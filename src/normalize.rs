@@ -134,6 +134,8 @@ enum Conv {
     Ident,
     TraceparentTrace,
     TraceparentSpan,
+    /// An AWS X-Ray trace id or `X-Amzn-Trace-Id` header, as the W3C trace id.
+    XrayTrace,
     Count,
     Status,
     Cost,
@@ -176,6 +178,8 @@ fn group(name: &str) -> Option<&'static [(&'static str, Conv, Keep)]> {
             ("trace_id", TraceparentTrace, IfDifferent),
             ("span_id", TraceparentSpan, IfDifferent),
         ],
+        // An X-Ray id or header: the original stays in attrs (the header has more than the id).
+        "xray_trace" => &[("trace_id", XrayTrace, IfDifferent)],
         "request_id" => &[("request_id", Ident, No)],
         "user_id" => &[("user_id", Ident, No)],
         "job_id" => &[("job_id", Ident, No)],
@@ -199,7 +203,9 @@ fn group(name: &str) -> Option<&'static [(&'static str, Conv, Keep)]> {
     })
 }
 
-const GROUP_NAMES: [&str; 31] = [
+/// Every group `group` knows, sorted: logkit/core.py checks they are normalize.py's
+/// ALIAS_GROUPS (`alias_groups`), so the core refuses to run rather than read one differently.
+pub const GROUP_NAMES: [&str; 32] = [
     "batch_id",
     "cache_hit",
     "cost_usd",
@@ -231,7 +237,20 @@ const GROUP_NAMES: [&str; 31] = [
     "ts_s",
     "ts_us",
     "user_id",
+    "xray_trace",
 ];
+
+/// Every alias group as (group, field, keep) rows, `keep` true when the original value can
+/// stay in attrs: what logkit/core.py compares with normalize.py's ALIAS_GROUPS.
+pub fn alias_groups() -> Vec<(&'static str, &'static str, bool)> {
+    let mut rows = Vec::new();
+    for name in GROUP_NAMES {
+        for &(field, _, keep) in group(name).expect("GROUP_NAMES are groups") {
+            rows.push((name, field, keep != Keep::No));
+        }
+    }
+    rows
+}
 
 /// An alias table: (group, record keys) rows, best first; a group may appear more than once.
 pub type AliasTable = Vec<(String, Vec<String>)>;
@@ -561,6 +580,7 @@ fn convert(conv: Conv, value: Py<'_>) -> Option<Out> {
         Conv::TraceparentSpan => traceparent(value)
             .filter(|(_, s)| s.bytes().any(|b| b != b'0'))
             .map(|(_, s)| Out::Str(s.to_string())),
+        Conv::XrayTrace => xray_trace(value).map(Out::Str),
         Conv::Count => count(value).map(Out::Int),
         Conv::Status => status(value).map(|s| Out::Int(i64::from(s))),
         Conv::Cost => number(value).filter(|n| *n >= 0.0).map(Out::Float),
@@ -700,6 +720,36 @@ fn traceparent(value: Py<'_>) -> Option<(&str, &str)> {
         return None;
     }
     Some((parts[1], parts[2]))
+}
+
+/// normalize.py's `xray_trace`: a bare X-Ray id (`1-5759e988-bd862e3fe1be46a994272793`) or
+/// the one `Root=` of an `X-Amzn-Trace-Id` header, as the 32-hex W3C id AWS maps it to (its
+/// time and random parts, lower case); an id of zeros only is none.
+fn xray_trace(value: Py<'_>) -> Option<String> {
+    let Py::Str(s) = value else { return None };
+    // Python's len: code points.
+    if !(35..=256).contains(&s.chars().count()) {
+        return None;
+    }
+    let mut text = s;
+    if s.contains('=') {
+        let mut roots = s
+            .split(';')
+            .map(|f| f.trim_matches(py_isspace))
+            .filter_map(|f| f.strip_prefix("Root="));
+        text = match (roots.next(), roots.next()) {
+            (Some(root), None) => root.trim_matches(py_isspace),
+            _ => "",
+        };
+    }
+    // 35 code points of which the id's are hex: a non-ASCII one never is, so 35 ASCII bytes.
+    let b = text.as_bytes();
+    if b.len() != 35 || !text.is_ascii() || &b[..2] != b"1-" || b[10] != b'-' {
+        return None;
+    }
+    let ident = format!("{}{}", &text[2..10], &text[11..]).to_ascii_lowercase();
+    let hex = ident.bytes().all(|c| c.is_ascii_hexdigit());
+    (hex && ident.bytes().any(|c| c != b'0')).then_some(ident)
 }
 
 fn count(value: Py<'_>) -> Option<i64> {
@@ -948,6 +998,42 @@ mod tests {
     #[test]
     fn an_unknown_group_is_a_config_error() {
         assert!(Normalizer::new(&table(&[("colour", &["c"])]), &Vec::new()).is_err());
+    }
+
+    #[test]
+    fn an_xray_trace_id_is_the_w3c_id_aws_maps_it_to() {
+        let w3c = Some("5759e988bd862e3fe1be46a994272793".to_string());
+        let id = |s: &str| xray_trace(Py::Str(s));
+        assert_eq!(w3c, id("1-5759e988-bd862e3fe1be46a994272793"));
+        assert_eq!(w3c, id("1-5759E988-BD862E3FE1BE46A994272793"));
+        assert_eq!(
+            w3c,
+            id("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1")
+        );
+        assert_eq!(
+            w3c,
+            id("Self=1-x; Root= 1-5759e988-bd862e3fe1be46a994272793 ;Sampled=1")
+        );
+        // Two roots, none, a wrong version, a dash in the id, all zeros, not ASCII.
+        assert_eq!(
+            None,
+            id("Root=1-5759e988-bd862e3fe1be46a994272793;Root=1-5759e988-bd862e3fe1be46a994272793")
+        );
+        assert_eq!(
+            None,
+            id("Parent=53995c3f42cd8ad8;Sampled=1;Lineage=abcdefabcdef")
+        );
+        assert_eq!(None, id("2-5759e988-bd862e3fe1be46a994272793"));
+        assert_eq!(None, id("1-5759e988-bd862e3fe1be46a99427279-"));
+        assert_eq!(None, id("1-00000000-000000000000000000000000"));
+        assert_eq!(None, id("1-5759e988-bd862e3fe1be46a99427279é"));
+        assert_eq!(None, xray_trace(Py::Int(Some(1), "1")));
+    }
+
+    #[test]
+    fn every_group_name_is_a_group() {
+        assert!(GROUP_NAMES.windows(2).all(|w| w[0] < w[1]));
+        assert!(alias_groups().contains(&("xray_trace", "trace_id", true)));
     }
 
     #[test]

@@ -13,6 +13,8 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
+use crate::json::Py;
+
 /// orjson's nesting limit: the 1025th open bracket is an error.
 pub const MAX_DEPTH: usize = 1024;
 /// Python refuses to turn longer digit strings into an int (`sys.get_int_max_str_digits`).
@@ -336,8 +338,13 @@ pub fn to_value(j: J<'_>) -> Value {
     match j {
         J::Null => Value::Null,
         J::Bool(b) => Value::Bool(b),
-        J::Num(text) => serde_json::from_str::<serde_json::Number>(&text)
-            .map_or_else(|_| Value::String(text.into_owned()), Value::Number),
+        J::Num(text) => match crate::json::view(&J::Num(Cow::Borrowed(&text))) {
+            // A float beyond f64 (1e400): the standard library reads it as inf, which
+            // `_exact` stores as text, and the Python masker sees that text.
+            Py::Str(infinity) => Value::String(infinity.to_string()),
+            _ => serde_json::from_str::<serde_json::Number>(&text)
+                .map_or_else(|_| Value::String(text.into_owned()), Value::Number),
+        },
         J::Str(s) => Value::String(s.into_owned()),
         J::Arr(items) => Value::Array(items.into_iter().map(to_value).collect()),
         J::Obj(pairs) => Value::Object(
@@ -403,6 +410,16 @@ mod tests {
         }
         assert_eq!(Err(ParseError::Depth), parse(&"[".repeat(1025)));
         assert!(parse(&format!("{}{}", "[".repeat(1024), "]".repeat(1024))).is_ok());
+    }
+
+    #[test]
+    fn a_float_beyond_f64_is_the_masker_s_infinity_text() {
+        // As `_exact` stores the standard library's inf: what the Python masker hashes.
+        let value = to_value(parse("[1e400, -1e400, 1e16, 100000000000000000000]").unwrap());
+        assert_eq!(
+            r#"["Infinity","-Infinity",1e+16,100000000000000000000]"#,
+            value.to_string()
+        );
     }
 
     #[test]

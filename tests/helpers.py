@@ -68,6 +68,9 @@ def run_logkit(*args: str, db: Path, input: bytes | None = None, env: dict[str, 
     )
     if check and proc.returncode != 0:
         raise AssertionError(f"logkit {args} failed: {proc.stderr.decode()}")
+    if b"CoreBugWarning" in proc.stderr:
+        # A panic in the native core, which the run survived (logkit.errors.CoreBugWarning).
+        raise AssertionError(f"logkit {args} met a bug in the core: {proc.stderr.decode()}")
     return proc
 
 
