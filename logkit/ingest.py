@@ -28,7 +28,7 @@ from . import interrupt, tracespans
 from . import sources as src
 from .blockscan import BlockScanner
 from .errors import InputError, Interrupted, LogkitError
-from .formats import COVERAGE, GENERIC
+from .formats import COVERAGE
 from .mask import KEY_BLOCK_BYTES, key_block_after
 from .pipeline import (
     TOO_LONG_KEEP,
@@ -145,17 +145,18 @@ class IngestSummary:
 def core_refusal(_mask_table: dict[str, Any] | None, formats: FormatSettings) -> str | None:
     """Why the native core (LOGKIT_CORE=1, experimental) cannot run an ingest, or None.
 
-    The core reads every record as the built-in generic format, so it runs only what the
-    Python pipeline would read the same way: `--log-format generic`, with no log formats of
-    logkit.toml's. Anything else keeps the Python pipeline, and the summary says why, rather
-    than storing events read differently. It masks with its own masker (src/mask/).
+    The core recognises and normalises records by the same format data as the Python pipeline
+    (built-in formats, logkit.toml's and a formats_dir's, --log-format), and masks with its own
+    masker (src/mask/). It refuses formats it cannot read the same way (a pattern using what
+    the `regex` crate lacks, such as look-around): the Python pipeline runs, and the summary
+    says why. A block with a line it does not run yet ([partial] parts, [explode] lines) is
+    run by the Python pipeline instead (`_Runner`).
     """
-    if formats.forced != GENERIC or formats.tables or formats.formats_dir:
-        return (
-            "the native core reads the built-in generic format only (ingest with"
-            " --log-format generic, and no [formats] or formats_dir in logkit.toml)"
-        )
-    return None
+    try:
+        from .core import formats_refusal
+    except ImportError:
+        return "the native core is not built"
+    return formats_refusal(formats)
 
 
 class _Runner:
@@ -176,7 +177,11 @@ class _Runner:
             masker = None
             if mask_table is not None:
                 masker = native_masker(mask_table, key, aliases, formats)
-            self.core = Core(aliases, max_line=max_line, masker=masker)
+            self.core = Core(
+                aliases, max_line=max_line, masker=masker, formats=formats, fallback=self._python
+            )
+            self._initargs = initargs
+            self._python_ready = False
         elif workers > 1:
             ctx = multiprocessing.get_context("forkserver")
             # Workers forked from a server that has already imported the pipeline share those
@@ -202,6 +207,13 @@ class _Runner:
             init_worker(*initargs)
         self.window = max(2, workers * 2)
         self.pending: deque[tuple[Any, Any]] = deque()
+
+    def _python(self, job: Any) -> ChunkResult:
+        """A block the core hands back (a line it does not read yet), in this process."""
+        if not self._python_ready:
+            init_worker(*self._initargs)
+            self._python_ready = True
+        return run_job(job)
 
     def submit(self, job: Any, meta: Any) -> Iterator[tuple[ChunkResult, Any]]:
         """Queue a job; yield the results that must be consumed to keep the window bounded."""

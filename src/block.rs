@@ -13,9 +13,11 @@ use crate::arrow_out::{
     events_batch, rejects_batch, Columns, EventRow, RejectRow, Shared, StreamId,
 };
 use crate::errors::CoreError;
+use crate::formats::recognise::Decisions;
+use crate::formats::{count, Coverage, Formats};
 use crate::json::{dumps_record, parse_record};
 use crate::lines::{split_lines, Reason};
-use crate::normalize::{Event, EventMap, Normalizer, Out};
+use crate::normalize::{Event, EventMap, Out};
 
 // Every line allocates its record's keys and values; mimalloc's thread-local free lists make
 // that about a fifth cheaper than the C library's allocator when the block's slices run on
@@ -58,6 +60,11 @@ pub struct BlockOutput {
     pub newest_ts: Option<i64>,
     pub reasons: BTreeMap<String, u64>,
     pub masked: Counts,
+    /// Per format, its events and how many have each coverage column.
+    pub formats: Coverage,
+    /// Lines whose format needs what the core does not run yet (`formats::Unported`): the
+    /// caller runs the block another way (logkit/core.py: the Python pipeline).
+    pub unported: u64,
 }
 
 /// Masks per detector.
@@ -95,7 +102,7 @@ impl EventMasker for crate::mask::Masker {
 }
 
 pub struct Pipeline {
-    pub normalizer: Normalizer,
+    pub formats: Formats,
     pub events: Columns,
     pub rejects: Columns,
     pub masker: Option<std::sync::Arc<dyn EventMasker>>,
@@ -118,6 +125,8 @@ struct Slice {
     no_ts: u64,
     newest: Option<i64>,
     masked: Counts,
+    formats: Coverage,
+    unported: u64,
 }
 
 impl Pipeline {
@@ -162,6 +171,8 @@ impl Pipeline {
         let mut no_ts = 0;
         let mut newest: Option<i64> = None;
         let mut masked = Counts::new();
+        let mut formats = Coverage::new();
+        let mut unported = 0;
         for slice in slices {
             if !slice.events.is_empty() || events.is_empty() {
                 events.push(events_batch(&self.events, &slice.events, &shared)?);
@@ -172,6 +183,13 @@ impl Pipeline {
             for (detector, count) in slice.masked {
                 *masked.entry(detector).or_insert(0) += count;
             }
+            for (name, counts) in slice.formats {
+                let total = formats.entry(name).or_default();
+                for (total, count) in total.iter_mut().zip(counts) {
+                    *total += count;
+                }
+            }
+            unported += slice.unported;
         }
         if events.len() > 1 && events[0].num_rows() == 0 {
             events.remove(0);
@@ -202,6 +220,8 @@ impl Pipeline {
             newest_ts: newest,
             reasons,
             masked,
+            formats,
+            unported,
         })
     }
 
@@ -220,7 +240,10 @@ impl Pipeline {
             no_ts: 0,
             newest: None,
             masked: Counts::new(),
+            formats: Coverage::new(),
+            unported: 0,
         };
+        let mut decisions = Decisions::default();
         for (index, &(start, raw)) in lines.iter().enumerate() {
             let line = input.first_line + (first + index) as i64;
             let byte_offset = input.first_offset + start as i64;
@@ -232,7 +255,13 @@ impl Pipeline {
             };
             match parsed {
                 Ok(record) => {
-                    let mut event = self.normalizer.normalize(record);
+                    let (mut event, format) = match self.formats.event(record, &mut decisions, 0) {
+                        Ok(made) => made,
+                        Err(_) => {
+                            out.unported += 1;
+                            continue;
+                        }
+                    };
                     if let Some(masker) = &self.masker {
                         if masker.needs_masking(raw) {
                             let mut map = event.into_map();
@@ -252,6 +281,7 @@ impl Pipeline {
                         Some(Out::Str(id)) => Some(crc32fast::hash(id.as_bytes())),
                         _ => None,
                     };
+                    count(&mut out.formats, self.formats.name(&format), &event.fields);
                     let attrs = dumps_record(&event.attrs);
                     out.events.push(EventRow {
                         fields: event.fields,
@@ -325,6 +355,8 @@ impl Pipeline {
             newest_ts: None,
             reasons,
             masked,
+            formats: Coverage::new(),
+            unported: 0,
         })
     }
 }
@@ -438,14 +470,16 @@ mod tests {
             ("raw", "VARCHAR"),
         ]);
         Pipeline {
-            normalizer: Normalizer::new(
-                &Vec::new(),
-                &vec![
-                    ("ts".into(), vec!["ts".into()]),
-                    ("message".into(), vec!["msg".into()]),
-                ],
-            )
-            .unwrap(),
+            formats: Formats::plain(
+                Normalizer::new(
+                    &Vec::new(),
+                    &vec![
+                        ("ts".into(), vec!["ts".into()]),
+                        ("message".into(), vec!["msg".into()]),
+                    ],
+                )
+                .unwrap(),
+            ),
             events: Columns::new(&events, false).unwrap(),
             rejects: Columns::new(&rejects, true).unwrap(),
             masker: None,

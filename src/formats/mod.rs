@@ -1,0 +1,268 @@
+//! Log formats as data, in the core: the port of logkit/formats' `Recognizer`.
+//!
+//! Python reads and checks the format files (and logkit.toml's `[formats.NAME]`, a
+//! `formats_dir`) and hands the specs over as JSON (`spec`); here each is compiled into a
+//! normalizer with its own rows in front of the generic names (`fields`), its `[match]` into
+//! a signature (`recognise`), decided once per record shape and checked per record by value.
+//! A record no format claims is read by `generic`; `--log-format NAME` forces one format
+//! for every record, inner records included. Envelopes unwrap (`envelope`).
+//!
+//! Two kinds of line are not one record, and their engines are not here yet: `[partial]`
+//! (a writer's split line, joined from parts) and `[explode]` (a line of many records). A
+//! record that needs either is `Unported`, and the block it is in is run by the Python
+//! pipeline instead (logkit/core.py), so that no line is read differently.
+
+pub mod envelope;
+pub mod fields;
+pub mod levels;
+pub mod recognise;
+pub mod spec;
+
+use crate::errors::CoreError;
+use crate::json::Record;
+use crate::normalize::{AliasTable, Event, Normalizer, Out, FIELDS};
+use crate::tree::{obj_get, J};
+use fields::Compiled;
+use recognise::{Decisions, Signature};
+use spec::{python_regex, ExplodeSpec, FormatsData, PartialSpec};
+
+/// A record inside an envelope inside an envelope is unwrapped; deeper ones are not.
+const MAX_DEPTH: usize = 2;
+/// The columns whose share of events the ingest summary reports per format
+/// (logkit/formats' COVERAGE), as indexes into the event's fields.
+pub const COVERAGE: [&str; 5] = ["ts", "level", "message", "service", "trace_id"];
+
+/// What a format does beyond normalising a record.
+struct Special {
+    inner: Option<String>,
+    partial: Option<(PartialSpec, regex::Regex)>,
+    /// Parsed, to hang src/formats/explode.rs on.
+    explode: Option<ExplodeSpec>,
+}
+
+impl Special {
+    fn any(&self) -> bool {
+        self.inner.is_some() || self.partial.is_some() || self.explode.is_some()
+    }
+}
+
+/// A feature of the format data the core does not run yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unported {
+    /// A `[partial]` record that continues in a later line.
+    Partial,
+    /// An `[explode]` record: one line, many events.
+    Explode,
+}
+
+/// Which format made an event, as the coverage counts name it ("docker/zap" for an inner
+/// record's format inside an envelope's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormatName {
+    Of(usize),
+    Enveloped(String),
+}
+
+pub struct Formats {
+    compiled: Vec<Compiled>,
+    special: Vec<Special>,
+    signatures: Vec<Signature>,
+    generic: usize,
+    forced: Option<usize>,
+}
+
+impl Formats {
+    /// The formats Python loaded; `user`: logkit.toml's `[aliases]`, `builtin`: the
+    /// built-in alias table (generic.toml's plain `[fields]`).
+    pub fn new(
+        data: &FormatsData,
+        user: &AliasTable,
+        builtin: &AliasTable,
+    ) -> Result<Formats, CoreError> {
+        let names: Vec<String> = data.formats.iter().map(|f| f.name.clone()).collect();
+        let generic = names
+            .iter()
+            .position(|n| n == "generic")
+            .ok_or_else(|| CoreError::Config("the generic format is missing".into()))?;
+        let mut compiled = Vec::with_capacity(names.len());
+        let mut special = Vec::with_capacity(names.len());
+        let mut signatures = Vec::new();
+        for (index, spec) in data.formats.iter().enumerate() {
+            compiled.push(fields::compile(
+                spec,
+                &data.formats[generic],
+                user,
+                builtin,
+            )?);
+            let partial = match &spec.partial {
+                None => None,
+                Some(p) => Some((p.clone(), python_regex(&p.continues)?)),
+            };
+            special.push(Special {
+                inner: spec.inner.clone(),
+                partial,
+                explode: spec.explode.clone(),
+            });
+            if spec.matchable() {
+                signatures.push(Signature::new(index, spec)?);
+            }
+        }
+        let forced = match &data.forced {
+            None => None,
+            Some(name) => Some(
+                names
+                    .iter()
+                    .position(|n| n == name)
+                    .ok_or_else(|| CoreError::Config(format!("no log format {name:?}")))?,
+            ),
+        };
+        Ok(Formats {
+            signatures: recognise::ordered(signatures, &names),
+            compiled,
+            special,
+            generic,
+            forced,
+        })
+    }
+
+    /// One format, `generic`, read by this normalizer, forced: the core before formats.
+    pub fn plain(normalizer: Normalizer) -> Formats {
+        Formats {
+            compiled: vec![Compiled::plain("generic", normalizer)],
+            special: vec![Special {
+                inner: None,
+                partial: None,
+                explode: None,
+            }],
+            signatures: Vec::new(),
+            generic: 0,
+            forced: Some(0),
+        }
+    }
+
+    /// Whether any format has a feature the core does not run (`Unported`).
+    pub fn has_unported(&self) -> bool {
+        self.special
+            .iter()
+            .any(|s| s.partial.is_some() || s.explode.is_some())
+    }
+
+    pub fn name<'s>(&'s self, name: &'s FormatName) -> &'s str {
+        match name {
+            FormatName::Of(index) => &self.compiled[*index].name,
+            FormatName::Enveloped(name) => name,
+        }
+    }
+
+    fn format_of(&self, record: &Record<'_>, decisions: &mut Decisions) -> usize {
+        match self.forced {
+            Some(forced) => forced,
+            None => decisions
+                .get(record, &self.signatures, self.generic)
+                .format(record),
+        }
+    }
+
+    /// The event of a record by its format (`Recognizer.__call__`), and the format's name.
+    pub fn event<'a>(
+        &self,
+        mut record: Record<'a>,
+        decisions: &mut Decisions,
+        depth: usize,
+    ) -> Result<(Event<'a>, FormatName), Unported> {
+        let format = self.format_of(&record, decisions);
+        let special = &self.special[format];
+        if !special.any() || depth >= MAX_DEPTH {
+            return Ok((self.compiled[format].run(record), FormatName::Of(format)));
+        }
+        if let Some((spec, continues)) = &special.partial {
+            if depth == 0 {
+                partial_hook(spec, continues, &record)?;
+            }
+        }
+        if let Some(spec) = &special.explode {
+            return Err(explode_hook(spec, &record));
+        }
+        match &special.inner {
+            Some(inner) => self.unwrap(format, inner, &mut record, decisions, depth),
+            None => Ok((self.compiled[format].run(record), FormatName::Of(format))),
+        }
+    }
+
+    /// An envelope's event: its inner record's, when the inner text is a JSON object.
+    fn unwrap<'a>(
+        &self,
+        format: usize,
+        inner: &str,
+        record: &mut Record<'a>,
+        decisions: &mut Decisions,
+        depth: usize,
+    ) -> Result<(Event<'a>, FormatName), Unported> {
+        let fmt = &self.compiled[format];
+        let parsed = envelope::inner_text(record, inner)
+            .as_deref()
+            .and_then(envelope::inner_record);
+        let record = std::mem::take(record);
+        let Some(parsed) = parsed else {
+            return Ok((fmt.run(record), FormatName::Of(format)));
+        };
+        let mut shell = record;
+        let steps = crate::normalize::split_path(inner);
+        if steps.len() == 1 {
+            shell.retain(|(k, _)| k != inner);
+        }
+        let (event, inner_name) = self.event(parsed, decisions, depth + 1)?;
+        let outer = fmt.run(shell.clone());
+        let name = format!("{}/{}", fmt.name, self.name(&inner_name));
+        Ok((
+            envelope::enveloped(event, outer, shell),
+            FormatName::Enveloped(name),
+        ))
+    }
+}
+
+/// Where `[partial]` joining goes (src/formats/partial.rs): a record whose `continues`
+/// field says the line goes on is a part to hold until the one that ends it. Until that
+/// is ported, such a record is `Unported`; a record that ends no held sequence (a whole
+/// line) reads as any other.
+fn partial_hook(
+    spec: &PartialSpec,
+    continues: &regex::Regex,
+    record: &Record<'_>,
+) -> Result<(), Unported> {
+    match obj_get(record, &spec.continues_from) {
+        Some(J::Str(flag)) if continues.is_match(flag) => Err(Unported::Partial),
+        _ => Ok(()),
+    }
+}
+
+/// Where `[explode]` goes (src/formats/explode.rs): one event per record the line holds.
+fn explode_hook(_spec: &ExplodeSpec, _record: &Record<'_>) -> Unported {
+    Unported::Explode
+}
+
+/// Per format name, [events, then events with each COVERAGE column] (the counts
+/// `Recognizer.take_counts` gives per block).
+pub type Coverage = std::collections::BTreeMap<String, [u64; 1 + COVERAGE.len()]>;
+
+/// The indexes of the COVERAGE columns in an event's fields.
+fn coverage_fields() -> [usize; COVERAGE.len()] {
+    COVERAGE.map(|c| {
+        FIELDS
+            .iter()
+            .position(|f| *f == c)
+            .expect("a canonical field")
+    })
+}
+
+/// Count an event (after masking, as stored) for its format.
+pub fn count(coverage: &mut Coverage, name: &str, fields: &[Option<Out>]) {
+    let counts = match coverage.get_mut(name) {
+        Some(counts) => counts,
+        None => coverage.entry(name.to_string()).or_default(),
+    };
+    counts[0] += 1;
+    for (slot, field) in counts[1..].iter_mut().zip(coverage_fields()) {
+        *slot += u64::from(fields[field].is_some());
+    }
+}
