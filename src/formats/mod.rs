@@ -140,13 +140,6 @@ impl Formats {
         }
     }
 
-    /// Whether any format has a feature the core does not run (`Unported`).
-    pub fn has_unported(&self) -> bool {
-        self.special
-            .iter()
-            .any(|s| s.partial.is_some() || s.explode.is_some())
-    }
-
     pub fn name<'s>(&'s self, name: &'s FormatName) -> &'s str {
         match name {
             FormatName::Of(index) => &self.compiled[*index].name,
@@ -264,5 +257,81 @@ pub fn count(coverage: &mut Coverage, name: &str, fields: &[Option<Out>]) {
     counts[0] += 1;
     for (slot, field) in counts[1..].iter_mut().zip(coverage_fields()) {
         *slot += u64::from(fields[field].is_some());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::parse_record;
+
+    const DATA: &str = r#"{"formats": [
+        {"name": "generic", "fields": [], "fields_last": []},
+        {"name": "zap", "keys": ["ts", "msg"], "shapes": [["ts", "number"]],
+         "fields": [{"group": "ts_s", "paths": ["ts"]}]},
+        {"name": "docker", "keys": ["log", "stream", "time"], "inner": "log",
+         "fields": [{"group": "message", "paths": ["log"],
+                     "pattern": ["(?s)^(?P<value>.*?)\\r?\\n?$"]}],
+         "partial": {"text": "log", "by": "stream", "continues_from": "log",
+                     "continues": "[^\\n]\\Z"}},
+        {"name": "otlp", "keys": ["resourceLogs"],
+         "explode": {"lists": [["resourceLogs"], ["logRecords"]]}}
+    ], "forced": null}"#;
+
+    fn formats(forced: Option<&str>) -> Formats {
+        let mut data = spec::from_json(DATA).unwrap();
+        data.forced = forced.map(str::to_string);
+        let builtin = vec![
+            ("ts".to_string(), vec!["ts".to_string(), "time".to_string()]),
+            ("message".to_string(), vec!["msg".to_string()]),
+        ];
+        Formats::new(&data, &Vec::new(), &builtin).unwrap()
+    }
+
+    fn name_of(f: &Formats, line: &[u8]) -> Result<String, Unported> {
+        let record = parse_record(line).unwrap();
+        let (_, name) = f.event(record, &mut Decisions::default(), 0)?;
+        Ok(f.name(&name).to_string())
+    }
+
+    #[test]
+    fn records_are_recognised_by_keys_then_values_and_envelopes_name_both() {
+        let f = formats(None);
+        assert_eq!("zap", name_of(&f, br#"{"ts": 1.5, "msg": "m"}"#).unwrap());
+        // The same keys, a value of another shape: not zap.
+        assert_eq!(
+            "generic",
+            name_of(&f, br#"{"ts": "1.5", "msg": "m"}"#).unwrap()
+        );
+        let inner = br#"{"log": "{\"ts\": 1, \"msg\": \"in\"}\n", "stream": "s", "time": "t"}"#;
+        assert_eq!("docker/zap", name_of(&f, inner).unwrap());
+        let text = br#"{"log": "plain\n", "stream": "s", "time": "t"}"#;
+        assert_eq!("docker", name_of(&f, text).unwrap());
+        // Forced: every record, the inner one too, by the forced format.
+        let forced = formats(Some("zap"));
+        assert_eq!("zap", name_of(&forced, inner).unwrap());
+    }
+
+    #[test]
+    fn a_part_of_a_split_line_and_a_line_of_many_records_are_not_ported_yet() {
+        let f = formats(None);
+        let part = br#"{"log": "{\"ts\": 1, ", "stream": "s", "time": "t"}"#;
+        assert_eq!(Err(Unported::Partial), name_of(&f, part));
+        let many = br#"{"resourceLogs": [{"logRecords": [{}, {}]}]}"#;
+        assert_eq!(Err(Unported::Explode), name_of(&f, many));
+        // Inside an envelope, a line of many records too (parts are joined outside only).
+        let wrapped = br#"{"log": "{\"resourceLogs\": []}\n", "stream": "s", "time": "t"}"#;
+        assert_eq!(Err(Unported::Explode), name_of(&f, wrapped));
+    }
+
+    #[test]
+    fn coverage_counts_each_event_for_its_format() {
+        let mut coverage = Coverage::new();
+        let mut fields: [Option<Out>; FIELDS.len()] = Default::default();
+        count(&mut coverage, "zap", &fields);
+        fields[0] = Some(Out::Int(1));
+        fields[4] = Some(Out::Str("m".into()));
+        count(&mut coverage, "zap", &fields);
+        assert_eq!(Some(&[2, 1, 0, 1, 0, 0]), coverage.get("zap"));
     }
 }
