@@ -217,6 +217,8 @@ EDGE_LINES = [
     b'{"request": {"headers": {"Traceparent": ["00-4bf92f3577b34da6a3ce929d0e0e4736-'
     b'00f067aa0ba902b7-01"]}, "uri": "/a?b"}, "status": 200, "duration": 0.5, "msg": "x",'
     b' "ts": 1795341662.5, "level": "info", "logger": "http.log.access"}',
+    # Python's \\s holds \\x1c-\\x1f (the error type pattern: spaces, then the type)
+    b'{"msg": "m", "stack": "\\u001c\\u001fTypeError: x\\n \\u001e at f (a.js:1:1)"}',
     b'{"usage": {"prompt_tokens": 3, "completion_tokens": 4}, "model": "m",'
     b' "object": "chat.completion\\n", "id": "x"}',
 ]
