@@ -20,7 +20,7 @@ pub mod spec;
 
 use crate::errors::CoreError;
 use crate::json::Record;
-use crate::normalize::{AliasTable, Event, Normalizer, Out, FIELDS};
+use crate::normalize::{AliasTable, Event, Normalizer, Out};
 use crate::tree::{obj_get, J};
 use fields::Compiled;
 use recognise::{Decisions, Signature};
@@ -29,8 +29,9 @@ use spec::{python_regex, ExplodeSpec, FormatsData, PartialSpec};
 /// A record inside an envelope inside an envelope is unwrapped; deeper ones are not.
 const MAX_DEPTH: usize = 2;
 /// The columns whose share of events the ingest summary reports per format
-/// (logkit/formats' COVERAGE), as indexes into the event's fields.
+/// (logkit/formats' COVERAGE), and their places in an event's fields (FIELDS' order).
 pub const COVERAGE: [&str; 5] = ["ts", "level", "message", "service", "trace_id"];
+const COVERAGE_FIELDS: [usize; 5] = [0, 1, 4, 2, 5];
 
 /// What a format does beyond normalising a record.
 struct Special {
@@ -238,16 +239,6 @@ fn explode_hook(_spec: &ExplodeSpec, _record: &Record<'_>) -> Unported {
 /// `Recognizer.take_counts` gives per block).
 pub type Coverage = std::collections::BTreeMap<String, [u64; 1 + COVERAGE.len()]>;
 
-/// The indexes of the COVERAGE columns in an event's fields.
-fn coverage_fields() -> [usize; COVERAGE.len()] {
-    COVERAGE.map(|c| {
-        FIELDS
-            .iter()
-            .position(|f| *f == c)
-            .expect("a canonical field")
-    })
-}
-
 /// Count an event (after masking, as stored) for its format.
 pub fn count(coverage: &mut Coverage, name: &str, fields: &[Option<Out>]) {
     let counts = match coverage.get_mut(name) {
@@ -255,7 +246,7 @@ pub fn count(coverage: &mut Coverage, name: &str, fields: &[Option<Out>]) {
         None => coverage.entry(name.to_string()).or_default(),
     };
     counts[0] += 1;
-    for (slot, field) in counts[1..].iter_mut().zip(coverage_fields()) {
+    for (slot, field) in counts[1..].iter_mut().zip(COVERAGE_FIELDS) {
         *slot += u64::from(fields[field].is_some());
     }
 }
@@ -264,6 +255,7 @@ pub fn count(coverage: &mut Coverage, name: &str, fields: &[Option<Out>]) {
 mod tests {
     use super::*;
     use crate::json::parse_record;
+    use crate::normalize::FIELDS;
 
     const DATA: &str = r#"{"formats": [
         {"name": "generic", "fields": [], "fields_last": []},
@@ -333,5 +325,6 @@ mod tests {
         fields[4] = Some(Out::Str("m".into()));
         count(&mut coverage, "zap", &fields);
         assert_eq!(Some(&[2, 1, 0, 1, 0, 0]), coverage.get("zap"));
+        assert_eq!(COVERAGE, COVERAGE_FIELDS.map(|i| FIELDS[i]));
     }
 }
