@@ -8,6 +8,7 @@
 pub mod arrow_out;
 pub mod block;
 pub mod errors;
+pub mod formats;
 pub mod json;
 pub mod lines;
 pub mod mask;
