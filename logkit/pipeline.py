@@ -123,6 +123,14 @@ def _classify(raw: bytes, error: Exception) -> str:
     return "invalid_json"
 
 
+def _utf8(raw: bytes) -> bool:
+    try:
+        raw.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def parse_json(raw: bytes, _: Any = None) -> dict[str, Any]:
     """Stage 1: bytes → dict, or Reject. Tolerates a BOM and a CR before the newline."""
     if raw.startswith(BOM):
@@ -136,7 +144,8 @@ def parse_json(raw: bytes, _: Any = None) -> dict[str, Any]:
     except (orjson.JSONDecodeError, ValueError) as error:
         if raw[:4].isdigit():
             cri = _CRI_LINE.fullmatch(raw)
-            if cri is not None:
+            # A tag that is not UTF-8 makes it no CRI line (the runtime writes ASCII tags).
+            if cri is not None and _utf8(cri[3]):
                 # A Kubernetes (CRI) container log line: a text envelope, made a record for the
                 # `cri` log format to unwrap (its content is often a JSON record).
                 time, stream, tag, content = cri.groups()
