@@ -463,6 +463,22 @@ fn alias_table_from_toml(text: &str) -> PyResult<AliasTable> {
     normalize::alias_table_from_toml(text).map_err(to_py)
 }
 
+/// The records one line of an `[explode]` format holds, each as `attrs` text would write it,
+/// or None for a line that is no record (formats.py's `exploded`: the differential tests).
+#[pyfunction]
+fn exploded_records(
+    path: &str,
+    inherit: Vec<(String, String)>,
+    decode: Vec<(String, String)>,
+    line: &[u8],
+) -> PyResult<Option<Vec<String>>> {
+    let spec = formats::explode::ExplodeSpec::new("[explode]", path, &inherit, &decode)
+        .map_err(to_py)?;
+    Ok(json::parse_record(line)
+        .ok()
+        .map(|record| spec.records(&record).iter().map(json::dumps_record).collect()))
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(alias_table_from_toml, m)?)?;
@@ -473,5 +489,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(key_block_lines, m)?)?;
     m.add_function(wrap_pyfunction!(key_block_after, m)?)?;
     m.add_function(wrap_pyfunction!(normalise_key, m)?)?;
+    m.add_function(wrap_pyfunction!(exploded_records, m)?)?;
     Ok(())
 }
