@@ -472,11 +472,14 @@ fn exploded_records(
     decode: Vec<(String, String)>,
     line: &[u8],
 ) -> PyResult<Option<Vec<String>>> {
-    let spec = formats::explode::ExplodeSpec::new("[explode]", path, &inherit, &decode)
-        .map_err(to_py)?;
-    Ok(json::parse_record(line)
-        .ok()
-        .map(|record| spec.records(&record).iter().map(json::dumps_record).collect()))
+    let spec =
+        formats::explode::ExplodeSpec::new("[explode]", path, &inherit, &decode).map_err(to_py)?;
+    Ok(json::parse_record(line).ok().map(|record| {
+        spec.records(&record)
+            .iter()
+            .map(json::dumps_record)
+            .collect()
+    }))
 }
 
 #[pymodule]
