@@ -194,3 +194,240 @@ def test_generated_export_lines_give_the_same_records(resource_logs, spaced):
     text = orjson.dumps(line) if not spaced else _dumps(line).encode()
     records = assert_same_records(text)
     event(f"records: {min(len(records or ()), 3)}")
+
+
+# -- through the core's record path: events, rejects and counts ------------------------------
+# Joined parts and exploded lines as the core makes them (src/formats/partial.rs, explode.rs,
+# their place in src/block.rs), against process_chunk with every format known, and whole
+# ingests with LOGKIT_CORE=1 against the Python pipeline: small blocks and runs cut anywhere.
+
+DOCKER_PART = 16 * 1024
+CRI_PART = 8192
+
+
+def big_record(n: int, size: int) -> bytes:
+    filler = ("lorem ipsum dolor sit amet " * (size // 27 + 1))[:size]
+    return orjson.dumps(
+        {"timestamp": f"2026-11-22T10:01:{n % 60:02d}Z", "level": "info", "event": f"big {n}",
+         "trace_id": f"{n:032x}", "prompt": filler}
+    )  # fmt: skip
+
+
+def docker_entries(content: bytes, stream: str, time: str, part: int = DOCKER_PART) -> list[bytes]:
+    """dockerd's json-file entries for one line: cut every `part` bytes, the last part with
+    the newline (tests/test_lines_not_records.py)."""
+    text = content + b"\n"
+    return [
+        orjson.dumps({"log": text[i : i + part].decode(errors="replace"), "stream": stream,
+                      "time": time}) + b"\n"
+        for i in range(0, len(text), part)
+    ]  # fmt: skip
+
+
+def cri_lines(content: bytes, stream: str, time: str, part: int = CRI_PART) -> list[bytes]:
+    parts = [content[i : i + part] for i in range(0, len(content), part)] or [b""]
+    return [
+        f"{time} {stream} {'F' if i == len(parts) - 1 else 'P'} ".encode() + p + b"\n"
+        for i, p in enumerate(parts)
+    ]
+
+
+def interleaved(*streams: list[bytes]) -> list[bytes]:
+    out: list[bytes] = []
+    for i in range(max(len(s) for s in streams)):
+        for s in streams:
+            out += s[i : i + 1]
+    return out
+
+
+def run_formats(data: bytes, masked: dict[str, Any] | None = None) -> tuple[Any, Any]:
+    """One block through process_chunk (every format known) and through the core."""
+    from logkit.core import native_masker
+    from logkit.pipeline import FormatSettings, build_stages, make_masker, process_chunk
+
+    from .test_core_diff import MASK_KEY
+
+    formats = FormatSettings()
+    if masked is None:
+        expected = process_chunk(build_stages(None, None, formats), None, "src", data, 1, 100)
+        native = core.Core(formats=formats)
+    else:
+        masker = make_masker(masked, MASK_KEY, None, formats)
+        stages = build_stages(None, masker, formats)
+        expected = process_chunk(stages, masker, "src", data, 1, 100)
+        native = core.Core(masker=native_masker(masked, MASK_KEY, None, formats), formats=formats)
+    return expected, native.process_chunk("src", data, 1, 100)
+
+
+def assert_same_block(data: bytes, masked: dict[str, Any] | None = None) -> Any:
+    from .test_core_diff import assert_results_same
+
+    return assert_results_same(data, *run_formats(data, masked))
+
+
+OTLP_LINES = (REAL / "otel_otlp_json.ndjson").read_bytes().splitlines()
+
+
+def _otlp_in_docker() -> bytes:
+    batch = orjson.loads(OTLP_LINES[0])
+    batch["resourceLogs"] *= 4  # ~22 KB: dockerd cuts it
+    entries = docker_entries(orjson.dumps(batch), "stdout", "2026-11-22T10:01:00Z")
+    entries += docker_entries(OTLP_LINES[1], "stderr", "2026-11-22T10:01:01Z")
+    entries += docker_entries(b'{"resourceLogs":[]}', "stdout", "2026-11-22T10:01:02Z")
+    return b"".join(entries)
+
+
+def _split_both_streams() -> bytes:
+    out = docker_entries(big_record(1, 100_000), "stdout", "2026-11-22T10:01:01Z")
+    err = docker_entries(big_record(2, 40_000), "stderr", "2026-11-22T10:01:02Z")
+    small = docker_entries(b'{"level":"info","event":"small"}', "stdout", "2026-11-22T10:01:03Z")
+    return b"".join(interleaved(out, err) + small)
+
+
+def _cri_long_lines() -> bytes:
+    lines: list[bytes] = []
+    for n in range(4):
+        out = cri_lines(big_record(n, 20_000 + n * 4000), "stdout", f"2026-11-22T10:01:0{n}Z")
+        err = cri_lines(f"stderr line {n}".encode(), "stderr", f"2026-11-22T10:01:0{n}Z")
+        lines += interleaved(out, err)
+    return b"".join(lines)
+
+
+def _secret_cut_in_two() -> bytes:
+    head = " Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0."
+    text = ("x" * (DOCKER_PART - len(head)) + head + "c2lnbmF0dXJlc2VjcmV0 done").encode()
+    return b"".join(docker_entries(text, "stderr", "2026-11-22T10:01:00Z"))
+
+
+CASES = {
+    "docker_json_file": (REAL / "docker_json_file.ndjson").read_bytes(),
+    "cri": (REAL / "cri.log").read_bytes(),
+    "otlp": (REAL / "otel_otlp_json.ndjson").read_bytes(),
+    "otlp_in_docker": _otlp_in_docker(),
+    "split_both_streams": _split_both_streams(),
+    "cri_long_lines": _cri_long_lines(),
+    "secret_cut_in_two": _secret_cut_in_two(),
+    "mixed": b"".join(
+        (REAL / name).read_bytes() for name in ("cri.log", "docker_json_file.ndjson")
+    ).replace(b"(no newline at exit)", b"(no newline at exit)\n"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_one_block_gives_the_same_events_rejects_and_counts(name):
+    """Each case as one block: parts joined within it, the parts whose end is not in it
+    (cri.log's last P line) one event at its end, export lines exploded."""
+    result = assert_same_block(CASES[name])
+    assert result.events.num_rows > 0
+
+
+@pytest.mark.parametrize("name", ["docker_json_file", "otlp_in_docker", "secret_cut_in_two"])
+def test_one_masked_block_gives_the_same_events(name):
+    """Masked: a joined record is masked on all the bytes of its parts."""
+    assert_same_block(CASES[name], {})
+
+
+@st.composite
+def _split_lines(draw: Any) -> bytes:
+    """Lines as runtimes split them: contents of several streams, cut into parts of a few
+    bytes (Docker's or CRI's framing), interleaved, some sequences never ended."""
+    kind = draw(st.sampled_from(["docker", "cri"]))
+    streams: list[list[bytes]] = []
+    for stream in draw(st.lists(st.sampled_from(["stdout", "stderr"]), min_size=1, max_size=3)):
+        entries: list[bytes] = []
+        for _ in range(draw(st.integers(1, 3))):
+            content = draw(st.one_of(
+                st.text(max_size=20).map(str.encode),
+                st.sampled_from([b'{"level":"warn","msg":"inner","n":1}', b"",
+                                 OTLP_LINES[1], b'{"resourceLogs":[]}', b"x\rY"]),
+            ))  # fmt: skip
+            part = draw(st.integers(1, 12))
+            made = (docker_entries if kind == "docker" else cri_lines)(
+                content.replace(b"\n", b" "), stream, "2026-11-22T10:01:02Z", part
+            )
+            entries += made
+        if draw(st.booleans()):
+            entries = entries[: draw(st.integers(0, len(entries)))]  # cut short
+        streams.append(entries)
+    return b"".join(interleaved(*streams))
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_split_lines())
+def test_generated_split_lines_give_the_same_events(data):
+    assert_same_block(data)
+
+
+def _ingest(tmp_path: Path, mode: str, runs: list[bytes], config: str) -> Any:
+    import logkit
+
+    from .helpers import append, query
+
+    base = tmp_path / mode
+    base.mkdir(exist_ok=True)
+    toml = base / "logkit.toml"
+    toml.write_text(config)
+    log = base / "c.log"
+    log.write_bytes(b"")
+    summaries = []
+    for data in runs:
+        append(log, data)
+        summary = logkit.open(base / "s.duckdb", config_path=toml).ingest([str(log)])
+        summaries.append(
+            (
+                summary.lines,
+                summary.events,
+                summary.rejects,
+                dict(summary.rejected),
+                summary.format_coverage(),
+                summary.warnings,
+            )
+        )
+    events = query(base / "s.duckdb", "SELECT * EXCLUDE (attrs, source), attrs::VARCHAR"
+                   " FROM events ORDER BY line, attrs->>'line_index'")  # fmt: skip
+    rejects = query(base / "s.duckdb", "SELECT line, byte_offset, reason, raw FROM rejects"
+                    " ORDER BY line")  # fmt: skip
+    return summaries, events, rejects
+
+
+def assert_same_ingests(tmp_path: Path, monkeypatch: Any, runs: list[bytes], config: str) -> Any:
+    stored = {}
+    for mode in ("0", "1"):
+        monkeypatch.setenv("LOGKIT_CORE", mode)
+        stored[mode] = _ingest(tmp_path, mode, runs, config)
+    for *_, warnings in stored["1"][0]:
+        assert not any("LOGKIT_CORE" in w for w in warnings), warnings
+    assert stored["0"] == stored["1"]
+    return stored["1"]
+
+
+@pytest.mark.parametrize("block", [1024, 9000, 1 << 21])
+@pytest.mark.parametrize("name", ["cri", "docker_json_file", "otlp_in_docker", "split_both_streams",
+                                  "cri_long_lines"])  # fmt: skip
+def test_ingests_store_the_same_whatever_the_blocks(tmp_path, monkeypatch, name, block):
+    """The reader holds a block's unfinished sequence back (the core's scan says where), so
+    what is stored is the same in blocks smaller and larger than a part."""
+    _, events, _ = assert_same_ingests(
+        tmp_path, monkeypatch, [CASES[name]], f"[ingest]\nbatch_bytes = {block}\n"
+    )
+    assert events
+
+
+@pytest.mark.parametrize("name", ["cri_long_lines", "split_both_streams", "otlp_in_docker"])
+def test_ingests_store_the_same_across_runs(tmp_path, monkeypatch, name):
+    """The file grows between runs, cut in the middle of sequences: each record is stored
+    once, whole, at its first part's line, by both."""
+    lines = CASES[name].splitlines(keepends=True)
+    for cut in range(3, len(lines), max(1, len(lines) // 4)):
+        where = tmp_path / str(cut)
+        where.mkdir()
+        runs = [b"".join(lines[:cut]), b"".join(lines[cut:])]
+        assert_same_ingests(where, monkeypatch, runs, "[ingest]\nbatch_bytes = 4096\n")
+
+
+def test_parts_beyond_max_line_bytes_are_let_go_the_same(tmp_path, monkeypatch):
+    text = "".join(f"{n:07d} " for n in range(8000))
+    data = b"".join(docker_entries(text.encode(), "stdout", "2026-11-22T10:01:00Z"))
+    config = "[ingest]\nbatch_bytes = 4096\nmax_line_bytes = 40000\n"
+    _, events, _ = assert_same_ingests(tmp_path, monkeypatch, [data], config)
+    assert len(events) > 1
