@@ -104,6 +104,37 @@ impl ExplodeSpec {
         })
     }
 
+    /// From the table as logkit/formats has already read and checked it (`ExplodeSpec`:
+    /// each list's path, inherit as (column, level, path), decode as (path, encoding)).
+    pub fn compiled(
+        lists: Vec<Vec<String>>,
+        inherit: Vec<(String, usize, Vec<String>)>,
+        decode: &[(Vec<String>, String)],
+    ) -> Result<ExplodeSpec, CoreError> {
+        let bad = |what: String| CoreError::Config(format!("[explode]: {what}"));
+        if lists.is_empty() {
+            return Err(bad("no lists".into()));
+        }
+        if inherit
+            .iter()
+            .any(|(_, level, _)| *level + 1 >= lists.len())
+        {
+            return Err(bad("inherit from an item that encloses no record".into()));
+        }
+        let decode = decode
+            .iter()
+            .map(|(path, kind)| match Decoding::named(kind) {
+                Some(decoding) if !path.is_empty() => Ok((path.clone(), decoding)),
+                _ => Err(bad(format!("decode {path:?} = {kind:?}"))),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(ExplodeSpec {
+            lists,
+            inherit,
+            decode,
+        })
+    }
+
     /// The records one line holds, in the line's order (maybe none): each item of the
     /// innermost list that is an object, with what it inherits and its values decoded.
     pub fn records<'a>(&self, record: &Obj<'a>) -> Vec<Obj<'a>> {

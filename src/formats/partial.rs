@@ -185,6 +185,74 @@ impl<T> Joiner<T> {
     }
 }
 
+/// Where an event (or a reject) goes in a block's output: its slice, and the number of
+/// events (rejects) of that slice before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    pub slice: usize,
+    pub event: usize,
+    pub reject: usize,
+}
+
+/// A line of a `[partial]` format, as a slice of the block met it: its events wait until the
+/// block's parts are all known (a sequence may span slices).
+#[derive(Debug)]
+pub struct Deferred {
+    /// The line's index in the block.
+    pub line: usize,
+    pub key: PartKey,
+    pub continues: bool,
+    /// Where its events would go, were it a line of its own.
+    pub at: Place,
+}
+
+/// The lines that make one record (one line, or a sequence's parts) and where its events go.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Group {
+    pub lines: Vec<usize>,
+    pub at: Place,
+}
+
+/// The records a block's `[partial]` lines make, in the order their events go: a line that
+/// ends no sequence is one; a sequence's parts are one at the place of the part that ends it;
+/// the sequences still open at the block's end (`end`: the place after its last event) are
+/// one each there, in the order they were opened, as formats.py's `flush` gives them.
+pub fn groups(parts: impl IntoIterator<Item = Deferred>, end: Place) -> Vec<Group> {
+    let mut joiner: Joiner<usize> = Joiner::default();
+    let mut out = Vec::new();
+    for part in parts {
+        match joiner.feed(part.key, part.continues, part.line) {
+            Step::Held => {}
+            Step::Alone(line) => out.push(Group {
+                lines: vec![line],
+                at: part.at,
+            }),
+            Step::Joined(lines) => out.push(Group { lines, at: part.at }),
+        }
+    }
+    for (_, lines) in joiner.flush() {
+        out.push(Group { lines, at: end });
+    }
+    out
+}
+
+/// `items` with each of `inserts` (place, items), places ascending, put before the item that
+/// was at that place (a place past the end: at the end).
+pub fn insert_at<T>(items: &mut Vec<T>, inserts: Vec<(usize, Vec<T>)>) {
+    if inserts.is_empty() {
+        return;
+    }
+    let old = std::mem::take(items);
+    let mut old = old.into_iter().enumerate().peekable();
+    for (place, new) in inserts {
+        while let Some((_, item)) = old.next_if(|(at, _)| *at < place) {
+            items.push(item);
+        }
+        items.extend(new);
+    }
+    items.extend(old.map(|(_, item)| item));
+}
+
 /// The offset in `chunk` (complete lines) of the first part of the earliest sequence its
 /// lines leave open; `chunk.len()` when they leave none. `part` says, for a line, its
 /// sequence and whether it continues, or None for a line that is no part (not a record, or
@@ -371,6 +439,61 @@ mod tests {
         // An open sequence is followed back to its first part, however far.
         let lines = ["a.", "a+", "a+", "a+", "a+"];
         assert_eq!(offset_of(&lines, 1), scan(&lines, 3));
+    }
+
+    #[test]
+    fn a_sequences_record_goes_where_its_last_part_is_and_open_ones_at_the_end() {
+        let at = |slice, event| Place {
+            slice,
+            event,
+            reject: 0,
+        };
+        let out = key("cri", Some("stdout"));
+        let err = key("cri", Some("stderr"));
+        let part = |line, key: &PartKey, continues, place| Deferred {
+            line,
+            key: key.clone(),
+            continues,
+            at: place,
+        };
+        let parts = vec![
+            part(0, &out, true, at(0, 0)),
+            part(1, &err, false, at(0, 0)),
+            part(4, &err, true, at(0, 2)),
+            part(5, &out, false, at(1, 0)),
+            part(6, &err, true, at(1, 0)),
+        ];
+        let end = at(1, 3);
+        assert_eq!(
+            vec![
+                Group {
+                    lines: vec![1],
+                    at: at(0, 0)
+                },
+                Group {
+                    lines: vec![0, 5],
+                    at: at(1, 0)
+                },
+                Group {
+                    lines: vec![4, 6],
+                    at: end
+                },
+            ],
+            groups(parts, end)
+        );
+    }
+
+    #[test]
+    fn inserted_items_go_before_the_item_at_their_place() {
+        let mut items = vec!['a', 'b', 'c'];
+        insert_at(
+            &mut items,
+            vec![(0, vec!['x']), (2, vec!['y', 'z']), (9, vec!['!'])],
+        );
+        assert_eq!(vec!['x', 'a', 'b', 'y', 'z', 'c', '!'], items);
+        let mut none: Vec<char> = Vec::new();
+        insert_at(&mut none, vec![(0, vec!['x'])]);
+        assert_eq!(vec!['x'], none);
     }
 
     #[test]
