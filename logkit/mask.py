@@ -47,7 +47,8 @@ Two kinds of rule, both applied to every event:
   joined on. The HMAC covers the value only (emails lowercased, digits only for cards, phones
   and SSNs), not the prefix, so one address gets one pseudonym whichever rule found it.
   ``fields`` are pseudonymised whole (``user_id:3fa1c2d4e5b6``); `Masker.pseudonym` computes the
-  same thing for ``logkit user RAW_ID``.
+  same thing for ``logkit user RAW_ID``. A number is pseudonymised as ``str()`` prints it, a
+  dict or list as its compact JSON with keys sorted (ints with all their digits).
 
 Properties the tests pin down:
 
@@ -1397,10 +1398,47 @@ def _raw_field_names(fields: frozenset[str], aliases: Mapping[str, Iterable[str]
 
 
 def _dump_sorted(value: Any) -> str:
+    """A dict or list as the text it is pseudonymised as: compact JSON, keys sorted at every
+    level, as orjson writes it."""
     try:
         return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
     except (TypeError, orjson.JSONEncodeError):
-        return repr(value)
+        # What orjson refuses (an int beyond 64 bits, nesting beyond 255 levels) is written the
+        # same way here, ints with all their digits. Not repr(): its quotes and True/None are
+        # not JSON, and it escapes the code points Python's Unicode database has not assigned
+        # (U+18D09 in 3.11), which each Python version assigns more of, so a pseudonym would
+        # change with the Python version and the native masker (src/mask/pyvalue.rs) could not
+        # give the same one.
+        return _dump_sorted_slowly(value)
+
+
+def _dump_sorted_slowly(value: Any) -> str:
+    # A loop, not recursion: the value may nest deeper than Python's stack allows.
+    out: list[str] = []
+    todo: list[Any] = [value]  # values, and text to write as 1-tuples (JSON has no tuples)
+    while todo:
+        item = todo.pop()
+        cls = type(item)
+        if cls is tuple:
+            out.append(item[0])
+        elif cls is dict:
+            # Pushed last first: "{", then each sorted key with its value, then "}".
+            pairs = sorted(item.items(), key=lambda pair: pair[0])
+            todo.append(("}",))
+            for i in range(len(pairs) - 1, -1, -1):
+                key, v = pairs[i]
+                todo += [v, (("," if i else "") + orjson.dumps(key).decode() + ":",)]
+            todo.append(("{",))
+        elif cls is list:
+            todo.append(("]",))
+            for i in range(len(item) - 1, -1, -1):
+                todo += [item[i], ("," if i else "",)]
+            todo.append(("[",))
+        elif cls is int:
+            out.append(str(item))
+        else:
+            out.append(orjson.dumps(item).decode())
+    return "".join(out)
 
 
 def _canonical(detector: str, value: str) -> str:

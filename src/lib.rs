@@ -33,6 +33,7 @@ use serde_json::Value;
 use crate::arrow_out::{Columns, StreamId};
 use crate::block::{BlockInput, Pipeline};
 use crate::errors::CoreError;
+use crate::formats::Formats;
 use crate::mask::{Counts, MaskConfig, MaskError};
 use crate::normalize::{AliasTable, LateField, Normalizer};
 
@@ -102,6 +103,7 @@ struct Block {
     newest_ts: Option<i64>,
     reasons: BTreeMap<String, u64>,
     masked: BTreeMap<String, u64>,
+    formats: formats::Coverage,
 }
 
 #[pymethods]
@@ -126,10 +128,15 @@ impl Block {
         Ok(dict)
     }
 
-    /// Lines per recognised format (format recognition is not in the core yet: empty).
+    /// Per format ("docker/zap" for an envelope's), [events, then events with each of ts,
+    /// level, message, service, trace_id]: `Recognizer.take_counts`.
     #[getter]
-    fn formats<'py>(&self, py: Python<'py>) -> Bound<'py, PyDict> {
-        PyDict::new(py)
+    fn formats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        for (name, counts) in &self.formats {
+            dict.set_item(name, counts.to_vec())?;
+        }
+        Ok(dict)
     }
 }
 
@@ -144,9 +151,11 @@ impl Core {
     /// `event_columns`/`reject_columns`: (name, DuckDB type) as logkit/schema.py lists them;
     /// `aliases`: the user's `[aliases]`, `table`: the built-in alias table, both as
     /// (group, names) rows, best first; `late`: the format's `[fields_last]` as (group,
-    /// paths, patterns, keep) rows; `masker`: a `Masker` to mask every block with.
+    /// paths, patterns, keep) rows; `masker`: a `Masker` to mask every block with;
+    /// `formats`: the log formats as logkit/core.py's `format_data` writes them (JSON),
+    /// recognised per record (without: every record is read by `table` and `late`).
     #[new]
-    #[pyo3(signature = (event_columns, reject_columns, aliases, table, late=Vec::new(), masker=None))]
+    #[pyo3(signature = (event_columns, reject_columns, aliases, table, late=Vec::new(), masker=None, formats=None))]
     fn new(
         event_columns: Vec<(String, String)>,
         reject_columns: Vec<(String, String)>,
@@ -154,6 +163,7 @@ impl Core {
         table: AliasTable,
         late: Vec<(String, Vec<String>, Vec<String>, bool)>,
         masker: Option<PyRef<'_, PyMasker>>,
+        formats: Option<&str>,
     ) -> PyResult<Core> {
         let late: Vec<LateField> = late
             .into_iter()
@@ -166,7 +176,17 @@ impl Core {
             .collect();
         let masker = masker.map(|m| m.inner.clone() as Arc<dyn block::EventMasker>);
         let pipeline = Pipeline {
-            normalizer: Normalizer::with_late(&aliases, &table, &late).map_err(to_py)?,
+            formats: match formats {
+                None => {
+                    Formats::plain(Normalizer::with_late(&aliases, &table, &late).map_err(to_py)?)
+                }
+                Some(data) => Formats::new(
+                    &formats::spec::from_json(data).map_err(to_py)?,
+                    &aliases,
+                    &table,
+                )
+                .map_err(to_py)?,
+            },
             events: Columns::new(&event_columns, false).map_err(to_py)?,
             rejects: Columns::new(&reject_columns, true).map_err(to_py)?,
             masker,
@@ -225,8 +245,44 @@ impl Core {
             newest_ts: output.newest_ts,
             reasons: output.reasons,
             masked: output.masked,
+            formats: output.formats,
         })
     }
+
+    /// Whether any format splits lines into parts ([partial]): then the reader asks
+    /// `unfinished` where each block may end.
+    #[getter]
+    fn splits(&self) -> bool {
+        self.pipeline.formats.splits()
+    }
+
+    /// The offset in `chunk` (complete lines) of the first part of the earliest sequence of
+    /// parts its lines leave open, `len(chunk)` when none (pipeline.PartialScan.unfinished):
+    /// the reader keeps the lines from there out of the block and its checkpoint.
+    fn unfinished(&self, py: Python<'_>, chunk: &[u8]) -> usize {
+        let formats = &self.pipeline.formats;
+        py.allow_threads(|| {
+            let mut decisions = formats::recognise::Decisions::default();
+            block::guarded(
+                || {
+                    formats::partial::unfinished(chunk, formats::partial::WINDOW, |raw| {
+                        formats.part_of_line(raw, &mut decisions)
+                    })
+                },
+                // A bug in the scan holds nothing back: the parts are then stored as they are.
+                || chunk.len(),
+            )
+        })
+    }
+}
+
+/// Compile the formats of `data` (`format_data`'s JSON) with the built-in alias `table`:
+/// a ValueError says why the core cannot read them as Python does.
+#[pyfunction]
+fn check_formats(data: &str, table: AliasTable) -> PyResult<()> {
+    let data = formats::spec::from_json(data).map_err(to_py)?;
+    Formats::new(&data, &Vec::new(), &table).map_err(to_py)?;
+    Ok(())
 }
 
 /// JSON of any depth the pipeline accepts (serde's own limit is 128 levels).
@@ -482,9 +538,17 @@ fn exploded_records(
     }))
 }
 
+/// The alias groups the normaliser converts, as (group, field, keep) rows.
+#[pyfunction]
+fn alias_groups() -> Vec<(&'static str, &'static str, bool)> {
+    normalize::alias_groups()
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(alias_table_from_toml, m)?)?;
+    m.add_function(wrap_pyfunction!(alias_groups, m)?)?;
+    m.add_function(wrap_pyfunction!(check_formats, m)?)?;
     m.add_class::<Core>()?;
     m.add_class::<Block>()?;
     m.add_class::<Batches>()?;

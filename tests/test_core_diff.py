@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from logkit.normalize import BUILTIN_ALIASES
@@ -63,7 +63,7 @@ def run_both(
 ) -> tuple[ChunkResult, ChunkResult]:
     stages = build_stages(aliases, None, GENERIC_ONLY)
     expected = process_chunk(stages, None, "src", data, first_line, 100)
-    actual = core.Core(aliases).process_chunk("src", data, first_line, 100)
+    actual = core.Core(aliases, formats=GENERIC_ONLY).process_chunk("src", data, first_line, 100)
     return expected, actual
 
 
@@ -251,6 +251,44 @@ def test_an_unknown_alias_group_is_refused_as_python_refuses_it():
     assert str(python.value) == str(native.value)
 
 
+def test_the_core_converts_every_alias_group_python_has():
+    from logkit import _core
+    from logkit.normalize import ALIAS_GROUPS
+
+    core.check_alias_groups()  # raises where they differ
+    assert {group for group, _, _ in _core.alias_groups()} == set(ALIAS_GROUPS)
+
+
+_XRAY = [
+    "1-5759e988-bd862e3fe1be46a994272793",
+    "1-5759E988-BD862E3FE1BE46A994272793",
+    "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+    "Self=1-67891234-12456789abcdef012345678;Root=1-5759e988-bd862e3fe1be46a994272793",
+    " Root= 1-5759e988-bd862e3fe1be46a994272793 ;Sampled=0",
+    "Root=1-5759e988-bd862e3fe1be46a994272793;Root=1-5759e988-bd862e3fe1be46a994272793",
+    "Root=1-5759e988-bd862e3fe1be46a99427279\u00e9",
+    "1-5759e988-bd862e3fe1be46a99427279-",
+    "1-00000000-000000000000000000000000",
+    "2-5759e988-bd862e3fe1be46a994272793",
+    "5759e988bd862e3fe1be46a994272793",
+    "Root=" + "1-5759e988-bd862e3fe1be46a994272793" + ";x" * 120,
+]
+
+
+def test_xray_trace_ids_under_an_alias_read_the_same():
+    # AWS X-Ray ids as the W3C trace id (normalize.xray_trace), for `xray_trace = [...]`
+    # under [aliases]; a trace_id alias present ranks before it.
+    lines = [json.dumps({"X-Amzn-Trace-Id": value, "msg": "m"}) for value in _XRAY]
+    lines += [json.dumps({"xray": value}) for value in _XRAY]
+    lines += [json.dumps({"xray": 12345}), json.dumps({"xray": _XRAY[0], "trace_id": "t"})]
+    data = "\n".join(lines).encode() + b"\n"
+    aliases = {"xray_trace": ["X-Amzn-Trace-Id", "xray"]}
+    result = assert_same(data, aliases)
+    assert (
+        result.events.column("trace_id").to_pylist()[:3] == ["5759e988bd862e3fe1be46a994272793"] * 3
+    )
+
+
 def test_a_negative_int_just_below_64_bits_is_kept_exactly():
     # The one place the core and the Python pipeline part: orjson reads an int of 19 digits
     # below -2**63 as a float, and the Python path only re-reads exactly the lines with a run
@@ -372,15 +410,12 @@ def test_an_ingest_with_logkit_core_stores_what_the_python_pipeline_stores(tmp_p
     assert stores["python"] == stores["core"]
 
 
-def test_logkit_core_leaves_to_python_what_it_cannot_read_the_same(tmp_path):
-    # The core reads the generic format only: an ingest that recognises formats per record
-    # runs the Python pipeline, and the summary says so.
+def test_an_ingest_that_recognises_formats_with_logkit_core_stores_what_python_stores(tmp_path):
+    # The core reads the same format data as the Python pipeline (tests/test_core_formats_diff.py
+    # compares them per block): an ingest that recognises formats per record runs in it too.
     stores = _ingest_both_ways(tmp_path, "--no-mask")
-    python, core_run = stores["python"], stores["core"]
-    (warning,) = core_run[0].pop("warnings")
-    assert warning.startswith("LOGKIT_CORE=1 ignored, the Python pipeline ran: ")
-    assert python[0].pop("warnings") == []
-    assert python == core_run
+    assert stores["core"][0]["warnings"] == []
+    assert stores["python"] == stores["core"]
 
 
 # --- masked ----------------------------------------------------------------------------
@@ -410,7 +445,9 @@ def assert_same_masked(data: bytes, table: dict[str, Any], in_key: int = 0) -> C
     masker = make_masker(table, MASK_KEY, None, GENERIC_ONLY)
     stages = build_stages(None, masker, GENERIC_ONLY)
     expected = process_chunk(stages, masker, "src", data, 1, 100, (), in_key)
-    native = core.Core(masker=core.native_masker(table, MASK_KEY, None, GENERIC_ONLY))
+    native = core.Core(
+        masker=core.native_masker(table, MASK_KEY, None, GENERIC_ONLY), formats=GENERIC_ONLY
+    )
     actual = native.process_chunk("src", data, 1, 100, (), in_key)
     return assert_results_same(data, expected, actual)
 
@@ -454,6 +491,26 @@ def test_a_key_block_across_blocks_is_quarantined_the_same():
         for table in MASK_CONFIGS.values():
             assert_same_masked(first, table)
             assert_same_masked(second, table, key_block_after(first, 0))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        [-10000000000000000000, "\U00018d09"],
+        {"b": 10**20, "a": ["\x7f\u00ad\ue000", None, True, 1e16, -0.0, 0.1]},
+        json.loads("[" * 300 + '{"b": 1, "a": "\\u00e9"}' + "]" * 300),
+    ],
+)
+def test_a_value_orjson_refuses_gets_the_same_pseudonym(value):
+    # An int beyond 64 bits, nesting beyond orjson's 255 levels: under a sensitive key or in
+    # `fields`, pseudonymised as the same sorted compact JSON as any value, by both maskers.
+    lines = [json.dumps({"password": value}), json.dumps({"account": value})]
+    result = assert_same_masked(
+        "\n".join(lines).encode() + b"\n", {"mode": "pseudonymize", "fields": ["account"]}
+    )
+    attrs = [json.loads(a) for a in result.events.column("attrs").to_pylist()]
+    assert attrs[0]["password"].startswith("key:")
+    assert attrs[1]["account"].startswith("account:")
 
 
 # --- generated lines -------------------------------------------------------------------
@@ -543,6 +600,11 @@ _MASK_RECORDS = st.dictionaries(
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_MASK_RECORDS, min_size=1, max_size=10), st.sampled_from(sorted(MASK_CONFIGS)))
+# Found by this test: a list with an int beyond 64 bits, pseudonymised by Python as its repr().
+@example(
+    records=[{"@timestamp": "bob@example.com", "password": [-10000000000000000000, "\U00018d09"]}],
+    config="pseudonymize",
+)
 def test_generated_records_mask_the_same(records, config):
     data = b"\n".join(_dump(record, 0) for record in records) + b"\n"
     assert_same_masked(data, MASK_CONFIGS[config])

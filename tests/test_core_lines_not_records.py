@@ -380,7 +380,7 @@ def _ingest(tmp_path: Path, mode: str, runs: list[bytes], config: str) -> Any:
                 summary.rejects,
                 dict(summary.rejected),
                 summary.format_coverage(),
-                summary.warnings,
+                [w.replace(str(base), "DIR") for w in summary.warnings],
             )
         )
     events = query(base / "s.duckdb", "SELECT * EXCLUDE (attrs, source), attrs::VARCHAR"

@@ -541,6 +541,28 @@ class TestFields:
         assert masker.pseudonym("customer", "42") == masked["customer"]
         assert masked["account"].startswith("account:")
 
+    @pytest.mark.parametrize(
+        ("value", "text"),
+        [
+            (
+                {"id": 1, "big": 10**20, "tags": ["\U00018d09", None, True, 1e16]},
+                '{"big":100000000000000000000,"id":1,"tags":["\U00018d09",null,true,1e+16]}',
+            ),
+            ([-(10**19), "\U00018d09"], '[-10000000000000000000,"\U00018d09"]'),
+            (
+                orjson.loads("[" * 300 + '{"b": 1, "a": 1.5e-05}' + "]" * 300),
+                "[" * 300 + '{"a":0.000015,"b":1}' + "]" * 300,
+            ),
+        ],
+    )
+    def test_a_value_orjson_refuses_is_pseudonymised_as_its_sorted_json(self, value, text):
+        """An int beyond 64 bits or nesting beyond orjson's 255 levels: the pseudonym is of the
+        same compact sorted JSON as any dict or list (all the int's digits), not of Python's
+        repr, which escapes code points by the running Python's Unicode database."""
+        masker = Masker.from_config({"fields": ["account"]}, KEY)
+        masked = masker.mask_event(event(attrs={"account": value}))["attrs"]["account"]
+        assert masked == masker.pseudonym("account", text)
+
     def test_fields_are_not_pseudonymised_twice(self):
         masker = Masker.from_config({"fields": ["user_id"]}, KEY)
         once = masker.mask_event(event(user_id="42"))

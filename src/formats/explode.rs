@@ -6,9 +6,9 @@
 use std::borrow::Cow;
 
 use crate::errors::CoreError;
-use crate::formats::path::{lookup_in, split_path};
 use crate::json::{view, Py};
-use crate::tree::{Obj, J};
+use crate::normalize::{lookup, split_path};
+use crate::tree::{obj_get, Obj, J};
 
 /// Python refuses to read an int of more digits than this (`sys.get_int_max_str_digits`):
 /// such an `intValue` stays the text it is.
@@ -184,6 +184,12 @@ impl ExplodeSpec {
     }
 }
 
+/// The value at `path` inside a record (normalize.py's `_lookup`), or None.
+fn lookup_in<'o, 'a>(record: &'o Obj<'a>, path: &[String]) -> Option<&'o J<'a>> {
+    let (first, rest) = path.split_first()?;
+    lookup(obj_get(record, first), rest)
+}
+
 /// Decode the value at `path` (through objects only) in place, when it is there.
 fn decode_at(record: &mut Obj<'_>, path: &[String], decoding: Decoding) {
     let Some((first, rest)) = path.split_first() else {
@@ -305,7 +311,7 @@ pub fn key_values(value: J<'_>) -> J<'_> {
         return value;
     };
     let all_pairs = items.iter().all(|kv| match kv {
-        J::Obj(pairs) => matches!(crate::tree::obj_get(pairs, "key"), Some(J::Str(_))),
+        J::Obj(pairs) => matches!(obj_get(pairs, "key"), Some(J::Str(_))),
         _ => false,
     });
     if !all_pairs {

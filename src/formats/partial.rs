@@ -13,6 +13,7 @@ use std::borrow::Cow;
 use regex::Regex;
 
 use crate::errors::CoreError;
+use crate::formats::spec::python_regex;
 use crate::json::{dumps_record, format_float, view, Py};
 use crate::tree::{obj_get, Obj, J};
 
@@ -86,28 +87,6 @@ impl PartialSpec {
         }
         record
     }
-}
-
-/// A pattern of a format file (written for Python's `re`) for the `regex` crate: Python's
-/// `\Z` (the very end) is the crate's `\z`; the rest of what the files use is read alike.
-pub fn python_regex(pattern: &str) -> Result<Regex, regex::Error> {
-    let mut out = String::with_capacity(pattern.len());
-    let mut chars = pattern.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('Z') => out.push_str("\\z"),
-            Some(next) => {
-                out.push('\\');
-                out.push(next);
-            }
-            None => out.push('\\'),
-        }
-    }
-    Regex::new(&out)
 }
 
 /// A value as Python's `str()` writes it, for a `by` key; None for null (Python's None,
@@ -206,9 +185,11 @@ pub struct Deferred {
     pub at: Place,
 }
 
-/// The lines that make one record (one line, or a sequence's parts) and where its events go.
+/// The lines that make one record (one line, or a sequence's parts, in order), their
+/// sequence, and where its events go.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Group {
+    pub key: PartKey,
     pub lines: Vec<usize>,
     pub at: Place,
 }
@@ -221,17 +202,26 @@ pub fn groups(parts: impl IntoIterator<Item = Deferred>, end: Place) -> Vec<Grou
     let mut joiner: Joiner<usize> = Joiner::default();
     let mut out = Vec::new();
     for part in parts {
-        match joiner.feed(part.key, part.continues, part.line) {
+        match joiner.feed(part.key.clone(), part.continues, part.line) {
             Step::Held => {}
             Step::Alone(line) => out.push(Group {
+                key: part.key,
                 lines: vec![line],
                 at: part.at,
             }),
-            Step::Joined(lines) => out.push(Group { lines, at: part.at }),
+            Step::Joined(lines) => out.push(Group {
+                key: part.key,
+                lines,
+                at: part.at,
+            }),
         }
     }
-    for (_, lines) in joiner.flush() {
-        out.push(Group { lines, at: end });
+    for (key, lines) in joiner.flush() {
+        out.push(Group {
+            key,
+            lines,
+            at: end,
+        });
     }
     out
 }
@@ -467,14 +457,17 @@ mod tests {
         assert_eq!(
             vec![
                 Group {
+                    key: err.clone(),
                     lines: vec![1],
                     at: at(0, 0)
                 },
                 Group {
+                    key: out.clone(),
                     lines: vec![0, 5],
                     at: at(1, 0)
                 },
                 Group {
+                    key: err.clone(),
                     lines: vec![4, 6],
                     at: end
                 },
@@ -497,10 +490,7 @@ mod tests {
     }
 
     #[test]
-    fn python_patterns_read_alike() {
-        assert!(python_regex("[^\\n]\\Z").unwrap().is_match("abc"));
-        assert!(!python_regex("[^\\n]\\Z").unwrap().is_match("abc\n"));
-        assert!(python_regex("\\\\Z").unwrap().is_match("a\\Z"));
+    fn a_bad_continues_pattern_is_refused() {
         assert!(PartialSpec::new("x", "log", None, "log", "(").is_err());
     }
 }

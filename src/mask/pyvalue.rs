@@ -32,109 +32,12 @@ pub fn number_str(text: &str) -> String {
 }
 
 /// `_dump_sorted`: `orjson.dumps(value, option=OPT_SORT_KEYS)`, compact, keys sorted at every
-/// level; where orjson refuses the value (an int beyond 64 bits), Python's `repr` of it.
+/// level; what orjson refuses (an int beyond 64 bits, nesting beyond 255 levels) the same way,
+/// ints with all their digits, as logkit/mask.py's `_dump_sorted_slowly` writes it.
 pub fn dump_sorted(value: &Value) -> String {
     let mut out = String::new();
-    if has_big_int(value) {
-        write_repr(value, &mut out);
-    } else {
-        write(value, &mut out);
-    }
+    write(value, &mut out);
     out
-}
-
-/// An int orjson cannot write: below -2**63 or above 2**64 - 1.
-fn has_big_int(value: &Value) -> bool {
-    match value {
-        Value::Number(n) => {
-            let text = n.as_str();
-            is_int_text(text)
-                && text.parse::<i128>().map_or(true, |i| {
-                    i < i128::from(i64::MIN) || i > i128::from(u64::MAX)
-                })
-        }
-        Value::Array(items) => items.iter().any(has_big_int),
-        Value::Object(map) => map.values().any(has_big_int),
-        _ => false,
-    }
-}
-
-/// Python's `repr` of the value as json.loads gives it (dicts in their own order).
-fn write_repr(value: &Value, out: &mut String) {
-    match value {
-        Value::Null => out.push_str("None"),
-        Value::Bool(b) => out.push_str(if *b { "True" } else { "False" }),
-        Value::Number(n) => out.push_str(&number_str(n.as_str())),
-        Value::String(s) => write_str_repr(s, out),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_repr(item, out);
-            }
-            out.push(']');
-        }
-        Value::Object(map) => {
-            out.push('{');
-            for (i, (k, v)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_str_repr(k, out);
-                out.push_str(": ");
-                write_repr(v, out);
-            }
-            out.push('}');
-        }
-    }
-}
-
-/// `repr(str)`: single quotes unless the text has one and no double quote; what
-/// `str.isprintable` refuses escaped. Printable is approximated outside Latin-1: separators,
-/// format characters and private use are escaped, unassigned code points are not.
-fn write_str_repr(s: &str, out: &mut String) {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if printable(c) => out.push(c),
-            c if (c as u32) <= 0xff => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if (c as u32) <= 0xffff => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push_str(&format!("\\U{:08x}", c as u32)),
-        }
-    }
-    out.push(quote);
-}
-
-fn printable(c: char) -> bool {
-    let n = c as u32;
-    !(n < 0x20
-        || (0x7f..=0xa0).contains(&n)
-        || n == 0xad
-        || matches!(
-            n,
-            0x061c | 0x1680 | 0x180e | 0x3000 | 0xfeff | 0x205f | 0x202f
-        )
-        || (0x2000..=0x200f).contains(&n)
-        || (0x2028..=0x202e).contains(&n)
-        || (0x2060..=0x206f).contains(&n)
-        || (0xe000..=0xf8ff).contains(&n)
-        || (0xfff9..=0xfffb).contains(&n)
-        || n >= 0xf0000)
 }
 
 fn write(value: &Value, out: &mut String) {
@@ -230,6 +133,19 @@ mod tests {
                 .unwrap();
         assert_eq!(
             r#"{"a":{"c":null,"d":[1,{"y":"\u0001é","z":0.000015}]},"b":1}"#,
+            dump_sorted(&value)
+        );
+    }
+
+    #[test]
+    fn ints_beyond_64_bits_are_written_with_all_their_digits() {
+        // Not Python's repr (mask.py's fallback once), which escapes the code points its
+        // Unicode database has not assigned: U+18D09 in Python 3.11.
+        let value: Value =
+            serde_json::from_str("[-10000000000000000000, \"\u{18d09}\", {\"b\": 1, \"a\": -0}]")
+                .unwrap();
+        assert_eq!(
+            "[-10000000000000000000,\"\u{18d09}\",{\"a\":0,\"b\":1}]",
             dump_sorted(&value)
         );
     }
