@@ -13,10 +13,10 @@ use crate::arrow_out::{
     events_batch, rejects_batch, Columns, EventRow, RejectRow, Shared, StreamId,
 };
 use crate::errors::CoreError;
-use crate::formats::partial::{Deferred, Place};
+use crate::formats::partial::{Deferred, Place, Seen};
 use crate::formats::recognise::Decisions;
 use crate::formats::{count, Coverage, FormatName, Formats, Made};
-use crate::json::{dumps_record, parse_record};
+use crate::json::{dumps_record, parse_record, Record};
 use crate::lines::{split_lines, Reason};
 use crate::normalize::{Event, EventMap, Out};
 
@@ -121,7 +121,7 @@ fn pool() -> &'static rayon::ThreadPool {
     })
 }
 
-struct Slice {
+struct Slice<'a> {
     events: Vec<EventRow>,
     rejects: Vec<RejectRow>,
     no_ts: u64,
@@ -129,11 +129,11 @@ struct Slice {
     masked: Counts,
     formats: Coverage,
     /// The slice's lines of `[partial]` formats, whose events wait for `join_parts`.
-    parts: Vec<Deferred>,
+    parts: Vec<Deferred<Record<'a>>>,
 }
 
-impl Slice {
-    fn new(lines: usize) -> Slice {
+impl Slice<'_> {
+    fn new<'a>(lines: usize) -> Slice<'a> {
         Slice {
             events: Vec::with_capacity(lines),
             rejects: Vec::new(),
@@ -156,7 +156,7 @@ impl Pipeline {
         )
     }
 
-    fn process_unguarded(&self, input: &BlockInput<'_>) -> Result<BlockOutput, CoreError> {
+    fn process_unguarded<'d>(&self, input: &BlockInput<'d>) -> Result<BlockOutput, CoreError> {
         let lines = split_lines(input.data);
         // The lines inside a private key block (in order, over the whole block: a block may
         // span slices), as pipeline.process_chunk finds them: their rejects keep no text.
@@ -171,7 +171,7 @@ impl Pipeline {
             }
             _ => (Vec::new(), 0),
         };
-        let run = |(k, slice): (usize, &[(usize, &[u8])])| {
+        let run = |(k, slice): (usize, &[(usize, &'d [u8])])| {
             self.slice(input, k * SLICE_LINES, slice, &key_lines)
         };
         let mut slices: Vec<Slice> = if lines.len() <= SLICE_LINES {
@@ -244,14 +244,15 @@ impl Pipeline {
 
     /// The lines of a slice; `first` is the index in the block of its first line.
     /// `key_lines`: the indexes in the block of the lines inside a private key block, sorted.
-    fn slice(
+    fn slice<'d>(
         &self,
         input: &BlockInput<'_>,
         first: usize,
-        lines: &[(usize, &[u8])],
+        lines: &[(usize, &'d [u8])],
         key_lines: &[usize],
-    ) -> Slice {
+    ) -> Slice<'d> {
         let mut out = Slice::new(lines.len());
+        let mut seen = Seen::default();
         let mut decisions = Decisions::default();
         for (index, &(start, raw)) in lines.iter().enumerate() {
             let line = input.first_line + (first + index) as i64;
@@ -266,7 +267,17 @@ impl Pipeline {
                 Ok(record) => match self.formats.event(record, &mut decisions) {
                     Made::One(event, format) => self.keep(&mut out, event, &format, raw, line),
                     Made::Many(events) => self.keep_all(&mut out, events, raw, line, byte_offset),
-                    Made::Part(key, continues) => out.parts.push(Deferred {
+                    Made::Part(key, continues, record) if seen.alone(&key, continues) => match self
+                        .formats
+                        .event_whole(record, &mut decisions)
+                    {
+                        Made::One(event, format) => self.keep(&mut out, event, &format, raw, line),
+                        Made::Many(events) => {
+                            self.keep_all(&mut out, events, raw, line, byte_offset)
+                        }
+                        Made::Part(..) => unreachable!("a whole record is no part"),
+                    },
+                    Made::Part(key, continues, record) => out.parts.push(Deferred {
                         line: first + index,
                         key,
                         continues,
@@ -275,6 +286,7 @@ impl Pipeline {
                             event: out.events.len(),
                             reject: out.rejects.len(),
                         },
+                        record,
                     }),
                 },
                 Err(reason) => {

@@ -431,3 +431,30 @@ def test_parts_beyond_max_line_bytes_are_let_go_the_same(tmp_path, monkeypatch):
     config = "[ingest]\nbatch_bytes = 4096\nmax_line_bytes = 40000\n"
     _, events, _ = assert_same_ingests(tmp_path, monkeypatch, [data], config)
     assert len(events) > 1
+
+
+@pytest.mark.parametrize("kind", ["docker", "cri"])
+def test_sequences_across_the_cores_parallel_slices_give_the_same_events(kind):
+    """The core reads a block in slices of 2048 lines at once; a sequence whose parts lie in
+    two slices (another stream's lines between them), one over three slices, and one still
+    open at the block's end are joined as in one pass."""
+    split = docker_entries if kind == "docker" else cri_lines
+    lines: list[bytes] = []
+    crossing = 0
+    for n in range(5000):
+        content = orjson.dumps({"level": "info", "msg": f"line {n}", "n": n})
+        if n == 4000:
+            content = orjson.dumps({"msg": "long", "pad": "x" * 12_000})  # > 2048 parts
+        parts = split(content, "stdout", "2026-11-22T10:01:02Z", 5)
+        # A sequence whose last part is the next slice's first line (its end is the first
+        # of its stream there), others across slice ends, one over three slices.
+        if len(lines) + len(parts) == 2048 or (len(lines) + 2) % 2048 < 4 or n == 4000:
+            other = split(b'{"msg": "between"}', "stderr", "2026-11-22T10:01:02Z")
+            lines += parts[:3] + other + parts[3:]
+            crossing += 1
+        else:
+            lines += split(content, "stderr" if n % 3 else "stdout", "2026-11-22T10:01:02Z")
+    lines += split(b'{"msg": "never ended"}', "stdout", "2026-11-22T10:01:03Z", 5)[:-1]
+    assert len(lines) > 3 * 2048 and crossing >= 3
+    result = assert_same_block(b"".join(lines))
+    assert result.events.num_rows == 5001 + crossing

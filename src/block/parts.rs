@@ -13,7 +13,7 @@ use super::{pool, Pipeline, RejectRow, Slice};
 use crate::formats::partial::{groups, insert_at, Group, Place};
 use crate::formats::recognise::Decisions;
 use crate::formats::Made;
-use crate::json::parse_record;
+use crate::json::Record;
 
 impl Pipeline {
     /// Make the events of the block's `[partial]` lines and put them in their places.
@@ -21,7 +21,7 @@ impl Pipeline {
         &self,
         input: &super::BlockInput<'_>,
         lines: &[(usize, &[u8])],
-        slices: &mut [Slice],
+        slices: &mut [Slice<'_>],
     ) {
         let last = slices.len() - 1;
         let end = Place {
@@ -33,7 +33,8 @@ impl Pipeline {
             .iter_mut()
             .flat_map(|slice| std::mem::take(&mut slice.parts))
             .collect::<Vec<_>>();
-        let mut per_slice: Vec<Vec<Group>> = slices.iter().map(|_| Vec::new()).collect();
+        let mut per_slice: Vec<Vec<Group<Record<'_>>>> =
+            slices.iter().map(|_| Vec::new()).collect();
         for group in groups(parts, end) {
             per_slice[group.at.slice].push(group);
         }
@@ -46,12 +47,12 @@ impl Pipeline {
     }
 
     /// The events (and `no_records` rejects) of the records that end in this slice.
-    fn fill(
+    fn fill<'a>(
         &self,
         input: &super::BlockInput<'_>,
         lines: &[(usize, &[u8])],
-        slice: &mut Slice,
-        groups: Vec<Group>,
+        slice: &mut Slice<'a>,
+        groups: Vec<Group<Record<'a>>>,
     ) {
         let mut decisions = Decisions::default();
         let mut events = Vec::new();
@@ -68,13 +69,8 @@ impl Pipeline {
             let first = group.lines[0];
             let line = input.first_line + first as i64;
             let byte_offset = input.first_offset + lines[first].0 as i64;
-            // Each was read as a record of a [partial] format by its slice: it reads again.
-            let mut records: Vec<_> = raws
-                .iter()
-                .filter_map(|raw| parse_record(raw).ok())
-                .collect();
+            let mut records = group.records;
             let record = match records.len() {
-                0 => continue,
                 1 => records.pop(),
                 _ => self.formats.joined(&group.key, records),
             };

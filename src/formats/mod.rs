@@ -59,8 +59,9 @@ pub enum Made<'a> {
     Many(Vec<(Event<'a>, FormatName)>),
     /// A record of a `[partial]` format (not inside an envelope): its sequence and whether it
     /// continues. Its event waits until the block's parts are known: it may be one part of a
-    /// longer record (`partial::groups`, then `Formats::joined` and `event_whole`).
-    Part(PartKey, bool),
+    /// longer record (`partial::groups`, then `Formats::joined` and `event_whole`): the
+    /// record is handed back for that.
+    Part(PartKey, bool, Record<'a>),
 }
 
 /// Which format made an event, as the coverage counts name it ("docker/zap" for an inner
@@ -229,7 +230,7 @@ impl Formats {
         if let Some(spec) = &special.partial {
             if depth == 0 && !whole {
                 let (key, continues) = spec.part_of(&self.compiled[format].name, &record);
-                return Made::Part(key, continues);
+                return Made::Part(key, continues, record);
             }
         }
         if let Some(spec) = &special.explode {

@@ -173,55 +173,84 @@ pub struct Place {
     pub reject: usize,
 }
 
-/// A line of a `[partial]` format, as a slice of the block met it: its events wait until the
-/// block's parts are all known (a sequence may span slices).
+/// A line of a `[partial]` format, as a slice of the block met it, with its `record`: its
+/// events wait until the block's parts are all known (a sequence may span slices).
 #[derive(Debug)]
-pub struct Deferred {
+pub struct Deferred<R> {
     /// The line's index in the block.
     pub line: usize,
     pub key: PartKey,
     pub continues: bool,
     /// Where its events would go, were it a line of its own.
     pub at: Place,
+    pub record: R,
 }
 
-/// The lines that make one record (one line, or a sequence's parts, in order), their
-/// sequence, and where its events go.
+/// The lines that make one record (one line, or a sequence's parts, in order) with their
+/// records, their sequence, and where its events go.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Group {
+pub struct Group<R> {
     pub key: PartKey,
     pub lines: Vec<usize>,
+    pub records: Vec<R>,
     pub at: Place,
+}
+
+/// What one slice of a block knows of its `[partial]` lines' sequences: enough to tell a
+/// line that is certainly a record of its own (most of them: a Docker log is all `[partial]`
+/// lines, few of them parts) from one whose sequence may have begun in an earlier slice.
+#[derive(Debug, Default)]
+pub struct Seen {
+    /// Per sequence met in the slice: whether it is open after the slice's last part of it.
+    keys: Vec<(PartKey, bool)>,
+}
+
+impl Seen {
+    /// Whether this part ends nothing and continues in nothing, as far as the slice can
+    /// tell: an earlier part of its sequence in this slice ended it, and none opened it
+    /// again. Such a line needs no place among the block's sequences (`groups` would make
+    /// it a record of its own); any other is deferred to them.
+    pub fn alone(&mut self, key: &PartKey, continues: bool) -> bool {
+        match self.keys.iter_mut().find(|(k, _)| k == key) {
+            Some((_, open)) if !*open && !continues => true,
+            Some((_, open)) => {
+                *open = continues;
+                false
+            }
+            None => {
+                self.keys.push((key.clone(), continues));
+                false
+            }
+        }
+    }
 }
 
 /// The records a block's `[partial]` lines make, in the order their events go: a line that
 /// ends no sequence is one; a sequence's parts are one at the place of the part that ends it;
 /// the sequences still open at the block's end (`end`: the place after its last event) are
 /// one each there, in the order they were opened, as formats.py's `flush` gives them.
-pub fn groups(parts: impl IntoIterator<Item = Deferred>, end: Place) -> Vec<Group> {
-    let mut joiner: Joiner<usize> = Joiner::default();
+pub fn groups<R>(parts: impl IntoIterator<Item = Deferred<R>>, end: Place) -> Vec<Group<R>> {
+    let mut joiner: Joiner<(usize, R)> = Joiner::default();
     let mut out = Vec::new();
-    for part in parts {
-        match joiner.feed(part.key.clone(), part.continues, part.line) {
-            Step::Held => {}
-            Step::Alone(line) => out.push(Group {
-                key: part.key,
-                lines: vec![line],
-                at: part.at,
-            }),
-            Step::Joined(lines) => out.push(Group {
-                key: part.key,
-                lines,
-                at: part.at,
-            }),
-        }
-    }
-    for (key, lines) in joiner.flush() {
-        out.push(Group {
+    let group = |key, parts: Vec<(usize, R)>, at| {
+        let (lines, records) = parts.into_iter().unzip();
+        Group {
             key,
             lines,
-            at: end,
-        });
+            records,
+            at,
+        }
+    };
+    for part in parts {
+        let (key, at) = (part.key.clone(), part.at);
+        match joiner.feed(part.key, part.continues, (part.line, part.record)) {
+            Step::Held => {}
+            Step::Alone(one) => out.push(group(key, vec![one], at)),
+            Step::Joined(all) => out.push(group(key, all, at)),
+        }
+    }
+    for (key, all) in joiner.flush() {
+        out.push(group(key, all, end));
     }
     out
 }
@@ -445,6 +474,7 @@ mod tests {
             key: key.clone(),
             continues,
             at: place,
+            record: line * 10,
         };
         let parts = vec![
             part(0, &out, true, at(0, 0)),
@@ -459,21 +489,42 @@ mod tests {
                 Group {
                     key: err.clone(),
                     lines: vec![1],
+                    records: vec![10],
                     at: at(0, 0)
                 },
                 Group {
                     key: out.clone(),
                     lines: vec![0, 5],
+                    records: vec![0, 50],
                     at: at(1, 0)
                 },
                 Group {
                     key: err.clone(),
                     lines: vec![4, 6],
+                    records: vec![40, 60],
                     at: end
                 },
             ],
             groups(parts, end)
         );
+    }
+
+    #[test]
+    fn a_part_is_alone_once_its_slice_has_seen_its_sequence_closed() {
+        let mut seen = Seen::default();
+        let out = key("docker", Some("stdout"));
+        let err = key("docker", Some("stderr"));
+        // The first of a sequence in a slice may end one an earlier slice began.
+        assert!(!seen.alone(&out, false));
+        assert!(seen.alone(&out, false));
+        assert!(!seen.alone(&err, true));
+        assert!(seen.alone(&out, false));
+        assert!(!seen.alone(&err, false)); // ends err's sequence
+        assert!(seen.alone(&err, false));
+        assert!(!seen.alone(&out, true));
+        assert!(!seen.alone(&out, true));
+        assert!(!seen.alone(&out, false));
+        assert!(seen.alone(&out, false));
     }
 
     #[test]
