@@ -358,6 +358,28 @@ def test_generated_split_lines_give_the_same_events(data):
     assert_same_block(data)
 
 
+@settings(max_examples=EXAMPLES // 3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_split_lines())
+def test_generated_split_lines_masked_give_the_same_events(data):
+    assert_same_block(data, {})
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_split_lines(), st.lists(st.integers(0, 10_000), max_size=4))
+def test_the_cores_scan_cuts_a_block_where_the_readers_scan_does(data, cuts):
+    """Where a block of complete lines must end so that no sequence is cut: the core's scan
+    (Core.unfinished, which the reader asks when the core runs) against PartialScan."""
+    from logkit.pipeline import FormatSettings, PartialScan
+
+    python = PartialScan.of(FormatSettings(), None)
+    native = core.Core(formats=FormatSettings())
+    assert python is not None and native.splits
+    lines = data.splitlines(keepends=True)
+    for cut in [len(lines), *(c % (len(lines) + 1) for c in cuts)]:
+        chunk = b"".join(lines[:cut])
+        assert python.unfinished(chunk) == native.unfinished(chunk), cut
+
+
 def _ingest(tmp_path: Path, mode: str, runs: list[bytes], config: str) -> Any:
     import logkit
 
@@ -458,3 +480,17 @@ def test_sequences_across_the_cores_parallel_slices_give_the_same_events(kind):
     assert len(lines) > 3 * 2048 and crossing >= 3
     result = assert_same_block(b"".join(lines))
     assert result.events.num_rows == 5001 + crossing
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_the_cores_scan_cuts_the_cases_where_the_readers_scan_does(name):
+    """At every line of each case (100 KB records whose parts span more than the scan's
+    64 KiB window, interleaved streams, a sequence never ended)."""
+    from logkit.pipeline import FormatSettings, PartialScan
+
+    python = PartialScan.of(FormatSettings(), None)
+    native = core.Core(formats=FormatSettings())
+    assert python is not None
+    lines = CASES[name].splitlines(keepends=True)
+    cuts = [python.unfinished(b"".join(lines[:n])) for n in range(len(lines) + 1)]
+    assert cuts == [native.unfinished(b"".join(lines[:n])) for n in range(len(lines) + 1)]
