@@ -8,17 +8,18 @@ alias table from the generic log format's file (logkit/formats/generic.toml).
 Experimental (LOGKIT_CORE=1, see ingest.core_refusal). The core recognises each record's log
 format and normalises it by that format's data as logkit/formats does; Python stays the one
 reader of the format files (`load_formats`, with logkit.toml's formats and their error
-messages) and hands the loaded specs over as JSON (`format_data`). Two features are not in
-the core yet, `[partial]` (a line a writer split) and `[explode]` (a line of many records): a
-block with a line that needs one is run by the Python pipeline instead (`fallback`), so no
-line is read differently.
+messages) and hands the loaded specs over as JSON (`format_data`). Lines that are not one
+record each are the core's too: an `[explode]` line is an event per record it holds, and the
+parts of a line a writer split (`[partial]`) are joined within a block; where a block may end
+so that no sequence of parts is cut (`Core.unfinished`, which the reader asks) is the core's
+scan as well.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +33,7 @@ from .pipeline import (
     REJECT_SCHEMA,
     ChunkResult,
     FormatSettings,
-    build_stages,
     mask_field_sources,
-    process_chunk,
 )
 from .schema import EVENT_COLUMNS
 
@@ -204,18 +203,11 @@ class Core:
         max_line: int | None = None,
         masker: Any = None,
         formats: FormatSettings | None = None,
-        fallback: Callable[..., ChunkResult] | None = None,
     ) -> None:
         """`masker`: a native masker (`native_masker`) that masks every block; `formats`: the
-        log formats known and forced (as `pipeline.build_stages` takes them); `fallback`:
-        what runs a block with a line the core does not read yet (`process_chunk`'s
-        arguments), by default the Python pipeline (unmasked; a masked core needs one)."""
+        log formats known and forced (as `pipeline.build_stages` takes them)."""
         self.max_line = max_line
-        self.aliases = dict(aliases or {})
         self.formats = formats or FormatSettings()
-        self.masked = masker is not None
-        self.fallback = fallback
-        self._stages: Any = None
         rejects = [(f.name, _TYPE_NAMES[f.type]) for f in REJECT_SCHEMA]
         check_alias_groups()
         try:
@@ -244,10 +236,6 @@ class Core:
         block = self._core.process(
             data, source, first_line, first_offset, stream, max_line, list(extra_rejects), in_key
         )
-        if block.unported:
-            return self._fall_back(
-                source, data, first_line, first_offset, extra_rejects, in_key, max_line
-            )
         events = pa.table(block.events)
         return ChunkResult(
             events=events,
@@ -260,22 +248,13 @@ class Core:
             formats=dict(block.formats),
         )
 
-    def _fall_back(
-        self,
-        source: str,
-        data: bytes,
-        first_line: int,
-        first_offset: int,
-        extra_rejects: Sequence[tuple[int, int, str, bytes]],
-        in_key: int,
-        max_line: int | None,
-    ) -> ChunkResult:
-        """A block with a [partial] part or an [explode] line, by the Python pipeline."""
-        job = (source, data, first_line, first_offset, list(extra_rejects), in_key)
-        if self.fallback is not None:
-            return self.fallback(job)
-        if self.masked:
-            raise ConfigError("a masked native core needs a fallback for [partial]/[explode]")
-        if self._stages is None:
-            self._stages = build_stages(self.aliases, None, self.formats)
-        return process_chunk(self._stages, None, *job, max_line=max_line)
+    @property
+    def splits(self) -> bool:
+        """Whether a format splits lines into parts ([partial]): then the reader asks
+        `unfinished` where each block may end."""
+        return self._core.splits
+
+    def unfinished(self, chunk: bytes) -> int:
+        """`pipeline.PartialScan.unfinished`, by the core: the offset in `chunk` (complete
+        lines) of the first part of the earliest sequence of parts it leaves open."""
+        return self._core.unfinished(chunk)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 
@@ -149,8 +149,8 @@ def core_refusal(_mask_table: dict[str, Any] | None, formats: FormatSettings) ->
     (built-in formats, logkit.toml's and a formats_dir's, --log-format), and masks with its own
     masker (src/mask/). It refuses formats it cannot read the same way (a pattern using what
     the `regex` crate lacks, such as look-around): the Python pipeline runs, and the summary
-    says why. A block with a line it does not run yet ([partial] parts, [explode] lines) is
-    run by the Python pipeline instead (`_Runner`).
+    says why. Lines that are not one record each ([explode] lines, [partial] parts) are
+    its too, and so is the reader's scan for where a block may end (`Core.unfinished`).
     """
     try:
         from .core import formats_refusal
@@ -177,11 +177,7 @@ class _Runner:
             masker = None
             if mask_table is not None:
                 masker = native_masker(mask_table, key, aliases, formats)
-            self.core = Core(
-                aliases, max_line=max_line, masker=masker, formats=formats, fallback=self._python
-            )
-            self._initargs = initargs
-            self._python_ready = False
+            self.core = Core(aliases, max_line=max_line, masker=masker, formats=formats)
         elif workers > 1:
             ctx = multiprocessing.get_context("forkserver")
             # Workers forked from a server that has already imported the pipeline share those
@@ -207,13 +203,6 @@ class _Runner:
             init_worker(*initargs)
         self.window = max(2, workers * 2)
         self.pending: deque[tuple[Any, Any]] = deque()
-
-    def _python(self, job: Any) -> ChunkResult:
-        """A block the core hands back (a line it does not read yet), in this process."""
-        if not self._python_ready:
-            init_worker(*self._initargs)
-            self._python_ready = True
-        return run_job(job)
 
     def submit(self, job: Any, meta: Any) -> Iterator[tuple[ChunkResult, Any]]:
         """Queue a job; yield the results that must be consumed to keep the window bounded."""
@@ -256,6 +245,13 @@ class Block:
     eof: bool = False  # the last block: the stream has been read to its end
 
 
+class Joins(Protocol):
+    """Where a block of complete lines must end so that no sequence of parts of a split line
+    is cut (pipeline.PartialScan, or the native core's scan)."""
+
+    def unfinished(self, chunk: bytes) -> int: ...
+
+
 class LineBlocker:
     """Cuts a source into blocks of complete lines, from its checkpoint on.
 
@@ -272,7 +268,7 @@ class LineBlocker:
 
     def __init__(
         self, source: src.Source, lines: int, offset: int, tail: bytes = b"",
-        joins: PartialScan | None = None,
+        joins: Joins | None = None,
     ) -> None:  # fmt: skip
         self.joins = joins
         self.source = source
@@ -656,7 +652,7 @@ def _ingest(
     masker = None
     formats = format_settings(store.config, log_format)
     # Fail now, not in a worker, on a bad format file or an unknown --log-format.
-    joins = PartialScan.of(formats, store.config.aliases)
+    joins: Joins | None = PartialScan.of(formats, store.config.aliases)
     if mask_table is not None:
         # Fail now, not in a worker, on a bad [mask] table or key.
         masker = make_masker(mask_table, key, store.config.aliases, formats)
@@ -720,6 +716,9 @@ def _ingest(
         if refusal is not None:
             summary.warnings.append(f"LOGKIT_CORE=1 ignored, the Python pipeline ran: {refusal}")
     runner = _Runner(workers, initargs) if todo else None
+    if runner is not None and runner.core is not None:
+        # Where a block may end, by the core's own scan of its lines.
+        joins = runner.core if runner.core.splits else None
     done_bytes = 0
     committer = _Committer(session)
     try:

@@ -104,10 +104,6 @@ struct Block {
     reasons: BTreeMap<String, u64>,
     masked: BTreeMap<String, u64>,
     formats: formats::Coverage,
-    /// Lines whose format needs what the core does not run yet ([partial] parts, [explode]):
-    /// the block is to be run by the Python pipeline instead.
-    #[pyo3(get)]
-    unported: u64,
 }
 
 #[pymethods]
@@ -250,7 +246,32 @@ impl Core {
             reasons: output.reasons,
             masked: output.masked,
             formats: output.formats,
-            unported: output.unported,
+        })
+    }
+
+    /// Whether any format splits lines into parts ([partial]): then the reader asks
+    /// `unfinished` where each block may end.
+    #[getter]
+    fn splits(&self) -> bool {
+        self.pipeline.formats.splits()
+    }
+
+    /// The offset in `chunk` (complete lines) of the first part of the earliest sequence of
+    /// parts its lines leave open, `len(chunk)` when none (pipeline.PartialScan.unfinished):
+    /// the reader keeps the lines from there out of the block and its checkpoint.
+    fn unfinished(&self, py: Python<'_>, chunk: &[u8]) -> usize {
+        let formats = &self.pipeline.formats;
+        py.allow_threads(|| {
+            let mut decisions = formats::recognise::Decisions::default();
+            block::guarded(
+                || {
+                    formats::partial::unfinished(chunk, formats::partial::WINDOW, |raw| {
+                        formats.part_of_line(raw, &mut decisions)
+                    })
+                },
+                // A bug in the scan holds nothing back: the parts are then stored as they are.
+                || chunk.len(),
+            )
         })
     }
 }
@@ -498,6 +519,25 @@ fn alias_table_from_toml(text: &str) -> PyResult<AliasTable> {
     normalize::alias_table_from_toml(text).map_err(to_py)
 }
 
+/// The records one line of an `[explode]` format holds, each as `attrs` text would write it,
+/// or None for a line that is no record (formats.py's `exploded`: the differential tests).
+#[pyfunction]
+fn exploded_records(
+    path: &str,
+    inherit: Vec<(String, String)>,
+    decode: Vec<(String, String)>,
+    line: &[u8],
+) -> PyResult<Option<Vec<String>>> {
+    let spec =
+        formats::explode::ExplodeSpec::new("[explode]", path, &inherit, &decode).map_err(to_py)?;
+    Ok(json::parse_record(line).ok().map(|record| {
+        spec.records(&record)
+            .iter()
+            .map(json::dumps_record)
+            .collect()
+    }))
+}
+
 /// The alias groups the normaliser converts, as (group, field, keep) rows.
 #[pyfunction]
 fn alias_groups() -> Vec<(&'static str, &'static str, bool)> {
@@ -516,5 +556,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(key_block_lines, m)?)?;
     m.add_function(wrap_pyfunction!(key_block_after, m)?)?;
     m.add_function(wrap_pyfunction!(normalise_key, m)?)?;
+    m.add_function(wrap_pyfunction!(exploded_records, m)?)?;
     Ok(())
 }

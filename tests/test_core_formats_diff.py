@@ -6,9 +6,8 @@ column, `attrs` as parsed JSON), rejects and counts, the per-format coverage inc
 inputs: every format file's [[samples]] lines, alone and all in one block; every real program's
 fixture in tests/real/formats; `logkit sample` output; files that interleave formats; formats
 a user adds in logkit.toml or a formats directory; lines at the edges of what an envelope
-holds. The core is given a fallback that fails, so what is compared is the core's own work;
-lines it hands back to Python ([partial] parts, [explode] lines: not ported yet) are compared
-apart, through the fallback ingest uses.
+holds. Lines that are not one record each ([partial] parts, [explode] lines) are compared
+here as they come in these inputs, and on their own in tests/test_core_lines_not_records.py.
 """
 
 from __future__ import annotations
@@ -40,12 +39,8 @@ ALL = FormatSettings()
 FORMATS = load_formats()
 
 
-def _no_fallback(job: Any) -> Any:
-    raise AssertionError(f"the core handed back a block: {job[1][:200]!r}")
-
-
 def native(formats: FormatSettings = ALL, aliases: Any = None, masker: Any = None) -> Any:
-    return core.Core(aliases, formats=formats, masker=masker, fallback=_no_fallback)
+    return core.Core(aliases, formats=formats, masker=masker)
 
 
 def assert_same(data: bytes, formats: FormatSettings = ALL, aliases: Any = None) -> Any:
@@ -53,23 +48,6 @@ def assert_same(data: bytes, formats: FormatSettings = ALL, aliases: Any = None)
     expected = process_chunk(stages, None, "src", data, 1, 100)
     actual = native(formats, aliases).process_chunk("src", data, 1, 100)
     return assert_results_same(data, expected, actual)
-
-
-_NATIVE: dict[int, Any] = {}
-
-
-def unported(line: bytes, formats: FormatSettings = ALL) -> bool:
-    """Whether the core hands this line back ([partial] part, [explode] line)."""
-    if id(formats) not in _NATIVE:
-        _NATIVE.clear()
-        _NATIVE[id(formats)] = (formats, native(formats))
-    return _NATIVE[id(formats)][1]._core.process(line + b"\n", "src", 1, 0).unported > 0
-
-
-def ported(data: bytes, formats: FormatSettings = ALL) -> bytes:
-    """`data` without the lines the core hands back."""
-    lines = [line for line in data.splitlines() if not unported(line, formats)]
-    return b"".join(line + b"\n" for line in lines)
 
 
 def samples() -> list[tuple[str, bytes]]:
@@ -82,15 +60,14 @@ def samples() -> list[tuple[str, bytes]]:
 
 @pytest.mark.parametrize("name,line", samples(), ids=[name for name, _ in samples()])
 def test_every_format_files_sample_reads_the_same(name, line):
-    if unported(line.rstrip(b"\n")):
-        assert name.startswith("otlp-json")  # [explode]: Python's until ported
-        return
     result = assert_same(line)
-    assert sum(counts[0] for counts in result.formats.values()) == 1
+    # An OTLP/JSON sample line holds two records: an event each.
+    many = 2 if name.startswith("otlp-json") else 1
+    assert sum(counts[0] for counts in result.formats.values()) == many
 
 
 def test_all_samples_in_one_block_are_each_recognised_as_alone():
-    data = ported(b"".join(line for _, line in samples()))
+    data = b"".join(line for _, line in samples())
     result = assert_same(data)
     assert len(result.formats) > 25
 
@@ -98,12 +75,12 @@ def test_all_samples_in_one_block_are_each_recognised_as_alone():
 @pytest.mark.parametrize("name", FIXTURES)
 def test_every_real_programs_fixture_reads_the_same(name):
     data = (REAL_FORMATS / name).read_bytes()
-    result = assert_same(ported(data))
+    result = assert_same(data)
     assert result.events.num_rows > 0 or name == "otel_otlp_json.ndjson"
 
 
 def test_a_file_interleaving_every_real_program_reads_the_same():
-    per_file = [ported((REAL_FORMATS / n).read_bytes()).splitlines(True) for n in FIXTURES]
+    per_file = [(REAL_FORMATS / n).read_bytes().splitlines(True) for n in FIXTURES]
     mixed = b"".join(line for group in itertools.zip_longest(*per_file) for line in group if line)
     result = assert_same(mixed)
     # Envelopes name their inner records' formats: docker/structlog, cri/structlog...
@@ -116,7 +93,7 @@ def test_a_forced_format_reads_every_line_the_same(forced):
     # --log-format NAME: every record (inner ones too) read by that format.
     formats = FormatSettings(forced=forced)
     per_file = [(REAL_FORMATS / n).read_bytes().splitlines(True) for n in FIXTURES]
-    data = ported(b"".join(b"".join(lines[:3]) for lines in per_file), formats)
+    data = b"".join(b"".join(lines[:3]) for lines in per_file)
     assert_same(data, formats)
 
 
@@ -225,7 +202,7 @@ EDGE_LINES = [
 
 
 def test_edge_lines_of_envelopes_levels_templates_and_shapes_read_the_same():
-    data = ported(b"\n".join(EDGE_LINES) + b"\n")
+    data = b"\n".join(EDGE_LINES) + b"\n"
     assert data.count(b"\n") == len(EDGE_LINES)
     assert_same(data)
 
@@ -235,8 +212,8 @@ def test_masked_formats_read_the_same(config):
     # Masking stays after normalisation: the native masker on the core's events, with
     # `fields` found where each format reads them, as the Python masker on Python's.
     table = MASK_CONFIGS[config]
-    data = b"".join(ported((REAL_FORMATS / n).read_bytes()) for n in FIXTURES)
-    data += ported(b"\n".join(EDGE_LINES[:12]) + b"\n")
+    data = b"".join((REAL_FORMATS / n).read_bytes() for n in FIXTURES)
+    data += b"\n".join(EDGE_LINES[:12]) + b"\n"
     masker = make_masker(table, MASK_KEY, None, ALL)
     expected = process_chunk(build_stages(None, masker, ALL), masker, "src", data, 1, 100)
     actual = native(masker=core.native_masker(table, MASK_KEY, None, ALL)).process_chunk(
@@ -245,28 +222,19 @@ def test_masked_formats_read_the_same(config):
     assert_results_same(data, expected, actual)
 
 
-def test_lines_the_core_does_not_read_yet_go_to_the_python_pipeline():
-    # [partial]: a Docker entry cut at 16 KiB (no newline at the end of its log) and a CRI
-    # P line are parts; [explode]: an OTLP/JSON line holds many records. A block with one
-    # is run by Python (the fallback), whole; the whole lines around them are the core's.
+def test_lines_that_are_not_one_record_are_the_cores_own_work():
+    # [partial]: a Docker entry cut at 16 KiB (no newline at the end of its log) joined with
+    # the entry that ends it, a CRI P line whose end never comes (one event at the block's
+    # end); [explode]: an OTLP/JSON line, an event per record. No block goes back to Python.
     part = b'{"log": "{\\"msg\\": \\"long", "stream": "stdout", "time": "2026-11-22T10:01:02Z"}'
     end = b'{"log": " line\\"}\\n", "stream": "stdout", "time": "2026-11-22T10:01:03Z"}'
     cri_part = b'2026-11-22T10:01:02.5Z stdout P {"msg": '
     otlp = (REAL_FORMATS / "otel_otlp_json.ndjson").read_bytes().splitlines()[0]
-    assert [unported(line) for line in (part, end, cri_part, otlp)] == [True, False, True, True]
     data = b"\n".join([b'{"msg": "before"}', part, end, cri_part, otlp]) + b"\n"
-    stages = build_stages(None, None, ALL)
-    expected = process_chunk(stages, None, "src", data, 1, 100)
-    handed: list[Any] = []
-
-    def fallback(job: Any) -> Any:
-        handed.append(job)
-        return process_chunk(stages, None, *job)
-
-    actual = core.Core(formats=ALL, fallback=fallback).process_chunk("src", data, 1, 100)
-    assert len(handed) == 1
-    assert_results_same(data, expected, actual)
-    assert expected.formats["otlp-json"][0] > 1
+    result = assert_same(data)
+    assert {"generic": 1, "docker/generic": 1, "otlp-json": 5, "cri": 1} == {
+        name: counts[0] for name, counts in result.formats.items()
+    }
 
 
 def test_a_pattern_the_core_cannot_read_is_refused_not_read_differently():
@@ -284,8 +252,8 @@ def test_a_pattern_the_core_cannot_read_is_refused_not_read_differently():
 @pytest.mark.parametrize("mask", [(), ("--no-mask",)], ids=["masked", "unmasked"])
 def test_an_ingest_of_every_real_program_with_logkit_core_stores_what_python_stores(tmp_path, mask):
     # End to end, LOGKIT_CORE=1 against the Python pipeline: every real program's output,
-    # Docker's and CRI's split lines and the OTLP/JSON file (blocks the core hands back to
-    # Python) included; same summary (per-format coverage, masks), events and rejects.
+    # Docker's and CRI's split lines and the OTLP/JSON file included; same summary
+    # (per-format coverage, masks), events and rejects.
     from .helpers import query, run_logkit, write
 
     logs = tmp_path / "logs"
@@ -352,6 +320,4 @@ _FORMAT_RECORDS = st.recursive(
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(_FORMAT_RECORDS, st.integers(0, 2)), min_size=1, max_size=12))
 def test_generated_records_of_format_shapes_read_the_same(records):
-    data = ported(b"\n".join(_dump(record, style) for record, style in records) + b"\n")
-    if data:
-        assert_same(data)
+    assert_same(b"\n".join(_dump(record, style) for record, style in records) + b"\n")

@@ -7,24 +7,28 @@
 //! A record no format claims is read by `generic`; `--log-format NAME` forces one format
 //! for every record, inner records included. Envelopes unwrap (`envelope`).
 //!
-//! Two kinds of line are not one record, and their engines are not here yet: `[partial]`
-//! (a writer's split line, joined from parts) and `[explode]` (a line of many records). A
-//! record that needs either is `Unported`, and the block it is in is run by the Python
-//! pipeline instead (logkit/core.py), so that no line is read differently.
+//! Two kinds of line are not one record: `[explode]` (a line of many records, `explode`)
+//! makes an event per record; a record of a `[partial]` format (a writer's split line,
+//! `partial`) is a `Part` whose event is made once the block's parts are known (src/block.rs
+//! joins them, and `event_whole` reads what they make).
 
 pub mod envelope;
+pub mod explode;
 pub mod fields;
 pub mod levels;
+pub mod partial;
 pub mod recognise;
 pub mod spec;
 
 use crate::errors::CoreError;
 use crate::json::Record;
 use crate::normalize::{AliasTable, Event, Normalizer, Out};
-use crate::tree::{obj_get, J};
+use crate::tree::J;
+use explode::ExplodeSpec;
 use fields::Compiled;
+use partial::{PartKey, PartialSpec};
 use recognise::{Decisions, Signature};
-use spec::{python_regex, ExplodeSpec, FormatsData, PartialSpec};
+use spec::{python_regex, FormatsData};
 
 /// A record inside an envelope inside an envelope is unwrapped; deeper ones are not.
 const MAX_DEPTH: usize = 2;
@@ -36,8 +40,7 @@ const COVERAGE_FIELDS: [usize; 5] = [0, 1, 4, 2, 5];
 /// What a format does beyond normalising a record.
 struct Special {
     inner: Option<String>,
-    partial: Option<(PartialSpec, regex::Regex)>,
-    /// Parsed, to hang src/formats/explode.rs on.
+    partial: Option<PartialSpec>,
     explode: Option<ExplodeSpec>,
 }
 
@@ -47,13 +50,19 @@ impl Special {
     }
 }
 
-/// A feature of the format data the core does not run yet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unported {
-    /// A `[partial]` record that continues in a later line.
-    Partial,
-    /// An `[explode]` record: one line, many events.
-    Explode,
+/// What a record makes (`Formats::event`). `One` is every ordinary line's: kept unboxed, as
+/// the `Result` it replaces was, rather than an allocation per line.
+#[allow(clippy::large_enum_variant)]
+pub enum Made<'a> {
+    One(Event<'a>, FormatName),
+    /// The events of an `[explode]` line, in its order, each with `attrs.line_index` (none:
+    /// a line that holds no records).
+    Many(Vec<(Event<'a>, FormatName)>),
+    /// A record of a `[partial]` format (not inside an envelope): its sequence and whether it
+    /// continues. Its event waits until the block's parts are known: it may be one part of a
+    /// longer record (`partial::groups`, then `Formats::joined` and `event_whole`): the
+    /// record is handed back for that.
+    Part(PartKey, bool, Record<'a>),
 }
 
 /// Which format made an event, as the coverage counts name it ("docker/zap" for an inner
@@ -97,12 +106,25 @@ impl Formats {
             )?);
             let partial = match &spec.partial {
                 None => None,
-                Some(p) => Some((p.clone(), python_regex(&p.continues)?)),
+                Some(p) => Some(PartialSpec {
+                    text: p.text.clone(),
+                    by: p.by.clone(),
+                    continues_from: p.continues_from.clone(),
+                    continues: python_regex(&p.continues)?,
+                }),
+            };
+            let explode = match &spec.explode {
+                None => None,
+                Some(e) => Some(ExplodeSpec::compiled(
+                    e.lists.clone(),
+                    e.inherit.clone(),
+                    &e.decode,
+                )?),
             };
             special.push(Special {
                 inner: spec.inner.clone(),
                 partial,
-                explode: spec.explode.clone(),
+                explode,
             });
             if spec.matchable() {
                 signatures.push(Signature::new(index, spec)?);
@@ -141,6 +163,30 @@ impl Formats {
         }
     }
 
+    /// Whether any format splits lines into parts (the reader then asks `part_of_line`
+    /// where a block may end).
+    pub fn splits(&self) -> bool {
+        match self.forced {
+            Some(forced) => self.special[forced].partial.is_some(),
+            None => self.special.iter().any(|s| s.partial.is_some()),
+        }
+    }
+
+    /// For a raw line that is a record of a `[partial]` format: its sequence and whether it
+    /// continues (pipeline.PartialScan's `_part`); None for any other line.
+    pub fn part_of_line(&self, raw: &[u8], decisions: &mut Decisions) -> Option<(PartKey, bool)> {
+        let record = crate::json::parse_record(raw).ok()?;
+        let format = self.format_of(&record, decisions);
+        let spec = self.special[format].partial.as_ref()?;
+        Some(spec.part_of(&self.compiled[format].name, &record))
+    }
+
+    /// The parts of one sequence (`key`'s format's `[partial]`) as the one record they make.
+    pub fn joined<'a>(&self, key: &PartKey, parts: Vec<Record<'a>>) -> Option<Record<'a>> {
+        let format = self.compiled.iter().position(|c| c.name == key.0)?;
+        Some(self.special[format].partial.as_ref()?.joined(parts))
+    }
+
     pub fn name<'s>(&'s self, name: &'s FormatName) -> &'s str {
         match name {
             FormatName::Of(index) => &self.compiled[*index].name,
@@ -157,30 +203,69 @@ impl Formats {
         }
     }
 
-    /// The event of a record by its format (`Recognizer.__call__`), and the format's name.
-    pub fn event<'a>(
+    /// What a record of a line makes by its format (`Recognizer.__call__`), with the
+    /// format's name.
+    pub fn event<'a>(&self, record: Record<'a>, decisions: &mut Decisions) -> Made<'a> {
+        self.made(record, decisions, 0, false)
+    }
+
+    /// What a whole record makes: one joined from parts, or a line of a `[partial]` format
+    /// that is no part of a longer one (`Recognizer.__call__(..., whole=True)`): never a
+    /// `Part`.
+    pub fn event_whole<'a>(&self, record: Record<'a>, decisions: &mut Decisions) -> Made<'a> {
+        self.made(record, decisions, 0, true)
+    }
+
+    fn made<'a>(
         &self,
         mut record: Record<'a>,
         decisions: &mut Decisions,
         depth: usize,
-    ) -> Result<(Event<'a>, FormatName), Unported> {
+        whole: bool,
+    ) -> Made<'a> {
         let format = self.format_of(&record, decisions);
         let special = &self.special[format];
         if !special.any() || depth >= MAX_DEPTH {
-            return Ok((self.compiled[format].run(record), FormatName::Of(format)));
+            return Made::One(self.compiled[format].run(record), FormatName::Of(format));
         }
-        if let Some((spec, continues)) = &special.partial {
-            if depth == 0 {
-                partial_hook(spec, continues, &record)?;
+        if let Some(spec) = &special.partial {
+            if depth == 0 && !whole {
+                let (key, continues) = spec.part_of(&self.compiled[format].name, &record);
+                return Made::Part(key, continues, record);
             }
         }
         if let Some(spec) = &special.explode {
-            return Err(explode_hook(spec, &record));
+            return Made::Many(self.exploded(format, spec, &record));
         }
         match &special.inner {
             Some(inner) => self.unwrap(format, inner, &mut record, decisions, depth),
-            None => Ok((self.compiled[format].run(record), FormatName::Of(format))),
+            None => Made::One(self.compiled[format].run(record), FormatName::Of(format)),
         }
+    }
+
+    /// One event per record of the line, by the exploding format's fields (not recognised
+    /// one by one), each with its place in the line as `attrs.line_index`: (stream, line,
+    /// line_index) is one record.
+    fn exploded<'a>(
+        &self,
+        format: usize,
+        spec: &ExplodeSpec,
+        record: &Record<'a>,
+    ) -> Vec<(Event<'a>, FormatName)> {
+        let fmt = &self.compiled[format];
+        spec.records(record)
+            .into_iter()
+            .enumerate()
+            .map(|(index, one)| {
+                let mut event = fmt.run(one);
+                let at = J::Num(std::borrow::Cow::Owned(index.to_string()));
+                match event.attrs.iter().position(|(k, _)| k == "line_index") {
+                    Some(place) => event.attrs[place].1 = at,
+                    None => event.attrs.push(("line_index".into(), at)),
+                }
+                (event, FormatName::Of(format))
+            })
+            .collect()
     }
 
     /// An envelope's event: its inner record's, when the inner text is a JSON object.
@@ -191,48 +276,42 @@ impl Formats {
         record: &mut Record<'a>,
         decisions: &mut Decisions,
         depth: usize,
-    ) -> Result<(Event<'a>, FormatName), Unported> {
+    ) -> Made<'a> {
         let fmt = &self.compiled[format];
         let parsed = envelope::inner_text(record, inner)
             .as_deref()
             .and_then(envelope::inner_record);
         let record = std::mem::take(record);
         let Some(parsed) = parsed else {
-            return Ok((fmt.run(record), FormatName::Of(format)));
+            return Made::One(fmt.run(record), FormatName::Of(format));
         };
         let mut shell = record;
         let steps = crate::normalize::split_path(inner);
         if steps.len() == 1 {
             shell.retain(|(k, _)| k != inner);
         }
-        let (event, inner_name) = self.event(parsed, decisions, depth + 1)?;
+        let made = self.made(parsed, decisions, depth + 1, false);
         let outer = fmt.run(shell.clone());
-        let name = format!("{}/{}", fmt.name, self.name(&inner_name));
-        Ok((
-            envelope::enveloped(event, outer, shell),
-            FormatName::Enveloped(name),
-        ))
+        let enveloped = |(event, inner_name): (Event<'a>, FormatName)| {
+            let name = format!("{}/{}", fmt.name, self.name(&inner_name));
+            let outer = Event {
+                fields: outer.fields.clone(),
+                attrs: Vec::new(),
+            };
+            let event = envelope::enveloped(event, outer, shell.clone());
+            (event, FormatName::Enveloped(name))
+        };
+        match made {
+            Made::One(event, inner_name) => {
+                let (event, name) = enveloped((event, inner_name));
+                Made::One(event, name)
+            }
+            // A line of many records inside the envelope (an OTLP/JSON export a container
+            // wrote to stdout): each event gets what the envelope gives, as one record would.
+            Made::Many(events) => Made::Many(events.into_iter().map(enveloped).collect()),
+            Made::Part(..) => unreachable!("parts are read at depth 0 only"),
+        }
     }
-}
-
-/// Where `[partial]` joining goes (src/formats/partial.rs): a record whose `continues`
-/// field says the line goes on is a part to hold until the one that ends it. Until that
-/// is ported, such a record is `Unported`; a record that ends no held sequence (a whole
-/// line) reads as any other.
-fn partial_hook(
-    spec: &PartialSpec,
-    continues: &regex::Regex,
-    record: &Record<'_>,
-) -> Result<(), Unported> {
-    match obj_get(record, &spec.continues_from) {
-        Some(J::Str(flag)) if continues.is_match(flag) => Err(Unported::Partial),
-        _ => Ok(()),
-    }
-}
-
-/// Where `[explode]` goes (src/formats/explode.rs): one event per record the line holds.
-fn explode_hook(_spec: &ExplodeSpec, _record: &Record<'_>) -> Unported {
-    Unported::Explode
 }
 
 /// Per format name, [events, then events with each COVERAGE column] (the counts
@@ -280,40 +359,61 @@ mod tests {
         Formats::new(&data, &Vec::new(), &builtin).unwrap()
     }
 
-    fn name_of(f: &Formats, line: &[u8]) -> Result<String, Unported> {
-        let record = parse_record(line).unwrap();
-        let (_, name) = f.event(record, &mut Decisions::default(), 0)?;
-        Ok(f.name(&name).to_string())
+    /// What a record makes: its format's name, "part" (with "+" when it continues), or the
+    /// names of a line of many records.
+    fn named(f: &Formats, made: Made<'_>) -> String {
+        match made {
+            Made::One(_, name) => f.name(&name).to_string(),
+            Made::Part(_, continues, _) => format!("part{}", if continues { "+" } else { "" }),
+            Made::Many(events) => events
+                .iter()
+                .map(|(_, name)| f.name(name).to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+        }
+    }
+
+    fn name_of(f: &Formats, line: &[u8]) -> String {
+        named(
+            f,
+            f.event(parse_record(line).unwrap(), &mut Decisions::default()),
+        )
+    }
+
+    /// As a whole record (a [partial] format's line that is no part of a longer one).
+    fn whole_name_of(f: &Formats, line: &[u8]) -> String {
+        named(
+            f,
+            f.event_whole(parse_record(line).unwrap(), &mut Decisions::default()),
+        )
     }
 
     #[test]
     fn records_are_recognised_by_keys_then_values_and_envelopes_name_both() {
         let f = formats(None);
-        assert_eq!("zap", name_of(&f, br#"{"ts": 1.5, "msg": "m"}"#).unwrap());
+        assert_eq!("zap", name_of(&f, br#"{"ts": 1.5, "msg": "m"}"#));
         // The same keys, a value of another shape: not zap.
-        assert_eq!(
-            "generic",
-            name_of(&f, br#"{"ts": "1.5", "msg": "m"}"#).unwrap()
-        );
+        assert_eq!("generic", name_of(&f, br#"{"ts": "1.5", "msg": "m"}"#));
         let inner = br#"{"log": "{\"ts\": 1, \"msg\": \"in\"}\n", "stream": "s", "time": "t"}"#;
-        assert_eq!("docker/zap", name_of(&f, inner).unwrap());
+        assert_eq!("part", name_of(&f, inner));
+        assert_eq!("docker/zap", whole_name_of(&f, inner));
         let text = br#"{"log": "plain\n", "stream": "s", "time": "t"}"#;
-        assert_eq!("docker", name_of(&f, text).unwrap());
+        assert_eq!("docker", whole_name_of(&f, text));
         // Forced: every record, the inner one too, by the forced format.
         let forced = formats(Some("zap"));
-        assert_eq!("zap", name_of(&forced, inner).unwrap());
+        assert_eq!("zap", name_of(&forced, inner));
     }
 
     #[test]
-    fn a_part_of_a_split_line_and_a_line_of_many_records_are_not_ported_yet() {
+    fn a_part_of_a_split_line_and_a_line_of_many_records_say_so() {
         let f = formats(None);
         let part = br#"{"log": "{\"ts\": 1, ", "stream": "s", "time": "t"}"#;
-        assert_eq!(Err(Unported::Partial), name_of(&f, part));
+        assert_eq!("part+", name_of(&f, part));
         let many = br#"{"resourceLogs": [{"logRecords": [{}, {}]}]}"#;
-        assert_eq!(Err(Unported::Explode), name_of(&f, many));
-        // Inside an envelope, a line of many records too (parts are joined outside only).
-        let wrapped = br#"{"log": "{\"resourceLogs\": []}\n", "stream": "s", "time": "t"}"#;
-        assert_eq!(Err(Unported::Explode), name_of(&f, wrapped));
+        assert_eq!("otlp,otlp", name_of(&f, many));
+        // Inside an envelope, a line of many records too.
+        let wrapped = br#"{"log": "{\"resourceLogs\": [{\"logRecords\": [{}]}]}\n", "stream": "s", "time": "t"}"#;
+        assert_eq!("docker/otlp", whole_name_of(&f, wrapped));
     }
 
     #[test]
