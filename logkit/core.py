@@ -5,13 +5,19 @@ nothing per line crosses into Python. What it is told comes from here, so that t
 source for each: the columns from logkit/schema.py (events) and pipeline.REJECT_SCHEMA, and the
 alias table from the generic log format's file (logkit/formats/generic.toml).
 
-Experimental (LOGKIT_CORE=1, see ingest.core_refusal): the core reads every record as the
-generic format, the one `--log-format generic` forces; the per-record recognition of the other
-formats (logkit/formats) is the Python pipeline's only.
+Experimental (LOGKIT_CORE=1, see ingest.core_refusal). The core recognises each record's log
+format and normalises it by that format's data as logkit/formats does; Python stays the one
+reader of the format files (`load_formats`, with logkit.toml's formats and their error
+messages) and hands the loaded specs over as JSON (`format_data`). Lines that are not one
+record each are the core's too: an `[explode]` line is an event per record it holds, and the
+parts of a line a writer split (`[partial]`) are joined within a block; where a block may end
+so that no sequence of parts is cut (`Core.unfinished`, which the reader asks) is the core's
+scan as well.
 """
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -22,7 +28,7 @@ import pyarrow as pa
 
 from . import _core
 from .errors import ConfigError, CoreBugWarning
-from .formats import COVERAGE, GENERIC, read_format_file
+from .formats import FormatSpec, load_formats, read_format_file
 from .normalize import ALIAS_GROUPS, BUILTIN_ALIASES
 from .pipeline import REJECT_SCHEMA, ChunkResult, FormatSettings, make_masker
 from .schema import EVENT_COLUMNS
@@ -81,6 +87,81 @@ def check_alias_groups() -> None:
         )
 
 
+def _field(fs: Any) -> dict[str, Any]:
+    return {
+        "group": fs.group,
+        "paths": list(fs.paths),
+        "pattern": [p.pattern for p in fs.pattern],
+        "keep": fs.keep,
+        "default": fs.default,
+        "nanos": fs.nanos,
+        "template": fs.template,
+    }
+
+
+def spec_data(spec: FormatSpec) -> dict[str, Any]:
+    """A loaded format as the core reads it (src/formats/spec.rs): the FormatSpec's data,
+    patterns as their Python source (the core translates the few places Python's regex
+    syntax differs, and refuses one it cannot read)."""
+    explode = spec.explode
+    partial = spec.partial
+    return {
+        "name": spec.name,
+        "keys": list(spec.keys),
+        "any_keys": list(spec.any_keys),
+        "shapes": list(spec.shapes.items()),
+        "equals": list(spec.equals.items()),
+        "patterns": [(path, p.pattern) for path, p in spec.patterns.items()],
+        "priority": spec.priority,
+        "fields": [_field(fs) for fs in spec.fields],
+        "fields_last": [_field(fs) for fs in spec.fields_last],
+        "levels": spec.levels or None,
+        "inner": spec.inner,
+        "explode": None
+        if explode is None
+        else {
+            "lists": [list(steps) for steps in explode.lists],
+            "inherit": [[c, level, list(path)] for c, level, path in explode.inherit],
+            "decode": [[list(path), kind] for path, kind in explode.decode],
+        },
+        "partial": None
+        if partial is None
+        else {
+            "text": partial.text,
+            "by": partial.by,
+            "continues_from": partial.continues_from,
+            "continues": partial.continues.pattern,
+        },
+    }
+
+
+def format_data(formats: FormatSettings | None = None) -> str:
+    """The log formats a run knows (built-in, `formats_dir`, logkit.toml's), read and checked
+    by `load_formats`, as the JSON the core compiles, with the one `--log-format` forces."""
+    formats = formats or FormatSettings()
+    specs = load_formats(formats.tables, formats.formats_dir)
+    return json.dumps(
+        {"formats": [spec_data(spec) for spec in specs.values()], "forced": formats.forced},
+        default=_not_json,
+    )
+
+
+def _not_json(value: Any) -> Any:
+    # A TOML date or time in a format's table (`equals = { d = 1979-05-27 }`): no JSON value
+    # equals it, and the core is told nothing it would read differently.
+    raise ValueError(f"a {type(value).__name__} value ({value}) is not one the core reads")
+
+
+def formats_refusal(formats: FormatSettings) -> str | None:
+    """Why the core cannot read these formats as Python does (a pattern the `regex` crate
+    cannot compile, such as a look-around), or None."""
+    try:
+        _core.check_formats(format_data(formats), builtin_table())
+    except ValueError as exc:
+        return f"the native core cannot read the log formats: {exc}"
+    return None
+
+
 def builtin_table() -> list[tuple[str, list[str]]]:
     """The built-in alias table: the generic format file's fields, else normalize.py's table."""
     if GENERIC_FORMAT.is_file():
@@ -111,14 +192,18 @@ class Core:
         *,
         max_line: int | None = None,
         masker: Any = None,
+        formats: FormatSettings | None = None,
     ) -> None:
-        """`masker`: a native masker (`native_masker`) that masks every block."""
+        """`masker`: a native masker (`native_masker`) that masks every block; `formats`: the
+        log formats known and forced (as `pipeline.build_stages` takes them)."""
         self.max_line = max_line
+        self.formats = formats or FormatSettings()
         rejects = [(f.name, _TYPE_NAMES[f.type]) for f in REJECT_SCHEMA]
         check_alias_groups()
         try:
             user, table = _table((aliases or {}).items()), builtin_table()
-            self._core = _core.Core(list(EVENT_COLUMNS), rejects, user, table, late_table(), masker)
+            data = format_data(self.formats)
+            self._core = _core.Core(list(EVENT_COLUMNS), rejects, user, table, [], masker, data)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
 
@@ -134,8 +219,7 @@ class Core:
         stream: Any = None,
         max_line: int | None = None,
     ) -> ChunkResult:
-        """`pipeline.process_chunk`, every record read as the generic log format
-        (`--log-format generic`): the same result from the core. `in_key`: a private key
+        """`pipeline.process_chunk`: the same result from the core. `in_key`: a private key
         block open before the block (its bytes so far), for a masked core."""
         if max_line is None:
             max_line = self.max_line
@@ -159,14 +243,16 @@ class Core:
             newest_ts=block.newest_ts,
             reasons=Counter(block.reasons),
             masked=Counter(block.masked),
-            formats=_coverage(events),
+            formats=dict(block.formats),
         )
 
+    @property
+    def splits(self) -> bool:
+        """Whether a format splits lines into parts ([partial]): then the reader asks
+        `unfinished` where each block may end."""
+        return self._core.splits
 
-def _coverage(events: pa.Table) -> dict[str, list[int]]:
-    # The per-format counts of the summary (formats.Recognizer.take_counts): every event is
-    # the generic format's.
-    if not events.num_rows:
-        return {}
-    n = events.num_rows
-    return {GENERIC: [n, *(n - events.column(c).null_count for c in COVERAGE)]}
+    def unfinished(self, chunk: bytes) -> int:
+        """`pipeline.PartialScan.unfinished`, by the core: the offset in `chunk` (complete
+        lines) of the first part of the earliest sequence of parts it leaves open."""
+        return self._core.unfinished(chunk)

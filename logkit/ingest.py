@@ -20,14 +20,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 
 from . import interrupt, tracespans
 from . import sources as src
 from .errors import InputError, Interrupted, LogkitError
-from .formats import COVERAGE, GENERIC
+from .formats import COVERAGE
 from .mask import KEY_BLOCK_BYTES, key_block_after
 from .masking import key_path
 from .pipeline import (
@@ -141,17 +141,18 @@ class IngestSummary:
 def core_refusal(_mask_table: dict[str, Any] | None, formats: FormatSettings) -> str | None:
     """Why the native core (LOGKIT_CORE=1, experimental) cannot run an ingest, or None.
 
-    The core reads every record as the built-in generic format, so it runs only what the
-    Python pipeline would read the same way: `--log-format generic`, with no log formats of
-    logkit.toml's. Anything else keeps the Python pipeline, and the summary says why, rather
-    than storing events read differently. It masks with its own masker (src/mask/).
+    The core recognises and normalises records by the same format data as the Python pipeline
+    (built-in formats, logkit.toml's and a formats_dir's, --log-format), and masks with its own
+    masker (src/mask/). It refuses formats it cannot read the same way (a pattern using what
+    the `regex` crate lacks, such as look-around): the Python pipeline runs, and the summary
+    says why. Lines that are not one record each ([explode] lines, [partial] parts) are
+    its too, and so is the reader's scan for where a block may end (`Core.unfinished`).
     """
-    if formats.forced != GENERIC or formats.tables or formats.formats_dir:
-        return (
-            "the native core reads the built-in generic format only (ingest with"
-            " --log-format generic, and no [formats] or formats_dir in logkit.toml)"
-        )
-    return None
+    try:
+        from .core import formats_refusal
+    except ImportError:
+        return "the native core is not built"
+    return formats_refusal(formats)
 
 
 class _Runner:
@@ -172,7 +173,7 @@ class _Runner:
             masker = None
             if mask_table is not None:
                 masker = native_masker(mask_table, key, aliases, formats)
-            self.core = Core(aliases, max_line=max_line, masker=masker)
+            self.core = Core(aliases, max_line=max_line, masker=masker, formats=formats)
         elif workers > 1:
             ctx = multiprocessing.get_context("forkserver")
             # Workers forked from a server that has already imported the pipeline share those
@@ -240,6 +241,13 @@ class Block:
     eof: bool = False  # the last block: the stream has been read to its end
 
 
+class Joins(Protocol):
+    """Where a block of complete lines must end so that no sequence of parts of a split line
+    is cut (pipeline.PartialScan, or the native core's scan)."""
+
+    def unfinished(self, chunk: bytes) -> int: ...
+
+
 class LineBlocker:
     """Cuts a source into blocks of complete lines, from its checkpoint on.
 
@@ -256,7 +264,7 @@ class LineBlocker:
 
     def __init__(
         self, source: src.Source, lines: int, offset: int, tail: bytes = b"",
-        joins: PartialScan | None = None,
+        joins: Joins | None = None,
     ) -> None:  # fmt: skip
         self.joins = joins
         self.source = source
@@ -639,7 +647,7 @@ def _ingest(
     masker = None
     formats = format_settings(store.config, log_format)
     # Fail now, not in a worker, on a bad format file or an unknown --log-format.
-    joins = PartialScan.of(formats, store.config.aliases)
+    joins: Joins | None = PartialScan.of(formats, store.config.aliases)
     if mask_table is not None:
         # Fail now, not in a worker, on a bad [mask] table or key.
         masker = make_masker(mask_table, key, store.config.aliases, formats)
@@ -700,6 +708,9 @@ def _ingest(
         if refusal is not None:
             summary.warnings.append(f"LOGKIT_CORE=1 ignored, the Python pipeline ran: {refusal}")
     runner = _Runner(workers, initargs) if todo else None
+    if runner is not None and runner.core is not None:
+        # Where a block may end, by the core's own scan of its lines.
+        joins = runner.core if runner.core.splits else None
     done_bytes = 0
     committer = _Committer(session)
     try:

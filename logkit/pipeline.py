@@ -121,6 +121,14 @@ def _classify(raw: bytes, error: Exception) -> str:
     return "invalid_json"
 
 
+def _utf8(raw: bytes) -> bool:
+    try:
+        raw.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def parse_json(raw: bytes, _: Any = None) -> dict[str, Any]:
     """Stage 1: bytes → dict, or Reject. Tolerates a BOM and a CR before the newline."""
     if raw.startswith(BOM):
@@ -134,7 +142,8 @@ def parse_json(raw: bytes, _: Any = None) -> dict[str, Any]:
     except (orjson.JSONDecodeError, ValueError) as error:
         if raw[:4].isdigit():
             cri = _CRI_LINE.fullmatch(raw)
-            if cri is not None:
+            # A tag that is not UTF-8 makes it no CRI line (the runtime writes ASCII tags).
+            if cri is not None and _utf8(cri[3]):
                 # A Kubernetes (CRI) container log line: a text envelope, made a record for the
                 # `cri` log format to unwrap (its content is often a JSON record).
                 time, stream, tag, content = cri.groups()
@@ -421,6 +430,19 @@ def process_chunk(
             converted.append(to_arrow(events))
             events = []
 
+    def keep_all(made: list[dict[str, Any]], raw: bytes, line: int, off: int) -> None:
+        """The events of one line, or of one line joined from parts: each kept, as `keep`
+        does; a line that holds no records (an OTLP export of none) is quarantined, not
+        dropped unseen."""
+        if not made:
+            reasons["no_records"] += 1
+            rejects.append(
+                {"source": source, "line": line, "byte_offset": off, "reason": "no_records",
+                 "raw": mask_raw(raw[:TOO_LONG_KEEP], masker)}
+            )  # fmt: skip
+        for position, event in enumerate(made):
+            keep(event, raw, line, off, back=len(made) - 1 - position)
+
     for index, raw in enumerate(lines):
         try:
             if max_line is not None and len(raw) > max_line:
@@ -441,22 +463,13 @@ def process_chunk(
         except Records as many:
             # One line, many records: each an event with this line's number (attrs.line_index
             # tells them apart); a line that holds none is quarantined, not dropped unseen.
-            if not many.events:
-                reasons["no_records"] += 1
-                rejects.append(
-                    {"source": source, "line": line_no, "byte_offset": offset,
-                     "reason": "no_records", "raw": mask_raw(raw[:TOO_LONG_KEEP], masker)}
-                )  # fmt: skip
-            for position, event in enumerate(many.events):
-                keep(event, raw, line_no, offset, back=len(many.events) - 1 - position)
+            keep_all(many.events, raw, line_no, offset)
         except Held as part:
             held.setdefault(part.key, (line_no, offset, []))[2].append(raw)
         except Joined as joined:
             # The event of a record split over lines has its first part's line and offset.
             first, first_offset, parts = held.pop(joined.key, (line_no, offset, []))
-            whole = b"\n".join([*parts, raw])
-            for position, event in enumerate(joined.events):
-                keep(event, whole, first, first_offset, back=len(joined.events) - 1 - position)
+            keep_all(joined.events, b"\n".join([*parts, raw]), first, first_offset)
         else:
             trace_id = value["trace_id"]
             value["trace_key"] = trace_key(trace_id) if trace_id is not None else None
@@ -478,8 +491,7 @@ def process_chunk(
         # unfinished sequence out of a block while its file may still grow).
         for key, made in normalize.flush():
             first, first_offset, parts = held.pop(key)
-            for position, event in enumerate(made):
-                keep(event, b"\n".join(parts), first, first_offset, back=len(made) - 1 - position)
+            keep_all(made, b"\n".join(parts), first, first_offset)
     for line, off, reason, raw in extra_rejects:
         reasons[reason] += 1
         rejects.append(

@@ -13,9 +13,12 @@ use crate::arrow_out::{
     events_batch, rejects_batch, Columns, EventRow, RejectRow, Shared, StreamId,
 };
 use crate::errors::CoreError;
-use crate::json::{dumps_record, parse_record};
+use crate::formats::partial::{Deferred, Place, Seen};
+use crate::formats::recognise::Decisions;
+use crate::formats::{count, Coverage, FormatName, Formats, Made};
+use crate::json::{dumps_record, parse_record, Record};
 use crate::lines::{split_lines, Reason};
-use crate::normalize::{Event, EventMap, Normalizer, Out};
+use crate::normalize::{Event, EventMap, Out};
 
 // Every line allocates its record's keys and values; mimalloc's thread-local free lists make
 // that about a fifth cheaper than the C library's allocator when the block's slices run on
@@ -58,7 +61,13 @@ pub struct BlockOutput {
     pub newest_ts: Option<i64>,
     pub reasons: BTreeMap<String, u64>,
     pub masked: Counts,
+    /// Per format, its events and how many have each coverage column.
+    pub formats: Coverage,
 }
+
+// The lines of `[partial]` formats, joined once the whole block has been read (a sequence's
+// parts may be in several slices).
+mod parts;
 
 /// Masks per detector.
 pub type Counts = BTreeMap<String, u64>;
@@ -95,7 +104,7 @@ impl EventMasker for crate::mask::Masker {
 }
 
 pub struct Pipeline {
-    pub normalizer: Normalizer,
+    pub formats: Formats,
     pub events: Columns,
     pub rejects: Columns,
     pub masker: Option<std::sync::Arc<dyn EventMasker>>,
@@ -112,12 +121,29 @@ fn pool() -> &'static rayon::ThreadPool {
     })
 }
 
-struct Slice {
+struct Slice<'a> {
     events: Vec<EventRow>,
     rejects: Vec<RejectRow>,
     no_ts: u64,
     newest: Option<i64>,
     masked: Counts,
+    formats: Coverage,
+    /// The slice's lines of `[partial]` formats, whose events wait for `join_parts`.
+    parts: Vec<Deferred<Record<'a>>>,
+}
+
+impl Slice<'_> {
+    fn new<'a>(lines: usize) -> Slice<'a> {
+        Slice {
+            events: Vec::with_capacity(lines),
+            rejects: Vec::new(),
+            no_ts: 0,
+            newest: None,
+            masked: Counts::new(),
+            formats: Coverage::new(),
+            parts: Vec::new(),
+        }
+    }
 }
 
 impl Pipeline {
@@ -130,7 +156,7 @@ impl Pipeline {
         )
     }
 
-    fn process_unguarded(&self, input: &BlockInput<'_>) -> Result<BlockOutput, CoreError> {
+    fn process_unguarded<'d>(&self, input: &BlockInput<'d>) -> Result<BlockOutput, CoreError> {
         let lines = split_lines(input.data);
         // The lines inside a private key block (in order, over the whole block: a block may
         // span slices), as pipeline.process_chunk finds them: their rejects keep no text.
@@ -145,14 +171,17 @@ impl Pipeline {
             }
             _ => (Vec::new(), 0),
         };
-        let run = |(k, slice): (usize, &[(usize, &[u8])])| {
+        let run = |(k, slice): (usize, &[(usize, &'d [u8])])| {
             self.slice(input, k * SLICE_LINES, slice, &key_lines)
         };
-        let slices: Vec<Slice> = if lines.len() <= SLICE_LINES {
+        let mut slices: Vec<Slice> = if lines.len() <= SLICE_LINES {
             pool().install(|| vec![run((0, &lines))])
         } else {
             pool().install(|| lines.par_chunks(SLICE_LINES).enumerate().map(run).collect())
         };
+        if slices.iter().any(|slice| !slice.parts.is_empty()) {
+            self.join_parts(input, &lines, &mut slices);
+        }
         let shared = Shared {
             source: input.source,
             stream: &input.stream,
@@ -162,6 +191,7 @@ impl Pipeline {
         let mut no_ts = 0;
         let mut newest: Option<i64> = None;
         let mut masked = Counts::new();
+        let mut formats = Coverage::new();
         for slice in slices {
             if !slice.events.is_empty() || events.is_empty() {
                 events.push(events_batch(&self.events, &slice.events, &shared)?);
@@ -171,6 +201,12 @@ impl Pipeline {
             newest = newest.max(slice.newest);
             for (detector, count) in slice.masked {
                 *masked.entry(detector).or_insert(0) += count;
+            }
+            for (name, counts) in slice.formats {
+                let total = formats.entry(name).or_default();
+                for (total, count) in total.iter_mut().zip(counts) {
+                    *total += count;
+                }
             }
         }
         if events.len() > 1 && events[0].num_rows() == 0 {
@@ -202,25 +238,22 @@ impl Pipeline {
             newest_ts: newest,
             reasons,
             masked,
+            formats,
         })
     }
 
     /// The lines of a slice; `first` is the index in the block of its first line.
     /// `key_lines`: the indexes in the block of the lines inside a private key block, sorted.
-    fn slice(
+    fn slice<'d>(
         &self,
         input: &BlockInput<'_>,
         first: usize,
-        lines: &[(usize, &[u8])],
+        lines: &[(usize, &'d [u8])],
         key_lines: &[usize],
-    ) -> Slice {
-        let mut out = Slice {
-            events: Vec::with_capacity(lines.len()),
-            rejects: Vec::new(),
-            no_ts: 0,
-            newest: None,
-            masked: Counts::new(),
-        };
+    ) -> Slice<'d> {
+        let mut out = Slice::new(lines.len());
+        let mut seen = Seen::default();
+        let mut decisions = Decisions::default();
         for (index, &(start, raw)) in lines.iter().enumerate() {
             let line = input.first_line + (first + index) as i64;
             let byte_offset = input.first_offset + start as i64;
@@ -231,35 +264,31 @@ impl Pipeline {
                 _ => parse_record(raw),
             };
             match parsed {
-                Ok(record) => {
-                    let mut event = self.normalizer.normalize(record);
-                    if let Some(masker) = &self.masker {
-                        if masker.needs_masking(raw) {
-                            let mut map = event.into_map();
-                            masker.mask_event(&mut map, &mut out.masked);
-                            event = Event::from_map(map);
+                Ok(record) => match self.formats.event(record, &mut decisions) {
+                    Made::One(event, format) => self.keep(&mut out, event, &format, raw, line),
+                    Made::Many(events) => self.keep_all(&mut out, events, raw, line, byte_offset),
+                    Made::Part(key, continues, record) if seen.alone(&key, continues) => match self
+                        .formats
+                        .event_whole(record, &mut decisions)
+                    {
+                        Made::One(event, format) => self.keep(&mut out, event, &format, raw, line),
+                        Made::Many(events) => {
+                            self.keep_all(&mut out, events, raw, line, byte_offset)
                         }
-                    }
-                    let ts = match &event.fields[0] {
-                        Some(Out::Int(us)) => Some(*us),
-                        _ => None,
-                    };
-                    match ts {
-                        None => out.no_ts += 1,
-                        Some(us) => out.newest = out.newest.max(Some(us)),
-                    }
-                    let trace_key = match &event.fields[5] {
-                        Some(Out::Str(id)) => Some(crc32fast::hash(id.as_bytes())),
-                        _ => None,
-                    };
-                    let attrs = dumps_record(&event.attrs);
-                    out.events.push(EventRow {
-                        fields: event.fields,
-                        attrs,
-                        trace_key,
-                        line,
-                    });
-                }
+                        Made::Part(..) => unreachable!("a whole record is no part"),
+                    },
+                    Made::Part(key, continues, record) => out.parts.push(Deferred {
+                        line: first + index,
+                        key,
+                        continues,
+                        at: Place {
+                            slice: first / SLICE_LINES,
+                            event: out.events.len(),
+                            reject: out.rejects.len(),
+                        },
+                        record,
+                    }),
+                },
                 Err(reason) => {
                     let raw = if key_lines.binary_search(&(first + index)).is_ok() {
                         crate::mask::KEY_LINE.to_string()
@@ -276,6 +305,69 @@ impl Pipeline {
             }
         }
         out
+    }
+
+    /// An event of the line `raw` (or of the parts joined into `raw`), masked when the
+    /// masker's prefilter finds anything in those bytes, counted, and made a row.
+    fn keep(
+        &self,
+        out: &mut Slice,
+        mut event: Event<'_>,
+        format: &FormatName,
+        raw: &[u8],
+        line: i64,
+    ) {
+        if let Some(masker) = &self.masker {
+            if masker.needs_masking(raw) {
+                let mut map = event.into_map();
+                masker.mask_event(&mut map, &mut out.masked);
+                event = Event::from_map(map);
+            }
+        }
+        let ts = match &event.fields[0] {
+            Some(Out::Int(us)) => Some(*us),
+            _ => None,
+        };
+        match ts {
+            None => out.no_ts += 1,
+            Some(us) => out.newest = out.newest.max(Some(us)),
+        }
+        let trace_key = match &event.fields[5] {
+            Some(Out::Str(id)) => Some(crc32fast::hash(id.as_bytes())),
+            _ => None,
+        };
+        count(&mut out.formats, self.formats.name(format), &event.fields);
+        let attrs = dumps_record(&event.attrs);
+        out.events.push(EventRow {
+            fields: event.fields,
+            attrs,
+            trace_key,
+            line,
+        });
+    }
+
+    /// The events of a line of many records, each kept; a line that holds none is
+    /// quarantined as `no_records`, not dropped unseen (as process_chunk's `keep_all`).
+    fn keep_all(
+        &self,
+        out: &mut Slice,
+        events: Vec<(Event<'_>, FormatName)>,
+        raw: &[u8],
+        line: i64,
+        byte_offset: i64,
+    ) {
+        if events.is_empty() {
+            let text = self.quarantine_text(raw, &mut out.masked);
+            out.rejects.push(RejectRow {
+                line,
+                byte_offset,
+                reason: Cow::Borrowed("no_records"),
+                raw: text,
+            });
+        }
+        for (event, format) in events {
+            self.keep(out, event, &format, raw, line);
+        }
     }
 
     fn all_rejected(&self, input: &BlockInput<'_>) -> Result<BlockOutput, CoreError> {
@@ -325,6 +417,7 @@ impl Pipeline {
             newest_ts: None,
             reasons,
             masked,
+            formats: Coverage::new(),
         })
     }
 }
@@ -438,14 +531,16 @@ pub(crate) mod tests {
             ("raw", "VARCHAR"),
         ]);
         Pipeline {
-            normalizer: Normalizer::new(
-                &Vec::new(),
-                &vec![
-                    ("ts".into(), vec!["ts".into()]),
-                    ("message".into(), vec!["msg".into()]),
-                ],
-            )
-            .unwrap(),
+            formats: Formats::plain(
+                Normalizer::new(
+                    &Vec::new(),
+                    &vec![
+                        ("ts".into(), vec!["ts".into()]),
+                        ("message".into(), vec!["msg".into()]),
+                    ],
+                )
+                .unwrap(),
+            ),
             events: Columns::new(&events, false).unwrap(),
             rejects: Columns::new(&rejects, true).unwrap(),
             masker: None,

@@ -157,6 +157,18 @@ pub fn dumps_record(record: &Record<'_>) -> String {
     out
 }
 
+/// One value as orjson.dumps writes it (logkit/formats renders a message template's
+/// properties so), or in the standard library's style where orjson cannot write it.
+pub fn dumps_value(value: &J<'_>) -> String {
+    let mut out = String::new();
+    if write_value(value, &mut out, Style::Orjson, 1).is_ok() {
+        return out;
+    }
+    out.clear();
+    let _ = write_value(value, &mut out, Style::Python, 1);
+    out
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Style {
     Orjson,

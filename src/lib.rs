@@ -10,6 +10,7 @@ pub mod block;
 pub mod errors;
 #[cfg(any(test, feature = "harness"))]
 pub mod harness;
+pub mod formats;
 pub mod json;
 pub mod lines;
 pub mod mask;
@@ -35,6 +36,7 @@ use serde_json::Value;
 use crate::arrow_out::{Columns, StreamId};
 use crate::block::{BlockInput, Pipeline};
 use crate::errors::CoreError;
+use crate::formats::Formats;
 use crate::mask::{Counts, MaskConfig, MaskError};
 use crate::normalize::{AliasTable, LateField, Normalizer};
 
@@ -104,6 +106,7 @@ struct Block {
     newest_ts: Option<i64>,
     reasons: BTreeMap<String, u64>,
     masked: BTreeMap<String, u64>,
+    formats: formats::Coverage,
 }
 
 #[pymethods]
@@ -128,10 +131,15 @@ impl Block {
         Ok(dict)
     }
 
-    /// Lines per recognised format (format recognition is not in the core yet: empty).
+    /// Per format ("docker/zap" for an envelope's), [events, then events with each of ts,
+    /// level, message, service, trace_id]: `Recognizer.take_counts`.
     #[getter]
-    fn formats<'py>(&self, py: Python<'py>) -> Bound<'py, PyDict> {
-        PyDict::new(py)
+    fn formats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        for (name, counts) in &self.formats {
+            dict.set_item(name, counts.to_vec())?;
+        }
+        Ok(dict)
     }
 }
 
@@ -146,9 +154,11 @@ impl Core {
     /// `event_columns`/`reject_columns`: (name, DuckDB type) as logkit/schema.py lists them;
     /// `aliases`: the user's `[aliases]`, `table`: the built-in alias table, both as
     /// (group, names) rows, best first; `late`: the format's `[fields_last]` as (group,
-    /// paths, patterns, keep) rows; `masker`: a `Masker` to mask every block with.
+    /// paths, patterns, keep) rows; `masker`: a `Masker` to mask every block with;
+    /// `formats`: the log formats as logkit/core.py's `format_data` writes them (JSON),
+    /// recognised per record (without: every record is read by `table` and `late`).
     #[new]
-    #[pyo3(signature = (event_columns, reject_columns, aliases, table, late=Vec::new(), masker=None))]
+    #[pyo3(signature = (event_columns, reject_columns, aliases, table, late=Vec::new(), masker=None, formats=None))]
     fn new(
         event_columns: Vec<(String, String)>,
         reject_columns: Vec<(String, String)>,
@@ -156,6 +166,7 @@ impl Core {
         table: AliasTable,
         late: Vec<(String, Vec<String>, Vec<String>, bool)>,
         masker: Option<PyRef<'_, PyMasker>>,
+        formats: Option<&str>,
     ) -> PyResult<Core> {
         let late: Vec<LateField> = late
             .into_iter()
@@ -168,7 +179,17 @@ impl Core {
             .collect();
         let masker = masker.map(|m| m.inner.clone() as Arc<dyn block::EventMasker>);
         let pipeline = Pipeline {
-            normalizer: Normalizer::with_late(&aliases, &table, &late).map_err(to_py)?,
+            formats: match formats {
+                None => {
+                    Formats::plain(Normalizer::with_late(&aliases, &table, &late).map_err(to_py)?)
+                }
+                Some(data) => Formats::new(
+                    &formats::spec::from_json(data).map_err(to_py)?,
+                    &aliases,
+                    &table,
+                )
+                .map_err(to_py)?,
+            },
             events: Columns::new(&event_columns, false).map_err(to_py)?,
             rejects: Columns::new(&reject_columns, true).map_err(to_py)?,
             masker,
@@ -227,8 +248,44 @@ impl Core {
             newest_ts: output.newest_ts,
             reasons: output.reasons,
             masked: output.masked,
+            formats: output.formats,
         })
     }
+
+    /// Whether any format splits lines into parts ([partial]): then the reader asks
+    /// `unfinished` where each block may end.
+    #[getter]
+    fn splits(&self) -> bool {
+        self.pipeline.formats.splits()
+    }
+
+    /// The offset in `chunk` (complete lines) of the first part of the earliest sequence of
+    /// parts its lines leave open, `len(chunk)` when none (pipeline.PartialScan.unfinished):
+    /// the reader keeps the lines from there out of the block and its checkpoint.
+    fn unfinished(&self, py: Python<'_>, chunk: &[u8]) -> usize {
+        let formats = &self.pipeline.formats;
+        py.allow_threads(|| {
+            let mut decisions = formats::recognise::Decisions::default();
+            block::guarded(
+                || {
+                    formats::partial::unfinished(chunk, formats::partial::WINDOW, |raw| {
+                        formats.part_of_line(raw, &mut decisions)
+                    })
+                },
+                // A bug in the scan holds nothing back: the parts are then stored as they are.
+                || chunk.len(),
+            )
+        })
+    }
+}
+
+/// Compile the formats of `data` (`format_data`'s JSON) with the built-in alias `table`:
+/// a ValueError says why the core cannot read them as Python does.
+#[pyfunction]
+fn check_formats(data: &str, table: AliasTable) -> PyResult<()> {
+    let data = formats::spec::from_json(data).map_err(to_py)?;
+    Formats::new(&data, &Vec::new(), &table).map_err(to_py)?;
+    Ok(())
 }
 
 /// JSON of any depth the pipeline accepts (serde's own limit is 128 levels).
@@ -537,6 +594,25 @@ fn alias_table_from_toml(text: &str) -> PyResult<AliasTable> {
     normalize::alias_table_from_toml(text).map_err(to_py)
 }
 
+/// The records one line of an `[explode]` format holds, each as `attrs` text would write it,
+/// or None for a line that is no record (formats.py's `exploded`: the differential tests).
+#[pyfunction]
+fn exploded_records(
+    path: &str,
+    inherit: Vec<(String, String)>,
+    decode: Vec<(String, String)>,
+    line: &[u8],
+) -> PyResult<Option<Vec<String>>> {
+    let spec =
+        formats::explode::ExplodeSpec::new("[explode]", path, &inherit, &decode).map_err(to_py)?;
+    Ok(json::parse_record(line).ok().map(|record| {
+        spec.records(&record)
+            .iter()
+            .map(json::dumps_record)
+            .collect()
+    }))
+}
+
 /// The alias groups the normaliser converts, as (group, field, keep) rows.
 #[pyfunction]
 fn alias_groups() -> Vec<(&'static str, &'static str, bool)> {
@@ -547,6 +623,7 @@ fn alias_groups() -> Vec<(&'static str, &'static str, bool)> {
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(alias_table_from_toml, m)?)?;
     m.add_function(wrap_pyfunction!(alias_groups, m)?)?;
+    m.add_function(wrap_pyfunction!(check_formats, m)?)?;
     m.add_class::<Core>()?;
     m.add_class::<Block>()?;
     m.add_class::<Batches>()?;
@@ -561,5 +638,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("KEY_LINE", mask::KEY_LINE)?;
     m.add("KEY_MARK", PyBytes::new(m.py(), mask::KEY_MARK))?;
     m.add("KEY_BLOCK_BYTES", mask::KEY_BLOCK_BYTES)?;
+    m.add_function(wrap_pyfunction!(exploded_records, m)?)?;
     Ok(())
 }

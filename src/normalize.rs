@@ -16,6 +16,7 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use crate::errors::CoreError;
+use crate::formats::levels::LevelTable;
 use crate::json::{view, Py, Record};
 use crate::lines::py_isspace;
 use crate::pytext::{ascii_digits, py_float};
@@ -124,7 +125,7 @@ impl<'a> Event<'a> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Conv {
+pub(crate) enum Conv {
     Ts,
     /// An epoch number in a known unit, to microseconds: (multiply, divide).
     Epoch(i128, i128),
@@ -132,6 +133,10 @@ enum Conv {
     Text,
     Message,
     Ident,
+    /// A trace or span id a format names: an id of zeros only is none (`trace_ident`).
+    TraceIdent,
+    /// A level read by the format's own spellings and scales first (`Normalizer::levels`).
+    FormatLevel,
     TraceparentTrace,
     TraceparentSpan,
     /// An AWS X-Ray trace id or `X-Amzn-Trace-Id` header, as the W3C trace id.
@@ -148,7 +153,7 @@ enum Conv {
 
 /// Whether the original value also stays in attrs.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Keep {
+pub(crate) enum Keep {
     No,
     /// When it differs from the canonical value.
     IfDifferent,
@@ -157,7 +162,7 @@ enum Keep {
 }
 
 /// What an `[aliases]` group name feeds: (field, converter, keep) rows.
-fn group(name: &str) -> Option<&'static [(&'static str, Conv, Keep)]> {
+pub(crate) fn group(name: &str) -> Option<&'static [(&'static str, Conv, Keep)]> {
     use Conv::*;
     use Keep::*;
     Some(match name {
@@ -312,7 +317,13 @@ pub struct Normalizer {
     /// Record key -> every step it can feed.
     steps: HashMap<String, Vec<Step>>,
     patterns: Vec<Vec<regex::Regex>>,
+    /// A format's own level spellings and scales (`Conv::FormatLevel`).
+    levels: Option<LevelTable>,
 }
+
+/// One way a format fills a column, best first (normalize.py's `extra` and `late` steps):
+/// (field index, record key or dotted path, converter, keep, index into the patterns).
+pub(crate) type Row = (usize, String, Conv, Keep, Option<usize>);
 
 impl Normalizer {
     /// `user` are the `[aliases]` of logkit.toml (tried first; a key named there is taken
@@ -327,8 +338,49 @@ impl Normalizer {
         builtin: &AliasTable,
         late: &[LateField],
     ) -> Result<Normalizer, CoreError> {
-        type Row = (String, Conv, Keep, Option<usize>);
-        let mut ordered: Vec<Vec<Row>> = vec![Vec::new(); FIELDS.len()];
+        let mut patterns = Vec::new();
+        let mut rows = Vec::new();
+        for row in late {
+            let groups = group(&row.group).ok_or_else(|| {
+                CoreError::Config(format!("[fields_last] has no column '{}'", row.group))
+            })?;
+            let pattern = if row.patterns.is_empty() {
+                None
+            } else {
+                let compiled = row
+                    .patterns
+                    .iter()
+                    .map(|p| regex::Regex::new(p))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| CoreError::Config(format!("[fields_last] bad pattern: {e}")))?;
+                patterns.push(compiled);
+                Some(patterns.len() - 1)
+            };
+            for &(field, conv, keep) in groups {
+                let keep = if row.keep { Keep::IfDifferent } else { keep };
+                let field = field_index(field).expect("a canonical field");
+                for path in &row.paths {
+                    rows.push((field, path.clone(), conv, keep, pattern));
+                }
+            }
+        }
+        Normalizer::build(user, Vec::new(), builtin, rows, patterns, None)
+    }
+
+    /// A format's normalizer (normalize.py's `_ordered_aliases`): per column, the user's
+    /// `[aliases]` first (a key named there is taken from every other group), then the
+    /// format's `extra` rows (which take their keys from the built-in groups), then the
+    /// `builtin` table, then the `late` rows, which claim nothing.
+    pub(crate) fn build(
+        user: &AliasTable,
+        extra: Vec<Row>,
+        builtin: &AliasTable,
+        late: Vec<Row>,
+        patterns: Vec<Vec<regex::Regex>>,
+        levels: Option<LevelTable>,
+    ) -> Result<Normalizer, CoreError> {
+        type Entry = (String, Conv, Keep, Option<usize>);
+        let mut ordered: Vec<Vec<Entry>> = vec![Vec::new(); FIELDS.len()];
         let mut claimed = std::collections::HashSet::new();
         for (name, names) in user {
             if group(name).is_none() {
@@ -344,7 +396,11 @@ impl Normalizer {
             }
             claimed.extend(names.iter().cloned());
         }
-        for (from_user, table) in [(true, user), (false, builtin)] {
+        let add = |ordered: &mut Vec<Vec<Entry>>,
+                   table: &AliasTable,
+                   from_user: bool,
+                   claimed: &std::collections::HashSet<String>|
+         -> Result<(), CoreError> {
             for (name, names) in table {
                 let rows = group(name).ok_or_else(|| {
                     CoreError::Config(format!("the alias table names no column '{name}'"))
@@ -360,37 +416,30 @@ impl Normalizer {
                     }
                 }
             }
-        }
-        let mut patterns = Vec::new();
-        for row in late {
-            let rows = group(&row.group).ok_or_else(|| {
-                CoreError::Config(format!("[fields_last] has no column '{}'", row.group))
-            })?;
-            let pattern = if row.patterns.is_empty() {
-                None
-            } else {
-                let compiled = row
-                    .patterns
-                    .iter()
-                    .map(|p| regex::Regex::new(p))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| CoreError::Config(format!("[fields_last] bad pattern: {e}")))?;
-                patterns.push(compiled);
-                Some(patterns.len() - 1)
-            };
-            for &(field, conv, keep) in rows {
-                let keep = if row.keep { Keep::IfDifferent } else { keep };
-                let list = &mut ordered[field_index(field).expect("a canonical field")];
-                for path in &row.paths {
-                    list.push((path.clone(), conv, keep, pattern));
-                }
+            Ok(())
+        };
+        add(&mut ordered, user, true, &claimed)?;
+        let extra: Vec<Row> = extra
+            .into_iter()
+            .filter(|row| !claimed.contains(&row.1))
+            .collect();
+        for (field, name, conv, keep, pattern) in &extra {
+            let list = &mut ordered[*field];
+            if !list.iter().any(|(known, ..)| known == name) {
+                list.push((name.clone(), *conv, *keep, *pattern));
             }
+        }
+        claimed.extend(extra.into_iter().map(|row| row.1));
+        add(&mut ordered, builtin, false, &claimed)?;
+        for (field, name, conv, keep, pattern) in late {
+            ordered[field].push((name, conv, keep, pattern));
         }
         let mut steps: HashMap<String, Vec<Step>> = HashMap::default();
         for (field, names) in ordered.into_iter().enumerate() {
             for (rank, (name, conv, keep, pattern)) in names.into_iter().enumerate() {
                 let passthrough =
                     pattern.is_none() && matches!(conv, Conv::Text | Conv::Ident | Conv::Message);
+                let nested_path = split_path(&name);
                 // A literal "usage.prompt_tokens" key beats the nested form of the same alias.
                 let literal = Step {
                     field,
@@ -402,9 +451,10 @@ impl Normalizer {
                     pattern,
                 };
                 steps.entry(name.clone()).or_default().push(literal);
-                let mut parts = name.split('.');
-                let head = parts.next().unwrap_or_default().to_string();
-                let path: Vec<String> = parts.map(str::to_string).collect();
+                let (head, path) = match nested_path.split_first() {
+                    Some((head, path)) => (head.clone(), path.to_vec()),
+                    None => (String::new(), Vec::new()),
+                };
                 if !path.is_empty() && !head.is_empty() && path.iter().all(|p| !p.is_empty()) {
                     // A value inside a list is read but never cut out: the list stays whole.
                     let through_list = path.iter().any(|p| ascii_digits(p));
@@ -422,7 +472,11 @@ impl Normalizer {
                 }
             }
         }
-        Ok(Normalizer { steps, patterns })
+        Ok(Normalizer {
+            steps,
+            patterns,
+            levels,
+        })
     }
 
     /// The canonical event for `record`; the record, minus what went into columns, is attrs.
@@ -455,21 +509,19 @@ impl Normalizer {
                 let raw = raw.map_or(Py::None, view);
                 let converted = match step.pattern {
                     Some(p) => found(raw, &self.patterns[p])
-                        .and_then(|part| convert(step.conv, Py::Str(part))),
+                        .and_then(|part| self.convert(step.conv, Py::Str(part))),
                     None => match raw {
                         Py::Str(s) if step.passthrough && !s.is_empty() => {
                             Some(Out::Str(s.to_string()))
                         }
-                        _ => convert(step.conv, raw),
+                        _ => self.convert(step.conv, raw),
                     },
                 };
                 let Some(converted) = converted else { continue };
                 let remove = match step.keep {
                     Keep::Always => false,
                     Keep::No => true,
-                    Keep::IfDifferent => {
-                        matches!((&converted, raw), (Out::Str(a), Py::Str(b)) if a == b)
-                    }
+                    Keep::IfDifferent => py_equal(&converted, raw),
                 };
                 if remove {
                     match &step.path {
@@ -515,8 +567,52 @@ impl Normalizer {
     }
 }
 
+impl Normalizer {
+    /// `convert`, with the format's level table for `Conv::FormatLevel`.
+    pub(crate) fn convert(&self, conv: Conv, value: Py<'_>) -> Option<Out> {
+        match (conv, &self.levels) {
+            (Conv::FormatLevel, Some(levels)) => levels.level(value).map(Out::Str),
+            _ => convert(conv, value),
+        }
+    }
+}
+
+/// Python's `value == raw` for a canonical value and the record's value it came from
+/// (`True == 1` and `1 == 1.0` included): equal, the value leaves attrs even when kept.
+fn py_equal(value: &Out, raw: Py<'_>) -> bool {
+    match (value, raw) {
+        (Out::Str(a), Py::Str(b)) => a == b,
+        (Out::Int(a), Py::Int(Some(b), _)) => i128::from(*a) == b,
+        (Out::Int(a), Py::Float(b)) => (*a as f64) == b && b.fract() == 0.0,
+        (Out::Int(a), Py::Bool(b)) => *a == i64::from(b),
+        (Out::Float(a), Py::Float(b)) => *a == b,
+        (Out::Float(a), Py::Int(Some(b), _)) => *a == b as f64 && a.fract() == 0.0,
+        (Out::Bool(a), Py::Bool(b)) => *a == b,
+        (Out::Bool(a), Py::Int(Some(b), _)) => i128::from(*a) == b,
+        _ => false,
+    }
+}
+
+/// A dotted field name's steps (normalize.py's `split_path`); a quoted step may hold dots,
+/// as OpenTelemetry's attribute names do: `attributes."http.request.method"`.
+pub fn split_path(name: &str) -> Vec<String> {
+    if !name.contains('"') {
+        return name.split('.').map(str::to_string).collect();
+    }
+    static STEP: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let step =
+        STEP.get_or_init(|| regex::Regex::new(r#""([^"]*)"\.?|([^."]+)\.?"#).expect("a regex"));
+    step.captures_iter(name)
+        .map(|c| {
+            let quoted = c.get(1).map_or("", |m| m.as_str());
+            let plain = c.get(2).map_or("", |m| m.as_str());
+            if quoted.is_empty() { plain } else { quoted }.to_string()
+        })
+        .collect()
+}
+
 /// The value at `path` inside `node`, or None when any step is missing.
-fn lookup<'o, 'a>(node: Option<&'o J<'a>>, path: &[String]) -> Option<&'o J<'a>> {
+pub(crate) fn lookup<'o, 'a>(node: Option<&'o J<'a>>, path: &[String]) -> Option<&'o J<'a>> {
     let mut node = node?;
     for name in path {
         node = match node {
@@ -558,7 +654,7 @@ fn convert(conv: Conv, value: Py<'_>) -> Option<Out> {
     match conv {
         Conv::Ts => parse_ts(value).map(Out::Int),
         Conv::Epoch(multiply, divide) => epoch(value, multiply, divide).map(Out::Int),
-        Conv::Level => normalize_level(value).map(|l| Out::Str(l.to_string())),
+        Conv::Level | Conv::FormatLevel => normalize_level(value).map(|l| Out::Str(l.to_string())),
         Conv::Text => match value {
             Py::Str(s) if !s.is_empty() => Some(Out::Str(s.to_string())),
             _ => None,
@@ -573,6 +669,8 @@ fn convert(conv: Conv, value: Py<'_>) -> Option<Out> {
             Py::Int(_, digits) => Some(Out::Str(digits.to_string())),
             _ => None,
         },
+        Conv::TraceIdent => convert(Conv::Ident, value)
+            .filter(|id| matches!(id, Out::Str(s) if s.chars().any(|c| c != '0' && c != '-'))),
         // An id of zeros only is the W3C's way of saying "none".
         Conv::TraceparentTrace => traceparent(value)
             .filter(|(t, _)| t.bytes().any(|b| b != b'0'))
@@ -658,7 +756,7 @@ pub fn normalize_level(value: Py<'_>) -> Option<&'static str> {
 
 /// logkit/formats' `_found`: the part of a string (or of a list's first item) the first
 /// matching pattern captures, its group `value` if it has one, else the whole match.
-fn found<'v>(value: Py<'v>, patterns: &[regex::Regex]) -> Option<&'v str> {
+pub(crate) fn found<'v>(value: Py<'v>, patterns: &[regex::Regex]) -> Option<&'v str> {
     let value = match value {
         Py::List(items) if !items.is_empty() => view(&items[0]),
         other => other,

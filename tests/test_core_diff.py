@@ -63,7 +63,7 @@ def run_both(
 ) -> tuple[ChunkResult, ChunkResult]:
     stages = build_stages(aliases, None, GENERIC_ONLY)
     expected = process_chunk(stages, None, "src", data, first_line, 100)
-    actual = core.Core(aliases).process_chunk("src", data, first_line, 100)
+    actual = core.Core(aliases, formats=GENERIC_ONLY).process_chunk("src", data, first_line, 100)
     return expected, actual
 
 
@@ -410,15 +410,12 @@ def test_an_ingest_with_logkit_core_stores_what_the_python_pipeline_stores(tmp_p
     assert stores["python"] == stores["core"]
 
 
-def test_logkit_core_leaves_to_python_what_it_cannot_read_the_same(tmp_path):
-    # The core reads the generic format only: an ingest that recognises formats per record
-    # runs the Python pipeline, and the summary says so.
+def test_an_ingest_that_recognises_formats_with_logkit_core_stores_what_python_stores(tmp_path):
+    # The core reads the same format data as the Python pipeline (tests/test_core_formats_diff.py
+    # compares them per block): an ingest that recognises formats per record runs in it too.
     stores = _ingest_both_ways(tmp_path, "--no-mask")
-    python, core_run = stores["python"], stores["core"]
-    (warning,) = core_run[0].pop("warnings")
-    assert warning.startswith("LOGKIT_CORE=1 ignored, the Python pipeline ran: ")
-    assert python[0].pop("warnings") == []
-    assert python == core_run
+    assert stores["core"][0]["warnings"] == []
+    assert stores["python"] == stores["core"]
 
 
 # --- masked ----------------------------------------------------------------------------
@@ -448,7 +445,9 @@ def assert_same_masked(data: bytes, table: dict[str, Any], in_key: int = 0) -> C
     masker = make_masker(table, MASK_KEY, None, GENERIC_ONLY)
     stages = build_stages(None, masker, GENERIC_ONLY)
     expected = process_chunk(stages, masker, "src", data, 1, 100, (), in_key)
-    native = core.Core(masker=core.native_masker(table, MASK_KEY, None, GENERIC_ONLY))
+    native = core.Core(
+        masker=core.native_masker(table, MASK_KEY, None, GENERIC_ONLY), formats=GENERIC_ONLY
+    )
     actual = native.process_chunk("src", data, 1, 100, (), in_key)
     return assert_results_same(data, expected, actual)
 

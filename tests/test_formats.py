@@ -286,6 +286,46 @@ class TestPlainTextLines:
         assert expected == (recognizer.last, event["message"], event["ts"],
                             event["attrs"]["envelope"])  # fmt: skip
 
+    def test_a_cri_shaped_line_whose_tag_is_not_utf8_is_invalid_utf8_not_a_crash(self):
+        """The tag is the runtime's ASCII; bytes that are not UTF-8 there make the line no CRI
+        line, quarantined as any line that is not UTF-8 (it used to raise out of the run)."""
+        with pytest.raises(Reject) as caught:
+            parse_json(b"2026-11-22T10:01:02Z stdout P\xff text")
+        assert "invalid_utf8" == caught.value.reason
+
+
+class TestOtlpValues:
+    """OTLP/JSON's typed values ([explode] decode) on what an exporter should never write:
+    each stays the value it was written as, and no line stops the run."""
+
+    def records(self, body: Any, attributes: Any = ()) -> list[dict[str, Any]]:
+        line = {"resourceLogs": [{"scopeLogs": [{"logRecords": [
+            {"body": body, "attributes": list(attributes)}]}]}]}  # fmt: skip
+        with pytest.raises(Records) as caught:
+            Recognizer(SPECS)(line)
+        return caught.value.events
+
+    @pytest.mark.parametrize(
+        "written, read",
+        [("42", 42), ("-007", -7), ("--5", "--5"), ("+5", "+5"), ("\u0663", "\u0663"),
+         ("9" * 4301, "9" * 4301), ("-" + "9" * 4300, -int("9" * 4300))],
+    )  # fmt: skip
+    def test_an_int_value_is_an_int_only_when_it_is_decimal_digits(self, written, read):
+        [event] = self.records({"stringValue": "m"}, [{"key": "n", "value": {"intValue": written}}])
+        assert read == event["attrs"]["attributes"]["n"]
+
+    def test_an_array_value_whose_values_are_no_list_stays_as_written(self):
+        for values in (5, "ab", {"a": 1}):
+            [event] = self.records({"arrayValue": {"values": values}})
+            assert {"arrayValue": {"values": values}} == event["attrs"]["body"]
+        [event] = self.records({"arrayValue": {"values": None}})
+        assert [] == event["attrs"]["body"]
+
+    def test_key_values_whose_keys_are_not_text_stay_a_list(self):
+        pairs = [{"key": 1, "value": {"intValue": "2"}}]
+        [event] = self.records({"stringValue": "m"}, pairs)
+        assert pairs == event["attrs"]["attributes"]
+
 
 MYAPP = """[formats.myapp]
 description = "our billing daemon"

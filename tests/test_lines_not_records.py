@@ -118,6 +118,20 @@ class TestOtlpJson:
         summary = ingest(tmp_path, log)
         assert (0, {"no_records": 1}) == (summary.events, dict(summary.rejected))
 
+    def test_an_export_of_no_records_split_by_docker_is_quarantined_at_its_first_part(
+        self, tmp_path
+    ):
+        """An export line of no records that dockerd cut in two: one no_records reject at
+        the first part's line, its whole text kept (the joined line used to vanish: two lines
+        read, no event, no reject)."""
+        empty = json.dumps({"resourceLogs": [{"scopeLogs": []}], "pad": "x" * DOCKER_PART})
+        entries = docker_entries(empty.encode(), "stdout", "2026-11-22T10:01:00Z")
+        log = write(tmp_path / "c.log", b"".join(entries))
+        summary = ingest(tmp_path, log)
+        assert (2, 0, {"no_records": 1}) == (summary.lines, summary.events,
+                                             dict(summary.rejected))  # fmt: skip
+        assert [(1, "no_records")] == rows(tmp_path, "SELECT line, reason FROM rejects")
+
     def test_an_export_a_container_wrote_is_split_joined_and_exploded(self, tmp_path):
         """The OTLP JSON file exporter writing to a container's stdout: the export lines in
         Docker's json-file entries, the first (~5 KB) repeated into one line past 16 KiB so

@@ -590,6 +590,10 @@ class Joined(Exception):
         self.events = events
 
 
+_DECIMAL = re.compile(r"-?[0-9]+")
+_INT_MAX_DIGITS = 4300  # the most digits int() reads (sys.get_int_max_str_digits)
+
+
 def _any_value(value: Any) -> Any:
     """An OTLP/JSON AnyValue ({"stringValue": "x"}, {"intValue": "42"}, arrays, key-value
     lists) as the plain value it holds; anything else as it is."""
@@ -599,10 +603,16 @@ def _any_value(value: Any) -> Any:
         return None
     ((kind, inner),) = value.items()
     if kind == "intValue" and type(inner) is str:
-        # 64-bit integers are decimal strings in OTLP/JSON.
-        return int(inner) if inner.lstrip("-").isdigit() else inner
+        # 64-bit integers are decimal strings in OTLP/JSON; other text ("--5", digits of
+        # other scripts, more than Python reads as an int) stays the text it is.
+        if _DECIMAL.fullmatch(inner) and len(inner.lstrip("-")) <= _INT_MAX_DIGITS:
+            return int(inner)
+        return inner
     if kind == "arrayValue" and type(inner) is dict:
-        return [_any_value(item) for item in inner.get("values") or ()]
+        values = inner.get("values") or []
+        if type(values) is not list:
+            return value  # not a list of values: as it was written
+        return [_any_value(item) for item in values]
     if kind == "kvlistValue" and type(inner) is dict:
         return _key_values(inner.get("values") or [])
     if kind in ("stringValue", "boolValue", "doubleValue", "intValue", "bytesValue"):
@@ -611,10 +621,13 @@ def _any_value(value: Any) -> Any:
 
 
 def _key_values(value: Any) -> Any:
-    """A list of {"key": K, "value": AnyValue} as an object {K: value}; else as it is."""
-    if type(value) is not list or not all(type(kv) is dict and "key" in kv for kv in value):
+    """A list of {"key": K, "value": AnyValue} (K text) as an object {K: value}; else as it
+    is."""
+    if type(value) is not list or not all(
+        type(kv) is dict and type(kv.get("key")) is str for kv in value
+    ):
         return value
-    return {str(kv["key"]): _any_value(kv.get("value")) for kv in value}
+    return {kv["key"]: _any_value(kv.get("value")) for kv in value}
 
 
 _DECODE = {"anyvalue": _any_value, "keyvalues": _key_values}
