@@ -88,6 +88,7 @@ PARAM_NAMES: list[str]
 KEY_LINE: str
 KEY_MARK: bytes
 KEY_BLOCK_BYTES: int
+
 def alias_table_from_toml(text: str) -> list[tuple[str, list[str]]]: ...
 def exploded_records(
     path: str, inherit: list[tuple[str, str]], decode: list[tuple[str, str]], line: bytes

@@ -9,6 +9,7 @@ use arrow_array::{Array, Int64Array, RecordBatch};
 
 use crate::arrow_out::{Columns, StreamId};
 use crate::block::{BlockInput, BlockOutput, Pipeline};
+use crate::formats::Formats;
 use crate::mask::{MaskConfig, Masker};
 use crate::normalize::{alias_table_from_toml, LateField, Normalizer};
 
@@ -99,7 +100,7 @@ fn build(masking: Masking) -> Pipeline {
             as Arc<dyn crate::block::EventMasker>
     });
     Pipeline {
-        normalizer,
+        formats: Formats::plain(normalizer),
         events: Columns::new(&columns(&EVENT_COLUMNS), false).expect("schema.py's columns"),
         rejects: Columns::new(&columns(&REJECT_COLUMNS), true).expect("the reject columns"),
         masker,

@@ -8,9 +8,9 @@
 pub mod arrow_out;
 pub mod block;
 pub mod errors;
+pub mod formats;
 #[cfg(any(test, feature = "harness"))]
 pub mod harness;
-pub mod formats;
 pub mod json;
 pub mod lines;
 pub mod mask;
