@@ -145,8 +145,15 @@ def format_data(formats: FormatSettings | None = None) -> str:
     formats = formats or FormatSettings()
     specs = load_formats(formats.tables, formats.formats_dir)
     return json.dumps(
-        {"formats": [spec_data(spec) for spec in specs.values()], "forced": formats.forced}
+        {"formats": [spec_data(spec) for spec in specs.values()], "forced": formats.forced},
+        default=_not_json,
     )
+
+
+def _not_json(value: Any) -> Any:
+    # A TOML date or time in a format's table (`equals = { d = 1979-05-27 }`): no JSON value
+    # equals it, and the core is told nothing it would read differently.
+    raise ValueError(f"a {type(value).__name__} value ({value}) is not one the core reads")
 
 
 def formats_refusal(formats: FormatSettings) -> str | None:

@@ -12,17 +12,22 @@ here as they come in these inputs, and on their own in tests/test_core_lines_not
 
 from __future__ import annotations
 
+import datetime
 import itertools
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from logkit.formats import load_formats
+from logkit.normalize import split_path
 from logkit.pipeline import FormatSettings, build_stages, make_masker, process_chunk
 from logkit.sample import generate
 
-from .test_core_diff import MASK_CONFIGS, MASK_KEY, assert_results_same
+from .test_core_diff import _VALUES, EXAMPLES, MASK_CONFIGS, MASK_KEY, _dump, assert_results_same
 
 core = pytest.importorskip(
     "logkit.core", reason="the native core is not built", exc_type=ImportError
@@ -189,6 +194,8 @@ EDGE_LINES = [
     b'{"request": {"headers": {"Traceparent": ["00-4bf92f3577b34da6a3ce929d0e0e4736-'
     b'00f067aa0ba902b7-01"]}, "uri": "/a?b"}, "status": 200, "duration": 0.5, "msg": "x",'
     b' "ts": 1795341662.5, "level": "info", "logger": "http.log.access"}',
+    # Python's \\s holds \\x1c-\\x1f (the error type pattern: spaces, then the type)
+    b'{"msg": "m", "stack": "\\u001c\\u001fTypeError: x\\n \\u001e at f (a.js:1:1)"}',
     b'{"usage": {"prompt_tokens": 3, "completion_tokens": 4}, "model": "m",'
     b' "object": "chat.completion\\n", "id": "x"}',
 ]
@@ -236,4 +243,82 @@ def test_a_pattern_the_core_cannot_read_is_refused_not_read_differently():
     lookahead = {"match": {"keys": ["x"], "patterns": {"x": "^(?=a)"}}}
     formats = FormatSettings(tables={"odd": lookahead})
     assert "(?=a)" in (core_refusal(None, formats) or "")
+    # A TOML date (logkit.toml's `equals = { d = 1979-05-27 }`) has no JSON value to equal.
+    dated = {"match": {"keys": ["x"], "equals": {"d": datetime.date(1979, 5, 27)}}}
+    assert "date" in (core_refusal(None, FormatSettings(tables={"dated": dated})) or "")
     assert core_refusal(None, ALL) is None
+
+
+@pytest.mark.parametrize("mask", [(), ("--no-mask",)], ids=["masked", "unmasked"])
+def test_an_ingest_of_every_real_program_with_logkit_core_stores_what_python_stores(tmp_path, mask):
+    # End to end, LOGKIT_CORE=1 against the Python pipeline: every real program's output,
+    # Docker's and CRI's split lines and the OTLP/JSON file (the core's own work, joined and
+    # exploded) included; same summary (per-format coverage, masks), events and rejects.
+    from .helpers import query, run_logkit, write
+
+    logs = tmp_path / "logs"
+    for name in FIXTURES:
+        write(logs / f"{Path(name).stem}.log", (REAL_FORMATS / name).read_bytes())
+    stores = {}
+    for run, env in (("python", {"LOGKIT_CORE": "0"}), ("core", {"LOGKIT_CORE": "1"})):
+        db = tmp_path / f"{run}.duckdb"
+        out = run_logkit("ingest", *mask, "--format", "json", str(logs), db=db, env=env)
+        summary = json.loads(out.stdout)
+        for volatile in ("seconds", "lines_per_second"):
+            summary.pop(volatile)
+        events = query(db, "SELECT * EXCLUDE (attrs), attrs::VARCHAR FROM events ORDER BY ALL")
+        rejects = query(db, "SELECT * EXCLUDE (ingested_at) FROM rejects ORDER BY ALL")
+        stores[run] = (summary, events, rejects)
+    assert not [w for w in stores["core"][0]["warnings"] if "LOGKIT_CORE" in w]
+    assert {"docker/structlog", "cri/structlog", "otlp-json"} <= set(stores["core"][0]["formats"])
+    assert stores["python"] == stores["core"]
+
+
+# --- generated records --------------------------------------------------------------------
+
+# Every name a format's [match] or [fields] looks at, and the steps of the dotted ones, so
+# that generated records reach every signature, check and field option.
+_NAMES = sorted(
+    {
+        name
+        for spec in FORMATS.values()
+        for name in (
+            *spec.keys, *spec.any_keys, *spec.shapes, *spec.equals, *spec.patterns,
+            *(p for fs in (*spec.fields, *spec.fields_last) for p in fs.paths),
+            *(fs.nanos for fs in spec.fields if fs.nanos),
+            *(fs.template for fs in spec.fields if fs.template),
+        )
+    }
+)  # fmt: skip
+_STEPS = sorted({step for name in _NAMES for step in split_path(name)})
+_FORMAT_KEYS = st.one_of(st.sampled_from(_NAMES), st.sampled_from(_STEPS), st.text(max_size=3))
+_INNER = st.sampled_from(
+    [
+        '{"level":"error","ts":1795341662.5,"msg":"db down","caller":"main.go:9"}\n',
+        '{"event": "e", "level": "info", "timestamp": "2026-11-22T10:01:02Z"}\n',
+        '{"msg": "x", "envelope": {"a": 1}}\n',
+        '{"log": "{\\"msg\\": 1}\\n", "stream": "s", "time": 1}\n',
+        "plain text\n",
+        "{not json\n",
+    ]
+)
+_FORMAT_SPELLINGS = [
+    "ERROR+4", "WARN-1", "Information", "dpanic", "success", 30, 40000, "17", 9, 0,
+    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "0x" + "ab" * 16, "0" * 32,
+    "projects/p/traces/4bf92f3577b34da6a3ce929d0e0e4736", "1-5759e988-bd862e3fe1be46a994272793",
+    "0.042s", 1795341662, 999_999_999, "{A} and {B:0}", "chat.completion", "message",
+    [104, 105], "stdout", "F", "P",
+]  # fmt: skip
+_FORMAT_VALUES = st.one_of(_VALUES, _INNER, st.sampled_from(_FORMAT_SPELLINGS))
+_FORMAT_RECORDS = st.recursive(
+    st.dictionaries(_FORMAT_KEYS, _FORMAT_VALUES, max_size=8),
+    lambda inner: st.dictionaries(_FORMAT_KEYS, st.one_of(_FORMAT_VALUES, inner), max_size=6),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(_FORMAT_RECORDS, st.integers(0, 2)), min_size=1, max_size=12))
+def test_generated_records_of_format_shapes_read_the_same(records):
+    # Parts of split lines and lines of many records among them: the core's own work too.
+    assert_same(b"\n".join(_dump(record, style) for record, style in records) + b"\n")

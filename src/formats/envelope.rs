@@ -25,7 +25,8 @@ pub fn inner_text(record: &mut Record<'_>, inner: &str) -> Option<String> {
             let bytes: Option<Vec<u8>> = items
                 .iter()
                 .map(|b| match b {
-                    J::Num(n) if is_int_text(n) => n.parse::<u8>().ok(),
+                    // "-0" is the int 0 too.
+                    J::Num(n) if is_int_text(n) => n.parse::<i16>().ok()?.try_into().ok(),
                     _ => None,
                 })
                 .collect();

@@ -162,10 +162,11 @@ impl Compiled {
         if let (Some(nanos), Some(Out::Int(us))) = (&post.nanos, column.as_mut()) {
             let value = match obj_get(original, nanos) {
                 Some(v) => Some(v),
-                None => lookup(
-                    obj_get(original, &split_path(nanos)[0]),
-                    &split_path(nanos)[1..],
-                ),
+                // A path with no step (a lone quote) looks at the record itself: no int.
+                None => match split_path(nanos).split_first() {
+                    Some((head, rest)) => lookup(obj_get(original, head), rest),
+                    None => None,
+                },
             };
             if let Some(crate::json::Py::Int(Some(n), _)) = value.map(view) {
                 if (0..1_000_000_000).contains(&n) {

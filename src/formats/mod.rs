@@ -22,7 +22,7 @@ pub mod spec;
 
 use crate::errors::CoreError;
 use crate::json::Record;
-use crate::normalize::{AliasTable, Event, Normalizer, Out, FIELDS};
+use crate::normalize::{AliasTable, Event, Normalizer, Out};
 use crate::tree::J;
 use explode::ExplodeSpec;
 use fields::Compiled;
@@ -33,8 +33,9 @@ use spec::{python_regex, FormatsData};
 /// A record inside an envelope inside an envelope is unwrapped; deeper ones are not.
 const MAX_DEPTH: usize = 2;
 /// The columns whose share of events the ingest summary reports per format
-/// (logkit/formats' COVERAGE), as indexes into the event's fields.
+/// (logkit/formats' COVERAGE), and their places in an event's fields (FIELDS' order).
 pub const COVERAGE: [&str; 5] = ["ts", "level", "message", "service", "trace_id"];
+const COVERAGE_FIELDS: [usize; 5] = [0, 1, 4, 2, 5];
 
 /// What a format does beyond normalising a record.
 struct Special {
@@ -317,16 +318,6 @@ impl Formats {
 /// `Recognizer.take_counts` gives per block).
 pub type Coverage = std::collections::BTreeMap<String, [u64; 1 + COVERAGE.len()]>;
 
-/// The indexes of the COVERAGE columns in an event's fields.
-fn coverage_fields() -> [usize; COVERAGE.len()] {
-    COVERAGE.map(|c| {
-        FIELDS
-            .iter()
-            .position(|f| *f == c)
-            .expect("a canonical field")
-    })
-}
-
 /// Count an event (after masking, as stored) for its format.
 pub fn count(coverage: &mut Coverage, name: &str, fields: &[Option<Out>]) {
     let counts = match coverage.get_mut(name) {
@@ -334,7 +325,110 @@ pub fn count(coverage: &mut Coverage, name: &str, fields: &[Option<Out>]) {
         None => coverage.entry(name.to_string()).or_default(),
     };
     counts[0] += 1;
-    for (slot, field) in counts[1..].iter_mut().zip(coverage_fields()) {
+    for (slot, field) in counts[1..].iter_mut().zip(COVERAGE_FIELDS) {
         *slot += u64::from(fields[field].is_some());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::parse_record;
+    use crate::normalize::FIELDS;
+
+    const DATA: &str = r#"{"formats": [
+        {"name": "generic", "fields": [], "fields_last": []},
+        {"name": "zap", "keys": ["ts", "msg"], "shapes": [["ts", "number"]],
+         "fields": [{"group": "ts_s", "paths": ["ts"]}]},
+        {"name": "docker", "keys": ["log", "stream", "time"], "inner": "log",
+         "fields": [{"group": "message", "paths": ["log"],
+                     "pattern": ["(?s)^(?P<value>.*?)\\r?\\n?$"]}],
+         "partial": {"text": "log", "by": "stream", "continues_from": "log",
+                     "continues": "[^\\n]\\Z"}},
+        {"name": "otlp", "keys": ["resourceLogs"],
+         "explode": {"lists": [["resourceLogs"], ["logRecords"]]}}
+    ], "forced": null}"#;
+
+    fn formats(forced: Option<&str>) -> Formats {
+        let mut data = spec::from_json(DATA).unwrap();
+        data.forced = forced.map(str::to_string);
+        let builtin = vec![
+            ("ts".to_string(), vec!["ts".to_string(), "time".to_string()]),
+            ("message".to_string(), vec!["msg".to_string()]),
+        ];
+        Formats::new(&data, &Vec::new(), &builtin).unwrap()
+    }
+
+    /// The format name of a whole line's one event; Err with what else it made.
+    fn name_of(f: &Formats, line: &[u8]) -> Result<String, String> {
+        made(f, line, true)
+    }
+
+    fn made(f: &Formats, line: &[u8], whole: bool) -> Result<String, String> {
+        let record = parse_record(line).unwrap();
+        let mut decisions = Decisions::default();
+        let made = if whole {
+            f.event_whole(record, &mut decisions)
+        } else {
+            f.event(record, &mut decisions)
+        };
+        match made {
+            Made::One(_, name) => Ok(f.name(&name).to_string()),
+            Made::Many(events) => Err(format!(
+                "many: {}",
+                events
+                    .iter()
+                    .map(|(_, name)| f.name(name))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )),
+            Made::Part(key, continues, _) => Err(format!("part of {key:?}, {continues}")),
+        }
+    }
+
+    #[test]
+    fn records_are_recognised_by_keys_then_values_and_envelopes_name_both() {
+        let f = formats(None);
+        assert_eq!("zap", name_of(&f, br#"{"ts": 1.5, "msg": "m"}"#).unwrap());
+        // The same keys, a value of another shape: not zap.
+        assert_eq!(
+            "generic",
+            name_of(&f, br#"{"ts": "1.5", "msg": "m"}"#).unwrap()
+        );
+        let inner = br#"{"log": "{\"ts\": 1, \"msg\": \"in\"}\n", "stream": "s", "time": "t"}"#;
+        assert_eq!("docker/zap", name_of(&f, inner).unwrap());
+        let text = br#"{"log": "plain\n", "stream": "s", "time": "t"}"#;
+        assert_eq!("docker", name_of(&f, text).unwrap());
+        // Forced: every record, the inner one too, by the forced format.
+        let forced = formats(Some("zap"));
+        assert_eq!("zap", name_of(&forced, inner).unwrap());
+    }
+
+    #[test]
+    fn a_part_of_a_split_line_waits_and_a_line_of_many_records_is_many_events() {
+        let f = formats(None);
+        let part = br#"{"log": "{\"ts\": 1, ", "stream": "s", "time": "t"}"#;
+        let key = r#"("docker", Some("s"))"#;
+        assert_eq!(Err(format!("part of {key}, true")), made(&f, part, false));
+        // A whole line of a [partial] format waits too: it may end a sequence.
+        let whole = br#"{"log": "x\n", "stream": "s", "time": "t"}"#;
+        assert_eq!(Err(format!("part of {key}, false")), made(&f, whole, false));
+        let many = br#"{"resourceLogs": [{"logRecords": [{}, {}]}]}"#;
+        assert_eq!(Err("many: otlp otlp".to_string()), made(&f, many, false));
+        // Inside an envelope, a line of many records too (parts are joined outside only).
+        let wrapped = br#"{"log": "{\"resourceLogs\": [{\"logRecords\": [{}]}]}\n", "stream": "s", "time": "t"}"#;
+        assert_eq!(Err("many: docker/otlp".to_string()), name_of(&f, wrapped));
+    }
+
+    #[test]
+    fn coverage_counts_each_event_for_its_format() {
+        let mut coverage = Coverage::new();
+        let mut fields: [Option<Out>; FIELDS.len()] = Default::default();
+        count(&mut coverage, "zap", &fields);
+        fields[0] = Some(Out::Int(1));
+        fields[4] = Some(Out::Str("m".into()));
+        count(&mut coverage, "zap", &fields);
+        assert_eq!(Some(&[2, 1, 0, 1, 0, 0]), coverage.get("zap"));
+        assert_eq!(COVERAGE, COVERAGE_FIELDS.map(|i| FIELDS[i]));
     }
 }

@@ -116,8 +116,8 @@ pub fn from_json(text: &str) -> Result<FormatsData, CoreError> {
 }
 
 /// A Python regex (`re`, as the format files are written for) as the `regex` crate's: `\Z`
-/// is `\z`, and outside multi-line mode `$` also matches before a final newline, as
-/// Python's does. A construct `regex` lacks (look-around, backreferences) is an error, and
+/// is `\z`, `\s` also holds \x1c-\x1f (Python's str.isspace), and outside multi-line mode
+/// `$` also matches before a final newline, as Python's does. A construct `regex` lacks (look-around, backreferences) is an error, and
 /// the core refuses the formats rather than read them differently.
 pub fn python_regex(pattern: &str) -> Result<regex::Regex, CoreError> {
     let multiline = pattern
@@ -133,6 +133,10 @@ pub fn python_regex(pattern: &str) -> Result<regex::Regex, CoreError> {
         match c {
             '\\' => match chars.next() {
                 Some('Z') if !class => out.push_str(r"\z"),
+                // Python's \s is str.isspace(), which also holds \x1c-\x1f.
+                Some('s') if class => out.push_str(r"\s\x1c-\x1f"),
+                Some('s') => out.push_str(r"[\s\x1c-\x1f]"),
+                Some('S') if !class => out.push_str(r"[^\s\x1c-\x1f]"),
                 Some(next) => {
                     out.push('\\');
                     out.push(next);
@@ -190,5 +194,8 @@ mod tests {
         let class = python_regex(r"[$]").unwrap();
         assert!(class.is_match("$"));
         assert!(python_regex(r"(?=x)").is_err());
+        let space = python_regex(r"^\s[\s]\S$").unwrap();
+        assert!(space.is_match("\x1c\x1fa"));
+        assert!(!space.is_match("\x1c\x1f\x1e"));
     }
 }
