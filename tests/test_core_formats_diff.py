@@ -252,8 +252,8 @@ def test_a_pattern_the_core_cannot_read_is_refused_not_read_differently():
 @pytest.mark.parametrize("mask", [(), ("--no-mask",)], ids=["masked", "unmasked"])
 def test_an_ingest_of_every_real_program_with_logkit_core_stores_what_python_stores(tmp_path, mask):
     # End to end, LOGKIT_CORE=1 against the Python pipeline: every real program's output,
-    # Docker's and CRI's split lines and the OTLP/JSON file (the core's own work, joined and
-    # exploded) included; same summary (per-format coverage, masks), events and rejects.
+    # Docker's and CRI's split lines and the OTLP/JSON file included; same summary
+    # (per-format coverage, masks), events and rejects.
     from .helpers import query, run_logkit, write
 
     logs = tmp_path / "logs"
@@ -320,5 +320,4 @@ _FORMAT_RECORDS = st.recursive(
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(_FORMAT_RECORDS, st.integers(0, 2)), min_size=1, max_size=12))
 def test_generated_records_of_format_shapes_read_the_same(records):
-    # Parts of split lines and lines of many records among them: the core's own work too.
     assert_same(b"\n".join(_dump(record, style) for record, style in records) + b"\n")
