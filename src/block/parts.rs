@@ -1,7 +1,7 @@
 //! The lines of `[partial]` formats in a block (src/formats/partial.rs), once every slice has
 //! read its lines: the sequences of parts are known only then, since one may span slices.
 //! Each record they make (a line that is no part of a longer one, a sequence's parts joined,
-//! a sequence the block leaves open) is read again from its raw lines and made events, at
+//! a sequence the block leaves open) is made events from the records the slices read, at
 //! the place of the line that ends it (open ones at the block's end), as process_chunk
 //! keeps them; the slices do that work in parallel, each for the records that end in it.
 
@@ -96,5 +96,127 @@ impl Pipeline {
         }
         insert_at(&mut slice.events, events);
         insert_at::<RejectRow>(&mut slice.rejects, rejects);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{BlockInput, SLICE_LINES};
+    use super::*;
+    use crate::arrow_out::{Columns, StreamId};
+    use crate::formats::{spec, Formats};
+    use arrow_array::{Array, Int64Array, StringArray};
+
+    const DATA: &str = r#"{"formats": [
+        {"name": "generic", "fields": [{"group": "message", "paths": ["msg"]}], "fields_last": []},
+        {"name": "docker", "keys": ["log", "stream", "time"], "inner": "log",
+         "fields": [{"group": "message", "paths": ["log"],
+                     "pattern": ["(?s)^(?P<value>.*?)\\r?\\n?$"]}],
+         "partial": {"text": "log", "by": "stream", "continues_from": "log",
+                     "continues": "[^\\n]\\Z"}},
+        {"name": "otlp", "keys": ["resourceLogs"],
+         "explode": {"lists": [["resourceLogs"], ["logRecords"]]},
+         "fields": [{"group": "message", "paths": ["body"]}]}
+    ], "forced": null}"#;
+
+    fn pipeline() -> Pipeline {
+        let columns = |names: &[(&str, &str)]| {
+            names
+                .iter()
+                .map(|(n, t)| (n.to_string(), t.to_string()))
+                .collect::<Vec<_>>()
+        };
+        let events = columns(&[("message", "VARCHAR"), ("line", "BIGINT")]);
+        let rejects = columns(&[("line", "BIGINT"), ("reason", "VARCHAR")]);
+        let builtin = vec![("message".to_string(), vec!["msg".to_string()])];
+        Pipeline {
+            formats: Formats::new(&spec::from_json(DATA).unwrap(), &Vec::new(), &builtin).unwrap(),
+            events: Columns::new(&events, false).unwrap(),
+            rejects: Columns::new(&rejects, true).unwrap(),
+            masker: None,
+        }
+    }
+
+    fn entry(log: &str, stream: &str) -> String {
+        let log = serde_json::Value::String(log.to_string());
+        format!(r#"{{"log":{log},"stream":"{stream}","time":"t"}}"#)
+    }
+
+    #[test]
+    fn parts_in_several_slices_are_one_event_at_the_first_parts_line() {
+        let mut lines: Vec<String> = (0..3 * SLICE_LINES)
+            .map(|n| entry(&format!("line {n}\n"), "stdout"))
+            .collect();
+        // A sequence over the first two slices, the other stream between its parts; its end
+        // is the second slice's first line of its stream.
+        let at = SLICE_LINES - 3;
+        lines[at] = entry("{\"msg\": \"jo", "stdout");
+        lines[at + 1] = entry("whole on stderr\n", "stderr");
+        lines[at + 2] = entry("ined\"", "stdout");
+        lines[SLICE_LINES] = entry("}\n", "stdout");
+        lines[SLICE_LINES + 1] = r#"{"resourceLogs": [{"logRecords": []}]}"#.to_string();
+        lines[SLICE_LINES + 2] =
+            r#"{"resourceLogs": [{"logRecords": [{"body": "a"}, {"body": "b"}]}]}"#.to_string();
+        lines.push(entry("never ", "stdout"));
+        lines.push(entry("ended", "stdout"));
+        let data = lines.join("\n") + "\n";
+        let input = BlockInput {
+            data: data.as_bytes(),
+            source: "s",
+            stream: StreamId::None,
+            first_line: 1,
+            first_offset: 0,
+            max_line: None,
+            extra_rejects: Vec::new(),
+            in_key: 0,
+        };
+        let out = pipeline().process(&input).unwrap();
+        let mut events: Vec<(i64, String)> = Vec::new();
+        for batch in &out.events {
+            let message = batch
+                .column(0)
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .unwrap();
+            let line = batch
+                .column(1)
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .unwrap();
+            for row in 0..batch.num_rows() {
+                events.push((line.value(row), message.value(row).to_string()));
+            }
+        }
+        // Every line is an event but the parts, the export of none, and the two of many.
+        assert_eq!(lines.len() - 5 + 2, events.len());
+        let first = (at + 1) as i64;
+        let joined = events.iter().position(|(_, m)| m == "joined").unwrap();
+        // At the place of its last part: after the stderr line between its parts.
+        assert_eq!(
+            (first, "joined"),
+            (events[joined].0, events[joined].1.as_str())
+        );
+        assert_eq!("whole on stderr", events[joined - 1].1);
+        assert_eq!(format!("line {}", at - 1), events[joined - 2].1);
+        let line = (SLICE_LINES + 3) as i64;
+        assert_eq!(
+            vec![(line, "a".to_string()), (line, "b".to_string())],
+            events[joined + 1..joined + 3]
+        );
+        // The sequence still open at the block's end: one event of its parts, last.
+        let last = (lines.len() - 1) as i64;
+        assert_eq!((last, "never ended".to_string()), events[events.len() - 1]);
+        assert_eq!(1, out.rejects.num_rows());
+        assert_eq!(Some(&1), out.reasons.get("no_records"));
+        assert_eq!(Some(&2), out.formats.get("otlp").map(|c| &c[0]));
+        assert_eq!(
+            (SLICE_LINES + 2) as i64,
+            out.rejects
+                .column(0)
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .unwrap()
+                .value(0)
+        );
     }
 }
