@@ -5,8 +5,9 @@ nothing per line crosses into Python. What it is told comes from here, so that t
 source for each: the columns from logkit/schema.py (events) and pipeline.REJECT_SCHEMA, and the
 alias table from the generic log format's file (logkit/formats/generic.toml).
 
-Experimental (LOGKIT_CORE=1, see ingest.core_refusal). The core recognises each record's log
-format and normalises it by that format's data as logkit/formats does; Python stays the one
+Every ingest runs on it (ingest.core_wanted) unless it cannot (ingest.core_refusal) or
+LOGKIT_CORE=0 forces the Python pipeline, while that remains. The core recognises each record's
+log format and normalises it by that format's data as logkit/formats does; Python stays the one
 reader of the format files (`load_formats`, with logkit.toml's formats and their error
 messages) and hands the loaded specs over as JSON (`format_data`). Lines that are not one
 record each are the core's too: an `[explode]` line is an event per record it holds, and the

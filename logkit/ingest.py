@@ -138,8 +138,15 @@ class IngestSummary:
 # -- the worker side ----------------------------------------------------------------------
 
 
+def core_wanted() -> bool:
+    """Whether an ingest runs on the native core where it can (see `core_refusal`): always,
+    unless LOGKIT_CORE=0 forces the Python pipeline, kept for now beside the core that replaces
+    it (issue 16 deletes it next)."""
+    return os.environ.get("LOGKIT_CORE") != "0"
+
+
 def core_refusal(_mask_table: dict[str, Any] | None, formats: FormatSettings) -> str | None:
-    """Why the native core (LOGKIT_CORE=1, experimental) cannot run an ingest, or None.
+    """Why the native core, the ingest path, cannot run an ingest, or None.
 
     The core recognises and normalises records by the same format data as the Python pipeline
     (built-in formats, logkit.toml's and a formats_dir's, --log-format), and masks with its own
@@ -156,18 +163,19 @@ def core_refusal(_mask_table: dict[str, Any] | None, formats: FormatSettings) ->
 
 
 class _Runner:
-    """Runs jobs inline or on a process pool, yielding results in submission order.
+    """Runs jobs on the native core, or inline or on a process pool, yielding results in
+    submission order.
 
-    With LOGKIT_CORE=1 in the environment, where the native core can run the ingest (see
-    `core_refusal`), it runs each block in this process instead, on all cores with the GIL
-    released.
+    With `core` (the default: see `core_wanted` and `core_refusal`), each block runs in this
+    process on the native core, on all cores with the GIL released; a signal is handled as the
+    block ends. Otherwise the Python pipeline runs, on a pool of `workers` processes.
     """
 
-    def __init__(self, workers: int, initargs: tuple[Any, ...]) -> None:
+    def __init__(self, workers: int, initargs: tuple[Any, ...], *, core: bool) -> None:
         self.pool = None
         self.core = None
         aliases, mask_table, key, formats, max_line = initargs
-        if os.environ.get("LOGKIT_CORE") == "1" and core_refusal(mask_table, formats) is None:
+        if core:
             from .core import Core, native_masker
 
             masker = None
@@ -703,11 +711,15 @@ def _ingest(
     if total_bytes < INLINE_BYTES and not any(source.is_stdin for source, _ in todo):
         workers = 1
     initargs = (store.config.aliases, mask_table, key, formats, settings.max_line_bytes)
-    if os.environ.get("LOGKIT_CORE") == "1":
+    use_core = core_wanted()
+    if use_core and todo:
         refusal = core_refusal(mask_table, formats)
         if refusal is not None:
-            summary.warnings.append(f"LOGKIT_CORE=1 ignored, the Python pipeline ran: {refusal}")
-    runner = _Runner(workers, initargs) if todo else None
+            use_core = False
+            summary.warnings.append(
+                f"the native core cannot run this ingest, the Python pipeline ran: {refusal}"
+            )
+    runner = _Runner(workers, initargs, core=use_core) if todo else None
     if runner is not None and runner.core is not None:
         # Where a block may end, by the core's own scan of its lines.
         joins = runner.core if runner.core.splits else None

@@ -1,9 +1,10 @@
 """Stopping a run on SIGINT (Ctrl-C) or SIGTERM.
 
 `logkit ingest` runs under `stop_on_signals()`: the first signal raises `Interrupted` in the
-main thread, wherever it is (waiting for a worker, reading stdin, inside a DuckDB statement),
-so the transaction under way rolls back, the worker pool ends and the run says what it had
-stored before exiting 128 + the signal's number. DuckDB turns an exception raised inside a
+main thread, wherever it is (waiting for a worker, reading stdin, inside a DuckDB statement;
+a block on the native core, which runs with the GIL released, first ends), so the transaction
+under way rolls back, the worker pool (if any) ends and the run says what it had stored before
+exiting 128 + the signal's number. DuckDB turns an exception raised inside a
 statement into `RuntimeError('Query interrupted')`, so the signal is also kept here
 (`received`) for the code that reports it. A second signal while the run winds down exits at
 once, as a kill would; the store is safe from that too, only the summary is lost.

@@ -269,7 +269,7 @@ def test_an_ingest_of_every_real_program_with_logkit_core_stores_what_python_sto
         events = query(db, "SELECT * EXCLUDE (attrs), attrs::VARCHAR FROM events ORDER BY ALL")
         rejects = query(db, "SELECT * EXCLUDE (ingested_at) FROM rejects ORDER BY ALL")
         stores[run] = (summary, events, rejects)
-    assert not [w for w in stores["core"][0]["warnings"] if "LOGKIT_CORE" in w]
+    assert not [w for w in stores["core"][0]["warnings"] if "native core" in w]
     assert {"docker/structlog", "cri/structlog", "otlp-json"} <= set(stores["core"][0]["formats"])
     assert stores["python"] == stores["core"]
 

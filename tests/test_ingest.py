@@ -661,3 +661,33 @@ class TestReadersDuringIngest:
         assert len(seen) >= 2
         assert seen == sorted(seen)
         assert 30_001 == count(store)
+
+
+class TestWhichPipelineRuns:
+    # A format whose pattern looks ahead, which the core's `regex` crate cannot read.
+    LOOKAHEAD = b'[formats.odd]\nmatch = { keys = ["x"], patterns = { x = "^(?=a)" } }\n'
+
+    @pytest.mark.parametrize("core", [{}, {"LOGKIT_CORE": "0"}], ids=["default", "forced"])
+    def test_a_format_the_core_cannot_read_runs_on_the_python_pipeline_and_says_so(
+        self, tmp_path, core
+    ):
+        """The core is the default; where it cannot read a format the same way, the Python
+        pipeline stores the run and the summary says why. LOGKIT_CORE=0 asks for the Python
+        pipeline: nothing to warn of."""
+        write(tmp_path / "logkit.toml", self.LOOKAHEAD)
+        log = write(tmp_path / "app.log", b'{"x": "abc", "message": "hi"}\n{"message": "b"}\n')
+        proc = run_logkit("ingest", "--format", "json", str(log), db=tmp_path / "s.duckdb",
+                          env=core)  # fmt: skip
+        summary = json.loads(proc.stdout)
+        refused = [w for w in summary["warnings"] if "native core" in w]
+        assert ["generic", "odd"] == sorted(summary["formats"])
+        assert [("abc", "hi"), (None, "b")] == query(
+            tmp_path / "s.duckdb", "SELECT attrs->>'x', message FROM events ORDER BY line"
+        )
+        if core:
+            assert [] == refused
+        else:
+            [warning] = refused
+            assert warning.startswith("the native core cannot run this ingest, the Python "
+                                      "pipeline ran: ")  # fmt: skip
+            assert "(?=a)" in warning

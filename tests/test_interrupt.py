@@ -1,10 +1,16 @@
-"""Ctrl-C, SIGTERM and SIGKILL during an ingest that runs on the worker pool.
+"""Ctrl-C, SIGTERM and SIGKILL during an ingest, on the native core and on the Python pipeline.
 
-Real `logkit ingest` processes on an input past INLINE_BYTES (so the forkserver pool runs),
-signalled as a terminal does (the whole process group) or as `kill` does (the process). One
-signal stops the run within seconds with exit 128 + the signal, says what it stored, prints
-no traceback from any process and leaves no process behind; the rerun then completes the store
-to what an uninterrupted run makes. A SIGKILL leaves no worker printing BrokenPipeError.
+Real `logkit ingest` processes, signalled as a terminal does (the whole process group) or as
+`kill` does (the process), while their input is still coming: a writer the test controls pipes
+a named stream (`--name`) into stdin as fast as the run reads it and holds its last part back
+until the run has been signalled, so the run cannot have ended first, however fast it is. One
+signal stops the run within seconds with exit 128 + the signal, says what it stored, prints no
+traceback from any process and leaves no process behind; the rerun, piping the whole stream
+again, then completes the store to what an uninterrupted run makes. The core runs every block
+in the process itself (the signal is handled as the block under way ends: ~0.04 s for a 2 MB
+block, 0.11 s at most, on this 2-core machine), so it starts no process at all; the Python
+pipeline (LOGKIT_CORE=0) runs on its worker pool, which a SIGKILL of logkit must not leave
+printing BrokenPipeError.
 """
 
 from __future__ import annotations
@@ -13,12 +19,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from logkit.ingest import INLINE_BYTES
+from logkit.ingest import COMMIT_ROWS
 from logkit.sample import generate
 
 from .helpers import run_logkit
@@ -30,22 +37,30 @@ pytestmark = [
 ]
 
 STOP_SECONDS = 5.0  # "a second or two", with room for a loaded test machine
+NAME = "app"  # the piped stream's name: its checkpoint lets a rerun read on
+LINES = 120_000
+HELD = 0.1  # the share of the stream held back until the run has been signalled
+
+# The native core (the default) and the Python pipeline on its worker pool.
+PATHS = pytest.mark.parametrize("env", [{}, {"LOGKIT_CORE": "0"}], ids=["core", "python"])
 
 
 @pytest.fixture(scope="module")
-def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Just past INLINE_BYTES of logs, so that ingest starts its worker pool."""
-    logs = tmp_path_factory.mktemp("big") / "logs"
-    generate(logs, lines=95_000, seed=3, files=2, malformed=0.001)
-    assert sum(p.stat().st_size for p in logs.iterdir()) > INLINE_BYTES
-    return logs
+def stream(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A stream whose part before the held-back tail is more lines than one transaction
+    holds (COMMIT_ROWS), so the run commits before it waits for the tail."""
+    [log] = generate(tmp_path_factory.mktemp("logs"), lines=LINES, seed=3, files=1,
+                     malformed=0.001)  # fmt: skip
+    assert LINES * (1 - HELD) > COMMIT_ROWS
+    return log.read_bytes()
 
 
 @pytest.fixture(scope="module")
-def clean(big: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """The store an uninterrupted run makes."""
+def clean(stream: bytes, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The store an uninterrupted run makes (the same on both paths, as the differential
+    tests hold them)."""
     db = tmp_path_factory.mktemp("clean") / "s.duckdb"
-    run_logkit("ingest", "-q", str(big), db=db)
+    run_logkit("ingest", "-q", "--name", NAME, "-", db=db, input=stream)
     return digest(db)
 
 
@@ -77,6 +92,14 @@ def alive(pids: set[int]) -> set[int]:
     return {p for p in pids if p in table and table[p][1] != "Z"}
 
 
+def reading_stdin(pid: int) -> bool:
+    """Whether the process's main thread is blocked in read(0, ...): waiting for input."""
+    try:
+        return Path(f"/proc/{pid}/syscall").read_text().startswith("0 0x0 ")
+    except OSError:
+        return False
+
+
 # `python -m logkit`, able to show where it is stuck: SIGUSR1 prints every thread's stack.
 LOGKIT_DIAGNOSABLE = [
     sys.executable, "-c",
@@ -88,22 +111,65 @@ LOGKIT_DIAGNOSABLE = [
 ]  # fmt: skip
 
 
-def start(*args: str, db: Path, stdin: int | None = None) -> subprocess.Popen[bytes]:
-    """`logkit ARGS` as the leader of its own process group, as a shell starts a job."""
-    return subprocess.Popen([*LOGKIT_DIAGNOSABLE, "--db", str(db), *args], stdin=stdin,
+class Feeder(threading.Thread):
+    """Pipes `data` into a run's stdin as fast as the run reads it, except its last `held`
+    bytes, which wait for `release()`; `abort()` instead drops them. The pipe is the test's
+    own (not Popen's), so that nothing else writes to or closes it."""
+
+    def __init__(self, data: bytes, held: int) -> None:
+        super().__init__(daemon=True)
+        self.data, self.hold_at = data, len(data) - held
+        self.stdin, self._write = os.pipe()
+        self.written = 0
+        self._go = threading.Event()
+        self._aborted = False
+
+    def run(self) -> None:
+        try:
+            self._send(self.hold_at)
+            self._go.wait()
+            if not self._aborted:
+                self._send(len(self.data))
+        except BrokenPipeError:
+            pass  # the run has gone: what it had not read is the rerun's
+        finally:
+            os.close(self._write)
+
+    def _send(self, end: int) -> None:
+        while self.written < end:
+            chunk = self.data[self.written : min(end, self.written + (1 << 20))]
+            self.written += os.write(self._write, chunk)
+
+    def release(self) -> None:
+        self._go.set()
+
+    def abort(self) -> None:
+        self._aborted = True
+        self._go.set()
+
+
+def start(*args: str, db: Path, env: dict[str, str], feeder: Feeder) -> subprocess.Popen[bytes]:
+    """`logkit ARGS` reading the feeder's pipe, as the leader of its own process group, as a
+    shell starts a job."""
+    proc = subprocess.Popen([*LOGKIT_DIAGNOSABLE, "--db", str(db), *args], stdin=feeder.stdin,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True)  # fmt: skip
+                            env={**os.environ, **env}, start_new_session=True)  # fmt: skip
+    os.close(feeder.stdin)  # the run's now
+    feeder.start()
+    return proc
 
 
-def wait_for_commits(proc: subprocess.Popen[bytes], db: Path) -> set[int]:
-    """Until the run has committed blocks (its WAL has grown) with the pool running; returns
-    the run's processes then."""
+def wait_for_commits(proc: subprocess.Popen[bytes], db: Path, env: dict[str, str]) -> set[int]:
+    """Until the run has committed blocks (its WAL has grown) and, on the Python pipeline, its
+    pool runs; returns the run's processes then. The run cannot end meanwhile: the feeder
+    holds the end of its input."""
     wal = Path(f"{db}.wal")
+    pool = 3 if env.get("LOGKIT_CORE") == "0" else 0  # the forkserver and two workers
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        assert proc.poll() is None, "the run ended before it could be interrupted"
+        assert proc.poll() is None, proc.communicate()[1].decode()
         family = descendants(proc.pid)
-        if wal.exists() and wal.stat().st_size > 1 << 20 and len(family) >= 3:
+        if wal.exists() and wal.stat().st_size > 1 << 20 and len(family) >= pool:
             return family
         time.sleep(0.05)
     raise AssertionError("the run committed nothing in 120 s")
@@ -136,33 +202,59 @@ def gone(pids: set[int], within: float = STOP_SECONDS) -> set[int]:
     return alive(pids)
 
 
+def rerun(stream: bytes, db: Path, env: dict[str, str]) -> None:
+    """The whole stream piped again under its name: the run reads on from its checkpoint."""
+    run_logkit("ingest", "-q", "--name", NAME, "-", db=db, input=stream, env=env)
+
+
+@PATHS
 @pytest.mark.parametrize(
     ("signum", "group"),
     [(signal.SIGINT, True), (signal.SIGTERM, False), (signal.SIGTERM, True)],
     ids=["ctrl-c", "kill", "kill-group"],
 )
 def test_one_signal_stops_the_run_cleanly_and_a_rerun_completes_it(
-    big: Path, clean: dict, tmp_path: Path, signum: int, group: bool
+    stream: bytes, clean: dict, tmp_path: Path, env: dict[str, str], signum: int, group: bool
 ) -> None:
     db = tmp_path / "s.duckdb"
-    proc = start("ingest", str(big), db=db)
-    family = wait_for_commits(proc, db)
+    feeder = Feeder(stream, int(len(stream) * HELD))
+    proc = start("ingest", "--name", NAME, "-", db=db, env=env, feeder=feeder)
+    family = wait_for_commits(proc, db, env)
     seconds, stderr = stop(proc, signum, group=group)
+    feeder.abort()
     name = signal.Signals(signum).name
     assert (128 + signum, "Traceback" not in stderr) == (proc.returncode, True), stderr
     assert f"interrupted by {name}: this run stored " in stderr, stderr
     assert "nothing half-done was kept, so a rerun reads on from there" in stderr
     assert seconds < STOP_SECONDS, f"{seconds:.1f} s to stop"
     assert set() == gone(family)
-    run_logkit("ingest", "-q", str(big), db=db)
+    rerun(stream, db, env)
     assert clean == digest(db)
 
 
-def test_what_the_message_says_was_stored_is_in_the_store(big: Path, tmp_path: Path) -> None:
+def test_the_core_runs_without_worker_processes(stream: bytes, clean: dict, tmp_path: Path) -> None:
+    """By default an ingest runs on the native core, in logkit's own process, even for piped
+    input (which the Python pipeline always gives its pool); released, the run completes."""
     db = tmp_path / "s.duckdb"
-    proc = start("ingest", str(big), db=db)
-    wait_for_commits(proc, db)
+    feeder = Feeder(stream, int(len(stream) * HELD))
+    proc = start("ingest", "-q", "--name", NAME, "-", db=db, env={}, feeder=feeder)
+    assert set() == wait_for_commits(proc, db, {})
+    feeder.release()
+    _, err = proc.communicate(timeout=120)
+    assert (0, b"") == (proc.returncode, err)
+    assert clean == digest(db)
+
+
+@PATHS
+def test_what_the_message_says_was_stored_is_in_the_store(
+    stream: bytes, tmp_path: Path, env: dict[str, str]
+) -> None:
+    db = tmp_path / "s.duckdb"
+    feeder = Feeder(stream, int(len(stream) * HELD))
+    proc = start("ingest", "--name", NAME, "-", db=db, env=env, feeder=feeder)
+    wait_for_commits(proc, db, env)
     _, stderr = stop(proc, signal.SIGINT, group=True)
+    feeder.abort()
     said = stderr.partition("this run stored ")[2].partition(" lines")[0]
     stored = run_logkit("sql", "SELECT sum(value)::BIGINT AS n FROM counters WHERE name = 'lines'",
                         db=db).stdout  # fmt: skip
@@ -170,40 +262,45 @@ def test_what_the_message_says_was_stored_is_in_the_store(big: Path, tmp_path: P
     assert int(said.replace(",", "")) > 0
 
 
-def test_ctrl_c_while_waiting_for_stdin(tmp_path: Path) -> None:
-    """Piped input runs on the pool whatever its size; a read that waits is interrupted too."""
+@PATHS
+def test_ctrl_c_while_waiting_for_stdin(tmp_path: Path, env: dict[str, str]) -> None:
+    """A run blocked reading its input is interrupted too."""
     db = tmp_path / "s.duckdb"
-    proc = start("ingest", "-", db=db, stdin=subprocess.PIPE)
-    assert proc.stdin is not None
-    proc.stdin.write(b'{"message": "one", "level": "info"}\n')
-    proc.stdin.flush()
+    line = b'{"message": "one", "level": "info"}\n'
+    feeder = Feeder(line, len(line) // 2)  # half a line, then nothing
+    proc = start("ingest", "-", db=db, env=env, feeder=feeder)
     deadline = time.monotonic() + 60
-    while len(descendants(proc.pid)) < 3 and time.monotonic() < deadline:
+    while not reading_stdin(proc.pid) and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()[1].decode()
         time.sleep(0.05)
-    time.sleep(0.5)
+    assert reading_stdin(proc.pid)
     family = descendants(proc.pid)
     seconds, stderr = stop(proc, signal.SIGINT, group=True)
+    feeder.abort()
     assert (130, "Traceback" not in stderr) == (proc.returncode, True), stderr
     assert seconds < STOP_SECONDS, f"{seconds:.1f} s to stop"
     assert set() == gone(family)
 
 
-def test_after_sigkill_no_worker_prints_a_traceback_or_stays(
-    big: Path, clean: dict, tmp_path: Path
+@PATHS
+def test_after_sigkill_nothing_stays_or_prints_a_traceback(
+    stream: bytes, clean: dict, tmp_path: Path, env: dict[str, str]
 ) -> None:
     db = tmp_path / "s.duckdb"
-    proc = start("ingest", str(big), db=db)
-    family = wait_for_commits(proc, db)
+    feeder = Feeder(stream, int(len(stream) * HELD))
+    proc = start("ingest", "--name", NAME, "-", db=db, env=env, feeder=feeder)
+    family = wait_for_commits(proc, db, env)
     os.kill(proc.pid, signal.SIGKILL)
-    # stderr is shared with the workers: it ends when the last of them has gone.
+    # stderr is shared with the workers, if any: it ends when the last of them has gone.
     try:
         _, err = proc.communicate(timeout=30)
     finally:
+        feeder.abort()
         leftover = alive(family)
         for pid in leftover:
             os.kill(pid, signal.SIGKILL)
     assert set() == leftover
     assert "Traceback" not in err.decode() and "BrokenPipe" not in err.decode(), err.decode()
     assert set() == gone(family)
-    run_logkit("ingest", "-q", str(big), db=db)
+    rerun(stream, db, env)
     assert clean == digest(db)
