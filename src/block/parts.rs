@@ -101,9 +101,9 @@ impl Pipeline {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{BlockInput, SLICE_LINES};
+    use super::super::{tests::input, SLICE_LINES};
     use super::*;
-    use crate::arrow_out::{Columns, StreamId};
+    use crate::arrow_out::Columns;
     use crate::formats::{spec, Formats};
     use arrow_array::{Array, Int64Array, StringArray};
 
@@ -160,16 +160,7 @@ mod tests {
         lines.push(entry("never ", "stdout"));
         lines.push(entry("ended", "stdout"));
         let data = lines.join("\n") + "\n";
-        let input = BlockInput {
-            data: data.as_bytes(),
-            source: "s",
-            stream: StreamId::None,
-            first_line: 1,
-            first_offset: 0,
-            max_line: None,
-            extra_rejects: Vec::new(),
-            in_key: 0,
-        };
+        let input = input(data.as_bytes());
         let out = pipeline().process(&input).unwrap();
         let mut events: Vec<(i64, String)> = Vec::new();
         for batch in &out.events {
