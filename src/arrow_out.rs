@@ -7,10 +7,9 @@
 use std::sync::Arc;
 
 use arrow_array::builder::{
-    BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, StringBuilder,
-    TimestampMicrosecondBuilder, UInt32Builder,
+    Int32Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder, UInt32Builder,
 };
-use arrow_array::{ArrayRef, RecordBatch};
+use arrow_array::{ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
 use crate::errors::CoreError;
@@ -270,38 +269,18 @@ fn field_array<'a>(
             values.for_each(|v| b.append_option(v.and_then(as_int)));
             Arc::new(b.finish())
         }
-        DataType::Float64 => {
-            let mut b = Float64Builder::new();
-            values.for_each(|v| {
-                b.append_option(match v {
-                    Some(Out::Float(f)) => Some(*f),
-                    _ => None,
-                })
-            });
-            Arc::new(b.finish())
-        }
+        DataType::Float64 => collected::<Float64Array, _>(values, |v| match v {
+            Out::Float(f) => Some(*f),
+            _ => None,
+        }),
         DataType::Int32 => {
-            let mut b = Int32Builder::new();
-            values.for_each(|v| {
-                b.append_option(v.and_then(as_int).and_then(|i| i32::try_from(i).ok()))
-            });
-            Arc::new(b.finish())
+            collected::<Int32Array, _>(values, |v| as_int(v).and_then(|i| i32::try_from(i).ok()))
         }
-        DataType::Int64 => {
-            let mut b = Int64Builder::new();
-            values.for_each(|v| b.append_option(v.and_then(as_int)));
-            Arc::new(b.finish())
-        }
-        DataType::Boolean => {
-            let mut b = BooleanBuilder::new();
-            values.for_each(|v| {
-                b.append_option(match v {
-                    Some(Out::Bool(x)) => Some(*x),
-                    _ => None,
-                })
-            });
-            Arc::new(b.finish())
-        }
+        DataType::Int64 => collected::<Int64Array, _>(values, as_int),
+        DataType::Boolean => collected::<BooleanArray, _>(values, |v| match v {
+            Out::Bool(x) => Some(*x),
+            _ => None,
+        }),
         _ => {
             let mut b = StringBuilder::new();
             values.for_each(|v| match v {
@@ -311,6 +290,18 @@ fn field_array<'a>(
             Arc::new(b.finish())
         }
     }
+}
+
+/// One column of a primitive type: `pick` takes a value's native form, and a missing field
+/// or a value of another kind is null. One place for every such type, so they cannot drift.
+fn collected<'a, A, T>(
+    values: impl Iterator<Item = Option<&'a Out>>,
+    pick: impl Fn(&Out) -> Option<T>,
+) -> ArrayRef
+where
+    A: FromIterator<Option<T>> + arrow_array::Array + 'static,
+{
+    Arc::new(values.map(|v| v.and_then(&pick)).collect::<A>())
 }
 
 fn as_int(v: &Out) -> Option<i64> {
