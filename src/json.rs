@@ -230,7 +230,9 @@ fn write_map(
     Ok(())
 }
 
-fn write_str(s: &str, out: &mut String) {
+/// A JSON string literal: short escapes, other control bytes as \u00XX, the rest (non-ASCII
+/// too) as is. The masker's value writer (mask::pyvalue) shares it so both escape alike.
+pub(crate) fn write_str(s: &str, out: &mut String) {
     out.push('"');
     let mut start = 0;
     for (i, byte) in s.bytes().enumerate() {

@@ -3,7 +3,7 @@
 //! dict or list is pseudonymised as). Numbers arrive as their JSON text (serde_json's
 //! arbitrary_precision), so ints and floats are told apart as Python's parser tells them.
 
-use crate::json::format_float;
+use crate::json::{format_float, write_str};
 use serde_json::Value;
 
 pub fn is_int_text(text: &str) -> bool {
@@ -92,33 +92,6 @@ fn write(value: &Value, sort: bool, out: &mut String) {
             out.push('}');
         }
     }
-}
-
-fn write_str(s: &str, out: &mut String) {
-    out.push('"');
-    let mut start = 0;
-    for (i, byte) in s.bytes().enumerate() {
-        let escape = match byte {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0x08 => "\\b",
-            0x0c => "\\f",
-            0..=0x1f => "",
-            _ => continue,
-        };
-        out.push_str(&s[start..i]);
-        if escape.is_empty() {
-            out.push_str(&format!("\\u{byte:04x}"));
-        } else {
-            out.push_str(escape);
-        }
-        start = i + 1;
-    }
-    out.push_str(&s[start..]);
-    out.push('"');
 }
 
 #[cfg(test)]
