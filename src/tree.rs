@@ -371,6 +371,15 @@ pub fn from_value(value: Value) -> J<'static> {
     }
 }
 
+/// For tests: the pairs of a JSON object's text (panics on anything else).
+#[cfg(test)]
+pub(crate) fn test_object(text: &str) -> Obj<'_> {
+    match parse(text).unwrap() {
+        J::Obj(pairs) => pairs,
+        _ => panic!("an object"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -339,13 +339,7 @@ mod tests {
     use super::*;
     use crate::json::dumps_record;
     use crate::tree::parse;
-
-    fn record(text: &str) -> Obj<'_> {
-        match parse(text).unwrap() {
-            J::Obj(pairs) => pairs,
-            _ => panic!("an object"),
-        }
-    }
+    use crate::tree::test_object as record;
 
     fn value(text: &str) -> J<'_> {
         parse(text).unwrap()

@@ -332,14 +332,7 @@ pub fn unfinished(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tree::parse;
-
-    fn record(text: &str) -> Obj<'_> {
-        match parse(text).unwrap() {
-            J::Obj(pairs) => pairs,
-            _ => panic!("an object"),
-        }
-    }
+    use crate::tree::test_object as record;
 
     fn docker() -> PartialSpec {
         PartialSpec::new("docker", "log", Some("stream"), "log", "[^\\n]\\Z").unwrap()
