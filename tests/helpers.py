@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import subprocess
 import sys
@@ -72,6 +73,23 @@ def run_logkit(*args: str, db: Path, input: bytes | None = None, env: dict[str, 
         # A panic in the native core, which the run survived (logkit.errors.CoreBugWarning).
         raise AssertionError(f"logkit {args} met a bug in the core: {proc.stderr.decode()}")
     return proc
+
+
+def ingest_both_ways(tmp_path: Path, logs: Path, *args: str) -> dict[str, tuple[Any, Any, Any]]:
+    """`logkit ingest ARGS --format json LOGS` on the Python pipeline (LOGKIT_CORE=0) and on the
+    native core (LOGKIT_CORE=1), each into its own store: per run ("python", "core") the
+    summary without its timings, the events and the rejects, for the two to be compared."""
+    stores = {}
+    for name, env in (("python", {"LOGKIT_CORE": "0"}), ("core", {"LOGKIT_CORE": "1"})):
+        db = tmp_path / f"{name}.duckdb"
+        proc = run_logkit("ingest", *args, "--format", "json", str(logs), db=db, env=env)
+        summary = json.loads(proc.stdout)
+        for volatile in ("seconds", "lines_per_second"):
+            summary.pop(volatile)
+        events = query(db, "SELECT * EXCLUDE (attrs), attrs::VARCHAR FROM events ORDER BY ALL")
+        rejects = query(db, "SELECT * EXCLUDE (ingested_at) FROM rejects ORDER BY ALL")
+        stores[name] = (summary, events, rejects)
+    return stores
 
 
 def after_make_demo(root: Path) -> Path:

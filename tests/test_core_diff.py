@@ -37,7 +37,7 @@ from logkit.pipeline import (
 )
 from logkit.sample import generate
 
-from .helpers import query, run_logkit
+from .helpers import ingest_both_ways
 from .test_catalogue import CASES, GOOD_AFTER, GOOD_BEFORE, SUPPORTED, UNSUPPORTED, deep
 from .test_real_logs import (  # noqa: F401  (fixtures)
     PROGRAMS,
@@ -384,27 +384,13 @@ def test_an_over_long_line_and_the_readers_rejects_are_quarantined():
     assert result.lines == 3
 
 
-def _ingest_both_ways(tmp_path: Path, *args: str) -> dict[str, tuple[Any, Any, Any]]:
-    stores = {}
-    for name, env in (("python", {"LOGKIT_CORE": "0"}), ("core", {"LOGKIT_CORE": "1"})):
-        db = tmp_path / f"{name}.duckdb"
-        proc = run_logkit("ingest", *args, "--format", "json", str(SAMPLE_LOGS), db=db, env=env)
-        summary = json.loads(proc.stdout)
-        for volatile in ("seconds", "lines_per_second"):
-            summary.pop(volatile)
-        events = query(db, "SELECT * EXCLUDE (attrs), attrs::VARCHAR FROM events ORDER BY ALL")
-        rejects = query(db, "SELECT * EXCLUDE (ingested_at) FROM rejects ORDER BY ALL")
-        stores[name] = (summary, events, rejects)
-    return stores
-
-
 @pytest.mark.parametrize("mask", [(), ("--no-mask",)], ids=["masked", "unmasked"])
 def test_an_ingest_with_logkit_core_stores_what_the_python_pipeline_stores(tmp_path, mask):
     # End to end: `logkit ingest --log-format generic` of sample_logs/ (plain and rotated gzip
     # files, a private key printed over several lines) with the core (LOGKIT_CORE=1) and
     # without it gives the same stored rows and summary (per-format coverage and masks per
     # detector included).
-    stores = _ingest_both_ways(tmp_path, *mask, "--log-format", "generic")
+    stores = ingest_both_ways(tmp_path, SAMPLE_LOGS, *mask, "--log-format", "generic")
     assert stores["python"][0]["events"] > 0
     assert stores["python"][0]["warnings"] == []
     assert stores["python"] == stores["core"]
@@ -413,7 +399,7 @@ def test_an_ingest_with_logkit_core_stores_what_the_python_pipeline_stores(tmp_p
 def test_an_ingest_that_recognises_formats_with_logkit_core_stores_what_python_stores(tmp_path):
     # The core reads the same format data as the Python pipeline (tests/test_core_formats_diff.py
     # compares them per block): an ingest that recognises formats per record runs in it too.
-    stores = _ingest_both_ways(tmp_path, "--no-mask")
+    stores = ingest_both_ways(tmp_path, SAMPLE_LOGS, "--no-mask")
     assert stores["core"][0]["warnings"] == []
     assert stores["python"] == stores["core"]
 

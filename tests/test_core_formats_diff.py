@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime
 import itertools
-import json
 from pathlib import Path
 from typing import Any
 
@@ -254,21 +253,12 @@ def test_an_ingest_of_every_real_program_with_logkit_core_stores_what_python_sto
     # End to end, LOGKIT_CORE=1 against the Python pipeline: every real program's output,
     # Docker's and CRI's split lines and the OTLP/JSON file included; same summary
     # (per-format coverage, masks), events and rejects.
-    from .helpers import query, run_logkit, write
+    from .helpers import ingest_both_ways, write
 
     logs = tmp_path / "logs"
     for name in FIXTURES:
         write(logs / f"{Path(name).stem}.log", (REAL_FORMATS / name).read_bytes())
-    stores = {}
-    for run, env in (("python", {"LOGKIT_CORE": "0"}), ("core", {"LOGKIT_CORE": "1"})):
-        db = tmp_path / f"{run}.duckdb"
-        out = run_logkit("ingest", *mask, "--format", "json", str(logs), db=db, env=env)
-        summary = json.loads(out.stdout)
-        for volatile in ("seconds", "lines_per_second"):
-            summary.pop(volatile)
-        events = query(db, "SELECT * EXCLUDE (attrs), attrs::VARCHAR FROM events ORDER BY ALL")
-        rejects = query(db, "SELECT * EXCLUDE (ingested_at) FROM rejects ORDER BY ALL")
-        stores[run] = (summary, events, rejects)
+    stores = ingest_both_ways(tmp_path, logs, *mask)
     assert not [w for w in stores["core"][0]["warnings"] if "native core" in w]
     assert {"docker/structlog", "cri/structlog", "otlp-json"} <= set(stores["core"][0]["formats"])
     assert stores["python"] == stores["core"]
