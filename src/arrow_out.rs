@@ -148,35 +148,27 @@ pub fn events_batch(
     shared: &Shared<'_>,
 ) -> Result<RecordBatch, CoreError> {
     let n = rows.len();
-    let mut arrays: Vec<ArrayRef> = Vec::with_capacity(columns.fills.len());
-    for (fill, field) in columns.fills.iter().zip(columns.schema.fields()) {
-        let array: ArrayRef = match *fill {
-            Fill::Field(i) => {
-                field_array(field.data_type(), rows.iter().map(|r| r.fields[i].as_ref()))
-            }
-            Fill::Attrs => {
-                let mut b =
-                    StringBuilder::with_capacity(n, rows.iter().map(|r| r.attrs.len()).sum());
-                rows.iter().for_each(|r| b.append_value(&r.attrs));
-                Arc::new(b.finish())
-            }
-            Fill::TraceKey => {
-                let mut b = UInt32Builder::with_capacity(n);
-                rows.iter().for_each(|r| b.append_option(r.trace_key));
-                Arc::new(b.finish())
-            }
-            Fill::Line => {
-                let mut b = Int64Builder::with_capacity(n);
-                rows.iter().for_each(|r| b.append_value(r.line));
-                Arc::new(b.finish())
-            }
-            Fill::Source => repeat_str(shared.source, n),
-            Fill::Stream => stream_array(field.data_type(), shared.stream, n),
-            Fill::ByteOffset | Fill::Reason | Fill::Raw => unreachable!("reject columns"),
-        };
-        arrays.push(array);
-    }
-    Ok(RecordBatch::try_new(columns.schema.clone(), arrays)?)
+    batch(columns, |fill, field| match fill {
+        Fill::Field(i) => field_array(field.data_type(), rows.iter().map(|r| r.fields[i].as_ref())),
+        Fill::Attrs => {
+            let mut b = StringBuilder::with_capacity(n, rows.iter().map(|r| r.attrs.len()).sum());
+            rows.iter().for_each(|r| b.append_value(&r.attrs));
+            Arc::new(b.finish())
+        }
+        Fill::TraceKey => {
+            let mut b = UInt32Builder::with_capacity(n);
+            rows.iter().for_each(|r| b.append_option(r.trace_key));
+            Arc::new(b.finish())
+        }
+        Fill::Line => {
+            let mut b = Int64Builder::with_capacity(n);
+            rows.iter().for_each(|r| b.append_value(r.line));
+            Arc::new(b.finish())
+        }
+        Fill::Source => repeat_str(shared.source, n),
+        Fill::Stream => stream_array(field.data_type(), shared.stream, n),
+        Fill::ByteOffset | Fill::Reason | Fill::Raw => unreachable!("reject columns"),
+    })
 }
 
 pub fn rejects_batch(
@@ -185,37 +177,43 @@ pub fn rejects_batch(
     shared: &Shared<'_>,
 ) -> Result<RecordBatch, CoreError> {
     let n = rows.len();
-    let mut arrays: Vec<ArrayRef> = Vec::with_capacity(columns.fills.len());
-    for (fill, field) in columns.fills.iter().zip(columns.schema.fields()) {
-        let array: ArrayRef = match *fill {
-            Fill::Source => repeat_str(shared.source, n),
-            Fill::Line | Fill::ByteOffset => {
-                let mut b = Int64Builder::with_capacity(n);
-                for r in rows {
-                    b.append_value(if *fill == Fill::Line {
-                        r.line
-                    } else {
-                        r.byte_offset
-                    });
-                }
-                Arc::new(b.finish())
+    batch(columns, |fill, field| match fill {
+        Fill::Source => repeat_str(shared.source, n),
+        Fill::Line | Fill::ByteOffset => {
+            let mut b = Int64Builder::with_capacity(n);
+            for r in rows {
+                b.append_value(if fill == Fill::Line {
+                    r.line
+                } else {
+                    r.byte_offset
+                });
             }
-            Fill::Reason | Fill::Raw => {
-                let mut b = StringBuilder::new();
-                for r in rows {
-                    b.append_value(if *fill == Fill::Reason {
-                        r.reason.as_ref()
-                    } else {
-                        r.raw.as_str()
-                    });
-                }
-                Arc::new(b.finish())
+            Arc::new(b.finish())
+        }
+        Fill::Reason | Fill::Raw => {
+            let mut b = StringBuilder::new();
+            for r in rows {
+                b.append_value(if fill == Fill::Reason {
+                    r.reason.as_ref()
+                } else {
+                    r.raw.as_str()
+                });
             }
-            Fill::Stream => stream_array(field.data_type(), shared.stream, n),
-            _ => unreachable!("event columns"),
-        };
-        arrays.push(array);
-    }
+            Arc::new(b.finish())
+        }
+        Fill::Stream => stream_array(field.data_type(), shared.stream, n),
+        _ => unreachable!("event columns"),
+    })
+}
+
+/// A batch of `columns`, each column's array made by `array` from what fills it and its field.
+fn batch(
+    columns: &Columns,
+    mut array: impl FnMut(Fill, &Field) -> ArrayRef,
+) -> Result<RecordBatch, CoreError> {
+    let arrays = (columns.fills.iter().zip(columns.schema.fields()))
+        .map(|(fill, field)| array(*fill, field))
+        .collect();
     Ok(RecordBatch::try_new(columns.schema.clone(), arrays)?)
 }
 
