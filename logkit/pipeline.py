@@ -400,22 +400,9 @@ def process_chunk(
     # Parts held until the one that ends them: (first line, its offset, raw parts) per sequence.
     held: dict[Any, tuple[int, int, list[bytes]]] = {}
 
-    def keep(value: dict[str, Any], raw: bytes, line: int, off: int, back: int = 0) -> None:
-        """Store an event of the rare kinds (above), or quarantine it, as the loop does."""
+    def take(value: dict[str, Any], line: int) -> None:
+        """Add a normalised event (its attrs already JSON text) to the block's events."""
         nonlocal events, no_ts, newest
-        try:
-            for stage in after:
-                value = stage(raw, value)
-            value["attrs"] = _dumps(value["attrs"])
-        except Reject as reject:
-            assert normalize is not None
-            normalize.dropped(back)
-            reasons[reject.reason] += 1
-            rejects.append(
-                {"source": source, "line": line, "byte_offset": off, "reason": reject.reason,
-                 "raw": mask_raw(raw[:TOO_LONG_KEEP], masker)}
-            )  # fmt: skip
-            return
         trace_id = value["trace_id"]
         value["trace_key"] = trace_key(trace_id) if trace_id is not None else None
         value["source"] = source
@@ -429,6 +416,23 @@ def process_chunk(
         if len(events) == ARROW_EVERY:
             converted.append(to_arrow(events))
             events = []
+
+    def keep(value: dict[str, Any], raw: bytes, line: int, off: int, back: int = 0) -> None:
+        """Store an event of the rare kinds (above), or quarantine it, as the loop does."""
+        try:
+            for stage in after:
+                value = stage(raw, value)
+            value["attrs"] = _dumps(value["attrs"])
+        except Reject as reject:
+            assert normalize is not None
+            normalize.dropped(back)
+            reasons[reject.reason] += 1
+            rejects.append(
+                {"source": source, "line": line, "byte_offset": off, "reason": reject.reason,
+                 "raw": mask_raw(raw[:TOO_LONG_KEEP], masker)}
+            )  # fmt: skip
+            return
+        take(value, line)
 
     def keep_all(made: list[dict[str, Any]], raw: bytes, line: int, off: int) -> None:
         """The events of one line, or of one line joined from parts: each kept, as `keep`
@@ -471,19 +475,7 @@ def process_chunk(
             first, first_offset, parts = held.pop(joined.key, (line_no, offset, []))
             keep_all(joined.events, b"\n".join([*parts, raw]), first, first_offset)
         else:
-            trace_id = value["trace_id"]
-            value["trace_key"] = trace_key(trace_id) if trace_id is not None else None
-            value["source"] = source
-            value["line"] = line_no
-            ts = value["ts"]
-            if ts is None:
-                no_ts += 1
-            elif newest is None or ts > newest:
-                newest = ts
-            events.append(value)
-            if len(events) == ARROW_EVERY:
-                converted.append(to_arrow(events))
-                events = []
+            take(value, line_no)
         offset += len(raw) + 1
         line_no += 1
     if normalize is not None and held:
