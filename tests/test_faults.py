@@ -80,6 +80,32 @@ def digest(db: Path, *, content_only: bool = False) -> dict[str, Any]:
     }
 
 
+def run_killed_when(
+    cmd: list[str], wal: Path, kill: Callable[[int | None], bool], jitter: float = 0.0
+) -> int:
+    """Run cmd, passing the size of the store's write-ahead log (None while there is none) to
+    `kill` every 2 ms; SIGKILL the run `jitter` seconds after `kill` says so. Returns the exit
+    status, once checked: a clean end or the kill, and no traceback."""
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+        while proc.poll() is None:
+            try:
+                size: int | None = wal.stat().st_size
+            except FileNotFoundError:  # not yet, or folded into the store already
+                size = None
+            if kill(size):
+                time.sleep(jitter)
+                proc.send_signal(signal.SIGKILL)
+                break
+            time.sleep(0.002)
+        status = proc.wait()
+        err.seek(0)
+        stderr = err.read().decode(errors="replace")
+    assert status in (0, -signal.SIGKILL), stderr
+    assert "Traceback" not in stderr, stderr
+    return status
+
+
 def run_until(
     cmd: list[str], db: Path, threshold: float, jitter: float = 0.0, seconds: float = 1e9
 ) -> tuple[int, int]:
@@ -90,25 +116,13 @@ def run_until(
     size measures how far the run has got."""
     peak = 0
     deadline = time.monotonic() + seconds
-    wal = db.with_name(db.name + ".wal")
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
-        while proc.poll() is None:
-            try:
-                size = wal.stat().st_size
-            except FileNotFoundError:  # not yet, or folded in already
-                size = 0
-            peak = max(peak, size)
-            if size >= threshold or time.monotonic() >= deadline:
-                time.sleep(jitter)
-                proc.send_signal(signal.SIGKILL)
-                break
-            time.sleep(0.002)
-        status = proc.wait()
-        err.seek(0)
-        stderr = err.read().decode(errors="replace")
-    assert status in (0, -signal.SIGKILL), stderr
-    assert "Traceback" not in stderr, stderr
+
+    def kill(size: int | None) -> bool:
+        nonlocal peak
+        peak = max(peak, size or 0)
+        return (size or 0) >= threshold or time.monotonic() >= deadline
+
+    status = run_killed_when(cmd, db.with_name(db.name + ".wal"), kill, jitter)
     return status, peak
 
 
@@ -317,24 +331,17 @@ class TestCopytruncateDuringRuns:
         rotated = False
         start = wal.stat().st_size if wal.exists() else 0
         wrote = 0
-        with tempfile.TemporaryFile() as err:
-            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
-            while proc.poll() is None:
-                with contextlib.suppress(FileNotFoundError):  # folded into the store at the end
-                    wrote = max(wrote, wal.stat().st_size - start)
-                if wrote > 0 and not rotated and wrote >= rotate_after:
-                    rotate()
-                    rotated = True
-                if wrote > 0 and wrote >= kill_after:
-                    time.sleep(jitter)
-                    proc.send_signal(signal.SIGKILL)
-                    break
-                time.sleep(0.002)
-            status = proc.wait()
-            err.seek(0)
-            stderr = err.read().decode(errors="replace")
-        assert status in (0, -signal.SIGKILL), stderr
-        assert "Traceback" not in stderr, stderr
+
+        def kill(size: int | None) -> bool:
+            nonlocal rotated, wrote
+            if size is not None:  # (none: folded into the store at the end)
+                wrote = max(wrote, size - start)
+            if wrote > 0 and not rotated and wrote >= rotate_after:
+                rotate()
+                rotated = True
+            return wrote > 0 and wrote >= kill_after
+
+        status = run_killed_when(cmd, wal, kill, jitter)
         if not rotated:
             rotate()  # the run ended first: rotated between runs
         return status, wrote
