@@ -9,6 +9,7 @@ panic on purpose, so what is checked here is that wiring, with the suite's own s
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -31,3 +32,20 @@ def test_a_core_bug_warning_fails_a_test_under_the_suites_settings(tmp_path):
     assert proc.returncode == 1, proc.stdout
     assert "1 failed" in proc.stdout
     assert "CoreBugWarning: lines quarantined as internal_error" in proc.stdout
+
+
+def test_the_fuzz_harness_builds_the_columns_ingest_stores():
+    """src/harness.rs (the proptest's and the fuzz target's pipeline) carries its own copy of
+    the event and reject columns, having no Python to ask: held to schema.py and pipeline.py."""
+    from logkit.pipeline import REJECT_SCHEMA
+    from logkit.schema import EVENT_COLUMNS
+
+    text = (ROOT / "src" / "harness.rs").read_text()
+
+    def table(name: str) -> list[tuple[str, str]]:
+        body = re.search(rf"const {name}: \[\(&str, &str\); \d+\] = \[(.*?)\];", text, re.S)
+        assert body is not None, name
+        return re.findall(r'\("(\w+)", "(\w+)"\)', body.group(1))
+
+    assert list(EVENT_COLUMNS) == table("EVENT_COLUMNS")
+    assert [f.name for f in REJECT_SCHEMA] == [n for n, _ in table("REJECT_COLUMNS")]
