@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from common import LOGKIT, mb, run
 
 import logkit
-from logkit import lake as lakes
+from logkit.lake import archive as lakes
 from logkit.sample import generate
 from logkit.schema import trace_key
 

@@ -34,7 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import LOGKIT, mb, median_time, run
 
-from logkit.retention import store_size
+from logkit.export.retention import store_size
 from logkit.sample import DEFAULT_START, generate
 
 MEMORY_TARGET = 400e6

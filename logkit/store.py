@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import durable, locks, migrations
-from .answers import Answers
 from .config import Config, find_config, load_config
 from .engine import connect, duckdb
 from .errors import LogkitError, QueryError, StoreNotFound, StoreOutOfMemory, StoreWriteError
-from .lake import Archiving, attach, lake_only_reader
-from .metrics import Exporting
+from .export.metrics import Exporting
+from .lake.archive import Archiving, attach, lake_only_reader
+from .query.answers import Answers
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -277,7 +277,7 @@ class Store(Answers, Exporting, Archiving):
         self.path = default_db_path(path)
         self.config = config or load_config(find_config(config_path, self.path))
         self.wait = wait
-        # A Parquet lake read together with the store (logkit/lake.py), or None.
+        # A Parquet lake read together with the store (logkit/lake/archive.py), or None.
         self.lake = lake
 
     def __repr__(self) -> str:
@@ -439,8 +439,8 @@ class Store(Answers, Exporting, Archiving):
     ) -> pl.DataFrame:
         """Run the named query `name` on Apache Spark over the lake alone (the store file is
         not read): the frame `query` gives on DuckDB. `master`: where Spark runs (default
-        local[2]). See logkit/spark.py; needs logkit[lake]."""
-        from .spark import DEFAULT_MASTER, run_query
+        local[2]). See logkit/lake/spark.py; needs logkit[lake]."""
+        from .lake.spark import DEFAULT_MASTER, run_query
 
         if self.lake is None:
             raise QueryError("a query on Spark reads a lake: open the store with lake=DIR")

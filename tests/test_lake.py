@@ -1,4 +1,4 @@
-"""The Parquet lake (logkit/lake.py): archive's layout, idempotence, crash safety and pruning,
+"""The Parquet lake (logkit/lake/): archive's layout, idempotence, crash safety and pruning,
 and the query verbs answering over the store and the lake together.
 
 Every test ingests real NDJSON into a real store and archives it into a real directory. The
@@ -25,10 +25,10 @@ import pytest
 from click.testing import CliRunner
 
 import logkit
-from logkit import lake as lakes
 from logkit.cli import cli
 from logkit.errors import LogkitError, QueryError
-from logkit.lake import HIVE_NULL, Lake, partition_value
+from logkit.lake import archive as lakes
+from logkit.lake.archive import HIVE_NULL, Lake, partition_value
 from logkit.schema import trace_key
 
 from .helpers import LOGKIT, run_logkit

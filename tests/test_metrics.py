@@ -19,7 +19,7 @@ import pytest
 
 import logkit
 from logkit.errors import LogkitError, QueryError, StoreLocked
-from logkit.metrics import (
+from logkit.export.metrics import (
     DEFAULT_BUCKETS,
     load_definitions,
     parse_definition,

@@ -1,4 +1,4 @@
-"""Named queries on Apache Spark (logkit/spark.py) give DuckDB's answers over the same lake.
+"""Named queries on Apache Spark (logkit/lake/spark.py) give DuckDB's answers over the same lake.
 
 The lake is written by three simulated hosts: three stores, each ingesting its own sample logs
 (a different seed and day each) and archiving with its own --host. Spark runs in local mode,
@@ -19,10 +19,10 @@ from polars.testing import assert_frame_equal
 import logkit
 from logkit.cli import cli
 from logkit.errors import QueryError
-from logkit.lake import Lake, archive
+from logkit.lake.archive import Lake, archive
 from logkit.sample import generate
 
-spark_module = pytest.importorskip("logkit.spark")
+spark_module = pytest.importorskip("logkit.lake.spark")
 pytest.importorskip("pyspark")
 pytest.importorskip("sqlglot")
 

@@ -10,7 +10,7 @@ from ..output import render_json, write
 from .options import Context, definitions_option, maintenance_options, pass_context
 
 if TYPE_CHECKING:
-    from ..retention import PruneResult
+    from ..export.retention import PruneResult
 
 
 def _note_forgotten(names: list[str]) -> None:

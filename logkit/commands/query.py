@@ -11,9 +11,9 @@ from typing import Any
 
 import click
 
-from ..answers import ERRORS_BY, LEVELS, STATS_BY
 from ..errors import NotFound, StoreNotFound
 from ..output import emit, fit_lines, render, render_trace
+from ..query.answers import ERRORS_BY, LEVELS, STATS_BY
 from .options import Context, output_options, param_option, pass_context, time_options
 
 
@@ -127,7 +127,7 @@ def sql(obj: Context, query: str, params: dict[str, str], fmt: str) -> None:
     render(obj.store(frames=False).sql(query, params or None), fmt)
 
 
-# The same as logkit.spark.DEFAULT_MASTER, without importing pyspark to print --help.
+# The same as logkit.lake.spark.DEFAULT_MASTER, without importing pyspark to print --help.
 DEFAULT_MASTER = "local[2]"
 
 

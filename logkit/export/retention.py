@@ -25,17 +25,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import durable, tracespans
-from .errors import ConfigError, LogkitError, StoreWriteError
-from .sqlfiles import sql_literal, statement
-from .timeparse import count_back, parse_relative
+from .. import durable, tracespans
+from ..errors import ConfigError, LogkitError, StoreWriteError
+from ..sqlfiles import sql_literal, statement
+from ..timeparse import count_back, parse_relative
 
 RETENTION_SLACK = timedelta(hours=1)
 
 if TYPE_CHECKING:
-    from .engine import duckdb
+    from ..engine import duckdb
+    from ..store import WriteSession
     from .metrics import MetricSet
-    from .store import WriteSession
 
 
 @dataclass

@@ -32,10 +32,10 @@ import functools
 import os
 from typing import TYPE_CHECKING
 
-from .errors import LogkitError, QueryError
-from .lake import Lake
-from .macros import FIXED
-from .schema import EVENT_COLUMNS
+from ..errors import LogkitError, QueryError
+from ..macros import FIXED
+from ..schema import EVENT_COLUMNS
+from .archive import Lake
 
 if TYPE_CHECKING:
     import polars as pl
@@ -205,7 +205,7 @@ def run_query(
     """
     import polars as pl
 
-    from .sqlfiles import load
+    from ..sqlfiles import load
 
     named = load(name)
     bound = named.bind(params or {})

@@ -31,20 +31,20 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from . import tracespans
-from .engine import duckdb
-from .errors import NotFound, QueryError
-from .macros import ERROR_LEVELS
-from .schema import EVENT_COLUMNS, JsonText, trace_key
-from .sqlfiles import statement
-from .timeparse import from_us
+from .. import tracespans
+from ..engine import duckdb
+from ..errors import NotFound, QueryError
+from ..macros import ERROR_LEVELS
+from ..schema import EVENT_COLUMNS, JsonText, trace_key
+from ..sqlfiles import statement
+from ..timeparse import from_us
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     import polars as pl
 
-    from .config import Config
+    from ..config import Config
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 ERRORS_BY = ("type", "service", "fingerprint", "endpoint")
@@ -91,7 +91,7 @@ def _from_us(value: int | None) -> datetime | None:
 
 def _time_conditions(since: Any, until: Any, conditions: list[str], params: dict[str, Any]) -> None:
     """Add `ts` bounds (half-open: since <= ts < until) for the given --since/--until."""
-    from .timeparse import time_range
+    from ..timeparse import time_range
 
     start, end = time_range(since, until)
     if start is not None:
@@ -323,7 +323,7 @@ class Answers:
         if not trace_id:
             raise QueryError("give a trace id, or a unique prefix of one")
         # An X-Ray id (or X-Amzn-Trace-Id header) is stored as the W3C id AWS maps it to.
-        from .normalize import xray_trace
+        from ..normalize import xray_trace
 
         return xray_trace(trace_id) or trace_id
 
@@ -459,7 +459,7 @@ class Answers:
             or user_id.startswith("user_id:")  # already a pseudonym, copied from an answer
         ):
             return user_id
-        from .ingest import make_masker, mask_key
+        from ..ingest import make_masker, mask_key
 
         key = mask_key(self.path)
         if key is None:
@@ -683,7 +683,7 @@ class Answers:
         Examples:
             >>> store.query("slowest_traces", since="1h", limit=5)  # doctest: +SKIP
         """
-        from .sqlfiles import load
+        from ..sqlfiles import load
 
         named = load(name)
         bound = named.bind(params)
@@ -695,7 +695,7 @@ class Answers:
 
     def list_queries(self) -> pl.DataFrame:
         """The named queries: name, description and parameters (`name=default`)."""
-        from .sqlfiles import load_all
+        from ..sqlfiles import load_all
 
         rows = [
             {

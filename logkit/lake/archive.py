@@ -2,7 +2,7 @@
 
 One DuckDB file serves one machine. A lake is a directory of Parquet files that many hosts
 write into (a shared or synced directory; object storage through the same layout) and that any
-engine reads: DuckDB here, Spark for what no single machine should run (logkit/spark.py).
+engine reads: DuckDB here, Spark for what no single machine should run (logkit/lake/spark.py).
 
     DIR/date=2026-11-01/service=api/host=web-1/part-web-1-20261108T031500Z-1a2b3c4d-00000.parquet
     DIR/_manifest/host=web-1/20261108T031500Z-1a2b3c4d.json
@@ -71,18 +71,18 @@ from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 
-from . import durable, migrations
-from .engine import connect, duckdb
-from .errors import LogkitError, StoreWriteError
-from .schema import EVENT_COLUMNS, STREAM_COLUMN
-from .sqlfiles import sql_literal, statement
-from .timeparse import EPOCH, from_us, to_us
+from .. import durable, migrations
+from ..engine import connect, duckdb
+from ..errors import LogkitError, StoreWriteError
+from ..schema import EVENT_COLUMNS, STREAM_COLUMN
+from ..sqlfiles import sql_literal, statement
+from ..timeparse import EPOCH, from_us, to_us
 
 if TYPE_CHECKING:
-    from .config import Config
-    from .metrics import MetricSet
-    from .retention import PruneResult
-    from .store import WriteSession
+    from ..config import Config
+    from ..export.metrics import MetricSet
+    from ..export.retention import PruneResult
+    from ..store import WriteSession
 
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 MANIFEST_DIR = "_manifest"
@@ -499,7 +499,7 @@ def archive(
         result.bytes = sum(f.bytes for f in batch.files)
         result.dates = sorted({f.date for f in batch.files})
     if metrics is not None and (batch is not None or (mark and mark.state == "archived")):
-        from .retention import prune_before
+        from ..export.retention import prune_before
 
         prune_cutoff = cutoff if batch is not None else from_us(cast(Mark, mark).cutoff_us)
         marking = cast("WriteSession", _MarkingSession(session, lake))
@@ -538,7 +538,7 @@ class Archiving:
             >>> store.archive("/srv/lake", older_than="7d", prune=True)  # doctest: +SKIP
             ArchiveResult(lake='/srv/lake', host='web-1', events=1204711, files=21, ...)
         """
-        from .retention import parse_age
+        from ..export.retention import parse_age
 
         cutoff = datetime.now(UTC)
         if older_than is not None:

@@ -54,16 +54,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import durable
-from .errors import LogkitError, QueryError, StoreNotFound
-from .sqlfiles import statement
+from .. import durable
+from ..errors import LogkitError, QueryError, StoreNotFound
+from ..sqlfiles import statement
 
 if TYPE_CHECKING:
-    from .config import Config
-    from .engine import duckdb
-    from .ingest import IngestSummary
+    from ..config import Config
+    from ..engine import duckdb
+    from ..ingest import IngestSummary
+    from ..store import WriteSession
     from .retention import PruneResult
-    from .store import WriteSession
 
 TYPES = ("counter", "gauge", "histogram")
 HEADER_KEYS = ("name", "type", "help", "labels", "buckets", "fresh")
@@ -121,7 +121,7 @@ class Definition:
 
 def parse_definition(text: str, *, origin: str = "<string>") -> Definition:
     """Read one definition file's text; errors name the file and say what to fix."""
-    from .sqlfiles import split
+    from ..sqlfiles import split
 
     parts = split(text)
     header: dict[str, str] = {}
@@ -191,7 +191,7 @@ def parse_definition(text: str, *, origin: str = "<string>") -> Definition:
 
 def definitions_dir() -> Path:
     """The built-in definitions: `queries/metrics/` (see logkit/sqlfiles.py)."""
-    from .sqlfiles import queries_dir
+    from ..sqlfiles import queries_dir
 
     return queries_dir() / "metrics"
 
@@ -840,7 +840,7 @@ class Exporting:
         pruned = None
         with self.writer() as session:
             if inputs:
-                from .ingest import ingest as run_ingest
+                from ..ingest import ingest as run_ingest
 
                 try:
                     summary = run_ingest(session, inputs, mask=mask)

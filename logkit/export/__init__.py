@@ -1,0 +1,1 @@
+"""Prometheus metrics from the store: definitions, running totals, the textfile; retention."""

@@ -1,0 +1,1 @@
+"""The Parquet log lake: `logkit archive` writes it, `--lake DIR` reads it; Spark over it."""
