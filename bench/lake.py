@@ -39,6 +39,8 @@ from common import LOGKIT, mb, run
 
 import logkit
 from logkit.lake import archive as lakes
+from logkit.lake.layout import SORT_ORDER, Lake
+from logkit.lake.reading import profile_scans
 from logkit.sample import generate
 from logkit.schema import trace_key
 
@@ -51,10 +53,10 @@ FIRST_DAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 )
 TRACE_SQL = "SELECT * FROM events WHERE trace_key = $k AND trace_id = $t"
 VARIANTS = [  # (row group rows, sort order)
-    (8_192, lakes.SORT_ORDER),
-    (16_384, lakes.SORT_ORDER),
-    (32_768, lakes.SORT_ORDER),
-    (122_880, lakes.SORT_ORDER),
+    (8_192, SORT_ORDER),
+    (16_384, SORT_ORDER),
+    (32_768, SORT_ORDER),
+    (122_880, SORT_ORDER),
     (16_384, "ts NULLS LAST"),
 ]
 
@@ -85,7 +87,7 @@ def make_logs(work: Path, events: int) -> list[Path]:
 def sample_traces(lake_dir: Path, count: int) -> list[str]:
     import duckdb
 
-    files = [str(p) for paths in lakes.Lake(lake_dir).files_by_date().values() for p in paths]
+    files = [str(p) for paths in Lake(lake_dir).files_by_date().values() for p in paths]
     rows = duckdb.sql(
         f"SELECT trace_id FROM read_parquet({files!r}) WHERE trace_id IS NOT NULL"
         f" USING SAMPLE {count * 20} ROWS"
@@ -106,11 +108,11 @@ def variant_figures(lake_dir: Path, traces: list[str]) -> dict[str, float]:
     with reading.reader() as con:
         for trace in traces:
             params = {"k": trace_key(trace), "t": trace}
-            scans = lakes.profile_scans(con, TRACE_SQL, params)
+            scans = profile_scans(con, TRACE_SQL, params)
             groups.append(scans.row_groups_read)
         # Each day's traffic lasts about an hour from midnight (sample.generate).
         start = FIRST_DAY + timedelta(days=DAYS // 2, minutes=20)
-        window = lakes.profile_scans(
+        window = profile_scans(
             con,
             "SELECT count(*), max(duration_ms) FROM events WHERE ts >= $a AND ts < $b",
             {"a": start, "b": start + timedelta(minutes=10)},
@@ -147,7 +149,7 @@ def compare_variants(store: logkit.Store, work: Path) -> list[str]:
         lake_dir = work / "variants" / f"rg{rows}-{order.split()[0]}" / "lake"
         lakes.SORT_ORDER = order
         with store.writer() as session:
-            lakes.archive(session, lakes.Lake(lake_dir), cutoff=datetime.now(UTC), host="h1",
+            lakes.archive(session, Lake(lake_dir), cutoff=datetime.now(UTC), host="h1",
                           row_group_rows=rows)  # fmt: skip
         traces = traces or sample_traces(lake_dir, 15)
         f = variant_figures(lake_dir, traces)
@@ -180,9 +182,9 @@ def lookups(store: logkit.Store, lake_dir: Path) -> list[str]:
     print(f"trace lookups {walls}", file=sys.stderr)
     start_up = statistics.median(run([*LOGKIT, "--version"])[0] for _ in range(5))
     with logkit.Store(store.path, lake=lake_dir).reader() as con:
-        scans = [lakes.profile_scans(con, TRACE_SQL, {"k": trace_key(t), "t": t}) for t in traces]
+        scans = [profile_scans(con, TRACE_SQL, {"k": trace_key(t), "t": t}) for t in traces]
         day = FIRST_DAY + timedelta(days=DAYS // 2)
-        window = lakes.profile_scans(
+        window = profile_scans(
             con,
             "SELECT count(*) FROM events WHERE ts >= $a AND ts < $b",
             {"a": day, "b": day + timedelta(days=1)},
@@ -238,7 +240,7 @@ def main() -> None:
         archive_s, prune_s = archive_hosts(stores, work / "lake")
         print(f"archive {archive_s:.0f} s, then prune {prune_s:.0f} s", file=sys.stderr)
         files = list((work / "lake").rglob("*.parquet"))
-        archived = sum(b.events for b in lakes.Lake(work / "lake").batches())
+        archived = sum(b.events for b in Lake(work / "lake").batches())
         assert archived == events, f"archived {archived:,} of {events:,} events"
         report += [
             f"Lake: {events:,} events, {DAYS} days, {HOSTS} hosts, {len(files)} files, "

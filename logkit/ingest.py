@@ -28,8 +28,9 @@ from . import interrupt, tracespans
 from . import sources as src
 from .errors import InputError, Interrupted, LogkitError
 from .formats import COVERAGE
+from .handles import Session as WriteSession  # store.py's, as seen from below Store
+from .keyfile import key_path
 from .mask import KEY_BLOCK_BYTES, key_block_after
-from .masking import key_path
 from .pipeline import (
     TOO_LONG_KEEP,
     ChunkResult,
@@ -41,7 +42,6 @@ from .pipeline import (
     run_job,
 )
 from .schema import STREAM_COLUMN
-from .store import WriteSession
 
 INLINE_BYTES = 32 * 1024 * 1024  # below this much input, worker start-up costs more than it saves
 # Ingest only appends, so DuckDB needs little more than the rows not yet checkpointed, and the

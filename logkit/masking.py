@@ -1,42 +1,36 @@
-"""Masking without a store: whole streams for sharing (`logkit mask`), and the pseudonym key
-(`logkit keygen`).
+"""Masking outside an ingest: whole streams for sharing (`logkit mask`), and one value as the
+store keeps it (a user id typed in a question).
 
-`Store.mask` and `Store.keygen` delegate here: both take the store's settings (its `[mask]`
-table, aliases and log formats; its key file beside it) but never open its database, so they
-work where no store exists yet. The masking itself is the native masker's, a block of lines
-at a time (`Masker.mask_ndjson`): nothing per line runs in Python.
+`Store.mask` and `Store.user` use it: both take the store's settings (its `[mask]` table,
+aliases and log formats; its key file beside it, logkit/keyfile.py) but never open its
+database, so `logkit mask` works where no store exists yet. The masking itself is the native
+masker's, a block of lines at a time (`Masker.mask_ndjson`): nothing per line runs in Python.
 """
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import DamagedInput, LogkitError, output_error
+from .errors import DamagedInput
 
 if TYPE_CHECKING:
-    from .store import Store
+    from .handles import StoreFiles
 
 #: How much of an input is read and masked at a time: enough for the core to mask it on every
 #: core, little enough that output starts at once and memory stays small.
 READ_BYTES = 4 << 20
 
 
-def key_path(store_path: Path) -> Path:
-    """The pseudonym key file of a store: beside it, named after it."""
-    return store_path.with_name(store_path.name + ".key")
-
-
-def mask_stream(store: Store, inputs: Iterable[str]) -> Iterator[bytes]:
+def mask_stream(store: StoreFiles, inputs: Iterable[str]) -> Iterator[bytes]:
     """The `inputs` (paths, globs, '-' for stdin; stdin if none) masked as an ingest would
     store them, as blocks of NDJSON lines: each JSON object or array written back compact,
     any other line masked as text, private keys printed over several lines masked whole.
     Asked for by name, masking happens even where the store's config switches it off.
 
     DamagedInput for a compressed input cut short or corrupt, after its lines before it."""
+    # Here, not at the top: the ingest modules load the native core, which the questions
+    # that import this module (`Store.user`) must not pay for.
     from .ingest import format_settings, mask_key
     from .pipeline import make_masker
     from .sources import DamagedStream, Source, expand
@@ -64,18 +58,20 @@ def mask_stream(store: Store, inputs: Iterable[str]) -> Iterator[bytes]:
             source.close()
 
 
-def keygen(store_path: Path, *, force: bool = False) -> Path:
-    """Create the pseudonym key file beside the store (mode 0600) and return its path; an
-    existing one is replaced only with `force` (old pseudonyms then stop matching)."""
-    path = key_path(store_path)
-    if path.exists() and not force:
-        raise LogkitError(f"{path} exists; pass --force to replace it")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32) + "\n")
-        os.chmod(path, 0o600)
-    except OSError as exc:
-        raise output_error(path, exc) from exc
-    return path
+def stored_user_id(store: StoreFiles, user_id: str) -> str:
+    """How `user_id` is stored: its pseudonym when the store pseudonymises user ids
+    (`[mask] fields`), since people type the id they see in a ticket."""
+    mask = store.config.mask
+    if (
+        "user_id" not in mask.get("fields", ())
+        or not mask.get("enabled", True)
+        or user_id.startswith("user_id:")  # already a pseudonym, copied from an answer
+    ):
+        return user_id
+    # Here, not at the top: only a store that pseudonymises user ids needs the masker.
+    from .ingest import make_masker, mask_key
+
+    key = mask_key(store.path)
+    if key is None:
+        return user_id
+    return str(make_masker(mask, key).pseudonym("user_id", user_id))

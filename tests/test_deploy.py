@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from logkit.export.metrics import BUILTINS, load_definitions
+from logkit.export.definitions import BUILTINS, load_definitions
 
 from .metrics_fixtures import FIXTURE, binary, needs, parse, write_log
 

@@ -28,7 +28,8 @@ import logkit
 from logkit.cli import cli
 from logkit.errors import LogkitError, QueryError
 from logkit.lake import archive as lakes
-from logkit.lake.archive import HIVE_NULL, Lake, partition_value
+from logkit.lake.layout import HIVE_NULL, ROW_GROUP_ROWS, Lake, partition_value
+from logkit.lake.reading import profile_scans
 from logkit.schema import trace_key
 
 from .helpers import LOGKIT, run_logkit
@@ -99,7 +100,7 @@ def archive(
     before_day: int = DAYS,
     host: str = "h1",
     prune: bool = False,
-    row_group_rows: int = lakes.ROW_GROUP_ROWS,
+    row_group_rows: int = ROW_GROUP_ROWS,
 ) -> lakes.ArchiveResult:
     """Archive events before DAY0 + `before_day` days, as `logkit archive` would."""
     metrics = store.metric_set() if prune else None
@@ -471,12 +472,12 @@ class TestReading:
         archive(store, tmp_path / "lake")
         reading = logkit.Store(store.path, lake=tmp_path / "lake")
         with reading.reader() as con:
-            day = lakes.profile_scans(
+            day = profile_scans(
                 con,
                 "SELECT count(*) FROM events WHERE ts >= $since AND ts < $until",
                 {"since": DAY0 + timedelta(hours=1), "until": DAY0 + timedelta(hours=2)},
             )
-            everything = lakes.profile_scans(con, "SELECT count(*) FROM events")
+            everything = profile_scans(con, "SELECT count(*) FROM events")
         assert (4, 12) == (day.files, everything.files)
 
     def test_a_trace_lookup_reads_one_row_group_of_the_file(
@@ -487,7 +488,7 @@ class TestReading:
         reading = logkit.Store(busy_store.path, lake=tmp_path / "lake")
         trace = f"{5000 * 7919:032x}"
         with reading.reader() as con:
-            scans = lakes.profile_scans(
+            scans = profile_scans(
                 con,
                 "SELECT * FROM events WHERE trace_key = $k AND trace_id = $t",
                 {"k": trace_key(trace), "t": trace},

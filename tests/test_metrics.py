@@ -19,12 +19,8 @@ import pytest
 
 import logkit
 from logkit.errors import LogkitError, QueryError, StoreLocked
-from logkit.export.metrics import (
-    DEFAULT_BUCKETS,
-    load_definitions,
-    parse_definition,
-    write_textfile,
-)
+from logkit.export.definitions import DEFAULT_BUCKETS, load_definitions, parse_definition
+from logkit.export.textfile import write_textfile
 
 from .metrics_fixtures import (
     FIXTURE,

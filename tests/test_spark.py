@@ -19,7 +19,8 @@ from polars.testing import assert_frame_equal
 import logkit
 from logkit.cli import cli
 from logkit.errors import QueryError
-from logkit.lake.archive import Lake, archive
+from logkit.lake.archive import archive
+from logkit.lake.layout import Lake
 from logkit.sample import generate
 
 spark_module = pytest.importorskip("logkit.lake.spark")

@@ -1,20 +1,23 @@
 """Commands that ask the store: trace, user, errors, search, stats, sql, query; the overview.
 
-Each parses its options, calls one `Store` method (logkit/answers.py) and renders the answer
+Each parses its options, calls one `Store` method (logkit/query/) and renders the answer
 with logkit/output.py. polars is never imported here: `logkit trace` must start fast, and
 the other commands get it through the Store methods that need it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..errors import NotFound, StoreNotFound
 from ..output import emit, fit_lines, render, render_trace
-from ..query.answers import ERRORS_BY, LEVELS, STATS_BY
+from ..query.choices import ERRORS_BY, LEVELS, STATS_BY
 from .options import Context, output_options, param_option, pass_context, time_options
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 
 @click.command()
@@ -180,17 +183,13 @@ def query(
         rows = store.spark_query(name, params, master=spark_master)
     else:
         rows = store.query(name, **params)
-    render(rows, fmt, notice=_limit_notice(name, params, len(rows)))
+    render(rows, fmt, notice=_limit_notice(store, name, params, len(rows)))
 
 
-def _limit_notice(name: str, params: dict[str, str], shown: int) -> str | None:
+def _limit_notice(store: Store, name: str, params: dict[str, str], shown: int) -> str | None:
     """A named query with a `limit` parameter that its answer reached: more rows may exist."""
-    from ..sqlfiles import load
-
-    limit = params.get("limit") or next(
-        (p.default for p in load(name).params if p.name == "limit"), None
-    )
-    if limit is None or not str(limit).isdigit() or shown != int(limit) or shown == 0:
+    limit = store.query_limit(name, params)
+    if limit is None or shown != limit or shown == 0:
         return None
     return f"showing the first {shown:,}; -p limit=N for more"
 

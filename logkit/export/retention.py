@@ -18,7 +18,6 @@ manual prune, not for every export.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -29,13 +28,14 @@ from .. import durable, tracespans
 from ..errors import ConfigError, LogkitError, StoreWriteError
 from ..sqlfiles import sql_literal, statement
 from ..timeparse import count_back, parse_relative
+from .totals import store_size
 
 RETENTION_SLACK = timedelta(hours=1)
 
 if TYPE_CHECKING:
     from ..engine import duckdb
-    from ..store import WriteSession
-    from .metrics import MetricSet
+    from ..handles import Session
+    from .totals import MetricSet
 
 
 @dataclass
@@ -80,15 +80,6 @@ def parse_age(value: str, *, what: str = "--older-than") -> timedelta:
     return delta
 
 
-def store_size(path: Path) -> int:
-    """Bytes on disk of the store file and its write-ahead log."""
-    total = 0
-    for part in (path, path.with_name(path.name + ".wal")):
-        with contextlib.suppress(OSError):
-            total += part.stat().st_size
-    return total
-
-
 def free_bytes(con: duckdb.DuckDBPyConnection) -> int:
     """Bytes of free blocks inside the store file (deleted rows' space, after a checkpoint),
     which DuckDB fills before it grows the file."""
@@ -112,7 +103,7 @@ def preview(con: duckdb.DuckDBPyConnection, path: Path, age: timedelta) -> Prune
     return result
 
 
-def prune_before(session: WriteSession, metrics: MetricSet, cutoff: datetime) -> PruneResult:
+def prune_before(session: Session, metrics: MetricSet, cutoff: datetime) -> PruneResult:
     """Delete what is older than `cutoff`, keeping every exported total unchanged."""
     path = session.store.path
     result = PruneResult(cutoff=cutoff, size_before=store_size(path))
@@ -149,7 +140,7 @@ def parse_retention(retention: str | None, *, where: object = "logkit.toml") -> 
 
 
 def apply_retention(
-    session: WriteSession, metrics: MetricSet, retention: timedelta
+    session: Session, metrics: MetricSet, retention: timedelta
 ) -> PruneResult | None:
     """The `retention` setting, applied by each export; None when there was nothing to delete.
 
@@ -169,7 +160,7 @@ def apply_retention(
 
 
 def prune(
-    session: WriteSession, metrics: MetricSet, age: timedelta, *, compact: bool = False
+    session: Session, metrics: MetricSet, age: timedelta, *, compact: bool = False
 ) -> PruneResult:
     """`logkit prune`: delete events and rejects older than `age`, optionally compact."""
     result = prune_before(session, metrics, datetime.now(UTC) - age)
@@ -182,7 +173,7 @@ def prune(
     return result
 
 
-def compact_store(session: WriteSession, metrics: MetricSet) -> None:
+def compact_store(session: Session, metrics: MetricSet) -> None:
     """Rewrite the store into a fresh file and rename it into place (the writer lock is held)."""
     path = session.store.path
     tmp = path.with_name(f".{path.name}.compact")

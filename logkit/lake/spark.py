@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 from ..errors import LogkitError, QueryError
 from ..macros import FIXED
 from ..schema import EVENT_COLUMNS
-from .archive import Lake
+from .layout import Lake
 
 if TYPE_CHECKING:
     import polars as pl
@@ -150,7 +150,7 @@ def session(master: str = DEFAULT_MASTER) -> SparkSession:
     builder = (
         SparkSession.builder.master(master)
         .appName("logkit")
-        # Every timestamp in the lake is UTC, and so are DuckDB's answers (answers.py).
+        # Every timestamp in the lake is UTC, and so are DuckDB's answers (logkit/query/reading.py).
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")

@@ -1,0 +1,35 @@
+"""The pseudonym key file of a store (`logkit keygen`): where it is, and making one.
+
+Ingest reads it (logkit/ingest.py, `mask_key`) to pseudonymise `[mask] fields`; it lives beside
+the store, so a store and its key travel together and nothing else needs configuring.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from .errors import LogkitError, output_error
+
+
+def key_path(store_path: Path) -> Path:
+    """The pseudonym key file of a store: beside it, named after it."""
+    return store_path.with_name(store_path.name + ".key")
+
+
+def keygen(store_path: Path, *, force: bool = False) -> Path:
+    """Create the pseudonym key file beside the store (mode 0600) and return its path; an
+    existing one is replaced only with `force` (old pseudonyms then stop matching)."""
+    path = key_path(store_path)
+    if path.exists() and not force:
+        raise LogkitError(f"{path} exists; pass --force to replace it")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32) + "\n")
+        os.chmod(path, 0o600)
+    except OSError as exc:
+        raise output_error(path, exc) from exc
+    return path
