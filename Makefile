@@ -38,6 +38,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	cargo fmt --check
 	cargo clippy --quiet --all-targets -- -D warnings
 

@@ -49,6 +49,10 @@ class Detected:
     format: str
     columns: dict[str, object] | None = None
 
+    def columns_text(self) -> str:
+        """The columns on one line for people (`logkit formats detect`'s table)."""
+        return ", ".join(f"{k}={show(k, v)}" for k, v in (self.columns or {}).items())
+
 
 def detect(
     config: Config, path: str, *, lines: int = 10, log_format: str | None = None

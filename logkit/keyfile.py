@@ -7,7 +7,6 @@ the store, so a store and its key travel together and nothing else needs configu
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 from .errors import LogkitError, output_error
@@ -21,6 +20,8 @@ def key_path(store_path: Path) -> Path:
 def keygen(store_path: Path, *, force: bool = False) -> Path:
     """Create the pseudonym key file beside the store (mode 0600) and return its path; an
     existing one is replaced only with `force` (old pseudonyms then stop matching)."""
+    import secrets  # here, not at the top: every command imports this module (store.py)
+
     path = key_path(store_path)
     if path.exists() and not force:
         raise LogkitError(f"{path} exists; pass --force to replace it")

@@ -134,7 +134,7 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str) -> None:
 
 @migration
 def m002_metric_state(con: duckdb.DuckDBPyConnection) -> None:
-    # The exported counters and histograms, folded in incrementally (see logkit/metrics.py):
+    # The exported counters and histograms, folded in incrementally (see logkit/export/totals.py):
     # `part` is 'folded' for what the events still in the store contribute, 'pruned' for what
     # deleted events contributed, so a prune moves value between parts and the total stays put.
     con.execute(
@@ -157,7 +157,7 @@ def m002_metric_state(con: duckdb.DuckDBPyConnection) -> None:
 
 @migration
 def m003_lake_batches(con: duckdb.DuckDBPyConnection) -> None:
-    # What `logkit archive` has put in each Parquet lake (see logkit/lake.py). The lake's own
+    # What `logkit archive` has put in each Parquet lake (see logkit/lake/). The lake's own
     # manifest says which files hold a batch; this row says which of the store's events it
     # took: those with ts < cutoff and rowid < next_rowid (while the batch is 'archived', they
     # are still here too; once 'pruned', they have been deleted). 'writing' marks a batch a

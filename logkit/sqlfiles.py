@@ -143,7 +143,7 @@ def parse_params(text: str, *, where: str) -> list[Param]:
 @dataclass
 class SqlFile:
     """A SQL file split into its header and its SQL: the one reader of the header of every
-    SQL file logkit has (named queries here, metric definitions in logkit/metrics.py)."""
+    SQL file logkit has (named queries here, metric definitions in logkit/export/definitions.py)."""
 
     #: The `-- key: value` lines (key in lower case), in order.
     fields: list[tuple[str, str]]

@@ -250,7 +250,7 @@ def test_file_names_are_masked_in_every_table_and_the_lag_metric(tmp_path):
     stored = table_text(db) + store_bytes(db).decode("latin-1")
     metrics = run_logkit("export", "--stdout", db=db).stdout.decode()
     assert [] == [s for s in secrets if s in stored + metrics]
-    # A label set holding a masked value is never exported as itself (logkit/metrics.py).
+    # A label set holding a masked value is never exported as itself (logkit/export/totals.py).
     assert 'logkit_source_lag_seconds{source="__other__"}' in metrics
     # The value of a text pair runs to a blank: the rest of the path goes with it.
     assert {str(logs) + "/[MASKED:email]", str(logs) + "/api_key=[MASKED:key]"} == {

@@ -1,4 +1,4 @@
-"""The query verbs of `Store` (logkit/answers.py) against a real ingested store.
+"""The query verbs of `Store` (logkit/query/) against a real ingested store.
 
 Most tests read the session's `query_store` (see conftest.py for the events in it): a failed
 request (TRACE_A), successful ones, worker deadlocks, failed logins and one error a day older

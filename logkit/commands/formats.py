@@ -45,13 +45,11 @@ def detect(obj: Context, path: str, count: int, log_format: str | None, fmt: str
 
     Example: logkit formats detect /var/log/app/api.log -n 20
     """
-    from ..detect import show
-
     rows = []
     for found in obj.store().detect_formats(path, lines=count, log_format=log_format):
         row: dict[str, object] = {"line": found.line, "format": found.format}
         if found.columns is not None and fmt == "table":
-            row["columns"] = ", ".join(f"{k}={show(k, v)}" for k, v in found.columns.items())
+            row["columns"] = found.columns_text()
         elif found.columns is not None:
             row.update(found.columns)
         rows.append(row)

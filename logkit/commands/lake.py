@@ -1,5 +1,5 @@
 """`logkit archive`: copy (and with --prune, move) old events into a Parquet lake many hosts
-share (logkit/lake.py). `logkit query --engine spark` (commands/query.py) reads the lake too.
+share (logkit/lake/). `logkit query --engine spark` (commands/query.py) reads the lake too.
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ class Context:
 
     def store(self, *, frames: bool = True) -> Store:
         """The store the options name. `frames=False`: answers in plain rows, so that printing
-        needs no polars (see logkit/answers.py)."""
+        needs no polars (see logkit/query/reading.py)."""
         from ..store import Store
 
         store = Store(self.db, config_path=self.config, wait=self.wait, lake=self.lake)

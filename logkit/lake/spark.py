@@ -1,7 +1,7 @@
 """Named queries on Apache Spark, for lakes beyond one machine.
 
 `logkit query NAME --engine spark --lake DIR` runs `queries/NAME.sql` with Spark SQL over the
-lake that `logkit archive` writes (logkit/lake.py). The queries are written once, in DuckDB's
+lake that `logkit archive` writes (logkit/lake/). The queries are written once, in DuckDB's
 dialect; sqlglot translates them, and `translate()` rewrites the few things it renders as SQL
 Spark does not have:
 
