@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 from ..errors import LogkitError, QueryError
 from ..macros import FIXED
 from ..schema import EVENT_COLUMNS
+from ..sqlfiles import load
 from .layout import Lake
 
 if TYPE_CHECKING:
@@ -204,8 +205,6 @@ def run_query(
         columns: service, status_code, responses, share
     """
     import polars as pl
-
-    from ..sqlfiles import load
 
     named = load(name)
     bound = named.bind(params or {})
