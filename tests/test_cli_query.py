@@ -125,6 +125,23 @@ class TestTrace:
         assert TRACE_A in proc.stdout.decode()
         assert "[]" == proc.stderr.decode().strip()
 
+    def test_starts_without_the_ingest_side(self, query_store: logkit.Store) -> None:
+        """`logkit trace` only reads: none of the ingest's modules (its pipeline, log formats,
+        native core, normalize.py's 17 ms) is imported for it."""
+        script = (
+            "import sys\n"
+            "from logkit.cli import main\n"
+            f"sys.argv = ['logkit', '--db', {str(query_store.path)!r}, 'trace', {TRACE_A!r}]\n"
+            "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+            "ingest = {'ingest', 'pipeline', 'formats', 'core', '_core', 'normalize', 'sources',"
+            " 'mask'}\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[:2][-1] in ingest"
+            " and m.startswith('logkit.')), file=sys.stderr)\n"
+        )
+        proc = subprocess.run([sys.executable, "-c", script], capture_output=True, check=True)
+        assert TRACE_A in proc.stdout.decode()
+        assert "[]" == proc.stderr.decode().strip()
+
 
 @pytest.fixture(scope="module")
 def hostile_store(tmp_path_factory: pytest.TempPathFactory) -> logkit.Store:
