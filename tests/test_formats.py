@@ -361,6 +361,18 @@ class TestEndToEnd:
                 "message": "x"} == row  # fmt: skip
         assert not (tmp_path / "s").exists()
 
+    def test_detect_as_a_table_shows_each_lines_columns_on_one_line(self, tmp_path):
+        """`formats detect --format table`: a line's columns as `name=value` pairs, the time in
+        ISO 8601 and a value over 40 characters cut."""
+        long = "y" * 60
+        log = write(tmp_path / "app.log", orjson.dumps({"ts": "2026-11-22T10:01:02Z", "msg": "hi"})
+                    + b"\n" + orjson.dumps({"msg": long}) + b"\n")  # fmt: skip
+        proc = run_logkit("formats", "detect", str(log), "--format", "table", db=tmp_path / "s")
+        text = proc.stdout.decode()
+        assert "ts=2026-11-22T10:01:02Z, message=hi" in text
+        assert f"message={'y' * 39}…" in text
+        assert long not in text
+
     def test_the_summary_says_the_coverage_of_each_format_and_warns_when_untimed(self, tmp_path):
         """Per format: events and the share with ts, level, message, service, trace_id; a
         format none of whose events got a time is called out on the terminal."""
