@@ -432,6 +432,12 @@ class TestNamedQueries:
         frame = query_store.query("slowest_traces", limit="1", since="1h", until=INCIDENT_END)
         assert [TRACE_G] == frame["trace_id"].to_list()
 
+    def test_the_limit_a_query_stops_at(self, query_store: logkit.Store) -> None:
+        """The `limit` a named query runs under: given, else its default; None without one."""
+        assert 20 == query_store.query_limit("slowest_traces", {})
+        assert 5 == query_store.query_limit("slowest_traces", {"limit": "5"})
+        assert query_store.query_limit("status_code_mix", {}) is None
+
     def test_hostile_parameter(self, query_store: logkit.Store) -> None:
         """A hostile service value finds no rows."""
         assert query_store.query("status_code_mix", service="x' OR 1=1 --").is_empty()
