@@ -3,8 +3,11 @@
 A store is one DuckDB file (default `./logkit.duckdb`, or `$LOGKIT_DB`). `Store` owns the
 connections to it: short-lived read-only ones for queries, and a `WriteSession` for ingest and
 export that holds the writer lock for the run but steps aside for readers between batches (see
-logkit/locks.py). Everything a user can ask of a store is a method here; the query methods
-return polars DataFrames (polars is imported lazily so that `logkit trace` starts fast).
+logkit/locks.py). Everything a user can ask of a store is a method here, a short one that
+hands the store to the module doing the work: the questions to logkit/query/, the metrics to
+logkit/export/, the lake to logkit/lake/, an ingest to logkit/ingest.py. Those modules see the
+store through logkit/handles.py and never import this one. The query methods return polars
+DataFrames (polars is imported lazily so that `logkit trace` starts fast).
 """
 
 from __future__ import annotations

@@ -48,6 +48,8 @@ class Context:
     def store(self, *, frames: bool = True) -> Store:
         """The store the options name. `frames=False`: answers in plain rows, so that printing
         needs no polars (see logkit/query/reading.py)."""
+        # Here, not at the top: commands that open no store (`logkit sample`, `--help`) need
+        # not load it and the layers below it.
         from ..store import Store
 
         store = Store(self.db, config_path=self.config, wait=self.wait, lake=self.lake)
