@@ -37,7 +37,7 @@ class ExportResult:
 
 
 def _record_run(
-    con: duckdb.DuckDBPyConnection, started: float, success: bool, summary: Any
+    con: duckdb.DuckDBPyConnection, started: float, success: bool, summary: IngestSummary | None
 ) -> None:
     con.execute(
         statement("export/record_run"),

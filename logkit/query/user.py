@@ -17,7 +17,7 @@ _USER_COLUMNS = "ts, trace_id, service, level, error_type, status_code, duration
 def timeline(
     store: Readable, user_id: str, *, since: Any = None, until: Any = None
 ) -> pl.DataFrame:
-    """`Store.user`: `user_id` as the store keeps it (its pseudonym, when it has one)."""
+    """`Store.user`, given `user_id` as the store keeps it (Store looks up a pseudonym)."""
     conditions = ["user_id = $user_id"]
     params: dict[str, Any] = {"user_id": user_id}
     time_conditions(since, until, conditions, params)
