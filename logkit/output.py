@@ -45,7 +45,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class Frame(Protocol):
-    """Rows that know their columns: a polars DataFrame, or `logkit.query.answers.Rows`."""
+    """Rows that know their columns: a polars DataFrame, or `logkit.query.reading.Rows`."""
 
     @property
     def columns(self) -> list[str]: ...
@@ -59,7 +59,7 @@ Table = Frame | Sequence[Mapping[str, object]]
 
 
 class Trace(Protocol):
-    """A trace to show: `logkit.query.answers.TraceReport`, which gives its events, waterfall rows
+    """A trace to show: `logkit.query.trace.TraceReport`, which gives its events, waterfall rows
     and summary as dicts of mixed values read by key (hence `Any` for their values)."""
 
     @property
