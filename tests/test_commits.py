@@ -1,0 +1,120 @@
+"""How an ingest's transactions are grouped: rows stored as blocks come, committed by row groups.
+
+A transaction's blocks are inserted as they come and commit once they fill a row group and
+half the next (logkit/ingest.py, COMMIT_ROWS): DuckDB writes such a transaction's rows to the
+store file itself, and its WAL only says where. A reader that wants the store meanwhile has
+the transaction under way committed after the next block, and the writer steps aside for it.
+Real stores and real runs; a kill and a reader in separate processes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import duckdb
+import pytest
+
+import logkit
+from logkit import locks
+from logkit.ingest import COMMIT_ROWS
+
+from .helpers import LOGKIT, lines, query, run_logkit, write
+from .test_faults import digest, run_killed_when
+from .test_interrupt import reading_stdin
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+
+LINES = COMMIT_ROWS + 150_000  # one transaction's worth, and most of another
+BLOCK = "[ingest]\nbatch_bytes = 32768\n"  # many blocks per transaction in a few MB
+
+
+def test_a_transaction_of_row_groups_leaves_its_rows_in_the_store_file_not_the_wal(tmp_path):
+    """Killed once its first transaction has committed: the WAL is a fraction of the rows it
+    commits (it says where they are in the store file), reopening the store finds them all,
+    and a rerun stores the rest exactly once."""
+    log = write(tmp_path / "app.log", lines(0, LINES))
+    clean = tmp_path / "clean.duckdb"
+    run_logkit("ingest", "-q", str(log), db=clean)
+    db = tmp_path / "s.duckdb"
+    wal = db.with_name(db.name + ".wal")
+    # Killed a tenth of a second after the WAL appears: its commit has landed (not cut
+    # mid-write), and the next is ~150k lines away.
+    status = run_killed_when([*LOGKIT, "--db", str(db), "ingest", "-q", str(log)], wal,
+                             lambda size: bool(size), jitter=0.1)  # fmt: skip
+    assert status == -9, "the run ended before it was killed: the test proves nothing"
+    wal_bytes = wal.stat().st_size
+    con = duckdb.connect(str(db), read_only=True)  # replays the WAL
+    try:
+        [(events,)] = con.execute("SELECT count(*) FROM events").fetchall()
+        [(checkpoint,)] = con.execute("SELECT lines FROM sources").fetchall()
+    finally:
+        con.close()
+    assert COMMIT_ROWS <= events < LINES
+    assert checkpoint == events  # every line an event: the checkpoint covers what is stored
+    # The rows as the WAL would log them take ~100 bytes each.
+    assert wal_bytes < events * 5, f"{wal_bytes:,} bytes of WAL for {events:,} rows"
+    run_logkit("ingest", "-q", str(log), db=db)
+    assert digest(db) == digest(clean)
+
+
+def _send(fd: int, data: bytes) -> None:
+    while data:
+        data = data[os.write(fd, data) :]
+
+
+def test_a_reader_gets_in_after_the_next_block_not_at_the_end_of_the_transaction(tmp_path):
+    """A run with a transaction open (and set never to commit by time) reads a pipe that
+    stalls; a reader comes, then one more block: the run commits what it holds and steps
+    aside, and the reader sees those rows while the run is still going."""
+    (tmp_path / "logkit.toml").write_text(BLOCK)
+    db = tmp_path / "s.duckdb"
+    first, second, rest = lines(0, 20_000), lines(20_000, 21_000), lines(21_000, 30_000)
+    script = (
+        "import sys\n"
+        "import logkit.ingest as ingest\n"
+        "ingest.COMMIT_SECONDS = 3600.0\n"
+        "from logkit.cli import main\n"
+        "sys.argv[0] = 'logkit'\n"
+        "main()\n"
+    )
+    stdin, feed = os.pipe()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, "--db", str(db), "--config", str(tmp_path / "logkit.toml"),
+         "ingest", "-q", "--name", "app", "-"],
+        stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    os.close(stdin)
+    seen: list[tuple[int, bool]] = []
+
+    def read() -> None:
+        with logkit.open(db).reader() as con:
+            [(events,)] = con.execute("SELECT count(*) FROM events").fetchall()
+            seen.append((events, proc.poll() is None))
+
+    reader = threading.Thread(target=read, daemon=True)
+    try:
+        _send(feed, first)
+        deadline = time.monotonic() + 60
+        while not (db.exists() and reading_stdin(proc.pid)):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr
+            time.sleep(0.05)
+        reader.start()
+        while not locks.readers_waiting(db):
+            assert reader.is_alive() and time.monotonic() < deadline
+            time.sleep(0.01)
+        _send(feed, second)  # the block that lets the reader in
+        reader.join(timeout=30)
+        _send(feed, rest)
+    finally:
+        os.close(feed)
+        _, err = proc.communicate(timeout=120)
+        reader.join(timeout=60)
+    assert proc.returncode == 0, err.decode()
+    [(events, running)] = seen
+    assert running, "the reader got in only once the run had ended"
+    assert 19_000 <= events < 30_000
+    assert query(db, "SELECT count(*) FROM events") == [(30_000,)]
