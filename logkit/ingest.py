@@ -42,7 +42,7 @@ from .pipeline import (
     run_job,
 )
 from .schema import STREAM_COLUMN
-from .store import WriteSession
+from .store import WriteSession, _write_error
 
 INLINE_BYTES = 32 * 1024 * 1024  # below this much input, worker start-up costs more than it saves
 # Ingest only appends, so DuckDB needs little more than the rows not yet checkpointed, and the
@@ -458,9 +458,11 @@ COMMIT_ROWS = ROW_GROUP_ROWS * 3 // 2
 # work (the rerun redoes it). A reader waiting for the store (locks.readers_waiting) has the
 # transaction under way committed after the block being stored, and the writer steps aside.
 COMMIT_SECONDS = 10.0
-# Lines so long that even 100 of them fill no row group: commit by bytes too. The transaction's
-# rows are kept in a file meanwhile (_Spool), not in memory.
-COMMIT_BYTES = 256 * 1024 * 1024
+# DuckDB keeps the rows of the row group being filled in memory until it is full: rows so long
+# that this much of them fills no row group commit by bytes (a row group of sample lines is
+# ~44 MB of Arrow), which bounds DuckDB's memory as the old 16 MB transactions did. The
+# transaction's rows wait in a file meanwhile (_Spool), not in memory.
+COMMIT_BYTES = 64 * 1024 * 1024
 
 
 class _Spool:
@@ -468,17 +470,24 @@ class _Spool:
     they can be stored again if DuckDB runs out of memory (which rolls the transaction back):
     a transaction is now a row group or more, too much to keep in memory for a rare retry."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, store: Path) -> None:
+        self.store = store
         # Unnamed (O_TMPFILE) and unbuffered: nothing is left behind by a kill, and what was
         # written can be read back by offset.
-        self.file = tempfile.TemporaryFile(dir=directory, buffering=0)  # noqa: SIM115 (closed by close())
+        try:
+            self.file = tempfile.TemporaryFile(dir=store.parent, buffering=0)  # noqa: SIM115
+        except OSError as exc:
+            raise _write_error(store, exc) from exc
         self.sink = pa.PythonFile(self.file, mode="w")
         self.parts: list[tuple[int, int]] = []
 
     def write(self, table: pa.Table) -> None:
         start = self.file.tell()
-        with pa.ipc.new_stream(self.sink, table.schema) as writer:
-            writer.write_table(table)
+        try:
+            with pa.ipc.new_stream(self.sink, table.schema) as writer:
+                writer.write_table(table)
+        except OSError as exc:  # beside the store: its disk is full too
+            raise _write_error(self.store, exc) from exc
         self.parts.append((start, self.file.tell() - start))
 
     def tables(self) -> Iterator[pa.Table]:
@@ -508,7 +517,8 @@ class _Committer:
         # Per source, its last block in the transaction (its checkpoint is saved as it leaves it).
         self.last: dict[int, tuple[_Cursor, Block]] = {}
         self.spans: list[pa.Table] = []  # (trace_key, ts) of each block's events
-        self.added = self.events = self.bytes = 0
+        self.added = self.events = 0
+        self.unwritten = 0  # bytes of the row group being filled
         self.since = 0.0
         self.failed = False  # DuckDB ran out of memory: the transaction is to be stored again
 
@@ -518,7 +528,7 @@ class _Committer:
         if not self.added:
             self.since = time.monotonic()
             if self.spool is None:
-                self.spool = _Spool(self.session.store.path.parent)
+                self.spool = _Spool(self.session.store.path)
         assert self.spool is not None
         for table in (events, rejects):
             if table.num_rows:
@@ -532,8 +542,15 @@ class _Committer:
                     raise
                 self.failed = True  # rolled back: flush() stores the whole transaction again
         self.added += 1
+        size = events.nbytes + rejects.nbytes
+        if (self.events + events.num_rows) // ROW_GROUP_ROWS > self.events // ROW_GROUP_ROWS:
+            # A row group filled: DuckDB has written it out; what is left is this block's part
+            # in the next.
+            left = (self.events + events.num_rows) % ROW_GROUP_ROWS
+            self.unwritten = size * left // max(events.num_rows, 1)
+        else:
+            self.unwritten += size
         self.events += events.num_rows
-        self.bytes += events.nbytes + rejects.nbytes
         if cur is not None:
             _advance(cur, result, block)
             self.last[id(cur)] = (cur, block)
@@ -552,7 +569,7 @@ class _Committer:
     def _due(self) -> bool:
         return (
             (self.events >= COMMIT_ROWS and self.events % ROW_GROUP_ROWS >= ROW_GROUP_ROWS // 2)
-            or self.bytes >= COMMIT_BYTES
+            or self.unwritten >= COMMIT_BYTES
             or time.monotonic() - self.since >= COMMIT_SECONDS
             or locks.readers_waiting(self.session.store.path)
         )
@@ -592,7 +609,7 @@ class _Committer:
         assert self.spool is not None
         self.spool.clear()
         self.last, self.spans, self.counts = {}, [], Counter()
-        self.added = self.events = self.bytes = 0
+        self.added = self.events = self.unwritten = 0
         self.failed = False
 
     def _again(self, con: Any) -> None:
