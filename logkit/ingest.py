@@ -2,8 +2,8 @@
 
 The main process reads each source in blocks of complete lines and hands them to worker
 processes, which run the pipeline stages and return Arrow tables. Results come back in order
-and each block commits in one transaction together with its source's checkpoint and the
-counters, so a run killed at any moment and rerun stores exactly what an uninterrupted run
+and each block is stored as it comes, in a transaction that commits with its source's
+checkpoint and the counters (see _Committer), so a run killed at any moment and rerun stores exactly what an uninterrupted run
 would. At most `2 * workers` blocks are in flight, which bounds memory whatever the input size.
 """
 
