@@ -19,12 +19,14 @@ import duckdb
 import pytest
 
 import logkit
+from logkit import ingest as ingest_module
 from logkit import locks
 from logkit.ingest import COMMIT_ROWS
 
 from .helpers import LOGKIT, lines, query, run_logkit, write
 from .test_faults import digest, run_killed_when
 from .test_interrupt import reading_stdin
+from .test_memory import SMALL_MB, long_lines, out_of_memory  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 
@@ -118,3 +120,24 @@ def test_a_reader_gets_in_after_the_next_block_not_at_the_end_of_the_transaction
     assert running, "the reader got in only once the run had ended"
     assert 19_000 <= events < 30_000
     assert query(db, "SELECT count(*) FROM events") == [(30_000,)]
+
+
+def test_a_transaction_out_of_memory_is_stored_again_whole_from_its_spool(
+    tmp_path,
+    monkeypatch,
+    out_of_memory,  # noqa: F811 (the fixture)
+):
+    """DuckDB refuses a block at a small memory limit, rolling back the transaction and the
+    blocks before it: all of them, events and rejects, are stored again from the spool with
+    more memory, each once, with the checkpoint that covers them."""
+    monkeypatch.setattr(ingest_module, "INGEST_MEMORY_MB", SMALL_MB)
+    (tmp_path / "logkit.toml").write_text(BLOCK)
+    log = write(tmp_path / "app.log", lines(0, 2_000) + b"not json\n" + long_lines(3, 6 << 20))
+    store = logkit.open(tmp_path / "s.duckdb", config_path=tmp_path / "logkit.toml")
+    summary = store.ingest([str(log)])
+    assert out_of_memory, f"no write ran out of memory at {SMALL_MB} MB: the test proves nothing"
+    assert (summary.events, summary.rejects) == (2_006, 1)
+    assert query(store.path, "SELECT count(*), count(DISTINCT line) FROM events") == [(2_006,) * 2]
+    assert query(store.path, "SELECT line, reason FROM rejects") == [(2_001, "not_json")]
+    assert query(store.path, "SELECT lines, events, rejects FROM sources") == [(2_007, 2_006, 1)]
+    assert store.ingest([str(log)]).events == 0
