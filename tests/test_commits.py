@@ -14,6 +14,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -21,7 +23,7 @@ import pytest
 import logkit
 from logkit import ingest as ingest_module
 from logkit import locks
-from logkit.ingest import COMMIT_ROWS
+from logkit.ingest import COMMIT_ROWS, ROW_GROUP_ROWS
 
 from .helpers import LOGKIT, lines, query, run_logkit, write
 from .test_faults import digest, run_killed_when
@@ -30,37 +32,79 @@ from .test_memory import SMALL_MB, long_lines, out_of_memory  # noqa: F401 (a fi
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 
-LINES = COMMIT_ROWS + 150_000  # one transaction's worth, and most of another
+# One transaction's worth, and a second that fills a row group but not COMMIT_ROWS: it
+# commits only at the end, ~60k lines after its row group has gone to the store file.
+LINES = COMMIT_ROWS + 180_000
 BLOCK = "[ingest]\nbatch_bytes = 32768\n"  # many blocks per transaction in a few MB
 
 
-def test_a_transaction_of_row_groups_leaves_its_rows_in_the_store_file_not_the_wal(tmp_path):
-    """Killed once its first transaction has committed: the WAL is a fraction of the rows it
-    commits (it says where they are in the store file), reopening the store finds them all,
-    and a rerun stores the rest exactly once."""
-    log = write(tmp_path / "app.log", lines(0, LINES))
-    clean = tmp_path / "clean.duckdb"
-    run_logkit("ingest", "-q", str(log), db=clean)
-    db = tmp_path / "s.duckdb"
-    wal = db.with_name(db.name + ".wal")
-    # Killed a tenth of a second after the WAL appears: its commit has landed (not cut
-    # mid-write), and the next is ~150k lines away.
-    status = run_killed_when([*LOGKIT, "--db", str(db), "ingest", "-q", str(log)], wal,
-                             lambda size: bool(size), jitter=0.1)  # fmt: skip
+@pytest.fixture(scope="module")
+def log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write(tmp_path_factory.mktemp("logs") / "app.log", lines(0, LINES))
+
+
+@pytest.fixture(scope="module")
+def clean(log: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    db = tmp_path_factory.mktemp("clean") / "s.duckdb"
+    run_logkit("ingest", "-q", str(log), db=db)
+    return digest(db)
+
+
+def killed(db: Path, log: Path, kill: Callable[[int | None], bool], jitter: float = 0.0) -> int:
+    """Events in the store after a run killed when `kill` says (opening it replays the WAL),
+    checked against the checkpoint: every line is an event, so they cover the same lines."""
+    status = run_killed_when([*LOGKIT, "--db", str(db), "ingest", "-q", str(log)],
+                             db.with_name(db.name + ".wal"), kill, jitter)  # fmt: skip
     assert status == -9, "the run ended before it was killed: the test proves nothing"
-    wal_bytes = wal.stat().st_size
-    con = duckdb.connect(str(db), read_only=True)  # replays the WAL
+    con = duckdb.connect(str(db), read_only=True)
     try:
         [(events,)] = con.execute("SELECT count(*) FROM events").fetchall()
         [(checkpoint,)] = con.execute("SELECT lines FROM sources").fetchall()
     finally:
         con.close()
+    assert checkpoint == events
+    return events
+
+
+def test_a_transaction_of_row_groups_leaves_its_rows_in_the_store_file_not_the_wal(
+    tmp_path, log, clean
+):
+    """Killed once its first transaction has committed: the WAL is a fraction of the rows it
+    commits (it says where they are in the store file), reopening the store finds them all,
+    and a rerun stores the rest exactly once."""
+    db = tmp_path / "s.duckdb"
+    # Killed a tenth of a second after the WAL appears: its commit has landed (not cut
+    # mid-write), and the next is ~180k lines away.
+    events = killed(db, log, bool, jitter=0.1)
+    wal_bytes = db.with_name(db.name + ".wal").stat().st_size
     assert COMMIT_ROWS <= events < LINES
-    assert checkpoint == events  # every line an event: the checkpoint covers what is stored
     # The rows as the WAL would log them take ~100 bytes each.
     assert wal_bytes < events * 5, f"{wal_bytes:,} bytes of WAL for {events:,} rows"
     run_logkit("ingest", "-q", str(log), db=db)
-    assert digest(db) == digest(clean)
+    assert digest(db) == clean
+
+
+def test_a_kill_after_a_transaction_wrote_a_row_group_loses_it_and_the_rerun_stores_it_once(
+    tmp_path, log, clean
+):
+    """Killed once the second transaction has written a row group to the store file, before
+    it commits: those rows are not in the store (the file's new blocks belong to nothing), and
+    a rerun stores them exactly once."""
+    db = tmp_path / "s.duckdb"
+    committed: list[int] = []  # the store file's size once the first transaction committed
+
+    def kill(wal: int | None) -> bool:
+        if not wal:
+            return False
+        size = db.stat().st_size
+        if not committed:
+            committed.append(size)
+        return size > committed[0] + (1 << 20)
+
+    events = killed(db, log, kill)
+    assert COMMIT_ROWS <= events < COMMIT_ROWS + ROW_GROUP_ROWS
+    run_logkit("ingest", "-q", str(log), db=db)
+    assert digest(db) == clean
 
 
 def _send(fd: int, data: bytes) -> None:
