@@ -1,18 +1,20 @@
-"""Where an ingest's wall time goes: the main process's waits and DuckDB's share.
+"""Where an ingest's time goes, in wall and CPU seconds: the core, DuckDB's inserts, commits.
 
-    python bench/ingest_phases.py PATH... [--no-mask]
+    python bench/ingest_phases.py PATH... [--no-mask] [--repeat N]
 
 Runs `Store.ingest` in this process on a fresh store and times, by wrapping them, the calls the
-main process spends its time in: waiting for worker results, the INSERTs of each transaction,
-the checkpoints, and each transaction as a whole (inserts, checkpoint saves, counters, COMMIT
-and any checkpoint it triggers). Also the main process's own CPU time; the workers' is what the
-wall time leaves. Wrapping adds a few microseconds per call, on a few hundred calls.
+run spends its time in: the native core (`Core.process_chunk`, on every core with the GIL
+released), reading (`Source.read`), the INSERTs of each block (`ingest._insert`), the spool
+that keeps a transaction's rows for a retry (`_Spool.write`), each commit (`_Committer.flush`:
+trace spans, checkpoint saves, counters, COMMIT, and the WAL checkpoint it may trigger) and
+the WAL checkpoints (`WriteSession.checkpoint`, also counted in the commit that triggered it).
+CPU seconds are the whole process's (every thread's) during the call: on a machine shared
+with other work they move less than wall seconds. Wrapping adds a few microseconds per call.
 """
 
 from __future__ import annotations
 
 import argparse
-import multiprocessing.pool
 import os
 import tempfile
 import time
@@ -22,22 +24,31 @@ from pathlib import Path
 from typing import Any
 
 import logkit
+from logkit import core as core_module
 from logkit import ingest as ingest_module
+from logkit import sources as sources_module
 from logkit import store as store_module
 
-spent: Counter[str] = Counter()
+wall: Counter[str] = Counter()
+cpu: Counter[str] = Counter()
 calls: Counter[str] = Counter()
+
+
+def _cpu() -> float:
+    t = os.times()
+    return t.user + t.system
 
 
 def timed(owner: Any, name: str, label: str) -> None:
     inner: Callable[..., Any] = getattr(owner, name)
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), _cpu()
         try:
             return inner(*args, **kwargs)
         finally:
-            spent[label] += time.perf_counter() - start
+            wall[label] += time.perf_counter() - start
+            cpu[label] += _cpu() - start_cpu
             calls[label] += 1
 
     setattr(owner, name, wrapper)
@@ -47,21 +58,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="+")
     parser.add_argument("--no-mask", action="store_true")
+    parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
-    timed(multiprocessing.pool.ApplyResult, "get", "waiting for workers")
-    timed(ingest_module._Committer, "_write", "inserts and checkpoint saves")
+    timed(core_module.Core, "process_chunk", "core")
+    timed(sources_module.Source, "read", "reading")
+    if hasattr(ingest_module, "_Spool"):
+        timed(ingest_module, "_insert", "inserts")
+        timed(ingest_module._Spool, "write", "spool")
+        timed(ingest_module._Committer, "flush", "commits (checkpoints included)")
+    else:  # the tree before: a block's rows were inserted when its transaction committed
+        timed(ingest_module._Committer, "flush", "transactions (checkpoints included)")
     timed(store_module.WriteSession, "checkpoint", "checkpoints")
-    timed(store_module.WriteSession, "run", "transactions, checkpoints included")
-    with tempfile.TemporaryDirectory(prefix="logkit-bench-phases-") as tmp:
-        store = logkit.open(Path(tmp) / "s.duckdb")
-        before, start = os.times(), time.perf_counter()
-        summary = store.ingest(args.paths, mask=not args.no_mask)
-        wall, after = time.perf_counter() - start, os.times()
-    cpu = (after.user - before.user) + (after.system - before.system)
-    print(f"{summary.lines:,} lines in {wall:.1f} s ({summary.lines / wall:,.0f} lines/s);"
-          f" main process CPU {cpu:.1f} s")  # fmt: skip
-    for label, seconds in spent.most_common():
-        print(f"  {label:38} {seconds:6.1f} s  {seconds / wall:4.0%}  in {calls[label]} calls")
+    for _ in range(args.repeat):
+        wall.clear(), cpu.clear(), calls.clear()
+        with tempfile.TemporaryDirectory(prefix="logkit-bench-phases-") as tmp:
+            store = logkit.open(Path(tmp) / "s.duckdb")
+            start, start_cpu = time.perf_counter(), _cpu()
+            summary = store.ingest(args.paths, mask=not args.no_mask)
+            total, total_cpu = time.perf_counter() - start, _cpu() - start_cpu
+        print(f"{summary.lines:,} lines in {total:.2f} s ({summary.lines / total:,.0f} lines/s),"
+              f" CPU {total_cpu:.2f} s; load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+        for label, seconds in wall.most_common():
+            print(f"  {label:32} {seconds:6.2f} s {seconds / total:4.0%}"
+                  f"  CPU {cpu[label]:6.2f} s {cpu[label] / total_cpu:4.0%}"
+                  f"  in {calls[label]} calls")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -12,14 +12,17 @@ same objects under either name, so `except engine.duckdb.IOException` catches wh
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+from .errors import StoreOutOfMemory, StoreWriteError
 
 try:
     import _duckdb as duckdb
 except ImportError:  # a DuckDB that no longer ships its engine under this name
     import duckdb  # type: ignore[no-redef]
 
-__all__ = ["connect", "duckdb"]
+__all__ = ["connect", "duckdb", "is_out_of_memory", "write_error"]
 
 
 def connect(database: str, *, lean: bool = False, **kwargs: Any) -> duckdb.DuckDBPyConnection:
@@ -32,3 +35,26 @@ def connect(database: str, *, lean: bool = False, **kwargs: Any) -> duckdb.DuckD
     con = duckdb.connect(database, **kwargs)
     con.execute(create_sql())
     return con
+
+
+def is_out_of_memory(exc: Exception) -> bool:
+    text = str(exc)
+    # A failed checkpoint arrives as a FatalException whose text names the allocation.
+    return isinstance(exc, duckdb.OutOfMemoryException) or any(
+        words in text for words in ("failed to pin block", "Out of Memory", "could not allocate")
+    )
+
+
+def write_error(path: Path, exc: Exception) -> StoreWriteError:
+    """DuckDB's (or the file system's) error on writing the store, as the store's error."""
+    text = str(exc)
+    if "No space left" in text or "disk is full" in text.lower():
+        return StoreWriteError(f"cannot write {path}: disk full; free some space and rerun")
+    if "Read-only" in text or "read-only" in text or "Permission denied" in text:
+        return StoreWriteError(f"cannot write {path}: {text.splitlines()[0]}")
+    if is_out_of_memory(exc):
+        return StoreOutOfMemory(
+            f"cannot write {path}: DuckDB ran out of memory: {text.splitlines()[0]}",
+            invalidated=isinstance(exc, duckdb.FatalException),
+        )
+    return StoreWriteError(f"cannot write {path}: {text.splitlines()[0]}")

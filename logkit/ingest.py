@@ -2,18 +2,20 @@
 
 The main process reads each source in blocks of complete lines and hands them to worker
 processes, which run the pipeline stages and return Arrow tables. Results come back in order
-and each block commits in one transaction together with its source's checkpoint and the
-counters, so a run killed at any moment and rerun stores exactly what an uninterrupted run
-would. At most `2 * workers` blocks are in flight, which bounds memory whatever the input size.
+and each block is stored as it comes, in a transaction that commits with its source's
+checkpoint and the counters (see _Committer), so a run killed at any moment and rerun stores
+exactly what an uninterrupted run would. At most `2 * workers` blocks are in flight, which
+bounds memory whatever the input size.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import multiprocessing
 import os
 import signal
+import sys
+import tempfile
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
@@ -24,9 +26,10 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
-from . import interrupt, tracespans
+from . import interrupt, locks, tracespans
 from . import sources as src
-from .errors import InputError, Interrupted, LogkitError
+from .engine import write_error
+from .errors import InputError, Interrupted, LogkitError, StoreOutOfMemory
 from .formats import COVERAGE
 from .handles import Session as WriteSession  # store.py's, as seen from below Store
 from .keyfile import key_path
@@ -439,32 +442,120 @@ def add_counters(con: Any, counts: dict[tuple[str, str], float]) -> None:
         )
 
 
-# Each COMMIT syncs DuckDB's WAL, which on a slow disk costs more than the rows it commits, so
-# blocks are grouped: a transaction per ~100k rows or per 2 seconds, whichever comes first. A
-# reader waits at most that long; a kill loses at most that much work, which the rerun redoes.
-# (Measured: 20k-row commits cost 1.8x the CPU of 100k-row ones in DuckDB, see bench/RESULTS.md.)
-COMMIT_ROWS = 100_000
-COMMIT_SECONDS = 2.0
-# DuckDB holds a transaction's rows in memory until it commits: long lines commit sooner.
-# (16 MB rather than 32: the process tree's peak PSS at 1M lines fell 427 -> 402 MB at the
-# same throughput, see bench/RESULTS.md.)
-COMMIT_BYTES = 16 * 1024 * 1024
+# DuckDB writes the rows a transaction appends straight into the store file, compressed, each
+# time they fill a row group ("optimistic writes"): the COMMIT then logs where they are rather
+# than the rows, and a checkpoint has nothing of them left to write. So each block's rows are
+# inserted as the block comes (memory stays one block of Arrow, DuckDB's part-filled row group
+# aside), and a transaction commits once its events have filled a row group and the next
+# is half full. Committed sooner, the rows went through the WAL and were written again by the
+# checkpoint: 20 transactions of 16 MB cost 4.9-5.1 CPU s of DuckDB's at 1M lines, these
+# 6 cost 3.8-4.2 (see bench/RESULTS.md).
+ROW_GROUP_ROWS = 122_880  # DuckDB's row group
+# The part-filled row group a commit leaves is at least half full, so two in a row hold more
+# than a row group: a checkpoint's vacuum, which merges a run of row groups that fits in fewer,
+# then never rewrites them (commits at 1 or 2 row groups left it 0.4-1.4 s of merging per
+# 400k rows).
+COMMIT_ROWS = ROW_GROUP_ROWS * 3 // 2
+# At the latest, a transaction commits this long after it began: a kill loses at most that much
+# work (the rerun redoes it). A reader waiting for the store (locks.readers_waiting) has the
+# transaction under way committed after the block being stored, and the writer steps aside.
+COMMIT_SECONDS = 10.0
+# DuckDB keeps the rows of the row group being filled in memory until it is full: rows so long
+# that this much of them fills no row group commit by bytes (a row group of sample lines is
+# ~44 MB of Arrow), which bounds DuckDB's memory as the old 16 MB transactions did. The
+# transaction's rows wait in a file meanwhile (_Spool), not in memory.
+COMMIT_BYTES = 64 * 1024 * 1024
+
+
+class _Spool:
+    """A transaction's rows in a temporary file beside the store, as Arrow IPC streams, so that
+    they can be stored again if DuckDB runs out of memory (which rolls the transaction back):
+    a transaction is now a row group or more, too much to keep in memory for a rare retry."""
+
+    def __init__(self, store: Path) -> None:
+        self.store = store
+        # Unnamed (O_TMPFILE) and unbuffered: nothing is left behind by a kill, and what was
+        # written can be read back by offset.
+        try:
+            self.file = tempfile.TemporaryFile(dir=store.parent, buffering=0)  # noqa: SIM115
+        except OSError as exc:
+            raise write_error(store, exc) from exc
+        self.sink = pa.PythonFile(self.file, mode="w")
+        self.parts: list[tuple[int, int]] = []
+
+    def write(self, table: pa.Table) -> None:
+        start = self.file.tell()
+        try:
+            with pa.ipc.new_stream(self.sink, table.schema) as writer:
+                writer.write_table(table)
+        except OSError as exc:  # beside the store: its disk is full too
+            raise write_error(self.store, exc) from exc
+        self.parts.append((start, self.file.tell() - start))
+
+    def tables(self) -> Iterator[pa.Table]:
+        for start, length in self.parts:
+            data = os.pread(self.file.fileno(), length, start)
+            yield pa.ipc.open_stream(pa.py_buffer(data)).read_all()
+
+    def clear(self) -> None:
+        self.file.seek(0)
+        self.file.truncate()
+        self.parts = []
+
+    def close(self) -> None:
+        self.file.close()
 
 
 class _Committer:
-    """Commits blocks, with their checkpoints and counters, in grouped transactions."""
+    """Stores blocks as they come in one open transaction, which commits with the checkpoints
+    of the blocks it holds and the counters (see COMMIT_ROWS)."""
 
     def __init__(self, session: WriteSession) -> None:
         self.session = session
-        self.pending: list[tuple[_Cursor | None, ChunkResult, Block]] = []
         self.counts: Counter[tuple[str, str]] = Counter()
-        self.rows = self.bytes = 0
-        self.since = time.monotonic()
+        self.txn: contextlib.ExitStack | None = None  # the open transaction
+        self.con: Any = None
+        self.spool: _Spool | None = None
+        # Per source, its last block in the transaction (its checkpoint is saved as it leaves it).
+        self.last: dict[int, tuple[_Cursor, Block]] = {}
+        self.spans: list[pa.Table] = []  # (trace_key, ts) of each block's events
+        self.added = self.events = 0
+        self.unwritten = 0  # bytes of the row group being filled
+        self.since = 0.0
+        self.failed = False  # DuckDB ran out of memory: the transaction is to be stored again
 
     def add(self, cur: _Cursor | None, result: ChunkResult, block: Block) -> None:
-        self.pending.append((cur, result, block))
-        self.rows += result.events.num_rows + result.rejects.num_rows
-        self.bytes += result.events.nbytes + result.rejects.nbytes
+        events = _with_stream(result.events, cur)
+        rejects = _with_stream(result.rejects, cur)
+        if not self.added:
+            self.since = time.monotonic()
+            if self.spool is None:
+                self.spool = _Spool(self.session.store.path)
+        assert self.spool is not None
+        for table in (events, rejects):
+            if table.num_rows:
+                self.spool.write(table)
+        self.spans.append(result.events.select(["trace_key", "ts"]))
+        if not self.failed:
+            try:
+                self._in_transaction(lambda con: _insert(con, events, rejects))
+            except StoreOutOfMemory as error:
+                if error.invalidated:
+                    raise
+                self.failed = True  # rolled back: flush() stores the whole transaction again
+        self.added += 1
+        size = events.nbytes + rejects.nbytes
+        if (self.events + events.num_rows) // ROW_GROUP_ROWS > self.events // ROW_GROUP_ROWS:
+            # A row group filled: DuckDB has written it out; what is left is this block's part
+            # in the next.
+            left = (self.events + events.num_rows) % ROW_GROUP_ROWS
+            self.unwritten = size * left // max(events.num_rows, 1)
+        else:
+            self.unwritten += size
+        self.events += events.num_rows
+        if cur is not None:
+            _advance(cur, result, block)
+            self.last[id(cur)] = (cur, block)
         self.counts["lines", ""] += result.lines
         for name, counts in (("rejects", result.reasons), ("masked", result.masked)):
             for label, value in counts.items():
@@ -474,54 +565,99 @@ class _Committer:
             self.counts["format_events", fmt] += counts[0]
             for column, value in zip(COVERAGE, counts[1:], strict=True):
                 self.counts["format_columns", f"{fmt}|{column}"] += value
-        if (
-            self.rows >= COMMIT_ROWS
-            or self.bytes >= COMMIT_BYTES
-            or time.monotonic() - self.since >= COMMIT_SECONDS
-        ):
+        if self.failed or self._due():
             self.flush()
 
+    def _due(self) -> bool:
+        return (
+            (self.events >= COMMIT_ROWS and self.events % ROW_GROUP_ROWS >= ROW_GROUP_ROWS // 2)
+            or self.unwritten >= COMMIT_BYTES
+            or time.monotonic() - self.since >= COMMIT_SECONDS
+            or locks.readers_waiting(self.session.store.path)
+        )
+
+    def _in_transaction(self, work: Callable[[Any], None]) -> None:
+        """`work(con)` in the open transaction (begun if none is); an error rolls it back."""
+        if self.txn is None:
+            txn = contextlib.ExitStack()
+            self.con = txn.enter_context(self.session.transaction())
+            self.txn = txn
+        try:
+            work(self.con)
+        except BaseException:
+            txn, self.txn = self.txn, None
+            # The transaction's own handling: ROLLBACK, and DuckDB's error as the store's.
+            if not txn.__exit__(*sys.exc_info()):
+                raise
+
     def flush(self) -> None:
-        """One transaction: the pending blocks' rows in one INSERT per table (a statement per
-        block cost more than the rows it carried), each source's checkpoint as its last
-        pending block leaves it, and the counters."""
-        if self.pending:
-            cursors = {id(cur): cur for cur, _, _ in self.pending if cur is not None}
-            before = {key: dataclasses.replace(cur.checkpoint) for key, cur in cursors.items()}
+        """Commit the transaction: its rows are in, its checkpoints and counters go with them.
+        After an out-of-memory rollback, the whole transaction again from the spool, with
+        more memory as it needs (`WriteSession.run`)."""
+        if not self.added:
+            return
+        if not self.failed:
+            try:
+                self._in_transaction(self._finish)
+                txn, self.txn = self.txn, None
+                assert txn is not None
+                txn.close()  # COMMIT
+            except StoreOutOfMemory as error:
+                if error.invalidated:
+                    raise  # DuckDB cannot say whether the COMMIT landed: no retry
+                self.failed = True
+        if self.failed:
+            self.session.run(self._again)
+        assert self.spool is not None
+        self.spool.clear()
+        self.last, self.spans, self.counts = {}, [], Counter()
+        self.added = self.events = self.unwritten = 0
+        self.failed = False
 
-            def write(con: Any) -> None:
-                # Run again after an out-of-memory rollback: start from the saved checkpoints.
-                for key, cur in cursors.items():
-                    cur.checkpoint = dataclasses.replace(before[key])
-                self._write(con)
+    def _again(self, con: Any) -> None:
+        assert self.spool is not None
+        for table in self.spool.tables():
+            if "reason" in table.column_names:
+                _insert(con, None, table)
+            else:
+                _insert(con, table, None)
+        self._finish(con)
 
-            self.session.run(write)
-        self.pending, self.rows, self.bytes, self.since = [], 0, 0, time.monotonic()
-        self.counts = Counter()
-
-    def _write(self, con: Any) -> None:
-        events = [_with_stream(result.events, cur) for cur, result, _ in self.pending]
-        if any(table.num_rows for table in events):
-            con.register("_events", pa.concat_tables(events))
-            con.execute("INSERT INTO events SELECT * FROM _events")
-            tracespans.record(con, "_events")
-            con.unregister("_events")
-        rejects = [_with_stream(result.rejects, cur) for cur, result, _ in self.pending]
-        if any(table.num_rows for table in rejects):
-            con.register("_rejects", pa.concat_tables(rejects))
-            con.execute(
-                "INSERT INTO rejects (source, line, byte_offset, reason, raw, stream)"
-                " SELECT source, line, byte_offset, reason, raw, stream FROM _rejects"
-            )
-            con.unregister("_rejects")
-        last: dict[int, tuple[_Cursor, Block]] = {}
-        for cur, result, block in self.pending:
-            if cur is not None:
-                _advance(cur, result, block)
-                last[id(cur)] = (cur, block)
-        for cur, block in last.values():
+    def _finish(self, con: Any) -> None:
+        spans = pa.concat_tables(self.spans)
+        if spans.num_rows:
+            con.register("_spans", spans)
+            tracespans.record(con, "_spans")
+            con.unregister("_spans")
+        for cur, block in self.last.values():
             _save_checkpoint(con, _stop_at(cur, block))
         add_counters(con, self.counts)
+
+    def abort(self, exc: BaseException) -> None:
+        """Roll back the open transaction, if any: `exc` stopped the run."""
+        if self.txn is not None:
+            txn, self.txn = self.txn, None
+            with contextlib.suppress(Exception):
+                txn.__exit__(type(exc), exc, exc.__traceback__)
+
+    def close(self) -> None:
+        if self.spool is not None:
+            self.spool.close()
+            self.spool = None
+
+
+def _insert(con: Any, events: pa.Table | None, rejects: pa.Table | None) -> None:
+    if events is not None and events.num_rows:
+        con.register("_events", events)
+        con.execute("INSERT INTO events SELECT * FROM _events")
+        con.unregister("_events")
+    if rejects is not None and rejects.num_rows:
+        con.register("_rejects", rejects)
+        con.execute(
+            "INSERT INTO rejects (source, line, byte_offset, reason, raw, stream)"
+            " SELECT source, line, byte_offset, reason, raw, stream FROM _rejects"
+        )
+        con.unregister("_rejects")
 
 
 def _with_stream(table: pa.Table, cur: _Cursor | None) -> pa.Table:
@@ -800,7 +936,11 @@ def _ingest(
         for result, (c, b) in runner.drain() if runner else ():
             done_bytes += _record(committer, summary, c, result, b)
         committer.flush()
+    except BaseException as exc:
+        committer.abort(exc)
+        raise
     finally:
+        committer.close()
         if runner is not None:
             runner.close()
         for source in opened:

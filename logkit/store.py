@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from . import durable, keyfile, locks, masking, migrations
 from .config import Config, find_config, load_config
 from .engine import connect, duckdb
+from .engine import write_error as _write_error
 from .errors import LogkitError, QueryError, StoreNotFound, StoreOutOfMemory, StoreWriteError
 from .export import exporting
 from .lake import archive as archiving
@@ -76,28 +77,6 @@ def default_db_path(db: str | os.PathLike[str] | None = None) -> Path:
 def _is_lock_conflict(exc: Exception) -> bool:
     text = str(exc)
     return "lock" in text.lower() and ("Conflicting" in text or "Could not set" in text)
-
-
-def _is_out_of_memory(exc: Exception) -> bool:
-    text = str(exc)
-    # A failed checkpoint arrives as a FatalException whose text names the allocation.
-    return isinstance(exc, duckdb.OutOfMemoryException) or any(
-        words in text for words in ("failed to pin block", "Out of Memory", "could not allocate")
-    )
-
-
-def _write_error(path: Path, exc: Exception) -> StoreWriteError:
-    text = str(exc)
-    if "No space left" in text or "disk is full" in text.lower():
-        return StoreWriteError(f"cannot write {path}: disk full; free some space and rerun")
-    if "Read-only" in text or "read-only" in text or "Permission denied" in text:
-        return StoreWriteError(f"cannot write {path}: {text.splitlines()[0]}")
-    if _is_out_of_memory(exc):
-        return StoreOutOfMemory(
-            f"cannot write {path}: DuckDB ran out of memory: {text.splitlines()[0]}",
-            invalidated=isinstance(exc, duckdb.FatalException),
-        )
-    return StoreWriteError(f"cannot write {path}: {text.splitlines()[0]}")
 
 
 class WriteSession:

@@ -1,0 +1,187 @@
+"""How an ingest's transactions are grouped: rows stored as blocks come, committed by row groups.
+
+A transaction's blocks are inserted as they come and commit once they fill a row group and
+half the next (logkit/ingest.py, COMMIT_ROWS): DuckDB writes such a transaction's rows to the
+store file itself, and its WAL only says where. A reader that wants the store meanwhile has
+the transaction under way committed after the next block, and the writer steps aside for it.
+Real stores and real runs; a kill and a reader in separate processes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+
+import logkit
+from logkit import ingest as ingest_module
+from logkit import locks
+from logkit.ingest import COMMIT_ROWS, ROW_GROUP_ROWS
+
+from .helpers import LOGKIT, lines, query, run_logkit, write
+from .test_faults import digest, run_killed_when
+from .test_interrupt import reading_stdin
+from .test_memory import SMALL_MB, long_lines, out_of_memory  # noqa: F401 (a fixture)
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+
+# One transaction's worth, and a second that fills a row group but not COMMIT_ROWS: it
+# commits only at the end, ~60k lines after its row group has gone to the store file.
+LINES = COMMIT_ROWS + 180_000
+BLOCK = "[ingest]\nbatch_bytes = 32768\n"  # many blocks per transaction in a few MB
+
+
+@pytest.fixture(scope="module")
+def log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write(tmp_path_factory.mktemp("logs") / "app.log", lines(0, LINES))
+
+
+@pytest.fixture(scope="module")
+def clean(log: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    db = tmp_path_factory.mktemp("clean") / "s.duckdb"
+    run_logkit("ingest", "-q", str(log), db=db)
+    return digest(db)
+
+
+def killed(db: Path, log: Path, kill: Callable[[int | None], bool], jitter: float = 0.0) -> int:
+    """Events in the store after a run killed when `kill` says (opening it replays the WAL),
+    checked against the checkpoint: every line is an event, so they cover the same lines."""
+    status = run_killed_when([*LOGKIT, "--db", str(db), "ingest", "-q", str(log)],
+                             db.with_name(db.name + ".wal"), kill, jitter)  # fmt: skip
+    assert status == -9, "the run ended before it was killed: the test proves nothing"
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        [(events,)] = con.execute("SELECT count(*) FROM events").fetchall()
+        [(checkpoint,)] = con.execute("SELECT lines FROM sources").fetchall()
+    finally:
+        con.close()
+    assert checkpoint == events
+    return events
+
+
+def test_a_transaction_of_row_groups_leaves_its_rows_in_the_store_file_not_the_wal(
+    tmp_path, log, clean
+):
+    """Killed once its first transaction has committed: the WAL is a fraction of the rows it
+    commits (it says where they are in the store file), reopening the store finds them all,
+    and a rerun stores the rest exactly once."""
+    db = tmp_path / "s.duckdb"
+    # Killed a tenth of a second after the WAL appears: its commit has landed (not cut
+    # mid-write), and the next is ~180k lines away.
+    events = killed(db, log, bool, jitter=0.1)
+    wal_bytes = db.with_name(db.name + ".wal").stat().st_size
+    assert COMMIT_ROWS <= events < LINES
+    # The rows as the WAL would log them take ~100 bytes each.
+    assert wal_bytes < events * 5, f"{wal_bytes:,} bytes of WAL for {events:,} rows"
+    run_logkit("ingest", "-q", str(log), db=db)
+    assert digest(db) == clean
+
+
+def test_a_kill_after_a_transaction_wrote_a_row_group_loses_it_and_the_rerun_stores_it_once(
+    tmp_path, log, clean
+):
+    """Killed once the second transaction has written a row group to the store file, before
+    it commits: those rows are not in the store (the file's new blocks belong to nothing), and
+    a rerun stores them exactly once."""
+    db = tmp_path / "s.duckdb"
+    committed: list[int] = []  # the store file's size once the first transaction committed
+
+    def kill(wal: int | None) -> bool:
+        if not wal:
+            return False
+        size = db.stat().st_size
+        if not committed:
+            committed.append(size)
+        return size > committed[0] + (1 << 20)
+
+    events = killed(db, log, kill)
+    assert COMMIT_ROWS <= events < COMMIT_ROWS + ROW_GROUP_ROWS
+    run_logkit("ingest", "-q", str(log), db=db)
+    assert digest(db) == clean
+
+
+def _send(fd: int, data: bytes) -> None:
+    while data:
+        data = data[os.write(fd, data) :]
+
+
+def test_a_reader_gets_in_after_the_next_block_not_at_the_end_of_the_transaction(tmp_path):
+    """A run with a transaction open (and set never to commit by time) reads a pipe that
+    stalls; a reader comes, then one more block: the run commits what it holds and steps
+    aside, and the reader sees those rows while the run is still going."""
+    (tmp_path / "logkit.toml").write_text(BLOCK)
+    db = tmp_path / "s.duckdb"
+    first, second, rest = lines(0, 20_000), lines(20_000, 21_000), lines(21_000, 30_000)
+    script = (
+        "import sys\n"
+        "import logkit.ingest as ingest\n"
+        "ingest.COMMIT_SECONDS = 3600.0\n"
+        "from logkit.cli import main\n"
+        "sys.argv[0] = 'logkit'\n"
+        "main()\n"
+    )
+    stdin, feed = os.pipe()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, "--db", str(db), "--config", str(tmp_path / "logkit.toml"),
+         "ingest", "-q", "--name", "app", "-"],
+        stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    os.close(stdin)
+    seen: list[tuple[int, bool]] = []
+
+    def read() -> None:
+        with logkit.open(db).reader() as con:
+            [(events,)] = con.execute("SELECT count(*) FROM events").fetchall()
+            seen.append((events, proc.poll() is None))
+
+    reader = threading.Thread(target=read, daemon=True)
+    try:
+        _send(feed, first)
+        deadline = time.monotonic() + 60
+        while not (db.exists() and reading_stdin(proc.pid)):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr
+            time.sleep(0.05)
+        reader.start()
+        while not locks.readers_waiting(db):
+            assert reader.is_alive() and time.monotonic() < deadline
+            time.sleep(0.01)
+        _send(feed, second)  # the block that lets the reader in
+        reader.join(timeout=30)
+        _send(feed, rest)
+    finally:
+        os.close(feed)
+        _, err = proc.communicate(timeout=120)
+        reader.join(timeout=60)
+    assert proc.returncode == 0, err.decode()
+    [(events, running)] = seen
+    assert running, "the reader got in only once the run had ended"
+    assert 19_000 <= events < 30_000
+    assert query(db, "SELECT count(*) FROM events") == [(30_000,)]
+
+
+def test_a_transaction_out_of_memory_is_stored_again_whole_from_its_spool(
+    tmp_path,
+    monkeypatch,
+    out_of_memory,  # noqa: F811 (the fixture)
+):
+    """DuckDB refuses a block at a small memory limit, rolling back the transaction and the
+    blocks before it: all of them, events and rejects, are stored again from the spool with
+    more memory, each once, with the checkpoint that covers them."""
+    monkeypatch.setattr(ingest_module, "INGEST_MEMORY_MB", SMALL_MB)
+    (tmp_path / "logkit.toml").write_text(BLOCK)
+    log = write(tmp_path / "app.log", lines(0, 2_000) + b"not json\n" + long_lines(3, 6 << 20))
+    store = logkit.open(tmp_path / "s.duckdb", config_path=tmp_path / "logkit.toml")
+    summary = store.ingest([str(log)])
+    assert out_of_memory, f"no write ran out of memory at {SMALL_MB} MB: the test proves nothing"
+    assert (summary.events, summary.rejects) == (2_006, 1)
+    assert query(store.path, "SELECT count(*), count(DISTINCT line) FROM events") == [(2_006,) * 2]
+    assert query(store.path, "SELECT line, reason FROM rejects") == [(2_001, "not_json")]
+    assert query(store.path, "SELECT lines, events, rejects FROM sources") == [(2_007, 2_006, 1)]
+    assert store.ingest([str(log)]).events == 0
