@@ -1,4 +1,5 @@
-"""Render a `Postmortem` (logkit/postmortem.py) as one self-contained HTML page or as Markdown.
+"""Render a `Postmortem` (logkit/report/findings.py) as one self-contained HTML page or as
+Markdown.
 
 `sections()` turns the analysis into a neutral outline (titles, prose, key figures, tables of
 display strings, charts as PNG bytes); `render_html` and `render_markdown` are two small
@@ -23,15 +24,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__
-from .errors import output_error
-from .output import REPORT_FORMATS, escape_control, format_ms
-from .postmortem import AUTHOR_SECTIONS, SECTIONS, figure_png, format_rate, format_time
+from .. import __version__
+from ..errors import output_error
+from ..output import REPORT_FORMATS, escape_control, format_ms
+from .charts import figure_png
+from .findings import AUTHOR_SECTIONS, SECTIONS
+from .words import format_rate, format_time
 
 if TYPE_CHECKING:
     import polars as pl
 
-    from .postmortem import Postmortem
+    from .findings import Postmortem
 
 MAX_CELL = 160  # characters of a message shown in a table cell
 MAX_ROWS = 50  # rows a table shows; a longer one says so ("showing 50 of 120")
