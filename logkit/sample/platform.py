@@ -1,467 +1,48 @@
-"""Deterministic generator of realistic NDJSON logs from an AI-content platform.
+"""The simulated platform: requests as they happen, each service logging them its own way.
 
-`generate()` simulates a small platform and writes what its services would log, each in its
-own dialect, as real services do:
+`Platform.run` draws arrivals (exponential gaps; clients retry harder during the incident),
+plays each request through the services it touches and appends their lines as (ts_us, text)
+to the buffer of the file each service writes to; `write` (logkit/sample/writer.py) takes
+them out in time order whenever enough have gathered.
 
-* ``api`` (FastAPI + structlog): ``timestamp`` RFC 3339 with milliseconds, ``level`` in lower
-  case, ``service``, ``message``, ``trace_id``, ``duration_ms``, errors as ``error_type`` +
-  ``exc_info``.
-* ``worker`` (Celery): ``ts`` as epoch seconds (float), ``severity``, ``app``, ``msg``,
-  ``correlation_id``, ``job_id``/``batch_id``/``job_type``, ``elapsed`` as ``"12.345s"``,
-  errors as ``exc_type`` + ``stack``.
-* ``llm-gateway`` (ECS style): ``@timestamp`` with microseconds, nested ``log.level`` and
-  ``service.name``, ``traceId``/``spanId``, ``model``, ``usage`` (OpenAI spelling
-  ``prompt_tokens``/``completion_tokens`` or Anthropic spelling ``input_tokens``/``output_tokens``),
-  ``cost_usd``, ``event.duration`` in nanoseconds, errors as ``error.type`` + ``error.stack_trace``.
-* ``billing`` (Node, pino): numeric ``level`` (30 = info), ``time`` as epoch milliseconds,
-  ``service`` (a pino base binding), ``msg``, a W3C ``traceparent``, camelCase ids, errors as
-  ``err.type`` + ``err.stack``.
-
-One request is one trace: the api logs "request started", looks the prompt up in its cache,
-calls the llm-gateway (which logs model, tokens and cost), may enqueue a Celery job (which the
-worker logs), billing records the usage, and the api logs "request finished" with
-``status_code`` and ``duration_ms``. All carry the same 32-hex trace id, each under its own
-key. About 1-3 % of lines are warnings or errors (TimeoutError, RateLimitError,
-ValidationError, DatabaseError) with stack traces, and a 10-minute incident (see
-`incident_window`) makes the llm-gateway fail gpt-4o calls with RateLimitError (upstream 429)
-while the api answers 503 slowly.
-
-Design, for speed (benchmarks ask for 1M-20M lines, at >= 300k lines/s on one core):
-
-* Every value comes from one `random.Random(seed)` and a fixed default start, so the same
-  arguments give byte-identical files. Malformed lines and secrets draw from generators of
-  their own, so switching them on changes only the lines they touch.
-* Each frequent line is an f-string that looks like the line it writes, at the place it
-  happens: half the cost of a dict dumped by orjson. Timestamps reuse a per-second prefix
-  instead of calling strftime for every line.
-* Requests are simulated in start-time order but their lines end later (a render job runs for
-  minutes), so each file's lines gather in a buffer that is sorted by time and written up to a
-  watermark, the start of the newest request, since nothing simulated later can be older. Each
-  file is thus in time order, memory stays bounded, and writes are large.
+For speed (benchmarks ask for 1M-20M lines, at >= 300k lines/s on one core): each frequent
+line is an f-string that looks like the line it writes, at the place it happens, half the
+cost of a dict dumped by orjson; timestamps reuse a per-second prefix (`clock`). Every value
+comes from one `random.Random(seed)`, and planted secrets from a generator of their own, so
+switching them on changes only the lines they touch.
 """
 
 from __future__ import annotations
 
-import gc
-import gzip as gzip_module
-import io
 import math
 import random
-import time
-from bisect import bisect_right
-from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import partial
 from operator import itemgetter
-from pathlib import Path
 from typing import NamedTuple
 
-import orjson
+from .canaries import secret_events
+from .plan import INCIDENT_MODEL, LINES_PER_REQUEST, SERVICES, incident_window, span_seconds
+from .vocabulary import (
+    AGENTS,
+    BATCH_TYPES,
+    BEAT_TASKS,
+    GATEWAY_SERVICE,
+    MODELS,
+    NODE_TRACE,
+    PY_TRACES,
+    RENDER,
+    TEXT_MODELS,
+    TEXT_PATHS,
+    clock,
+    fixed3,
+    fixed6,
+    json_line,
+)
 
-__all__ = [
-    "CANARIES",
-    "DEFAULT_START",
-    "INCIDENT_ERROR",
-    "INCIDENT_MODEL",
-    "INCIDENT_SERVICE",
-    "MALFORMED_KINDS",
-    "SERVICES",
-    "generate",
-    "incident_window",
-    "output_names",
-]
-
-DEFAULT_START = datetime(2026, 11, 1, tzinfo=UTC)
-SERVICES = ("api", "worker", "llm-gateway", "billing")
-
-INCIDENT_SERVICE = "llm-gateway"
-INCIDENT_ERROR = "RateLimitError"
-INCIDENT_MODEL = "gpt-4o"
-
-# Lines written per request, measured: sets the arrival rate so a run spans the time promised.
-_LINES_PER_REQUEST = 5.1
 _CHUNK = 65_536  # lines buffered before a sort-and-write: bounds memory to some tens of MB
 _SECRET_RATE = 0.085  # per request: about 1.5 % of lines then carry a fake secret
-
-_TS = itemgetter(0)
-_LINE = itemgetter(1)
-
-
-def output_names(files: int, *, gzip: bool = False) -> list[str]:
-    """Names of the files `generate` writes, in order.
-
-    Up to four files hold the services round-robin (three files put billing into ``api.log``);
-    more files add replicas (``api-1.log``, ``worker-1.log``, ...).
-    """
-    if files < 1:
-        raise ValueError(f"files must be at least 1, got {files}")
-    suffix = ".log.gz" if gzip else ".log"
-    names = []
-    for k in range(files):
-        replica = k // len(SERVICES)
-        names.append(f"{SERVICES[k % len(SERVICES)]}{f'-{replica}' if replica else ''}{suffix}")
-    return names
-
-
-def _span_seconds(lines: int) -> int:
-    return max(3600, lines // 100)
-
-
-def incident_window(lines: int, *, start: datetime | None = None) -> tuple[datetime, datetime]:
-    """The [begin, end) of the rate-limit incident in a run of `lines` lines.
-
-    It begins at 60 % of the simulated span, on a whole minute, and lasts ten minutes. In it the
-    llm-gateway fails most gpt-4o calls with RateLimitError and the api answers 503 slowly.
-
-    Examples:
-        >>> [moment.isoformat() for moment in incident_window(3000)]
-        ['2026-11-01T00:36:00+00:00', '2026-11-01T00:46:00+00:00']
-    """
-    begin = start or DEFAULT_START
-    offset = round(_span_seconds(lines) * 0.6 / 60) * 60
-    return begin + timedelta(seconds=offset), begin + timedelta(seconds=offset + 600)
-
-
-# ---------------------------------------------------------------------------------------------
-# Canary secrets: fake, recognisable, and each listed here so tests can prove none is stored.
-
-_JWT = (
-    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
-    "eyJzdWIiOiJ1XzEwMDQyIiwibmFtZSI6IkNhbmFyeSBVc2VyIiwiaWF0IjoxNzkzNDkxMjAwfQ."
-    "umOHsa817xQiEGqltX0L8dJ8tDFIEYKhR1enGK3MO-s"
-)
-_PEM_BODY = (
-    "u3gUIZe3NthZlkoh3AHo2z1arpRkFGUPfprKngv88L82IWhoSwpjvaDuZ0t808Lk",
-    "lCFfRVShUjtYXDREaJS4mfGDduSUPvafGFbQNwVjpN+/0mslOu0Viv+QKMz5aq21",
-    "n1+ygTyBNACJfvqegAQqfpGENp5RxU4e+wXlakodKX6UxbSUrn+DMT7dBA97huix",
-)
-_PEM = (
-    "-----BEGIN RSA PRIVATE KEY-----\n" + "\n".join(_PEM_BODY) + "\n-----END RSA PRIVATE KEY-----\n"
-)
-
-_C = {
-    "email": "maria.garcia@example.com",
-    "email2": "j.smith+studio@example.org",
-    "card_visa": "4111 1111 1111 1111",
-    "card_mc": "5500-0000-0000-0004",
-    "card_plain": "4242424242424242",
-    "jwt": _JWT,
-    "bearer": "tok_live_8f3kQ2mZ7xV1pL9sR4tY",
-    "basic": "YWRtaW46Y29ycmVjdC1ob3JzZS1iYXR0ZXJ5",
-    "aws_key": "AKIAZ7CANARYQ4XW5T6E",
-    "aws_secret": "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",
-    "openai": "sk-proj-Xc9vB2nM4qL7wE1rT5yU8iO3pA6sD0fG",
-    "anthropic": "sk-ant-api03-Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0LzXcVbNm-canaryAA",
-    "github": "ghp_1a2B3c4D5e6F7g8H9i0J1k2L3m4N5o6P7q8R",
-    "slack": "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
-    "google": "AIzaSyD-canary0123456789abcdefghijklmno",
-    "url_password": "Pg-S3cret-Canary-77",
-    "query_token": "qp_tok_7Hk2Lm9Np4Rs6Tv8",
-    "ssn": "219-09-9999",
-    "phone": "+1-415-555-0132",
-    "phone2": "(415) 555-0199",
-    "ipv4": "198.51.100.23",
-    "ipv6": "2001:db8:85a3::8a2e:370:7334",
-    # Values no pattern recognises: only the key they sit under marks them secret.
-    "password": "hunter2-Canary!",
-    "api_key": "prov-key-Canary-5521",
-    "authorization": "Token canary-auth-9931",
-    "cookie": "sess-Canary-4410c",
-}
-
-CANARIES: tuple[str, ...] = (*_C.values(), *_PEM_BODY)
-"""Every fake secret `generate(secrets=True)` plants, each a substring that must never be stored."""
-
-
-def _secret_events(c: dict[str, str]) -> list[tuple[str, str, dict[str, object]]]:
-    """(service, message, extra fields) of each secret-carrying line, planted in rotation."""
-    return [
-        (
-            "api",
-            "incoming request headers",
-            {
-                "headers": {
-                    "authorization": f"Bearer {c['jwt']}",
-                    "user-agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6)",
-                }
-            },
-        ),
-        (
-            "api",
-            "login attempt",
-            {"request": {"body": {"user": {"email": c["email"], "password": c["password"]}}}},
-        ),
-        ("api", f"password reset email sent to {c['email']}", {}),
-        ("billing", f"charge declined for card {c['card_visa']}", {"reason": "insufficient_funds"}),
-        (
-            "llm-gateway",
-            "provider config loaded",
-            {
-                "config": {
-                    "providers": [
-                        {"name": "openai", "api_key": c["openai"]},
-                        {"name": "anthropic", "api_key": c["api_key"]},
-                    ]
-                }
-            },
-        ),
-        (
-            "worker",
-            "s3 client configured",
-            {"aws": {"aws_access_key_id": c["aws_key"], "aws_secret_access_key": c["aws_secret"]}},
-        ),
-        (
-            "api",
-            f"outbound webhook sent with header Authorization: Basic {c['basic']}",
-            {"webhook": "https://hooks.example.net/render-done"},
-        ),
-        (
-            "worker",
-            "connecting to database",
-            {"dsn": f"postgresql://content_app:{c['url_password']}@db-primary.internal/content"},
-        ),
-        (
-            "api",
-            "redirecting to signed asset url",
-            {
-                "location": "https://cdn.example.com/renders/ast_9f2c.mp4"
-                f"?token={c['query_token']}&expires=1793494800"
-            },
-        ),
-        ("api", f"kyc verification submitted ssn={c['ssn']}", {"kyc": {"ssn": c["ssn"]}}),
-        ("billing", f"sms receipt sent to {c['phone']}", {"fallbackPhone": c["phone2"]}),
-        (
-            "api",
-            f"login from new device {c['ipv4']} via {c['ipv6']}",
-            {"forwarded_for": f"{c['ipv4']}, {c['ipv6']}"},
-        ),
-        (
-            "api",
-            "upstream call failed",
-            {
-                "request": {
-                    "headers": {
-                        "authorization": c["authorization"],
-                        "cookie": f"session={c['cookie']}; theme=dark",
-                    }
-                }
-            },
-        ),
-        (
-            "worker",
-            "cloning template repository",
-            {"repo_url": f"https://x-access-token:{c['github']}@github.com/acme/templates.git"},
-        ),
-        (
-            "worker",
-            "slack alert posted",
-            {"slack": {"bot_token": c["slack"], "channel": "#render"}},
-        ),
-        (
-            "llm-gateway",
-            f"vertex fallback enabled key={c['google']} using {c['anthropic']} as primary",
-            {},
-        ),
-        ("worker", "loaded asset signing key", {"signing": {"private_key": _PEM}}),
-        (
-            "billing",
-            "payment methods synced",
-            {"cards": [c["card_mc"], c["card_plain"]], "owner": c["email2"]},
-        ),
-        (
-            "api",
-            "incoming request headers",
-            {"headers": {"authorization": f"Bearer {c['bearer']}", "accept": "application/json"}},
-        ),
-    ]
-
-
-# ---------------------------------------------------------------------------------------------
-# Stack traces, rendered once.
-
-
-def _traceback(*frames: tuple[str, int, str, str], error: str) -> str:
-    """A Python traceback as `logging` renders exc_info: (file, line, function, code) frames."""
-    lines = ["Traceback (most recent call last):"]
-    for file, number, function, code in frames:
-        lines.append(f'  File "{file}", line {number}, in {function}\n    {code}')
-    lines.append(error)
-    return "\n".join(lines)
-
-
-_SITE = "/usr/local/lib/python3.12/site-packages"
-_API_CALL = ("/app/api/routes/generate.py", 88, "create", "result = await llm.complete(body)")
-# Keyed by "service.ErrorType"; rendered once, since errors repeat.
-_PY_TRACES = {
-    "api.TimeoutError": _traceback(
-        _API_CALL,
-        ("/app/api/clients/llm.py", 142, "complete", "resp = await self._client.post(url)"),
-        (f"{_SITE}/httpx/_client.py", 1859, "post", "return await self.request("),
-        error="TimeoutError: llm-gateway did not answer within 30.0s",
-    ),
-    "api.RateLimitError": _traceback(
-        _API_CALL,
-        ("/app/api/clients/llm.py", 139, "complete", "raise RateLimitError.from_response(resp)"),
-        error="api.errors.RateLimitError: llm-gateway: upstream rate limited (429) after 3 tries",
-    ),
-    "api.DatabaseError": _traceback(
-        ("/app/api/routes/generate.py", 97, "create", "await usage.record(request, result)"),
-        (f"{_SITE}/psycopg/cursor.py", 732, "execute", "raise ex.with_traceback(None)"),
-        error="psycopg.errors.DatabaseError: connection pool exhausted (timeout 5.0s)",
-    ),
-    "llm-gateway.TimeoutError": _traceback(
-        ("/app/gateway/router.py", 57, "complete", "return await provider.complete(req)"),
-        (f"{_SITE}/httpx/_transports/default.py", 118, "map_httpcore_exceptions", "raise mapped"),
-        error="TimeoutError: provider did not answer within 30.0s (httpx.ReadTimeout)",
-    ),
-    "llm-gateway.RateLimitError": _traceback(
-        ("/app/gateway/providers/openai.py", 211, "complete", "r = await self.client.create(**q)"),
-        (f"{_SITE}/openai/_base_client.py", 1630, "_request", "raise self._make_status_error(r)"),
-        error="openai.RateLimitError: Error code: 429 - {'error': {'message': 'Rate limit reached"
-        " for gpt-4o on tokens per min (TPM)', 'code': 'rate_limit_exceeded'}}",
-    ),
-    "worker.DatabaseError": _traceback(
-        ("/app/worker/tasks/render.py", 64, "render", "asset = repo.save_asset(job_id, result)"),
-        ("/app/worker/repo.py", 31, "save_asset", "cur.execute(INSERT_ASSET, params)"),
-        (f"{_SITE}/psycopg/cursor.py", 732, "execute", "raise ex.with_traceback(None)"),
-        error="psycopg.errors.DatabaseError: could not serialize access due to concurrent update",
-    ),
-}
-_NODE_TRACE = (
-    "StripeConnectionError: An error occurred with our connection to Stripe. Request was retried"
-    " 2 times.\n    at StripeClient._request (/app/node_modules/stripe/cjs/RequestSender.js:231:19)"
-    "\n    at async recordUsage (/app/src/usage.js:48:5)\n    at async /app/src/routes.js:77:7"
-)
-
-_GATEWAY_SERVICE = '{"name":"llm-gateway","version":"2.8.1"}'
-_MODELS = (
-    # model, provider, $ per 1M input tokens, $ per 1M output tokens, ms per output token
-    ("gpt-4o", "openai", 2.50, 10.00, 11.0),
-    ("claude-sonnet", "anthropic", 3.00, 15.00, 14.0),
-    ("llama-3-70b", "vllm", 0.59, 0.79, 8.0),
-)
-# Weighted tables picked with int(random() * len): cheaper than random.choices per call.
-_TEXT_MODELS = (0,) * 10 + (1,) * 7 + (2,) * 3
-_TEXT_PATHS = ("/v1/chat/completions",) * 3 + ("/v1/generate/text", "/v1/generate/caption")
-_AGENTS = (
-    "python-httpx/0.27.2",
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/131.0",
-    "okhttp/4.12.0",
-    "acme-sdk-js/3.4.1",
-)
-_RENDER = (
-    # job_type, task, queue, min seconds, extra seconds, api path
-    ("render_image", "tasks.render_image", "render", 3.0, 17.0, "/v1/images/generations"),
-    ("render_video", "tasks.render_video", "render-gpu", 30.0, 210.0, "/v1/videos"),
-)
-_BATCH_TYPES = ("summarize_document", "moderate_content", "caption_image")
-_BEAT_TASKS = ("tasks.cleanup_expired_assets", "tasks.refresh_model_quotas", "tasks.reindex_search")
-
-_PLAIN_TEXT = (
-    "Traceback (most recent call last):\n",
-    '  File "/app/worker/main.py", line 12, in <module>\n',
-    "ModuleNotFoundError: No module named 'pillow_avif'\n",
-    "INFO:     Uvicorn running on http://0.0.0.0:8000 (Press CTRL+C to quit)\n",
-    "[2026-11-01 00:00:00,000: WARNING/MainProcess] celery@worker-0 ready.\n",
-    "npm WARN config production Use `--omit=dev` instead.\n",
-)
-
-MALFORMED_KINDS = (
-    "truncated",
-    "invalid_utf8",
-    "nul_byte",
-    "json_array",
-    "json_number",
-    "json_string",
-    "blank",
-    "plain_text",
-    "nan_literal",
-    "infinity_literal",
-    "deep_nesting",
-)
-"""Kinds of broken lines `generate(malformed=...)` writes; every one fails orjson.loads or
-is not a JSON object."""
-
-
-def _corrupt(line: str, kind: str, u: float) -> str:
-    """Turn one good line (ending in a newline) into a broken line of `kind`; `u` in [0, 1)."""
-    body = line[:-1]
-    cut = 1 + int(u * (len(body) - 2))
-    if kind == "truncated":
-        return body[:cut] + "\n"
-    if kind == "invalid_utf8":
-        # Lone surrogates become the raw bytes 0xff 0xfe when the chunk is encoded.
-        return body[:cut] + "\udcff\udcfe" + body[cut:] + "\n"
-    if kind == "nul_byte":
-        return body[:cut] + "\x00" + body[cut:] + "\n"
-    if kind == "json_array":
-        return "[" + body + "]\n"
-    if kind == "json_number":
-        return f"{len(body)}\n"
-    if kind == "json_string":
-        return '"' + body[:cut].replace("\\", "").replace('"', "'") + '"\n'
-    if kind == "blank":
-        return "\n"
-    if kind == "plain_text":
-        return _PLAIN_TEXT[int(u * len(_PLAIN_TEXT))]
-    if kind == "nan_literal":
-        return body[:-1] + ',"score":NaN}\n'
-    if kind == "infinity_literal":
-        return body[:-1] + ',"ratio":-Infinity}\n'
-    if kind == "deep_nesting":
-        return '{"payload":' + "[" * 2000 + "]" * 2000 + "}\n"
-    raise ValueError(f"unknown malformed kind {kind!r}")
-
-
-# Decimals are assembled from these tables: formatting a float costs several times more.
-_FRAC3 = tuple(f".{n:03d}" for n in range(1000))
-_DIGITS3 = tuple(f"{n:03d}" for n in range(1000))
-
-
-def _fixed3(n: int) -> str:
-    """n / 1000 with three decimals (n >= 0): milliseconds from microseconds, say."""
-    return f"{n // 1000}{_FRAC3[n % 1000]}"
-
-
-def _fixed6(n: int) -> str:
-    """n / 1e6 with six decimals (n >= 0): seconds from microseconds, dollars from micro-dollars."""
-    return f"{n // 1_000_000}{_FRAC3[n // 1000 % 1000]}{_DIGITS3[n % 1000]}"
-
-
-def _clock() -> tuple[Callable[[int], str], Callable[[int], str]]:
-    """Formatters of microsecond timestamps that compute each second's prefix only once."""
-    seconds: dict[int, str] = {}
-    days: dict[int, str] = {}
-    millis = tuple(f"{frac}Z" for frac in _FRAC3)
-    two = tuple(f"{n:02d}" for n in range(60))
-
-    def prefix(sec: int) -> str:
-        # strftime(gmtime()) costs ten times this; a second is new every few lines.
-        if len(seconds) > 100_000:
-            seconds.clear()
-        day, rest = divmod(sec, 86_400)
-        date = days.get(day) or days.setdefault(day, time.strftime("%Y-%m-%d", time.gmtime(sec)))
-        hour, rest = divmod(rest, 3600)
-        minute, second = divmod(rest, 60)
-        text = seconds[sec] = f"{date}T{two[hour]}:{two[minute]}:{two[second]}"
-        return text
-
-    def ms(us: int) -> str:
-        """RFC 3339 with milliseconds, as Python's logging formatters write it."""
-        sec, frac = divmod(us, 1_000_000)
-        return (seconds.get(sec) or prefix(sec)) + millis[frac // 1000]
-
-    def micro(us: int) -> str:
-        """RFC 3339 with microseconds, as ECS loggers write it."""
-        sec, frac = divmod(us, 1_000_000)
-        return f"{seconds.get(sec) or prefix(sec)}{_FRAC3[frac // 1000]}{_DIGITS3[frac % 1000]}Z"
-
-    return ms, micro
-
-
-def _json(record: Mapping[str, object]) -> str:
-    """One NDJSON line for the rarer, richer records, where orjson's escaping is worth it."""
-    return orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE).decode()
 
 
 class _Instance:
@@ -501,7 +82,7 @@ _HOSTS = {
 _PODS = ("x2k4p", "q7m1z", "b9r3t", "h5n8w", "c4v6j", "m2p7s", "t8k1d", "w3f9g")
 
 
-class _Platform:
+class Platform:
     """Simulates requests and appends their lines as (ts_us, text) to the file buffers.
 
     The frequent lines are f-strings that look like the line they write: that costs half as
@@ -515,9 +96,9 @@ class _Platform:
         self.random = self.rnd.random
         self.bits = self.rnd.getrandbits
         self.secret_random = random.Random(f"{seed}:secrets").random if secrets else None
-        self.secret_events = _secret_events(_C)
+        self.secret_events = secret_events()
         self.secret_next = 0
-        self.ms, self.micro = _clock()
+        self.ms, self.micro = clock()
         self.buffers: list[list[tuple[int, str]]] = [[] for _ in range(files)]
         self.instances: dict[str, list[_Instance]] = {service: [] for service in SERVICES}
         for k in range(max(files, len(SERVICES))):
@@ -530,8 +111,8 @@ class _Platform:
             # One instance per service: picking is a C-level dict lookup.
             # (An instance attribute over the method: mypy takes it for a method assigned.)
             self.pick = {service: found[0] for service, found in self.instances.items()}.__getitem__  # type: ignore[method-assign, assignment]
-        span_us = _span_seconds(lines) * 1_000_000
-        self.gap_us = span_us * _LINES_PER_REQUEST / max(lines, 1)
+        span_us = span_seconds(lines) * 1_000_000
+        self.gap_us = span_us * LINES_PER_REQUEST / max(lines, 1)
         begin, end = incident_window(lines, start=datetime.fromtimestamp(start_us / 1e6, UTC))
         self.incident = (round(begin.timestamp() * 1e6), round(end.timestamp() * 1e6))
         # Kinds of request per 100 arrivals.
@@ -558,7 +139,7 @@ class _Platform:
         """Log one llm-gateway call; return (error type or None, end time, usage or None)."""
         rnd = self.random
         gw = self.pick("llm-gateway")
-        model, provider, price_in, price_out, ms_per_token = _MODELS[model_index]
+        model, provider, price_in, price_out, ms_per_token = MODELS[model_index]
         span = self.bits(64).to_bytes(8).hex()
         roll = rnd()
         incident = self.incident[0] <= us < self.incident[1]
@@ -578,11 +159,11 @@ class _Platform:
                 f'{{"prompt_tokens":{prompt},"completion_tokens":{completion},'
                 f'"total_tokens":{prompt + completion}}}'
             )
-        cost = _fixed6(int(prompt * price_in + completion * price_out + 0.5))  # micro-dollars
+        cost = fixed6(int(prompt * price_in + completion * price_out + 0.5))  # micro-dollars
         end = us + int(total_ms * 1000)
         gw.emit((end, (
             f'{{"@timestamp":"{self.micro(end)}","log":{{"level":"info","logger":'
-            f'"gateway.providers.{provider}"}},"service":{_GATEWAY_SERVICE},'
+            f'"gateway.providers.{provider}"}},"service":{GATEWAY_SERVICE},'
             f'"host":{{"name":"{gw.host}"}},"message":"completion finished","traceId":"{trace}",'
             f'"spanId":"{span}","parentSpanId":"{parent}","model":"{model}",'
             f'"provider":"{provider}","caller":"{caller}","usage":{usage},"cost_usd":{cost},'
@@ -600,7 +181,7 @@ class _Platform:
             "host": {"name": gw.host},
             "message": message,
         }
-        gw.emit((us, _json(head | fields)))
+        gw.emit((us, json_line(head | fields)))
 
     def rate_limited(
         self, us: int, gw: _Instance, trace: str, span: str, parent: str, model: str, caller: str
@@ -618,7 +199,7 @@ class _Platform:
         error = {
             "type": "RateLimitError",
             "message": "Rate limit reached for gpt-4o on tokens per min (TPM)",
-            "stack_trace": _PY_TRACES["llm-gateway.RateLimitError"],
+            "stack_trace": PY_TRACES["llm-gateway.RateLimitError"],
         }
         self.gateway_error(
             end, gw, "error", "completion failed", logger="gateway.providers.openai",
@@ -640,14 +221,14 @@ class _Platform:
         roll: float,
     ) -> tuple[str, int, None]:
         """A rare failure outside the incident: a timeout or a stray 429."""
-        model, provider = _MODELS[model_index][:2]
+        model, provider = MODELS[model_index][:2]
         error, status = ("TimeoutError", 504) if roll < 0.012 else ("RateLimitError", 429)
         total_ms = 30000.0 if status == 504 else 400 + self.random() * 600
         end = us + int(total_ms * 1000)
         detail = {
             "type": error,
             "message": f"upstream {provider} answered {status}",
-            "stack_trace": _PY_TRACES["llm-gateway." + error],
+            "stack_trace": PY_TRACES["llm-gateway." + error],
         }
         self.gateway_error(
             end, gw, "error", "completion failed", logger=f"gateway.providers.{provider}",
@@ -663,13 +244,13 @@ class _Platform:
         traceparent = f"00-{trace}-{self.bits(64).to_bytes(8).hex()}-01"
         if self.random() < 0.002:
             err = {"type": "StripeConnectionError", "message": "connect ECONNRESET"}
-            err["stack"] = _NODE_TRACE
+            err["stack"] = NODE_TRACE
             record: dict[str, object] = {
                 "level": 50, "time": us // 1000, "pid": 1, "hostname": bill.host
             }  # fmt: skip
             record.update(service="billing", traceparent=traceparent, userId=user)
             record.update(requestId=request, err=err, msg="usage recording failed")
-            return bill.emit((us, _json(record)))
+            return bill.emit((us, json_line(record)))
         bill.emit((us, (
             f'{{"level":30,"time":{us // 1000},"pid":1,"hostname":"{bill.host}",'
             f'"service":"billing","traceparent":"{traceparent}","userId":"{user}",'
@@ -693,7 +274,7 @@ class _Platform:
             f'"logger":"app.middleware","message":"request started","trace_id":"{trace}",'
             f'"span_id":"{span}",'
             f'"request_id":"{request}","user_id":"{user}","method":"{method}","path":"{path}",'
-            f'"client_ip":"203.0.113.{n % 254 + 1}","user_agent":"{_AGENTS[n % len(_AGENTS)]}",'
+            f'"client_ip":"203.0.113.{n % 254 + 1}","user_agent":"{AGENTS[n % len(AGENTS)]}",'
             f'"host":"{api.host}"}}\n'
         )))  # fmt: skip
         return _new_request((api, us, method, path, trace, span, request, user))
@@ -710,15 +291,15 @@ class _Platform:
             record["span_id"] = span
             record.update(request_id=request, user_id=user, method=method, path=path)
             record.update(status_code=status, duration_ms=(end - start) / 1000)
-            record.update(error_type=error, exc_info=_PY_TRACES["api." + error], host=api.host)
-            return api.emit((end, _json(record)))
+            record.update(error_type=error, exc_info=PY_TRACES["api." + error], host=api.host)
+            return api.emit((end, json_line(record)))
         api.emit((end, (
             f'{{"timestamp":"{self.ms(end)}","level":"{"info" if status < 400 else "warning"}",'
             f'"service":"api","logger":"app.middleware","message":"request finished",'
             f'"trace_id":"{trace}",'
             f'"span_id":"{span}","request_id":"{request}","user_id":"{user}",'
             f'"method":"{method}","path":"{path}","status_code":{status},'
-            f'"duration_ms":{_fixed3(end - start)},"host":"{api.host}"}}\n'
+            f'"duration_ms":{fixed3(end - start)},"host":"{api.host}"}}\n'
         )))  # fmt: skip
 
     def cache_lookup(self, r: _Request, us: int, cache: str, hit: bool) -> None:
@@ -740,7 +321,7 @@ class _Platform:
         }
         record["message"] = message
         record.update(trace_id=r.trace, request_id=r.request, **fields, host=r.api.host)
-        r.api.emit((us, _json(record)))
+        r.api.emit((us, json_line(record)))
 
     def validation_failed(self, r: _Request) -> None:
         errors = [{"loc": ["body", "max_tokens"], "msg": "Input should be <= 4096"}]
@@ -773,16 +354,16 @@ class _Platform:
         )
         t = us + 20_000 + int(rnd() * 2_000_000)  # waiting in the queue
         wk.emit((t, (
-            f'{{"ts":{_fixed6(t)},"severity":"INFO","app":"worker",'
+            f'{{"ts":{fixed6(t)},"severity":"INFO","app":"worker",'
             f'"logger":"celery.worker.strategy",'
             f'"msg":"Task received","queue":"{queue}",{ids}}}\n'
         )))  # fmt: skip
         t += 1000 + int(rnd() * 20_000)
         wk.emit((t, (
-            f'{{"ts":{_fixed6(t)},"severity":"INFO","app":"worker","logger":"celery.app.trace",'
+            f'{{"ts":{fixed6(t)},"severity":"INFO","app":"worker","logger":"celery.app.trace",'
             f'"msg":"Task started","attempt":1,{ids}}}\n'
         )))  # fmt: skip
-        if job_type in _BATCH_TYPES:
+        if job_type in BATCH_TYPES:
             span = self.bits(64).to_bytes(8).hex()
             error, end, usage = self.llm_call(t + 5000, trace, span, 2, "worker")
             if error is None:
@@ -792,17 +373,17 @@ class _Platform:
                 self.record_usage(end + 800, trace, user, job, usage)
                 runtime_ms += (end - t) // 1000
         end = t + runtime_ms * 1000
-        elapsed = f"{_fixed3(runtime_ms)}s"
+        elapsed = f"{fixed3(runtime_ms)}s"
         if rnd() < 0.03:
             record: dict[str, object] = {"ts": end / 1e6, "severity": "ERROR", "app": "worker"}
             record["logger"] = "celery.app.trace"
             record.update(msg="Task failed", elapsed=elapsed, exc_type="DatabaseError")
             record["exc_message"] = "could not serialize access due to concurrent update"
-            record["stack"] = _PY_TRACES["worker.DatabaseError"]
-            wk.emit((end, _json(record)[:-2] + "," + ids + "}\n"))
+            record["stack"] = PY_TRACES["worker.DatabaseError"]
+            wk.emit((end, json_line(record)[:-2] + "," + ids + "}\n"))
             return
         wk.emit((end, (
-            f'{{"ts":{_fixed6(end)},"severity":"INFO","app":"worker","logger":"celery.app.trace",'
+            f'{{"ts":{fixed6(end)},"severity":"INFO","app":"worker","logger":"celery.app.trace",'
             f'"msg":"Task succeeded","elapsed":"{elapsed}",'
             f'"result":{{"asset_id":"ast_{self.bits(40).to_bytes(5).hex()}"}},{ids}}}\n'
         )))  # fmt: skip
@@ -813,15 +394,15 @@ class _Platform:
             bill.emit((t, (
                 f'{{"level":30,"time":{t // 1000},"pid":1,"hostname":"{bill.host}",'
                 f'"service":"billing","traceparent":"00-{trace}-{span}-01",'
-                f'"userId":"{user}","jobId":"{job}","renderSeconds":{_fixed3(runtime_ms)},'
-                f'"amountUsd":{_fixed6(runtime_ms * 21 // 10)},"msg":"render minutes charged"}}\n'
+                f'"userId":"{user}","jobId":"{job}","renderSeconds":{fixed3(runtime_ms)},'
+                f'"amountUsd":{fixed6(runtime_ms * 21 // 10)},"msg":"render minutes charged"}}\n'
             )))  # fmt: skip
 
     # -- kinds of traffic --------------------------------------------------------------------
 
     def text_request(self, us: int) -> None:
         rnd = self.random
-        r = self.start_request(us, "POST", _TEXT_PATHS[int(rnd() * len(_TEXT_PATHS))])
+        r = self.start_request(us, "POST", TEXT_PATHS[int(rnd() * len(TEXT_PATHS))])
         if rnd() < 0.01:
             return self.validation_failed(r)
         t = us + 300 + int(rnd() * 1500)
@@ -829,7 +410,7 @@ class _Platform:
         self.cache_lookup(r, t, "prompt", hit)
         if hit:
             return self.finish_request(r, t + 2000 + int(rnd() * 6000), 200)
-        model = _TEXT_MODELS[int(rnd() * len(_TEXT_MODELS))]
+        model = TEXT_MODELS[int(rnd() * len(TEXT_MODELS))]
         error, end, usage = self.llm_call(t + 1500, r.trace, r.span, model, "api")
         end += 2000 + int(rnd() * 8000)
         if error is not None:
@@ -842,7 +423,7 @@ class _Platform:
 
     def render_request(self, us: int) -> None:
         rnd = self.random
-        job_type, task, queue, base_s, extra_s, path = _RENDER[0 if rnd() < 0.7 else 1]
+        job_type, task, queue, base_s, extra_s, path = RENDER[0 if rnd() < 0.7 else 1]
         r = self.start_request(us, "POST", path)
         if rnd() < 0.01:
             return self.validation_failed(r)
@@ -877,7 +458,7 @@ class _Platform:
         rnd = self.random
         r = self.start_request(us, "POST", "/v1/batches")
         batch = f"bat_{self.bits(48).to_bytes(6).hex()}"
-        job_type = _BATCH_TYPES[int(rnd() * len(_BATCH_TYPES))]
+        job_type = BATCH_TYPES[int(rnd() * len(BATCH_TYPES))]
         size = 2 + int(rnd() * 5)
         t = us + 3000 + int(rnd() * 4000)
         self.api_event(
@@ -898,17 +479,17 @@ class _Platform:
             f'{{"timestamp":"{self.ms(us)}","level":"info","service":"api",'
             f'"logger":"uvicorn.access","message":"GET /healthz 200","method":"GET",'
             f'"path":"/healthz","status_code":200,'
-            f'"duration_ms":{_fixed3(200 + int(self.random() * 1000))},"client_ip":"10.42.0.1",'
+            f'"duration_ms":{fixed3(200 + int(self.random() * 1000))},"client_ip":"10.42.0.1",'
             f'"user_agent":"kube-probe/1.31","host":"{api.host}"}}\n'
         )))  # fmt: skip
 
     def beat_task(self, us: int) -> None:
         rnd = self.random
-        task = _BEAT_TASKS[int(rnd() * len(_BEAT_TASKS))]
+        task = BEAT_TASKS[int(rnd() * len(BEAT_TASKS))]
         wk = self.pick("worker")
         trace = self.bits(128).to_bytes(16).hex()
         wk.emit((us, (
-            f'{{"ts":{_fixed6(us)},"severity":"DEBUG","app":"worker","logger":"celery.beat",'
+            f'{{"ts":{fixed6(us)},"severity":"DEBUG","app":"worker","logger":"celery.beat",'
             f'"msg":"Scheduler: Sending due task {task}","task":"{task}",'
             f'"correlation_id":"{trace}","hostname":"{wk.host}"}}\n'
         )))  # fmt: skip
@@ -947,7 +528,7 @@ class _Platform:
             record = {"level": 20, "time": t // 1000, "pid": 1, "hostname": inst.host}
             record.update(service="billing", traceparent=f"00-{trace}-{span}-01", **extra)
             record["msg"] = message
-        inst.emit((t, _json(record)))
+        inst.emit((t, json_line(record)))
 
     # -- the main loop -----------------------------------------------------------------------
 
@@ -999,111 +580,3 @@ class _Platform:
         # Deleting from the highest index down keeps the other indexes valid.
         for _, f, i in sorted(fresh[:excess], key=itemgetter(1, 2), reverse=True):
             del self.buffers[f][i]
-
-
-class _Writer:
-    """Writes buffered lines in time order, after corrupting the ones chosen to be malformed."""
-
-    def __init__(self, paths: list[Path], *, gzip: bool, malformed: float, seed: int):
-        self.raw = [open(path, "wb") for path in paths]  # noqa: SIM115 - closed in close()
-        self.out: Sequence[io.BufferedIOBase] = self.raw
-        if gzip:
-            # mtime=0 and a fixed name keep the gzip header, hence the bytes, reproducible.
-            self.out = [
-                gzip_module.GzipFile(
-                    filename=path.name.removesuffix(".gz"),
-                    mode="wb",
-                    compresslevel=1,
-                    fileobj=raw,
-                    mtime=0,
-                )
-                for path, raw in zip(paths, self.raw, strict=True)
-            ]
-        self.malformed = malformed
-        self.bad_random = random.Random(f"{seed}:malformed").random
-        self.index = 0  # lines written so far, over all files
-        self.next_bad = self.skip(0)
-
-    def skip(self, index: int) -> int:
-        """Index of the next malformed line: geometric gaps, so good lines cost no draw."""
-        if self.malformed <= 0:
-            return -1
-        if self.malformed >= 1:
-            return index
-        return index + int(math.log(1.0 - self.bad_random()) / math.log(1.0 - self.malformed))
-
-    def write(self, buffers: list[list[tuple[int, str]]], watermark: int | None) -> int:
-        """Write every buffered line up to `watermark` (all of them if None); return the count."""
-        count = 0
-        for out, buffer in zip(self.out, buffers, strict=True):
-            buffer.sort(key=_TS)  # stable: lines of the same microsecond keep their order
-            cut = len(buffer) if watermark is None else bisect_right(buffer, watermark, key=_TS)
-            ready = list(map(_LINE, buffer[:cut]))
-            del buffer[:cut]
-            while 0 <= self.next_bad < self.index + len(ready):
-                at = self.next_bad - self.index
-                kind = MALFORMED_KINDS[int(self.bad_random() * len(MALFORMED_KINDS))]
-                ready[at] = _corrupt(ready[at], kind, self.bad_random())
-                self.next_bad = self.skip(self.next_bad + 1)
-            self.index += len(ready)
-            count += len(ready)
-            # Invalid UTF-8 in malformed lines travels as lone surrogates until this encode.
-            out.write("".join(ready).encode("utf-8", "surrogateescape"))
-        return count
-
-    def close(self) -> None:
-        for out in self.out:
-            out.close()
-        for raw in self.raw:
-            raw.close()
-
-
-def generate(
-    out_dir: Path,
-    *,
-    lines: int,
-    seed: int = 0,
-    files: int = 3,
-    gzip: bool = False,
-    start: datetime | None = None,
-    malformed: float = 0.0,
-    secrets: bool = True,
-) -> list[Path]:
-    """Write `lines` NDJSON log lines split over `files` files in `out_dir`; return their paths.
-
-    The output depends only on the arguments: the same call writes the same bytes. `start`
-    (default `DEFAULT_START`, 2026-11-01T00:00:00Z) is when the simulated traffic begins; it
-    runs for about max(1 hour, lines / 100 seconds). `malformed` is the fraction of lines
-    replaced by broken ones (`MALFORMED_KINDS`); `secrets` plants the fake secrets of
-    `CANARIES` in about 1.5 % of lines. With `gzip`, files are ``*.log.gz`` at level 1.
-
-    Examples:
-        >>> import tempfile
-        >>> paths = generate(Path(tempfile.mkdtemp()), lines=1000, files=3)
-        >>> [p.name for p in paths]
-        ['api.log', 'worker.log', 'llm-gateway.log']
-    """
-    if lines < 0:
-        raise ValueError(f"lines must not be negative, got {lines}")
-    if not 0.0 <= malformed <= 1.0:
-        raise ValueError(f"malformed must be a fraction between 0 and 1, got {malformed}")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = [out_dir / name for name in output_names(files, gzip=gzip)]
-    begin = start or DEFAULT_START
-    if begin.tzinfo is None:
-        begin = begin.replace(tzinfo=UTC)
-    start_us = round(begin.timestamp() * 1_000_000)
-    platform = _Platform(seed=seed, files=files, start_us=start_us, lines=lines, secrets=secrets)
-    writer = _Writer(paths, gzip=gzip, malformed=malformed, seed=seed)
-    # The simulation makes no reference cycles, and collecting its millions of short-lived
-    # dicts would cost a fifth of the run time.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        platform.run(start_us, lines, lambda watermark: writer.write(platform.buffers, watermark))
-    finally:
-        if collecting:
-            gc.enable()
-        writer.close()
-    return paths
