@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from .detect import Detected
     from .ingest import IngestSummary
-    from .postmortem import Postmortem
+    from .report import Postmortem
 
 T = TypeVar("T")
 
@@ -455,8 +455,8 @@ class Store(Answers, Exporting, Archiving):
         services: Sequence[str] | None = None,
     ) -> Postmortem:
         """The incident postmortem of `[since, until)` (detected when both are None); see
-        `logkit.postmortem.analyze`, and logkit/report.py to render it."""
-        from .postmortem import analyze
+        `logkit.postmortem.analyze`, and logkit/report/render.py to render it."""
+        from .report import analyze
 
         return analyze(self, since=since, until=until, trace_id=trace_id, services=services)
 
