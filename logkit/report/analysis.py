@@ -26,12 +26,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, cast
 
 from ..errors import NotFound
 from ..macros import ERROR_LEVELS
 from ..sqlfiles import statement
-from .findings import Postmortem
+from .findings import FirstError, Postmortem, Summary
 from .window import Window, chart_bucket, resolve_window
 from .words import iso
 
@@ -79,7 +79,7 @@ class _Analysis:
     def __init__(self, store: Store, window: Window, services: tuple[str, ...] | None) -> None:
         self.store, self.window, self.services = store, window, services
         self.bucket = chart_bucket(window)
-        self.params: dict[str, Any] = {
+        self.params: dict[str, object] = {
             "since": window.since,
             "until": window.until,
             "baseline": window.baseline_since,
@@ -88,7 +88,7 @@ class _Analysis:
             "services": list(services) if services else None,
         }
 
-    def sql(self, name: str, **extra: Any) -> pl.DataFrame:
+    def sql(self, name: str, **extra: object) -> pl.DataFrame:
         """The answer of `queries/report/NAME.sql`, given the parameters it binds."""
         sql = statement(f"report/{name}")
         used = {k: v for k, v in {**self.params, **extra}.items() if f"${k}" in sql}
@@ -118,7 +118,7 @@ class _Analysis:
         f["rejects"], f["rejected_lines"] = self.rejects()
         worst = trace_id or _worst(failing, f["causes"], f["slowest"])
         f["trace_events"], f["waterfall"], trace = self.trace(worst)
-        pm.trace_id = trace["trace_id"] if trace else None
+        pm.trace_id = str(trace["trace_id"]) if trace else None
         rejected = int(f["rejects"]["lines"].sum()) if f["rejects"].height else 0
         pm.totals = {"slowest": totals["traces"], "rejected_lines": rejected}
         cause = f["causes"].row(0, named=True) if not f["causes"].is_empty() else None
@@ -156,13 +156,19 @@ class _Analysis:
             f" in {self.store.path} (check --since/--until{held})"
         )
 
-    def totals(self) -> dict[str, Any]:
+    def totals(self) -> Summary:
         row = self.sql("totals").row(0, named=True)
-        row["error_rate"] = row["errors"] / row["events"] if row["events"] else None
-        row["baseline_error_rate"] = (
-            row["baseline_errors"] / row["baseline_events"] if row["baseline_events"] else None
-        )
-        return row
+        events, errors = row["events"], row["errors"]
+        baseline_events, baseline_errors = row["baseline_events"], row["baseline_errors"]
+        return {
+            "events": events,
+            "errors": errors,
+            "baseline_events": baseline_events,
+            "baseline_errors": baseline_errors,
+            "traces": row["traces"],
+            "error_rate": errors / events if events else None,
+            "baseline_error_rate": baseline_errors / baseline_events if baseline_events else None,
+        }
 
     def service_table(self) -> pl.DataFrame:
         return self.sql("services")
@@ -197,15 +203,15 @@ class _Analysis:
             ["span_ms", "trace_id"], descending=[True, False]
         )
 
-    def _traces(self, chosen: str, **extra: Any) -> pl.DataFrame:
+    def _traces(self, chosen: str, **extra: object) -> pl.DataFrame:
         """Per trace the `chosen` query names: its span in the window, services, events,
         errors, first error (when, service, type, message), last status and users."""
         traces = self.sql(chosen, **extra)["trace_id"].to_list()
         return self.sql("traces", traces=traces)
 
-    def first_error(self) -> dict[str, Any] | None:
+    def first_error(self) -> FirstError | None:
         frame = self.sql("first_error")
-        return frame.row(0, named=True) if frame.height else None
+        return cast("FirstError", frame.row(0, named=True)) if frame.height else None
 
     def llm(self) -> pl.DataFrame:
         return self.sql("llm")
@@ -228,7 +234,7 @@ class _Analysis:
 
     def trace(
         self, trace_id: str | None
-    ) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, Any] | None]:
+    ) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, object] | None]:
         """The trace's events (with their service label and `is_error`), a waterfall row per
         label, and its summary."""
         import polars as pl

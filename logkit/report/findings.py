@@ -10,10 +10,10 @@ one analysis, not two copies that drift apart. `SECTIONS` is the outline both fo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, TypedDict
 
 from . import charts
 from .window import Window
@@ -83,6 +83,50 @@ SECTIONS: dict[str, tuple[str, str]] = {
 }
 
 
+class Cause(TypedDict):
+    """Where most failing traces failed first: the likely cause."""
+
+    service: str
+    error_type: str | None
+    traces: int
+
+
+class FirstError(TypedDict):
+    """The window's first error (queries/report/first_error.sql)."""
+
+    ts: datetime
+    service: str
+    error_type: str | None
+    message: str | None
+    trace_id: str | None
+
+
+class Summary(TypedDict, total=False):
+    """A postmortem's scalars: counts and rates in the window and the baseline, the window,
+    the likely cause, the first error and the worst trace (as `TraceReport.summary()` says).
+    Empty until `analyze()` fills it."""
+
+    events: int
+    errors: int
+    baseline_events: int
+    baseline_errors: int
+    traces: int
+    error_rate: float | None
+    baseline_error_rate: float | None
+    window: Window
+    since: datetime
+    until: datetime
+    detected: bool
+    baseline_since: datetime
+    failing_traces: int
+    affected_users: int
+    services_with_errors: list[str]
+    first_error: FirstError | None
+    cause: Cause | None
+    trace: Mapping[str, object] | None
+    rejected_lines: int
+
+
 @dataclass(repr=False)
 class Postmortem:
     """Everything a postmortem shows about one window; made by `analyze()`.
@@ -108,7 +152,7 @@ class Postmortem:
     window: Window
     services_filter: tuple[str, ...] | None
     bucket: timedelta
-    summary: dict[str, Any] = field(default_factory=dict)
+    summary: Summary = field(default_factory=Summary)
     frames: dict[str, pl.DataFrame] = field(default_factory=dict)
     trace_id: str | None = None
     latency_of: str = "requests"
