@@ -32,7 +32,7 @@ FIXED: dict[str, tuple[tuple[str, ...], str]] = {
         " OR cost_usd IS NOT NULL OR is_error(level))",
     ),
     # Many services do not log their own name: then the file the event came from, up to its
-    # first dot (`api.log.1.gz` is `api`), else '(none)' (see logkit/postmortem.py).
+    # first dot (`api.log.1.gz` is `api`), else '(none)' (see logkit/report/analysis.py).
     "service_label": (
         ("service", "source"),
         "coalesce(service, nullif(split_part(regexp_extract(source, '[^/\\\\]*$'), '.', 1), ''),"

@@ -41,8 +41,8 @@ if TYPE_CHECKING:
     from .export.totals import MetricSet
     from .ingest import IngestSummary
     from .lake.archive import ArchiveResult
-    from .postmortem import Postmortem
     from .query.trace import TraceReport
+    from .report import Postmortem, Report
 
 T = TypeVar("T")
 
@@ -452,10 +452,32 @@ class Store:
         services: Sequence[str] | None = None,
     ) -> Postmortem:
         """The incident postmortem of `[since, until)` (detected when both are None); see
-        `logkit.postmortem.analyze`, and logkit/report.py to render it."""
-        from .postmortem import analyze  # charts and analysis: only for a postmortem
+        `logkit.postmortem.analyze`, and logkit/report/render.py to render it."""
+        from .report import analyze  # charts and analysis: only for a postmortem
 
         return analyze(self, since=since, until=until, trace_id=trace_id, services=services)
+
+    def report(
+        self,
+        output: str | os.PathLike[str] | None = None,
+        fmt: str | None = None,
+        *,
+        since: str | datetime | None = None,
+        until: str | datetime | None = None,
+        trace_id: str | None = None,
+        services: Sequence[str] | None = None,
+    ) -> Report:
+        """The postmortem of `[since, until)` rendered as `fmt` (html, or md when `output`
+        ends in .md): written to `output` (default postmortem.html; a Markdown file gets its
+        charts beside it), or, as Markdown with no output or "-", returned as text without
+        charts. Raises `LogkitError` when a report with charts is asked for without matplotlib."""
+        from .report import report, require_matplotlib
+
+        fmt = fmt or ("md" if output is not None and os.fspath(output).endswith(".md") else "html")
+        if not (fmt == "md" and output in (None, "-")):
+            require_matplotlib()  # before the analysis, which takes a while
+        pm = self.postmortem(since=since, until=until, trace_id=trace_id, services=services)
+        return report(pm, output, fmt)
 
     def formats(self) -> list[dict[str, str]]:
         """The log formats this store's config knows, and where each is defined."""

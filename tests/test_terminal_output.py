@@ -168,7 +168,7 @@ def test_file_names_in_the_ingest_summary_and_errors_are_inert(tmp_path):
 
 
 def test_markdown_report_is_inert_on_a_terminal(store):
-    """(logkit/report.py escapes every value itself; this keeps it so.)"""
+    """(logkit/report/render.py escapes every value itself; this keeps it so.)"""
     pytest.importorskip("matplotlib")
     out, _ = on_terminal("report", "--format", "md", db=store)
     assert [] == raw_controls(out)

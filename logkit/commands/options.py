@@ -36,7 +36,7 @@ class Context:
     no_pager: bool = False
 
     def configure_output(self) -> None:
-        # Colour and paging are decided where the output is written (logkit/output.py).
+        # Colour and paging are decided where the output is written (logkit/output/).
         configure(color=self.color, pager=not self.no_pager)
 
     def override(self, name: str, value: object) -> None:

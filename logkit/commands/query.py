@@ -1,7 +1,7 @@
 """Commands that ask the store: trace, user, errors, search, stats, sql, query; the overview.
 
 Each parses its options, calls one `Store` method (logkit/query/) and renders the answer
-with logkit/output.py. polars is never imported here: `logkit trace` must start fast, and
+with logkit/output/. polars is never imported here: `logkit trace` must start fast, and
 the other commands get it through the Store methods that need it.
 """
 

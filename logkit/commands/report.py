@@ -1,7 +1,7 @@
 """`logkit report`: an incident postmortem as one HTML page or as Markdown.
 
-The analysis is logkit/postmortem.py (the same the postmortem notebook shows) and the
-rendering logkit/report.py; this command only reads the options and says what it wrote.
+The analysis and rendering are logkit/report/ (the same analysis the postmortem notebook
+shows), through `Store.report`; this command only reads the options and says what it wrote.
 """
 
 from __future__ import annotations
@@ -52,21 +52,16 @@ def report(
       logkit report -o pm.md                 # window detected; charts in pm_charts/
       logkit report --format md > pm.md      # Markdown without charts
     """
-    from ..postmortem import require_matplotlib
-    from ..report import render_markdown, write_report
-
-    fmt = fmt or ("md" if output and output.endswith(".md") else "html")
-    to_stdout = fmt == "md" and output in (None, "-")
-    if not to_stdout:  # Markdown on stdout comes without charts
-        require_matplotlib()
-    pm = obj.store().postmortem(since=since, until=until, trace_id=trace_id, services=services)
-    detected = " (detected)" if pm.window.detected else ""
-    if to_stdout:
-        click.echo(render_markdown(pm), nl=False)
-        click.echo(f"postmortem of {pm.window}{detected}", err=True)
-        return
-    path = write_report(pm, output or "postmortem.html", fmt)
-    click.echo(f"wrote {path}: postmortem of {pm.window}{detected}", err=True)
+    done = obj.store().report(
+        output, fmt, since=since, until=until, trace_id=trace_id, services=services
+    )
+    window = done.postmortem.window
+    about = f"postmortem of {window}{' (detected)' if window.detected else ''}"
+    if done.text is not None:  # Markdown on stdout, without charts
+        click.echo(done.text, nl=False)
+        click.echo(about, err=True)
+    else:
+        click.echo(f"wrote {done.path}: {about}", err=True)
 
 
 COMMANDS = [report]

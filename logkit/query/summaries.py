@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
     from ..handles import Readable
 
+# What `Store.overview` answers: counts, first and last times, services, levels, by name.
+Overview = dict[str, Any]
+
 
 def errors(
     store: Readable,
@@ -120,7 +123,7 @@ def stats(
     return answer(store, sql, params)
 
 
-def overview(store: Readable) -> dict[str, Any]:
+def overview(store: Readable) -> Overview:
     """`Store.overview`: what is in the store, at a glance."""
     with connection(store) as con:
         events, first, last, errors = con.execute(statement("answers/overview_events")).fetchall()[

@@ -1,5 +1,5 @@
 -- name: request_minutes
--- Requests and failed requests per minute, for detect_window (logkit/postmortem.py): a
+-- Requests and failed requests per minute, for detect_window (logkit/report/window.py): a
 -- request is a trace, counted in the minute of its first event, or an event without a trace;
 -- it failed when it has an error.
 -- params: services

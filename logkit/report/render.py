@@ -1,4 +1,5 @@
-"""Render a `Postmortem` (logkit/postmortem.py) as one self-contained HTML page or as Markdown.
+"""Render a `Postmortem` (logkit/report/findings.py) as one self-contained HTML page or as
+Markdown.
 
 `sections()` turns the analysis into a neutral outline (titles, prose, key figures, tables of
 display strings, charts as PNG bytes); `render_html` and `render_markdown` are two small
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import html
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,15 +25,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__
-from .errors import output_error
-from .output import REPORT_FORMATS, escape_control, format_ms
-from .postmortem import AUTHOR_SECTIONS, SECTIONS, figure_png, format_rate, format_time
+from .. import __version__
+from ..errors import output_error
+from ..output import REPORT_FORMATS, escape_control, format_ms
+from .charts import figure_png
+from .findings import AUTHOR_SECTIONS, SECTIONS
+from .words import format_rate, format_time
 
 if TYPE_CHECKING:
     import polars as pl
 
-    from .postmortem import Postmortem
+    from .findings import Postmortem
 
 MAX_CELL = 160  # characters of a message shown in a table cell
 MAX_ROWS = 50  # rows a table shows; a longer one says so ("showing 50 of 120")
@@ -420,7 +424,7 @@ def _numeric_column(table: Table, index: int) -> bool:
 # -- files ---------------------------------------------------------------------------------
 
 
-def write_report(pm: Postmortem, path: str | Path, fmt: str = "html") -> Path:
+def write_report(pm: Postmortem, path: str | os.PathLike[str], fmt: str = "html") -> Path:
     """Write the report to `path`; a Markdown file gets its charts in `<stem>_charts/`."""
     if fmt not in REPORT_FORMATS:
         raise ValueError(f"format must be one of {', '.join(REPORT_FORMATS)}, not {fmt!r}")
@@ -434,3 +438,21 @@ def write_report(pm: Postmortem, path: str | Path, fmt: str = "html") -> Path:
     except OSError as exc:
         raise output_error(target, exc) from exc
     return target
+
+
+@dataclass(frozen=True)
+class Report:
+    """A postmortem rendered: written to `path`, or, as Markdown for stdout, its `text`."""
+
+    postmortem: Postmortem
+    path: Path | None = None
+    text: str | None = None
+
+
+def report(pm: Postmortem, path: str | os.PathLike[str] | None, fmt: str | None = None) -> Report:
+    """`pm` as `fmt` (html, or md when `path` ends in .md): written to `path` (default
+    postmortem.html), or, as Markdown with no path or "-", returned as text without charts."""
+    fmt = fmt or ("md" if path is not None and os.fspath(path).endswith(".md") else "html")
+    if fmt == "md" and path in (None, "-"):
+        return Report(pm, text=render_markdown(pm))
+    return Report(pm, path=write_report(pm, path or "postmortem.html", fmt))
