@@ -100,23 +100,37 @@ impl<'a> Event<'a> {
         map
     }
 
-    /// Back from `into_map` (after masking, which changes strings only).
-    pub fn from_map(mut map: EventMap) -> Event<'static> {
+    /// Back from `into_map` (after masking, which changes strings only). The entries are
+    /// taken in the map's order (into_map's: the columns, then `attrs`), each put at its
+    /// column by name: removing them one by one by name shifted the rest of the map each
+    /// time (6% of a masked block's time, in perf).
+    pub fn from_map(map: EventMap) -> Event<'static> {
         let mut fields: [Option<Out>; FIELDS.len()] = Default::default();
-        for (i, name) in FIELDS.iter().enumerate() {
-            fields[i] = match map.shift_remove(*name) {
-                None | Some(Value::Null) => None,
-                Some(Value::String(s)) => Some(Out::Str(s)),
-                Some(Value::Bool(b)) => Some(Out::Bool(b)),
-                Some(Value::Number(n)) => match view(&J::Num(n.as_str().into())) {
+        let mut attrs = None;
+        for (at, (name, value)) in map.into_iter().enumerate() {
+            if name == "attrs" {
+                attrs = Some(from_value(value));
+                continue;
+            }
+            // Where into_map put it, else wherever the name is among the columns.
+            let column = match FIELDS.get(at) {
+                Some(field) if *field == name => Some(at),
+                _ => FIELDS.iter().position(|field| *field == name),
+            };
+            let Some(column) = column else { continue };
+            fields[column] = match value {
+                Value::Null => None,
+                Value::String(s) => Some(Out::Str(s)),
+                Value::Bool(b) => Some(Out::Bool(b)),
+                Value::Number(n) => match view(&J::Num(n.as_str().into())) {
                     Py::Int(Some(i), _) => i64::try_from(i).ok().map(Out::Int),
                     Py::Float(f) => Some(Out::Float(f)),
                     _ => None,
                 },
-                Some(other) => Some(Out::Str(other.to_string())),
+                other => Some(Out::Str(other.to_string())),
             };
         }
-        let attrs = match map.shift_remove("attrs").map(from_value) {
+        let attrs = match attrs {
             Some(J::Obj(attrs)) => attrs,
             _ => Record::new(),
         };
