@@ -81,12 +81,14 @@ pub type EventMap = serde_json::Map<String, Value>;
 
 impl<'a> Event<'a> {
     /// The event as the Python pipeline's event dict: the canonical columns in store order,
-    /// then `attrs` (what the masker works on).
+    /// then `attrs` (what the masker works on). Columns without a value are left out rather
+    /// than null (the masker passes nulls by, and `from_map` reads either as none): most of an
+    /// event's 23 columns are empty, each a key to allocate and hash for nothing.
     pub fn into_map(self) -> EventMap {
         let mut map = EventMap::new();
         for (name, value) in FIELDS.iter().zip(self.fields) {
             let value = match value {
-                None => Value::Null,
+                None => continue,
                 Some(Out::Str(s)) => Value::String(s),
                 Some(Out::Int(i)) => Value::from(i),
                 Some(Out::Float(f)) => {
@@ -107,17 +109,20 @@ impl<'a> Event<'a> {
     pub fn from_map(map: EventMap) -> Event<'static> {
         let mut fields: [Option<Out>; FIELDS.len()] = Default::default();
         let mut attrs = None;
-        for (at, (name, value)) in map.into_iter().enumerate() {
+        let mut next = 0; // the columns come in store order: each is looked for after the last
+        for (name, value) in map {
             if name == "attrs" {
                 attrs = Some(from_value(value));
                 continue;
             }
-            // Where into_map put it, else wherever the name is among the columns.
-            let column = match FIELDS.get(at) {
-                Some(field) if *field == name => Some(at),
-                _ => FIELDS.iter().position(|field| *field == name),
+            let column = match FIELDS[next..].iter().position(|field| *field == name) {
+                Some(at) => next + at,
+                None => match FIELDS.iter().position(|field| *field == name) {
+                    Some(column) => column,
+                    None => continue,
+                },
             };
-            let Some(column) = column else { continue };
+            next = column + 1;
             fields[column] = match value {
                 Value::Null => None,
                 Value::String(s) => Some(Out::Str(s)),
