@@ -6,10 +6,22 @@ ingest worker does), of the core (all cores, GIL released), of the core with eac
 events inserted into a DuckDB table (`INSERT INTO events SELECT * FROM batch`, the batch read
 through the Arrow C stream interface), and DuckDB's `read_json` baseline on the same file.
 Needs the core built in release mode (`pip install -e .`).
+
+`python bench/core_throughput.py --old OLD.so [LINES] [--passes N] [--source DIR]`: the core
+alone, this build against another build of `logkit._core` (a copy of its .so) loaded into the
+same process, unmasked and masked (the default `[mask]`), passes alternating between the two
+so that both see the same load; CPU seconds are the process's (every thread's), per line. With
+`--source`, the lines are the files of DIR (sample_logs/) repeated to LINES instead of
+`logkit sample`'s.
 """
 
 from __future__ import annotations
 
+import argparse
+import gzip
+import importlib.util
+import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -20,7 +32,9 @@ import duckdb
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import READ_JSON_BASELINE, blocks_of
 
-from logkit.core import Core
+from logkit import core as core_module
+from logkit import mask as mask_module
+from logkit.core import Core, native_masker
 from logkit.pipeline import EVENT_SCHEMA, build_stages, process_chunk
 from logkit.sample import generate
 
@@ -70,5 +84,88 @@ def main(lines: int) -> None:
         print(f"core / python: {py / rust:.1f}x")
 
 
+def load_core(path: Path):
+    """Another build of `logkit._core`, from its .so, beside the one imported."""
+    spec = importlib.util.spec_from_file_location("logkit_old._core", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def built_with(module, masked: bool) -> Core:
+    """A Core (and its masker) built by `module` rather than the imported `logkit._core`:
+    logkit.core and logkit.mask call their module's `_core`, swapped for the while."""
+    saved = core_module._core, mask_module._core
+    core_module._core = mask_module._core = module
+    try:
+        return Core(masker=native_masker({}, b"bench-key" * 4) if masked else None)
+    finally:
+        core_module._core, mask_module._core = saved
+
+
+def source_lines(directory: Path, lines: int, into: Path) -> Path:
+    """The files of `directory` (gzip read as such) as one file, repeated up to `lines`."""
+    data = b""
+    for path in sorted(directory.glob("*.log*")) + sorted(directory.glob("*.json")):
+        raw = path.read_bytes()
+        data += gzip.decompress(raw) if path.suffix == ".gz" else raw
+    data = b"".join(line + b"\n" for line in data.splitlines() if line)
+    count = data.count(b"\n")
+    out = into / "lines.log"
+    out.write_bytes(data * (lines // count) + b"".join(data.splitlines(True)[: lines % count]))
+    return out
+
+
+def cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def compare(old_path: Path, lines: int, passes: int, source: Path | None) -> None:
+    old = load_core(old_path)
+    with tempfile.TemporaryDirectory() as tmp:
+        if source is None:
+            (path,) = generate(Path(tmp), lines=lines, seed=0, files=1)
+        else:
+            path = source_lines(source, lines, Path(tmp))
+        blocks = blocks_of(path)
+        n = sum(block.count(b"\n") for block in blocks)
+        print(f"{n:,} lines, {path.stat().st_size / 1e6:.1f} MB, {len(blocks)} blocks;"
+              f" {passes} passes each, alternating")  # fmt: skip
+        results = {}
+        for masked in (False, True):
+            cores = {"old": built_with(old, masked), "new": built_with(core_module._core, masked)}
+            for core in cores.values():  # warm: the thread pool, the masker's caches
+                core.process_chunk("bench", blocks[0], 1, 0)
+            runs = {name: [] for name in cores}
+            for _ in range(passes):
+                for name, core in cores.items():
+                    wall, used = time.perf_counter(), cpu()
+                    for block in blocks:
+                        core.process_chunk("bench", block, 1, 0)
+                    runs[name].append((time.perf_counter() - wall, cpu() - used))
+            for name, each in runs.items():
+                wall = statistics.median(w for w, _ in each)
+                used = statistics.median(c for _, c in each)
+                results[name, masked] = used
+                label = f"core {name}, {'masked' if masked else 'unmasked'}"
+                print(f"{label:<22} {used / n * 1e6:6.2f} us CPU/line {n / wall:>12,.0f} lines/s"
+                      f"  (wall {wall:.2f} s, CPU {used:.2f} s)")  # fmt: skip
+        for name in ("old", "new"):
+            ratio = results[name, False] / results[name, True]
+            print(f"{name}: masked/unmasked throughput by CPU {ratio:.2f}x")
+        print(f"new/old CPU per line: unmasked {results['new', False] / results['old', False]:.2f},"
+              f" masked {results['new', True] / results['old', True]:.2f}")  # fmt: skip
+
+
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200_000)
+    parser = argparse.ArgumentParser()
+    parser.add_argument("lines", nargs="?", type=int, default=200_000)
+    parser.add_argument("--old", type=Path, help="another build's _core .so: compare the core")
+    parser.add_argument("--passes", type=int, default=3)
+    parser.add_argument("--source", type=Path, help="lines from these files (sample_logs/)")
+    args = parser.parse_args()
+    if args.old:
+        compare(args.old, args.lines, args.passes, args.source)
+    else:
+        main(args.lines)

@@ -101,7 +101,7 @@ impl Pipeline {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{tests::input, SLICE_LINES};
+    use super::super::{pool, slice_len, tests::input, SLICE_LINES};
     use super::*;
     use crate::arrow_out::Columns;
     use crate::formats::{spec, Formats};
@@ -147,15 +147,17 @@ mod tests {
         let mut lines: Vec<String> = (0..3 * SLICE_LINES)
             .map(|n| entry(&format!("line {n}\n"), "stdout"))
             .collect();
+        // Where the second slice starts, as the block cuts these lines on this machine.
+        let edge = slice_len(lines.len() + 2, pool().current_num_threads());
         // A sequence over the first two slices, the other stream between its parts; its end
         // is the second slice's first line of its stream.
-        let at = SLICE_LINES - 3;
+        let at = edge - 3;
         lines[at] = entry("{\"msg\": \"jo", "stdout");
         lines[at + 1] = entry("whole on stderr\n", "stderr");
         lines[at + 2] = entry("ined\"", "stdout");
-        lines[SLICE_LINES] = entry("}\n", "stdout");
-        lines[SLICE_LINES + 1] = r#"{"resourceLogs": [{"logRecords": []}]}"#.to_string();
-        lines[SLICE_LINES + 2] =
+        lines[edge] = entry("}\n", "stdout");
+        lines[edge + 1] = r#"{"resourceLogs": [{"logRecords": []}]}"#.to_string();
+        lines[edge + 2] =
             r#"{"resourceLogs": [{"logRecords": [{"body": "a"}, {"body": "b"}]}]}"#.to_string();
         lines.push(entry("never ", "stdout"));
         lines.push(entry("ended", "stdout"));
@@ -189,7 +191,7 @@ mod tests {
         );
         assert_eq!("whole on stderr", events[joined - 1].1);
         assert_eq!(format!("line {}", at - 1), events[joined - 2].1);
-        let line = (SLICE_LINES + 3) as i64;
+        let line = (edge + 3) as i64;
         assert_eq!(
             vec![(line, "a".to_string()), (line, "b".to_string())],
             events[joined + 1..joined + 3]
@@ -201,7 +203,7 @@ mod tests {
         assert_eq!(Some(&1), out.reasons.get("no_records"));
         assert_eq!(Some(&2), out.formats.get("otlp").map(|c| &c[0]));
         assert_eq!(
-            (SLICE_LINES + 2) as i64,
+            (edge + 2) as i64,
             out.rejects
                 .column(0)
                 .as_any()
