@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import gzip
 import json
-import math
 import os
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -32,12 +30,10 @@ from logkit.pipeline import (
     ChunkResult,
     FormatSettings,
     build_stages,
-    make_masker,
     process_chunk,
 )
-from logkit.sample import generate
 
-from .helpers import ingest_both_ways
+from . import golden_core
 from .test_catalogue import CASES, GOOD_AFTER, GOOD_BEFORE, SUPPORTED, UNSUPPORTED, deep
 from .test_real_logs import (  # noqa: F401  (fixtures)
     PROGRAMS,
@@ -68,48 +64,8 @@ def run_both(
 
 
 def assert_same(data: bytes, aliases: dict[str, list[str]] | None = None) -> ChunkResult:
-    return assert_results_same(data, *run_both(data, aliases))
-
-
-def assert_results_same(data: bytes, expected: ChunkResult, actual: ChunkResult) -> ChunkResult:
-    assert expected.events.schema == actual.events.schema
-    assert expected.rejects.schema == actual.rejects.schema
-    for name in expected.events.column_names:
-        want = expected.events.column(name).to_pylist()
-        got = actual.events.column(name).to_pylist()
-        if name == "attrs":
-            assert _same_json(want, got), name
-        for i, (w, g) in enumerate(zip(want, got, strict=True)):
-            assert w == g or _both_nan(w, g), (name, i, w, g, _line(data, i, expected))
-    assert expected.rejects.to_pylist() == actual.rejects.to_pylist()
-    assert (expected.lines, expected.no_ts, expected.newest_ts) == (
-        actual.lines,
-        actual.no_ts,
-        actual.newest_ts,
-    )
-    assert expected.reasons == actual.reasons
-    assert expected.formats == actual.formats
-    assert expected.masked == actual.masked
-    return actual
-
-
-def _same_json(want: list[str], got: list[str]) -> bool:
-    # attrs nest up to 1024 levels; reading and comparing them recurses once per level.
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, 10_000))
-    try:
-        return [json.loads(a) for a in want] == [json.loads(a) for a in got]
-    finally:
-        sys.setrecursionlimit(limit)
-
-
-def _both_nan(a: Any, b: Any) -> bool:
-    return isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b)
-
-
-def _line(data: bytes, event_index: int, result: ChunkResult) -> bytes:
-    line = result.events.column("line")[event_index].as_py()
-    return data.split(b"\n")[line - 1][:300]
+    """The core's result for a block read as the generic format, held to the golden one."""
+    return golden_core.block(data, aliases=aliases, formats=GENERIC_ONLY)
 
 
 @pytest.mark.parametrize(
@@ -123,10 +79,9 @@ def test_sample_logs_give_the_same_events_and_rejects(name):
 
 
 @pytest.mark.parametrize("seed", [0, 1, 7, 42])
-def test_logkit_sample_output_gives_the_same_events(seed, tmp_path):
-    paths = generate(tmp_path, lines=3000, seed=seed, files=2, malformed=0.02)
-    for path in paths:
-        result = assert_same(path.read_bytes())
+def test_logkit_sample_output_gives_the_same_events(seed):
+    for data in golden_core.sample(lines=600, seed=seed):
+        result = assert_same(data)
         assert result.events.num_rows > 0
 
 
@@ -390,23 +345,21 @@ def test_an_ingest_with_logkit_core_stores_what_the_python_pipeline_stores(tmp_p
     # files, a private key printed over several lines) with the core (LOGKIT_CORE=1) and
     # without it gives the same stored rows and summary (per-format coverage and masks per
     # detector included).
-    stores = ingest_both_ways(tmp_path, SAMPLE_LOGS, *mask, "--log-format", "generic")
-    assert stores["python"][0]["events"] > 0
-    assert stores["python"][0]["warnings"] == []
-    assert stores["python"] == stores["core"]
+    summary, _, _ = golden_core.ingest(tmp_path, SAMPLE_LOGS, *mask, "--log-format", "generic")
+    assert summary["events"] > 0
+    assert summary["warnings"] == []
 
 
 def test_an_ingest_that_recognises_formats_with_logkit_core_stores_what_python_stores(tmp_path):
     # The core reads the same format data as the Python pipeline (tests/test_core_formats_diff.py
     # compares them per block): an ingest that recognises formats per record runs in it too.
-    stores = ingest_both_ways(tmp_path, SAMPLE_LOGS, "--no-mask")
-    assert stores["core"][0]["warnings"] == []
-    assert stores["python"] == stores["core"]
+    summary, _, _ = golden_core.ingest(tmp_path, SAMPLE_LOGS, "--no-mask")
+    assert summary["warnings"] == []
 
 
 # --- masked ----------------------------------------------------------------------------
 
-MASK_KEY = b"differential-test-key-000000000"
+MASK_KEY = golden_core.MASK_KEY
 MASK_CONFIGS = {
     "placeholder": {},
     "pseudonymize": {"mode": "pseudonymize"},
@@ -425,21 +378,13 @@ def _shallow(data: bytes) -> bytes:
 
 
 def assert_same_masked(data: bytes, table: dict[str, Any], in_key: int = 0) -> ChunkResult:
-    # The Python masker in the Mask stage (each line's own prefilter, no block scan) against
-    # the native one inside the core, on the same block.
-    data = _shallow(data)
-    masker = make_masker(table, MASK_KEY, None, GENERIC_ONLY)
-    stages = build_stages(None, masker, GENERIC_ONLY)
-    expected = process_chunk(stages, masker, "src", data, 1, 100, (), in_key)
-    native = core.Core(
-        masker=core.native_masker(table, MASK_KEY, None, GENERIC_ONLY), formats=GENERIC_ONLY
-    )
-    actual = native.process_chunk("src", data, 1, 100, (), in_key)
-    return assert_results_same(data, expected, actual)
+    """A block masked by the native masker inside the core, held to the golden result (the
+    Python masker in the Mask stage, each line's own prefilter, no block scan)."""
+    return golden_core.block(_shallow(data), formats=GENERIC_ONLY, mask=table, in_key=in_key)
 
 
 @pytest.mark.parametrize("config", sorted(MASK_CONFIGS))
-def test_masked_blocks_are_the_same(config, tmp_path):
+def test_masked_blocks_are_the_same(config):
     # sample_logs/ (a private key printed over several lines in worker.log), `logkit sample`
     # output with its planted secrets, and the edge lines, masked by both.
     table = MASK_CONFIGS[config]
@@ -449,8 +394,8 @@ def test_masked_blocks_are_the_same(config, tmp_path):
             data = path.read_bytes()
             masked += assert_same_masked(gzip.decompress(data) if path.suffix == ".gz" else data,
                                          table).masked  # fmt: skip
-    for path in generate(tmp_path, lines=3000, seed=3, files=2, malformed=0.02):
-        masked += assert_same_masked(path.read_bytes(), table).masked
+    for data in golden_core.sample(lines=600, seed=3):
+        masked += assert_same_masked(data, table).masked
     assert_same_masked(b"\n".join(EDGE_LINES) + b"\n", table)
     assert sum(masked.values()) > 100
 

@@ -23,10 +23,10 @@ from hypothesis import strategies as st
 
 from logkit.formats import load_formats
 from logkit.normalize import split_path
-from logkit.pipeline import FormatSettings, build_stages, make_masker, process_chunk
-from logkit.sample import generate
+from logkit.pipeline import FormatSettings
 
-from .test_core_diff import _VALUES, EXAMPLES, MASK_CONFIGS, MASK_KEY, _dump, assert_results_same
+from . import golden_core
+from .test_core_diff import _VALUES, EXAMPLES, MASK_CONFIGS, _dump
 
 core = pytest.importorskip(
     "logkit.core", reason="the native core is not built", exc_type=ImportError
@@ -43,10 +43,8 @@ def native(formats: FormatSettings = ALL, aliases: Any = None, masker: Any = Non
 
 
 def assert_same(data: bytes, formats: FormatSettings = ALL, aliases: Any = None) -> Any:
-    stages = build_stages(aliases, None, formats)
-    expected = process_chunk(stages, None, "src", data, 1, 100)
-    actual = native(formats, aliases).process_chunk("src", data, 1, 100)
-    return assert_results_same(data, expected, actual)
+    """The core's result for a block, held to the golden one."""
+    return golden_core.block(data, formats=formats, aliases=aliases)
 
 
 def samples() -> list[tuple[str, bytes]]:
@@ -97,9 +95,9 @@ def test_a_forced_format_reads_every_line_the_same(forced):
 
 
 @pytest.mark.parametrize("seed", [0, 5])
-def test_logkit_sample_output_reads_the_same(seed, tmp_path):
-    for path in generate(tmp_path, lines=3000, seed=seed, files=2, malformed=0.02):
-        assert assert_same(path.read_bytes()).events.num_rows > 0
+def test_logkit_sample_output_reads_the_same(seed):
+    for data in golden_core.sample(lines=600, seed=seed):
+        assert assert_same(data).events.num_rows > 0
 
 
 USER_FORMAT = {
@@ -213,12 +211,7 @@ def test_masked_formats_read_the_same(config):
     table = MASK_CONFIGS[config]
     data = b"".join((REAL_FORMATS / n).read_bytes() for n in FIXTURES)
     data += b"\n".join(EDGE_LINES[:12]) + b"\n"
-    masker = make_masker(table, MASK_KEY, None, ALL)
-    expected = process_chunk(build_stages(None, masker, ALL), masker, "src", data, 1, 100)
-    actual = native(masker=core.native_masker(table, MASK_KEY, None, ALL)).process_chunk(
-        "src", data, 1, 100
-    )
-    assert_results_same(data, expected, actual)
+    golden_core.block(data, mask=table)
 
 
 def test_lines_that_are_not_one_record_are_the_cores_own_work():
@@ -253,15 +246,14 @@ def test_an_ingest_of_every_real_program_with_logkit_core_stores_what_python_sto
     # End to end, LOGKIT_CORE=1 against the Python pipeline: every real program's output,
     # Docker's and CRI's split lines and the OTLP/JSON file included; same summary
     # (per-format coverage, masks), events and rejects.
-    from .helpers import ingest_both_ways, write
+    from .helpers import write
 
     logs = tmp_path / "logs"
     for name in FIXTURES:
         write(logs / f"{Path(name).stem}.log", (REAL_FORMATS / name).read_bytes())
-    stores = ingest_both_ways(tmp_path, logs, *mask)
-    assert not [w for w in stores["core"][0]["warnings"] if "native core" in w]
-    assert {"docker/structlog", "cri/structlog", "otlp-json"} <= set(stores["core"][0]["formats"])
-    assert stores["python"] == stores["core"]
+    summary, _, _ = golden_core.ingest(tmp_path, logs, *mask)
+    assert not [w for w in summary["warnings"] if "native core" in w]
+    assert {"docker/structlog", "cri/structlog", "otlp-json"} <= set(summary["formats"])
 
 
 # --- generated records --------------------------------------------------------------------

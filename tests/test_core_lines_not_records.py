@@ -7,6 +7,7 @@ and counts (see tests/test_lines_not_records.py for what is promised)."""
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,9 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from logkit.formats import FORMATS_DIR, exploded, load_formats
-from logkit.pipeline import Reject, _dumps, parse_json
+from logkit.formats import FORMATS_DIR
 
+from . import golden_core
 from .test_core_diff import EXAMPLES, assert_same
 
 core = pytest.importorskip(
@@ -27,7 +28,6 @@ core = pytest.importorskip(
 from logkit import _core  # noqa: E402  (after the skip: built with the core)
 
 REAL = Path(__file__).parent / "real" / "formats"
-OTLP = load_formats()["otlp-json"].explode
 OTLP_TABLE = tomllib.loads((FORMATS_DIR / "otlp-json.toml").read_text())["explode"]
 
 
@@ -83,14 +83,6 @@ def test_the_real_cri_log_reads_the_same():
 # -- [explode]: the records of an OTLP/JSON line -----------------------------------------------
 
 
-def python_records(line: bytes) -> list[str] | None:
-    try:
-        record = parse_json(line)
-    except Reject:
-        return None
-    return [_dumps(one) for one in exploded(OTLP, record)]  # type: ignore[arg-type]
-
-
 def native_records(line: bytes) -> list[str] | None:
     return _core.exploded_records(
         OTLP_TABLE["path"],
@@ -101,9 +93,7 @@ def native_records(line: bytes) -> list[str] | None:
 
 
 def assert_same_records(line: bytes) -> list[str] | None:
-    expected = python_records(line)
-    assert expected == native_records(line), line[:300]
-    return expected
+    return golden_core.records(line, native_records)
 
 
 def test_the_real_export_lines_give_the_same_records():
@@ -191,7 +181,7 @@ def test_generated_export_lines_give_the_same_records(resource_logs, spaced):
     objects, lists that are not lists, AnyValues of every kind, nested and malformed,
     key-value lists with keys twice or not text."""
     line = {"resourceLogs": resource_logs}
-    text = orjson.dumps(line) if not spaced else _dumps(line).encode()
+    text = orjson.dumps(line) if not spaced else json.dumps(line).encode()
     records = assert_same_records(text)
     event(f"records: {min(len(records or ()), 3)}")
 
@@ -240,29 +230,9 @@ def interleaved(*streams: list[bytes]) -> list[bytes]:
     return out
 
 
-def run_formats(data: bytes, masked: dict[str, Any] | None = None) -> tuple[Any, Any]:
-    """One block through process_chunk (every format known) and through the core."""
-    from logkit.core import native_masker
-    from logkit.pipeline import FormatSettings, build_stages, make_masker, process_chunk
-
-    from .test_core_diff import MASK_KEY
-
-    formats = FormatSettings()
-    if masked is None:
-        expected = process_chunk(build_stages(None, None, formats), None, "src", data, 1, 100)
-        native = core.Core(formats=formats)
-    else:
-        masker = make_masker(masked, MASK_KEY, None, formats)
-        stages = build_stages(None, masker, formats)
-        expected = process_chunk(stages, masker, "src", data, 1, 100)
-        native = core.Core(masker=native_masker(masked, MASK_KEY, None, formats), formats=formats)
-    return expected, native.process_chunk("src", data, 1, 100)
-
-
 def assert_same_block(data: bytes, masked: dict[str, Any] | None = None) -> Any:
-    from .test_core_diff import assert_results_same
-
-    return assert_results_same(data, *run_formats(data, masked))
+    """One block through the core (every format known), held to the golden result."""
+    return golden_core.block(data, mask=masked)
 
 
 OTLP_LINES = (REAL / "otel_otlp_json.ndjson").read_bytes().splitlines()
@@ -369,15 +339,11 @@ def test_generated_split_lines_masked_give_the_same_events(data):
 def test_the_cores_scan_cuts_a_block_where_the_readers_scan_does(data, cuts):
     """Where a block of complete lines must end so that no sequence is cut: the core's scan
     (Core.unfinished, which the reader asks when the core runs) against PartialScan."""
-    from logkit.pipeline import FormatSettings, PartialScan
+    from logkit.pipeline import FormatSettings
 
-    python = PartialScan.of(FormatSettings(), None)
-    native = core.Core(formats=FormatSettings())
-    assert python is not None and native.splits
+    assert core.Core(formats=FormatSettings()).splits
     lines = data.splitlines(keepends=True)
-    for cut in [len(lines), *(c % (len(lines) + 1) for c in cuts)]:
-        chunk = b"".join(lines[:cut])
-        assert python.unfinished(chunk) == native.unfinished(chunk), cut
+    golden_core.cuts(data, [len(lines), *(c % (len(lines) + 1) for c in cuts)])
 
 
 def _ingest(tmp_path: Path, mode: str, runs: list[bytes], config: str) -> Any:
@@ -412,31 +378,28 @@ def _ingest(tmp_path: Path, mode: str, runs: list[bytes], config: str) -> Any:
     return summaries, events, rejects
 
 
-def assert_same_ingests(tmp_path: Path, monkeypatch: Any, runs: list[bytes], config: str) -> Any:
-    stored = {}
-    for mode in ("0", "1"):
-        monkeypatch.setenv("LOGKIT_CORE", mode)
-        stored[mode] = _ingest(tmp_path, mode, runs, config)
-    for *_, warnings in stored["1"][0]:
+def assert_same_ingests(tmp_path: Path, runs: list[bytes], config: str) -> Any:
+    """Ingests of `runs` by the core, held to what the Python pipeline stored."""
+    stored = golden_core.stored(runs, config, _ingest(tmp_path, "core", runs, config))
+    for *_, warnings in stored[0]:
         assert not any("native core" in w for w in warnings), warnings
-    assert stored["0"] == stored["1"]
-    return stored["1"]
+    return stored
 
 
 @pytest.mark.parametrize("block", [1024, 9000, 1 << 21])
 @pytest.mark.parametrize("name", ["cri", "docker_json_file", "otlp_in_docker", "split_both_streams",
                                   "cri_long_lines"])  # fmt: skip
-def test_ingests_store_the_same_whatever_the_blocks(tmp_path, monkeypatch, name, block):
+def test_ingests_store_the_same_whatever_the_blocks(tmp_path, name, block):
     """The reader holds a block's unfinished sequence back (the core's scan says where), so
     what is stored is the same in blocks smaller and larger than a part."""
     _, events, _ = assert_same_ingests(
-        tmp_path, monkeypatch, [CASES[name]], f"[ingest]\nbatch_bytes = {block}\n"
+        tmp_path, [CASES[name]], f"[ingest]\nbatch_bytes = {block}\n"
     )
     assert events
 
 
 @pytest.mark.parametrize("name", ["cri_long_lines", "split_both_streams", "otlp_in_docker"])
-def test_ingests_store_the_same_across_runs(tmp_path, monkeypatch, name):
+def test_ingests_store_the_same_across_runs(tmp_path, name):
     """The file grows between runs, cut in the middle of sequences: each record is stored
     once, whole, at its first part's line, by both."""
     lines = CASES[name].splitlines(keepends=True)
@@ -444,14 +407,14 @@ def test_ingests_store_the_same_across_runs(tmp_path, monkeypatch, name):
         where = tmp_path / str(cut)
         where.mkdir()
         runs = [b"".join(lines[:cut]), b"".join(lines[cut:])]
-        assert_same_ingests(where, monkeypatch, runs, "[ingest]\nbatch_bytes = 4096\n")
+        assert_same_ingests(where, runs, "[ingest]\nbatch_bytes = 4096\n")
 
 
-def test_parts_beyond_max_line_bytes_are_let_go_the_same(tmp_path, monkeypatch):
+def test_parts_beyond_max_line_bytes_are_let_go_the_same(tmp_path):
     text = "".join(f"{n:07d} " for n in range(8000))
     data = b"".join(docker_entries(text.encode(), "stdout", "2026-11-22T10:01:00Z"))
     config = "[ingest]\nbatch_bytes = 4096\nmax_line_bytes = 40000\n"
-    _, events, _ = assert_same_ingests(tmp_path, monkeypatch, [data], config)
+    _, events, _ = assert_same_ingests(tmp_path, [data], config)
     assert len(events) > 1
 
 
@@ -486,11 +449,5 @@ def test_sequences_across_the_cores_parallel_slices_give_the_same_events(kind):
 def test_the_cores_scan_cuts_the_cases_where_the_readers_scan_does(name):
     """At every line of each case (100 KB records whose parts span more than the scan's
     64 KiB window, interleaved streams, a sequence never ended)."""
-    from logkit.pipeline import FormatSettings, PartialScan
-
-    python = PartialScan.of(FormatSettings(), None)
-    native = core.Core(formats=FormatSettings())
-    assert python is not None
     lines = CASES[name].splitlines(keepends=True)
-    cuts = [python.unfinished(b"".join(lines[:n])) for n in range(len(lines) + 1)]
-    assert cuts == [native.unfinished(b"".join(lines[:n])) for n in range(len(lines) + 1)]
+    golden_core.cuts(CASES[name], list(range(len(lines) + 1)))
