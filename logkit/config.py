@@ -44,7 +44,9 @@ _TABLES = {"retention", "aliases", "formats", "mask", "ingest", "metrics"}
 @dataclass(frozen=True)
 class IngestSettings:
     max_line_bytes: int = 16 * 1024 * 1024
-    workers: int = 0  # 0: one per core
+    # Read and ignored: the native core uses every core in logkit's own process (this set
+    # the Python pipeline's worker processes, which are gone; older logkit.toml files keep it).
+    workers: int = 0
     # A block becomes ~10x its size in Python objects inside a worker: at 2 MB a worker peaks
     # near 75 MB (100 MB at 4 MB), and blocks are committed many to a transaction anyway.
     batch_bytes: int = 2 * 1024 * 1024

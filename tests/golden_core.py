@@ -34,7 +34,8 @@ from typing import Any
 
 import pytest
 
-CORPUS = Path(__file__).resolve().parent / "golden" / "core" / "corpus.json.gz"
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "tests" / "golden" / "core" / "corpus.json.gz"
 MASK_KEY = b"differential-test-key-000000000"
 
 
@@ -62,7 +63,7 @@ def _bytes_out(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def _bytes_in(text: str) -> bytes:
+def bytes_in(text: str) -> bytes:
     return base64.b64decode(text)
 
 
@@ -75,7 +76,9 @@ def _node() -> str:
     return os.environ.get("PYTEST_CURRENT_TEST", "?").rsplit(" ", 1)[0]
 
 
-def _case(kind: str, settings: dict[str, Any], data: bytes, got: Any, python: Any) -> Any:
+def _case(
+    kind: str, settings: dict[str, Any], data: bytes, got: Any, python: Any, keep: bool = False
+) -> Any:
     """The golden output for this input: recorded from Python (`python()`, checked equal to
     `got`, the core's) while recording; looked up in the corpus otherwise."""
     key = _key(kind, settings, data)
@@ -91,7 +94,7 @@ def _case(kind: str, settings: dict[str, Any], data: bytes, got: Any, python: An
         return case["expected"]
     expected = python()
     digest = hashlib.sha256(data).hexdigest()
-    if RECORDING.generated:  # replayed by tests/test_core_golden.py; others asked by their input
+    if RECORDING.generated or keep:  # replayed; the others are asked for by their input
         RECORDING.inputs[digest] = _bytes_out(data)
     RECORDING.cases[key] = {
         "kind": kind,
@@ -207,15 +210,30 @@ def _both_nan(a: Any, b: Any) -> bool:
     return isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b)
 
 
-def block(data: bytes, **given: Any) -> Any:
+def block(data: bytes, keep_input: bool = False, **given: Any) -> Any:
     """The core's result for a block, checked against the golden one; returned for the test's
-    own assertions. `given`: see `settings_of`."""
+    own assertions. `given`: see `settings_of`. `keep_input`: the corpus keeps the input too,
+    for `kept_blocks` to replay (an input no test can make again, such as a real program's
+    output with the times it ran at)."""
     settings = settings_of(**given)
     actual = core_block(data, settings)
     expected = _case("block", settings, data, actual, lambda: _through_json(
-        outputs(RECORDING.python["block"](data, settings))))  # type: ignore[union-attr]  # fmt: skip
+        outputs(RECORDING.python["block"](data, settings))), keep_input)  # type: ignore[union-attr]  # fmt: skip
     assert_outputs(data, expected, actual)
     return actual
+
+
+def kept_blocks(test: str) -> list[Any]:
+    """The core's results for the blocks a test recorded with their inputs (`keep_input`),
+    each checked against its golden output; `test`: the test's name with its parameters."""
+    inputs = corpus()["inputs"]
+    results = []
+    for case in corpus()["cases"].values():
+        if case["kind"] == "block" and case["node"].endswith("::" + test):
+            data = bytes_in(inputs[case["input"]])
+            results.append(core_block(data, case["settings"]))
+            assert_outputs(data, case["expected"], results[-1])
+    return results
 
 
 def sample(lines: int, seed: int) -> list[bytes]:
@@ -224,7 +242,7 @@ def sample(lines: int, seed: int) -> list[bytes]:
     key = _key("sample", {"lines": lines, "seed": seed}, b"")
     if RECORDING is None:
         inputs = corpus()["inputs"]
-        return [_bytes_in(inputs[digest]) for digest in corpus()["samples"][key]]
+        return [bytes_in(inputs[digest]) for digest in corpus()["samples"][key]]
     import tempfile
 
     from logkit.sample import generate
@@ -245,7 +263,7 @@ def sample(lines: int, seed: int) -> list[bytes]:
 def ingest(tmp_path: Path, logs: Path, *args: str) -> Any:
     """`logkit ingest ARGS --format json LOGS` into a new store: the summary (without timings),
     events and rejects, checked against what the Python pipeline stored (paths under
-    `tmp_path` written TMP)."""
+    `tmp_path` written TMP, those in the checkout ROOT)."""
     from .helpers import ingest_stored
 
     actual = _tmp_free(ingest_stored(tmp_path / "core.duckdb", logs, *args), tmp_path)
@@ -258,7 +276,7 @@ def ingest(tmp_path: Path, logs: Path, *args: str) -> Any:
 
 
 def _tmp_free(value: Any, tmp_path: Path) -> Any:
-    text = json.dumps(value, default=str).replace(str(tmp_path), "TMP")
+    text = json.dumps(value, default=str).replace(str(tmp_path), "TMP").replace(str(ROOT), "ROOT")
     return json.loads(text)
 
 
@@ -296,13 +314,3 @@ def records(line: bytes, native: Callable[[bytes], Any]) -> Any:
                      lambda: RECORDING.python["records"](line))  # type: ignore[union-attr]  # fmt: skip
     assert expected == actual, line[:300]
     return actual
-
-
-def replayed(kind: str, node: str) -> list[tuple[bytes, dict[str, Any], Any]]:
-    """The corpus's cases of one kind that a test recorded: (input, settings, expected)."""
-    inputs = corpus()["inputs"]
-    return [
-        (_bytes_in(inputs[case["input"]]), case["settings"], case["expected"])
-        for case in corpus()["cases"].values()
-        if case["kind"] == kind and case["node"] == node
-    ]

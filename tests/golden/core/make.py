@@ -4,8 +4,9 @@ differential tests' inputs (see tests/golden_core.py for what the corpus holds).
 Run once, at commit 7d14abc (the last with the Python pipeline: `pipeline.process_chunk`,
 `PartialScan`, `formats.exploded`, `LOGKIT_CORE=0`), by
 
-    PYTHONPATH=. python tests/golden/core/make.py
+    PYTHONPATH=. python tests/golden/core/make.py [--add] [PYTEST OPTIONS]
 
+(`--add -k EXPR`: record only the tests selected, their cases replacing theirs in the corpus)
 which runs tests/test_core_diff.py, test_core_formats_diff.py and test_core_lines_not_records.py
 with each output recorded from the Python pipeline and checked equal to the core's. It CANNOT
 be rerun after that pipeline's deletion (the next commit): the corpus is the Python pipeline's
@@ -123,17 +124,25 @@ def main() -> None:
               "cuts": python_cuts, "records": python_records}  # fmt: skip
     golden_core.RECORDING = golden_core.Recorder(python=python)
     options = ["-q", "-p", "no:xdist", "-p", "no:cacheprovider", "--hypothesis-seed=0"]
-    code = pytest.main([*options, *FILES, *sys.argv[1:]], plugins=[Plugin()])
+    add = "--add" in sys.argv
+    given = [arg for arg in sys.argv[1:] if arg != "--add"]
+    code = pytest.main([*options, *FILES, *given], plugins=[Plugin()])
     if code != 0:
         sys.exit(f"the differential tests failed ({code}): nothing recorded")
     cases = sampled(golden_core.RECORDING.cases)
-    samples = golden_core.RECORDING.samples
+    inputs, samples = golden_core.RECORDING.inputs, golden_core.RECORDING.samples
+    old: dict[str, Any] = {}
+    if add:
+        old = json.loads(gzip.decompress(golden_core.CORPUS.read_bytes()))
+        nodes = {case["node"] for case in cases.values()}
+        cases = {**{k: c for k, c in old["cases"].items() if c["node"] not in nodes}, **cases}
+        inputs, samples = {**old["inputs"], **inputs}, {**old["samples"], **samples}
     used = {case["input"] for case in cases.values()} | {d for ds in samples.values() for d in ds}
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
                             capture_output=True).stdout.strip()  # fmt: skip
     corpus = {
-        "recorded_at": commit,
-        "inputs": {k: v for k, v in golden_core.RECORDING.inputs.items() if k in used},
+        "recorded_at": f"{old['recorded_at']}; added {commit}" if add else commit,
+        "inputs": {k: v for k, v in inputs.items() if k in used},
         "samples": samples,
         "cases": cases,
     }
