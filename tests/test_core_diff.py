@@ -508,7 +508,7 @@ def accounted(data: bytes, result: ChunkResult) -> ChunkResult:
     assert {reason for _, _, reason in rejects} <= REASONS
     assert (len(lines), dict(Counter(r for _, _, r in rejects))) == (result.lines, result.reasons)
     ts = result.events.column("ts").cast(pa.int64()).to_pylist()
-    assert (ts.count(None), max(filter(None.__ne__, ts), default=None)) == (
+    assert (ts.count(None), max((t for t in ts if t is not None), default=None)) == (
         result.no_ts, result.newest_ts)  # fmt: skip
     assert sum(counts[0] for counts in result.formats.values()) == len(events)
     return result
