@@ -1,18 +1,19 @@
 """Record tests/golden/core/corpus.json.gz: what the Python per-line pipeline made of the
 differential tests' inputs (see tests/golden_core.py for what the corpus holds).
 
-Run once, at commit 7d14abc (the last with the Python pipeline: `pipeline.process_chunk`,
-`PartialScan`, `formats.exploded`, `LOGKIT_CORE=0`), by
+Run against the Python pipeline (`pipeline.process_chunk`, `PartialScan`, `formats.exploded`,
+`LOGKIT_CORE=0`) as it was at commit 7d14abc, its last, with the tests of e73b586, by
 
     PYTHONPATH=. python tests/golden/core/make.py [--add] [PYTEST OPTIONS]
 
-(`--add -k EXPR`: record only the tests selected, their cases replacing theirs in the corpus)
-which runs tests/test_core_diff.py, test_core_formats_diff.py and test_core_lines_not_records.py
-with each output recorded from the Python pipeline and checked equal to the core's. It CANNOT
-be rerun after that pipeline's deletion (the next commit): the corpus is the Python pipeline's
-word, kept. After a deliberate change of what the core does, change the expected outputs of
-the cases it touches in the corpus by hand (or from the core, saying so in the commit), never
-by rerunning the core over every case to make the tests pass.
+(`--add -k EXPR`: record only the tests selected, their cases replacing theirs in the corpus;
+the ingest, real-program and key-block cases were recorded so, from the same tree), which runs
+tests/test_core_diff.py, test_core_formats_diff.py and test_core_lines_not_records.py with each
+output recorded from the Python pipeline and checked equal to the core's. It CANNOT be rerun
+after that pipeline's deletion (the commit after the corpus's): the corpus is the Python
+pipeline's word, kept. After a deliberate change of what the core does, change the expected
+outputs of the cases it touches in the corpus by hand (or from the core, saying so in the
+commit), never by rerunning the core over every case to make the tests pass.
 """
 
 from __future__ import annotations
