@@ -1,11 +1,11 @@
-"""The native core against the Python per-line pipeline, in one process, on the same blocks.
+"""The native core's throughput, in one process, on the blocks an ingest cuts.
 
 `python bench/core_throughput.py [LINES]` (default 200k lines of `logkit sample`, 2 MB blocks as
-the ingest cuts them): lines/s of `pipeline.process_chunk` (unmasked, one process: what one
-ingest worker does), of the core (all cores, GIL released), of the core with each block's
-events inserted into a DuckDB table (`INSERT INTO events SELECT * FROM batch`, the batch read
-through the Arrow C stream interface), and DuckDB's `read_json` baseline on the same file.
-Needs the core built in release mode (`pip install -e .`).
+the ingest cuts them): lines/s of the core (all cores, GIL released), of the core with each
+block's events inserted into a DuckDB table (`INSERT INTO events SELECT * FROM batch`, the batch
+read through the Arrow C stream interface), and DuckDB's `read_json` baseline on the same file.
+(The Python per-line pipeline it was once compared with is gone.) Needs the core built in
+release mode (`pip install -e .`).
 
 `python bench/core_throughput.py --old OLD.so [LINES] [--passes N] [--source DIR]`: the core
 alone, this build against another build of `logkit._core` (a copy of its .so) loaded into the
@@ -35,7 +35,6 @@ from common import READ_JSON_BASELINE, blocks_of
 from logkit import core as core_module
 from logkit import mask as mask_module
 from logkit.core import Core, native_masker
-from logkit.pipeline import EVENT_SCHEMA, build_stages, process_chunk
 from logkit.sample import generate
 
 
@@ -53,19 +52,14 @@ def main(lines: int) -> None:
         blocks = blocks_of(path)
         n = sum(block.count(b"\n") for block in blocks)
         print(f"{n:,} lines, {path.stat().st_size / 1e6:.1f} MB, {len(blocks)} blocks")
-        stages = build_stages(None, None)
         core = Core()
-
-        def python() -> None:
-            for block in blocks:
-                process_chunk(stages, None, "bench", block, 1, 0)
 
         def native() -> None:
             for block in blocks:
                 core.process_chunk("bench", block, 1, 0)
 
         con = duckdb.connect()
-        empty = EVENT_SCHEMA.empty_table()  # noqa: F841  (read by DuckDB by name)
+        empty = core.process_chunk("bench", b"", 1, 0).events  # noqa: F841  (read by name)
         con.execute("CREATE TABLE events AS SELECT * FROM empty")
 
         def native_into_duckdb() -> None:
@@ -76,12 +70,10 @@ def main(lines: int) -> None:
         def baseline() -> None:
             duckdb.connect().execute(READ_JSON_BASELINE, [str(path)])
 
-        py = timed("python process_chunk (1 process)", n, python)
-        rust = timed("core", n, native)
+        timed("core", n, native)
         timed("core + DuckDB insert", n, native_into_duckdb)
         timed("DuckDB read_json baseline", n, baseline)
         assert con.execute("SELECT count(*) FROM events").fetchone()[0] == n
-        print(f"core / python: {py / rust:.1f}x")
 
 
 def load_core(path: Path):

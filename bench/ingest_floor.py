@@ -35,18 +35,18 @@ import pyarrow as pa
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import LOGKIT, READ_JSON_BASELINE, blocks_of, run
 
+from logkit.core import Core
 from logkit.migrations import migrate
 from logkit.normalize import BUILTIN_ALIASES
-from logkit.pipeline import build_stages, process_chunk
 
 NARROW = ["ts", "level", "service", "message", "trace_id", "user_id", "duration_ms", "status_code"]
 ROWS_PER_BATCH = 8192
 
 
 def events_of(log: Path) -> pa.Table:
-    stages, parts, first_line, offset = build_stages({}, None), [], 1, 0
+    core, parts, first_line, offset = Core({}), [], 1, 0
     for data in blocks_of(log):
-        parts.append(process_chunk(stages, None, log.name, data, first_line, offset).events)
+        parts.append(core.process_chunk(log.name, data, first_line, offset).events)
         first_line += data.count(b"\n")
         offset += len(data)
     # Batches of the size the ingest commits in, so that DuckDB scans them on every core.

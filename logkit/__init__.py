@@ -19,8 +19,8 @@ __all__ = ["LogkitError", "Store", "__version__", "open"]
 
 
 def __getattr__(name: str) -> object:
-    # Imported on first use: ingest worker processes import logkit.pipeline, and must not pay
-    # for DuckDB and the query layer they never use; `logkit trace` must start fast.
+    # Imported on first use: `logkit trace` must start fast, and `logkit mask` never needs
+    # DuckDB or the query layer.
     if name in ("Store", "open"):
         from . import store
 

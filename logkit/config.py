@@ -21,7 +21,6 @@ fields = ["user_id"]
 [ingest]
 formats_dir = "formats"      # more format files (*.toml), relative to this file
 max_line_bytes = 16_777_216
-workers = 2
 
 [metrics]
 max_series = 500
@@ -44,9 +43,11 @@ _TABLES = {"retention", "aliases", "formats", "mask", "ingest", "metrics"}
 @dataclass(frozen=True)
 class IngestSettings:
     max_line_bytes: int = 16 * 1024 * 1024
-    workers: int = 0  # 0: one per core
-    # A block becomes ~10x its size in Python objects inside a worker: at 2 MB a worker peaks
-    # near 75 MB (100 MB at 4 MB), and blocks are committed many to a transaction anyway.
+    # Read and ignored: the native core uses every core in logkit's own process (this set
+    # the Python pipeline's worker processes, which are gone; older logkit.toml files keep it).
+    workers: int = 0
+    # The core reads a 2 MB block in a tenth of a second or less (what a signal waits for), and
+    # blocks are committed many to a transaction anyway.
     batch_bytes: int = 2 * 1024 * 1024
     # A directory of log format files (*.toml, see logkit/formats), beside the built-in ones.
     formats_dir: str | None = None

@@ -1,42 +1,41 @@
-"""The native ingest core (`logkit._core`, the Rust crate in src/) behind `process_chunk`'s shape.
+"""The native ingest core (`logkit._core`, the Rust crate in src/): every ingest's per-line work.
 
 The core takes a whole block of raw lines and returns Arrow tables and the block's counts;
 nothing per line crosses into Python. What it is told comes from here, so that there is one
 source for each: the columns from logkit/schema.py (events) and pipeline.REJECT_SCHEMA, and the
 alias table from the generic log format's file (logkit/formats/generic.toml).
 
-Every ingest runs on it (ingest.core_wanted) unless it cannot (ingest.core_refusal) or
-LOGKIT_CORE=0 forces the Python pipeline, while that remains. The core recognises each record's
-log format and normalises it by that format's data as logkit/formats does; Python stays the one
-reader of the format files (`load_formats`, with logkit.toml's formats and their error
-messages) and hands the loaded specs over as JSON (`format_data`). Lines that are not one
-record each are the core's too: an `[explode]` line is an event per record it holds, and the
-parts of a line a writer split (`[partial]`) are joined within a block; where a block may end
-so that no sequence of parts is cut (`Core.unfinished`, which the reader asks) is the core's
-scan as well.
+The core recognises each record's log format and normalises it by that format's data; Python
+stays the one reader of the format files (`load_formats`, with logkit.toml's formats and their
+error messages) and hands the loaded specs over as JSON (`_specs_json`); a format the core
+cannot compile is refused as they load (`check_formats`). Lines that are not one record each
+are the core's too: an `[explode]` line is an event per record it holds, and the parts of a
+line a writer split (`[partial]`) are joined within a block; where a block may end so that no
+sequence of parts is cut (`Core.unfinished`, which the reader asks) is the core's scan as well.
 """
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
 from . import _core
 from .errors import ConfigError, CoreBugWarning
-from .formats import FormatSpec, load_formats, read_format_file
-from .normalize import ALIAS_GROUPS, BUILTIN_ALIASES
+from .formats import (
+    GENERIC_FORMAT,
+    FormatSpec,
+    builtin_table,
+    check_formats,
+    load_formats,
+    read_format_file,
+    specs_json,
+)
 from .pipeline import REJECT_SCHEMA, ChunkResult, FormatSettings, make_masker
 from .schema import EVENT_COLUMNS
-
-# The generic format's file (logkit/formats/), where the format files exist: its [fields] are the
-# built-in alias table, read by the core itself.
-GENERIC_FORMAT = Path(__file__).resolve().parent / "formats" / "generic.toml"
 
 # Arrow types of the reject table as the DuckDB type names schema.py uses for events.
 _TYPE_NAMES = {pa.string(): "VARCHAR", pa.int64(): "BIGINT", pa.int32(): "INTEGER"}
@@ -74,105 +73,6 @@ def late_table() -> list[tuple[str, list[str], list[str], bool]]:
     ]
 
 
-def check_alias_groups() -> None:
-    """Refuse a core whose alias groups are not normalize.ALIAS_GROUPS: the same names, each
-    feeding the same columns, keeping the original the same way. A group is code on both sides
-    (its converter), so this is where they are held to one list: a group added in Python and
-    not ported is a refusal naming it, not `[aliases]` read differently."""
-    python = {(g, field, bool(keep)) for g, rows in ALIAS_GROUPS.items() for field, _, keep in rows}
-    native = set(_core.alias_groups())
-    if python != native:
-        differ = sorted({g for g, _, _ in python ^ native})
-        raise ConfigError(
-            "the native core's alias groups differ from logkit/normalize.py's: " + ", ".join(differ)
-        )
-
-
-def _field(fs: Any) -> dict[str, Any]:
-    return {
-        "group": fs.group,
-        "paths": list(fs.paths),
-        "pattern": [p.pattern for p in fs.pattern],
-        "keep": fs.keep,
-        "default": fs.default,
-        "nanos": fs.nanos,
-        "template": fs.template,
-    }
-
-
-def spec_data(spec: FormatSpec) -> dict[str, Any]:
-    """A loaded format as the core reads it (src/formats/spec.rs): the FormatSpec's data,
-    patterns as their Python source (the core translates the few places Python's regex
-    syntax differs, and refuses one it cannot read)."""
-    explode = spec.explode
-    partial = spec.partial
-    return {
-        "name": spec.name,
-        "keys": list(spec.keys),
-        "any_keys": list(spec.any_keys),
-        "shapes": list(spec.shapes.items()),
-        "equals": list(spec.equals.items()),
-        "patterns": [(path, p.pattern) for path, p in spec.patterns.items()],
-        "priority": spec.priority,
-        "fields": [_field(fs) for fs in spec.fields],
-        "fields_last": [_field(fs) for fs in spec.fields_last],
-        "levels": spec.levels or None,
-        "inner": spec.inner,
-        "explode": None
-        if explode is None
-        else {
-            "lists": [list(steps) for steps in explode.lists],
-            "inherit": [[c, level, list(path)] for c, level, path in explode.inherit],
-            "decode": [[list(path), kind] for path, kind in explode.decode],
-        },
-        "partial": None
-        if partial is None
-        else {
-            "text": partial.text,
-            "by": partial.by,
-            "continues_from": partial.continues_from,
-            "continues": partial.continues.pattern,
-        },
-    }
-
-
-def format_data(formats: FormatSettings | None = None) -> str:
-    """The log formats a run knows (built-in, `formats_dir`, logkit.toml's), read and checked
-    by `load_formats`, as the JSON the core compiles, with the one `--log-format` forces."""
-    formats = formats or FormatSettings()
-    specs = load_formats(formats.tables, formats.formats_dir)
-    return json.dumps(
-        {"formats": [spec_data(spec) for spec in specs.values()], "forced": formats.forced},
-        default=_not_json,
-    )
-
-
-def _not_json(value: Any) -> Any:
-    # A TOML date or time in a format's table (`equals = { d = 1979-05-27 }`): no JSON value
-    # equals it, and the core is told nothing it would read differently.
-    raise ValueError(f"a {type(value).__name__} value ({value}) is not one the core reads")
-
-
-def formats_refusal(formats: FormatSettings) -> str | None:
-    """Why the core cannot read these formats as Python does (a pattern the `regex` crate
-    cannot compile, such as a look-around), or None."""
-    try:
-        _core.check_formats(format_data(formats), builtin_table())
-    except ValueError as exc:
-        return f"the native core cannot read the log formats: {exc}"
-    return None
-
-
-def builtin_table() -> list[tuple[str, list[str]]]:
-    """The built-in alias table: the generic format file's fields, else normalize.py's table."""
-    if GENERIC_FORMAT.is_file():
-        try:
-            return _core.alias_table_from_toml(GENERIC_FORMAT.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise ConfigError(f"{GENERIC_FORMAT}: {exc}") from None
-    return _table(BUILTIN_ALIASES)
-
-
 def native_masker(
     mask_table: dict[str, Any],
     key: bytes | None,
@@ -194,16 +94,27 @@ class Core:
         max_line: int | None = None,
         masker: Any = None,
         formats: FormatSettings | None = None,
+        specs: Mapping[str, FormatSpec] | None = None,
     ) -> None:
         """`masker`: a native masker (`native_masker`) that masks every block; `formats`: the
-        log formats known and forced (as `pipeline.build_stages` takes them)."""
+        log formats known and forced; `specs`: the formats known, loaded already (checked by
+        `check_formats`), instead of those `formats` names."""
         self.max_line = max_line
         self.formats = formats or FormatSettings()
         rejects = [(f.name, _TYPE_NAMES[f.type]) for f in REJECT_SCHEMA]
-        check_alias_groups()
         try:
             user, table = _table((aliases or {}).items()), builtin_table()
-            data = format_data(self.formats)
+            if specs is None:
+                specs = load_formats(self.formats.tables, self.formats.formats_dir)
+            else:
+                check_formats(specs)
+            forced = self.formats.forced
+            if forced is not None and forced not in specs:
+                raise ConfigError(
+                    f"no log format {forced!r}; known: {', '.join(sorted(specs))}"
+                    " (see 'logkit formats')"
+                )
+            data = specs_json(specs, forced)
             self._core = _core.Core(list(EVENT_COLUMNS), rejects, user, table, [], masker, data)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
@@ -220,8 +131,11 @@ class Core:
         stream: Any = None,
         max_line: int | None = None,
     ) -> ChunkResult:
-        """`pipeline.process_chunk`: the same result from the core. `in_key`: a private key
-        block open before the block (its bytes so far), for a masked core."""
+        """What the block `data` (complete lines; the last may lack its newline) becomes:
+        its events, rejects and counts. `extra_rejects`: lines the reader already refused
+        (too long), as (line, offset, reason, raw prefix), quarantined (masked) with the
+        rest; `in_key`: a private key block open before the block (its bytes so far), for a
+        masked core; a line longer than `max_line` bytes is quarantined as line_too_long."""
         if max_line is None:
             max_line = self.max_line
         block = self._core.process(
@@ -254,6 +168,6 @@ class Core:
         return self._core.splits
 
     def unfinished(self, chunk: bytes) -> int:
-        """`pipeline.PartialScan.unfinished`, by the core: the offset in `chunk` (complete
-        lines) of the first part of the earliest sequence of parts it leaves open."""
+        """The offset in `chunk` (complete lines) of the first part of the earliest sequence
+        of parts it leaves open; len(chunk) when it leaves none."""
         return self._core.unfinished(chunk)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .config import Config
+    from .core import Core
 
 
 def catalogue(config: Config) -> list[dict[str, str]]:
@@ -54,17 +55,20 @@ class Detected:
         return ", ".join(f"{k}={show(k, v)}" for k, v in (self.columns or {}).items())
 
 
+# The event table's columns that are not the record's: where it was stored, the trace's hash.
+_NOT_CANONICAL = frozenset({"attrs", "trace_key", "source", "line"})
+
+
 def detect(
     config: Config, path: str, *, lines: int = 10, log_format: str | None = None
 ) -> list[Detected]:
     """What the first `lines` lines of `path` ('-': stdin) become, one verdict per event
-    (a line may make several, or none yet)."""
-    from .formats import Held, Joined, Records
+    (a line may make several, or none yet), as the native core makes them in an ingest."""
+    from .core import Core
     from .ingest import format_settings
-    from .pipeline import Reject, parse_json
     from .sources import Source
 
-    recognizer = format_settings(config, log_format).recognizer(config.aliases)
+    core = Core(config.aliases, formats=format_settings(config, log_format))
     source = Source(path)
     try:
         data = b""
@@ -73,29 +77,52 @@ def detect(
     finally:
         source.close()
     found = []
+    before = _Verdicts(core, b"")
+    head = b""
     for number, raw in enumerate(itertools.islice(data.split(b"\n"), lines), start=1):
         if not raw.strip() and number > data.count(b"\n"):
             break
-        try:
-            made = [recognizer(parse_json(raw))]
-        except Reject as reject:
-            found.append(Detected(number, f"(rejected: {reject.reason})"))
-            continue
-        except Records as records:
-            made = records.events  # one line, many records
-        except Held:
+        head += raw + b"\n"
+        # The lines so far as one block: a line's events are what it adds to them (a split
+        # line's part that ends it turns the parts before it, stored so far as they were,
+        # into the joined record).
+        after = _Verdicts(core, head)
+        if number in after.rejected:
+            found.append(Detected(number, f"(rejected: {after.rejected[number]})"))
+        elif core.splits and core.unfinished(raw + b"\n") == 0:
             found.append(
                 Detected(number, "(part of a split line: its event is at the part that ends it)")
             )
-            continue
-        except Joined as joined:
-            made = joined.events
-        for event in made:
-            columns = {k: v for k, v in event.items() if k != "attrs" and v is not None}
-            if "ts" in columns:
-                columns["ts"] = show("ts", columns["ts"])
-            found.append(Detected(number, recognizer.last, columns))
+        else:
+            name = next((n for n, c in after.formats.items() if c > before.formats.get(n, 0)), "")
+            made = [e for e in after.events if e[0] == number or e not in before.events]
+            for _, event in made:
+                columns = {k: v for k, v in event.items() if v is not None}
+                if "ts" in columns:
+                    columns["ts"] = show("ts", columns["ts"])
+                found.append(Detected(number, name, columns))
+        before = after
     return found
+
+
+class _Verdicts:
+    """What the core makes of a block of lines: its events as (line, canonical columns; the
+    time in microseconds), the reason of each line it rejected, and how many events each
+    format made."""
+
+    def __init__(self, core: Core, data: bytes) -> None:
+        import pyarrow as pa
+
+        result = core.process_chunk("detect", data, 1, 0)
+        table = result.events
+        ts = table.schema.get_field_index("ts")
+        table = table.set_column(ts, "ts", table.column(ts).cast(pa.int64()))
+        self.events: list[tuple[int, dict[str, object]]] = [
+            (row["line"], {k: v for k, v in row.items() if k not in _NOT_CANONICAL})
+            for row in table.to_pylist()
+        ]
+        self.rejected = {r["line"]: r["reason"] for r in result.rejects.to_pylist()}
+        self.formats = {name: counts[0] for name, counts in result.formats.items()}
 
 
 def show(column: str, value: object) -> str:

@@ -70,6 +70,18 @@ class ConfigError(LogkitError):
     """logkit.toml is invalid."""
 
 
+class FormatUnsupported(ConfigError):
+    """A log format (a file of a formats_dir, a `[formats.NAME]` table) uses what the native
+    core that applies formats cannot read: a regex with look-around or a backreference (Rust's
+    regex syntax), a TOML date where a JSON value is compared."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            f"a log format uses what logkit cannot read: {detail} (format patterns are Rust"
+            " regexes: no look-around or backreferences)"
+        )
+
+
 class MaskConfigError(ConfigError, ValueError):
     """The `[mask]` table of logkit.toml (or the settings of a `logkit.mask.Masker`) is invalid.
     A ValueError too, as the masker's settings errors always were."""

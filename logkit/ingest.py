@@ -1,23 +1,22 @@
-"""One ingest run: sources → blocks of lines → pipeline (on every core) → store.
+"""One ingest run: sources → blocks of lines → the native core (on every core) → store.
 
-The main process reads each source in blocks of complete lines and hands them to worker
-processes, which run the pipeline stages and return Arrow tables. Results come back in order
-and each block is stored as it comes, in a transaction that commits with its source's
-checkpoint and the counters (see _Committer), so a run killed at any moment and rerun stores
-exactly what an uninterrupted run would. At most `2 * workers` blocks are in flight, which
+logkit reads each source in blocks of complete lines and hands each to the native core
+(logkit/core.py), which parses, normalises and masks its lines on every core, in this process,
+and returns Arrow tables. Each block is stored as it comes, in a transaction that commits with
+its source's checkpoint and the counters (see _Committer), so a run killed at any moment and
+rerun stores exactly what an uninterrupted run would. One block is in flight at a time, which
 bounds memory whatever the input size.
 """
 
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import signal
 import sys
 import tempfile
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,27 +27,18 @@ import pyarrow as pa
 
 from . import interrupt, locks, tracespans
 from . import sources as src
+from .core import Core
 from .engine import write_error
 from .errors import InputError, Interrupted, LogkitError, StoreOutOfMemory
 from .formats import COVERAGE
 from .handles import Session as WriteSession  # store.py's, as seen from below Store
 from .keyfile import key_path
 from .mask import KEY_BLOCK_BYTES, key_block_after
-from .pipeline import (
-    TOO_LONG_KEEP,
-    ChunkResult,
-    FormatSettings,
-    PartialScan,
-    init_pool_worker,
-    init_worker,
-    make_masker,
-    run_job,
-)
+from .pipeline import TOO_LONG_KEEP, ChunkResult, FormatSettings, make_masker
 from .schema import STREAM_COLUMN
 
-INLINE_BYTES = 32 * 1024 * 1024  # below this much input, worker start-up costs more than it saves
 # Ingest only appends, so DuckDB needs little more than the rows not yet checkpointed, and the
-# rest of the process tree (workers, blocks in flight) shares a 400 MB budget with it. The
+# rest of the process (the core, the block in flight) shares a 400 MB budget with it. The
 # rare write that needs more (a checkpoint pins every long string of its row group) gets it
 # for that write only (WriteSession.run and .checkpoint).
 INGEST_MEMORY_MB = 96
@@ -138,103 +128,6 @@ class IngestSummary:
         }
 
 
-# -- the worker side ----------------------------------------------------------------------
-
-
-def core_wanted() -> bool:
-    """Whether an ingest runs on the native core where it can (see `core_refusal`): always,
-    unless LOGKIT_CORE=0 forces the Python pipeline, kept for now beside the core that replaces
-    it (issue 16 deletes it next)."""
-    return os.environ.get("LOGKIT_CORE") != "0"
-
-
-def core_refusal(_mask_table: dict[str, Any] | None, formats: FormatSettings) -> str | None:
-    """Why the native core, the ingest path, cannot run an ingest, or None.
-
-    The core recognises and normalises records by the same format data as the Python pipeline
-    (built-in formats, logkit.toml's and a formats_dir's, --log-format), and masks with its own
-    masker (src/mask/). It refuses formats it cannot read the same way (a pattern using what
-    the `regex` crate lacks, such as look-around): the Python pipeline runs, and the summary
-    says why. Lines that are not one record each ([explode] lines, [partial] parts) are
-    its too, and so is the reader's scan for where a block may end (`Core.unfinished`).
-    """
-    try:
-        from .core import formats_refusal
-    except ImportError:
-        return "the native core is not built"
-    return formats_refusal(formats)
-
-
-class _Runner:
-    """Runs jobs on the native core, or inline or on a process pool, yielding results in
-    submission order.
-
-    With `core` (the default: see `core_wanted` and `core_refusal`), each block runs in this
-    process on the native core, on all cores with the GIL released; a signal is handled as the
-    block ends. Otherwise the Python pipeline runs, on a pool of `workers` processes.
-    """
-
-    def __init__(self, workers: int, initargs: tuple[Any, ...], *, core: bool) -> None:
-        self.pool = None
-        self.core = None
-        aliases, mask_table, key, formats, max_line = initargs
-        if core:
-            from .core import Core, native_masker
-
-            masker = None
-            if mask_table is not None:
-                masker = native_masker(mask_table, key, aliases, formats)
-            self.core = Core(aliases, max_line=max_line, masker=masker, formats=formats)
-        elif workers > 1:
-            ctx = multiprocessing.get_context("forkserver")
-            # Workers forked from a server that has already imported the pipeline share those
-            # pages with it instead of each importing its own copy (~10 MB PSS per worker).
-            # logkit._forkserver takes the server and its workers out of the terminal's process
-            # group: signals are for the main process, which stops the run (see close()).
-            ctx.set_forkserver_preload(
-                [
-                    "logkit._forkserver",
-                    "logkit.pipeline",
-                    "logkit.mask",
-                    "logkit.normalize",
-                    "logkit.formats",
-                ]
-            )
-            try:
-                with interrupt.deferred():
-                    self.pool = ctx.Pool(workers, initializer=init_pool_worker, initargs=initargs)
-            except BaseException:
-                self.close()  # a signal during the start: the pool is whole, end it
-                raise
-        else:
-            init_worker(*initargs)
-        self.window = max(2, workers * 2)
-        self.pending: deque[tuple[Any, Any]] = deque()
-
-    def submit(self, job: Any, meta: Any) -> Iterator[tuple[ChunkResult, Any]]:
-        """Queue a job; yield the results that must be consumed to keep the window bounded."""
-        if self.core is not None:
-            yield self.core.process_chunk(*job), meta
-            return
-        if self.pool is None:
-            yield run_job(job), meta
-            return
-        self.pending.append((self.pool.apply_async(run_job, (job,)), meta))
-        while len(self.pending) >= self.window:
-            handle, m = self.pending.popleft()
-            yield handle.get(), m
-
-    def drain(self) -> Iterator[tuple[ChunkResult, Any]]:
-        while self.pending:
-            handle, m = self.pending.popleft()
-            yield handle.get(), m
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
-
-
 # -- the reading side ---------------------------------------------------------------------
 
 
@@ -254,7 +147,7 @@ class Block:
 
 class Joins(Protocol):
     """Where a block of complete lines must end so that no sequence of parts of a split line
-    is cut (pipeline.PartialScan, or the native core's scan)."""
+    is cut (the native core's scan, `Core.unfinished`)."""
 
     def unfinished(self, chunk: bytes) -> int: ...
 
@@ -790,11 +683,14 @@ def _ingest(
     key = mask_key(store.path)
     masker = None
     formats = format_settings(store.config, log_format)
-    # Fail now, not in a worker, on a bad format file or an unknown --log-format.
-    joins: Joins | None = PartialScan.of(formats, store.config.aliases)
     if mask_table is not None:
-        # Fail now, not in a worker, on a bad [mask] table or key.
+        # Fail now, before anything is read, on a bad [mask] table or key.
         masker = make_masker(mask_table, key, store.config.aliases, formats)
+    # The same for a bad format file, a format the core cannot read, an unknown --log-format.
+    core = Core(store.config.aliases, max_line=settings.max_line_bytes,
+                masker=masker.native if masker is not None else None, formats=formats)  # fmt: skip
+    # Where a block may end, by the core's own scan of its lines.
+    joins: Joins | None = core if core.splits else None
     with session.transaction() as con:
         checkpoints = _load_checkpoints(con)
         if masker is not None:
@@ -843,27 +739,10 @@ def _ingest(
         else:
             todo.append((source, cp))
     total_bytes = sum(source.unread_bytes(cp) for source, cp in todo)
-    workers = settings.workers or os.cpu_count() or 1
-    if total_bytes < INLINE_BYTES and not any(source.is_stdin for source, _ in todo):
-        workers = 1
-    initargs = (store.config.aliases, mask_table, key, formats, settings.max_line_bytes)
-    use_core = core_wanted()
-    if use_core and todo:
-        refusal = core_refusal(mask_table, formats)
-        if refusal is not None:
-            use_core = False
-            summary.warnings.append(
-                f"the native core cannot run this ingest, the Python pipeline ran: {refusal}"
-            )
-    runner = _Runner(workers, initargs, core=use_core) if todo else None
-    if runner is not None and runner.core is not None:
-        # Where a block may end, by the core's own scan of its lines.
-        joins = runner.core if runner.core.splits else None
     done_bytes = 0
     committer = _Committer(session)
     try:
         for source, cp in todo:
-            assert runner is not None
             status = "resumed" if cp else "new"
             if cp is None:
                 cp = src.Checkpoint(None, source.name, source.dev, source.ino)
@@ -908,13 +787,14 @@ def _ingest(
                        in_key)  # fmt: skip
                 if masker is not None and masker.masks_key_blocks:
                     in_key = key_block_after(block.data, in_key)
-                # The bytes go to a worker; the block waits for its commit without them (a
-                # transaction's worth of raw blocks would double what a run holds).
+                # The block waits for its commit without its bytes (a transaction's worth of
+                # raw blocks would double what a run holds).
                 block.data = b""
-                for result, (c, b) in runner.submit(job, (cur, block)):
-                    done_bytes += _record(committer, summary, c, result, b)
-                    if progress:
-                        progress(done_bytes, summary.lines, total_bytes or None)
+                # On every core, the GIL released; a signal is handled as the block ends.
+                result = core.process_chunk(*job)
+                done_bytes += _record(committer, summary, cur, result, block)
+                if progress:
+                    progress(done_bytes, summary.lines, total_bytes or None)
             if source.changed:
                 # Read up to where it changed (see logkit/sources.py); the rest is the next
                 # run's.
@@ -933,16 +813,12 @@ def _ingest(
                     " unfinished line that waits for its end (is it a log file?)"
                 )
             source.close()
-        for result, (c, b) in runner.drain() if runner else ():
-            done_bytes += _record(committer, summary, c, result, b)
         committer.flush()
     except BaseException as exc:
         committer.abort(exc)
         raise
     finally:
         committer.close()
-        if runner is not None:
-            runner.close()
         for source in opened:
             with contextlib.suppress(Exception):
                 source.close()

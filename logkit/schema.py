@@ -9,7 +9,7 @@ from __future__ import annotations
 import zlib
 
 # The canonical event columns, in table order; the ingest pipeline builds Arrow batches with
-# exactly these names and types (see logkit/pipeline.py).
+# exactly these names and types (see logkit/core.py).
 EVENT_COLUMNS: list[tuple[str, str]] = [
     ("ts", "TIMESTAMPTZ"),
     ("level", "VARCHAR"),

@@ -75,21 +75,16 @@ def run_logkit(*args: str, db: Path, input: bytes | None = None, env: dict[str, 
     return proc
 
 
-def ingest_both_ways(tmp_path: Path, logs: Path, *args: str) -> dict[str, tuple[Any, Any, Any]]:
-    """`logkit ingest ARGS --format json LOGS` on the Python pipeline (LOGKIT_CORE=0) and on the
-    native core (LOGKIT_CORE=1), each into its own store: per run ("python", "core") the
-    summary without its timings, the events and the rejects, for the two to be compared."""
-    stores = {}
-    for name, env in (("python", {"LOGKIT_CORE": "0"}), ("core", {"LOGKIT_CORE": "1"})):
-        db = tmp_path / f"{name}.duckdb"
-        proc = run_logkit("ingest", *args, "--format", "json", str(logs), db=db, env=env)
-        summary = json.loads(proc.stdout)
-        for volatile in ("seconds", "lines_per_second"):
-            summary.pop(volatile)
-        events = query(db, "SELECT * EXCLUDE (attrs), attrs::VARCHAR FROM events ORDER BY ALL")
-        rejects = query(db, "SELECT * EXCLUDE (ingested_at) FROM rejects ORDER BY ALL")
-        stores[name] = (summary, events, rejects)
-    return stores
+def ingest_stored(db: Path, logs: Path, *args: str, env: dict[str, str] | None = None) -> Any:
+    """`logkit ingest ARGS --format json LOGS` into the store `db`: the summary without its
+    timings, the events and the rejects."""
+    proc = run_logkit("ingest", *args, "--format", "json", str(logs), db=db, env=env)
+    summary = json.loads(proc.stdout)
+    for volatile in ("seconds", "lines_per_second"):
+        summary.pop(volatile)
+    events = query(db, "SELECT * EXCLUDE (attrs), attrs::VARCHAR FROM events ORDER BY ALL")
+    rejects = query(db, "SELECT * EXCLUDE (ingested_at) FROM rejects ORDER BY ALL")
+    return summary, events, rejects
 
 
 def after_make_demo(root: Path) -> Path:

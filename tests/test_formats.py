@@ -1,5 +1,6 @@
 """Log formats as data (logkit/formats): every format file's samples, recognition, the file
-language, and formats added by a user."""
+language, and formats added by a user. Records are recognised and normalised by the native
+core (src/formats/), each as a JSON line of its own (tests/core_events.py)."""
 
 from __future__ import annotations
 
@@ -9,24 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import pyarrow as pa
 import pytest
 
 import logkit
 from logkit.errors import ConfigError
-from logkit.formats import (
-    COVERAGE,
-    FORMATS_DIR,
-    Held,
-    Joined,
-    Recognizer,
-    Records,
-    load_formats,
-    parse_spec,
-)
-from logkit.normalize import parse_ts
-from logkit.pipeline import Reject, parse_json
+from logkit.formats import FORMATS_DIR, load_formats, parse_spec
 
+from .core_events import Recognizer, Records, Rejected, block, parse_ts
 from .helpers import query, run_logkit, write
 
 REAL_FORMATS = Path(__file__).parent / "real" / "formats"
@@ -198,39 +188,18 @@ class TestRecognition:
 
     def test_coverage_is_counted_per_format(self):
         """counts: per format, events and those with ts, level, message, service, trace_id."""
-        recognizer = Recognizer(SPECS)
-        events = [recognizer(dict(record)) for record in (ZAP, {"x": 1}, ZAP, PINO)]
+        lines = [orjson.dumps(r) for r in (ZAP, {"x": 1}, ZAP, PINO)]
         expected = {"zap": [2, 2, 2, 2, 0, 0], "generic": [1, 0, 0, 0, 0, 0],
                     "pino": [1, 1, 1, 1, 0, 0]}  # fmt: skip
-        assert expected == recognizer.take_counts(events)
+        assert expected == block(Recognizer(SPECS).native, lines)[1]
 
-    def test_coverage_of_a_block_mixing_formats_is_counted_from_its_arrow_table(self):
-        """A block as the pipeline has it (Arrow columns) that mixes formats, one rejected event
-        among them, counts as the same events as dicts do."""
-        records = (ZAP, {"x": 1}, PINO, ZAP, GENERIC, PINO)
-        counted = []
-        for as_arrow in (False, True):
-            recognizer = Recognizer(SPECS)
-            events = []
-            for number, record in enumerate(records):
-                event = recognizer(dict(record))
-                if number == 3:
-                    recognizer.dropped()
-                else:
-                    events.append({column: event[column] for column in COVERAGE})
-            counted.append(recognizer.take_counts(pa.Table.from_pylist(events) if as_arrow
-                                                  else events))  # fmt: skip
-        expected = {"zap": [1, 1, 1, 1, 0, 0], "generic": [2, 1, 1, 1, 0, 0],
-                    "pino": [2, 2, 2, 2, 0, 0]}  # fmt: skip
-        assert [expected, expected] == counted
-
-    def test_an_event_dropped_after_normalising_is_not_counted(self):
-        """A line rejected after its event was made (too deep to store) counts for no format."""
-        recognizer = Recognizer(SPECS)
-        events = [recognizer(dict(ZAP))]
-        recognizer(dict(PINO))
-        recognizer.dropped()
-        assert {"zap": [1, 1, 1, 1, 0, 0]} == recognizer.take_counts(events)
+    def test_an_event_rejected_after_its_format_is_known_is_not_counted(self):
+        """A line quarantined (nested too deep to store) counts for no format, whatever it
+        looked like."""
+        deep = b"[" * 1025 + b"]" * 1025
+        lines = [orjson.dumps(ZAP), orjson.dumps(PINO)[:-1] + b', "x": ' + deep + b"}"]
+        made, counts = block(Recognizer(SPECS).native, lines)
+        assert ({"zap": [1, 1, 1, 1, 0, 0]}, "too_deep") == (counts, made[1].reason)
 
 
 class TestFileLanguage:
@@ -272,15 +241,15 @@ class TestFileLanguage:
 class TestPlainTextLines:
     def test_text_that_begins_like_a_number_is_not_json(self):
         """ "2026 is a year" is plain text, not a JSON value that is not an object."""
-        with pytest.raises(Reject) as caught:
-            parse_json(b"2026 is a year")
+        with pytest.raises(Rejected) as caught:
+            Recognizer(SPECS).line(b"2026 is a year")
         assert "not_json" == caught.value.reason
 
     def test_a_cri_line_is_read_as_its_envelope(self):
         """A Kubernetes container log line becomes a record the cri format unwraps."""
         raw = b'2026-11-22T10:01:02.5Z stdout F {"level":"info","ts":1795341662.5,"msg":"up"}'
         recognizer = Recognizer(SPECS)
-        event = recognizer(parse_json(raw))
+        event = recognizer.line(raw)
         expected = ("cri/zap", "up", T + 500_000, {"stream": "stdout", "logtag": "F",
                     "time": "2026-11-22T10:01:02.5Z"})  # fmt: skip
         assert expected == (recognizer.last, event["message"], event["ts"],
@@ -289,8 +258,8 @@ class TestPlainTextLines:
     def test_a_cri_shaped_line_whose_tag_is_not_utf8_is_invalid_utf8_not_a_crash(self):
         """The tag is the runtime's ASCII; bytes that are not UTF-8 there make the line no CRI
         line, quarantined as any line that is not UTF-8 (it used to raise out of the run)."""
-        with pytest.raises(Reject) as caught:
-            parse_json(b"2026-11-22T10:01:02Z stdout P\xff text")
+        with pytest.raises(Rejected) as caught:
+            Recognizer(SPECS).line(b"2026-11-22T10:01:02Z stdout P\xff text")
         assert "invalid_utf8" == caught.value.reason
 
 
@@ -301,9 +270,9 @@ class TestOtlpValues:
     def records(self, body: Any, attributes: Any = ()) -> list[dict[str, Any]]:
         line = {"resourceLogs": [{"scopeLogs": [{"logRecords": [
             {"body": body, "attributes": list(attributes)}]}]}]}  # fmt: skip
-        with pytest.raises(Records) as caught:
-            Recognizer(SPECS)(line)
-        return caught.value.events
+        [made], _ = block(Recognizer(SPECS).native, [orjson.dumps(line)])
+        events: list[dict[str, Any]] = made
+        return events
 
     @pytest.mark.parametrize(
         "written, read",
@@ -557,22 +526,6 @@ REAL = {
 }
 
 
-def events_of(recognizer: Recognizer, lines: list[bytes]) -> list[dict[str, Any]]:
-    """The events lines give as the pipeline makes them: a line of many records gives each,
-    parts of a split line give one event when joined (or at the end, if never finished)."""
-    events = []
-    for raw in lines:
-        try:
-            events.append(recognizer(parse_json(raw)))
-        except Records as records:
-            events += records.events
-        except Held:
-            pass
-        except Joined as joined:
-            events += joined.events
-    return events + [event for _, made in recognizer.flush() for event in made]
-
-
 @pytest.mark.parametrize("name", sorted(REAL))
 def test_real_output_is_recognised_and_fills_its_columns(name):
     """Each real program's lines are recognised as its format with no configuration, every
@@ -582,10 +535,11 @@ def test_real_output_is_recognised_and_fills_its_columns(name):
     if not path.is_file():
         pytest.skip(f"{path} is not here (the real-output fixtures come from another branch)")
     formats, always, somewhere = REAL[name]
-    recognizer = Recognizer(SPECS)
-    seen, missing, found = set(), set(), set()
-    for event in events_of(recognizer, path.read_bytes().splitlines()):
-        seen.add(recognizer.last)
+    # As the pipeline makes them: a line of many records gives each, the parts of a split
+    # line one event when joined (or at the end, if never finished).
+    made, counts = block(Recognizer(SPECS).native, path.read_bytes().splitlines())
+    seen, missing, found = set(counts), set(), set()
+    for event in [e for m in made if not isinstance(m, Rejected) for e in m]:
         filled = {column for column, value in event.items() if value is not None}
         missing |= always - filled
         found |= filled

@@ -663,31 +663,22 @@ class TestReadersDuringIngest:
         assert 30_001 == count(store)
 
 
-class TestWhichPipelineRuns:
+class TestFormatsTheCoreCannotRead:
     # A format whose pattern looks ahead, which the core's `regex` crate cannot read.
     LOOKAHEAD = b'[formats.odd]\nmatch = { keys = ["x"], patterns = { x = "^(?=a)" } }\n'
 
-    @pytest.mark.parametrize("core", [{}, {"LOGKIT_CORE": "0"}], ids=["default", "forced"])
-    def test_a_format_the_core_cannot_read_runs_on_the_python_pipeline_and_says_so(
-        self, tmp_path, core
+    @pytest.mark.parametrize("command", [["ingest"], ["formats"], ["formats", "detect"]])
+    def test_a_format_the_core_cannot_read_is_a_config_error_naming_its_pattern(
+        self, tmp_path, command
     ):
-        """The core is the default; where it cannot read a format the same way, the Python
-        pipeline stores the run and the summary says why. LOGKIT_CORE=0 asks for the Python
-        pipeline: nothing to warn of."""
+        """The core applies every format; one it cannot compile is refused as the formats
+        load, whatever the command, with the pattern and why: nothing is read or stored."""
         write(tmp_path / "logkit.toml", self.LOOKAHEAD)
-        log = write(tmp_path / "app.log", b'{"x": "abc", "message": "hi"}\n{"message": "b"}\n')
-        proc = run_logkit("ingest", "--format", "json", str(log), db=tmp_path / "s.duckdb",
-                          env=core)  # fmt: skip
-        summary = json.loads(proc.stdout)
-        refused = [w for w in summary["warnings"] if "native core" in w]
-        assert ["generic", "odd"] == sorted(summary["formats"])
-        assert [("abc", "hi"), (None, "b")] == query(
-            tmp_path / "s.duckdb", "SELECT attrs->>'x', message FROM events ORDER BY line"
-        )
-        if core:
-            assert [] == refused
-        else:
-            [warning] = refused
-            assert warning.startswith("the native core cannot run this ingest, the Python "
-                                      "pipeline ran: ")  # fmt: skip
-            assert "(?=a)" in warning
+        log = write(tmp_path / "app.log", b'{"x": "abc", "message": "hi"}\n')
+        args = command if command == ["formats"] else [*command, str(log)]
+        db = tmp_path / "s.duckdb"
+        proc = run_logkit(*args, db=db, check=False)
+        message = 'Error: a log format uses what logkit cannot read: pattern "^(?=a)"'
+        assert (1, True) == (proc.returncode, proc.stderr.decode().startswith(message))
+        assert "look-around" in proc.stderr.decode()
+        assert not db.exists() or [(0,)] == query(db, "SELECT count(*) FROM events")

@@ -1,4 +1,4 @@
-"""Ctrl-C, SIGTERM and SIGKILL during an ingest, on the native core and on the Python pipeline.
+"""Ctrl-C, SIGTERM and SIGKILL during an ingest.
 
 Real `logkit ingest` processes, signalled as a terminal does (the whole process group) or as
 `kill` does (the process), while their input is still coming: a writer the test controls pipes
@@ -6,11 +6,9 @@ a named stream (`--name`) into stdin as fast as the run reads it and holds its l
 until the run has been signalled, so the run cannot have ended first, however fast it is. One
 signal stops the run within seconds with exit 128 + the signal, says what it stored, prints no
 traceback from any process and leaves no process behind; the rerun, piping the whole stream
-again, then completes the store to what an uninterrupted run makes. The core runs every block
-in the process itself (the signal is handled as the block under way ends: ~0.04 s for a 2 MB
-block, 0.11 s at most, on this 2-core machine), so it starts no process at all; the Python
-pipeline (LOGKIT_CORE=0) runs on its worker pool, which a SIGKILL of logkit must not leave
-printing BrokenPipeError.
+again, then completes the store to what an uninterrupted run makes. The native core runs every
+block in the process itself (the signal is handled as the block under way ends: ~0.04 s for a
+2 MB block, 0.11 s at most, on this 2-core machine), so it starts no process at all.
 """
 
 from __future__ import annotations
@@ -41,9 +39,6 @@ NAME = "app"  # the piped stream's name: its checkpoint lets a rerun read on
 LINES = 240_000
 HELD = 0.1  # the share of the stream held back until the run has been signalled
 
-# The native core (the default) and the Python pipeline on its worker pool.
-PATHS = pytest.mark.parametrize("env", [{}, {"LOGKIT_CORE": "0"}], ids=["core", "python"])
-
 
 @pytest.fixture(scope="module")
 def stream(tmp_path_factory: pytest.TempPathFactory) -> bytes:
@@ -57,8 +52,7 @@ def stream(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 
 @pytest.fixture(scope="module")
 def clean(stream: bytes, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """The store an uninterrupted run makes (the same on both paths, as the differential
-    tests hold them)."""
+    """The store an uninterrupted run makes."""
     db = tmp_path_factory.mktemp("clean") / "s.duckdb"
     run_logkit("ingest", "-q", "--name", NAME, "-", db=db, input=stream)
     return digest(db)
@@ -148,29 +142,27 @@ class Feeder(threading.Thread):
         self._go.set()
 
 
-def start(*args: str, db: Path, env: dict[str, str], feeder: Feeder) -> subprocess.Popen[bytes]:
+def start(*args: str, db: Path, feeder: Feeder) -> subprocess.Popen[bytes]:
     """`logkit ARGS` reading the feeder's pipe, as the leader of its own process group, as a
     shell starts a job."""
     proc = subprocess.Popen([*LOGKIT_DIAGNOSABLE, "--db", str(db), *args], stdin=feeder.stdin,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env={**os.environ, **env}, start_new_session=True)  # fmt: skip
+                            start_new_session=True)  # fmt: skip
     os.close(feeder.stdin)  # the run's now
     feeder.start()
     return proc
 
 
-def wait_for_commits(proc: subprocess.Popen[bytes], db: Path, env: dict[str, str]) -> set[int]:
+def wait_for_commits(proc: subprocess.Popen[bytes], db: Path) -> set[int]:
     """Until the run has committed blocks (its WAL holds a commit: the rows of a transaction
-    that fills a row group go to the store file, the WAL only says where) and, on the Python
-    pipeline, its pool runs; returns the run's processes then. The run cannot end meanwhile:
-    the feeder holds the end of its input."""
+    that fills a row group go to the store file, the WAL only says where); returns the run's
+    processes then. The run cannot end meanwhile: the feeder holds the end of its input."""
     wal = Path(f"{db}.wal")
-    pool = 3 if env.get("LOGKIT_CORE") == "0" else 0  # the forkserver and two workers
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         assert proc.poll() is None, proc.communicate()[1].decode()
         family = descendants(proc.pid)
-        if wal.exists() and wal.stat().st_size > 0 and len(family) >= pool:
+        if wal.exists() and wal.stat().st_size > 0:
             return family
         time.sleep(0.05)
     raise AssertionError("the run committed nothing in 120 s")
@@ -203,24 +195,23 @@ def gone(pids: set[int], within: float = STOP_SECONDS) -> set[int]:
     return alive(pids)
 
 
-def rerun(stream: bytes, db: Path, env: dict[str, str]) -> None:
+def rerun(stream: bytes, db: Path) -> None:
     """The whole stream piped again under its name: the run reads on from its checkpoint."""
-    run_logkit("ingest", "-q", "--name", NAME, "-", db=db, input=stream, env=env)
+    run_logkit("ingest", "-q", "--name", NAME, "-", db=db, input=stream)
 
 
-@PATHS
 @pytest.mark.parametrize(
     ("signum", "group"),
     [(signal.SIGINT, True), (signal.SIGTERM, False), (signal.SIGTERM, True)],
     ids=["ctrl-c", "kill", "kill-group"],
 )
 def test_one_signal_stops_the_run_cleanly_and_a_rerun_completes_it(
-    stream: bytes, clean: dict, tmp_path: Path, env: dict[str, str], signum: int, group: bool
+    stream: bytes, clean: dict, tmp_path: Path, signum: int, group: bool
 ) -> None:
     db = tmp_path / "s.duckdb"
     feeder = Feeder(stream, int(len(stream) * HELD))
-    proc = start("ingest", "--name", NAME, "-", db=db, env=env, feeder=feeder)
-    family = wait_for_commits(proc, db, env)
+    proc = start("ingest", "--name", NAME, "-", db=db, feeder=feeder)
+    family = wait_for_commits(proc, db)
     seconds, stderr = stop(proc, signum, group=group)
     feeder.abort()
     name = signal.Signals(signum).name
@@ -229,31 +220,28 @@ def test_one_signal_stops_the_run_cleanly_and_a_rerun_completes_it(
     assert "nothing half-done was kept, so a rerun reads on from there" in stderr
     assert seconds < STOP_SECONDS, f"{seconds:.1f} s to stop"
     assert set() == gone(family)
-    rerun(stream, db, env)
+    rerun(stream, db)
     assert clean == digest(db)
 
 
 def test_the_core_runs_without_worker_processes(stream: bytes, clean: dict, tmp_path: Path) -> None:
-    """By default an ingest runs on the native core, in logkit's own process, even for piped
-    input (which the Python pipeline always gives its pool); released, the run completes."""
+    """An ingest runs on the native core, in logkit's own process, even for piped input;
+    released, the run completes."""
     db = tmp_path / "s.duckdb"
     feeder = Feeder(stream, int(len(stream) * HELD))
-    proc = start("ingest", "-q", "--name", NAME, "-", db=db, env={}, feeder=feeder)
-    assert set() == wait_for_commits(proc, db, {})
+    proc = start("ingest", "-q", "--name", NAME, "-", db=db, feeder=feeder)
+    assert set() == wait_for_commits(proc, db)
     feeder.release()
     _, err = proc.communicate(timeout=120)
     assert (0, b"") == (proc.returncode, err)
     assert clean == digest(db)
 
 
-@PATHS
-def test_what_the_message_says_was_stored_is_in_the_store(
-    stream: bytes, tmp_path: Path, env: dict[str, str]
-) -> None:
+def test_what_the_message_says_was_stored_is_in_the_store(stream: bytes, tmp_path: Path) -> None:
     db = tmp_path / "s.duckdb"
     feeder = Feeder(stream, int(len(stream) * HELD))
-    proc = start("ingest", "--name", NAME, "-", db=db, env=env, feeder=feeder)
-    wait_for_commits(proc, db, env)
+    proc = start("ingest", "--name", NAME, "-", db=db, feeder=feeder)
+    wait_for_commits(proc, db)
     _, stderr = stop(proc, signal.SIGINT, group=True)
     feeder.abort()
     said = stderr.partition("this run stored ")[2].partition(" lines")[0]
@@ -263,13 +251,12 @@ def test_what_the_message_says_was_stored_is_in_the_store(
     assert int(said.replace(",", "")) > 0
 
 
-@PATHS
-def test_ctrl_c_while_waiting_for_stdin(tmp_path: Path, env: dict[str, str]) -> None:
+def test_ctrl_c_while_waiting_for_stdin(tmp_path: Path) -> None:
     """A run blocked reading its input is interrupted too."""
     db = tmp_path / "s.duckdb"
     line = b'{"message": "one", "level": "info"}\n'
     feeder = Feeder(line, len(line) // 2)  # half a line, then nothing
-    proc = start("ingest", "-", db=db, env=env, feeder=feeder)
+    proc = start("ingest", "-", db=db, feeder=feeder)
     deadline = time.monotonic() + 60
     while not reading_stdin(proc.pid) and time.monotonic() < deadline:
         assert proc.poll() is None, proc.communicate()[1].decode()
@@ -283,16 +270,14 @@ def test_ctrl_c_while_waiting_for_stdin(tmp_path: Path, env: dict[str, str]) -> 
     assert set() == gone(family)
 
 
-@PATHS
 def test_after_sigkill_nothing_stays_or_prints_a_traceback(
-    stream: bytes, clean: dict, tmp_path: Path, env: dict[str, str]
+    stream: bytes, clean: dict, tmp_path: Path
 ) -> None:
     db = tmp_path / "s.duckdb"
     feeder = Feeder(stream, int(len(stream) * HELD))
-    proc = start("ingest", "--name", NAME, "-", db=db, env=env, feeder=feeder)
-    family = wait_for_commits(proc, db, env)
+    proc = start("ingest", "--name", NAME, "-", db=db, feeder=feeder)
+    family = wait_for_commits(proc, db)
     os.kill(proc.pid, signal.SIGKILL)
-    # stderr is shared with the workers, if any: it ends when the last of them has gone.
     try:
         _, err = proc.communicate(timeout=30)
     finally:
@@ -303,5 +288,5 @@ def test_after_sigkill_nothing_stays_or_prints_a_traceback(
     assert set() == leftover
     assert "Traceback" not in err.decode() and "BrokenPipe" not in err.decode(), err.decode()
     assert set() == gone(family)
-    rerun(stream, db, env)
+    rerun(stream, db)
     assert clean == digest(db)

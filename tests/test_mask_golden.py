@@ -31,8 +31,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from logkit.mask import Masker, key_block_after, key_block_lines
-from logkit.normalize import Normalizer
 
+from .core_events import Normalizer
 from .test_mask import LINES_TO_MASK, ORDINARY_LINES
 from .test_mask_properties import records, text
 

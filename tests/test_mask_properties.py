@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from logkit.mask import Masker
-from logkit.normalize import Normalizer
+
+from .core_events import Normalizer
 
 KEY = b"property-test-key-0000000000000"
 

@@ -10,8 +10,8 @@ import orjson
 import pytest
 
 import logkit
+from logkit.core import Core
 from logkit.mask import Masker, key_block_lines
-from logkit.pipeline import build_stages, process_chunk
 
 from .helpers import append, query, run_logkit, write
 from .test_masking_e2e import store_bytes, table_text
@@ -187,7 +187,7 @@ def test_the_cut_last_line_of_a_stream_inside_a_key_is_masked():
     masker = Masker()
     data = "".join(line + "\n" for line in PEM_LINES[:3]).encode()
     cut = (4, len(data), "truncated_stream", BODY[2][:40].encode())
-    result = process_chunk(build_stages({}, masker), masker, "a.log.gz", data, 1, 0, [cut])
+    result = Core({}, masker=masker.native).process_chunk("a.log.gz", data, 1, 0, [cut])
     assert ["[MASKED:private_key]"] * 4 == result.rejects.column("raw").to_pylist()
 
 
