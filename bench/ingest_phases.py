@@ -26,8 +26,8 @@ from typing import Any
 import logkit
 from logkit import core as core_module
 from logkit import ingest as ingest_module
-from logkit import session as session_module
 from logkit import sources as sources_module
+from logkit import store as store_module
 
 wall: Counter[str] = Counter()
 cpu: Counter[str] = Counter()
@@ -68,7 +68,7 @@ def main() -> None:
         timed(ingest_module._Committer, "flush", "commits (checkpoints included)")
     else:  # the tree before: a block's rows were inserted when its transaction committed
         timed(ingest_module._Committer, "flush", "transactions (checkpoints included)")
-    timed(session_module.WriteSession, "checkpoint", "checkpoints")
+    timed(store_module.WriteSession, "checkpoint", "checkpoints")
     for _ in range(args.repeat):
         wall.clear(), cpu.clear(), calls.clear()
         with tempfile.TemporaryDirectory(prefix="logkit-bench-phases-") as tmp:
