@@ -402,6 +402,24 @@ def test_a_cut_before_an_open_sequence_does_not_split_a_closed_one():
         assert whole.events.to_pylist() + whole.rejects.to_pylist() == rows
 
 
+def test_a_record_of_one_stream_around_the_start_of_anothers_open_one_is_stored_once(tmp_path):
+    """The file ends, for a first run, with stderr's parts on lines 2 and 4 around the first
+    part of stdout's sequence (line 3), whose end a second run finds: each record is stored
+    once, whole, at its first part's line (the reader held lines 2-4 back, not 3-4)."""
+    from .helpers import query
+
+    entries = [(b"\\n", b"stdout"), (b"00", b"stderr"), (b"0", b"stdout"), (b"\\n", b"stderr"),
+               (b"\\n", b"stdout")]  # fmt: skip
+    lines = [b'{"log":"%s","stream":"%s","time":"2026-11-22T10:01:02Z"}\n' % e for e in entries]
+    summaries, _, rejects = _ingest(tmp_path, "core", [b"".join(lines[:4]), lines[4]], "")
+    assert [(1, 1), (4, 2)] == [(lines, events) for lines, events, *_ in summaries]
+    assert "its last 3 line(s) are parts of a split line" in summaries[0][-1][0]
+    stored = query(tmp_path / "core" / "s.duckdb",
+                   "SELECT line, message, attrs->>'stream' FROM events ORDER BY line")  # fmt: skip
+    assert [(1, "", "stdout"), (2, "00", "stderr"), (3, "0", "stdout")] == stored
+    assert not rejects
+
+
 def _ingest(tmp_path: Path, mode: str, runs: list[bytes], config: str) -> Any:
     import logkit
 
