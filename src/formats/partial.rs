@@ -1,6 +1,6 @@
 //! `[partial]`: a writer split one long line into parts (Docker's json-file driver at 16 KiB,
-//! whose parts' `log` lacks the newline; CRI's `P` lines up to the `F` one). The port of
-//! formats.py's `Recognizer._part`/`_joined`/`flush` and pipeline.py's `PartialScan`.
+//! whose parts' `log` lacks the newline; CRI's `P` lines up to the `F` one): which line is a
+//! part of which sequence, the joining of a sequence's parts, and where a block may end.
 //!
 //! Parts are joined per sequence, a sequence being a format and the value of its `by` field
 //! (stdout's and stderr's parts interleave). Joining happens inside one block: the reader
@@ -20,8 +20,8 @@ use crate::tree::{obj_get, Obj, J};
 /// A sequence of parts: the format's name and its `by` field's value as text (None: absent).
 pub type PartKey = (String, Option<String>);
 
-/// How far back from a block's end `unfinished` reads lines when no sequence is open there
-/// (pipeline.PartialScan.WINDOW): a stream's last line decides whether it is open.
+/// How far back from a block's end `unfinished` reads lines when no sequence crosses the cut
+/// found so far: a stream's last line decides whether it is open.
 pub const WINDOW: usize = 64 * 1024;
 
 /// A format's `[partial]` table, checked.
