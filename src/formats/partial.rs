@@ -483,7 +483,7 @@ mod tests {
     #[test]
     fn the_scan_stops_past_its_window_unless_a_sequence_is_still_open() {
         // Past the window with nothing open: an older open sequence of another stream is
-        // not seen (as Python's scan does not see it).
+        // not seen (the window's limit).
         let lines = ["b+", "a.", "a.", "a."];
         assert_eq!(offset_of(&lines, 4), scan(&lines, 3));
         assert_eq!(0, scan(&lines, WINDOW));
