@@ -172,7 +172,7 @@ impl Pipeline {
     fn process_unguarded<'d>(&self, input: &BlockInput<'d>) -> Result<BlockOutput, CoreError> {
         let lines = split_lines(input.data);
         // The lines inside a private key block (in order, over the whole block: a block may
-        // span slices), as pipeline.process_chunk finds them: their rejects keep no text.
+        // span slices): their rejects keep no text.
         let (key_lines, key_open) = match &self.masker {
             Some(masker)
                 if masker.masks_key_blocks()
@@ -371,7 +371,7 @@ impl Pipeline {
     }
 
     /// The events of a line of many records, each kept; a line that holds none is
-    /// quarantined as `no_records`, not dropped unseen (as process_chunk's `keep_all`).
+    /// quarantined as `no_records`, not dropped unseen.
     fn keep_all(
         &self,
         out: &mut Slice,

@@ -47,7 +47,8 @@ const EVENT_COLUMNS: [(&str, &str); 27] = [
     ("line", "BIGINT"),
 ];
 
-/// logkit/pipeline.py's REJECT_SCHEMA.
+/// The rejects' columns, as Python's REJECT_SCHEMA has them (logkit/core.py hands those to
+/// the core).
 const REJECT_COLUMNS: [(&str, &str); 5] = [
     ("source", "VARCHAR"),
     ("line", "BIGINT"),

@@ -1,8 +1,8 @@
 //! One line of JSON as a record, and a record written back as `attrs` text.
 //!
-//! The semantics are those of logkit/pipeline.py (`parse_json`, `_exact`, `_dumps`), which
-//! reads with orjson and falls back on the standard library: a record is accepted when
-//! either accepts it (see `tree.rs` for what that means and the tree it is read into).
+//! The semantics are those logkit's Python reader had (orjson, falling back on the standard
+//! library), kept as stored data depends on them: a record is accepted when either accepts
+//! it (see `tree.rs` for what that means and the tree it is read into).
 //! `view` gives a value as the Python type it would have been.
 
 use crate::lines::{classify, trim_line, Reason};
@@ -36,9 +36,8 @@ pub fn parse_record(raw: &[u8]) -> Result<Record<'_>, Reason> {
 }
 
 /// A Kubernetes (CRI) container log line, `<RFC 3339 time> <stdout|stderr> <P|F>[:tags]
-/// <content>`, as the record pipeline.py's `parse_json` makes of it (`_CRI_LINE`: the time
-/// `\d{4}-\d\d-\d\dT[0-9:.]+(?:Z|[+-]\d\d:\d\d)`); the content is decoded as UTF-8
-/// with replacement characters.
+/// <content>`, as a record (the time `\d{4}-\d\d-\d\dT[0-9:.]+(?:Z|[+-]\d\d:\d\d)`); the
+/// content is decoded as UTF-8 with replacement characters.
 fn cri_record(raw: &[u8]) -> Option<Record<'_>> {
     if raw.len() < 4 || !raw[..4].iter().all(u8::is_ascii_digit) {
         return None;
@@ -104,7 +103,7 @@ pub fn is_int_text(text: &str) -> bool {
 }
 
 /// A JSON value seen as the Python object the old pipeline had: converters decide on these
-/// types exactly as normalize.py decides on `type(x)`.
+/// types, as Python's did on `type(x)`.
 #[derive(Debug, Clone, Copy)]
 pub enum Py<'a> {
     None,
@@ -136,7 +135,7 @@ fn number_view(text: &str) -> Py<'_> {
     }
     let f: f64 = text.parse().unwrap_or(f64::NAN);
     if f.is_infinite() {
-        // The standard library reads 1e400 as inf, which `_exact` stores as text.
+        // The standard library reads 1e400 as inf, which is kept as text.
         return Py::Str(if f > 0.0 { "Infinity" } else { "-Infinity" });
     }
     Py::Float(f)
@@ -144,7 +143,7 @@ fn number_view(text: &str) -> Py<'_> {
 
 // --- writing ------------------------------------------------------------------------------
 
-/// A record as `attrs` text, as `_dumps` writes it: orjson's compact form, or the standard
+/// A record as `attrs` text: orjson's compact form, or the standard
 /// library's (", " and ": ") for a record orjson cannot write (an int beyond 64 bits, more
 /// than 254 levels).
 pub fn dumps_record(record: &Record<'_>) -> String {

@@ -132,7 +132,7 @@ impl Block {
     }
 
     /// Per format ("docker/zap" for an envelope's), [events, then events with each of ts,
-    /// level, message, service, trace_id]: `Recognizer.take_counts`.
+    /// level, message, service, trace_id], for the summary's format coverage.
     #[getter]
     fn formats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let dict = PyDict::new(py);
@@ -259,9 +259,11 @@ impl Core {
         self.pipeline.formats.splits()
     }
 
-    /// The offset in `chunk` (complete lines) of the first part of the earliest sequence of
-    /// parts its lines leave open, `len(chunk)` when none (pipeline.PartialScan.unfinished):
-    /// the reader keeps the lines from there out of the block and its checkpoint.
+    /// Where a block of `chunk`'s lines (complete lines) may end so that no sequence of parts
+    /// is cut: `len(chunk)` when they leave none open, else the start of the earliest sequence
+    /// open or crossing that place, 0 when there is none but the first line
+    /// (`formats::partial::unfinished`): the reader keeps the lines from there out of the
+    /// block and its checkpoint.
     fn unfinished(&self, py: Python<'_>, chunk: &[u8]) -> usize {
         let formats = &self.pipeline.formats;
         py.allow_threads(|| {

@@ -1,7 +1,7 @@
 //! A block of raw bytes as lines, and the reasons a line cannot become an event.
 //!
-//! The reasons and the order they are told apart in are those of logkit/pipeline.py
-//! (`_classify`): the quarantine's `reason` column is a stable interface.
+//! The reasons and the order they are told apart in are kept as they were when Python
+//! read lines: the quarantine's `reason` column is a stable interface.
 
 /// Why a line went to `rejects` rather than `events`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

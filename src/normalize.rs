@@ -1,11 +1,12 @@
-//! A parsed record as logkit's canonical event: the port of logkit/normalize.py.
+//! A parsed record as logkit's canonical event.
 //!
 //! What is code here is what each kind of column accepts (the converters) and which column
-//! an alias *group* feeds (`GROUPS`, normalize.py's `ALIAS_GROUPS`). Which record keys feed
-//! a group is data: the alias table (today normalize.BUILTIN_ALIASES, to become the format
-//! files' `[fields]` tables), and the user's `[aliases]` in front of it, both handed in by
-//! Python. Each field ranks its aliases in table order, user aliases first; the best-ranked
-//! alias whose value converts wins, and a value that does not convert stays in `attrs`.
+//! an alias *group* feeds (`GROUPS`; Python's `normalize.ALIAS_GROUPS` is read from here).
+//! Which record keys feed a group is data: the alias table (today
+//! normalize.BUILTIN_ALIASES, to become the format files' `[fields]` tables), and the user's
+//! `[aliases]` in front of it, both handed in by Python. Each field ranks its aliases in
+//! table order, user aliases first; the best-ranked alias whose value converts wins, and a
+//! value that does not convert stays in `attrs`.
 //! A dotted alias (`usage.prompt_tokens`) matches a literal key first, then the nested
 //! value; a decimal step indexes a list, and a value read through a list is never cut out.
 
@@ -23,7 +24,7 @@ use crate::pytext::{ascii_digits, py_float};
 use crate::timeparse::parse_ts;
 use crate::tree::{from_value, obj_get, to_value, J};
 
-/// The canonical columns, in store order (normalize.py's CANONICAL_FIELDS).
+/// The canonical columns, in store order.
 pub const FIELDS: [&str; 23] = [
     "ts",
     "level",
@@ -80,7 +81,7 @@ pub struct Event<'a> {
 pub type EventMap = serde_json::Map<String, Value>;
 
 impl<'a> Event<'a> {
-    /// The event as the Python pipeline's event dict: the canonical columns in store order,
+    /// The event as a map of columns: the canonical columns in store order,
     /// then `attrs` (what the masker works on). Columns without a value are left out rather
     /// than null (the masker passes nulls by, and `from_map` reads either as none): most of an
     /// event's 23 columns are empty, each a key to allocate and hash for nothing.
@@ -227,8 +228,8 @@ pub(crate) fn group(name: &str) -> Option<&'static [(&'static str, Conv, Keep)]>
     })
 }
 
-/// Every group `group` knows, sorted: logkit/core.py checks they are normalize.py's
-/// ALIAS_GROUPS (`alias_groups`), so the core refuses to run rather than read one differently.
+/// Every group `group` knows, sorted: the groups a format's `[fields]` and logkit.toml's
+/// `[aliases]` may name (`alias_groups` hands them to Python, as normalize.ALIAS_GROUPS).
 pub const GROUP_NAMES: [&str; 32] = [
     "batch_id",
     "cache_hit",
@@ -265,7 +266,7 @@ pub const GROUP_NAMES: [&str; 32] = [
 ];
 
 /// Every alias group as (group, field, keep) rows, `keep` true when the original value can
-/// stay in attrs: what logkit/core.py compares with normalize.py's ALIAS_GROUPS.
+/// stay in attrs: Python's normalize.ALIAS_GROUPS, which checks the names formats give.
 pub fn alias_groups() -> Vec<(&'static str, &'static str, bool)> {
     let mut rows = Vec::new();
     for name in GROUP_NAMES {
@@ -340,7 +341,7 @@ pub struct Normalizer {
     levels: Option<LevelTable>,
 }
 
-/// One way a format fills a column, best first (normalize.py's `extra` and `late` steps):
+/// One way a format fills a column, best first (its `extra` and `late` steps):
 /// (field index, record key or dotted path, converter, keep, index into the patterns).
 pub(crate) type Row = (usize, String, Conv, Keep, Option<usize>);
 
@@ -386,7 +387,7 @@ impl Normalizer {
         Normalizer::build(user, Vec::new(), builtin, rows, patterns, None)
     }
 
-    /// A format's normalizer (normalize.py's `_ordered_aliases`): per column, the user's
+    /// A format's normalizer: per column, the user's
     /// `[aliases]` first (a key named there is taken from every other group), then the
     /// format's `extra` rows (which take their keys from the built-in groups), then the
     /// `builtin` table, then the `late` rows, which claim nothing.
@@ -515,7 +516,7 @@ impl Normalizer {
                 }
             }
             // Each field's steps best first; the error type before every other field, as it may
-            // be read (and kept) from text another column consumes (normalize.py's _PLAN_ORDER).
+            // be read (and kept) from text another column consumes.
             plan.sort_by_key(|(_, _, step)| (step.field != ERROR_TYPE, step.field, step.rank));
             for (index, value, step) in plan {
                 if fields[step.field].is_some() || consumed[index] {
@@ -612,7 +613,8 @@ fn py_equal(value: &Out, raw: Py<'_>) -> bool {
     }
 }
 
-/// A dotted field name's steps (normalize.py's `split_path`); a quoted step may hold dots,
+/// A dotted field name's steps (as normalize.split_path in Python, which checks format
+/// files); a quoted step may hold dots,
 /// as OpenTelemetry's attribute names do: `attributes."http.request.method"`.
 pub fn split_path(name: &str) -> Vec<String> {
     if !name.contains('"') {
@@ -792,7 +794,7 @@ pub(crate) fn found<'v>(value: Py<'v>, patterns: &[regex::Regex]) -> Option<&'v 
     None
 }
 
-/// normalize.py's `_epoch(unit)`: an epoch number of any size in a known unit, to
+/// An epoch number of any size in a known unit (`ts_s`, `ts_ms`, ...), to
 /// microseconds (a date string is still read as one).
 fn epoch(value: Py<'_>, multiply: i128, divide: i128) -> Option<i64> {
     let in_range = |us: i128| (MIN_TS..=MAX_TS).contains(&us).then_some(us as i64);
@@ -839,7 +841,8 @@ fn traceparent(value: Py<'_>) -> Option<(&str, &str)> {
     Some((parts[1], parts[2]))
 }
 
-/// normalize.py's `xray_trace`: a bare X-Ray id (`1-5759e988-bd862e3fe1be46a994272793`) or
+/// A trace id from AWS X-Ray (as normalize.xray_trace in Python, for queries): a bare X-Ray
+/// id (`1-5759e988-bd862e3fe1be46a994272793`) or
 /// the one `Root=` of an `X-Amzn-Trace-Id` header, as the 32-hex W3C id AWS maps it to (its
 /// time and random parts, lower case); an id of zeros only is none.
 fn xray_trace(value: Py<'_>) -> Option<String> {
@@ -942,7 +945,8 @@ fn duration_string(value: &str) -> Option<f64> {
     if text.chars().count() > 64 || text.is_empty() {
         return None;
     }
-    // The regex alternation order of normalize.py; "ms" before "m", "sec"/"s" before "min".
+    // Units are tried in this order, which decides what a text means: "ms" before "m",
+    // "sec"/"s" before "min".
     const UNITS: [&str; 10] = ["ns", "us", "µs", "μs", "ms", "sec", "s", "min", "m", "h"];
     let mut rest = text;
     let mut total = 0.0;

@@ -1,5 +1,5 @@
 //! Python values to JSON values and back, for the masker's entry that masks a Python event in
-//! place (what the Python pipeline hands it): cheaper than writing the event as JSON text for
+//! place (what logkit/mask.py hands it): cheaper than writing the event as JSON text for
 //! the core to parse, and parsing what the core writes back.
 //!
 //! Only what JSON holds converts (None, bools, ints, floats, str, dicts with str keys, lists and

@@ -1,5 +1,5 @@
-//! Timestamps as microseconds since the epoch (UTC), as logkit/normalize.py's `parse_ts`
-//! reads them: `datetime.fromisoformat` of Python 3.11 (ported below from CPython's
+//! Timestamps as microseconds since the epoch (UTC), read as logkit always read them:
+//! `datetime.fromisoformat` of Python 3.11 (ported below from CPython's
 //! `_datetimemodule.c`, byte for byte, quirks included: the separator may be any one byte,
 //! a fraction is cut at microseconds, `Z` may only end the string), epoch numbers told
 //! apart by magnitude, and a second chance for padded or lower-case ISO text.

@@ -3,9 +3,9 @@
 //! costs a third of serde_json's `Value` (no allocation per key, value or number, no hashing
 //! into a map per key), which was two thirds of the core's time per line.
 //!
-//! It reads what logkit/pipeline.py's `parse_json` reads (orjson, then the standard library
-//! for what orjson refuses): strict JSON plus `NaN`, `Infinity` and `-Infinity` in value
-//! places (kept as those strings, as `_exact` does), lone UTF-16 surrogate escapes (each
+//! It reads what logkit's Python reader read (orjson, then the standard library for what
+//! orjson refuses): strict JSON plus `NaN`, `Infinity` and `-Infinity` in value
+//! places (kept as those strings), lone UTF-16 surrogate escapes (each
 //! U+FFFD), integers of any size up to Python's 4300 digits; duplicate keys keep the last
 //! value at the first key's place, as a Python dict does.
 

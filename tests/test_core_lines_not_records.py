@@ -303,13 +303,13 @@ def test_one_masked_block_gives_the_same_events(name):
 
 
 @st.composite
-def _split_lines(draw: Any, most_streams: int = 3) -> bytes:
+def _split_lines(draw: Any) -> bytes:
     """Lines as runtimes split them: contents of several streams, cut into parts of a few
     bytes (Docker's or CRI's framing), interleaved, some sequences never ended."""
     kind = draw(st.sampled_from(["docker", "cri"]))
     streams: list[list[bytes]] = []
     names = st.sampled_from(["stdout", "stderr"])
-    for stream in draw(st.lists(names, min_size=1, max_size=most_streams)):
+    for stream in draw(st.lists(names, min_size=1, max_size=3)):
         entries: list[bytes] = []
         for _ in range(draw(st.integers(1, 3))):
             content = draw(st.one_of(
@@ -363,11 +363,11 @@ def blocks_as_the_reader_cuts(native: Any, data: bytes, cuts: list[int]) -> list
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_split_lines(most_streams=1), st.lists(st.integers(0, 10_000), max_size=4), st.booleans())
+@given(_split_lines(), st.lists(st.integers(0, 10_000), max_size=4), st.booleans())
 def test_blocks_cut_where_the_scan_says_give_what_one_block_gives(data, cuts, masked):
     """Where a block of complete lines may end so that no sequence is cut (Core.unfinished,
-    which the reader asks): blocks cut there give the events and rejects one block gives.
-    One stream's parts: with two interleaved, the scan can cut a sequence (below)."""
+    which the reader asks): blocks cut there give the events and rejects one block gives,
+    whatever the streams interleaved."""
     from logkit.core import native_masker
     from logkit.pipeline import FormatSettings
 
@@ -381,15 +381,11 @@ def test_blocks_cut_where_the_scan_says_give_what_one_block_gives(data, cuts, ma
     assert sorted(expected, key=key) == sorted(rows, key=key)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the scan cuts a sequence of one stream that ends after"
-    " the first part of another stream's open one (src/formats/partial.rs)",
-)
 def test_a_cut_before_an_open_sequence_does_not_split_a_closed_one():
     """Found by the test above with two streams: stderr's parts are lines 2 and 4, stdout's
-    open sequence begins at line 3. The scan says a block of these lines may end before line
-    3, which leaves stderr's first part in one block and its end in the next: two events."""
+    open sequence begins at line 3. A block of these lines may not end before line 3, which
+    would leave stderr's first part in one block and its end in the next (two events): it
+    ends before line 2, and the same lines read in any blocks give the events of one."""
     from logkit.pipeline import FormatSettings
 
     entries = [(b"\\n", b"stdout"), (b"00", b"stderr"), (b"0", b"stdout"), (b"\\n", b"stderr")]
@@ -400,6 +396,28 @@ def test_a_cut_before_an_open_sequence_does_not_split_a_closed_one():
     lines = data.splitlines(keepends=True)
     cut = native.unfinished(data)
     assert cut == len(b"".join(lines[:1]))
+    whole = native.process_chunk("src", data, 1, 100)
+    for cuts in ([1], [2], [3], [1, 2, 3]):
+        rows = blocks_as_the_reader_cuts(native, data, cuts)
+        assert whole.events.to_pylist() + whole.rejects.to_pylist() == rows
+
+
+def test_a_record_of_one_stream_around_the_start_of_anothers_open_one_is_stored_once(tmp_path):
+    """The file ends, for a first run, with stderr's parts on lines 2 and 4 around the first
+    part of stdout's sequence (line 3), whose end a second run finds: each record is stored
+    once, whole, at its first part's line (the reader held lines 2-4 back, not 3-4)."""
+    from .helpers import query
+
+    entries = [(b"\\n", b"stdout"), (b"00", b"stderr"), (b"0", b"stdout"), (b"\\n", b"stderr"),
+               (b"\\n", b"stdout")]  # fmt: skip
+    lines = [b'{"log":"%s","stream":"%s","time":"2026-11-22T10:01:02Z"}\n' % e for e in entries]
+    summaries, _, rejects = _ingest(tmp_path, "core", [b"".join(lines[:4]), lines[4]], "")
+    assert [(1, 1), (4, 2)] == [(lines, events) for lines, events, *_ in summaries]
+    assert "its last 3 line(s) are parts of a split line" in summaries[0][-1][0]
+    stored = query(tmp_path / "core" / "s.duckdb",
+                   "SELECT line, message, attrs->>'stream' FROM events ORDER BY line")  # fmt: skip
+    assert [(1, "", "stdout"), (2, "00", "stderr"), (3, "0", "stdout")] == stored
+    assert not rejects
 
 
 def _ingest(tmp_path: Path, mode: str, runs: list[bytes], config: str) -> Any:

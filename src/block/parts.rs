@@ -2,8 +2,8 @@
 //! read its lines: the sequences of parts are known only then, since one may span slices.
 //! Each record they make (a line that is no part of a longer one, a sequence's parts joined,
 //! a sequence the block leaves open) is made events from the records the slices read, at
-//! the place of the line that ends it (open ones at the block's end), as process_chunk
-//! keeps them; the slices do that work in parallel, each for the records that end in it.
+//! the place of the line that ends it (open ones at the block's end), as one slice over the
+//! whole block would; the slices do that work in parallel, each for the records that end in it.
 
 use std::borrow::Cow;
 

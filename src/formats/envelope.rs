@@ -1,7 +1,7 @@
 //! Envelopes (`[envelope] inner`): a record that carries another record as text (Docker's
 //! `log`, journald's `MESSAGE`, a CRI line's content). When the text is a JSON object it is
 //! normalised by its own format, the envelope's columns fill what it lacks, and the
-//! envelope itself (less the text) is kept in attrs as "envelope" (`Recognizer._unwrap`).
+//! envelope itself (less the text) is kept in attrs as "envelope".
 
 use std::borrow::Cow;
 

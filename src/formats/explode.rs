@@ -184,7 +184,7 @@ impl ExplodeSpec {
     }
 }
 
-/// The value at `path` inside a record (normalize.py's `_lookup`), or None.
+/// The value at `path` inside a record, or None.
 fn lookup_in<'o, 'a>(record: &'o Obj<'a>, path: &[String]) -> Option<&'o J<'a>> {
     let (first, rest) = path.split_first()?;
     lookup(obj_get(record, first), rest)

@@ -1,4 +1,4 @@
-//! Log formats as data, in the core: the port of logkit/formats' `Recognizer`.
+//! Log formats as data, in the core: which format a record is and what it makes.
 //!
 //! Python reads and checks the format files (and logkit.toml's `[formats.NAME]`, a
 //! `formats_dir`) and hands the specs over as JSON (`spec`); here each is compiled into a
@@ -173,7 +173,7 @@ impl Formats {
     }
 
     /// For a raw line that is a record of a `[partial]` format: its sequence and whether it
-    /// continues (pipeline.PartialScan's `_part`); None for any other line.
+    /// continues (what `partial::unfinished` asks of a line); None for any other line.
     pub fn part_of_line(&self, raw: &[u8], decisions: &mut Decisions) -> Option<(PartKey, bool)> {
         let record = crate::json::parse_record(raw).ok()?;
         let format = self.format_of(&record, decisions);
@@ -203,14 +203,14 @@ impl Formats {
         }
     }
 
-    /// What a record of a line makes by its format (`Recognizer.__call__`), with the
+    /// What a record of a line makes by its format, with the
     /// format's name.
     pub fn event<'a>(&self, record: Record<'a>, decisions: &mut Decisions) -> Made<'a> {
         self.made(record, decisions, 0, false)
     }
 
     /// What a whole record makes: one joined from parts, or a line of a `[partial]` format
-    /// that is no part of a longer one (`Recognizer.__call__(..., whole=True)`): never a
+    /// that is no part of a longer one: never a
     /// `Part`.
     pub fn event_whole<'a>(&self, record: Record<'a>, decisions: &mut Decisions) -> Made<'a> {
         self.made(record, decisions, 0, true)
@@ -314,8 +314,8 @@ impl Formats {
     }
 }
 
-/// Per format name, [events, then events with each COVERAGE column] (the counts
-/// `Recognizer.take_counts` gives per block).
+/// Per format name, [events, then events with each COVERAGE column] (a block's counts, as
+/// `Block.formats` gives them).
 pub type Coverage = std::collections::BTreeMap<String, [u64; 1 + COVERAGE.len()]>;
 
 /// Count an event (after masking, as stored) for its format.

@@ -1,6 +1,6 @@
 //! `[partial]`: a writer split one long line into parts (Docker's json-file driver at 16 KiB,
-//! whose parts' `log` lacks the newline; CRI's `P` lines up to the `F` one). The port of
-//! formats.py's `Recognizer._part`/`_joined`/`flush` and pipeline.py's `PartialScan`.
+//! whose parts' `log` lacks the newline; CRI's `P` lines up to the `F` one): which line is a
+//! part of which sequence, the joining of a sequence's parts, and where a block may end.
 //!
 //! Parts are joined per sequence, a sequence being a format and the value of its `by` field
 //! (stdout's and stderr's parts interleave). Joining happens inside one block: the reader
@@ -20,8 +20,8 @@ use crate::tree::{obj_get, Obj, J};
 /// A sequence of parts: the format's name and its `by` field's value as text (None: absent).
 pub type PartKey = (String, Option<String>);
 
-/// How far back from a block's end `unfinished` reads lines when no sequence is open there
-/// (pipeline.PartialScan.WINDOW): a stream's last line decides whether it is open.
+/// How far back from a block's end `unfinished` reads lines when no sequence crosses the cut
+/// found so far: a stream's last line decides whether it is open.
 pub const WINDOW: usize = 64 * 1024;
 
 /// A format's `[partial]` table, checked.
@@ -272,24 +272,38 @@ pub fn insert_at<T>(items: &mut Vec<T>, inserts: Vec<(usize, Vec<T>)>) {
     items.extend(old.map(|(_, item)| item));
 }
 
-/// The offset in `chunk` (complete lines) of the first part of the earliest sequence its
-/// lines leave open; `chunk.len()` when they leave none. `part` says, for a line, its
-/// sequence and whether it continues, or None for a line that is no part (not a record, or
-/// of a format that does not split lines).
+/// Where a block of `chunk`'s lines (complete lines) may end: the offset of the last line
+/// before which every sequence of parts is whole and from which none continues one begun
+/// before it; `chunk.len()` when the lines leave no sequence open, 0 when no line but the
+/// first is such a place (the reader then holds all, up to `max_line_bytes`). `part` says,
+/// for a line, its sequence and whether it continues, or None for a line that is no part
+/// (not a record, or of a format that does not split lines).
+///
+/// A cut before an open sequence's first part can split another stream's sequence that has
+/// already ended (its first part before the cut, its last after): the cut then goes back to
+/// that sequence's first part, and so on. Read back from the end, one pass finds it: a
+/// continuing part whose sequence's last part is at or after the cut found so far moves the
+/// cut to itself, and the cut only moves back, over lines already read.
 ///
 /// It reads lines back from the end, so its cost is per block, not per line: one line for a
 /// log no `[partial]` format reads, up to `window` bytes of lines in one that is (a stream's
-/// last line decides whether it is open). A sequence whose parts are further apart than
-/// that, interleaved with another stream's lines, is not seen.
+/// last line decides whether it is open), further while a sequence that ends at or after the
+/// cut may have parts before it. A sequence whose parts are further apart than that,
+/// interleaved with another stream's lines, is not seen.
 pub fn unfinished(
     chunk: &[u8],
     window: usize,
     mut part: impl FnMut(&[u8]) -> Option<(PartKey, bool)>,
 ) -> usize {
     let mut cut = chunk.len();
-    let mut closed: Vec<PartKey> = Vec::new();
-    let mut extending: Vec<PartKey> = Vec::new(); // open, their first part not yet found
-                                                  // The newline that ends the last line.
+    // Per sequence met: where the last part is of its earliest sequence read so far
+    // (`chunk.len()` for one still open at the end). Its earlier parts, if it has any, are
+    // the next continuing parts read back, up to its next part that ends nothing.
+    let mut last: Vec<(PartKey, usize)> = Vec::new();
+    // Whether a sequence not yet read back to its start ends at or after the cut: then the
+    // lines before may hold its first part, which the cut must not fall after.
+    let spans = |last: &[(PartKey, usize)], cut: usize| last.iter().any(|(_, at)| *at >= cut);
+    // The newline that ends the last line.
     let Some(mut end) = chunk.len().checked_sub(1) else {
         return cut;
     };
@@ -297,28 +311,33 @@ pub fn unfinished(
         let start = memchr::memrchr(b'\n', &chunk[..end]).map_or(0, |at| at + 1);
         match part(&chunk[start..end]) {
             None => {
-                if extending.is_empty() {
+                if !spans(&last, cut) {
                     break;
                 }
             }
             Some((key, continues)) => {
-                if let Some(at) = extending.iter().position(|k| *k == key) {
-                    if continues {
+                let place = last.iter().position(|(k, _)| *k == key);
+                if continues {
+                    let ends = match place {
+                        Some(at) => last[at].1,
+                        None => {
+                            last.push((key, chunk.len()));
+                            chunk.len()
+                        }
+                    };
+                    if ends >= cut {
                         cut = start;
-                    } else {
-                        closed.push(extending.remove(at));
                     }
-                } else if !closed.contains(&key) {
-                    if continues {
-                        extending.push(key);
-                        cut = start;
-                    } else {
-                        closed.push(key);
+                } else {
+                    // It ends a sequence before the one read so far (or is alone).
+                    match place {
+                        Some(at) => last[at].1 = start,
+                        None => last.push((key, start)),
                     }
                 }
             }
         }
-        if extending.is_empty() && chunk.len() - start > window {
+        if !spans(&last, cut) && chunk.len() - start > window {
             break;
         }
         match start.checked_sub(1) {
@@ -442,9 +461,29 @@ mod tests {
     }
 
     #[test]
+    fn a_cut_moves_before_a_closed_sequence_it_would_split() {
+        // b's parts are lines 1 and 3; a's open sequence begins at 2: a cut before 2 would
+        // leave b's first part in one block and its end in the next.
+        let lines = ["a.", "b+", "a+", "b."];
+        assert_eq!(offset_of(&lines, 1), scan(&lines, WINDOW));
+        // Each move can split another closed sequence: the cut goes back until none is split.
+        let lines = ["a.", "c+", "b+", "c.", "a+", "b.", "a+"];
+        assert_eq!(offset_of(&lines, 1), scan(&lines, WINDOW));
+        // A closed sequence the cut does not split stays whole before it.
+        let lines = ["b+", "b.", "a+", "b+", "b."];
+        assert_eq!(offset_of(&lines, 2), scan(&lines, WINDOW));
+        // No line before which every sequence is whole but the first: nothing may go.
+        let lines = ["a+", "b+", "a.", "a+", "b.", "b+", "a.", "b+"];
+        assert_eq!(0, scan(&lines, WINDOW));
+        // A closed sequence the cut splits is followed back past the window.
+        let lines = ["b+", "-", "-", "-", "a.", "a+", "b."];
+        assert_eq!(0, scan(&lines, 3));
+    }
+
+    #[test]
     fn the_scan_stops_past_its_window_unless_a_sequence_is_still_open() {
         // Past the window with nothing open: an older open sequence of another stream is
-        // not seen (as Python's scan does not see it).
+        // not seen (the window's limit).
         let lines = ["b+", "a.", "a.", "a."];
         assert_eq!(offset_of(&lines, 4), scan(&lines, 3));
         assert_eq!(0, scan(&lines, WINDOW));

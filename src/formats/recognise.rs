@@ -1,4 +1,4 @@
-//! Which format a record is (logkit/formats' `_Signature`, `_passes`, `Recognizer._decide`):
+//! Which format a record is:
 //! a format's `[match]` says which keys a record must have, decided once per shape (the
 //! record's keys in order), and which values it must hold, checked per record.
 
