@@ -27,8 +27,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from logkit.core import ChunkResult, FormatSettings, make_masker
 from logkit.normalize import BUILTIN_ALIASES
-from logkit.pipeline import ChunkResult, FormatSettings, make_masker
 
 from . import golden_core
 from .test_catalogue import CASES, GOOD_AFTER, GOOD_BEFORE, SUPPORTED, UNSUPPORTED, deep
