@@ -47,7 +47,7 @@ const EVENT_COLUMNS: [(&str, &str); 27] = [
     ("line", "BIGINT"),
 ];
 
-/// logkit/pipeline.py's REJECT_SCHEMA.
+/// logkit/core.py's REJECT_SCHEMA.
 const REJECT_COLUMNS: [(&str, &str); 5] = [
     ("source", "VARCHAR"),
     ("line", "BIGINT"),

@@ -1,7 +1,7 @@
 """How an ingest's transactions are grouped: rows stored as blocks come, committed by row groups.
 
 A transaction's blocks are inserted as they come and commit once they fill a row group and
-half the next (logkit/ingest.py, COMMIT_ROWS): DuckDB writes such a transaction's rows to the
+half the next (logkit/ingest/commit.py, COMMIT_ROWS): DuckDB writes such a transaction's rows to the
 store file itself, and its WAL only says where. A reader that wants the store meanwhile has
 the transaction under way committed after the next block, and the writer steps aside for it.
 Real stores and real runs; a kill and a reader in separate processes.

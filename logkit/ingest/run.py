@@ -250,7 +250,7 @@ def _ingest(
                 if progress:
                     progress(done_bytes, summary.lines, total_bytes or None)
             if source.changed:
-                # Read up to where it changed (see logkit/sources.py); the rest is the next
+                # Read up to where it changed (see sources.py); the rest is the next
                 # run's.
                 report.status, report.changed = "changed", source.changed
             elif blocker.damage is not None:
