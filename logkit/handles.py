@@ -1,9 +1,9 @@
-"""What the modules below `Store` see of it: Protocols that store.py's classes satisfy.
+"""What the modules below `Store` see of it: Protocols that `Store` and `WriteSession` satisfy.
 
 The query, export, lake and ingest modules work on a store's connections, and store.py imports
 them (its verbs delegate to them), so they cannot import store.py back without an import cycle.
-Each takes the part of the store it uses, named here instead; mypy checks that `Store` and
-`WriteSession` (logkit/store.py) have it.
+Each takes the part of the store it uses, named here instead; mypy checks that `Store`
+(logkit/store.py) and `WriteSession` (logkit/session.py) have it.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class Readable(StoreFiles, Protocol):
 
 
 class Session(Protocol):
-    """A writer's hold on the store for one run (store.py's `WriteSession`)."""
+    """A writer's hold on the store for one run (logkit/session.py's `WriteSession`)."""
 
     @property
     def store(self) -> StoreFiles: ...

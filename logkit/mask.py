@@ -82,7 +82,7 @@ x`` is caught by the key rule instead.
 
 Beyond one value at a time: a private key printed as text over several lines is followed from
 line to line (`key_block_lines`, below), and ingest masks the names of the files it reads with
-`mask_text` (logkit/ingest.py).
+`mask_text` (logkit/ingest/run.py).
 
 Custom detectors (``[mask.detectors]``) are regexes in the syntax of Rust's ``regex`` crate
 (Python's without lookarounds and backreferences), which runs in linear time, so no pattern can
@@ -100,7 +100,7 @@ import re
 import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TypeGuard
 
 import orjson
 
@@ -138,7 +138,7 @@ BUILTIN_DETECTORS: tuple[str, ...] = tuple(_core.BUILTIN_DETECTORS)
 # object (the key was cut short and the application went on logging), or KEY_BLOCK_BYTES after
 # its BEGIN line. The state (bytes since the BEGIN line, 0 outside a block) carries from one
 # block of lines to the next: ingest passes it with each block, and finds it again before a
-# checkpoint by looking back KEY_BLOCK_BYTES (see logkit/ingest.py).
+# checkpoint by looking back KEY_BLOCK_BYTES (see logkit/ingest/run.py).
 
 #: What a line inside a private key block becomes.
 KEY_LINE: str = _core.KEY_LINE
@@ -214,7 +214,7 @@ class Masker:
         key: bytes | None = None,
         field_aliases: Mapping[str, Iterable[str]] | None = None,
     ) -> None:
-        table: dict[str, Any] = {"enabled": bool(enabled)}
+        table: dict[str, object] = {"enabled": bool(enabled)}
         if enabled:
             table.update(
                 mode=mode,
@@ -246,7 +246,7 @@ class Masker:
     @classmethod
     def from_config(
         cls,
-        table: Mapping[str, Any],
+        table: Mapping[str, object],
         key: bytes | None,
         *,
         field_aliases: Mapping[str, Iterable[str]] | None = None,
@@ -275,17 +275,28 @@ class Masker:
         if not enabled:
             # A switched-off masker needs no key and validates nothing more.
             return cls(enabled=False)
-        lists = {name: table[name] for name in ("keys", "allow_keys", "disable", "pseudonymize",
-                                                 "fields") if name in table}  # fmt: skip
-        for name, value in lists.items():
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        lists: dict[str, list[str]] = {}
+        for name in ("keys", "allow_keys", "disable", "pseudonymize", "fields"):
+            value = table.get(name, [])
+            if not _is_strings(value):
                 raise MaskConfigError(f"[mask] {name} must be a list of strings")
+            lists[name] = value
+        mode = table.get("mode", "placeholder")
+        if not isinstance(mode, str):
+            # The core's words for a mode it does not know.
+            raise MaskConfigError(
+                f"[mask] mode must be 'placeholder' or 'pseudonymize', not {mode!r}"
+            )
         return cls(
-            mode=table.get("mode", "placeholder"),
+            mode=mode,
+            keys=lists["keys"],
+            allow_keys=lists["allow_keys"],
+            disable=lists["disable"],
             detectors=detectors,
+            pseudonymize=lists["pseudonymize"],
+            fields=lists["fields"],
             key=key,
             field_aliases=field_aliases,
-            **lists,
         )
 
     @property
@@ -316,7 +327,7 @@ class Masker:
         """
         return self.native.needs_masking(raw)
 
-    def mask_event(self, event: dict[str, Any]) -> dict[str, Any]:
+    def mask_event(self, event: dict[str, object]) -> dict[str, object]:
         """Mask a canonical event in place and return it.
 
         String columns get the value detectors (or are pseudonymised whole if listed in
@@ -380,13 +391,17 @@ class Masker:
             raise MaskKeyMissing() from None
 
 
-def _not_json(value: Any) -> Any:
+def _is_strings(value: object) -> TypeGuard[list[str]]:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _not_json(value: object) -> dict[str, str]:
     # A TOML date or time where a string belongs: handed over as something that is not one,
     # so the native masker refuses it with the setting's name.
     return {"not a string": repr(value)}
 
 
-def _to_json(event: dict[str, Any]) -> tuple[str, bool]:
+def _to_json(event: dict[str, object]) -> tuple[str, bool]:
     """The event as JSON for the native masker, and whether it needed the exact writer (ints
     beyond 64 bits, which orjson neither writes nor reads back)."""
     try:
@@ -401,7 +416,7 @@ def _to_json(event: dict[str, Any]) -> tuple[str, bool]:
         sys.setrecursionlimit(limit)
 
 
-def _cut_deep(value: Any, depth: int) -> Any:
+def _cut_deep(value: object, depth: int) -> object:
     """`value` with what lies deeper than the native masker walks replaced by a stand-in: it
     masks the container holding it as [MASKED:error] either way, and a Python value nested
     thousands deep cannot be written as JSON."""

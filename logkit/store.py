@@ -2,33 +2,33 @@
 
 A store is one DuckDB file (default `./logkit.duckdb`, or `$LOGKIT_DB`). `Store` owns the
 connections to it: short-lived read-only ones for queries, and a `WriteSession` for ingest and
-export that holds the writer lock for the run but steps aside for readers between batches (see
-logkit/locks.py). Everything a user can ask of a store is a method here, a short one that
-hands the store to the module doing the work: the questions to logkit/query/, the metrics to
-logkit/export/, the lake to logkit/lake/, an ingest to logkit/ingest.py. Those modules see the
-store through logkit/handles.py and never import this one. The query methods return polars
-DataFrames (polars is imported lazily so that `logkit trace` starts fast).
+export that holds the writer lock for the run but steps aside for readers between batches (both
+made in logkit/session.py, the layer below this one). Everything a user can ask of a store is a
+method here, a short one that hands the store to the module doing the work: the questions to
+logkit/query/, the metrics to logkit/export/, the lake to logkit/lake/, an ingest to
+logkit/ingest/. Those modules see the store through logkit/handles.py and never import this
+one. The query methods return polars DataFrames (polars is imported lazily so that `logkit
+trace` starts fast).
 """
 
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
-import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from . import durable, keyfile, locks, masking, migrations
+from . import keyfile, locks, masking, migrations
 from .config import Config, find_config, load_config
-from .engine import connect, duckdb
-from .engine import write_error as _write_error
-from .errors import LogkitError, QueryError, StoreNotFound, StoreOutOfMemory, StoreWriteError
+from .engine import duckdb
+from .errors import QueryError, StoreNotFound
 from .export import exporting
 from .lake import archive as archiving
 from .lake.reading import attach, lake_only_reader
 from .query import named, search, summaries, trace, user
+from .session import WriteSession, read_only, writing
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -44,208 +44,18 @@ if TYPE_CHECKING:
     from .query.trace import TraceReport
     from .report import Postmortem, Report
 
-T = TypeVar("T")
-
 DEFAULT_DB = "logkit.duckdb"
-READ_WAIT_SECONDS = 60.0
-# Enough for DuckDB to sort and aggregate comfortably while keeping logkit's peak RSS bounded
-# whatever the input size.
-WRITER_MEMORY_MB = 160
-WRITER_CONFIG = {"memory_limit": f"{WRITER_MEMORY_MB}MB", "threads": 2}
-# DuckDB refuses work beyond its memory limit. A write that ran out is rolled back and run
-# again with twice the memory, at most this many times (96 MB grows to 1.5 GB at most): rare
-# writes (a run of 15 MB lines, a checkpoint of their row group) get what they need, while
-# everyday ones keep the small limit that bounds logkit's RSS.
-MEMORY_DOUBLINGS = 4
-# With manual checkpoints DuckDB must never checkpoint by itself (a checkpoint it starts
-# inside a COMMIT and fails invalidates the database with the transaction already durable).
-_NEVER = "1TB"
-
-
-def _quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    # DuckDB draws a progress bar on long statements; logkit has its own, and cron has none.
-    # Inside Jupyter DuckDB refuses the setting (it wants ipywidgets); no bar is drawn there.
-    with contextlib.suppress(duckdb.InvalidInputException):
-        con.execute("SET enable_progress_bar = false")
-    return con
 
 
 def default_db_path(db: str | os.PathLike[str] | None = None) -> Path:
     return Path(db or os.environ.get("LOGKIT_DB") or DEFAULT_DB)
 
 
-def _is_lock_conflict(exc: Exception) -> bool:
-    text = str(exc)
-    return "lock" in text.lower() and ("Conflicting" in text or "Could not set" in text)
-
-
-class WriteSession:
-    """A writer's hold on the store for one run: lazy connection, batched commits."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self._con: duckdb.DuckDBPyConnection | None = None
-        self._memory_mb = WRITER_MEMORY_MB
-        self._checkpoint_wal: int | None = None  # manual checkpoints at this WAL size
-
-    def _settings(self) -> dict[str, str]:
-        settings = {"memory_limit": f"{self._memory_mb}MB"}
-        if self._checkpoint_wal is not None:
-            settings["checkpoint_threshold"] = _NEVER
-        return settings
-
-    @property
-    def con(self) -> duckdb.DuckDBPyConnection:
-        if self._con is None:
-            # Given at connect, the settings also govern replaying the WAL.
-            self._con = self.store._connect_rw(self._settings())
-        return self._con
-
-    def _apply(self) -> None:
-        if self._con is not None:
-            for name, value in self._settings().items():
-                # Lowering the limit fails while DuckDB cannot yet free that much; it is
-                # applied again at the next connection.
-                with contextlib.suppress(duckdb.Error):
-                    self._con.execute(f"SET {name} = '{value}'")
-            if self._checkpoint_wal is None:
-                self._con.execute("RESET checkpoint_threshold")  # DuckDB's own again
-
-    @contextlib.contextmanager
-    def memory_limit(self, mb: int) -> Iterator[None]:
-        """DuckDB's memory limit for a part of the session (kept across reconnections)."""
-        previous, self._memory_mb = self._memory_mb, mb
-        self._apply()
-        try:
-            yield
-        finally:
-            self._memory_mb = previous
-            self._apply()
-
-    @contextlib.contextmanager
-    def manual_checkpoints(self, wal_bytes: int) -> Iterator[None]:
-        """Checkpoint when logkit says so: after a commit that brings the WAL to `wal_bytes`,
-        and on leaving the block, each with room to grow its memory (see `checkpoint`; these
-        are not `required`, as DuckDB's own are not)."""
-        self._checkpoint_wal = wal_bytes
-        self._apply()
-        try:
-            yield
-            self.checkpoint(required=False)
-        finally:
-            self._checkpoint_wal = None
-            self._apply()
-
-    @contextlib.contextmanager
-    def _more_memory(self) -> Iterator[Callable[[StoreWriteError], None]]:
-        """Doubles the memory limit each time the callable is given an out-of-memory error
-        (anything else, or one doubling too many, is raised); restores it on leaving."""
-        base = self._memory_mb
-        doublings = 0
-
-        def grow(error: StoreWriteError) -> None:
-            nonlocal doublings
-            if not isinstance(error, StoreOutOfMemory) or doublings == MEMORY_DOUBLINGS:
-                raise error
-            doublings += 1
-            self._memory_mb = base << doublings
-            self._apply()
-
-        try:
-            yield grow
-        finally:
-            if self._memory_mb != base:
-                self._memory_mb = base
-                self._apply()
-
-    def run(self, body: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-        """`body(con)` in one transaction. If DuckDB runs out of memory, the transaction is
-        rolled back and `body` runs again with more (so it must be safe to run twice)."""
-        with self._more_memory() as grow:
-            while True:
-                try:
-                    with self.transaction() as con:
-                        return body(con)
-                except StoreOutOfMemory as error:
-                    if error.invalidated:
-                        raise  # DuckDB cannot say whether the COMMIT landed: no retry
-                    grow(error)
-
-    def checkpoint(self, *, required: bool = True) -> None:
-        """Write the WAL into the store file. A checkpoint that runs out of memory leaves
-        DuckDB unusable but the WAL whole: reconnect, replaying it, with more memory.
-
-        Not `required`: any other failure (a full disk) only closes the connection. The WAL
-        keeps the committed work and the next connection replays it, as when DuckDB's own
-        checkpoint on closing fails.
-        """
-        with self._more_memory() as grow:
-            while True:
-                error: StoreWriteError
-                try:
-                    self.con.execute("CHECKPOINT")
-                    return
-                except duckdb.Error as exc:
-                    self.close()
-                    error = _write_error(self.store.path, exc)
-                except StoreWriteError as exc:  # reconnecting (replaying the WAL) failed
-                    error = exc
-                if not (required or isinstance(error, StoreOutOfMemory)):
-                    return
-                grow(error)
-
-    def _checkpoint_if_due(self) -> None:
-        if self._checkpoint_wal is not None:
-            try:
-                wal = os.stat(f"{self.store.path}.wal").st_size
-            except FileNotFoundError:
-                return
-            if wal >= self._checkpoint_wal:
-                self.checkpoint(required=False)
-
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """One atomic unit: rows, checkpoints and counters commit together or not at all."""
-        con = self.con
-        try:
-            con.execute("BEGIN TRANSACTION")
-            yield con
-            con.execute("COMMIT")
-        except duckdb.Error as exc:
-            with contextlib.suppress(duckdb.Error):
-                con.execute("ROLLBACK")
-            self.close()
-            raise _write_error(self.store.path, exc) from exc
-        except BaseException:
-            with contextlib.suppress(duckdb.Error):
-                con.execute("ROLLBACK")
-            raise
-        try:
-            self._checkpoint_if_due()
-        except StoreOutOfMemory as error:
-            # The transaction has landed: `run` must not take this for its own failure and
-            # run it again.
-            raise StoreWriteError(str(error)) from error
-        self.step_aside_if_wanted()
-
-    def step_aside_if_wanted(self) -> None:
-        """Let waiting readers in: close, wait for them, reopen lazily on the next write."""
-        if self._con is not None and locks.readers_waiting(self.store.path):
-            self.close()
-            locks.wait_for_readers(self.store.path)
-
-    def close(self) -> None:
-        if self._con is not None:
-            with contextlib.suppress(duckdb.Error):
-                self._con.close()
-            self._con = None
-
-
 class Store:
     """A logkit store.
 
     Its verbs are short: each delegates to the module that does the work (logkit/query/,
-    logkit/export/, logkit/lake/, logkit/ingest.py, ...), handing it the store.
+    logkit/export/, logkit/lake/, logkit/ingest/, ...), handing it the store.
 
     Examples:
         >>> import logkit
@@ -283,77 +93,9 @@ class Store:
     def exists(self) -> bool:
         return self.path.exists()
 
-    def _create(self) -> None:
-        """Build a new store beside its path and rename it into place once complete.
-
-        DuckDB writes a new file's header in several steps; a run killed among them would
-        leave a file no later run can open. Built under a temporary name, the store at
-        `path` is either absent or whole. Called with the writer lock held, so a leftover
-        temporary file is a killed run's and is removed.
-        """
-        for stale in self.path.parent.glob(f".{glob.escape(self.path.name)}.creating-*"):
-            stale.unlink(missing_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.creating-{os.getpid()}")
-        try:
-            con = connect(str(tmp), config=WRITER_CONFIG)
-            try:
-                migrations.migrate(con, str(self.path))
-                con.execute("CHECKPOINT")
-            finally:
-                con.close()
-            durable.replace(tmp, self.path)
-        except (duckdb.Error, OSError) as exc:
-            raise _write_error(self.path, exc) from exc
-        finally:
-            tmp.unlink(missing_ok=True)
-            Path(f"{tmp}.wal").unlink(missing_ok=True)
-
-    def _connect_rw(self, settings: dict[str, str] | None = None) -> duckdb.DuckDBPyConnection:
-        # Created owner-only, and so is the WAL DuckDB creates beside it later: the umask stays
-        # tight for the whole write session (see writer()). An empty file (`mktemp`'s) is no
-        # database yet: it becomes the store, as a missing one does.
-        if not self.path.exists() or self.path.stat().st_size == 0:
-            self._create()
-        deadline = time.monotonic() + READ_WAIT_SECONDS
-        while True:
-            try:
-                con = _quiet(connect(str(self.path), config={**WRITER_CONFIG, **(settings or {})}))
-                break
-            except duckdb.Error as exc:  # replaying the WAL may also run out of memory
-                lock_conflict = isinstance(exc, duckdb.IOException) and _is_lock_conflict(exc)
-                if lock_conflict and time.monotonic() < deadline:
-                    # A reader has the file; it is brief.
-                    time.sleep(0.02)
-                    continue
-                raise _write_error(self.path, exc) from exc
-        with contextlib.suppress(OSError):
-            os.chmod(self.path, 0o600)
-        try:
-            migrations.migrate(con, str(self.path))
-        except duckdb.Error as exc:
-            con.close()
-            raise _write_error(self.path, exc) from exc
-        except LogkitError:
-            con.close()
-            raise
-        return con
-
-    @contextlib.contextmanager
-    def writer(self) -> Iterator[WriteSession]:
-        """Hold the store for writing for the duration of the block."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        old_umask = os.umask(0o077)
-        lock = locks.WriterLock(self.path)
-        try:
-            lock.acquire(self.wait)
-            session = WriteSession(self)
-            try:
-                yield session
-            finally:
-                session.close()
-        finally:
-            lock.release()
-            os.umask(old_umask)
+    def writer(self) -> AbstractContextManager[WriteSession]:
+        """Hold the store for writing for the duration of the block (see logkit/session.py)."""
+        return writing(self, self.wait)
 
     @contextlib.contextmanager
     def reader(
@@ -377,21 +119,12 @@ class Store:
                 f"no store at {self.path} (run 'logkit ingest PATH' first, or pass --db)"
             )
         with locks.reading(self.path):
-            deadline = time.monotonic() + max(READ_WAIT_SECONDS, self.wait)
-            while True:
-                try:
-                    con = _quiet(connect(str(self.path), lean=lean, read_only=True))
-                    break
-                except duckdb.IOException as exc:
-                    if _is_lock_conflict(exc) and time.monotonic() < deadline:
-                        time.sleep(0.02)
-                        continue
-                    raise LogkitError(f"cannot open {self.path}: {exc}") from exc
+            con = read_only(self.path, lean=lean, wait=self.wait)
             try:
                 if migrations.check_version(con, str(self.path)):
                     con.close()
                     self._upgrade()
-                    con = _quiet(connect(str(self.path), lean=lean, read_only=True))
+                    con = read_only(self.path, lean=lean, wait=self.wait)
                 if lake is not None:
                     attach(con, lake)
                 yield con

@@ -727,6 +727,8 @@ class TestConfig:
         ("table", "message"),
         [
             ({"mode": "hash"}, "mode must be 'placeholder' or 'pseudonymize'"),
+            # `mode = 3` in logkit.toml: no mode either, not the default.
+            ({"mode": 3}, "mode must be 'placeholder' or 'pseudonymize', not 3"),
             ({"disable": ["emails"]}, "disable: unknown detector 'emails'"),
             ({"pseudonymize": ["nope"]}, "pseudonymize: unknown detector 'nope'"),
             ({"keys": "password"}, "keys must be a list of strings"),

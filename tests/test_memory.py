@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import logkit
-from logkit import store as store_module
+from logkit import session as session_module
 from logkit.errors import StoreOutOfMemory
 from logkit.ingest import run as ingest_module  # INGEST_MEMORY_MB is read there
 
@@ -28,7 +28,7 @@ SMALL_MB = 32  # below what a checkpoint of three 6 MB strings needs
 def out_of_memory(monkeypatch) -> list[StoreOutOfMemory]:
     """Every out-of-memory error DuckDB raised during the test, retried or not."""
     seen: list[StoreOutOfMemory] = []
-    make = store_module._write_error
+    make = session_module.write_error
 
     def recording(path: Path, exc: Exception):
         error = make(path, exc)
@@ -36,7 +36,7 @@ def out_of_memory(monkeypatch) -> list[StoreOutOfMemory]:
             seen.append(error)
         return error
 
-    monkeypatch.setattr(store_module, "_write_error", recording)
+    monkeypatch.setattr(session_module, "write_error", recording)
     return seen
 
 
@@ -142,7 +142,7 @@ def test_a_write_that_never_fits_is_a_clear_error_and_the_rerun_completes(tmp_pa
     """No more doublings allowed: the run stops with a message naming memory, the store
     still opens, and a rerun with room stores everything once."""
     monkeypatch.setattr(ingest_module, "INGEST_MEMORY_MB", SMALL_MB)
-    monkeypatch.setattr(store_module, "MEMORY_DOUBLINGS", 0)
+    monkeypatch.setattr(session_module, "MEMORY_DOUBLINGS", 0)
     log = write(tmp_path / "big.log", long_lines(3, 6 * 1024 * 1024))
     store = logkit.open(tmp_path / "s.duckdb")
     with pytest.raises(StoreOutOfMemory, match="out of memory"):
