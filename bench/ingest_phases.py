@@ -25,9 +25,14 @@ from typing import Any
 
 import logkit
 from logkit import core as core_module
-from logkit import ingest as ingest_module
-from logkit import sources as sources_module
 from logkit import store as store_module
+
+try:
+    from logkit.ingest import commit as commit_module
+    from logkit.ingest import sources as sources_module
+except ImportError:  # a tree before logkit/ingest/ was a package: ingest.py, sources.py
+    from logkit import ingest as commit_module  # type: ignore[no-redef]
+    from logkit import sources as sources_module  # type: ignore[no-redef]
 
 wall: Counter[str] = Counter()
 cpu: Counter[str] = Counter()
@@ -62,12 +67,13 @@ def main() -> None:
     args = parser.parse_args()
     timed(core_module.Core, "process_chunk", "core")
     timed(sources_module.Source, "read", "reading")
-    if hasattr(ingest_module, "_Spool"):
-        timed(ingest_module, "_insert", "inserts")
-        timed(ingest_module._Spool, "write", "spool")
-        timed(ingest_module._Committer, "flush", "commits (checkpoints included)")
+    committer = getattr(commit_module, "Committer", None) or commit_module._Committer
+    if hasattr(commit_module, "_Spool"):
+        timed(commit_module, "_insert", "inserts")
+        timed(commit_module._Spool, "write", "spool")
+        timed(committer, "flush", "commits (checkpoints included)")
     else:  # the tree before: a block's rows were inserted when its transaction committed
-        timed(ingest_module._Committer, "flush", "transactions (checkpoints included)")
+        timed(committer, "flush", "transactions (checkpoints included)")
     timed(store_module.WriteSession, "checkpoint", "checkpoints")
     for _ in range(args.repeat):
         wall.clear(), cpu.clear(), calls.clear()

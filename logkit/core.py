@@ -2,7 +2,7 @@
 
 The core takes a whole block of raw lines and returns Arrow tables and the block's counts;
 nothing per line crosses into Python. What it is told comes from here, so that there is one
-source for each: the columns from logkit/schema.py (events) and pipeline.REJECT_SCHEMA, and the
+source for each: the columns from logkit/schema.py (events) and REJECT_SCHEMA below, and the
 alias table from the generic log format's file (logkit/formats/generic.toml).
 
 The core recognises each record's log format and normalises it by that format's data; Python
@@ -19,7 +19,8 @@ from __future__ import annotations
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -30,12 +31,83 @@ from .formats import (
     FormatSpec,
     builtin_table,
     check_formats,
+    field_names,
     load_formats,
     read_format_file,
     specs_json,
 )
-from .pipeline import REJECT_SCHEMA, ChunkResult, FormatSettings, make_masker
 from .schema import EVENT_COLUMNS
+
+if TYPE_CHECKING:
+    from .mask import Masker
+
+# What the core is told and gives back (the ingest's blocks, logkit/ingest/): the reject
+# table's columns, the log formats a run knows, a block's result, the masker.
+REJECT_SCHEMA = pa.schema(
+    [("source", pa.string()), ("line", pa.int64()), ("byte_offset", pa.int64()),
+     ("reason", pa.string()), ("raw", pa.string())]
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FormatSettings:
+    """Which log formats a run knows beyond the built-in ones, and the one it may force:
+    logkit.toml's `[formats.NAME]` tables, `[ingest] formats_dir`, `ingest --log-format`."""
+
+    tables: dict[str, Any] = field(default_factory=dict)
+    formats_dir: str | None = None
+    forced: str | None = None
+
+
+@dataclass
+class ChunkResult:
+    """What one block of lines became."""
+
+    events: pa.Table
+    rejects: pa.Table
+    lines: int
+    no_ts: int = 0
+    newest_ts: int | None = None
+    reasons: Counter[str] = field(default_factory=Counter)
+    masked: Counter[str] = field(default_factory=Counter)
+    # Per log format: [events, events with ts, level, message, service, trace_id].
+    formats: dict[str, list[int]] = field(default_factory=dict)
+
+
+def make_masker(
+    mask_table: dict[str, Any],
+    key: bytes | None,
+    aliases: dict[str, list[str]] | None = None,
+    formats: FormatSettings | None = None,
+) -> Masker:
+    """The Masker (logkit/mask.py, native) a `[mask]` table asks for; `aliases` and the log
+    formats tell it where `fields` may come from. MaskConfigError or MaskKeyMissing (both
+    ConfigErrors) when the table or the key will not do."""
+    from .mask import Masker
+
+    sources = mask_field_sources(mask_table, aliases, formats)
+    return Masker.from_config(mask_table, key, field_aliases=sources)
+
+
+def mask_field_sources(
+    mask_table: dict[str, Any],
+    aliases: dict[str, list[str]] | None = None,
+    formats: FormatSettings | None = None,
+) -> dict[str, list[str]] | None:
+    """Per field of `[mask] fields`, the record keys it may come from (`aliases`, the log
+    formats' names for it); None without `fields`."""
+    from .normalize import field_sources
+
+    fields = mask_table.get("fields") or ()
+    if not fields:
+        return None
+    sources = field_sources(aliases, fields)
+    settings = formats or FormatSettings()
+    specs = load_formats(settings.tables, settings.formats_dir)
+    for field_name, names in field_names(specs, fields).items():
+        sources[field_name] = list(dict.fromkeys([*sources[field_name], *names]))
+    return sources
+
 
 # Arrow types of the reject table as the DuckDB type names schema.py uses for events.
 _TYPE_NAMES = {pa.string(): "VARCHAR", pa.int64(): "BIGINT", pa.int32(): "INTEGER"}
@@ -80,7 +152,7 @@ def native_masker(
     formats: FormatSettings | None = None,
 ) -> Any:
     """The native masker (src/mask/, `_core.Masker`) a `[mask]` table asks for: the one
-    `pipeline.make_masker` builds, which the core takes as is."""
+    `make_masker` builds, which the core takes as is."""
     return make_masker(mask_table, key, aliases, formats).native
 
 

@@ -66,7 +66,7 @@ def detect(
     (a line may make several, or none yet), as the native core makes them in an ingest."""
     from .core import Core
     from .ingest import format_settings
-    from .sources import Source
+    from .ingest.sources import Source
 
     core = Core(config.aliases, formats=format_settings(config, log_format))
     source = Source(path)

@@ -1,6 +1,6 @@
 """The pseudonym key file of a store (`logkit keygen`): where it is, and making one.
 
-Ingest reads it (logkit/ingest.py, `mask_key`) to pseudonymise `[mask] fields`; it lives beside
+Ingest reads it (logkit/ingest/run.py, `mask_key`) to pseudonymise `[mask] fields`; it lives beside
 the store, so a store and its key travel together and nothing else needs configuring.
 """
 

@@ -82,7 +82,7 @@ x`` is caught by the key rule instead.
 
 Beyond one value at a time: a private key printed as text over several lines is followed from
 line to line (`key_block_lines`, below), and ingest masks the names of the files it reads with
-`mask_text` (logkit/ingest.py).
+`mask_text` (logkit/ingest/run.py).
 
 Custom detectors (``[mask.detectors]``) are regexes in the syntax of Rust's ``regex`` crate
 (Python's without lookarounds and backreferences), which runs in linear time, so no pattern can
@@ -138,7 +138,7 @@ BUILTIN_DETECTORS: tuple[str, ...] = tuple(_core.BUILTIN_DETECTORS)
 # object (the key was cut short and the application went on logging), or KEY_BLOCK_BYTES after
 # its BEGIN line. The state (bytes since the BEGIN line, 0 outside a block) carries from one
 # block of lines to the next: ingest passes it with each block, and finds it again before a
-# checkpoint by looking back KEY_BLOCK_BYTES (see logkit/ingest.py).
+# checkpoint by looking back KEY_BLOCK_BYTES (see logkit/ingest/run.py).
 
 #: What a line inside a private key block becomes.
 KEY_LINE: str = _core.KEY_LINE

@@ -31,9 +31,10 @@ def mask_stream(store: StoreFiles, inputs: Iterable[str]) -> Iterator[bytes]:
     DamagedInput for a compressed input cut short or corrupt, after its lines before it."""
     # Here, not at the top: the ingest modules load the native core, which the questions
     # that import this module (`Store.user`) must not pay for.
+    from .core import make_masker
     from .ingest import format_settings, mask_key
-    from .pipeline import make_masker
-    from .sources import DamagedStream, Source, expand
+    from .ingest.sources import Source, expand
+    from .ingest.streams import DamagedStream
 
     config = store.config
     table = {**config.mask, "enabled": True}
@@ -69,7 +70,8 @@ def stored_user_id(store: StoreFiles, user_id: str) -> str:
     ):
         return user_id
     # Here, not at the top: only a store that pseudonymises user ids needs the masker.
-    from .ingest import make_masker, mask_key
+    from .core import make_masker
+    from .ingest import mask_key
 
     key = mask_key(store.path)
     if key is None:

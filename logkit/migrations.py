@@ -173,7 +173,7 @@ def m003_lake_batches(con: duckdb.DuckDBPyConnection) -> None:
 
 @migration
 def m004_source_eof(con: duckdb.DuckDBPyConnection) -> None:
-    # A compressed file's size and mtime when it was read to its end (logkit/sources.py).
+    # A compressed file's size and mtime when it was read to its end (logkit/ingest/checkpoints.py).
     con.execute("ALTER TABLE sources ADD COLUMN eof_size BIGINT")
     con.execute("ALTER TABLE sources ADD COLUMN eof_mtime_ns BIGINT")
 

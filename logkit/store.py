@@ -6,7 +6,7 @@ export that holds the writer lock for the run but steps aside for readers betwee
 made in logkit/session.py, the layer below this one). Everything a user can ask of a store is a
 method here, a short one that hands the store to the module doing the work: the questions to
 logkit/query/, the metrics to logkit/export/, the lake to logkit/lake/, an ingest to
-logkit/ingest.py. Those modules see the store through logkit/handles.py and never import this
+logkit/ingest/. Those modules see the store through logkit/handles.py and never import this
 one. The query methods return polars DataFrames (polars is imported lazily so that `logkit
 trace` starts fast).
 """
@@ -55,7 +55,7 @@ class Store:
     """A logkit store.
 
     Its verbs are short: each delegates to the module that does the work (logkit/query/,
-    logkit/export/, logkit/lake/, logkit/ingest.py, ...), handing it the store.
+    logkit/export/, logkit/lake/, logkit/ingest/, ...), handing it the store.
 
     Examples:
         >>> import logkit

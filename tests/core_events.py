@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any
 
 from logkit import core
-from logkit.pipeline import FormatSettings
+from logkit.core import FormatSettings
 from logkit.schema import EVENT_COLUMNS
 
 # The event's own columns: not where it was stored (source, line) nor the trace id's hash.

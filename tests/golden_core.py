@@ -121,7 +121,7 @@ def settings_of(
     in_key: int = 0,
 ) -> dict[str, Any]:
     """A block's settings as data: a formats directory by its files' contents."""
-    from logkit.pipeline import FormatSettings
+    from logkit.core import FormatSettings
 
     formats = formats or FormatSettings()
     files = None
@@ -143,7 +143,7 @@ def core_block(data: bytes, settings: dict[str, Any], tmp: Path | None = None) -
     import tempfile
 
     from logkit import core
-    from logkit.pipeline import FormatSettings
+    from logkit.core import FormatSettings
 
     formats_dir = None
     if settings["formats_dir"] is not None:
@@ -297,7 +297,7 @@ def cuts(data: bytes, prefixes: list[int]) -> list[int]:
     """Where the reader may end a block made of the first n lines of `data`, for each n of
     `prefixes` (the core's `unfinished`), checked against the Python scan's."""
     from logkit import core
-    from logkit.pipeline import FormatSettings
+    from logkit.core import FormatSettings
 
     native = core.Core(formats=FormatSettings())
     lines = data.splitlines(keepends=True)

@@ -1,7 +1,7 @@
 """How an ingest's transactions are grouped: rows stored as blocks come, committed by row groups.
 
 A transaction's blocks are inserted as they come and commit once they fill a row group and
-half the next (logkit/ingest.py, COMMIT_ROWS): DuckDB writes such a transaction's rows to the
+half the next (logkit/ingest/commit.py, COMMIT_ROWS): DuckDB writes such a transaction's rows to the
 store file itself, and its WAL only says where. A reader that wants the store meanwhile has
 the transaction under way committed after the next block, and the writer steps aside for it.
 Real stores and real runs; a kill and a reader in separate processes.
@@ -21,9 +21,9 @@ import duckdb
 import pytest
 
 import logkit
-from logkit import ingest as ingest_module
 from logkit import locks
-from logkit.ingest import COMMIT_ROWS, ROW_GROUP_ROWS
+from logkit.ingest import run as ingest_module  # INGEST_MEMORY_MB is read there
+from logkit.ingest.commit import COMMIT_ROWS, ROW_GROUP_ROWS
 
 from .helpers import LOGKIT, lines, query, run_logkit, write
 from .test_faults import digest, run_killed_when
@@ -121,8 +121,8 @@ def test_a_reader_gets_in_after_the_next_block_not_at_the_end_of_the_transaction
     first, second, rest = lines(0, 20_000), lines(20_000, 21_000), lines(21_000, 30_000)
     script = (
         "import sys\n"
-        "import logkit.ingest as ingest\n"
-        "ingest.COMMIT_SECONDS = 3600.0\n"
+        "import logkit.ingest.commit as commit\n"
+        "commit.COMMIT_SECONDS = 3600.0\n"
         "from logkit.cli import main\n"
         "sys.argv[0] = 'logkit'\n"
         "main()\n"

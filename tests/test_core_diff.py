@@ -27,8 +27,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from logkit.core import ChunkResult, FormatSettings, make_masker
 from logkit.normalize import BUILTIN_ALIASES
-from logkit.pipeline import ChunkResult, FormatSettings, make_masker
 
 from . import golden_core
 from .test_catalogue import CASES, GOOD_AFTER, GOOD_BEFORE, SUPPORTED, UNSUPPORTED, deep
@@ -269,7 +269,7 @@ def test_a_format_files_fields_read_as_the_python_toml_reader_reads_them():
 
 
 def test_the_columns_are_the_ones_schema_py_names_including_new_ones():
-    # The core is told its columns at run time (logkit/schema.py, pipeline.REJECT_SCHEMA), so
+    # The core is told its columns at run time (logkit/schema.py, core.REJECT_SCHEMA), so
     # a column added there, such as a stream id at the end, is filled without a second list.
     from logkit import _core
     from logkit.schema import EVENT_COLUMNS

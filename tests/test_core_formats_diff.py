@@ -21,9 +21,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from logkit.core import FormatSettings
 from logkit.formats import load_formats
 from logkit.normalize import split_path
-from logkit.pipeline import FormatSettings
 
 from . import golden_core
 from .test_core_diff import _VALUES, EXAMPLES, MASK_CONFIGS, _dump

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from logkit.pipeline import FormatSettings
+from logkit.core import FormatSettings
 
 from . import golden_core
 

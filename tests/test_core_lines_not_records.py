@@ -368,8 +368,7 @@ def test_blocks_cut_where_the_scan_says_give_what_one_block_gives(data, cuts, ma
     """Where a block of complete lines may end so that no sequence is cut (Core.unfinished,
     which the reader asks): blocks cut there give the events and rejects one block gives,
     whatever the streams interleaved."""
-    from logkit.core import native_masker
-    from logkit.pipeline import FormatSettings
+    from logkit.core import FormatSettings, native_masker
 
     masker = native_masker({}, None, None, FormatSettings()) if masked else None
     native = core.Core(formats=FormatSettings(), masker=masker)
@@ -386,7 +385,7 @@ def test_a_cut_before_an_open_sequence_does_not_split_a_closed_one():
     open sequence begins at line 3. A block of these lines may not end before line 3, which
     would leave stderr's first part in one block and its end in the next (two events): it
     ends before line 2, and the same lines read in any blocks give the events of one."""
-    from logkit.pipeline import FormatSettings
+    from logkit.core import FormatSettings
 
     entries = [(b"\\n", b"stdout"), (b"00", b"stderr"), (b"0", b"stdout"), (b"\\n", b"stderr")]
     data = b"".join(

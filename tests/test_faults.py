@@ -35,8 +35,9 @@ import duckdb
 import pytest
 
 import logkit
-from logkit import sources as src
-from logkit.ingest import _load_checkpoints
+from logkit.ingest import rotation
+from logkit.ingest import sources as src
+from logkit.ingest.checkpoints import Checkpoint, load_checkpoints
 from logkit.migrations import MIGRATIONS, migrate
 from logkit.sample import generate
 
@@ -55,9 +56,9 @@ KILLS = 20
 CONFIG = "[ingest]\nbatch_bytes = 32768\n"
 EVERY_BLOCK_COMMITS = (
     "import sys\n"
-    "import logkit.ingest as ingest\n"
-    "assert hasattr(ingest, 'COMMIT_ROWS') and hasattr(ingest, 'COMMIT_SECONDS')\n"
-    "ingest.COMMIT_ROWS, ingest.COMMIT_SECONDS = 1, 0.0\n"
+    "import logkit.ingest.commit as commit\n"
+    "assert hasattr(commit, 'COMMIT_ROWS') and hasattr(commit, 'COMMIT_SECONDS')\n"
+    "commit.COMMIT_ROWS, commit.COMMIT_SECONDS = 1, 0.0\n"
     "from logkit.cli import main\n"
     "sys.argv[0] = 'logkit'\n"
     "main()\n"
@@ -537,10 +538,10 @@ class TestOverlappingRuns:
 
 
 class TestRotationRaces:
-    def _checkpoints(self, db: Path) -> list[src.Checkpoint]:
+    def _checkpoints(self, db: Path) -> list[Checkpoint]:
         con = duckdb.connect(str(db), read_only=True)
         try:
-            return _load_checkpoints(con)
+            return load_checkpoints(con)
         finally:
             con.close()
 
@@ -558,7 +559,7 @@ class TestRotationRaces:
         else:
             log.unlink()
         try:
-            assert {0: checkpoint} == src.assign_checkpoints([source], [checkpoint])
+            assert {0: checkpoint} == rotation.assign_checkpoints([source], [checkpoint])
         finally:
             source.close()
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from logkit.ingest import COMMIT_ROWS
+from logkit.ingest.commit import COMMIT_ROWS
 from logkit.sample import generate
 
 from .helpers import run_logkit

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 import logkit
-from logkit import ingest as ingest_module
 from logkit import session as session_module
 from logkit.errors import StoreOutOfMemory
+from logkit.ingest import run as ingest_module  # INGEST_MEMORY_MB is read there
 
 from .helpers import lines, query, write
 

@@ -31,9 +31,11 @@ import zstandard
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from logkit import sources as src
 from logkit.core import Core
-from logkit.ingest import TOO_LONG_KEEP, LineBlocker
+from logkit.ingest import sources as src
+from logkit.ingest.blocks import TOO_LONG_KEEP, LineBlocker
+from logkit.ingest.checkpoints import fingerprint
+from logkit.ingest.streams import GZIP_MAGIC, ZSTD_MAGIC
 from logkit.mask import Masker
 from logkit.migrations import migrate
 
@@ -89,7 +91,7 @@ line_bytes = st.one_of(
 )
 # A file is told to be compressed by its first bytes; the plain-file properties stay plain.
 files = (st.lists(line_bytes, max_size=30).map(b"\n".join) | st.binary(max_size=300)).filter(
-    lambda data: not data.startswith((src.GZIP_MAGIC, src.ZSTD_MAGIC))
+    lambda data: not data.startswith((GZIP_MAGIC, ZSTD_MAGIC))
 )
 block_sizes = st.integers(min_value=1, max_value=64)
 
@@ -151,7 +153,7 @@ class TestLineReader:
             end_line, end_offset, tail = block.end_line, block.end_offset, block.tail
         first.close()
         again = src.Source(str(path))
-        assert src.fingerprint(again.skip_to(end_offset)) == src.fingerprint(tail)
+        assert fingerprint(again.skip_to(end_offset)) == fingerprint(tail)
         resumed = LineBlocker(again, end_line, end_offset, tail)
         numbered = []
         for block in resumed.blocks(block_size, 1 << 30):
@@ -192,7 +194,7 @@ class TestLineReader:
         else:
             packed = zstandard.ZstdCompressor().compress(data)
         path = scratch / "cut.log.z"
-        kept = max(int(len(packed) * cut), len(src.ZSTD_MAGIC))
+        kept = max(int(len(packed) * cut), len(ZSTD_MAGIC))
         path.write_bytes(packed[:kept])
         found, rejects = read_lines(path, block_size)
         # CR-only or not is decided on what the cut stream decodes to, not on all of `data`.
@@ -233,7 +235,7 @@ class TestLineReader:
             packed = bytearray(gzip.compress(data))
         else:
             packed = bytearray(zstandard.ZstdCompressor(write_checksum=True).compress(data))
-        magic = len(src.GZIP_MAGIC if kind == "gzip" else src.ZSTD_MAGIC)  # else not compressed
+        magic = len(GZIP_MAGIC if kind == "gzip" else ZSTD_MAGIC)  # else not compressed
         packed[magic + int((len(packed) - magic) * where)] ^= 1 << bit
         path = scratch / "flipped.log.z"
         path.write_bytes(bytes(packed))

@@ -1,0 +1,311 @@
+"""The write path: blocks are stored as they come in one open transaction, which commits with
+its sources' checkpoints and the counters, so that a run killed at any moment and rerun stores
+exactly what an uninterrupted run would (`Committer`); the transaction's rows wait in a spool
+file meanwhile, to be stored again if DuckDB runs out of memory (`_Spool`)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from .. import locks, tracespans
+from ..core import ChunkResult
+from ..engine import write_error
+from ..errors import StoreOutOfMemory
+from ..formats import COVERAGE
+from ..handles import Session as WriteSession  # store.py's, as seen from below Store
+from ..schema import STREAM_COLUMN
+from .blocks import Block
+from .checkpoints import Checkpoint, fingerprint, save_checkpoint
+from .sources import Source
+from .summary import SourceReport
+
+
+@dataclass
+class Cursor:
+    """A source being read, with the checkpoint its committed blocks advance."""
+
+    source: Source
+    checkpoint: Checkpoint
+    report: SourceReport
+    head: bytes
+
+
+def add_counters(con: Any, counts: Mapping[tuple[str, str], float]) -> None:
+    """Add to the store's monotonic totals (exported as Prometheus counters), keyed by
+    (counter, label), in one statement: a statement per counter cost ~10 ms a block."""
+    # A format's column that no event got is recorded as 0: a source that comes out untimed
+    # must show as a series at 0, not as no series.
+    rows = [
+        (name, label, float(value))
+        for (name, label), value in counts.items()
+        if value or name == "format_columns"
+    ]
+    if rows:
+        names, labels, values = (list(column) for column in zip(*rows, strict=True))
+        con.execute(
+            "INSERT INTO counters SELECT unnest($names), unnest($labels), unnest($values)"
+            " ON CONFLICT (name, label) DO UPDATE SET value = value + excluded.value",
+            {"names": names, "labels": labels, "values": values},
+        )
+
+
+# DuckDB writes the rows a transaction appends straight into the store file, compressed, each
+# time they fill a row group ("optimistic writes"): the COMMIT then logs where they are rather
+# than the rows, and a checkpoint has nothing of them left to write. So each block's rows are
+# inserted as the block comes (memory stays one block of Arrow, DuckDB's part-filled row group
+# aside), and a transaction commits once its events have filled a row group and the next
+# is half full. Committed sooner, the rows went through the WAL and were written again by the
+# checkpoint: 20 transactions of 16 MB cost 4.9-5.1 CPU s of DuckDB's at 1M lines, these
+# 6 cost 3.8-4.2 (see bench/RESULTS.md).
+ROW_GROUP_ROWS = 122_880  # DuckDB's row group
+# The part-filled row group a commit leaves is at least half full, so two in a row hold more
+# than a row group: a checkpoint's vacuum, which merges a run of row groups that fits in fewer,
+# then never rewrites them (commits at 1 or 2 row groups left it 0.4-1.4 s of merging per
+# 400k rows).
+COMMIT_ROWS = ROW_GROUP_ROWS * 3 // 2
+# At the latest, a transaction commits this long after it began: a kill loses at most that much
+# work (the rerun redoes it). A reader waiting for the store (locks.readers_waiting) has the
+# transaction under way committed after the block being stored, and the writer steps aside.
+COMMIT_SECONDS = 10.0
+# DuckDB keeps the rows of the row group being filled in memory until it is full: rows so long
+# that this much of them fills no row group commit by bytes (a row group of sample lines is
+# ~44 MB of Arrow), which bounds DuckDB's memory as the old 16 MB transactions did. The
+# transaction's rows wait in a file meanwhile (_Spool), not in memory.
+COMMIT_BYTES = 64 * 1024 * 1024
+
+
+class _Spool:
+    """A transaction's rows in a temporary file beside the store, as Arrow IPC streams, so that
+    they can be stored again if DuckDB runs out of memory (which rolls the transaction back):
+    a transaction is now a row group or more, too much to keep in memory for a rare retry."""
+
+    def __init__(self, store: Path) -> None:
+        self.store = store
+        # Unnamed (O_TMPFILE) and unbuffered: nothing is left behind by a kill, and what was
+        # written can be read back by offset.
+        try:
+            self.file = tempfile.TemporaryFile(dir=store.parent, buffering=0)  # noqa: SIM115
+        except OSError as exc:
+            raise write_error(store, exc) from exc
+        self.sink = pa.PythonFile(self.file, mode="w")
+        self.parts: list[tuple[int, int]] = []
+
+    def write(self, table: pa.Table) -> None:
+        start = self.file.tell()
+        try:
+            with pa.ipc.new_stream(self.sink, table.schema) as writer:
+                writer.write_table(table)
+        except OSError as exc:  # beside the store: its disk is full too
+            raise write_error(self.store, exc) from exc
+        self.parts.append((start, self.file.tell() - start))
+
+    def tables(self) -> Iterator[pa.Table]:
+        for start, length in self.parts:
+            data = os.pread(self.file.fileno(), length, start)
+            yield pa.ipc.open_stream(pa.py_buffer(data)).read_all()
+
+    def clear(self) -> None:
+        self.file.seek(0)
+        self.file.truncate()
+        self.parts = []
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class Committer:
+    """Stores blocks as they come in one open transaction, which commits with the checkpoints
+    of the blocks it holds and the counters (see COMMIT_ROWS)."""
+
+    def __init__(self, session: WriteSession) -> None:
+        self.session = session
+        self.counts: Counter[tuple[str, str]] = Counter()
+        self.txn: contextlib.ExitStack | None = None  # the open transaction
+        self.con: Any = None
+        self.spool: _Spool | None = None
+        # Per source, its last block in the transaction (its checkpoint is saved as it leaves it).
+        self.last: dict[int, tuple[Cursor, Block]] = {}
+        self.spans: list[pa.Table] = []  # (trace_key, ts) of each block's events
+        self.added = self.events = 0
+        self.unwritten = 0  # bytes of the row group being filled
+        self.since = 0.0
+        self.failed = False  # DuckDB ran out of memory: the transaction is to be stored again
+
+    def add(self, cur: Cursor | None, result: ChunkResult, block: Block) -> None:
+        events = _with_stream(result.events, cur)
+        rejects = _with_stream(result.rejects, cur)
+        if not self.added:
+            self.since = time.monotonic()
+            if self.spool is None:
+                self.spool = _Spool(self.session.store.path)
+        assert self.spool is not None
+        for table in (events, rejects):
+            if table.num_rows:
+                self.spool.write(table)
+        self.spans.append(result.events.select(["trace_key", "ts"]))
+        if not self.failed:
+            try:
+                self._in_transaction(lambda con: _insert(con, events, rejects))
+            except StoreOutOfMemory as error:
+                if error.invalidated:
+                    raise
+                self.failed = True  # rolled back: flush() stores the whole transaction again
+        self.added += 1
+        size = events.nbytes + rejects.nbytes
+        if (self.events + events.num_rows) // ROW_GROUP_ROWS > self.events // ROW_GROUP_ROWS:
+            # A row group filled: DuckDB has written it out; what is left is this block's part
+            # in the next.
+            left = (self.events + events.num_rows) % ROW_GROUP_ROWS
+            self.unwritten = size * left // max(events.num_rows, 1)
+        else:
+            self.unwritten += size
+        self.events += events.num_rows
+        if cur is not None:
+            _advance(cur, result, block)
+            self.last[id(cur)] = (cur, block)
+        self.counts["lines", ""] += result.lines
+        for name, counts in (("rejects", result.reasons), ("masked", result.masked)):
+            for label, value in counts.items():
+                self.counts[name, label] += value
+        for fmt, per_column in result.formats.items():
+            # logkit_ingest_format_events_total and _format_columns_total (queries/metrics).
+            self.counts["format_events", fmt] += per_column[0]
+            for column, value in zip(COVERAGE, per_column[1:], strict=True):
+                self.counts["format_columns", f"{fmt}|{column}"] += value
+        if self.failed or self._due():
+            self.flush()
+
+    def _due(self) -> bool:
+        return (
+            (self.events >= COMMIT_ROWS and self.events % ROW_GROUP_ROWS >= ROW_GROUP_ROWS // 2)
+            or self.unwritten >= COMMIT_BYTES
+            or time.monotonic() - self.since >= COMMIT_SECONDS
+            or locks.readers_waiting(self.session.store.path)
+        )
+
+    def _in_transaction(self, work: Callable[[Any], None]) -> None:
+        """`work(con)` in the open transaction (begun if none is); an error rolls it back."""
+        if self.txn is None:
+            txn = contextlib.ExitStack()
+            self.con = txn.enter_context(self.session.transaction())
+            self.txn = txn
+        try:
+            work(self.con)
+        except BaseException:
+            txn, self.txn = self.txn, None
+            # The transaction's own handling: ROLLBACK, and DuckDB's error as the store's.
+            if not txn.__exit__(*sys.exc_info()):
+                raise
+
+    def flush(self) -> None:
+        """Commit the transaction: its rows are in, its checkpoints and counters go with them.
+        After an out-of-memory rollback, the whole transaction again from the spool, with
+        more memory as it needs (`WriteSession.run`)."""
+        if not self.added:
+            return
+        if not self.failed:
+            try:
+                self._in_transaction(self._finish)
+                txn, self.txn = self.txn, None
+                assert txn is not None
+                txn.close()  # COMMIT
+            except StoreOutOfMemory as error:
+                if error.invalidated:
+                    raise  # DuckDB cannot say whether the COMMIT landed: no retry
+                self.failed = True
+        if self.failed:
+            self.session.run(self._again)
+        assert self.spool is not None
+        self.spool.clear()
+        self.last, self.spans, self.counts = {}, [], Counter()
+        self.added = self.events = self.unwritten = 0
+        self.failed = False
+
+    def _again(self, con: Any) -> None:
+        assert self.spool is not None
+        for table in self.spool.tables():
+            if "reason" in table.column_names:
+                _insert(con, None, table)
+            else:
+                _insert(con, table, None)
+        self._finish(con)
+
+    def _finish(self, con: Any) -> None:
+        spans = pa.concat_tables(self.spans)
+        if spans.num_rows:
+            con.register("_spans", spans)
+            tracespans.record(con, "_spans")
+            con.unregister("_spans")
+        for cur, block in self.last.values():
+            save_checkpoint(con, _stop_at(cur, block))
+        add_counters(con, self.counts)
+
+    def abort(self, exc: BaseException) -> None:
+        """Roll back the open transaction, if any: `exc` stopped the run."""
+        if self.txn is not None:
+            txn, self.txn = self.txn, None
+            with contextlib.suppress(Exception):
+                txn.__exit__(type(exc), exc, exc.__traceback__)
+
+    def close(self) -> None:
+        if self.spool is not None:
+            self.spool.close()
+            self.spool = None
+
+
+def _insert(con: Any, events: pa.Table | None, rejects: pa.Table | None) -> None:
+    if events is not None and events.num_rows:
+        con.register("_events", events)
+        con.execute("INSERT INTO events SELECT * FROM _events")
+        con.unregister("_events")
+    if rejects is not None and rejects.num_rows:
+        con.register("_rejects", rejects)
+        con.execute(
+            "INSERT INTO rejects (source, line, byte_offset, reason, raw, stream)"
+            " SELECT source, line, byte_offset, reason, raw, stream FROM _rejects"
+        )
+        con.unregister("_rejects")
+
+
+def _with_stream(table: pa.Table, cur: Cursor | None) -> pa.Table:
+    """A block's rows with the stream they were read from (its checkpoint's id) as the last
+    column; NULL for unnamed stdin, which has no checkpoint."""
+    stream = None if cur is None else cur.checkpoint.id
+    column = pa.repeat(pa.scalar(stream, pa.int64()), table.num_rows)
+    return table.append_column(STREAM_COLUMN[0], column)
+
+
+def _advance(cur: Cursor, result: ChunkResult, block: Block) -> None:
+    """Move the source's checkpoint past a block (saved by the transaction that stores it)."""
+    cp = cur.checkpoint
+    cp.byte_offset, cp.lines = block.end_offset, block.end_line
+    cp.events += result.events.num_rows
+    cp.rejects += result.rejects.num_rows
+    if result.newest_ts is not None and (cp.newest_ts is None or result.newest_ts > cp.newest_ts):
+        cp.newest_ts = result.newest_ts
+
+
+def _stop_at(cur: Cursor, block: Block) -> Checkpoint:
+    """The checkpoint with the fingerprints of where it stops: after `block`, the last of its
+    source's blocks in the transaction."""
+    cp = cur.checkpoint
+    cp.head_len = min(cp.byte_offset, len(cur.head))
+    cp.head_hash = fingerprint(cur.head[: cp.head_len])[1]
+    cp.tail_len, cp.tail_hash = fingerprint(block.tail)
+    source = cur.source
+    if source.compressed and block.eof and not source.is_stdin:
+        cp.eof_size, cp.eof_mtime_ns = source.file_size, source.mtime_ns
+    else:
+        cp.eof_size = cp.eof_mtime_ns = None
+    return cp
