@@ -204,13 +204,13 @@ class Store:
         ends in .md): written to `output` (default postmortem.html; a Markdown file gets its
         charts beside it), or, as Markdown with no output or "-", returned as text without
         charts. Raises `LogkitError` when a report with charts is asked for without matplotlib."""
-        from .report import report, require_matplotlib
+        from .report import report
 
-        fmt = fmt or ("md" if output is not None and os.fspath(output).endswith(".md") else "html")
-        if not (fmt == "md" and output in (None, "-")):
-            require_matplotlib()  # before the analysis, which takes a while
-        pm = self.postmortem(since=since, until=until, trace_id=trace_id, services=services)
-        return report(pm, output, fmt)
+        return report(
+            lambda: self.postmortem(since=since, until=until, trace_id=trace_id, services=services),
+            output,
+            fmt,
+        )
 
     def formats(self) -> list[dict[str, str]]:
         """The log formats this store's config knows, and where each is defined."""

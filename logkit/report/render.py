@@ -19,7 +19,7 @@ import base64
 import html
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from .. import __version__
 from ..errors import output_error
 from ..output import REPORT_FORMATS, escape_control, format_ms
-from .charts import figure_png
+from .charts import figure_png, require_matplotlib
 from .findings import AUTHOR_SECTIONS, SECTIONS
 from .words import format_rate, format_time
 
@@ -449,10 +449,18 @@ class Report:
     text: str | None = None
 
 
-def report(pm: Postmortem, path: str | os.PathLike[str] | None, fmt: str | None = None) -> Report:
-    """`pm` as `fmt` (html, or md when `path` ends in .md): written to `path` (default
-    postmortem.html), or, as Markdown with no path or "-", returned as text without charts."""
+def report(
+    analyse: Callable[[], Postmortem], path: str | os.PathLike[str] | None, fmt: str | None = None
+) -> Report:
+    """The postmortem `analyse()` makes, as `fmt` (html, or md when `path` ends in .md):
+    written to `path` (default postmortem.html; a Markdown file gets its charts beside it), or,
+    as Markdown with no path or "-", returned as text without charts. Fails for want of
+    matplotlib before the analysis, which takes a while, when charts are to be drawn."""
     fmt = fmt or ("md" if path is not None and os.fspath(path).endswith(".md") else "html")
-    if fmt == "md" and path in (None, "-"):
+    to_text = fmt == "md" and path in (None, "-")
+    if not to_text:
+        require_matplotlib()
+    pm = analyse()
+    if to_text:
         return Report(pm, text=render_markdown(pm))
     return Report(pm, path=write_report(pm, path or "postmortem.html", fmt))
