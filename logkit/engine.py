@@ -22,7 +22,7 @@ try:
 except ImportError:  # a DuckDB that no longer ships its engine under this name
     import duckdb  # type: ignore[no-redef]
 
-__all__ = ["connect", "duckdb", "is_out_of_memory", "write_error"]
+__all__ = ["connect", "duckdb", "write_error"]
 
 
 def connect(database: str, *, lean: bool = False, **kwargs: Any) -> duckdb.DuckDBPyConnection:
@@ -37,7 +37,7 @@ def connect(database: str, *, lean: bool = False, **kwargs: Any) -> duckdb.DuckD
     return con
 
 
-def is_out_of_memory(exc: Exception) -> bool:
+def _is_out_of_memory(exc: Exception) -> bool:
     text = str(exc)
     # A failed checkpoint arrives as a FatalException whose text names the allocation.
     return isinstance(exc, duckdb.OutOfMemoryException) or any(
@@ -52,7 +52,7 @@ def write_error(path: Path, exc: Exception) -> StoreWriteError:
         return StoreWriteError(f"cannot write {path}: disk full; free some space and rerun")
     if "Read-only" in text or "read-only" in text or "Permission denied" in text:
         return StoreWriteError(f"cannot write {path}: {text.splitlines()[0]}")
-    if is_out_of_memory(exc):
+    if _is_out_of_memory(exc):
         return StoreOutOfMemory(
             f"cannot write {path}: DuckDB ran out of memory: {text.splitlines()[0]}",
             invalidated=isinstance(exc, duckdb.FatalException),
