@@ -193,8 +193,8 @@ def test_generated_export_lines_give_records(resource_logs, spaced):
 
 # -- through the core's record path: events, rejects and counts ------------------------------
 # Joined parts and exploded lines as the core makes them (src/formats/partial.rs, explode.rs,
-# their place in src/block.rs), against process_chunk with every format known, and whole
-# ingests with LOGKIT_CORE=1 against the Python pipeline: small blocks and runs cut anywhere.
+# their place in src/block.rs), against what the Python pipeline made of the same lines with
+# every format known (golden_core), and whole ingests: small blocks and runs cut anywhere.
 
 DOCKER_PART = 16 * 1024
 CRI_PART = 8192
