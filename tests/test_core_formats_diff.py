@@ -245,9 +245,8 @@ def test_a_format_the_core_cannot_read_is_refused_as_the_formats_load():
 @pytest.mark.parametrize("mask", [(), ("--no-mask",)], ids=["masked", "unmasked"])
 def test_an_ingest_of_every_real_program_with_logkit_core_stores_what_python_stores(tmp_path, mask):
     # End to end, the core against what the Python pipeline stored (golden_core): every real
-    # program's output,
-    # Docker's and CRI's split lines and the OTLP/JSON file included; same summary
-    # (per-format coverage, masks), events and rejects.
+    # program's output, Docker's and CRI's split lines and the OTLP/JSON file included; same
+    # summary (per-format coverage, masks), events and rejects.
     from .helpers import write
 
     logs = tmp_path / "logs"
