@@ -511,6 +511,21 @@ class TestDamagedCompressedFiles:
         summary = json.loads(proc.stdout)
         assert (3, 1) == (proc.returncode, summary["damaged_inputs"])
 
+    def test_export_ingest_of_a_damaged_input_writes_the_metrics_and_exits_3(self, tmp_path):
+        """The cron form says what `logkit ingest` says: stored, but an input was damaged."""
+        log = write(tmp_path / "logs" / "good.log", lines(0, 10))
+        gz = write(tmp_path / "logs" / "bad.log.gz", lines(10, 3000))
+        _flip(gz, gz.stat().st_size // 2)
+        prom = tmp_path / "logkit.prom"
+        proc = run_logkit("export", "--ingest", str(log.parent), "--textfile", str(prom),
+                          db=tmp_path / "s.duckdb", check=False)  # fmt: skip
+        assert 3 == proc.returncode
+        assert f"Error: 1 input(s) damaged: {gz}; " in proc.stderr.decode()
+        # Everything readable was stored: the damage is a reject, the run a success.
+        text = prom.read_text()
+        assert 'logkit_ingest_rejected_lines_total{reason="corrupt_stream"} 1.0' in text
+        assert "logkit_last_run_success 1.0" in text
+
 
 class TestOddFiles:
     @pytest.mark.parametrize("batch_bytes", [256, 2 * 1024 * 1024])

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..output import render_json, write
+from .ingest import damaged
 from .options import Context, definitions_option, maintenance_options, pass_context
 
 if TYPE_CHECKING:
@@ -55,6 +56,9 @@ def export(
     store was created and never go backwards, across runs and pruning. A second run while one
     is going exits at once with a message (or waits, with --wait). Prints nothing on success.
 
+    Exit status as 'logkit ingest': 3 when what could be read was stored (and the metrics
+    written) but a compressed input was damaged.
+
     \b
     Example (cron, every minute):
       logkit --db /var/lib/logkit/logkit.duckdb export --ingest '/var/log/app/*.log' \\
@@ -80,6 +84,8 @@ def export(
         write(result.text)  # label values are log text
     if result.pruned:
         _note_forgotten(result.pruned.forgotten)
+    if result.ingested and result.ingested.damaged:
+        raise damaged(result.ingested)
 
 
 @click.command()

@@ -123,12 +123,19 @@ def ingest(
     if summary.errors:
         raise LogkitError(f"{len(summary.errors)} input(s) could not be read (see above)")
     if summary.damaged:
-        raise DamagedInput(
-            f"{len(summary.damaged)} input(s) damaged: "
-            + ", ".join(s.path for s in summary.damaged)
-            + "; the lines before the damage are stored, the damage is quarantined (see the"
-            " rejects table)"
-        )
+        raise damaged(summary)
+
+
+def damaged(summary: IngestSummary) -> DamagedInput:
+    """What a run that stored everything it could, but read a damaged input, ends with
+    (exit status 3): `logkit ingest`'s, and `logkit export --ingest`'s once the metrics are
+    written."""
+    return DamagedInput(
+        f"{len(summary.damaged)} input(s) damaged: "
+        + ", ".join(s.path for s in summary.damaged)
+        + "; the lines before the damage are stored, the damage is quarantined (see the"
+        " rejects table)"
+    )
 
 
 @click.command()
