@@ -200,6 +200,7 @@ def _ingest(
     total_bytes = sum(source.unread_bytes(cp) for source, cp in todo)
     done_bytes = 0
     committer = Committer(session)
+    # One thread: it takes a source's blocks in order (see `_KeyBlock`); the core has its own pool.
     worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="logkit-core")
     try:
         for source, cp in todo:
@@ -236,11 +237,11 @@ def _ingest(
             cur = Cursor(source, cp, report, head)
             blocker = LineBlocker(source, cp.lines, cp.byte_offset, tail, joins)
             label = "<stdin>" if source.is_stdin and not source.named else source.name
-            in_key = 0  # bytes of a private key block open before the next block
+            keys = None  # the private key block open before the next block, if followed
             if masker is not None:
                 label = _masked_name(masker, label, committer, summary)
                 if masker.masks_key_blocks:
-                    in_key = _key_open_at(source, cp.byte_offset)
+                    keys = _KeyBlock(_key_open_at(source, cp.byte_offset))
             cp.path = label
             # The core works ahead (on every core, the GIL released) while the blocks before
             # are stored: DuckDB's insert of a block runs on one thread, and with one block
@@ -248,14 +249,11 @@ def _ingest(
             # insert held, the insert for the core's next block.
             ahead: deque[tuple[Future[ChunkResult], Block]] = deque()
             for block in blocker.blocks(settings.batch_bytes, settings.max_line_bytes):
-                job = (label, block.data, block.first_line, block.first_offset, block.rejects,
-                       in_key)  # fmt: skip
-                if masker is not None and masker.masks_key_blocks:
-                    in_key = key_block_after(block.data, in_key)
+                job = (label, block.data, block.first_line, block.first_offset, block.rejects)
                 # The block waits for its commit without its bytes (a transaction's worth of
                 # raw blocks would double what a run holds).
                 block.data = b""
-                ahead.append((worker.submit(core.process_chunk, *job), block))
+                ahead.append((worker.submit(_parse, core, keys, *job), block))
                 if len(ahead) > CORE_AHEAD:
                     done_bytes += _record(committer, summary, cur, *ahead.popleft())
                     if progress:
@@ -346,6 +344,26 @@ def _masked_name(masker: Masker, name: str, committer: Committer, summary: Inges
         summary.masked[detector] += count
     masker.counts.clear()
     return masked
+
+
+class _KeyBlock:
+    """The bytes of a private key block open before a source's next block (0: none), carried
+    from block to block on the core's one thread, which takes a source's blocks in order: a
+    search of every block, off the thread that stores them."""
+
+    def __init__(self, open_bytes: int) -> None:
+        self.open = open_bytes
+
+
+def _parse(
+    core: Core, keys: _KeyBlock | None, label: str, data: bytes, first_line: int,
+    first_offset: int, rejects: list[tuple[int, int, str, bytes]],
+) -> ChunkResult:  # fmt: skip
+    """A block through the core (on the core's thread), with the key block open before it."""
+    in_key = 0
+    if keys is not None:
+        in_key, keys.open = keys.open, key_block_after(data, keys.open)
+    return core.process_chunk(label, data, first_line, first_offset, rejects, in_key)
 
 
 def _key_open_at(source: src.Source, offset: int) -> int:
