@@ -91,6 +91,13 @@ pub trait EventMasker: Send + Sync {
     fn needs_masking(&self, raw: &[u8]) -> bool;
     /// Mask the event as `Event::into_map` gives it (columns, then `attrs`), in place.
     fn mask_event(&self, event: &mut EventMap, counts: &mut Counts);
+    /// The event `mask_event` makes of this one, through `into_map` and `from_map` (a masker
+    /// that can mask the event as it is does so without the copies).
+    fn mask<'e>(&self, event: Event<'e>, counts: &mut Counts) -> Event<'e> {
+        let mut map = event.into_map();
+        self.mask_event(&mut map, counts);
+        Event::from_map(map)
+    }
     fn mask_text(&self, text: &str, counts: &mut Counts) -> String;
     /// Whether a rejected line inside a private key block is stored as `KEY_LINE` only.
     fn masks_key_blocks(&self) -> bool {
@@ -105,6 +112,11 @@ impl EventMasker for crate::mask::Masker {
 
     fn mask_event(&self, event: &mut EventMap, counts: &mut Counts) {
         crate::mask::Masker::mask_event(self, event, counts)
+    }
+
+    fn mask<'e>(&self, mut event: Event<'e>, counts: &mut Counts) -> Event<'e> {
+        self.mask_columns_and_attrs(&mut event.fields, &mut event.attrs, counts);
+        event
     }
 
     fn mask_text(&self, text: &str, counts: &mut Counts) -> String {
@@ -343,9 +355,7 @@ impl Pipeline {
     ) {
         if let Some(masker) = &self.masker {
             if masker.needs_masking(raw) {
-                let mut map = event.into_map();
-                masker.mask_event(&mut map, &mut out.masked);
-                event = Event::from_map(map);
+                event = masker.mask(event, &mut out.masked);
             }
         }
         let ts = match &event.fields[0] {

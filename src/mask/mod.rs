@@ -35,6 +35,7 @@
 mod base64;
 mod config;
 mod detectors;
+mod event;
 mod ipv6;
 mod key_blocks;
 mod keys;
