@@ -322,6 +322,14 @@ impl Masker {
         self.enabled && self.prefilter.needs_masking(raw)
     }
 
+    /// `needs_masking` of each line, in order (faster than one line at a time).
+    pub fn needs_masking_all(&self, lines: &[&[u8]]) -> Vec<bool> {
+        if !self.enabled {
+            return vec![false; lines.len()];
+        }
+        self.prefilter.all(lines)
+    }
+
     /// Mask a normalised event in place: string columns get the value detectors (or are
     /// pseudonymised whole if listed in `fields`); `attrs` gets key rules and value detectors
     /// at every depth, dict keys included. Numeric columns are never touched.
