@@ -345,7 +345,7 @@ impl<'a> Parser<'a> {
 /// 0x20). Exact: the classic tests "some byte is zero" (`x - 0x01.. & !x & 0x80..`) and
 /// "some byte is below n", n <= 128 (`x - n.. & !x & 0x80..`) have no false answers as to
 /// whether there is one.
-fn ends_run(word: u64) -> bool {
+pub(crate) fn ends_run(word: u64) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let zero_in = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS != 0;
