@@ -89,8 +89,19 @@ pub type Counts = BTreeMap<String, u64>;
 /// looked at again; a rejected line is masked whole before it is cut for the quarantine.
 pub trait EventMasker: Send + Sync {
     fn needs_masking(&self, raw: &[u8]) -> bool;
+    /// `needs_masking` of each line, in order.
+    fn needs_masking_all(&self, raws: &[&[u8]]) -> Vec<bool> {
+        raws.iter().map(|raw| self.needs_masking(raw)).collect()
+    }
     /// Mask the event as `Event::into_map` gives it (columns, then `attrs`), in place.
     fn mask_event(&self, event: &mut EventMap, counts: &mut Counts);
+    /// The event `mask_event` makes of this one, through `into_map` and `from_map` (a masker
+    /// that can mask the event as it is does so without the copies).
+    fn mask<'e>(&self, event: Event<'e>, counts: &mut Counts) -> Event<'e> {
+        let mut map = event.into_map();
+        self.mask_event(&mut map, counts);
+        Event::from_map(map)
+    }
     fn mask_text(&self, text: &str, counts: &mut Counts) -> String;
     /// Whether a rejected line inside a private key block is stored as `KEY_LINE` only.
     fn masks_key_blocks(&self) -> bool {
@@ -103,8 +114,17 @@ impl EventMasker for crate::mask::Masker {
         crate::mask::Masker::needs_masking(self, raw)
     }
 
+    fn needs_masking_all(&self, raws: &[&[u8]]) -> Vec<bool> {
+        crate::mask::Masker::needs_masking_all(self, raws)
+    }
+
     fn mask_event(&self, event: &mut EventMap, counts: &mut Counts) {
         crate::mask::Masker::mask_event(self, event, counts)
+    }
+
+    fn mask<'e>(&self, mut event: Event<'e>, counts: &mut Counts) -> Event<'e> {
+        self.mask_columns_and_attrs(&mut event.fields, &mut event.attrs, counts);
+        event
     }
 
     fn mask_text(&self, text: &str, counts: &mut Counts) -> String {
@@ -278,7 +298,17 @@ impl Pipeline {
         let mut out = Slice::new(lines.len());
         let mut seen = Seen::default();
         let mut decisions = Decisions::default();
+        // The prefilter's answers for the slice's lines, asked all at once (it is faster so);
+        // a line that becomes no event (a reject) is asked for nothing.
+        let needs: Vec<bool> = match &self.masker {
+            Some(masker) => {
+                let raws: Vec<&[u8]> = lines.iter().map(|&(_, raw)| raw).collect();
+                masker.needs_masking_all(&raws)
+            }
+            None => Vec::new(),
+        };
         for (index, &(start, raw)) in lines.iter().enumerate() {
+            let needs = needs.get(index).copied();
             let line = input.first_line + (first + index) as i64;
             let byte_offset = input.first_offset + start as i64;
             #[cfg(test)]
@@ -289,18 +319,23 @@ impl Pipeline {
             };
             match parsed {
                 Ok(record) => match self.formats.event(record, &mut decisions) {
-                    Made::One(event, format) => self.keep(&mut out, event, &format, raw, line),
-                    Made::Many(events) => self.keep_all(&mut out, events, raw, line, byte_offset),
-                    Made::Part(key, continues, record) if seen.alone(&key, continues) => match self
-                        .formats
-                        .event_whole(record, &mut decisions)
-                    {
-                        Made::One(event, format) => self.keep(&mut out, event, &format, raw, line),
-                        Made::Many(events) => {
-                            self.keep_all(&mut out, events, raw, line, byte_offset)
+                    Made::One(event, format) => {
+                        self.keep(&mut out, event, &format, (raw, needs), line)
+                    }
+                    Made::Many(events) => {
+                        self.keep_all(&mut out, events, (raw, needs), line, byte_offset)
+                    }
+                    Made::Part(key, continues, record) if seen.alone(&key, continues) => {
+                        match self.formats.event_whole(record, &mut decisions) {
+                            Made::One(event, format) => {
+                                self.keep(&mut out, event, &format, (raw, needs), line)
+                            }
+                            Made::Many(events) => {
+                                self.keep_all(&mut out, events, (raw, needs), line, byte_offset)
+                            }
+                            Made::Part(..) => unreachable!("a whole record is no part"),
                         }
-                        Made::Part(..) => unreachable!("a whole record is no part"),
-                    },
+                    }
                     Made::Part(key, continues, record) => out.parts.push(Deferred {
                         line: first + index,
                         key,
@@ -332,20 +367,19 @@ impl Pipeline {
     }
 
     /// An event of the line `raw` (or of the parts joined into `raw`), masked when the
-    /// masker's prefilter finds anything in those bytes, counted, and made a row.
+    /// masker's prefilter finds anything in those bytes (`needs`: its answer, if asked
+    /// already), counted, and made a row.
     fn keep(
         &self,
         out: &mut Slice,
         mut event: Event<'_>,
         format: &FormatName,
-        raw: &[u8],
+        (raw, needs): (&[u8], Option<bool>),
         line: i64,
     ) {
         if let Some(masker) = &self.masker {
-            if masker.needs_masking(raw) {
-                let mut map = event.into_map();
-                masker.mask_event(&mut map, &mut out.masked);
-                event = Event::from_map(map);
+            if needs.unwrap_or_else(|| masker.needs_masking(raw)) {
+                event = masker.mask(event, &mut out.masked);
             }
         }
         let ts = match &event.fields[0] {
@@ -376,7 +410,7 @@ impl Pipeline {
         &self,
         out: &mut Slice,
         events: Vec<(Event<'_>, FormatName)>,
-        raw: &[u8],
+        (raw, needs): (&[u8], Option<bool>),
         line: i64,
         byte_offset: i64,
     ) {
@@ -390,7 +424,7 @@ impl Pipeline {
             });
         }
         for (event, format) in events {
-            self.keep(out, event, &format, raw, line);
+            self.keep(out, event, &format, (raw, needs), line);
         }
     }
 

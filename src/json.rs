@@ -6,7 +6,7 @@
 //! `view` gives a value as the Python type it would have been.
 
 use crate::lines::{classify, trim_line, Reason};
-use crate::tree::{parse, ParseError, J};
+use crate::tree::{ends_run, parse, ParseError, J};
 
 /// orjson writes at most this many levels; deeper records are written by the standard
 /// library's `json.dumps`, which separates items with ", " and keys with ": ".
@@ -233,8 +233,18 @@ fn write_map(
 /// too) as is. The masker's value writer (mask::pyvalue) shares it so both escape alike.
 pub(crate) fn write_str(s: &str, out: &mut String) {
     out.push('"');
+    let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, byte) in s.bytes().enumerate() {
+    let mut i = 0;
+    while i < bytes.len() {
+        // Eight bytes at a time past those that need no escape (as the parser reads them).
+        if let Some(chunk) = bytes.get(i..i + 8) {
+            if !ends_run(u64::from_le_bytes(chunk.try_into().expect("eight bytes"))) {
+                i += 8;
+                continue;
+            }
+        }
+        let byte = bytes[i];
         let escape: Option<&str> = match byte {
             b'"' => Some("\\\""),
             b'\\' => Some("\\\\"),
@@ -255,6 +265,7 @@ pub(crate) fn write_str(s: &str, out: &mut String) {
             }
             start = i + 1;
         }
+        i += 1;
     }
     out.push_str(&s[start..]);
     out.push('"');
@@ -382,6 +393,27 @@ mod tests {
         for (f, orjson, python) in cases {
             assert_eq!(orjson, format_float(f, false), "{f}");
             assert_eq!(python, format_float(f, true), "{f}");
+        }
+    }
+
+    #[test]
+    fn strings_are_escaped_like_serde_json_wherever_the_escape_falls() {
+        // Each byte that needs an escape, at each place of strings long enough to be read
+        // eight bytes at a time, among characters beyond ASCII.
+        for special in [
+            '"', '\\', '\n', '\r', '\t', '\u{8}', '\u{c}', '\u{1}', '\u{1f}',
+        ] {
+            for len in 0..40 {
+                for at in 0..=len {
+                    let mut chars: Vec<char> =
+                        "ab\u{e9}cd\u{1f600}ef".chars().cycle().take(len).collect();
+                    chars.insert(at, special);
+                    let s: String = chars.into_iter().collect();
+                    let mut out = String::new();
+                    write_str(&s, &mut out);
+                    assert_eq!(serde_json::to_string(&s).unwrap(), out, "{s:?}");
+                }
+            }
         }
     }
 

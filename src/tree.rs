@@ -248,6 +248,15 @@ impl<'a> Parser<'a> {
     fn string(&mut self) -> Result<Cow<'a, str>, ParseError> {
         self.at += 1;
         let start = self.at;
+        // Eight bytes at a time while none of them ends the run (a string's bytes were
+        // read one by one: 5% of a block's time); the loop below reads the last ones.
+        while let Some(chunk) = self.bytes.get(self.at..self.at + 8) {
+            let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+            if ends_run(word) {
+                break;
+            }
+            self.at += 8;
+        }
         loop {
             match self.peek() {
                 None => return Err(ParseError::Syntax),
@@ -330,6 +339,20 @@ impl<'a> Parser<'a> {
         out.push(c);
         Ok(())
     }
+}
+
+/// Whether any of a word's eight bytes is a quote, a backslash or a control byte (below
+/// 0x20). Exact: the classic tests "some byte is zero" (`x - 0x01.. & !x & 0x80..`) and
+/// "some byte is below n", n <= 128 (`x - n.. & !x & 0x80..`) have no false answers as to
+/// whether there is one.
+pub(crate) fn ends_run(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let zero_in = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS != 0;
+    let quote = zero_in(word ^ (ONES * u64::from(b'"')));
+    let backslash = zero_in(word ^ (ONES * u64::from(b'\\')));
+    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS != 0;
+    quote || backslash || control
 }
 
 // --- to and from serde_json, for the masker -------------------------------------------
@@ -428,6 +451,30 @@ mod tests {
         assert_eq!(
             r#"["Infinity","-Infinity",1e+16,100000000000000000000]"#,
             value.to_string()
+        );
+    }
+
+    #[test]
+    fn a_word_ends_a_run_exactly_when_a_byte_of_it_would() {
+        // Every byte value in every place of a word, among bytes that end nothing.
+        for place in 0..8 {
+            for byte in 0..=255u8 {
+                let mut bytes = [b'a', 0xc3, 0xa9, b'z', 0x7f, 0x80, 0xff, b' '];
+                bytes[place] = byte;
+                let want = bytes.iter().any(|&b| b == b'"' || b == b'\\' || b < 0x20);
+                assert_eq!(want, ends_run(u64::from_le_bytes(bytes)), "{bytes:?}");
+            }
+        }
+        let long = r#"{"k": "0123456789abcdefghij\"q\u00e9 café 0123456789", "t": "x\ty"}"#;
+        let J::Obj(pairs) = parse(long).unwrap() else {
+            panic!()
+        };
+        let want = "0123456789abcdefghij\"q\u{e9} caf\u{e9} 0123456789";
+        assert_eq!(J::Str(Cow::Owned(want.into())), pairs[0].1);
+        assert_eq!(J::Str(Cow::Borrowed("x\ty")), pairs[1].1);
+        assert_eq!(
+            Err(ParseError::Syntax),
+            parse("[\"0123456789\n0123456789\"]")
         );
     }
 

@@ -76,8 +76,12 @@ impl Pipeline {
             };
             let Some(record) = record else { continue };
             match self.formats.event_whole(record, &mut decisions) {
-                Made::One(event, format) => self.keep(&mut made, event, &format, &whole, line),
-                Made::Many(many) => self.keep_all(&mut made, many, &whole, line, byte_offset),
+                Made::One(event, format) => {
+                    self.keep(&mut made, event, &format, (&whole, None), line)
+                }
+                Made::Many(many) => {
+                    self.keep_all(&mut made, many, (&whole, None), line, byte_offset)
+                }
                 Made::Part(..) => unreachable!("a whole record is no part"),
             }
             slice.no_ts += made.no_ts;

@@ -10,7 +10,13 @@
 //!   sensitive name or a `fields` name before a `:` (JSON keys, text pairs) or `=`, a query
 //!   parameter (`?key=`), and the colons of an IPv6 address.
 
+use std::sync::Mutex;
+
 use regex::bytes::{Regex, RegexBuilder};
+use regex_automata::hybrid::dfa::{Cache, DFA};
+use regex_automata::hybrid::LazyStateID;
+use regex_automata::util::syntax;
+use regex_automata::Input;
 
 use super::detectors::DFA_BYTES;
 use super::keys::{normalise_key, PARAM_NAMES};
@@ -20,6 +26,8 @@ pub struct Prefilter {
     always: bool,
     /// Every check, over the raw line.
     raw: Option<Regex>,
+    /// The same patterns as a lazy DFA stepped by hand, for many lines at once (`all`).
+    pairs: Option<Pairs>,
     /// The name checks again over the folded line, for lines beyond ASCII.
     folded: Option<Regex>,
 }
@@ -153,9 +161,27 @@ impl Prefilter {
         raw.extend(spread_parts);
         Prefilter {
             always,
+            pairs: Pairs::new(&raw),
             raw: compile(&raw),
             folded: compile(&folded),
         }
+    }
+
+    /// `needs_masking` of each line, in order: the raw check two lines at a time.
+    pub fn all(&self, lines: &[&[u8]]) -> Vec<bool> {
+        if self.always {
+            return vec![true; lines.len()];
+        }
+        let raw: Vec<bool> = match (&self.pairs, &self.raw) {
+            (Some(pairs), Some(regex)) => pairs.all(lines, regex),
+            (None, Some(regex)) => lines.iter().map(|line| regex.is_match(line)).collect(),
+            (_, None) => vec![false; lines.len()],
+        };
+        lines
+            .iter()
+            .zip(raw)
+            .map(|(line, raw)| raw || self.folded_match(line))
+            .collect()
     }
 
     pub fn always(&self) -> bool {
@@ -169,12 +195,300 @@ impl Prefilter {
         if self.raw.as_ref().is_some_and(|rx| rx.is_match(raw)) {
             return true;
         }
+        self.folded_match(raw)
+    }
+
+    fn folded_match(&self, raw: &[u8]) -> bool {
         // Beyond ASCII, lowercasing as key normalisation does: the Kelvin sign is a 'k'.
         match &self.folded {
             Some(names) if !raw.is_ascii() => {
                 names.is_match(normalise_key(&String::from_utf8_lossy(raw)).as_bytes())
             }
             _ => false,
+        }
+    }
+}
+
+/// The raw patterns as one lazy DFA (what `Regex::is_match` runs, minus its pools and
+/// checks), stepped over two lines at once. A DFA search waits on each transition's load
+/// before the next (the prefilter was a sixth of a masked block's time, about 1.6 ns a
+/// byte, whether the DFA was lazy or fully built); two independent lines keep two loads in
+/// flight. Each line has a cache of its own: a lazy DFA's state is only good with the cache
+/// that gave it, until that cache's next call. Exactly the regex's answer: the same patterns
+/// and syntax, the same DFA; where the DFA cannot go on (an error, a quit state), the line
+/// is asked of the regex instead.
+struct Pairs {
+    dfa: DFA,
+    /// Two caches for each thread running blocks: a pair taken per call of `all`.
+    caches: Mutex<Vec<[Cache; 2]>>,
+}
+
+/// Where a line's search stands.
+#[derive(Clone, Copy)]
+enum Scan {
+    At(LazyStateID),
+    Done(bool),
+}
+
+/// The DFA cannot answer for this line (the regex does).
+struct Unanswered;
+
+impl Pairs {
+    fn new(parts: &[String]) -> Option<Pairs> {
+        Pairs::with_cache(parts, DFA_BYTES)
+    }
+
+    fn with_cache(parts: &[String], bytes: usize) -> Option<Pairs> {
+        if parts.is_empty() {
+            return None;
+        }
+        // regex::bytes's syntax: Unicode on, matches need not be UTF-8.
+        let dfa = DFA::builder()
+            .configure(
+                DFA::config()
+                    .cache_capacity(bytes)
+                    .skip_cache_capacity_check(true),
+            )
+            .syntax(syntax::Config::new().utf8(false))
+            .thompson(regex_automata::nfa::thompson::Config::new().utf8(false))
+            .build(&parts.join("|"))
+            .ok()?;
+        Some(Pairs {
+            dfa,
+            caches: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn all(&self, lines: &[&[u8]], regex: &Regex) -> Vec<bool> {
+        let taken = self.caches.lock().map(|mut caches| caches.pop());
+        let [mut first, mut second] = match taken {
+            Ok(Some(caches)) => caches,
+            _ => [self.dfa.create_cache(), self.dfa.create_cache()],
+        };
+        let mut out = Vec::with_capacity(lines.len());
+        for pair in lines.chunks(2) {
+            let (a, b) = (pair[0], pair.get(1).copied().unwrap_or(b""));
+            let (x, y) = self.two([&mut first, &mut second], a, b);
+            out.push(x.unwrap_or_else(|Unanswered| regex.is_match(a)));
+            if pair.len() == 2 {
+                out.push(y.unwrap_or_else(|Unanswered| regex.is_match(b)));
+            }
+        }
+        if let Ok(mut caches) = self.caches.lock() {
+            caches.push([first, second]);
+        }
+        out
+    }
+
+    /// Whether the patterns match in `a` and in `b`, stepping both lines in turn, each
+    /// with its cache.
+    fn two(
+        &self,
+        [ca, cb]: [&mut Cache; 2],
+        a: &[u8],
+        b: &[u8],
+    ) -> (Result<bool, Unanswered>, Result<bool, Unanswered>) {
+        let mut x = self.start(ca, a);
+        let mut y = self.start(cb, b);
+        let common = a.len().min(b.len());
+        let mut i = 0;
+        while i < common {
+            let (Ok(Scan::At(sx)), Ok(Scan::At(sy))) = (&x, &y) else {
+                break;
+            };
+            // The fast path: both transitions known, neither line done (no tag on either).
+            let nx = self.dfa.next_state_untagged(ca, *sx, a[i]);
+            let ny = self.dfa.next_state_untagged(cb, *sy, b[i]);
+            if !nx.is_tagged() && !ny.is_tagged() {
+                x = Ok(Scan::At(nx));
+                y = Ok(Scan::At(ny));
+            } else {
+                x = self.step(ca, x, a[i]);
+                y = self.step(cb, y, b[i]);
+            }
+            i += 1;
+        }
+        // The rest of each line alone (one is done, or the shorter one is read).
+        for &byte in &a[i..] {
+            if !matches!(x, Ok(Scan::At(_))) {
+                break;
+            }
+            x = self.step(ca, x, byte);
+        }
+        for &byte in &b[i..] {
+            if !matches!(y, Ok(Scan::At(_))) {
+                break;
+            }
+            y = self.step(cb, y, byte);
+        }
+        (self.end(ca, x), self.end(cb, y))
+    }
+
+    fn start(&self, cache: &mut Cache, line: &[u8]) -> Result<Scan, Unanswered> {
+        self.dfa
+            .start_state_forward(cache, &Input::new(line))
+            .map_err(|_| Unanswered)
+            .and_then(settled)
+    }
+
+    fn step(
+        &self,
+        cache: &mut Cache,
+        scan: Result<Scan, Unanswered>,
+        byte: u8,
+    ) -> Result<Scan, Unanswered> {
+        match scan? {
+            Scan::At(sid) => self
+                .dfa
+                .next_state(cache, sid, byte)
+                .map_err(|_| Unanswered)
+                .and_then(settled),
+            done => Ok(done),
+        }
+    }
+
+    /// The answer for a line read to its end.
+    fn end(&self, cache: &mut Cache, scan: Result<Scan, Unanswered>) -> Result<bool, Unanswered> {
+        match scan? {
+            Scan::Done(found) => Ok(found),
+            Scan::At(sid) => {
+                let last = self
+                    .dfa
+                    .next_eoi_state(cache, sid)
+                    .map_err(|_| Unanswered)?;
+                Ok(matches!(settled(last)?, Scan::Done(true)))
+            }
+        }
+    }
+}
+
+/// A state after a transition: a match (found), dead (no match can follow), or go on.
+fn settled(sid: LazyStateID) -> Result<Scan, Unanswered> {
+    if !sid.is_tagged() {
+        return Ok(Scan::At(sid));
+    }
+    if sid.is_match() {
+        Ok(Scan::Done(true))
+    } else if sid.is_dead() {
+        Ok(Scan::Done(false))
+    } else if sid.is_quit() || sid.is_unknown() {
+        Err(Unanswered)
+    } else {
+        Ok(Scan::At(sid)) // a start state, tagged only when specialised
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::mask::{MaskConfig, Masker};
+
+    /// Pieces of lines: secrets' telltales and shapes, near misses, JSON, bytes beyond ASCII.
+    const PIECES: &[&str] = &[
+        r#"{"ts":"2026-11-01T00:00:00.170Z","msg":"#,
+        r#""client_ip":"203.0.113.82""#,
+        "bob@example.com",
+        "4111111111111111",
+        "4111-1111-1111-1111",
+        "123-45-6789",
+        "(415) 555-0100",
+        "+1 415 555 0100",
+        "Bearer ",
+        "eyJhbGciOi",
+        "AKIA",
+        "sk-",
+        "ghp_",
+        r"\u00e9",
+        r"\n4111111111111111",
+        r#""password":"#,
+        "Pass-Word :",
+        "?key=",
+        "2001:db8::1",
+        "fe80:0:0:1:",
+        "https://u:p@h/",
+        "\u{212a}ey:",
+        "caf\u{e9}",
+        " ",
+        ",",
+        ":",
+        "\"",
+        "-",
+        "12",
+        "1234",
+        "x",
+    ];
+
+    fn line() -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop_oneof![
+            4 => proptest::sample::select(PIECES).prop_map(|p| p.as_bytes().to_vec()),
+            1 => proptest::collection::vec(any::<u8>(), 0..6),
+        ];
+        proptest::collection::vec(piece, 0..16).prop_map(|pieces| pieces.concat())
+    }
+
+    fn maskers() -> Vec<Masker> {
+        let configs = [
+            MaskConfig::default(),
+            MaskConfig {
+                keys: vec!["my key".into(), "x".into()],
+                disable: vec!["email".into(), "ipv6".into()],
+                ..MaskConfig::default()
+            },
+        ];
+        configs
+            .iter()
+            .map(|c| Masker::from_config(c).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn lines_whose_cache_is_cleared_midway_get_the_regexs_answers() {
+        let masker = Masker::from_config(&MaskConfig::default()).unwrap();
+        let regex = masker.prefilter.raw.as_ref().unwrap();
+        let small = Pairs::with_cache(&[regex.as_str().to_string()], 4096).unwrap();
+        let owned: Vec<String> = (0..64)
+            .map(|i| format!("{} {i}", PIECES[i % PIECES.len()..].concat()))
+            .collect();
+        let lines: Vec<&[u8]> = owned.iter().map(String::as_bytes).collect();
+        let one: Vec<bool> = lines.iter().map(|l| regex.is_match(l)).collect();
+        assert_eq!(one, small.all(&lines, regex));
+        let caches = small.caches.lock().unwrap();
+        assert!(caches[0][0].clear_count() > 0, "the cache was cleared");
+        assert!(one.contains(&true) && one.contains(&false));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn lines_two_at_a_time_get_the_answers_of_one_at_a_time(
+            lines in proptest::collection::vec(line(), 0..9),
+        ) {
+            let lines: Vec<&[u8]> = lines.iter().map(Vec::as_slice).collect();
+            for masker in maskers() {
+                let one: Vec<bool> = lines.iter().map(|l| masker.needs_masking(l)).collect();
+                prop_assert_eq!(&one, &masker.needs_masking_all(&lines));
+            }
+        }
+
+        #[test]
+        fn a_cache_cleared_midway_changes_no_answer(
+            lines in proptest::collection::vec(line(), 0..9),
+        ) {
+            // A cache this small is cleared every few states, while the other line's search
+            // goes on with its own.
+            let lines: Vec<&[u8]> = lines.iter().map(Vec::as_slice).collect();
+            let masker = Masker::from_config(&MaskConfig::default()).unwrap();
+            let prefilter = &masker.prefilter;
+            let (Some(regex), Some(pairs)) = (&prefilter.raw, &prefilter.pairs) else {
+                panic!("the default masker has raw checks");
+            };
+            let small = Pairs::with_cache(&[regex.as_str().to_string()], 4096).unwrap();
+            let one: Vec<bool> = lines.iter().map(|l| regex.is_match(l)).collect();
+            prop_assert_eq!(&one, &small.all(&lines, regex));
+            prop_assert_eq!(&one, &pairs.all(&lines, regex));
         }
     }
 }
