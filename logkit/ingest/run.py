@@ -40,8 +40,10 @@ INGEST_MEMORY_MB = 96
 # 2.7 s; the run 29 -> 25 s at the same peak PSS.
 CHECKPOINT_WAL_BYTES = 64 * 1024 * 1024
 # Blocks the core may have parsed, or be parsing, beyond the one being stored: each holds its
-# Arrow rows (~2 MB for a 2 MB block) until its turn. 1M lines: one ahead 7.4 s, three 6.8 s.
-CORE_AHEAD = 3
+# raw bytes, then its Arrow rows (~2 MB each for a 2 MB block) until its turn. Enough for the
+# core to go on through a commit (~150 ms): 1M lines, one ahead 7.4 s, three 6.8 s, six 6.5 s
+# (+18 MB).
+CORE_AHEAD = 6
 
 
 def format_settings(config: Any, forced: str | None = None) -> FormatSettings:
