@@ -250,13 +250,16 @@ def _ingest(
             # ahead the two still waited on each other, the core's slices for a thread the
             # insert held, the insert for the core's next block.
             ahead: deque[tuple[Future[ChunkResult], Block]] = deque()
+            # From a pipe that pauses, the blocks parsed before the pause are stored, all but
+            # the last, rather than held for the blocks to come.
+            limit = 1 if source.may_wait else CORE_AHEAD
             for block in blocker.blocks(settings.batch_bytes, settings.max_line_bytes):
                 job = (label, block.data, block.first_line, block.first_offset, block.rejects)
                 # The block waits for its commit without its bytes (a transaction's worth of
                 # raw blocks would double what a run holds).
                 block.data = b""
                 ahead.append((worker.submit(_parse, core, keys, *job), block))
-                if len(ahead) > CORE_AHEAD:
+                if len(ahead) > limit:
                     done_bytes += _record(committer, summary, cur, *ahead.popleft())
                     if progress:
                         progress(done_bytes, summary.lines, total_bytes or None)

@@ -182,6 +182,12 @@ class Source:
         return self.kind != "plain"
 
     @property
+    def may_wait(self) -> bool:
+        """Whether a read may wait for a writer (plain stdin, a named pipe), as a file's or a
+        spooled archive's never does."""
+        return self.kind == "plain" and self._fd is None
+
+    @property
     def final(self) -> bool:
         """Whether the stream can never grow, so a last line without newline is complete.
 
