@@ -5,7 +5,8 @@ logkit reads each source in blocks of complete lines and hands each to the nativ
 and returns Arrow tables. Each block is stored as it comes, in a transaction that commits with
 its source's checkpoint and the counters, so a run killed at any moment and rerun stores
 exactly what an uninterrupted run would. The core parses up to six blocks ahead of the one
-being stored, and no more: seven blocks in flight bound memory whatever the input size.
+being stored (one, from a pipe), and no more: seven blocks in flight bound memory whatever the
+input size.
 
 The parts, from the run down:
 
