@@ -211,20 +211,22 @@ def test_a_transaction_holds_none_of_the_blocks_it_has_stored(tmp_path):
     for each insert kept its table until DuckDB cleaned its catalog after the commit, and the
     spans selected from a block kept the whole block: a transaction's worth, ~70 MB.)"""
     core = Core()
-    data = lines(0, 2_000)
+    data = lines(0, 2_000) + b"not json: %s\n" % (b"x" * 200) * 500
     blocks = 8
     with logkit.open(tmp_path / "s.duckdb").writer() as session:
         committer = Committer(session)
         before = pa.total_allocated_bytes()
         for n in range(blocks):
-            result = core.process_chunk("app.log", data, n * 2_000 + 1, n * len(data))
+            result = core.process_chunk("app.log", data, n * 2_500 + 1, n * len(data))
             result.events = _in_arrows_pool(result.events)
-            block_bytes = result.events.nbytes
-            committer.add(None, result, Block(b"", 1, 0, [], 2_000, len(data), b""))
+            result.rejects = _in_arrows_pool(result.rejects)
+            block_bytes = result.events.nbytes + result.rejects.nbytes
+            committer.add(None, result, Block(b"", 1, 0, [], 2_500, len(data), b""))
             del result
         held = pa.total_allocated_bytes() - before
         committer.flush()
         committer.close()
     assert held < block_bytes, f"{held:,} bytes held for {blocks} blocks of {block_bytes:,}"
     with duckdb.connect(str(tmp_path / "s.duckdb"), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM events").fetchone() == (blocks * 2_000,)
+        stored = "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM rejects)"
+        assert con.execute(stored).fetchone() == (blocks * 2_000, blocks * 500)

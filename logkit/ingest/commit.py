@@ -265,20 +265,17 @@ class Committer:
 
 
 def _insert(con: Any, events: pa.Table | None, rejects: pa.Table | None) -> None:
+    # Through relations, not registered views: a view dropped inside the transaction kept its
+    # Arrow table (the core's buffers) until DuckDB cleaned up its catalog after the commit, a
+    # transaction's worth of blocks (~70 MB at 184k rows). (A relation's `query` would do too,
+    # but reports an out-of-memory error as an aborted transaction, which the retry needs
+    # told apart.)
     if events is not None and events.num_rows:
-        # Through a relation, not a registered view: a view dropped inside the transaction
-        # kept its Arrow table (the core's buffers) until DuckDB cleaned up its catalog after
-        # the commit, a transaction's worth of blocks (~70 MB at 184k rows). (A relation's
-        # `query` would do too, but reports an out-of-memory error as an aborted transaction,
-        # which the retry needs told apart.) Rejects are few: a view is fine for them.
         con.from_arrow(events).insert_into("events")
     if rejects is not None and rejects.num_rows:
-        con.register("_rejects", rejects)
-        con.execute(
-            "INSERT INTO rejects (source, line, byte_offset, reason, raw, stream)"
-            " SELECT source, line, byte_offset, reason, raw, stream FROM _rejects"
-        )
-        con.unregister("_rejects")
+        # In the table's column order, `ingested_at` as its default (the transaction's start).
+        columns = "source, line, byte_offset, reason, raw, now(), stream"
+        con.from_arrow(rejects).project(columns).insert_into("rejects")
 
 
 def _copied(table: pa.Table) -> pa.Table:
