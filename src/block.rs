@@ -143,10 +143,20 @@ pub struct Pipeline {
     pub masker: Option<std::sync::Arc<dyn EventMasker>>,
 }
 
+/// The pool's threads on a machine of `cores`: one fewer, at least one. The ingest's storing
+/// thread needs a core to itself (DuckDB runs a block's INSERT on the thread that calls it, and
+/// the run waits for it): with a thread per core here, it got about two thirds of one, and a 1M-
+/// line ingest on 2 cores took 7% longer (bench/RESULTS.md, fifth session).
+fn pool_threads(cores: usize) -> usize {
+    cores.saturating_sub(1).max(1)
+}
+
 fn pool() -> &'static rayon::ThreadPool {
     static POOL: OnceLock<rayon::ThreadPool> = OnceLock::new();
     POOL.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         rayon::ThreadPoolBuilder::new()
+            .num_threads(pool_threads(cores))
             .stack_size(STACK_BYTES)
             .thread_name(|i| format!("logkit-core-{i}"))
             .build()
@@ -565,6 +575,14 @@ pub(crate) mod tests {
     use super::*;
     use crate::normalize::Normalizer;
     use arrow_array::Array;
+
+    #[test]
+    fn the_pool_leaves_one_core_to_the_storing_thread() {
+        assert_eq!(pool_threads(1), 1);
+        assert_eq!(pool_threads(2), 1);
+        assert_eq!(pool_threads(8), 7);
+        assert_eq!(pool_threads(0), 1);
+    }
 
     /// A line the test build panics on, to see what a bug in the core does to a block.
     pub const PANIC_LINE: &[u8] = b"{\"panic\": \"for a test\"}";
