@@ -152,10 +152,11 @@ class WriteSession:
         self.store = store
         self._con: duckdb.DuckDBPyConnection | None = None
         self._memory_mb = WRITER_MEMORY_MB
+        self._threads = WRITER_CONFIG["threads"]
         self._checkpoint_wal: int | None = None  # manual checkpoints at this WAL size
 
     def _settings(self) -> dict[str, str]:
-        settings = {"memory_limit": f"{self._memory_mb}MB"}
+        settings = {"memory_limit": f"{self._memory_mb}MB", "threads": str(self._threads)}
         if self._checkpoint_wal is not None:
             settings["checkpoint_threshold"] = _NEVER
         return settings
@@ -186,6 +187,17 @@ class WriteSession:
             yield
         finally:
             self._memory_mb = previous
+            self._apply()
+
+    @contextlib.contextmanager
+    def threads(self, n: int) -> Iterator[None]:
+        """DuckDB's threads for a part of the session (kept across reconnections)."""
+        previous, self._threads = self._threads, n
+        self._apply()
+        try:
+            yield
+        finally:
+            self._threads = previous
             self._apply()
 
     @contextlib.contextmanager

@@ -24,9 +24,11 @@ import pytest
 import logkit
 from logkit import locks
 from logkit.core import Core
+from logkit.ingest import commit as commit_module
 from logkit.ingest import run as ingest_module  # INGEST_MEMORY_MB is read there
 from logkit.ingest.blocks import Block
 from logkit.ingest.commit import COMMIT_ROWS, ROW_GROUP_ROWS, Committer
+from logkit.session import WRITER_CONFIG
 
 from .helpers import LOGKIT, lines, query, run_logkit, write
 from .test_faults import digest, run_killed_when
@@ -230,3 +232,26 @@ def test_a_transaction_holds_none_of_the_blocks_it_has_stored(tmp_path):
     with duckdb.connect(str(tmp_path / "s.duckdb"), read_only=True) as con:
         stored = "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM rejects)"
         assert con.execute(stored).fetchone() == (blocks * 2_000, blocks * 500)
+
+
+def test_ingest_inserts_on_one_duckdb_thread_and_gives_the_session_its_threads_back(
+    tmp_path, monkeypatch
+):
+    """DuckDB spread a block's INSERT over two threads for more CPU and no less time, its
+    second thread taking a core from the native core: ingest writes on one
+    (INGEST_DUCKDB_THREADS), and the session's later writes have their threads back."""
+    seen: list[int] = []
+    insert = commit_module._insert
+
+    def recording(con, events, rejects):
+        [(threads,)] = con.execute("SELECT current_setting('threads')").fetchall()
+        seen.append(threads)
+        insert(con, events, rejects)
+
+    monkeypatch.setattr(commit_module, "_insert", recording)
+    log = write(tmp_path / "a.log", lines(0, 500))
+    with logkit.open(tmp_path / "s.duckdb").writer() as session:
+        ingest_module.ingest(session, [str(log)])
+        after = session.con.execute("SELECT current_setting('threads')").fetchall()
+    assert seen and set(seen) == {1}
+    assert after == [(WRITER_CONFIG["threads"],)]

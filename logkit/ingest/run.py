@@ -39,6 +39,11 @@ INGEST_MEMORY_MB = 96
 # the row group it ends in, so fewer cost less: at 1M lines 21 checkpoints took 8.1 s, 6 took
 # 2.7 s; the run 29 -> 25 s at the same peak PSS.
 CHECKPOINT_WAL_BYTES = 64 * 1024 * 1024
+# DuckDB's threads while ingest writes. A block's INSERT (an Arrow scan of ~5k rows into an
+# ordered insert) spread over two threads cost 22-28% more CPU than on one, in no less time
+# (`python bench/insert_paths.py`), and the second competed with the core for a core: 1M
+# lines in process 7.2 -> 6.5 s.
+INGEST_DUCKDB_THREADS = 1
 # Blocks the core may have parsed, or be parsing, beyond the one being stored: each holds its
 # raw bytes, then its Arrow rows (~2 MB each for a 2 MB block) until its turn. Enough for the
 # core to go on through a commit (~150 ms): 1M lines, one ahead 7.4 s, three 6.8 s, six 6.5 s
@@ -82,6 +87,7 @@ def ingest(
         with (
             session.memory_limit(INGEST_MEMORY_MB),
             session.manual_checkpoints(CHECKPOINT_WAL_BYTES),
+            session.threads(INGEST_DUCKDB_THREADS),
         ):
             return _ingest(
                 session, inputs, mask=mask, progress=progress, stdin_name=stdin_name,
