@@ -4,6 +4,7 @@
 //! reject schema) when it builds the core, and each name is mapped to what fills it, so a
 //! column added to schema.py fails loudly here until the core knows how to fill it.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow_array::builder::{
@@ -99,7 +100,17 @@ impl Columns {
             ) {
                 return Err(unknown());
             }
-            fields.push(Field::new(name, data_type, true));
+            let mut field = Field::new(name, data_type, true);
+            if type_ == "JSON" {
+                // Arrow's JSON extension type: DuckDB then takes the text as its JSON type as
+                // it is, instead of casting (parsing) each value, 5% of the insert's CPU. The
+                // core writes attrs itself, always valid JSON.
+                field = field.with_metadata(HashMap::from([
+                    ("ARROW:extension:name".to_string(), "arrow.json".to_string()),
+                    ("ARROW:extension:metadata".to_string(), String::new()),
+                ]));
+            }
+            fields.push(field);
             fills.push(fill);
         }
         Ok(Columns {

@@ -21,7 +21,7 @@ from logkit.ingest import run as ingest_module  # INGEST_MEMORY_MB is read there
 
 from .helpers import lines, query, write
 
-SMALL_MB = 32  # below what a checkpoint of three 6 MB strings needs
+SMALL_MB = 24  # below what a checkpoint of three 6 MB strings needs
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@
   reader resumed from any block's checkpoint continues where the last one stopped.
 * The native core (`core.Core.process_chunk`: parse, recognise, normalise, mask) turns any
   bytes into an event or a reject with a known reason, never another exception, and what it
-  produces is storable: it goes into a real DuckDB table.
+  produces is storable: it goes into a real DuckDB table, its attrs valid JSON.
 * Timestamps written in every supported form read back as the same microsecond.
 * What masking produced is left alone by masking again: events, quarantined lines, and
   `logkit mask` output (tests/test_mask_properties.py covers `mask_text` and `mask_event` on
@@ -373,7 +373,10 @@ class TestStages:
         events_table.execute("BEGIN TRANSACTION")
         try:
             events_table.register("batch", result.events)
-            events_table.execute("INSERT INTO events BY NAME SELECT * FROM batch")
+            events_table.execute("INSERT INTO events BY NAME SELECT * FROM batch").fetchall()
+            # attrs arrive typed as JSON (Arrow's extension type), which DuckDB does not check.
+            invalid = "SELECT count(*) FROM events WHERE NOT json_valid(attrs::VARCHAR)"
+            assert events_table.execute(invalid).fetchall() == [(0,)]
             events_table.register("quarantine", result.rejects)
             events_table.execute("INSERT INTO rejects BY NAME SELECT * FROM quarantine")
         finally:
