@@ -8,6 +8,7 @@ but an input was damaged) here, in one place, so no command needs its own try/ex
 from __future__ import annotations
 
 import io
+import os
 import sys
 from typing import Any, NoReturn
 
@@ -15,6 +16,11 @@ import click
 
 from .commands.options import Context, accept_group_options, group_options
 from .errors import Interrupted, LogkitError
+
+# The command line does no linear algebra, but pyarrow loads numpy, whose OpenBLAS starts a
+# thread per core that spins for a while (0.1 CPU s a command, taken from an ingest's core).
+# Set before anything imports pyarrow; a user's own setting wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
