@@ -98,23 +98,17 @@ class _Spool:
             self.file = tempfile.TemporaryFile(dir=store.parent, buffering=0)  # noqa: SIM115
         except OSError as exc:
             raise write_error(store, exc) from exc
+        self.sink = pa.PythonFile(self.file, mode="w")
         self.parts: list[tuple[int, int]] = []
 
     def write(self, table: pa.Table) -> None:
-        # Serialised in memory, then written in one call: written through a Python file,
-        # each of the table's buffers was a write of its own (~330 a block).
-        out = pa.BufferOutputStream()
-        with pa.ipc.new_stream(out, table.schema) as writer:
-            writer.write_table(table)
-        data = out.getvalue()
         start = self.file.tell()
         try:
-            view = memoryview(data)
-            while view:  # an unbuffered write may take less than it was given
-                view = view[self.file.write(view) :]
+            with pa.ipc.new_stream(self.sink, table.schema) as writer:
+                writer.write_table(table)
         except OSError as exc:  # beside the store: its disk is full too
             raise write_error(self.store, exc) from exc
-        self.parts.append((start, len(data)))
+        self.parts.append((start, self.file.tell() - start))
 
     def tables(self) -> Iterator[pa.Table]:
         for start, length in self.parts:
