@@ -830,15 +830,20 @@ const MAX_TS: i128 = 253_402_300_799_999_999;
 
 fn traceparent(value: Py<'_>) -> Option<(&str, &str)> {
     let Py::Str(s) = value else { return None };
-    if s.chars().count() != 55 {
+    // Hex and dashes only: ASCII, so 55 characters are 55 bytes, and each part's length in
+    // characters is its length in bytes (no counting, no vectors: trace ids are on most lines).
+    if s.len() != 55 || !s.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
         return None;
     }
-    let parts: Vec<&str> = s.split('-').collect();
-    let lengths: Vec<usize> = parts.iter().map(|p| p.chars().count()).collect();
-    if lengths != [2, 32, 16, 2] || !s.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
-        return None;
+    let mut parts = s.split('-');
+    match [(); 5].map(|()| parts.next()) {
+        [Some(version), Some(trace), Some(span), Some(flags), None]
+            if [version.len(), trace.len(), span.len(), flags.len()] == [2, 32, 16, 2] =>
+        {
+            Some((trace, span))
+        }
+        _ => None,
     }
-    Some((parts[1], parts[2]))
 }
 
 /// A trace id from AWS X-Ray (as normalize.xray_trace in Python, for queries): a bare X-Ray

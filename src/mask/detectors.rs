@@ -138,6 +138,26 @@ pub struct Scanner {
     gate_alts: Vec<Alt>,
 }
 
+/// A byte every match of some gate holds one of (`Scanner::new`'s gates, each needs one):
+/// `:` or `=` (text pairs, `://`, IPv6), `-` (`-----BEGIN`, `sk-`...), `_` (`ghp_`...), `@`
+/// and `%` (email), `+` and `(` (phone), digits (SSN, phone, IPv4, card), `J` (`eyJ`), `B`
+/// (`Bearer`, `Basic`), `A` (`AKIA`, `AIza`); and every byte beyond ASCII, which
+/// case-insensitive names could match.
+static GATE_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = b >= 0x80
+            || matches!(
+                b as u8,
+                b':' | b'=' | b'-' | b'_' | b'@' | b'%' | b'+' | b'('
+            )
+            || matches!(b as u8, b'0'..=b'9' | b'J' | b'B' | b'A');
+        b += 1;
+    }
+    table
+};
+
 fn rx(pattern: &str) -> Regex {
     RegexBuilder::new(pattern)
         .dfa_size_limit(DFA_BYTES)
@@ -257,6 +277,13 @@ impl Scanner {
             gate_any,
             gate_alts,
         }
+    }
+
+    /// Whether no gate can match in `s`, by its bytes alone: an ASCII string without any
+    /// byte some gate needs (`GATE_BYTES`). Cheaper than the clean strings' table, and most
+    /// repeated values (levels, services, loggers, messages) pass it.
+    pub fn no_gate_byte(s: &str) -> bool {
+        s.bytes().all(|b| !GATE_BYTES[usize::from(b)])
     }
 
     /// The alternatives that may match somewhere in `s` (placeholders always), as a set of

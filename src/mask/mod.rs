@@ -100,15 +100,34 @@ const SHORTEST_MATCH: usize = 3;
 /// `[MASKED:error]`). Deeper values are masked whole, fail-closed.
 const DEEPEST: usize = 498;
 const ID_COLUMNS: [&str; 2] = ["trace_id", "span_id"];
-/// Strings remembered as clean, per thread, and the longest remembered.
-const CLEAN_ENTRIES: usize = 65_536;
+/// Strings remembered as clean, per thread and generation, and the longest remembered.
+const CLEAN_ENTRIES: usize = 4_096;
 const CLEAN_LONGEST: usize = 256;
 
-/// Clean strings seen on one thread, and the id of the masker that saw them.
-type CleanStrings = (u64, HashSet<Box<str>, BuildHasherDefault<Fnv>>);
+type CleanSet = HashSet<Box<str>, BuildHasherDefault<Fnv>>;
+
+/// Clean strings seen on one thread, in two generations, and the id of the masker that saw
+/// them. A full generation becomes the older one, and a string found there moves up: the
+/// strings that repeat stay, those seen once (ids, paths) leave. One table of 64K strings,
+/// cleared when full, was mostly such strings, and each look-up in it a cache miss.
+#[derive(Default)]
+struct CleanStrings {
+    masker: u64,
+    now: CleanSet,
+    before: CleanSet,
+}
 
 thread_local! {
     static CLEAN: RefCell<CleanStrings> = RefCell::default();
+}
+
+impl CleanStrings {
+    fn add(&mut self, string: Box<str>) {
+        if self.now.len() >= CLEAN_ENTRIES {
+            self.before = std::mem::take(&mut self.now);
+        }
+        self.now.insert(string);
+    }
 }
 
 /// Ids for maskers, so a thread's clean strings are never used by another masker.
@@ -517,6 +536,9 @@ impl Masker {
     /// Value detectors over one string until nothing changes (masking one thing can give its
     /// neighbour the boundary it lacked); None if nothing changed.
     fn mask_str(&self, s: &str, counts: &mut Counts) -> Option<String> {
+        if self.custom.is_empty() && Scanner::no_gate_byte(s) {
+            return None; // no built-in detector can match, and there is no other
+        }
         if s.len() <= CLEAN_LONGEST && self.known_clean(s) {
             return None;
         }
@@ -559,19 +581,32 @@ impl Masker {
     /// (service, logger, host, keys), and most are clean.
     fn known_clean(&self, s: &str) -> bool {
         CLEAN.with(|clean| {
-            let clean = clean.borrow();
-            clean.0 == self.id && clean.1.contains(s)
+            let mut clean = clean.borrow_mut();
+            if clean.masker != self.id {
+                return false;
+            }
+            if clean.now.contains(s) {
+                return true;
+            }
+            match clean.before.take(s) {
+                Some(string) => {
+                    clean.add(string);
+                    true
+                }
+                None => false,
+            }
         })
     }
 
     fn remember_clean(&self, s: &str) {
         CLEAN.with(|clean| {
             let mut clean = clean.borrow_mut();
-            if clean.0 != self.id || clean.1.len() >= CLEAN_ENTRIES {
-                clean.0 = self.id;
-                clean.1.clear();
+            if clean.masker != self.id {
+                clean.masker = self.id;
+                clean.now.clear();
+                clean.before.clear();
             }
-            clean.1.insert(s.into());
+            clean.add(s.into());
         });
     }
 
@@ -676,10 +711,15 @@ fn is_id_shape(s: &str) -> bool {
     if (8..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return true;
     }
-    let parts: Vec<&str> = s.split('-').collect();
-    match parts.as_slice() {
-        [a, b, c, d, e] => hex(a, 8) && hex(b, 4) && hex(c, 4) && hex(d, 4) && hex(e, 12),
-        [a, b, c, d] => hex(a, 2) && hex(b, 32) && hex(c, 16) && hex(d, 2),
+    // The parts without a vector (two column values a masked line, most of them ids).
+    let mut parts = s.split('-');
+    match [(); 6].map(|()| parts.next()) {
+        [Some(a), Some(b), Some(c), Some(d), Some(e), None] => {
+            hex(a, 8) && hex(b, 4) && hex(c, 4) && hex(d, 4) && hex(e, 12)
+        }
+        [Some(a), Some(b), Some(c), Some(d), None, None] => {
+            hex(a, 2) && hex(b, 32) && hex(c, 16) && hex(d, 2)
+        }
         _ => false,
     }
 }

@@ -635,3 +635,55 @@ fn one_masker_serves_every_thread() {
         }
     });
 }
+
+mod gate_bytes {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The ASCII bytes no gate needs (`GATE_BYTES` false), whose strings `mask_str` passes
+    /// over without its table of clean strings or the gates.
+    fn free_bytes() -> Vec<u8> {
+        (0u8..0x80)
+            .filter(|&b| Scanner::no_gate_byte(std::str::from_utf8(&[b]).unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn the_bytes_no_gate_needs_are_most_letters_and_some_punctuation() {
+        let free = free_bytes();
+        for b in b"acdeJBA0:=-_@%+(".iter() {
+            assert_eq!(free.contains(b), b"acde".contains(b), "{}", *b as char);
+        }
+        assert!(
+            !Scanner::no_gate_byte("caf\u{e9}"),
+            "beyond ASCII: the gates decide"
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn a_string_of_bytes_no_gate_needs_opens_no_gate_and_is_left_alone(
+            picks in proptest::collection::vec(any::<proptest::sample::Index>(), 0..48),
+        ) {
+            // The gates' own letters and punctuation (so that a byte missing from
+            // GATE_BYTES makes a match likely), less those some gate needs.
+            let free: Vec<u8> = b"abeghiklmnoprstuxyzAKSIJBEGNOT:=-_@%+()./ \t\"'\\0123456789"
+                .iter()
+                .copied()
+                .filter(|b| free_bytes().contains(b))
+                .collect();
+            let s: String = picks.iter().map(|i| char::from(free[i.index(free.len())])).collect();
+            let wide = with(MaskConfig {
+                keys: vec!["token".into(), "x".into()],
+                ..MaskConfig::default()
+            });
+            for m in [masker(), wide] {
+                prop_assert_eq!(m.scanner.may_match(&s), None);
+                prop_assert_eq!(m.mask_str_rounds(&s, &mut Counts::default()), None);
+            }
+        }
+    }
+}
