@@ -178,26 +178,23 @@ class WriteSession:
             if self._checkpoint_wal is None:
                 self._con.execute("RESET checkpoint_threshold")  # DuckDB's own again
 
-    @contextlib.contextmanager
-    def memory_limit(self, mb: int) -> Iterator[None]:
+    def memory_limit(self, mb: int) -> contextlib.AbstractContextManager[None]:
         """DuckDB's memory limit for a part of the session (kept across reconnections)."""
-        previous, self._memory_mb = self._memory_mb, mb
-        self._apply()
-        try:
-            yield
-        finally:
-            self._memory_mb = previous
-            self._apply()
+        return self._for_a_while("_memory_mb", mb)
+
+    def threads(self, n: int) -> contextlib.AbstractContextManager[None]:
+        """DuckDB's threads for a part of the session (kept across reconnections)."""
+        return self._for_a_while("_threads", n)
 
     @contextlib.contextmanager
-    def threads(self, n: int) -> Iterator[None]:
-        """DuckDB's threads for a part of the session (kept across reconnections)."""
-        previous, self._threads = self._threads, n
+    def _for_a_while(self, attribute: str, value: int) -> Iterator[None]:
+        previous = getattr(self, attribute)
+        setattr(self, attribute, value)
         self._apply()
         try:
             yield
         finally:
-            self._threads = previous
+            setattr(self, attribute, previous)
             self._apply()
 
     @contextlib.contextmanager
