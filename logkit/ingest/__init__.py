@@ -1,12 +1,12 @@
 """An ingest run: sources → blocks of complete lines → the native core → the store.
 
 logkit reads each source in blocks of complete lines and hands each to the native core
-(logkit/core.py), which parses, normalises and masks its lines on every core, in this process,
-and returns Arrow tables. Each block is stored as it comes, in a transaction that commits with
-its source's checkpoint and the counters, so a run killed at any moment and rerun stores
-exactly what an uninterrupted run would. The core parses up to six blocks ahead of the one
-being stored (one, from a pipe), and no more: seven blocks in flight bound memory whatever the
-input size.
+(logkit/core.py), which parses, normalises and masks its lines on all cores but one, in this
+process, and returns Arrow tables. Each block is stored as it comes, in a transaction that
+commits with its source's checkpoint and the counters, so a run killed at any moment and rerun
+stores exactly what an uninterrupted run would. The core parses up to twelve blocks ahead of
+the one being stored (one, from a pipe), and no more: thirteen blocks in flight bound memory
+whatever the input size.
 
 The parts, from the run down:
 

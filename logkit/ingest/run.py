@@ -46,9 +46,10 @@ CHECKPOINT_WAL_BYTES = 64 * 1024 * 1024
 INGEST_DUCKDB_THREADS = 1
 # Blocks the core may have parsed, or be parsing, beyond the one being stored: each holds its
 # raw bytes, then its Arrow rows (~2 MB each for a 2 MB block) until its turn. Enough for the
-# core to go on through a commit (~150 ms): 1M lines, one ahead 7.4 s, three 6.8 s, six 6.5 s
-# (+18 MB).
-CORE_AHEAD = 6
+# core to go on through a commit (~170 ms, ~7 of its blocks): 1M lines, one ahead 7.4 s, three
+# 6.8 s, six 6.5 s; with the core and the storing thread now about even, six 5.61-5.94 s,
+# twelve 4.96-5.44 s (+21-25 MB), twenty-four no faster (+48 MB).
+CORE_AHEAD = 12
 
 
 def format_settings(config: Any, forced: str | None = None) -> FormatSettings:
