@@ -611,13 +611,15 @@ class TestRotationRaces:
         log = write(logs / "b.log", lines(1000, 1100, service="b"))
         if before == "resumed":
             store.ingest([str(log)])
-        append(log, lines(1100, 1300, service="b"))
-        new = lines(2000, 2400, service="b")  # longer than the old content: read past it
+        # Longer than the core reads ahead of what is stored (CORE_AHEAD blocks of 4 KB), so
+        # that b.log is still being read when it is rotated 40 lines in.
+        append(log, lines(1100, 1900, service="b"))
+        new = lines(2000, 3200, service="b")  # longer than the old content: read past it
         after = 1 if during == "another_file" else 300 + 40
         summary = self._copytruncate_during(store, [str(logs / "a.log"), str(log)], log, new, after)
         assert ["changed"] == [s.status for s in summary.sources if s.path == str(log)]
         store.ingest([str(logs)])
-        numbers = [*range(300), *range(1000, 1300), *range(2000, 2400)]
+        numbers = [*range(300), *range(1000, 1900), *range(2000, 3200)]
         assert (sorted(f"request {n} done" for n in numbers), []) == (
             sorted(m for (m,) in query(store.path, "SELECT message FROM events")),
             query(store.path, "SELECT reason, raw FROM rejects"),
