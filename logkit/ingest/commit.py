@@ -6,6 +6,7 @@ file meanwhile, to be stored again if DuckDB runs out of memory (`_Spool`)."""
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import sys
 import tempfile
@@ -98,17 +99,20 @@ class _Spool:
             self.file = tempfile.TemporaryFile(dir=store.parent, buffering=0)  # noqa: SIM115
         except OSError as exc:
             raise write_error(store, exc) from exc
-        self.sink = pa.PythonFile(self.file, mode="w")
+        # Buffered: through the raw file, each of a table's buffers was a write of its own.
+        self.buffered = io.BufferedWriter(self.file, buffer_size=1 << 20)
+        self.sink = pa.PythonFile(self.buffered, mode="w")
         self.parts: list[tuple[int, int]] = []
 
     def write(self, table: pa.Table) -> None:
-        start = self.file.tell()
+        start = self.buffered.tell()
         try:
             with pa.ipc.new_stream(self.sink, table.schema) as writer:
                 writer.write_table(table)
+            self.buffered.flush()  # read back by offset from the raw file
         except OSError as exc:  # beside the store: its disk is full too
             raise write_error(self.store, exc) from exc
-        self.parts.append((start, self.file.tell() - start))
+        self.parts.append((start, self.buffered.tell() - start))
 
     def tables(self) -> Iterator[pa.Table]:
         for start, length in self.parts:
@@ -116,12 +120,12 @@ class _Spool:
             yield pa.ipc.open_stream(pa.py_buffer(data)).read_all()
 
     def clear(self) -> None:
-        self.file.seek(0)
-        self.file.truncate()
+        self.buffered.seek(0)
+        self.buffered.truncate()
         self.parts = []
 
     def close(self) -> None:
-        self.file.close()
+        self.buffered.close()
 
 
 class Committer:
