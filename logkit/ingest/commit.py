@@ -6,7 +6,6 @@ file meanwhile, to be stored again if DuckDB runs out of memory (`_Spool`)."""
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import sys
 import tempfile
@@ -99,20 +98,17 @@ class _Spool:
             self.file = tempfile.TemporaryFile(dir=store.parent, buffering=0)  # noqa: SIM115
         except OSError as exc:
             raise write_error(store, exc) from exc
-        # Buffered: through the raw file, each of a table's buffers was a write of its own.
-        self.buffered = io.BufferedWriter(self.file, buffer_size=1 << 20)
-        self.sink = pa.PythonFile(self.buffered, mode="w")
+        self.sink = pa.PythonFile(self.file, mode="w")
         self.parts: list[tuple[int, int]] = []
 
     def write(self, table: pa.Table) -> None:
-        start = self.buffered.tell()
+        start = self.file.tell()
         try:
             with pa.ipc.new_stream(self.sink, table.schema) as writer:
                 writer.write_table(table)
-            self.buffered.flush()  # read back by offset from the raw file
         except OSError as exc:  # beside the store: its disk is full too
             raise write_error(self.store, exc) from exc
-        self.parts.append((start, self.buffered.tell() - start))
+        self.parts.append((start, self.file.tell() - start))
 
     def tables(self) -> Iterator[pa.Table]:
         for start, length in self.parts:
@@ -120,12 +116,12 @@ class _Spool:
             yield pa.ipc.open_stream(pa.py_buffer(data)).read_all()
 
     def clear(self) -> None:
-        self.buffered.seek(0)
-        self.buffered.truncate()
+        self.file.seek(0)
+        self.file.truncate()
         self.parts = []
 
     def close(self) -> None:
-        self.buffered.close()
+        self.file.close()
 
 
 class Committer:
