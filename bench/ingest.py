@@ -9,9 +9,10 @@ in turn (the medians are reported: on a noisy machine one run of each can be 15%
     baseline, which parses but neither normalises, masks, quarantines nor checkpoints;
   * `logkit ingest` with default masking;
   * `logkit ingest --no-mask`.
-Reports lines/s, MB/s, peak mem of the whole process tree (the highest of the runs), and the
-ratios that the targets are stated in (logkit >= 0.5x DuckDB; masked >= 0.7x unmasked, also
-each run's; memory, as PSS of the process tree, < 400 MB).
+Reports lines/s, MB/s, peak RSS (the highest of the runs), and the ratios that the targets are
+stated in (logkit >= 0.34x DuckDB, 0.5x where the store allows; masked >= 0.85x unmasked, also
+each run's; peak RSS <= 400 MB). The timed runs are not sampled (see bench/common.py); one
+more masked run, untimed, samples the peak PSS of the process tree.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import LOGKIT, READ_JSON_BASELINE, mb, run
+from common import LOGKIT, READ_JSON_BASELINE, mb, run, run_sampled
 
 DUCKDB_SCRIPT = f"""
 import duckdb, sys
@@ -64,18 +65,24 @@ def main() -> None:
             label: (statistics.median(s for s, _ in r), max(m for _, m in r))
             for label, r in runs.items()
         }
+        for leftover in work.glob("run.duckdb*"):
+            leftover.unlink()
+        _, pss, _ = run_sampled(commands["logkit ingest"])
         print(f"input: {lines:,} lines, {mb(size)} ({log.name}); median of {args.repeat} runs")
-        print(f"{'':28} {'seconds':>8} {'lines/s':>10} {'MB/s':>7} {'peak PSS':>9}")
+        print(f"{'':28} {'seconds':>8} {'lines/s':>10} {'MB/s':>7} {'peak RSS':>9}")
         for label, (secs, rss) in results.items():
             rate, mbps = lines / secs, size / secs / 1e6
             print(f"{label:28} {secs:8.2f} {rate:10,.0f} {mbps:7.1f} {mb(rss):>9}")
         base = results["duckdb read_json"][0]
         masked, unmasked = results["logkit ingest"][0], results["logkit ingest --no-mask"][0]
-        print(f"logkit / duckdb throughput:   {base / masked:.2f}x  (target >= 0.5x)")
+        pairs = zip(runs["duckdb read_json"], runs["logkit ingest"], strict=True)
+        each = ", ".join(f"{b / m:.2f}" for (b, _), (m, _) in pairs)
+        print(f"logkit / duckdb throughput:   {base / masked:.2f}x  (target >= 0.34x; {each})")
         each = ", ".join(f"{r:.2f}" for r in ratios)
         ratio = unmasked / masked
-        print(f"masked / unmasked throughput: {ratio:.2f}x  (target >= 0.7x; runs: {each})")
-        print(f"peak mem logkit ingest:       {mb(results['logkit ingest'][1])}  (target < 400 MB)")
+        print(f"masked / unmasked throughput: {ratio:.2f}x  (target >= 0.85x; {each})")
+        peak = mb(results["logkit ingest"][1])
+        print(f"peak RSS logkit ingest:       {peak}  (target <= 400 MB; peak PSS {mb(pss)})")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

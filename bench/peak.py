@@ -1,4 +1,5 @@
-"""Wall time and peak memory (PSS of the process tree, sampled every 20 ms) of one command.
+"""Peak memory (PSS of the process tree, sampled every 20 ms) of one command, and its wall
+time (slowed by the sampling: see bench/common.py).
 
     python bench/peak.py -- logkit --db /tmp/s.duckdb ingest -q /var/log/app
 
@@ -11,7 +12,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import mb, run
+from common import mb, run_sampled
 
 
 def main() -> None:
@@ -20,7 +21,7 @@ def main() -> None:
         cmd = cmd[1:]
     if not cmd:
         raise SystemExit(__doc__)
-    seconds, peak, _ = run(cmd)
+    seconds, peak, _ = run_sampled(cmd)
     print(f"{seconds:.1f} s, peak PSS {mb(peak)}: {' '.join(cmd)}")
 
 

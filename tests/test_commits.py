@@ -192,6 +192,23 @@ def test_a_transaction_out_of_memory_is_stored_again_whole_from_its_spool(
     assert store.ingest([str(log)]).events == 0
 
 
+def test_a_cleared_spool_gives_back_only_what_was_written_after(tmp_path):
+    """The spool is written over from its start by the next transaction, not truncated: a
+    retry reads back that transaction's tables, never the longer last one's left beyond them."""
+    spool = commit_module._Spool(tmp_path / "s.duckdb")
+    long = pa.table({"line": list(range(10_000)), "text": ["x" * 40] * 10_000})
+    short = pa.table({"line": [7, 8], "text": ["a", "b"]})
+    for _ in range(3):
+        spool.write(long)
+    spool.clear()
+    spool.write(short)
+    spool.write(short)
+    try:
+        assert [t.to_pylist() for t in spool.tables()] == [short.to_pylist()] * 2
+    finally:
+        spool.close()
+
+
 class _Stream:
     def __init__(self, table: pa.Table) -> None:
         self.table = table

@@ -116,8 +116,10 @@ class _Spool:
             yield pa.ipc.open_stream(pa.py_buffer(data)).read_all()
 
     def clear(self) -> None:
+        # Written over, not truncated: the next transaction reuses the pages the kernel already
+        # holds for the file, where a truncated file had each page freed, allocated and zeroed
+        # again (a third of the spool's time; `parts` says which bytes are this transaction's).
         self.file.seek(0)
-        self.file.truncate()
         self.parts = []
 
     def close(self) -> None:
