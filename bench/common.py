@@ -30,6 +30,13 @@ READ_JSON_BASELINE = """CREATE TABLE t AS SELECT * FROM read_json(?, format='new
   service: 'VARCHAR', message: 'VARCHAR', msg: 'VARCHAR', trace_id: 'VARCHAR',
   user_id: 'VARCHAR', duration_ms: 'DOUBLE', status_code: 'INTEGER'})"""
 BLOCK_BYTES = 2 * 1024 * 1024  # what the ingest hands a worker at a time
+# Commands are timed as an installed logkit runs: with compiled bytecode (pip writes it; the
+# PYTHONDONTWRITEBYTECODE this machine's shells set would have every module of an editable
+# install compiled again on every run, 0.07-0.1 s), kept out of the source tree.
+ENV = {
+    **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
+    "PYTHONPYCACHEPREFIX": str(Path(tempfile.gettempdir()) / "logkit-bench-pycache"),
+}
 
 
 def blocks_of(path: Path) -> list[bytes]:
@@ -70,11 +77,12 @@ def _tree_pss(pid: int) -> int:
 
 
 def run(cmd: list[str], **kwargs: object) -> tuple[float, int, subprocess.CompletedProcess[bytes]]:
-    """Run cmd; return (wall seconds, peak RSS bytes of its largest process, the completed
-    process). Output goes through files, not pipes, so that the child is reaped by `wait4`,
-    which reports its resource usage."""
+    """Run cmd (in ENV unless `env` is given); return (wall seconds, peak RSS bytes of its
+    largest process, the completed process). Output goes through files, not pipes, so that
+    the child is reaped by `wait4`, which reports its resource usage."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
+        kwargs.setdefault("env", ENV)
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, **kwargs)  # type: ignore[call-overload]
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - start
@@ -94,6 +102,7 @@ def run_sampled(
     seconds include the sampling's toll (see above): for memory, not for speed."""
     peak = 0
     start = time.perf_counter()
+    kwargs.setdefault("env", ENV)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)  # type: ignore[call-overload]
     done = threading.Event()
 
@@ -116,6 +125,7 @@ def run_sampled(
 
 
 def median_time(cmd: list[str], repeat: int = 7, **kwargs: object) -> float:
+    kwargs.setdefault("env", ENV)
     times = []
     for _ in range(repeat):
         start = time.perf_counter()

@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import LOGKIT, run
+from common import ENV, LOGKIT, run
 
 JQ_FILTER = (
     "select(.trace_id == $id or .traceId == $id or .correlation_id == $id"
@@ -39,13 +39,6 @@ JQ_FILTER = (
 
 
 CPU: dict[str, float] = {}  # median CPU seconds (user + system) per label
-# Start-up as an installed logkit has it: with compiled bytecode (pip writes it; a
-# PYTHONDONTWRITEBYTECODE environment would recompile every module on every run, ~0.1 s),
-# kept out of the source tree.
-ENV = {
-    **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
-    "PYTHONPYCACHEPREFIX": str(Path(tempfile.gettempdir()) / "logkit-bench-pycache"),
-}
 
 
 def timed(cmd: list[str], repeat: int, label: str = "") -> tuple[float, bytes]:

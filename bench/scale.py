@@ -7,8 +7,8 @@ ingests 1M lines, then 9M more, then 10M more (each step new `logkit sample` log
 dated after the previous step's, written in-process before the step and not timed). After each
 step it reports
 
-  * the step's ingest: seconds, lines/s, MB/s, peak memory of the whole process tree (the
-    workers included: PSS summed, sampled every 20 ms by bench/common.py);
+  * the step's ingest: seconds, lines/s, MB/s, peak RSS (the kernel's `ru_maxrss`, not
+    sampled, so that the timing is the run's alone: see bench/common.py);
   * the store against the raw logs read so far: bytes on disk (file + WAL) and the ratio;
   * the median wall time (process start-up included) of `logkit trace ID` for one failed trace
     picked at the first size and looked up at every size, `logkit errors --since 1h` over the
@@ -137,7 +137,7 @@ def main() -> None:
 def report(rows: list[dict[str, float]], trace_id: str) -> None:
     print(f"\ntrace looked up at every size: {trace_id}")
     header = (
-        f"{'events':>11} {'step lines/s':>12} {'MB/s':>6} {'peak PSS':>9} {'raw':>9}"
+        f"{'events':>11} {'step lines/s':>12} {'MB/s':>6} {'peak RSS':>9} {'raw':>9}"
         f" {'store':>9} {'ratio':>6} {'trace s':>8} {'errors s':>8} {'stats s':>8}"
     )
     print(header)
