@@ -585,6 +585,13 @@ fn key_block_after(data: &[u8], inside: usize) -> usize {
     mask::key_block_after(data, inside)
 }
 
+/// How many newlines a block holds: the reader's line count, without the GIL (CPython's
+/// `bytes.count` holds it, and takes 0.12 s a million lines on the thread that stores them).
+#[pyfunction]
+fn count_lines(py: Python<'_>, data: &[u8]) -> usize {
+    py.allow_threads(|| lines::count_newlines(data))
+}
+
 #[pyfunction]
 fn normalise_key(name: &str) -> String {
     mask::normalise_key(name)
@@ -633,6 +640,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(key_block_lines, m)?)?;
     m.add_function(wrap_pyfunction!(key_block_after, m)?)?;
     m.add_function(wrap_pyfunction!(normalise_key, m)?)?;
+    m.add_function(wrap_pyfunction!(count_lines, m)?)?;
     // The masker's vocabulary, for logkit/mask.py to name in its API and messages.
     m.add("BUILTIN_DETECTORS", mask::BUILTIN_DETECTORS.to_vec())?;
     m.add("SENSITIVE_KEYS", mask::SENSITIVE_KEYS.to_vec())?;

@@ -51,6 +51,11 @@ pub fn split_lines(data: &[u8]) -> Vec<(usize, &[u8])> {
     lines
 }
 
+/// How many newlines `data` holds: memchr's vector count (AVX2 where the CPU has it).
+pub fn count_newlines(data: &[u8]) -> usize {
+    memchr::memchr_iter(b'\n', data).count()
+}
+
 /// The line as the JSON parser sees it: without a leading BOM and one trailing CR.
 pub fn trim_line(raw: &[u8]) -> &[u8] {
     let raw = raw.strip_prefix(BOM).unwrap_or(raw);
@@ -100,6 +105,19 @@ mod tests {
         assert_eq!(vec![(0, &b"a"[..]), (2, &b""[..]), (3, &b"b"[..])], lines);
         assert_eq!(vec![(0, &b"a"[..]), (2, &b"b"[..])], split_lines(b"a\nb"));
         assert!(split_lines(b"").is_empty());
+    }
+
+    #[test]
+    fn newlines_are_counted_in_any_length_and_alignment() {
+        let text: Vec<u8> = (0..20_000u32)
+            .map(|i| if i % 7 == 0 { b'\n' } else { b'x' })
+            .collect();
+        for start in (0..40).chain([8000, 8159, 8160, 8161]) {
+            let part = &text[start..];
+            let expected = part.iter().filter(|&&b| b == b'\n').count();
+            assert_eq!(count_newlines(part), expected);
+        }
+        assert_eq!(count_newlines(b""), 0);
     }
 
     #[test]

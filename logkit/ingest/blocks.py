@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
+from .._core import count_lines
 from .sources import TAIL_BYTES, Source
 from .streams import CorruptStream, DamagedStream
 
@@ -72,7 +73,7 @@ class LineBlocker:
             first_offset=self.offset,
             rejects=self.rejects,
             end_line=self.lines
-            + data.count(b"\n")
+            + count_lines(data)
             + (0 if data.endswith(b"\n") or not data else 1),
             end_offset=self.offset + len(data),
             tail=b"",
