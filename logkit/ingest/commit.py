@@ -267,17 +267,21 @@ class Committer:
 
 
 def _insert(con: Any, events: pa.Table | None, rejects: pa.Table | None) -> None:
-    # Through relations, not registered views: a view dropped inside the transaction kept its
-    # Arrow table (the core's buffers) until DuckDB cleaned up its catalog after the commit, a
-    # transaction's worth of blocks (~70 MB at 184k rows). (A relation's `query` would do too,
-    # but reports an out-of-memory error as an aborted transaction, which the retry needs
-    # told apart.)
+    # Each table is read by its local name, which DuckDB looks up in this frame (a
+    # replacement scan): 5-10% less CPU a block than a relation's insert_into, which binds the
+    # statement once more first. Not registered views: a view dropped inside the transaction
+    # kept its Arrow table (the core's buffers) until DuckDB cleaned up its catalog after the
+    # commit, a transaction's worth of blocks (~70 MB at 184k rows).
     if events is not None and events.num_rows:
-        con.from_arrow(events).insert_into("events")
+        block_events = events  # noqa: F841  (read by name)
+        con.execute("INSERT INTO events SELECT * FROM block_events")
     if rejects is not None and rejects.num_rows:
         # In the table's column order, `ingested_at` as its default (the transaction's start).
-        columns = "source, line, byte_offset, reason, raw, now(), stream"
-        con.from_arrow(rejects).project(columns).insert_into("rejects")
+        block_rejects = rejects  # noqa: F841  (read by name)
+        con.execute(
+            "INSERT INTO rejects SELECT source, line, byte_offset, reason, raw, now(), stream"
+            " FROM block_rejects"
+        )
 
 
 def _copied(table: pa.Table) -> pa.Table:
