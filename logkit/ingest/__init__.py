@@ -5,14 +5,16 @@ logkit reads each source in blocks of complete lines and hands each to the nativ
 process, and returns Arrow tables. Each block is stored as it comes, in a transaction that
 commits with its source's checkpoint and the counters, so a run killed at any moment and rerun
 stores exactly what an uninterrupted run would. The core parses up to twelve blocks ahead of
-the one being stored (one, from a pipe), and no more: thirteen blocks in flight bound memory
-whatever the input size.
+the one being stored (one, from a pipe), and no more: fourteen blocks in flight (those twelve,
+the one being stored, the one being read) bound memory whatever the input size. A file is
+read on a thread of its own (ahead.py), so the thread that stores blocks only stores them.
 
 The parts, from the run down:
 
     run.py          the run (`ingest`): which sources, from which checkpoints, block by block
     commit.py       the write path: the open transaction, its spool, the counters
     blocks.py       a source cut into blocks of complete lines
+    ahead.py        a file's blocks read on a thread of their own, ahead of storing
     summary.py      what a run read and stored, per source
     rotation.py     which checkpoint each source continues (rotated, copied, compressed)
     sources.py      one input stream (file, stdin), read so that a change under it is seen

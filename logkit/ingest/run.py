@@ -10,7 +10,7 @@ import os
 import signal
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +24,7 @@ from ..keyfile import key_path
 from ..mask import KEY_BLOCK_BYTES, Masker, key_block_after
 from . import rotation
 from . import sources as src
+from .ahead import read_ahead
 from .blocks import Block, Joins, LineBlocker
 from .checkpoints import Checkpoint, fingerprint, load_checkpoints, save_checkpoint
 from .commit import Committer, Cursor
@@ -256,20 +257,23 @@ def _ingest(
             # are stored: DuckDB's insert of a block runs on one thread, and with one block
             # ahead the two still waited on each other, the core's slices for a thread the
             # insert held, the insert for the core's next block.
-            ahead: deque[tuple[Future[ChunkResult], Block]] = deque()
-            # From a pipe that pauses, the blocks parsed before the pause are stored, all but
-            # the last, rather than held for the blocks to come.
-            limit = 1 if source.may_wait else CORE_AHEAD
-            for block in blocker.blocks(settings.batch_bytes, settings.max_line_bytes):
-                job = (label, block.data, block.first_line, block.first_offset, block.rejects)
-                # The block waits for its commit without its bytes (a transaction's worth of
-                # raw blocks would double what a run holds).
-                block.data = b""
-                ahead.append((worker.submit(_parse, core, keys, *job), block))
-                if len(ahead) > limit:
-                    done_bytes += _record(committer, summary, cur, *ahead.popleft())
-                    if progress:
-                        progress(done_bytes, summary.lines, total_bytes or None)
+            blocks = blocker.blocks(settings.batch_bytes, settings.max_line_bytes)
+            parsing = _submitted(worker, core, keys, label, blocks)
+            ahead: deque[Submitted] = deque()
+            reading: contextlib.AbstractContextManager[Iterator[Submitted]]
+            if source.may_wait:
+                # From a pipe that pauses, the blocks parsed before the pause are stored, all
+                # but the last, rather than held for the blocks to come.
+                reading, limit = contextlib.nullcontext(parsing), 1
+            else:
+                reading, limit = read_ahead(parsing, CORE_AHEAD), 0
+            with reading as submitted:
+                for item in submitted:
+                    ahead.append(item)
+                    if len(ahead) > limit:
+                        done_bytes += _record(committer, summary, cur, *ahead.popleft())
+                        if progress:
+                            progress(done_bytes, summary.lines, total_bytes or None)
             while ahead:
                 done_bytes += _record(committer, summary, cur, *ahead.popleft())
                 if progress:
@@ -365,6 +369,23 @@ class _KeyBlock:
 
     def __init__(self, open_bytes: int) -> None:
         self.open = open_bytes
+
+
+# A block handed to the core's thread, and its parse to come.
+Submitted = tuple[Future[ChunkResult], Block]
+
+
+def _submitted(
+    worker: ThreadPoolExecutor, core: Core, keys: _KeyBlock | None, label: str,
+    blocks: Iterator[Block],
+) -> Iterator[Submitted]:  # fmt: skip
+    """A source's blocks as they are read, each handed to the core's thread."""
+    for block in blocks:
+        job = (label, block.data, block.first_line, block.first_offset, block.rejects)
+        # The block waits for its commit without its bytes (a transaction's worth of raw
+        # blocks would double what a run holds).
+        block.data = b""
+        yield worker.submit(_parse, core, keys, *job), block
 
 
 def _parse(
