@@ -36,7 +36,7 @@ from .formats import (
     read_format_file,
     specs_json,
 )
-from .schema import EVENT_COLUMNS
+from .schema import EVENT_COLUMNS, STREAM_COLUMN
 
 if TYPE_CHECKING:
     from .mask import Masker
@@ -167,13 +167,19 @@ class Core:
         masker: Any = None,
         formats: FormatSettings | None = None,
         specs: Mapping[str, FormatSpec] | None = None,
+        stream: bool = False,
     ) -> None:
         """`masker`: a native masker (`native_masker`) that masks every block; `formats`: the
         log formats known and forced; `specs`: the formats known, loaded already (checked by
-        `check_formats`), instead of those `formats` names."""
+        `check_formats`), instead of those `formats` names; `stream`: events and rejects end
+        with the store's `stream` column, each block's `process_chunk(stream=)`."""
         self.max_line = max_line
         self.formats = formats or FormatSettings()
+        events = list(EVENT_COLUMNS)
         rejects = [(f.name, _TYPE_NAMES[f.type]) for f in REJECT_SCHEMA]
+        if stream:
+            events.append(STREAM_COLUMN)
+            rejects.append(STREAM_COLUMN)
         try:
             user, table = _table((aliases or {}).items()), builtin_table()
             if specs is None:
@@ -187,7 +193,7 @@ class Core:
                     " (see 'logkit formats')"
                 )
             data = specs_json(specs, forced)
-            self._core = _core.Core(list(EVENT_COLUMNS), rejects, user, table, [], masker, data)
+            self._core = _core.Core(events, rejects, user, table, [], masker, data)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
 

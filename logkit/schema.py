@@ -46,9 +46,9 @@ EVENT_COLUMNS: list[tuple[str, str]] = [
 ]
 
 # The store's events table has one column more, at its end: the stream (checkpoint id) a row
-# was read from (see m006_stream in logkit/migrations.py). The pipeline does not build it: the
-# ingest run adds it to each block it commits, and the lake's files do not hold it (the ids
-# are the store's own).
+# was read from (see m006_stream in logkit/migrations.py). The core builds it for an ingest
+# (`Core(stream=True)`), each block's id given with the block; the lake's files do not hold it
+# (the ids are the store's own).
 STREAM_COLUMN = ("stream", "BIGINT")
 
 

@@ -229,7 +229,7 @@ def test_a_transaction_holds_none_of_the_blocks_it_has_stored(tmp_path):
     trace spans (a copy, 12 bytes a row), not the blocks until the commit. (A view registered
     for each insert kept its table until DuckDB cleaned its catalog after the commit, and the
     spans selected from a block kept the whole block: a transaction's worth, ~70 MB.)"""
-    core = Core()
+    core = Core(stream=True)
     data = lines(0, 2_000) + b"not json: %s\n" % (b"x" * 200) * 500
     blocks = 8
     with logkit.open(tmp_path / "s.duckdb").writer() as session:

@@ -24,7 +24,6 @@ from ..engine import write_error
 from ..errors import StoreOutOfMemory
 from ..formats import COVERAGE
 from ..handles import Session as WriteSession  # store.py's, as seen from below Store
-from ..schema import STREAM_COLUMN
 from .blocks import Block
 from .checkpoints import Checkpoint, fingerprint, save_checkpoint
 from .sources import Source
@@ -145,8 +144,8 @@ class Committer:
         self.failed = False  # DuckDB ran out of memory: the transaction is to be stored again
 
     def add(self, cur: Cursor | None, result: ChunkResult, block: Block) -> None:
-        events = _with_stream(result.events, cur)
-        rejects = _with_stream(result.rejects, cur)
+        """Store a block the core parsed with the store's `stream` column (`Core(stream=)`)."""
+        events, rejects = result.events, result.rejects
         if not self.added:
             self.since = time.monotonic()
             if self.spool is None:
@@ -295,14 +294,6 @@ def _copied(table: pa.Table) -> pa.Table:
         ],
         names=table.column_names,
     )
-
-
-def _with_stream(table: pa.Table, cur: Cursor | None) -> pa.Table:
-    """A block's rows with the stream they were read from (its checkpoint's id) as the last
-    column; NULL for unnamed stdin, which has no checkpoint."""
-    stream = None if cur is None else cur.checkpoint.id
-    column = pa.repeat(pa.scalar(stream, pa.int64()), table.num_rows)
-    return table.append_column(STREAM_COLUMN[0], column)
 
 
 def _advance(cur: Cursor, result: ChunkResult, block: Block) -> None:

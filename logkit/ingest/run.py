@@ -156,7 +156,8 @@ def _ingest(
         masker = make_masker(mask_table, key, store.config.aliases, formats)
     # The same for a bad format file, a format the core cannot read, an unknown --log-format.
     core = Core(store.config.aliases, max_line=settings.max_line_bytes,
-                masker=masker.native if masker is not None else None, formats=formats)  # fmt: skip
+                masker=masker.native if masker is not None else None, formats=formats,
+                stream=True)  # fmt: skip
     # Where a block may end, by the core's own scan of its lines.
     joins: Joins | None = core if core.splits else None
     with session.transaction() as con:
@@ -258,7 +259,8 @@ def _ingest(
             # ahead the two still waited on each other, the core's slices for a thread the
             # insert held, the insert for the core's next block.
             blocks = blocker.blocks(settings.batch_bytes, settings.max_line_bytes)
-            parsing = _submitted(worker, core, keys, label, blocks)
+            # Unnamed stdin has no checkpoint id: its rows' stream is NULL.
+            parsing = _submitted(worker, core, keys, label, cp.id, blocks)
             ahead: deque[Submitted] = deque()
             reading: contextlib.AbstractContextManager[Iterator[Submitted]]
             if source.may_wait:
@@ -377,11 +379,11 @@ Submitted = tuple[Future[ChunkResult], Block]
 
 def _submitted(
     worker: ThreadPoolExecutor, core: Core, keys: _KeyBlock | None, label: str,
-    blocks: Iterator[Block],
+    stream: int | None, blocks: Iterator[Block],
 ) -> Iterator[Submitted]:  # fmt: skip
     """A source's blocks as they are read, each handed to the core's thread."""
     for block in blocks:
-        job = (label, block.data, block.first_line, block.first_offset, block.rejects)
+        job = (label, stream, block.data, block.first_line, block.first_offset, block.rejects)
         # The block waits for its commit without its bytes (a transaction's worth of raw
         # blocks would double what a run holds).
         block.data = b""
@@ -389,14 +391,14 @@ def _submitted(
 
 
 def _parse(
-    core: Core, keys: _KeyBlock | None, label: str, data: bytes, first_line: int,
-    first_offset: int, rejects: list[tuple[int, int, str, bytes]],
+    core: Core, keys: _KeyBlock | None, label: str, stream: int | None, data: bytes,
+    first_line: int, first_offset: int, rejects: list[tuple[int, int, str, bytes]],
 ) -> ChunkResult:  # fmt: skip
     """A block through the core (on the core's thread), with the key block open before it."""
     in_key = 0
     if keys is not None:
         in_key, keys.open = keys.open, key_block_after(data, keys.open)
-    return core.process_chunk(label, data, first_line, first_offset, rejects, in_key)
+    return core.process_chunk(label, data, first_line, first_offset, rejects, in_key, stream=stream)
 
 
 def _key_open_at(source: src.Source, offset: int) -> int:
