@@ -24,6 +24,7 @@ import pytest
 import logkit
 from logkit import locks
 from logkit.core import Core
+from logkit.errors import StoreWriteError
 from logkit.ingest import commit as commit_module
 from logkit.ingest import run as ingest_module  # INGEST_MEMORY_MB is read there
 from logkit.ingest.blocks import Block
@@ -209,6 +210,22 @@ def test_a_cleared_spool_gives_back_only_what_was_written_after(tmp_path):
         spool.close()
 
 
+def test_a_spool_write_that_fails_is_the_store_s_clear_error_at_the_next_call(tmp_path):
+    """The spool writes on a thread of its own: a full disk there is raised, as the one clear
+    error, by the next thing the run asks of the spool, never lost."""
+    spool = commit_module._Spool(tmp_path / "s.duckdb")
+    full = open("/dev/full", "wb", buffering=0)  # noqa: SIM115  (every write: ENOSPC)
+    spool.file, spool.sink = full, pa.PythonFile(full, mode="w")
+    try:
+        spool.write(pa.table({"line": [1, 2, 3]}))
+        with pytest.raises(StoreWriteError, match="disk full; free some space and rerun"):
+            spool.settle()
+        with pytest.raises(StoreWriteError, match="disk full"):
+            spool.write(pa.table({"line": [4]}))
+    finally:
+        spool.close()
+
+
 class _Stream:
     def __init__(self, table: pa.Table) -> None:
         self.table = table
@@ -242,6 +259,8 @@ def test_a_transaction_holds_none_of_the_blocks_it_has_stored(tmp_path):
             block_bytes = result.events.nbytes + result.rejects.nbytes
             committer.add(None, result, Block(b"", 1, 0, [], 2_500, len(data), b""))
             del result
+        assert committer.spool is not None
+        committer.spool.settle()  # the spool's thread holds a block only until it is written
         held = pa.total_allocated_bytes() - before
         committer.flush()
         committer.close()
