@@ -63,17 +63,30 @@ pub fn field_index(name: &str) -> Option<usize> {
     FIELDS.iter().position(|f| *f == name)
 }
 
-/// A canonical value, typed as its Arrow column is.
+/// A canonical value, typed as its Arrow column is. A string borrows the line's text where
+/// the column holds it as written (most string columns): as a `String`, each was allocated,
+/// copied, copied again into its Arrow column and freed.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Out {
-    Str(String),
+pub enum Out<'a> {
+    Str(Cow<'a, str>),
     Int(i64),
     Float(f64),
     Bool(bool),
 }
 
+impl Out<'_> {
+    pub fn into_owned(self) -> Out<'static> {
+        match self {
+            Out::Str(s) => Out::Str(Cow::Owned(s.into_owned())),
+            Out::Int(i) => Out::Int(i),
+            Out::Float(f) => Out::Float(f),
+            Out::Bool(b) => Out::Bool(b),
+        }
+    }
+}
+
 pub struct Event<'a> {
-    pub fields: [Option<Out>; FIELDS.len()],
+    pub fields: [Option<Out<'a>>; FIELDS.len()],
     pub attrs: Record<'a>,
 }
 
@@ -90,7 +103,7 @@ impl<'a> Event<'a> {
         for (name, value) in FIELDS.iter().zip(self.fields) {
             let value = match value {
                 None => continue,
-                Some(Out::Str(s)) => Value::String(s),
+                Some(Out::Str(s)) => Value::String(s.into_owned()),
                 Some(Out::Int(i)) => Value::from(i),
                 Some(Out::Float(f)) => {
                     serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
@@ -126,14 +139,14 @@ impl<'a> Event<'a> {
             next = column + 1;
             fields[column] = match value {
                 Value::Null => None,
-                Value::String(s) => Some(Out::Str(s)),
+                Value::String(s) => Some(Out::Str(Cow::Owned(s))),
                 Value::Bool(b) => Some(Out::Bool(b)),
                 Value::Number(n) => match view(&J::Num(n.as_str().into())) {
                     Py::Int(Some(i), _) => i64::try_from(i).ok().map(Out::Int),
                     Py::Float(f) => Some(Out::Float(f)),
                     _ => None,
                 },
-                other => Some(Out::Str(other.to_string())),
+                other => Some(Out::Str(Cow::Owned(other.to_string()))),
             };
         }
         let attrs = match attrs {
@@ -522,20 +535,16 @@ impl Normalizer {
                 if fields[step.field].is_some() || consumed[index] {
                     continue; // a better-ranked step filled it, or an earlier one took the key
                 }
-                let raw = match &step.path {
+                let read = match &step.path {
                     None => Some(value),
                     Some(path) => lookup(Some(value), path),
                 };
-                let raw = raw.map_or(Py::None, view);
-                let converted = match step.pattern {
-                    Some(p) => found(raw, &self.patterns[p])
-                        .and_then(|part| self.convert(step.conv, Py::Str(part))),
-                    None => match raw {
-                        Py::Str(s) if step.passthrough && !s.is_empty() => {
-                            Some(Out::Str(s.to_string()))
-                        }
-                        _ => self.convert(step.conv, raw),
-                    },
+                let raw = read.map_or(Py::None, view);
+                let converted = match read {
+                    // The line's own text: the column may borrow it, it outlives the event.
+                    Some(J::Str(Cow::Borrowed(text))) => self.step_value(step, Py::Str(text)),
+                    // Anything else lives in the record, which becomes attrs: the column copies.
+                    _ => self.step_value(step, raw).map(Out::into_owned),
                 };
                 let Some(converted) = converted else { continue };
                 let remove = match step.keep {
@@ -588,10 +597,24 @@ impl Normalizer {
 }
 
 impl Normalizer {
+    /// What a step makes of the value it reads, borrowing from that value where it can.
+    fn step_value<'v>(&self, step: &Step, raw: Py<'v>) -> Option<Out<'v>> {
+        match step.pattern {
+            Some(p) => found(raw, &self.patterns[p])
+                .and_then(|part| self.convert(step.conv, Py::Str(part))),
+            None => match raw {
+                Py::Str(s) if step.passthrough && !s.is_empty() => Some(Out::Str(Cow::Borrowed(s))),
+                _ => self.convert(step.conv, raw),
+            },
+        }
+    }
+
     /// `convert`, with the format's level table for `Conv::FormatLevel`.
-    pub(crate) fn convert(&self, conv: Conv, value: Py<'_>) -> Option<Out> {
+    pub(crate) fn convert<'v>(&self, conv: Conv, value: Py<'v>) -> Option<Out<'v>> {
         match (conv, &self.levels) {
-            (Conv::FormatLevel, Some(levels)) => levels.level(value).map(Out::Str),
+            (Conv::FormatLevel, Some(levels)) => {
+                levels.level(value).map(|level| Out::Str(Cow::Owned(level)))
+            }
             _ => convert(conv, value),
         }
     }
@@ -599,9 +622,9 @@ impl Normalizer {
 
 /// Python's `value == raw` for a canonical value and the record's value it came from
 /// (`True == 1` and `1 == 1.0` included): equal, the value leaves attrs even when kept.
-fn py_equal(value: &Out, raw: Py<'_>) -> bool {
+fn py_equal(value: &Out<'_>, raw: Py<'_>) -> bool {
     match (value, raw) {
-        (Out::Str(a), Py::Str(b)) => a == b,
+        (Out::Str(a), Py::Str(b)) => a.as_ref() == b,
         (Out::Int(a), Py::Int(Some(b), _)) => i128::from(*a) == b,
         (Out::Int(a), Py::Float(b)) => (*a as f64) == b && b.fract() == 0.0,
         (Out::Int(a), Py::Bool(b)) => *a == i64::from(b),
@@ -671,23 +694,23 @@ const INT64_MAX: i128 = i64::MAX as i128;
 /// 2**63 as a float: the first float above INT64_MAX (which no float equals).
 const TWO_63: f64 = 9_223_372_036_854_775_808.0;
 
-fn convert(conv: Conv, value: Py<'_>) -> Option<Out> {
+fn convert(conv: Conv, value: Py<'_>) -> Option<Out<'_>> {
     match conv {
         Conv::Ts => parse_ts(value).map(Out::Int),
         Conv::Epoch(multiply, divide) => epoch(value, multiply, divide).map(Out::Int),
-        Conv::Level | Conv::FormatLevel => normalize_level(value).map(|l| Out::Str(l.to_string())),
+        Conv::Level | Conv::FormatLevel => normalize_level(value).map(|l| Out::Str(l.into())),
         Conv::Text => match value {
-            Py::Str(s) if !s.is_empty() => Some(Out::Str(s.to_string())),
+            Py::Str(s) if !s.is_empty() => Some(Out::Str(s.into())),
             _ => None,
         },
         Conv::Message => match value {
-            Py::Str(s) => Some(Out::Str(s.to_string())),
+            Py::Str(s) => Some(Out::Str(s.into())),
             _ => None,
         },
         Conv::Ident => match value {
-            Py::Str(s) if !s.is_empty() => Some(Out::Str(s.to_string())),
+            Py::Str(s) if !s.is_empty() => Some(Out::Str(s.into())),
             // Datadog trace ids are unsigned 64-bit ints; as text they fit any size.
-            Py::Int(_, digits) => Some(Out::Str(digits.to_string())),
+            Py::Int(_, digits) => Some(Out::Str(digits.into())),
             _ => None,
         },
         Conv::TraceIdent => convert(Conv::Ident, value)
@@ -695,11 +718,11 @@ fn convert(conv: Conv, value: Py<'_>) -> Option<Out> {
         // An id of zeros only is the W3C's way of saying "none".
         Conv::TraceparentTrace => traceparent(value)
             .filter(|(t, _)| t.bytes().any(|b| b != b'0'))
-            .map(|(t, _)| Out::Str(t.to_string())),
+            .map(|(t, _)| Out::Str(t.into())),
         Conv::TraceparentSpan => traceparent(value)
             .filter(|(_, s)| s.bytes().any(|b| b != b'0'))
-            .map(|(_, s)| Out::Str(s.to_string())),
-        Conv::XrayTrace => xray_trace(value).map(Out::Str),
+            .map(|(_, s)| Out::Str(s.into())),
+        Conv::XrayTrace => xray_trace(value).map(|id| Out::Str(id.into())),
         Conv::Count => count(value).map(Out::Int),
         Conv::Status => status(value).map(|s| Out::Int(i64::from(s))),
         Conv::Cost => number(value).filter(|n| *n >= 0.0).map(Out::Float),
@@ -708,12 +731,17 @@ fn convert(conv: Conv, value: Py<'_>) -> Option<Out> {
             Py::Str(s)
                 if (1..=16).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphabetic()) =>
             {
-                Some(Out::Str(s.to_ascii_uppercase()))
+                // Most methods are written upper case already: no copy then.
+                Some(Out::Str(if s.bytes().any(|b| b.is_ascii_lowercase()) {
+                    s.to_ascii_uppercase().into()
+                } else {
+                    s.into()
+                }))
             }
             _ => None,
         },
         Conv::Path => match value {
-            Py::Str(s) => path(s).map(|p| Out::Str(p.to_string())),
+            Py::Str(s) => path(s).map(|p| Out::Str(p.into())),
             _ => None,
         },
         Conv::CacheHit => cache_hit(value).map(Out::Bool),

@@ -181,7 +181,7 @@ impl Compiled {
         if column.is_none() {
             if let Some(template) = &post.template {
                 if let Some(J::Str(text)) = obj_get(original, template) {
-                    *column = Some(Out::Str(render(text, original)));
+                    *column = Some(Out::Str(render(text, original).into()));
                 }
             }
         }
@@ -194,7 +194,8 @@ impl Compiled {
                             .convert(post.conv, crate::json::Py::Str(part))
                     }),
                     None => self.normalizer.convert(post.conv, value),
-                };
+                }
+                .map(Out::into_owned);
             }
         }
     }

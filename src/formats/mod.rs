@@ -319,7 +319,7 @@ impl Formats {
 pub type Coverage = std::collections::BTreeMap<String, [u64; 1 + COVERAGE.len()]>;
 
 /// Count an event (after masking, as stored) for its format.
-pub fn count(coverage: &mut Coverage, name: &str, fields: &[Option<Out>]) {
+pub fn count(coverage: &mut Coverage, name: &str, fields: &[Option<Out<'_>>]) {
     let counts = match coverage.get_mut(name) {
         Some(counts) => counts,
         None => coverage.entry(name.to_string()).or_default(),
