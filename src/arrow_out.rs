@@ -8,9 +8,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow_array::builder::{
-    Int32Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder, UInt32Builder,
+    BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, StringBuilder,
+    TimestampMicrosecondBuilder, UInt32Builder,
 };
-use arrow_array::{ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, RecordBatch};
+use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
 use crate::errors::CoreError;
@@ -132,8 +133,8 @@ fn field_type(field: &str) -> DataType {
 }
 
 /// One event, ready for its row.
-pub struct EventRow {
-    pub fields: [Option<Out>; FIELDS.len()],
+pub struct EventRow<'a> {
+    pub fields: [Option<Out<'a>>; FIELDS.len()],
     pub attrs: String,
     pub trace_key: Option<u32>,
     pub line: i64,
@@ -155,12 +156,13 @@ pub struct Shared<'a> {
 
 pub fn events_batch(
     columns: &Columns,
-    rows: &[EventRow],
+    rows: &[EventRow<'_>],
     shared: &Shared<'_>,
 ) -> Result<RecordBatch, CoreError> {
     let n = rows.len();
+    let mut fields = field_arrays(columns, rows).into_iter();
     batch(columns, |fill, field| match fill {
-        Fill::Field(i) => field_array(field.data_type(), rows.iter().map(|r| r.fields[i].as_ref())),
+        Fill::Field(_) => fields.next().expect("an array per canonical column"),
         Fill::Attrs => {
             let mut b = StringBuilder::with_capacity(n, rows.iter().map(|r| r.attrs.len()).sum());
             rows.iter().for_each(|r| b.append_value(&r.attrs));
@@ -268,60 +270,98 @@ fn stream_array(data_type: &DataType, stream: &StreamId, n: usize) -> ArrayRef {
     }
 }
 
-/// A column of one canonical field. Builders get their whole size up front (`values` is
-/// walked twice for a string column): grown as they filled, they copied their buffers over
-/// and over and faulted in fresh pages each time (a tenth of an unmasked block's time).
-fn field_array<'a>(
-    data_type: &DataType,
-    values: impl Iterator<Item = Option<&'a Out>> + Clone,
-) -> ArrayRef {
-    match data_type {
-        DataType::Timestamp(..) => {
-            let rows = values.size_hint().0;
-            let mut b = TimestampMicrosecondBuilder::with_capacity(rows).with_timezone("UTC");
-            values.for_each(|v| b.append_option(v.and_then(as_int)));
-            Arc::new(b.finish())
+/// The canonical fields' columns, in the order `columns` has them, filled a row at a time:
+/// filled a column at a time, every row (600 bytes) and every line a row's strings borrow
+/// from was read again for each column and had fallen out of cache by then. Builders get
+/// their whole size up front: grown as they filled, they copied their buffers over and over
+/// and faulted in fresh pages each time (a tenth of an unmasked block's time).
+fn field_arrays(columns: &Columns, rows: &[EventRow<'_>]) -> Vec<ArrayRef> {
+    let mut bytes = [0; FIELDS.len()];
+    for row in rows {
+        for (total, value) in bytes.iter_mut().zip(&row.fields) {
+            if let Some(Out::Str(s)) = value {
+                *total += s.len();
+            }
         }
-        DataType::Float64 => collected::<Float64Array, _>(values, |v| match v {
-            Out::Float(f) => Some(*f),
+    }
+    let mut builders: Vec<(usize, FieldBuilder)> = (columns.fills.iter())
+        .zip(columns.schema.fields())
+        .filter_map(|(fill, field)| match fill {
+            Fill::Field(i) => Some((
+                *i,
+                FieldBuilder::new(field.data_type(), rows.len(), bytes[*i]),
+            )),
             _ => None,
-        }),
-        DataType::Int32 => {
-            collected::<Int32Array, _>(values, |v| as_int(v).and_then(|i| i32::try_from(i).ok()))
+        })
+        .collect();
+    for row in rows {
+        for (i, builder) in builders.iter_mut() {
+            builder.append(row.fields[*i].as_ref());
         }
-        DataType::Int64 => collected::<Int64Array, _>(values, as_int),
-        DataType::Boolean => collected::<BooleanArray, _>(values, |v| match v {
-            Out::Bool(x) => Some(*x),
-            _ => None,
-        }),
-        _ => {
-            let (rows, bytes) = values.clone().fold((0, 0), |(rows, bytes), v| match v {
-                Some(Out::Str(s)) => (rows + 1, bytes + s.len()),
-                _ => (rows + 1, bytes),
-            });
-            let mut b = StringBuilder::with_capacity(rows, bytes);
-            values.for_each(|v| match v {
+    }
+    builders.into_iter().map(|(_, b)| b.finish()).collect()
+}
+
+/// A canonical field's column being filled: a missing field or a value of another kind
+/// than the column's is null.
+enum FieldBuilder {
+    Ts(TimestampMicrosecondBuilder),
+    Float(Float64Builder),
+    Int32(Int32Builder),
+    Int64(Int64Builder),
+    Bool(BooleanBuilder),
+    Str(StringBuilder),
+}
+
+impl FieldBuilder {
+    fn new(data_type: &DataType, rows: usize, bytes: usize) -> FieldBuilder {
+        match data_type {
+            DataType::Timestamp(..) => FieldBuilder::Ts(
+                TimestampMicrosecondBuilder::with_capacity(rows).with_timezone("UTC"),
+            ),
+            DataType::Float64 => FieldBuilder::Float(Float64Builder::with_capacity(rows)),
+            DataType::Int32 => FieldBuilder::Int32(Int32Builder::with_capacity(rows)),
+            DataType::Int64 => FieldBuilder::Int64(Int64Builder::with_capacity(rows)),
+            DataType::Boolean => FieldBuilder::Bool(BooleanBuilder::with_capacity(rows)),
+            _ => FieldBuilder::Str(StringBuilder::with_capacity(rows, bytes)),
+        }
+    }
+
+    fn append(&mut self, value: Option<&Out<'_>>) {
+        match self {
+            FieldBuilder::Ts(b) => b.append_option(value.and_then(as_int)),
+            FieldBuilder::Float(b) => b.append_option(match value {
+                Some(Out::Float(f)) => Some(*f),
+                _ => None,
+            }),
+            FieldBuilder::Int32(b) => {
+                b.append_option(value.and_then(as_int).and_then(|i| i32::try_from(i).ok()))
+            }
+            FieldBuilder::Int64(b) => b.append_option(value.and_then(as_int)),
+            FieldBuilder::Bool(b) => b.append_option(match value {
+                Some(Out::Bool(x)) => Some(*x),
+                _ => None,
+            }),
+            FieldBuilder::Str(b) => match value {
                 Some(Out::Str(s)) => b.append_value(s),
                 _ => b.append_null(),
-            });
-            Arc::new(b.finish())
+            },
+        }
+    }
+
+    fn finish(mut self) -> ArrayRef {
+        match &mut self {
+            FieldBuilder::Ts(b) => Arc::new(b.finish()),
+            FieldBuilder::Float(b) => Arc::new(b.finish()),
+            FieldBuilder::Int32(b) => Arc::new(b.finish()),
+            FieldBuilder::Int64(b) => Arc::new(b.finish()),
+            FieldBuilder::Bool(b) => Arc::new(b.finish()),
+            FieldBuilder::Str(b) => Arc::new(b.finish()),
         }
     }
 }
 
-/// One column of a primitive type: `pick` takes a value's native form, and a missing field
-/// or a value of another kind is null. One place for every such type, so they cannot drift.
-fn collected<'a, A, T>(
-    values: impl Iterator<Item = Option<&'a Out>>,
-    pick: impl Fn(&Out) -> Option<T>,
-) -> ArrayRef
-where
-    A: FromIterator<Option<T>> + arrow_array::Array + 'static,
-{
-    Arc::new(values.map(|v| v.and_then(&pick)).collect::<A>())
-}
-
-fn as_int(v: &Out) -> Option<i64> {
+fn as_int(v: &Out<'_>) -> Option<i64> {
     match v {
         Out::Int(i) => Some(*i),
         _ => None,

@@ -165,7 +165,7 @@ fn pool() -> &'static rayon::ThreadPool {
 }
 
 struct Slice<'a> {
-    events: Vec<EventRow>,
+    events: Vec<EventRow<'a>>,
     rejects: Vec<RejectRow>,
     no_ts: u64,
     newest: Option<i64>,
@@ -379,10 +379,10 @@ impl Pipeline {
     /// An event of the line `raw` (or of the parts joined into `raw`), masked when the
     /// masker's prefilter finds anything in those bytes (`needs`: its answer, if asked
     /// already), counted, and made a row.
-    fn keep(
+    fn keep<'d>(
         &self,
-        out: &mut Slice,
-        mut event: Event<'_>,
+        out: &mut Slice<'d>,
+        mut event: Event<'d>,
         format: &FormatName,
         (raw, needs): (&[u8], Option<bool>),
         line: i64,
@@ -416,10 +416,10 @@ impl Pipeline {
 
     /// The events of a line of many records, each kept; a line that holds none is
     /// quarantined as `no_records`, not dropped unseen.
-    fn keep_all(
+    fn keep_all<'d>(
         &self,
-        out: &mut Slice,
-        events: Vec<(Event<'_>, FormatName)>,
+        out: &mut Slice<'d>,
+        events: Vec<(Event<'d>, FormatName)>,
         (raw, needs): (&[u8], Option<bool>),
         line: i64,
         byte_offset: i64,

@@ -13,6 +13,7 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use serde_json::Value;
 
@@ -63,17 +64,30 @@ pub fn field_index(name: &str) -> Option<usize> {
     FIELDS.iter().position(|f| *f == name)
 }
 
-/// A canonical value, typed as its Arrow column is.
+/// A canonical value, typed as its Arrow column is. A string borrows the line's text where
+/// the column holds it as written (most string columns): as a `String`, each was allocated,
+/// copied, copied again into its Arrow column and freed.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Out {
-    Str(String),
+pub enum Out<'a> {
+    Str(Cow<'a, str>),
     Int(i64),
     Float(f64),
     Bool(bool),
 }
 
+impl Out<'_> {
+    pub fn into_owned(self) -> Out<'static> {
+        match self {
+            Out::Str(s) => Out::Str(Cow::Owned(s.into_owned())),
+            Out::Int(i) => Out::Int(i),
+            Out::Float(f) => Out::Float(f),
+            Out::Bool(b) => Out::Bool(b),
+        }
+    }
+}
+
 pub struct Event<'a> {
-    pub fields: [Option<Out>; FIELDS.len()],
+    pub fields: [Option<Out<'a>>; FIELDS.len()],
     pub attrs: Record<'a>,
 }
 
@@ -90,7 +104,7 @@ impl<'a> Event<'a> {
         for (name, value) in FIELDS.iter().zip(self.fields) {
             let value = match value {
                 None => continue,
-                Some(Out::Str(s)) => Value::String(s),
+                Some(Out::Str(s)) => Value::String(s.into_owned()),
                 Some(Out::Int(i)) => Value::from(i),
                 Some(Out::Float(f)) => {
                     serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
@@ -126,14 +140,14 @@ impl<'a> Event<'a> {
             next = column + 1;
             fields[column] = match value {
                 Value::Null => None,
-                Value::String(s) => Some(Out::Str(s)),
+                Value::String(s) => Some(Out::Str(Cow::Owned(s))),
                 Value::Bool(b) => Some(Out::Bool(b)),
                 Value::Number(n) => match view(&J::Num(n.as_str().into())) {
                     Py::Int(Some(i), _) => i64::try_from(i).ok().map(Out::Int),
                     Py::Float(f) => Some(Out::Float(f)),
                     _ => None,
                 },
-                other => Some(Out::Str(other.to_string())),
+                other => Some(Out::Str(Cow::Owned(other.to_string()))),
             };
         }
         let attrs = match attrs {
@@ -334,8 +348,9 @@ struct Step {
 }
 
 pub struct Normalizer {
-    /// Record key -> every step it can feed.
-    steps: HashMap<String, Vec<Step>>,
+    /// Record key -> the steps it can feed, a range of `steps`.
+    keys: HashMap<String, (u32, u32)>,
+    steps: Vec<Step>,
     patterns: Vec<Vec<regex::Regex>>,
     /// A format's own level spellings and scales (`Conv::FormatLevel`).
     levels: Option<LevelTable>,
@@ -344,6 +359,9 @@ pub struct Normalizer {
 /// One way a format fills a column, best first (its `extra` and `late` steps):
 /// (field index, record key or dotted path, converter, keep, index into the patterns).
 pub(crate) type Row = (usize, String, Conv, Keep, Option<usize>);
+
+/// What `Normalizer::plan` makes of a record's keys.
+pub type Plan = Vec<(usize, u32)>;
 
 impl Normalizer {
     /// `user` are the `[aliases]` of logkit.toml (tried first; a key named there is taken
@@ -492,50 +510,82 @@ impl Normalizer {
                 }
             }
         }
+        let mut keys = HashMap::default();
+        let mut flat = Vec::new();
+        for (key, steps) in steps {
+            let start = flat.len() as u32;
+            flat.extend(steps);
+            keys.insert(key, (start, flat.len() as u32));
+        }
         Ok(Normalizer {
-            steps,
+            keys,
+            steps: flat,
             patterns,
             levels,
         })
     }
 
+    /// The steps a record's keys can feed, as (the key's place, the step's index), each
+    /// field's best first: they depend on the keys only, so records of one shape share them
+    /// (`normalize_planned`).
+    pub fn plan(&self, record: &Record<'_>) -> Plan {
+        let mut plan: Plan = Vec::with_capacity(16);
+        for (index, (key, _)) in record.iter().enumerate() {
+            if let Some(&(start, end)) = self.keys.get(key.as_ref()) {
+                plan.extend((start..end).map(|step| (index, step)));
+            }
+        }
+        // The error type before every other field, as it may be read (and kept) from text
+        // another column consumes.
+        plan.sort_by_key(|&(_, step)| {
+            let step = &self.steps[step as usize];
+            (step.field != ERROR_TYPE, step.field, step.rank)
+        });
+        plan
+    }
+
     /// The canonical event for `record`; the record, minus what went into columns, is attrs.
-    pub fn normalize<'a>(&self, mut record: Record<'a>) -> Event<'a> {
+    pub fn normalize<'a>(&self, record: Record<'a>) -> Event<'a> {
+        self.normalize_planned(record, None)
+    }
+
+    /// `normalize`, with the plan of the record's shape kept in `kept` once made: looking up
+    /// each key's steps and sorting them was a third of normalising a line.
+    pub fn normalize_planned<'a>(
+        &self,
+        mut record: Record<'a>,
+        kept: Option<&OnceLock<Plan>>,
+    ) -> Event<'a> {
+        let made;
+        let plan = match kept {
+            Some(kept) => kept.get_or_init(|| self.plan(&record)),
+            None => {
+                made = self.plan(&record);
+                &made
+            }
+        };
         let mut fields: [Option<Out>; FIELDS.len()] = Default::default();
         // Top-level keys consumed (by their place in the record), and nested leaves.
         let mut consumed = vec![false; record.len()];
         let mut any_consumed = false;
         let mut nested: Vec<(usize, &[String])> = Vec::new();
         {
-            // The steps this record's keys can feed, each field's best first; a step carries
-            // the key's place and value, so a record costs one hash lookup per key.
-            let mut plan: Vec<(usize, &J<'a>, &Step)> = Vec::with_capacity(16);
-            for (index, (key, value)) in record.iter().enumerate() {
-                if let Some(steps) = self.steps.get(key.as_ref()) {
-                    plan.extend(steps.iter().map(|step| (index, value, step)));
-                }
-            }
-            // Each field's steps best first; the error type before every other field, as it may
-            // be read (and kept) from text another column consumes.
-            plan.sort_by_key(|(_, _, step)| (step.field != ERROR_TYPE, step.field, step.rank));
-            for (index, value, step) in plan {
+            for &(index, step) in plan {
+                let step = &self.steps[step as usize];
+                let value = &record[index].1;
                 if fields[step.field].is_some() || consumed[index] {
                     continue; // a better-ranked step filled it, or an earlier one took the key
                 }
-                let raw = match &step.path {
+                let read = match &step.path {
                     None => Some(value),
                     Some(path) => lookup(Some(value), path),
                 };
-                let raw = raw.map_or(Py::None, view);
-                let converted = match step.pattern {
-                    Some(p) => found(raw, &self.patterns[p])
-                        .and_then(|part| self.convert(step.conv, Py::Str(part))),
-                    None => match raw {
-                        Py::Str(s) if step.passthrough && !s.is_empty() => {
-                            Some(Out::Str(s.to_string()))
-                        }
-                        _ => self.convert(step.conv, raw),
-                    },
+                let raw = read.map_or(Py::None, view);
+                let converted = match read {
+                    // The line's own text: the column may borrow it, it outlives the event.
+                    Some(J::Str(Cow::Borrowed(text))) => self.step_value(step, Py::Str(text)),
+                    // Anything else lives in the record, which becomes attrs: the column copies.
+                    _ => self.step_value(step, raw).map(Out::into_owned),
                 };
                 let Some(converted) = converted else { continue };
                 let remove = match step.keep {
@@ -588,10 +638,24 @@ impl Normalizer {
 }
 
 impl Normalizer {
+    /// What a step makes of the value it reads, borrowing from that value where it can.
+    fn step_value<'v>(&self, step: &Step, raw: Py<'v>) -> Option<Out<'v>> {
+        match step.pattern {
+            Some(p) => found(raw, &self.patterns[p])
+                .and_then(|part| self.convert(step.conv, Py::Str(part))),
+            None => match raw {
+                Py::Str(s) if step.passthrough && !s.is_empty() => Some(Out::Str(Cow::Borrowed(s))),
+                _ => self.convert(step.conv, raw),
+            },
+        }
+    }
+
     /// `convert`, with the format's level table for `Conv::FormatLevel`.
-    pub(crate) fn convert(&self, conv: Conv, value: Py<'_>) -> Option<Out> {
+    pub(crate) fn convert<'v>(&self, conv: Conv, value: Py<'v>) -> Option<Out<'v>> {
         match (conv, &self.levels) {
-            (Conv::FormatLevel, Some(levels)) => levels.level(value).map(Out::Str),
+            (Conv::FormatLevel, Some(levels)) => {
+                levels.level(value).map(|level| Out::Str(Cow::Owned(level)))
+            }
             _ => convert(conv, value),
         }
     }
@@ -599,9 +663,9 @@ impl Normalizer {
 
 /// Python's `value == raw` for a canonical value and the record's value it came from
 /// (`True == 1` and `1 == 1.0` included): equal, the value leaves attrs even when kept.
-fn py_equal(value: &Out, raw: Py<'_>) -> bool {
+fn py_equal(value: &Out<'_>, raw: Py<'_>) -> bool {
     match (value, raw) {
-        (Out::Str(a), Py::Str(b)) => a == b,
+        (Out::Str(a), Py::Str(b)) => a.as_ref() == b,
         (Out::Int(a), Py::Int(Some(b), _)) => i128::from(*a) == b,
         (Out::Int(a), Py::Float(b)) => (*a as f64) == b && b.fract() == 0.0,
         (Out::Int(a), Py::Bool(b)) => *a == i64::from(b),
@@ -671,23 +735,23 @@ const INT64_MAX: i128 = i64::MAX as i128;
 /// 2**63 as a float: the first float above INT64_MAX (which no float equals).
 const TWO_63: f64 = 9_223_372_036_854_775_808.0;
 
-fn convert(conv: Conv, value: Py<'_>) -> Option<Out> {
+fn convert(conv: Conv, value: Py<'_>) -> Option<Out<'_>> {
     match conv {
         Conv::Ts => parse_ts(value).map(Out::Int),
         Conv::Epoch(multiply, divide) => epoch(value, multiply, divide).map(Out::Int),
-        Conv::Level | Conv::FormatLevel => normalize_level(value).map(|l| Out::Str(l.to_string())),
+        Conv::Level | Conv::FormatLevel => normalize_level(value).map(|l| Out::Str(l.into())),
         Conv::Text => match value {
-            Py::Str(s) if !s.is_empty() => Some(Out::Str(s.to_string())),
+            Py::Str(s) if !s.is_empty() => Some(Out::Str(s.into())),
             _ => None,
         },
         Conv::Message => match value {
-            Py::Str(s) => Some(Out::Str(s.to_string())),
+            Py::Str(s) => Some(Out::Str(s.into())),
             _ => None,
         },
         Conv::Ident => match value {
-            Py::Str(s) if !s.is_empty() => Some(Out::Str(s.to_string())),
+            Py::Str(s) if !s.is_empty() => Some(Out::Str(s.into())),
             // Datadog trace ids are unsigned 64-bit ints; as text they fit any size.
-            Py::Int(_, digits) => Some(Out::Str(digits.to_string())),
+            Py::Int(_, digits) => Some(Out::Str(digits.into())),
             _ => None,
         },
         Conv::TraceIdent => convert(Conv::Ident, value)
@@ -695,11 +759,11 @@ fn convert(conv: Conv, value: Py<'_>) -> Option<Out> {
         // An id of zeros only is the W3C's way of saying "none".
         Conv::TraceparentTrace => traceparent(value)
             .filter(|(t, _)| t.bytes().any(|b| b != b'0'))
-            .map(|(t, _)| Out::Str(t.to_string())),
+            .map(|(t, _)| Out::Str(t.into())),
         Conv::TraceparentSpan => traceparent(value)
             .filter(|(_, s)| s.bytes().any(|b| b != b'0'))
-            .map(|(_, s)| Out::Str(s.to_string())),
-        Conv::XrayTrace => xray_trace(value).map(Out::Str),
+            .map(|(_, s)| Out::Str(s.into())),
+        Conv::XrayTrace => xray_trace(value).map(|id| Out::Str(id.into())),
         Conv::Count => count(value).map(Out::Int),
         Conv::Status => status(value).map(|s| Out::Int(i64::from(s))),
         Conv::Cost => number(value).filter(|n| *n >= 0.0).map(Out::Float),
@@ -708,12 +772,17 @@ fn convert(conv: Conv, value: Py<'_>) -> Option<Out> {
             Py::Str(s)
                 if (1..=16).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphabetic()) =>
             {
-                Some(Out::Str(s.to_ascii_uppercase()))
+                // Most methods are written upper case already: no copy then.
+                Some(Out::Str(if s.bytes().any(|b| b.is_ascii_lowercase()) {
+                    s.to_ascii_uppercase().into()
+                } else {
+                    s.into()
+                }))
             }
             _ => None,
         },
         Conv::Path => match value {
-            Py::Str(s) => path(s).map(|p| Out::Str(p.to_string())),
+            Py::Str(s) => path(s).map(|p| Out::Str(p.into())),
             _ => None,
         },
         Conv::CacheHit => cache_hit(value).map(Out::Bool),

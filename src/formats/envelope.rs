@@ -151,7 +151,7 @@ fn orjson_number(text: &str) -> Option<String> {
 
 /// The inner record's event with the envelope's columns filling what it lacks, and the
 /// envelope itself in attrs (an inner "envelope" moves to "envelope~inner").
-pub fn enveloped<'a>(mut event: Event<'a>, outer: Event<'_>, envelope: Record<'a>) -> Event<'a> {
+pub fn enveloped<'a>(mut event: Event<'a>, outer: Event<'a>, envelope: Record<'a>) -> Event<'a> {
     for (mine, theirs) in event.fields.iter_mut().zip(outer.fields) {
         if mine.is_none() {
             *mine = theirs;

@@ -8,9 +8,11 @@ use super::spec::{python_regex, FieldSpec, FormatSpec};
 use crate::errors::CoreError;
 use crate::json::{dumps_value, view, Record};
 use crate::normalize::{
-    field_index, group, lookup, split_path, AliasTable, Conv, Event, Keep, Normalizer, Out, Row,
+    field_index, group, lookup, split_path, AliasTable, Conv, Event, Keep, Normalizer, Out, Plan,
+    Row,
 };
 use crate::tree::{from_value, obj_get, J};
+use std::sync::OnceLock;
 
 /// A step after the normalizer, for one column of a row with options.
 pub struct Post {
@@ -146,11 +148,16 @@ impl Compiled {
 
     /// The event of `record` by this format (`_Compiled.__call__`).
     pub fn run<'a>(&self, record: Record<'a>) -> Event<'a> {
+        self.run_planned(record, None)
+    }
+
+    /// `run`, with the normalizer's plan for the record's shape kept in `plan`.
+    pub fn run_planned<'a>(&self, record: Record<'a>, plan: Option<&OnceLock<Plan>>) -> Event<'a> {
         if self.post.is_empty() {
-            return self.normalizer.normalize(record);
+            return self.normalizer.normalize_planned(record, plan);
         }
         let original = record.clone();
-        let mut event = self.normalizer.normalize(record);
+        let mut event = self.normalizer.normalize_planned(record, plan);
         for post in &self.post {
             self.apply(post, &original, &mut event);
         }
@@ -181,7 +188,7 @@ impl Compiled {
         if column.is_none() {
             if let Some(template) = &post.template {
                 if let Some(J::Str(text)) = obj_get(original, template) {
-                    *column = Some(Out::Str(render(text, original)));
+                    *column = Some(Out::Str(render(text, original).into()));
                 }
             }
         }
@@ -194,7 +201,8 @@ impl Compiled {
                             .convert(post.conv, crate::json::Py::Str(part))
                     }),
                     None => self.normalizer.convert(post.conv, value),
-                };
+                }
+                .map(Out::into_owned);
             }
         }
     }

@@ -27,8 +27,9 @@ use crate::tree::J;
 use explode::ExplodeSpec;
 use fields::Compiled;
 use partial::{PartKey, PartialSpec};
-use recognise::{Decisions, Signature};
+use recognise::{Decision, Decisions, Signature};
 use spec::{python_regex, FormatsData};
+use std::sync::Arc;
 
 /// A record inside an envelope inside an envelope is unwrapped; deeper ones are not.
 const MAX_DEPTH: usize = 2;
@@ -195,11 +196,23 @@ impl Formats {
     }
 
     fn format_of(&self, record: &Record<'_>, decisions: &mut Decisions) -> usize {
+        self.decided(record, decisions).0
+    }
+
+    /// The format of a record, and the decision of its shape with the candidate it took
+    /// (none when forced).
+    fn decided(
+        &self,
+        record: &Record<'_>,
+        decisions: &mut Decisions,
+    ) -> (usize, Option<(Arc<Decision>, usize)>) {
         match self.forced {
-            Some(forced) => forced,
-            None => decisions
-                .get(record, &self.signatures, self.generic)
-                .format(record),
+            Some(forced) => (forced, None),
+            None => {
+                let decision = decisions.get(record, &self.signatures, self.generic);
+                let (format, candidate) = decision.format(record);
+                (format, Some((decision, candidate)))
+            }
         }
     }
 
@@ -223,10 +236,15 @@ impl Formats {
         depth: usize,
         whole: bool,
     ) -> Made<'a> {
-        let format = self.format_of(&record, decisions);
+        let (format, decision) = self.decided(&record, decisions);
         let special = &self.special[format];
         if !special.any() || depth >= MAX_DEPTH {
-            return Made::One(self.compiled[format].run(record), FormatName::Of(format));
+            // The record is normalised as it is: its shape's plan applies.
+            let plan = decision
+                .as_ref()
+                .and_then(|(d, candidate)| d.plan(*candidate));
+            let event = self.compiled[format].run_planned(record, plan);
+            return Made::One(event, FormatName::Of(format));
         }
         if let Some(spec) = &special.partial {
             if depth == 0 && !whole {
@@ -319,7 +337,7 @@ impl Formats {
 pub type Coverage = std::collections::BTreeMap<String, [u64; 1 + COVERAGE.len()]>;
 
 /// Count an event (after masking, as stored) for its format.
-pub fn count(coverage: &mut Coverage, name: &str, fields: &[Option<Out>]) {
+pub fn count(coverage: &mut Coverage, name: &str, fields: &[Option<Out<'_>>]) {
     let counts = match coverage.get_mut(name) {
         Some(counts) => counts,
         None => coverage.entry(name.to_string()).or_default(),

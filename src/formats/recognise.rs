@@ -4,14 +4,14 @@
 
 use rustc_hash::{FxHashMap as HashMap, FxHasher};
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
 
 use super::spec::{python_regex, FormatSpec};
 use crate::errors::CoreError;
 use crate::json::{view, Py, Record};
-use crate::normalize::{lookup, split_path};
+use crate::normalize::{lookup, split_path, Plan};
 use crate::tree::{obj_get, J};
 
 /// The value shapes `[match.shapes]` may name, as the Python types a JSON value has.
@@ -189,17 +189,30 @@ fn equals(value: Py<'_>, literal: &Value) -> bool {
 /// need; the last needs none (or is generic).
 pub struct Decision {
     candidates: Vec<(Vec<Check>, usize)>,
+    /// Per candidate, its format's normalizer plan for records of this shape, once made.
+    plans: Vec<OnceLock<Plan>>,
 }
 
 impl Decision {
-    /// The format of this record.
-    pub fn format(&self, record: &Record<'_>) -> usize {
-        for (checks, format) in &self.candidates {
+    fn new(candidates: Vec<(Vec<Check>, usize)>) -> Decision {
+        let plans = candidates.iter().map(|_| OnceLock::new()).collect();
+        Decision { candidates, plans }
+    }
+
+    /// The format of this record, and which candidate it is (for `plan`).
+    pub fn format(&self, record: &Record<'_>) -> (usize, usize) {
+        for (at, (checks, format)) in self.candidates.iter().enumerate() {
             if checks.is_empty() || passes(record, checks) {
-                return *format;
+                return (*format, at);
             }
         }
-        self.candidates.last().map_or(0, |c| c.1)
+        let last = self.candidates.len().saturating_sub(1);
+        (self.candidates.last().map_or(0, |c| c.1), last)
+    }
+
+    /// Where a candidate's format keeps its normalizer plan for records of this shape.
+    pub fn plan(&self, candidate: usize) -> Option<&OnceLock<Plan>> {
+        self.plans.get(candidate)
     }
 }
 
@@ -212,12 +225,12 @@ pub fn decide(signatures: &[Signature], generic: usize, keys: &[&str]) -> Decisi
             let last = checks.is_empty();
             candidates.push((checks, signature.format));
             if last {
-                return Decision { candidates };
+                return Decision::new(candidates);
             }
         }
     }
     candidates.push((Vec::new(), generic));
-    Decision { candidates }
+    Decision::new(candidates)
 }
 
 /// Decisions per shape, for one run of records (a slice of a block): the cost of a

@@ -27,7 +27,7 @@ impl Masker {
     /// that is not finite, which serde_json holds as null) is emptied.
     pub fn mask_columns_and_attrs(
         &self,
-        fields: &mut [Option<Out>; FIELDS.len()],
+        fields: &mut [Option<Out<'_>>; FIELDS.len()],
         attrs: &mut Obj<'_>,
         counts: &mut Counts,
     ) {
@@ -44,11 +44,12 @@ impl Masker {
                 continue; // numeric and boolean columns are never touched
             };
             if !self.fields.is_empty() && self.fields.contains(*name) {
-                // `field` reads serde's form: the string is moved there and back, not copied.
-                let whole = Value::String(std::mem::take(s));
+                // `field` reads serde's form: the string is moved there and back (copied once if
+                // it is the line's own).
+                let whole = Value::String(std::mem::take(s).into_owned());
                 match (self.field(name, &whole, counts), whole) {
-                    (Some(new), _) => *s = new,
-                    (None, Value::String(kept)) => *s = kept,
+                    (Some(new), _) => *s = Cow::Owned(new),
+                    (None, Value::String(kept)) => *s = Cow::Owned(kept),
                     (None, _) => unreachable!("a string was given"),
                 }
                 continue;
@@ -57,7 +58,7 @@ impl Masker {
                 continue; // an all-digit span id is a valid card number one time in twenty
             }
             if let Some(masked) = self.mask_str(s, counts) {
-                *s = masked;
+                *s = Cow::Owned(masked);
             }
         }
         self.tree_dict(attrs, true, 1, counts);
@@ -269,10 +270,10 @@ mod tests {
         })
     }
 
-    fn columns() -> impl Strategy<Value = [Option<Out>; FIELDS.len()]> {
+    fn columns() -> impl Strategy<Value = [Option<Out<'static>>; FIELDS.len()]> {
         let column = prop_oneof![
             Just(None),
-            proptest::sample::select(STRINGS).prop_map(|s| Some(Out::Str(s.to_string()))),
+            proptest::sample::select(STRINGS).prop_map(|s| Some(Out::Str(s.to_string().into()))),
             Just(Some(Out::Str("4111111111111111".into()))),
             Just(Some(Out::Int(4111111111111111))),
             Just(Some(Out::Float(f64::NAN))),
