@@ -224,6 +224,29 @@ def test_one_signal_stops_the_run_cleanly_and_a_rerun_completes_it(
     assert clean == digest(db)
 
 
+def test_ctrl_c_while_a_file_is_read_ahead_stops_its_reader_too(
+    stream: bytes, tmp_path: Path
+) -> None:
+    """A file is read on a thread of its own, ahead of the thread that stores its blocks: the
+    signal stops both as promptly as a pipe's run, and the rerun completes the store."""
+    log = tmp_path / "app.log"
+    log.write_bytes(stream * 4)  # long enough to be read still after the first commit
+    db = tmp_path / "s.duckdb"
+    proc = subprocess.Popen([*LOGKIT_DIAGNOSABLE, "--db", str(db), "ingest", str(log)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)  # fmt: skip
+    family = wait_for_commits(proc, db)
+    seconds, stderr = stop(proc, signal.SIGINT, group=True)
+    assert (130, "Traceback" not in stderr) == (proc.returncode, True), stderr
+    assert "interrupted by SIGINT: this run stored " in stderr, stderr
+    assert seconds < STOP_SECONDS, f"{seconds:.1f} s to stop"
+    assert set() == gone(family)
+    run_logkit("ingest", "-q", str(log), db=db)
+    clean = tmp_path / "clean.duckdb"
+    run_logkit("ingest", "-q", str(log), db=clean)
+    assert digest(clean) == digest(db)
+
+
 def test_the_core_runs_without_worker_processes(stream: bytes, clean: dict, tmp_path: Path) -> None:
     """An ingest runs on the native core, in logkit's own process, even for piped input;
     released, the run completes."""
