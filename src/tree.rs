@@ -146,7 +146,9 @@ impl<'a> Parser<'a> {
 
     fn object(&mut self) -> Result<J<'a>, ParseError> {
         self.enter()?;
-        let mut pairs: Obj<'a> = Vec::new();
+        // A record's own object has a dozen keys or more: room for them at once rather than
+        // grown (and copied) four times over.
+        let mut pairs: Obj<'a> = Vec::with_capacity(if self.depth == 1 { 16 } else { 0 });
         // For objects too big to scan for a duplicate key: key -> place.
         let mut index: Option<rustc_hash::FxHashMap<String, usize>> = None;
         self.space();
@@ -169,7 +171,7 @@ impl<'a> Parser<'a> {
             let value = self.value()?;
             let place = match &index {
                 Some(index) => index.get(key.as_ref()).copied(),
-                None => pairs.iter().position(|(k, _)| *k == key),
+                None => pairs.iter().position(|(k, _)| same_key(k, &key)),
             };
             match place {
                 Some(place) => pairs[place].1 = value,
@@ -339,6 +341,13 @@ impl<'a> Parser<'a> {
         out.push(c);
         Ok(())
     }
+}
+
+/// `a == b` for two keys of an object, the length and the first byte compared before the
+/// rest: keys of the same length mostly differ there, and each full compare is a call.
+fn same_key(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.first() == b.first() && a == b
 }
 
 /// Whether any of a word's eight bytes is a quote, a backslash or a control byte (below
