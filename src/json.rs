@@ -22,10 +22,12 @@ pub fn parse_record(raw: &[u8]) -> Result<Record<'_>, Reason> {
     if let Some(record) = cri_record(raw) {
         return Ok(record);
     }
-    if memchr::memchr(0, raw).is_some() {
-        return Err(Reason::NulByte);
-    }
-    let text = std::str::from_utf8(raw).map_err(|_| Reason::InvalidUtf8)?;
+    // A NUL byte is in no JSON value (no string holds a control byte as it is, and it is not
+    // space): only a line that is not one is looked through for it, ahead of every other
+    // reason, as `classify` does.
+    let Ok(text) = std::str::from_utf8(raw) else {
+        return Err(classify(raw, false));
+    };
     match parse(text) {
         Ok(J::Obj(record)) => Ok(record),
         Ok(_) => Err(Reason::NotObject),
@@ -340,6 +342,30 @@ pub fn format_float(f: f64, python: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_nul_byte_is_the_reason_before_any_other() {
+        for line in [
+            &b"{\"a\": \"x\x00y\"}"[..],
+            b"{\"a\": 1}\x00",
+            b"\x00{\"a\": 1}",
+            b"[1,\x00 2]",
+            b"\"x\x00\"",
+            b"{\"a\": \"\xff\x00\"}",
+            b"\x00",
+            &[b'['; 1100],
+        ] {
+            let mut line = line.to_vec();
+            line.push(0);
+            assert_eq!(Some(Reason::NulByte), parse_record(&line).err(), "{line:?}");
+        }
+        assert_eq!(
+            Some(Reason::InvalidUtf8),
+            parse_record(b"{\"a\": \"\xff\"}").err()
+        );
+        assert_eq!(Some(Reason::NotObject), parse_record(b"[1]").err());
+        assert_eq!(Some(Reason::TooDeep), parse_record(&[b'['; 1100]).err());
+    }
 
     #[test]
     fn a_kubernetes_cri_line_is_a_record_of_its_parts() {

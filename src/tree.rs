@@ -53,7 +53,8 @@ pub fn parse(text: &str) -> Result<J<'_>, ParseError> {
         at: 0,
         depth: 0,
     };
-    let value = parser.value()?;
+    let mut value = J::Null;
+    parser.value(&mut value)?;
     parser.space();
     if parser.at != parser.bytes.len() {
         return Err(ParseError::Syntax);
@@ -92,23 +93,28 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn value(&mut self) -> Result<J<'a>, ParseError> {
+    /// The value here, written into `slot`, its place in the tree. Returned instead, each
+    /// value was copied out of the call that made it, read back at once in wider pieces
+    /// than it had been written in, which the processor cannot forward from its stores:
+    /// those loads were half of the parser's own time.
+    fn value(&mut self, slot: &mut J<'a>) -> Result<(), ParseError> {
         self.space();
-        match self.peek().ok_or(ParseError::Syntax)? {
-            b'{' => self.object(),
-            b'[' => self.array(),
-            b'"' => Ok(J::Str(self.string()?)),
-            b't' => self.literal("true", J::Bool(true)),
-            b'f' => self.literal("false", J::Bool(false)),
-            b'n' => self.literal("null", J::Null),
-            b'N' => self.literal("NaN", J::Str(Cow::Borrowed("NaN"))),
-            b'I' => self.literal("Infinity", J::Str(Cow::Borrowed("Infinity"))),
+        *slot = match self.peek().ok_or(ParseError::Syntax)? {
+            b'{' => return self.object(slot),
+            b'[' => return self.array(slot),
+            b'"' => J::Str(self.string()?),
+            b't' => self.literal("true", J::Bool(true))?,
+            b'f' => self.literal("false", J::Bool(false))?,
+            b'n' => self.literal("null", J::Null)?,
+            b'N' => self.literal("NaN", J::Str(Cow::Borrowed("NaN")))?,
+            b'I' => self.literal("Infinity", J::Str(Cow::Borrowed("Infinity")))?,
             b'-' if self.bytes.get(self.at + 1) == Some(&b'I') => {
-                self.literal("-Infinity", J::Str(Cow::Borrowed("-Infinity")))
+                self.literal("-Infinity", J::Str(Cow::Borrowed("-Infinity")))?
             }
-            b'-' | b'0'..=b'9' => self.number(),
-            _ => Err(ParseError::Syntax),
-        }
+            b'-' | b'0'..=b'9' => J::Num(Cow::Borrowed(self.number()?)),
+            _ => return Err(ParseError::Syntax),
+        };
+        Ok(())
     }
 
     fn enter(&mut self) -> Result<(), ParseError> {
@@ -120,40 +126,46 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    fn array(&mut self) -> Result<J<'a>, ParseError> {
+    fn array(&mut self, slot: &mut J<'a>) -> Result<(), ParseError> {
         self.enter()?;
         let mut items = Vec::new();
         self.space();
         if self.peek() == Some(b']') {
             self.at += 1;
             self.depth -= 1;
-            return Ok(J::Arr(items));
+            *slot = J::Arr(items);
+            return Ok(());
         }
         loop {
-            items.push(self.value()?);
+            items.push(J::Null);
+            self.value(items.last_mut().expect("an item"))?;
             self.space();
             match self.peek() {
                 Some(b',') => self.at += 1,
                 Some(b']') => {
                     self.at += 1;
                     self.depth -= 1;
-                    return Ok(J::Arr(items));
+                    *slot = J::Arr(items);
+                    return Ok(());
                 }
                 _ => return Err(ParseError::Syntax),
             }
         }
     }
 
-    fn object(&mut self) -> Result<J<'a>, ParseError> {
+    fn object(&mut self, slot: &mut J<'a>) -> Result<(), ParseError> {
         self.enter()?;
-        let mut pairs: Obj<'a> = Vec::new();
+        // A record's own object has a dozen keys or more: room for them at once rather than
+        // grown (and copied) four times over.
+        let mut pairs: Obj<'a> = Vec::with_capacity(if self.depth == 1 { 16 } else { 0 });
         // For objects too big to scan for a duplicate key: key -> place.
         let mut index: Option<rustc_hash::FxHashMap<String, usize>> = None;
         self.space();
         if self.peek() == Some(b'}') {
             self.at += 1;
             self.depth -= 1;
-            return Ok(J::Obj(pairs));
+            *slot = J::Obj(pairs);
+            return Ok(());
         }
         loop {
             self.space();
@@ -166,18 +178,19 @@ impl<'a> Parser<'a> {
                 return Err(ParseError::Syntax);
             }
             self.at += 1;
-            let value = self.value()?;
             let place = match &index {
                 Some(index) => index.get(key.as_ref()).copied(),
-                None => pairs.iter().position(|(k, _)| *k == key),
+                None => pairs.iter().position(|(k, _)| same_key(k, &key)),
             };
             match place {
-                Some(place) => pairs[place].1 = value,
+                // The last value, at the first key's place.
+                Some(place) => self.value(&mut pairs[place].1)?,
                 None => {
                     if let Some(index) = &mut index {
                         index.insert(key.to_string(), pairs.len());
                     }
-                    pairs.push((key, value));
+                    pairs.push((key, J::Null));
+                    self.value(&mut pairs.last_mut().expect("a pair").1)?;
                     if index.is_none() && pairs.len() > SCAN_KEYS {
                         index = Some(
                             pairs
@@ -195,7 +208,8 @@ impl<'a> Parser<'a> {
                 Some(b'}') => {
                     self.at += 1;
                     self.depth -= 1;
-                    return Ok(J::Obj(pairs));
+                    *slot = J::Obj(pairs);
+                    return Ok(());
                 }
                 _ => return Err(ParseError::Syntax),
             }
@@ -210,7 +224,7 @@ impl<'a> Parser<'a> {
         self.at - start
     }
 
-    fn number(&mut self) -> Result<J<'a>, ParseError> {
+    fn number(&mut self) -> Result<&'a str, ParseError> {
         let start = self.at;
         if self.peek() == Some(b'-') {
             self.at += 1;
@@ -241,7 +255,7 @@ impl<'a> Parser<'a> {
         if !float && int_digits > PY_INT_MAX_DIGITS {
             return Err(ParseError::Syntax);
         }
-        Ok(J::Num(Cow::Borrowed(&self.text[start..self.at])))
+        Ok(&self.text[start..self.at])
     }
 
     /// A string at the opening quote; borrowed from the line unless it has escapes.
@@ -339,6 +353,13 @@ impl<'a> Parser<'a> {
         out.push(c);
         Ok(())
     }
+}
+
+/// `a == b` for two keys of an object, the length and the first byte compared before the
+/// rest: keys of the same length mostly differ there, and each full compare is a call.
+fn same_key(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.first() == b.first() && a == b
 }
 
 /// Whether any of a word's eight bytes is a quote, a backslash or a control byte (below
