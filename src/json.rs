@@ -6,7 +6,7 @@
 //! `view` gives a value as the Python type it would have been.
 
 use crate::lines::{classify, trim_line, Reason};
-use crate::tree::{ends_run, parse, ParseError, J};
+use crate::tree::{parse, run_ends, ParseError, J};
 
 /// orjson writes at most this many levels; deeper records are written by the standard
 /// library's `json.dumps`, which separates items with ", " and keys with ": ".
@@ -241,10 +241,14 @@ pub(crate) fn write_str(s: &str, out: &mut String) {
     while i < bytes.len() {
         // Eight bytes at a time past those that need no escape (as the parser reads them).
         if let Some(chunk) = bytes.get(i..i + 8) {
-            if !ends_run(u64::from_le_bytes(chunk.try_into().expect("eight bytes"))) {
+            let ends = run_ends(u64::from_le_bytes(chunk.try_into().expect("eight bytes")));
+            if ends == 0 {
                 i += 8;
                 continue;
             }
+            // Straight to the byte to escape: byte by byte, each of the bytes before it
+            // looked at its own eight again.
+            i += ends.trailing_zeros() as usize / 8;
         }
         let byte = bytes[i];
         let escape: Option<&str> = match byte {

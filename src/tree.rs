@@ -265,8 +265,10 @@ impl<'a> Parser<'a> {
         // Eight bytes at a time while none of them ends the run (a string's bytes were
         // read one by one: 5% of a block's time); the loop below reads the last ones.
         while let Some(chunk) = self.bytes.get(self.at..self.at + 8) {
-            let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
-            if ends_run(word) {
+            let ends = run_ends(u64::from_le_bytes(chunk.try_into().expect("eight bytes")));
+            if ends != 0 {
+                // Straight to the byte that ends the run, not one by one up to it.
+                self.at += ends.trailing_zeros() as usize / 8;
                 break;
             }
             self.at += 8;
@@ -362,18 +364,20 @@ fn same_key(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.first() == b.first() && a == b
 }
 
-/// Whether any of a word's eight bytes is a quote, a backslash or a control byte (below
-/// 0x20). Exact: the classic tests "some byte is zero" (`x - 0x01.. & !x & 0x80..`) and
-/// "some byte is below n", n <= 128 (`x - n.. & !x & 0x80..`) have no false answers as to
-/// whether there is one.
-pub(crate) fn ends_run(word: u64) -> bool {
+/// Which of a word's eight bytes end a string's run: a quote, a backslash or a control
+/// byte (below 0x20), as the high bits of a mask, nonzero exactly when there is one. The
+/// classic tests "some byte is zero" (`x - 0x01.. & !x & 0x80..`) and "some byte is below
+/// n", n <= 128 (`x - n.. & !x & 0x80..`) have no false answers as to whether there is
+/// one, and a byte's borrow only reaches the bytes above it: the lowest set bit is that of
+/// the first such byte in memory order (bits above it may be set falsely).
+pub(crate) fn run_ends(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let zero_in = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS != 0;
-    let quote = zero_in(word ^ (ONES * u64::from(b'"')));
-    let backslash = zero_in(word ^ (ONES * u64::from(b'\\')));
-    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS != 0;
-    quote || backslash || control
+    let zeros = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let quote = zeros(word ^ (ONES * u64::from(b'"')));
+    let backslash = zeros(word ^ (ONES * u64::from(b'\\')));
+    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
+    quote | backslash | control
 }
 
 // --- to and from serde_json, for the masker -------------------------------------------
@@ -482,8 +486,23 @@ mod tests {
             for byte in 0..=255u8 {
                 let mut bytes = [b'a', 0xc3, 0xa9, b'z', 0x7f, 0x80, 0xff, b' '];
                 bytes[place] = byte;
-                let want = bytes.iter().any(|&b| b == b'"' || b == b'\\' || b < 0x20);
-                assert_eq!(want, ends_run(u64::from_le_bytes(bytes)), "{bytes:?}");
+                let ends = |b: &u8| *b == b'"' || *b == b'\\' || *b < 0x20;
+                let want = bytes.iter().any(ends);
+                assert_eq!(want, run_ends(u64::from_le_bytes(bytes)) != 0, "{bytes:?}");
+                // And where: the first such byte, whatever comes after it.
+                let first = bytes.iter().position(ends);
+                let mask = run_ends(u64::from_le_bytes(bytes));
+                let found = (mask != 0).then(|| mask.trailing_zeros() as usize / 8);
+                assert_eq!(first, found, "{bytes:?}");
+                let mut second = bytes;
+                second[7] = b'"';
+                let first = second.iter().position(ends);
+                let mask = run_ends(u64::from_le_bytes(second));
+                assert_eq!(
+                    first,
+                    Some(mask.trailing_zeros() as usize / 8),
+                    "{second:?}"
+                );
             }
         }
         let long = r#"{"k": "0123456789abcdefghij\"q\u00e9 café 0123456789", "t": "x\ty"}"#;
