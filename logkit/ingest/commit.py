@@ -86,6 +86,11 @@ COMMIT_SECONDS = 10.0
 COMMIT_BYTES = 64 * 1024 * 1024
 
 
+# Tables given to the spool's thread and not yet written, at most: if the disk is slow, the
+# run waits for it rather than holding ever more blocks in memory.
+SPOOL_WAITING = 4
+
+
 class _Spool:
     """A transaction's rows in a temporary file beside the store, as Arrow IPC streams, so that
     they can be stored again if DuckDB runs out of memory (which rolls the transaction back):
@@ -105,8 +110,8 @@ class _Spool:
             raise write_error(store, exc) from exc
         self.sink = pa.PythonFile(self.file, mode="w")
         self.parts: list[tuple[int, int]] = []
-        self.error: OSError | None = None
-        self.pending: queue.Queue[pa.Table | None] = queue.Queue()
+        self.error: Exception | None = None
+        self.pending: queue.Queue[pa.Table | None] = queue.Queue(maxsize=SPOOL_WAITING)
         self.writer = threading.Thread(target=self._write_all, name="logkit-spool", daemon=True)
         self.writer.start()
 
@@ -121,7 +126,7 @@ class _Spool:
                 try:
                     with pa.ipc.new_stream(self.sink, table.schema) as writer:
                         writer.write_table(table)
-                except OSError as exc:  # beside the store: its disk is full too
+                except Exception as exc:  # raised by the caller's next call
                     self.error = exc
                 else:
                     self.parts.append((start, self.file.tell() - start))
@@ -129,8 +134,10 @@ class _Spool:
         self.pending.task_done()
 
     def _raise(self) -> None:
-        if self.error is not None:
+        if isinstance(self.error, OSError):  # beside the store: its disk is full too
             raise write_error(self.store, self.error) from self.error
+        if self.error is not None:
+            raise self.error
 
     def settle(self) -> None:
         """Wait until every table given is written (raising its error, if any)."""
