@@ -4,10 +4,10 @@ logkit reads each source in blocks of complete lines and hands each to the nativ
 (logkit/core.py), which parses, normalises and masks its lines on all cores but one, in this
 process, and returns Arrow tables. Each block is stored as it comes, in a transaction that
 commits with its source's checkpoint and the counters, so a run killed at any moment and rerun
-stores exactly what an uninterrupted run would. The core parses up to twelve blocks ahead of
-the one being stored (one, from a pipe), and no more: fourteen blocks in flight (those twelve,
-the one being stored, the one being read) bound memory whatever the input size. A file is
-read on a thread of its own (ahead.py), so the thread that stores blocks only stores them.
+stores exactly what an uninterrupted run would. The core parses up to eight blocks ahead of
+the one being stored (one, from a pipe), and no more: nine blocks in flight bound memory
+whatever the input size. A file is read on a thread of its own (ahead.py), so the thread that
+stores blocks only stores them.
 
 The parts, from the run down:
 

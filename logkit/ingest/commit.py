@@ -86,9 +86,9 @@ COMMIT_SECONDS = 10.0
 COMMIT_BYTES = 64 * 1024 * 1024
 
 
-# Tables given to the spool's thread and not yet written, at most: if the disk is slow, the
-# run waits for it rather than holding ever more blocks in memory.
-SPOOL_WAITING = 4
+# Tables given to the spool's thread and not yet written, at most: if the disk (or the spool's
+# thread, on a busy machine) is slow, the run waits for it rather than holding more blocks.
+SPOOL_WAITING = 2
 
 
 class _Spool:

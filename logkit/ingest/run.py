@@ -48,9 +48,11 @@ INGEST_DUCKDB_THREADS = 1
 # Blocks the core may have parsed, or be parsing, beyond the one being stored: each holds its
 # raw bytes, then its Arrow rows (~2 MB each for a 2 MB block) until its turn. Enough for the
 # core to go on through a commit (~170 ms, ~7 of its blocks): 1M lines, one ahead 7.4 s, three
-# 6.8 s, six 6.5 s; with the core and the storing thread now about even, six 5.61-5.94 s,
-# twelve 4.96-5.44 s (+21-25 MB), twenty-four no faster (+48 MB).
-CORE_AHEAD = 12
+# 6.8 s, six 6.5 s; with the core and the storing thread about even, six 5.61-5.94 s, twelve
+# 4.96-5.44 s (+21-25 MB), twenty-four no faster (+48 MB). Now that the core is the faster of
+# the two, its results wait in full: twelve took a 20M-line store's peak RSS to 427 MB
+# (bench/scale.py); eight keep it under 400 MB (392) for ~5% of a 1M-line run.
+CORE_AHEAD = 8
 
 
 def format_settings(config: Any, forced: str | None = None) -> FormatSettings:
@@ -268,7 +270,8 @@ def _ingest(
                 # but the last, rather than held for the blocks to come.
                 reading, limit = contextlib.nullcontext(parsing), 1
             else:
-                reading, limit = read_ahead(parsing, CORE_AHEAD), 0
+                # The reader holds one more, submitted, while it waits to hand it over.
+                reading, limit = read_ahead(parsing, CORE_AHEAD - 1), 0
             with reading as submitted:
                 for item in submitted:
                     ahead.append(item)
