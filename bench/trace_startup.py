@@ -33,7 +33,9 @@ def run(checkout: Path, store: Path, trace_id: str) -> tuple[float, float]:
            "table"]  # fmt: skip
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(cmd, env=env, check=True, capture_output=True)
+    # In the checkout: `python -m` puts the working directory first on sys.path, before
+    # PYTHONPATH, so from inside another checkout that one's logkit would run.
+    subprocess.run(cmd, env=env, check=True, capture_output=True, cwd=checkout)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
