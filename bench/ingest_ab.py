@@ -52,8 +52,10 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--file", type=Path, help="ingest this file instead of sample lines")
     parser.add_argument("--pairs", type=int, default=4)
-    parser.add_argument("options", nargs="*", help="after --: options of logkit ingest")
-    args = parser.parse_args()
+    argv = sys.argv[1:]
+    split = argv.index("--") if "--" in argv else len(argv)
+    args = parser.parse_args(argv[:split])
+    args.options = argv[split + 1 :]  # logkit ingest's own options
     with tempfile.TemporaryDirectory(prefix="logkit-ab-") as tmp:
         work = Path(tmp)
         log = args.file
