@@ -10,6 +10,9 @@ trace spans, checkpoint saves, counters, COMMIT, and the WAL checkpoint it may t
 the WAL checkpoints (`WriteSession.checkpoint`, also counted in the commit that triggered it).
 CPU seconds are the whole process's (every thread's) during the call: on a machine shared
 with other work they move less than wall seconds. Wrapping adds a few microseconds per call.
+Since the sixth session a file is read on a reader thread and the spool written on a thread
+of its own: "reading" is then that thread's time, not the storing thread's, and "spool" only
+the handing over of each table (its writing is not timed).
 """
 
 from __future__ import annotations

@@ -33,7 +33,8 @@ _POLL_SECONDS = 0.05
 
 @contextmanager
 def read_ahead(items: Iterable[T], ahead: int) -> Iterator[Iterator[T]]:
-    """`items`, produced on a thread at most `ahead` items before they are taken. An error
+    """`items`, produced on a thread: at most `ahead` wait to be taken, and one more is in the
+    producer's hands while it waits to hand it over. An error
     of the producer is raised where the item it would have been is taken. Leaving the block
     stops the producer (after the item it is making) and waits for it, so nothing it reads
     outlives the block."""
