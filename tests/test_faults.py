@@ -939,6 +939,27 @@ class TestStoreVersions:
         (event,) = map(json.loads, trace.stdout.splitlines())
         assert ("request 7 done", len(MIGRATIONS)) == (event["message"], _version(db))
 
+    def test_a_new_store_keeps_attrs_in_zstd_and_an_old_one_keeps_its_events(
+        self, donor, tmp_path
+    ):
+        """m007: a column's compression is fixed when its table is made, so only a store
+        without events has its events table made again (same columns, same order)."""
+        log, donor_db = donor
+        new, old = tmp_path / "new.duckdb", tmp_path / "old.duckdb"
+        logkit.open(new).ingest([str(log)])
+        _old_store(old, len(MIGRATIONS) - 1, donor_db)
+        logkit.open(old).ingest([str(log)])  # migrated; nothing new to read
+        ddl = "SELECT sql FROM duckdb_tables() WHERE table_name = 'events'"
+        columns = "SELECT list(column_name ORDER BY column_index) FROM duckdb_columns()" \
+                  " WHERE table_name = 'events'"  # fmt: skip
+        compressed = "SELECT DISTINCT compression FROM pragma_storage_info('events')" \
+                     " WHERE column_name = 'attrs' AND segment_type = 'JSON'"  # fmt: skip
+        assert "attrs JSON USING COMPRESSION ZSTD" in query(new, ddl)[0][0]
+        assert [("ZSTD",)] == query(new, compressed)
+        assert "USING COMPRESSION" not in query(old, ddl)[0][0]
+        assert query(old, columns) == query(new, columns)
+        assert [(40,)] == query(old, "SELECT count(*) FROM events")
+
     def test_a_store_from_a_newer_logkit_is_refused_and_left_alone(self, donor, tmp_path):
         log, donor_db = donor
         db = tmp_path / "new.duckdb"
