@@ -939,9 +939,7 @@ class TestStoreVersions:
         (event,) = map(json.loads, trace.stdout.splitlines())
         assert ("request 7 done", len(MIGRATIONS)) == (event["message"], _version(db))
 
-    def test_a_new_store_keeps_attrs_in_zstd_and_an_old_one_keeps_its_events(
-        self, donor, tmp_path
-    ):
+    def test_a_new_store_keeps_attrs_in_zstd_and_an_old_one_keeps_its_events(self, donor, tmp_path):
         """m007: a column's compression is fixed when its table is made, so only a store
         without events has its events table made again (same columns, same order)."""
         log, donor_db = donor
