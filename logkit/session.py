@@ -153,12 +153,15 @@ class WriteSession:
         self._con: duckdb.DuckDBPyConnection | None = None
         self._memory_mb = WRITER_MEMORY_MB
         self._threads = WRITER_CONFIG["threads"]
+        self._block_cache_mb = 0
         self._checkpoint_wal: int | None = None  # manual checkpoints at this WAL size
 
     def _settings(self) -> dict[str, str]:
         settings = {"memory_limit": f"{self._memory_mb}MB", "threads": str(self._threads)}
         if self._checkpoint_wal is not None:
             settings["checkpoint_threshold"] = _NEVER
+        if self._block_cache_mb:
+            settings["block_allocator_memory"] = f"{self._block_cache_mb}MB"
         return settings
 
     @property
@@ -185,6 +188,12 @@ class WriteSession:
     def threads(self, n: int) -> contextlib.AbstractContextManager[None]:
         """DuckDB's threads for a part of the session (kept across reconnections)."""
         return self._for_a_while("_threads", n)
+
+    def block_cache(self, mb: int) -> contextlib.AbstractContextManager[None]:
+        """Keep up to `mb` of DuckDB's freed blocks for reuse rather than hand them back to the
+        system, for a part of the session. DuckDB cannot lower it again: the connection keeps
+        it until it closes (a write session's ends with its command or `Store` call)."""
+        return self._for_a_while("_block_cache_mb", mb)
 
     @contextlib.contextmanager
     def _for_a_while(self, attribute: str, value: int) -> Iterator[None]:

@@ -156,3 +156,23 @@ def test_a_write_that_never_fits_is_a_clear_error_and_the_rerun_completes(tmp_pa
 
 def count_events(store: logkit.Store) -> int:
     return query(store.path, "SELECT count(*) FROM events")[0][0]
+
+
+def test_a_block_cache_lasts_until_the_connection_closes_and_its_end_raises_nothing(tmp_path):
+    """DuckDB cannot lower `block_allocator_memory` (ingest's block cache): leaving the block
+    keeps the cache on the open connection without an error; a new connection has none."""
+    store = logkit.open(tmp_path / "s.duckdb")
+
+    def cache(con) -> str:
+        return con.execute("SELECT current_setting('block_allocator_memory')").fetchone()[0]
+
+    with store.writer() as session:
+        none = cache(session.con)
+        with session.block_cache(64):
+            during = cache(session.con)
+            session.close()  # a reconnection (stepping aside, an error) keeps the setting
+            assert cache(session.con) == during
+        assert cache(session.con) == during
+        session.close()
+        assert cache(session.con) == none
+    assert (none, during) == ("0 bytes", "61.0 MiB")
