@@ -517,7 +517,7 @@ impl Masker {
     /// Value detectors over one string until nothing changes (masking one thing can give its
     /// neighbour the boundary it lacked); None if nothing changed.
     fn mask_str(&self, s: &str, counts: &mut Counts) -> Option<String> {
-        if self.custom.is_empty() && Scanner::no_gate_byte(s) {
+        if self.custom.is_empty() && Scanner::no_gate_possible(s) {
             return None; // no built-in detector can match, and there is no other
         }
         if s.len() <= CLEAN_LONGEST && self.known_clean(s) {
