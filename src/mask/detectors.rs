@@ -346,6 +346,22 @@ impl Scanner {
         digits < CARD_DIGITS
     }
 
+    /// What `scan` makes of `s` when the whole of it is one IPv4 address (`203.0.113.82`,
+    /// a client's address in most request logs), without the gates and the searches
+    /// (`mask_str` of one 330 -> 75 ns); None for any other string, which `scan` is for.
+    /// Exactly `scan`'s answer: a string of digits and dots opens no other gate (each needs
+    /// a byte or a run of digits an address lacks), nor holds a placeholder or pseudonym, so
+    /// the one match is the address, from its first byte to its last.
+    pub fn whole_ipv4<R: Replace>(
+        &self,
+        rules: &R,
+        s: &str,
+        counts: &mut Counts,
+    ) -> Option<String> {
+        let whole = self.alts.contains(&Alt::Ipv4) && ipv4(s.as_bytes(), 0) == Some(s.len());
+        whole.then(|| rules.replace(Alt::Ipv4.name(), s, counts))
+    }
+
     /// The alternatives that may match somewhere in `s` (placeholders always), as a set of
     /// bits `1 << alt`; None if no built-in detector can.
     pub fn may_match(&self, s: &str) -> Option<u32> {

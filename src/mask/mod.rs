@@ -534,9 +534,12 @@ impl Masker {
         let mut current: Option<String> = None;
         for _ in 0..MAX_ROUNDS {
             let text = current.as_deref().unwrap_or(s);
-            let mut next = match self.scanner.may_match(text) {
-                Some(open) => self.scanner.scan(self, text, open, counts),
-                None => None,
+            let mut next = match self.scanner.whole_ipv4(self, text, counts) {
+                Some(address) => Some(address),
+                None => match self.scanner.may_match(text) {
+                    Some(open) => self.scanner.scan(self, text, open, counts),
+                    None => None,
+                },
             };
             if !self.custom.is_empty() {
                 if let Some(after) = self.scan_custom(next.as_deref().unwrap_or(text), counts) {

@@ -770,3 +770,92 @@ mod gate_bytes {
         }
     }
 }
+
+mod whole_ipv4 {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn maskers() -> &'static [Masker] {
+        static MASKERS: std::sync::OnceLock<Vec<Masker>> = std::sync::OnceLock::new();
+        MASKERS.get_or_init(|| {
+            let pseudonyms = with(MaskConfig {
+                mode: "pseudonymize".into(),
+                key: Some(b"a key".to_vec()),
+                ..MaskConfig::default()
+            });
+            vec![masker(), pseudonyms]
+        })
+    }
+
+    /// `scan`'s answer for `s`, through the gates, and the counts it made.
+    fn scanned(m: &Masker, s: &str) -> (Option<String>, Counts) {
+        let mut counts = Counts::default();
+        let out = match m.scanner.may_match(s) {
+            Some(open) => m.scanner.scan(m, s, open, &mut counts),
+            None => None,
+        };
+        (out, counts)
+    }
+
+    #[test]
+    fn a_value_that_is_one_address_is_masked_without_the_scan_and_no_other_is() {
+        let m = masker();
+        let mut counts = Counts::default();
+        assert_eq!(
+            Some("[MASKED:ipv4]".to_string()),
+            m.scanner.whole_ipv4(&m, "203.0.113.82", &mut counts)
+        );
+        assert_eq!(1, counts.of("ipv4"));
+        for other in [
+            "999.1.1.1",
+            "1.2.3",
+            "01.2.3.4",
+            "1.2.3.4.5",
+            " 1.2.3.4",
+            "1.2.3.4x",
+            "1.2.3.4-5",
+            "",
+        ] {
+            assert_eq!(
+                None,
+                m.scanner.whole_ipv4(&m, other, &mut counts),
+                "{other}"
+            );
+        }
+        let off = with(MaskConfig {
+            disable: vec!["ipv4".into()],
+            ..MaskConfig::default()
+        });
+        assert_eq!(
+            None,
+            off.scanner.whole_ipv4(&off, "203.0.113.82", &mut counts)
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+
+        #[test]
+        fn an_address_masked_whole_is_what_the_scan_makes_of_it(
+            before in proptest::sample::select(&["", "", "a", "-", "1", ".", " "][..]),
+            octets in proptest::collection::vec(
+                proptest::sample::select(
+                    &["0", "1", "9", "25", "255", "256", "01", "192", "999", ""][..],
+                ),
+                3..6,
+            ),
+            after in proptest::sample::select(
+                &["", "", "-5", ".", ".1", "a", ":", "/", " x", "_"][..],
+            ),
+        ) {
+            let s = format!("{before}{}{after}", octets.join("."));
+            for m in maskers() {
+                let mut counts = Counts::default();
+                if let Some(fast) = m.scanner.whole_ipv4(m, &s, &mut counts) {
+                    prop_assert_eq!((Some(fast), counts), scanned(m, &s));
+                }
+            }
+        }
+    }
+}
