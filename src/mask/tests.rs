@@ -641,48 +641,220 @@ mod gate_bytes {
 
     use super::*;
 
-    /// The ASCII bytes no gate needs (`GATE_BYTES` false), whose strings `mask_str` passes
-    /// over without its table of clean strings or the gates.
-    fn free_bytes() -> Vec<u8> {
-        (0u8..0x80)
-            .filter(|&b| Scanner::no_gate_byte(std::str::from_utf8(&[b]).unwrap()))
-            .collect()
+    /// The ASCII bytes other than digits that open no gate, alone or after any two others,
+    /// whose strings `mask_str` passes over without its table of clean strings or the gates
+    /// (digits count towards a card's thirteen).
+    fn free_bytes() -> &'static [u8] {
+        static FREE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+        FREE.get_or_init(|| {
+            let clean =
+                |bytes: &[u8]| Scanner::no_gate_possible(std::str::from_utf8(bytes).unwrap());
+            (0u8..0x80)
+                .filter(|b| !b.is_ascii_digit())
+                .filter(|&b| {
+                    (0u8..0x80).all(|x| (0u8..0x80).all(|y| !clean(&[x, y]) || clean(&[x, y, b])))
+                })
+                .collect()
+        })
     }
 
     #[test]
     fn the_bytes_no_gate_needs_are_most_letters_and_some_punctuation() {
         let free = free_bytes();
-        for b in b"acdeJBA0:=-_@%+(".iter() {
+        for b in b"acdeJBA0:=-_@%+(.".iter() {
             assert_eq!(free.contains(b), b"acde".contains(b), "{}", *b as char);
         }
         assert!(
-            !Scanner::no_gate_byte("caf\u{e9}"),
+            !Scanner::no_gate_possible("caf\u{e9}"),
             "beyond ASCII: the gates decide"
         );
     }
 
+    #[test]
+    fn ids_with_a_few_digits_and_underscores_open_no_gate_but_secrets_shapes_do() {
+        for clean in [
+            "req_c1e582e2e662",
+            "u_10335",
+            "/v1/jobs/0a5d6baa9455",
+            "a.b-c_d",
+            "123456789012",
+        ] {
+            assert!(Scanner::no_gate_possible(clean), "{clean}");
+        }
+        for shape in [
+            "203.0.113.82",
+            "123-45-6789",
+            "4111111111111",
+            "sk-x",
+            "github_pat_",
+            "glpat-",
+            "AKIA",
+            "eyJ",
+            "Bearer",
+            "a@b",
+            "a%40b",
+            "+1",
+            "(415)",
+            "a:b",
+            "a=b",
+        ] {
+            assert!(!Scanner::no_gate_possible(shape), "{shape}");
+        }
+        // Every spelling of the API key gates' classes: `[sr]k_(?:live|test)_`,
+        // `gh[pousr]_`, `xox[abprs]-`.
+        let mut keys = Vec::new();
+        for (s, live) in [("s", "live"), ("s", "test"), ("r", "live"), ("r", "test")] {
+            keys.push(format!("{s}k_{live}_"));
+        }
+        keys.extend("pousr".chars().map(|c| format!("gh{c}_")));
+        keys.extend("abprs".chars().map(|c| format!("xox{c}-")));
+        for key in keys {
+            assert!(!Scanner::no_gate_possible(&key), "{key}");
+            assert!(masker().scanner.may_match(&key).is_some(), "{key}");
+        }
+    }
+
+    /// The default masker and one with more sensitive words, built once for every case.
+    fn maskers() -> &'static [Masker] {
+        static MASKERS: std::sync::OnceLock<Vec<Masker>> = std::sync::OnceLock::new();
+        MASKERS.get_or_init(|| {
+            let wide = with(MaskConfig {
+                keys: vec!["token".into(), "x".into()],
+                ..MaskConfig::default()
+            });
+            vec![masker(), wide]
+        })
+    }
+
+    /// Pieces of strings near the gates: their telltales and the neighbours that make or
+    /// unmake them.
+    const PIECES: &[&str] = &[
+        "sk", "rk", "k", "s", "r", "gh", "h", "p", "o", "u", "at", "t", "x", "xo", "a", "b",
+        "live", "test", "github", "gl", "-", "_", ".", " ", "0", "1", "2", "4", "9", "00", "123",
+        "4111", "c1e5", "id", "req", "v1", "/", "ey", "IA", "K", "S", "earer", "asic", "40", "q",
+        "ghr", "ghs", "xoxs", "xoxa", "pat", "glpat", "sk_live", "rk_test", "_pat", "hub",
+    ];
+
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(512))]
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        #[test]
+        fn a_string_that_opens_no_gate_matches_no_gate_and_is_left_alone(
+            pieces in proptest::collection::vec(proptest::sample::select(PIECES), 0..24),
+        ) {
+            let s = pieces.concat();
+            for m in maskers() {
+                if Scanner::no_gate_possible(&s) {
+                    prop_assert_eq!(m.scanner.may_match(&s), None);
+                    prop_assert_eq!(m.mask_str_rounds(&s, &mut Counts::default()), None);
+                }
+            }
+        }
 
         #[test]
         fn a_string_of_bytes_no_gate_needs_opens_no_gate_and_is_left_alone(
             picks in proptest::collection::vec(any::<proptest::sample::Index>(), 0..48),
         ) {
             // The gates' own letters and punctuation (so that a byte missing from
-            // GATE_BYTES makes a match likely), less those some gate needs.
+            // `Towards` makes a match likely), less those some gate needs.
             let free: Vec<u8> = b"abeghiklmnoprstuxyzAKSIJBEGNOT:=-_@%+()./ \t\"'\\0123456789"
                 .iter()
                 .copied()
                 .filter(|b| free_bytes().contains(b))
                 .collect();
             let s: String = picks.iter().map(|i| char::from(free[i.index(free.len())])).collect();
-            let wide = with(MaskConfig {
-                keys: vec!["token".into(), "x".into()],
-                ..MaskConfig::default()
-            });
-            for m in [masker(), wide] {
+            for m in maskers() {
                 prop_assert_eq!(m.scanner.may_match(&s), None);
                 prop_assert_eq!(m.mask_str_rounds(&s, &mut Counts::default()), None);
+            }
+        }
+    }
+}
+
+mod whole_ipv4 {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn maskers() -> &'static [Masker] {
+        static MASKERS: std::sync::OnceLock<Vec<Masker>> = std::sync::OnceLock::new();
+        MASKERS.get_or_init(|| {
+            let pseudonyms = with(MaskConfig {
+                mode: "pseudonymize".into(),
+                key: Some(b"a key".to_vec()),
+                ..MaskConfig::default()
+            });
+            vec![masker(), pseudonyms]
+        })
+    }
+
+    /// `scan`'s answer for `s`, through the gates, and the counts it made.
+    fn scanned(m: &Masker, s: &str) -> (Option<String>, Counts) {
+        let mut counts = Counts::default();
+        let out = match m.scanner.may_match(s) {
+            Some(open) => m.scanner.scan(m, s, open, &mut counts),
+            None => None,
+        };
+        (out, counts)
+    }
+
+    #[test]
+    fn a_value_that_is_one_address_is_masked_without_the_scan_and_no_other_is() {
+        let m = masker();
+        let mut counts = Counts::default();
+        assert_eq!(
+            Some("[MASKED:ipv4]".to_string()),
+            m.scanner.whole_ipv4(&m, "203.0.113.82", &mut counts)
+        );
+        assert_eq!(1, counts.of("ipv4"));
+        for other in [
+            "999.1.1.1",
+            "1.2.3",
+            "01.2.3.4",
+            "1.2.3.4.5",
+            " 1.2.3.4",
+            "1.2.3.4x",
+            "1.2.3.4-5",
+            "",
+        ] {
+            assert_eq!(
+                None,
+                m.scanner.whole_ipv4(&m, other, &mut counts),
+                "{other}"
+            );
+        }
+        let off = with(MaskConfig {
+            disable: vec!["ipv4".into()],
+            ..MaskConfig::default()
+        });
+        assert_eq!(
+            None,
+            off.scanner.whole_ipv4(&off, "203.0.113.82", &mut counts)
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+
+        #[test]
+        fn an_address_masked_whole_is_what_the_scan_makes_of_it(
+            before in proptest::sample::select(&["", "", "a", "-", "1", ".", " "][..]),
+            octets in proptest::collection::vec(
+                proptest::sample::select(
+                    &["0", "1", "9", "25", "255", "256", "01", "192", "999", ""][..],
+                ),
+                3..6,
+            ),
+            after in proptest::sample::select(
+                &["", "", "-5", ".", ".1", "a", ":", "/", " x", "_"][..],
+            ),
+        ) {
+            let s = format!("{before}{}{after}", octets.join("."));
+            for m in maskers() {
+                let mut counts = Counts::default();
+                if let Some(fast) = m.scanner.whole_ipv4(m, &s, &mut counts) {
+                    prop_assert_eq!((Some(fast), counts), scanned(m, &s));
+                }
             }
         }
     }
