@@ -89,6 +89,11 @@ COMMIT_BYTES = 64 * 1024 * 1024
 # Tables given to the spool's thread and not yet written, at most: if the disk (or the spool's
 # thread, on a busy machine) is slow, the run waits for it rather than holding more blocks.
 SPOOL_WAITING = 2
+# How often the spool's thread, while no table comes, looks whether the spool was closed. The
+# wake-up that `close` sends through the queue can be lost: a signal raises its exception in
+# the main thread wherever it is, inside the queue's own code too, and a run stopped by Ctrl-C
+# then waited for this thread forever (once in CI, in ~1 of 6 runs of its test here).
+SPOOL_POLL_SECONDS = 0.05
 
 
 class _Spool:
@@ -112,6 +117,7 @@ class _Spool:
         self.parts: list[tuple[int, int]] = []
         self.error: Exception | None = None
         self.pending: queue.Queue[pa.Table | None] = queue.Queue(maxsize=SPOOL_WAITING)
+        self.closed = threading.Event()
         self.writer = threading.Thread(target=self._write_all, name="logkit-spool", daemon=True)
         self.writer.start()
 
@@ -120,8 +126,17 @@ class _Spool:
         self.pending.put(table)
 
     def _write_all(self) -> None:
-        while (table := self.pending.get()) is not None:
-            if self.error is None:
+        while True:
+            try:
+                table = self.pending.get(timeout=SPOOL_POLL_SECONDS)
+            except queue.Empty:
+                if self.closed.is_set():
+                    return
+                continue
+            if table is None:
+                self.pending.task_done()
+                return
+            if self.error is None and not self.closed.is_set():
                 start = self.file.tell()
                 try:
                     with pa.ipc.new_stream(self.sink, table.schema) as writer:
@@ -131,7 +146,6 @@ class _Spool:
                 else:
                     self.parts.append((start, self.file.tell() - start))
             self.pending.task_done()
-        self.pending.task_done()
 
     def _raise(self) -> None:
         if isinstance(self.error, OSError):  # beside the store: its disk is full too
@@ -159,7 +173,10 @@ class _Spool:
         self.parts = []
 
     def close(self) -> None:
-        self.pending.put(None)
+        """Stop the thread (tables still waiting are not written: nothing reads them now)."""
+        self.closed.set()
+        with contextlib.suppress(queue.Full):
+            self.pending.put_nowait(None)  # wakes the thread at once, as a rule
         self.writer.join()
         self.file.close()
 
