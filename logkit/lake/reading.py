@@ -19,8 +19,8 @@ from ..engine import connect, duckdb
 from ..errors import LogkitError
 from ..schema import EVENT_COLUMNS, STREAM_COLUMN
 from ..sqlfiles import sql_literal
-from .archive import Mark, last_mark
 from .layout import Lake
+from .marks import Mark, last_mark
 
 _HIVE_TYPES = "{'date': DATE, 'service': VARCHAR, 'host': VARCHAR}"
 _MAX_FILES_PER_BRANCH = 65_536  # for numbering the lake's rows (see events_sql)
