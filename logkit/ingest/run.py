@@ -38,8 +38,12 @@ INGEST_MEMORY_MB = 96
 # The WAL size at which ingest checkpoints, done by logkit so that a checkpoint short of memory
 # can be retried (see logkit/store.py). DuckDB's default is 16 MB, but each checkpoint rewrites
 # the row group it ends in, so fewer cost less: at 1M lines 21 checkpoints took 8.1 s, 6 took
-# 2.7 s; the run 29 -> 25 s at the same peak PSS.
-CHECKPOINT_WAL_BYTES = 64 * 1024 * 1024
+# 2.7 s; the run 29 -> 25 s at the same peak PSS. Since the events go to the store file, not
+# the WAL (see commit.py), the WAL holds trace spans and rejects, and a checkpoint's memory
+# grows with it: the peak RSS of a long run was its last checkpoint's (9M lines into a 1M-line
+# store: 268 -> 359 MB during it); at 32 MB that run peaked at 351 MB against 363 (one pair of
+# runs, the same 36.7 s).
+CHECKPOINT_WAL_BYTES = 32 * 1024 * 1024
 # DuckDB's threads while ingest writes. A block's INSERT (an Arrow scan of ~5k rows into an
 # ordered insert) spread over two threads cost 22-28% more CPU than on one, in no less time
 # (`python bench/insert_paths.py`), and the second competed with the core for a core: 1M
