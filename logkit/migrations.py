@@ -199,8 +199,8 @@ def m006_stream(con: duckdb.DuckDBPyConnection) -> None:
 @migration
 def m007_attrs_zstd(con: duckdb.DuckDBPyConnection) -> None:
     # `attrs` (every key no column took, as JSON) is the widest column by far. DuckDB's own
-    # choice for it, dictionary+FSST, stores 1M sample events' attrs in 27.5 MB for 0.86 CPU s;
-    # ZSTD takes 19.7 MB and 0.60 s (bench/RESULTS.md, seventh session). A column's compression
+    # choice for it, dictionary+FSST, stores 1M sample events' attrs in 26.8 MB for 0.50 CPU s;
+    # ZSTD takes 19.7 MB and 0.32-0.41 s (bench/store_columns.py). A column's compression
     # is fixed when its table is created, and DuckDB has no ALTER for it: a store without
     # events (every new one) has its table made again; one with events keeps them as they are,
     # rather than have its first write under this logkit rewrite them all.
