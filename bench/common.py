@@ -19,6 +19,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 LOGKIT = [sys.executable, "-m", "logkit"]
@@ -48,6 +49,23 @@ def blocks_of(path: Path) -> list[bytes]:
         out.append(data[start:end])
         start = end
     return out
+
+
+def core_blocks(path: Path, *, stream: bool = False) -> list[Any]:
+    """The file's blocks as the native core makes them (unmasked events tables, Arrow), with
+    each block's first line and offset as the ingest gives them; `stream`: with the store's
+    `stream` column (id 1). Imported here, not at the top: most scripts only run commands."""
+    from logkit.core import Core
+
+    core, tables, first_line, offset = Core(stream=stream), [], 1, 0
+    for data in blocks_of(path):
+        events = core.process_chunk(
+            path.name, data, first_line, offset, stream=1 if stream else None
+        ).events
+        tables.append(events)
+        first_line += data.count(b"\n")
+        offset += len(data)
+    return tables
 
 
 def _tree_pss(pid: int) -> int:

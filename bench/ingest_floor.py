@@ -33,9 +33,8 @@ import duckdb
 import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import LOGKIT, READ_JSON_BASELINE, blocks_of, run
+from common import LOGKIT, READ_JSON_BASELINE, core_blocks, run
 
-from logkit.core import Core
 from logkit.migrations import migrate
 from logkit.normalize import BUILTIN_ALIASES
 
@@ -44,11 +43,7 @@ ROWS_PER_BATCH = 8192
 
 
 def events_of(log: Path) -> pa.Table:
-    core, parts, first_line, offset = Core({}), [], 1, 0
-    for data in blocks_of(log):
-        parts.append(core.process_chunk(log.name, data, first_line, offset).events)
-        first_line += data.count(b"\n")
-        offset += len(data)
+    parts = core_blocks(log)
     # Batches of the size the ingest commits in, so that DuckDB scans them on every core.
     table = pa.concat_tables(parts).combine_chunks()
     return pa.Table.from_batches(table.to_batches(max_chunksize=ROWS_PER_BATCH))

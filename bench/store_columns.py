@@ -29,9 +29,8 @@ import duckdb
 import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import blocks_of
+from common import core_blocks
 
-from logkit.core import Core
 from logkit.ingest.commit import COMMIT_ROWS
 from logkit.ingest.run import INGEST_MEMORY_MB
 from logkit.sample import generate
@@ -44,14 +43,6 @@ METHODS = ["", "dict_fsst", "zstd", "uncompressed"]  # "": DuckDB's own choice
 def _cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
-
-
-def core_blocks(log: Path) -> list[pa.Table]:
-    core, tables, line = Core(stream=True), [], 1
-    for data in blocks_of(log):
-        tables.append(core.process_chunk(log.name, data, line, 0, stream=1).events)
-        line += data.count(b"\n")
-    return tables
 
 
 def store(tables: list[pa.Table], columns: list[str], compression: str = "") -> tuple[float, int]:
@@ -85,7 +76,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="logkit-bench-columns-") as tmp:
         log = args.file or generate(Path(tmp), lines=args.lines, seed=7, files=1)[0]
-        tables = core_blocks(log)
+        tables = core_blocks(log, stream=True)
     rows = sum(t.num_rows for t in tables)
     print(f"{rows:,} events in {len(tables)} blocks")
     base, size = store(tables, ["line"])
