@@ -8,7 +8,7 @@ alias table from the generic log format's file (logkit/formats/generic.toml).
 The core recognises each record's log format and normalises it by that format's data; Python
 stays the one reader of the format files (`load_formats`, with logkit.toml's formats and their
 error messages) and hands the loaded specs over as JSON (`_specs_json`); a format the core
-cannot compile is refused as they load (`check_formats`). Lines that are not one record each
+cannot compile is refused as they load (FormatUnsupported). Lines that are not one record each
 are the core's too: an `[explode]` line is an event per record it holds, and the parts of a
 line a writer split (`[partial]`) are joined within a block; where a block may end so that no
 sequence of parts is cut (`Core.unfinished`, which the reader asks) is the core's scan as well.
@@ -25,12 +25,11 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from . import _core
-from .errors import ConfigError, CoreBugWarning
+from .errors import ConfigError, CoreBugWarning, FormatUnsupported
 from .formats import (
     GENERIC_FORMAT,
     FormatSpec,
     builtin_table,
-    check_formats,
     field_names,
     load_formats,
     read_format_file,
@@ -72,6 +71,7 @@ class ChunkResult:
     masked: Counter[str] = field(default_factory=Counter)
     # Per log format: [events, events with ts, level, message, service, trace_id].
     formats: dict[str, list[int]] = field(default_factory=dict)
+    in_key: int = 0  # the private key block open before the block, as it was parsed
 
 
 def make_masker(
@@ -170,9 +170,10 @@ class Core:
         stream: bool = False,
     ) -> None:
         """`masker`: a native masker (`native_masker`) that masks every block; `formats`: the
-        log formats known and forced; `specs`: the formats known, loaded already (checked by
-        `check_formats`), instead of those `formats` names; `stream`: events and rejects end
-        with the store's `stream` column, each block's `process_chunk(stream=)`."""
+        log formats known and forced; `specs`: the formats known, loaded already, instead of
+        those `formats` names (a format the core cannot read is FormatUnsupported); `stream`:
+        events and rejects end with the store's `stream` column, each block's
+        `process_chunk(stream=)`."""
         self.max_line = max_line
         self.formats = formats or FormatSettings()
         events = list(EVENT_COLUMNS)
@@ -183,19 +184,23 @@ class Core:
         try:
             user, table = _table((aliases or {}).items()), builtin_table()
             if specs is None:
-                specs = load_formats(self.formats.tables, self.formats.formats_dir)
-            else:
-                check_formats(specs)
+                # Not checked apart (`check_formats`): the core compiles them here anyway, and
+                # compiling every format's patterns twice was a third of a run's start-up.
+                specs = load_formats(self.formats.tables, self.formats.formats_dir, check=False)
             forced = self.formats.forced
             if forced is not None and forced not in specs:
                 raise ConfigError(
                     f"no log format {forced!r}; known: {', '.join(sorted(specs))}"
                     " (see 'logkit formats')"
                 )
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        try:
             data = specs_json(specs, forced)
             self._core = _core.Core(events, rejects, user, table, [], masker, data)
         except ValueError as exc:
-            raise ConfigError(str(exc)) from None
+            # The aliases are checked above: what the core refuses is a format it cannot read.
+            raise FormatUnsupported(str(exc)) from None
 
     def process_chunk(
         self,
@@ -237,6 +242,7 @@ class Core:
             reasons=Counter(block.reasons),
             masked=Counter(block.masked),
             formats=dict(block.formats),
+            in_key=in_key,
         )
 
     @property

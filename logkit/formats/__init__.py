@@ -355,10 +355,15 @@ def read_format_file(path: Path) -> FormatSpec:
 
 
 def load_formats(
-    user: Mapping[str, Any] | None = None, formats_dir: str | Path | None = None
+    user: Mapping[str, Any] | None = None,
+    formats_dir: str | Path | None = None,
+    *,
+    check: bool = True,
 ) -> dict[str, FormatSpec]:
     """Every known format by name: the built-in files, then a formats directory's files, then
-    logkit.toml's `[formats.NAME]` tables; a later one of the same name replaces the earlier."""
+    logkit.toml's `[formats.NAME]` tables; a later one of the same name replaces the earlier.
+    `check`: refuse what the core cannot read (`check_formats`), for a caller that does not
+    hand them to the core at once."""
     specs: dict[str, FormatSpec] = {}
     for path in sorted(FORMATS_DIR.glob("*.toml")):
         spec = read_format_file(path)
@@ -376,7 +381,8 @@ def load_formats(
         specs[name] = parse_spec(table, "logkit.toml [formats]", name)
     if GENERIC not in specs:
         raise ConfigError("the generic format is missing")
-    check_formats(specs)  # the core applies them: what it cannot read is an error now
+    if check:
+        check_formats(specs)  # the core applies them: what it cannot read is an error now
     return specs
 
 
