@@ -9,6 +9,7 @@ Real stores and real runs; a kill and a reader in separate processes.
 
 from __future__ import annotations
 
+import gzip
 import os
 import subprocess
 import sys
@@ -24,7 +25,7 @@ import pytest
 import logkit
 from logkit import locks
 from logkit.core import Core
-from logkit.errors import StoreWriteError
+from logkit.errors import InputError, StoreOutOfMemory, StoreWriteError
 from logkit.ingest import commit as commit_module
 from logkit.ingest import run as ingest_module  # INGEST_MEMORY_MB is read there
 from logkit.ingest.blocks import Block
@@ -172,25 +173,109 @@ def test_a_reader_gets_in_after_the_next_block_not_at_the_end_of_the_transaction
     assert query(db, "SELECT count(*) FROM events") == [(30_000,)]
 
 
-def test_a_transaction_out_of_memory_is_stored_again_whole_from_its_spool(
+def _spooled(monkeypatch) -> list[int]:
+    """Rows each spool write is given, from now on."""
+    seen: list[int] = []
+    write = commit_module._Spool.write
+
+    def recording(self, table: pa.Table) -> None:
+        seen.append(table.num_rows)
+        write(self, table)
+
+    monkeypatch.setattr(commit_module._Spool, "write", recording)
+    return seen
+
+
+def test_a_transaction_out_of_memory_is_stored_again_whole_from_its_file(
     tmp_path,
     monkeypatch,
     out_of_memory,  # noqa: F811 (the fixture)
 ):
     """DuckDB refuses a block at a small memory limit, rolling back the transaction and the
-    blocks before it: all of them, events and rejects, are stored again from the spool with
-    more memory, each once, with the checkpoint that covers them."""
+    blocks before it: all of them, events and rejects, are made again from the file (no
+    spool) and stored with more memory, each once, with the checkpoint that covers them."""
     monkeypatch.setattr(ingest_module, "INGEST_MEMORY_MB", SMALL_MB)
+    spooled = _spooled(monkeypatch)
     (tmp_path / "logkit.toml").write_text(BLOCK)
     log = write(tmp_path / "app.log", lines(0, 2_000) + b"not json\n" + long_lines(3, 6 << 20))
     store = logkit.open(tmp_path / "s.duckdb", config_path=tmp_path / "logkit.toml")
     summary = store.ingest([str(log)])
     assert out_of_memory, f"no write ran out of memory at {SMALL_MB} MB: the test proves nothing"
+    assert spooled == [], "a plain file's rows went to the spool"
     assert (summary.events, summary.rejects) == (2_006, 1)
     assert query(store.path, "SELECT count(*), count(DISTINCT line) FROM events") == [(2_006,) * 2]
     assert query(store.path, "SELECT line, reason FROM rejects") == [(2_001, "not_json")]
     assert query(store.path, "SELECT lines, events, rejects FROM sources") == [(2_007, 2_006, 1)]
     assert store.ingest([str(log)]).events == 0
+
+
+def test_a_compressed_transaction_out_of_memory_is_stored_again_from_its_spool(
+    tmp_path,
+    monkeypatch,
+    out_of_memory,  # noqa: F811 (the fixture)
+):
+    """A stream that cannot be read again by offset (compressed here; stdin alike) keeps its
+    transaction's rows in the spool, and a refused transaction is stored again from there."""
+    monkeypatch.setattr(ingest_module, "INGEST_MEMORY_MB", SMALL_MB)
+    spooled = _spooled(monkeypatch)
+    (tmp_path / "logkit.toml").write_text(BLOCK)
+    data = lines(0, 2_000) + b"not json\n" + long_lines(3, 6 << 20)
+    log = tmp_path / "app.log.gz"
+    log.write_bytes(gzip.compress(data, compresslevel=1))
+    store = logkit.open(tmp_path / "s.duckdb", config_path=tmp_path / "logkit.toml")
+    summary = store.ingest([str(log)])
+    assert out_of_memory, f"no write ran out of memory at {SMALL_MB} MB: the test proves nothing"
+    assert sum(spooled) == 2_007
+    assert (summary.events, summary.rejects) == (2_006, 1)
+    assert query(store.path, "SELECT count(*), count(DISTINCT line) FROM events") == [(2_006,) * 2]
+    assert query(store.path, "SELECT line, reason FROM rejects") == [(2_001, "not_json")]
+
+
+def test_a_refused_transaction_whose_file_changed_since_is_a_clear_error_and_stores_nothing(
+    tmp_path,
+):
+    """Made again from a file truncated since its blocks were read, a refused transaction
+    cannot be stored whole: the run stops with the store's error and stores none of it, nor
+    its checkpoint, so the next run reads those lines again (from the rotated copy)."""
+    log = write(tmp_path / "app.log", lines(0, 100))
+    source = ingest_module.src.Source(str(log))
+    reread = source.rereader()
+    source.close()
+    core = Core(stream=True)
+    data = log.read_bytes()
+    result = core.process_chunk("app.log", data, 1, 0, stream=1)
+    block = Block(b"", 1, 0, [], 100, len(data), b"")
+    block.remake = lambda in_key: ingest_module._remake(
+        core, reread, "app.log", 1, len(data), 1, 0, [], in_key
+    )
+    with logkit.open(tmp_path / "s.duckdb").writer() as session:
+        committer = Committer(session)
+        committer.add(None, result, block)
+        log.write_bytes(data[:-50])  # copytruncate, and the writer goes on in the copy
+        # As DuckDB refusing the next block does: the transaction rolled back, to be redone.
+        committer.abort(StoreOutOfMemory("refused"))
+        committer.failed = True
+        with pytest.raises(StoreWriteError, match="truncated while it was being stored"):
+            committer.flush()
+        committer.close()
+    assert query(tmp_path / "s.duckdb", "SELECT count(*) FROM events") == [(0,)]
+
+
+def test_a_file_read_again_gives_its_bytes_only_while_it_still_holds_them(tmp_path):
+    """What a refused transaction is made again from: the file's bytes at each block's
+    offset, checked as the reader checks them (still as long, the same head)."""
+    log = write(tmp_path / "app.log", lines(0, 50))
+    data = log.read_bytes()
+    source = ingest_module.src.Source(str(log))
+    reread = source.rereader()
+    source.close()  # the run closes its sources; the transaction's blocks outlive them
+    assert reread.read(100, 200) == data[100:300]
+    log.write_bytes(b"x" + data[1:])  # rewritten in place: another head
+    with pytest.raises(InputError, match="rewritten"):
+        reread.read(100, 200)
+    log.write_bytes(data[:250])
+    with pytest.raises(InputError, match="truncated"):
+        reread.read(100, 200)
 
 
 def test_a_cleared_spool_gives_back_only_what_was_written_after(tmp_path):

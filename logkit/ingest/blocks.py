@@ -3,13 +3,16 @@ transaction stores (with where its source then stands)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .._core import count_lines
 from .sources import TAIL_BYTES, Source
 from .streams import CorruptStream, DamagedStream
+
+if TYPE_CHECKING:
+    from ..core import ChunkResult
 
 TOO_LONG_KEEP = 64 * 1024  # prefix of an over-long line kept for the (masked) quarantine
 
@@ -26,6 +29,10 @@ class Block:
     end_offset: int  # bytes consumed once this block commits
     tail: bytes  # the TAIL_BYTES consumed last, for the checkpoint's fingerprint
     eof: bool = False  # the last block: the stream has been read to its end
+    # Its rows made again from the source, given the private key block open before it (the
+    # parse's `in_key`), for a source that can be read again (a plain file): then a
+    # transaction's blocks need no spool (see ingest/commit.py).
+    remake: Callable[[int], ChunkResult] | None = None
 
 
 class Joins(Protocol):

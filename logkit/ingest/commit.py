@@ -1,11 +1,13 @@
 """The write path: blocks are stored as they come in one open transaction, which commits with
 its sources' checkpoints and the counters, so that a run killed at any moment and rerun stores
-exactly what an uninterrupted run would (`Committer`); the transaction's rows wait in a spool
-file meanwhile, to be stored again if DuckDB runs out of memory (`_Spool`)."""
+exactly what an uninterrupted run would (`Committer`). If DuckDB runs out of memory, which
+rolls the transaction back, it is stored again with more: a plain file's blocks made again from
+the file, other streams' rows (compressed, piped) from a spool file they wait in (`_Spool`)."""
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import queue
 import sys
@@ -23,7 +25,7 @@ import pyarrow as pa
 from .. import locks, tracespans
 from ..core import ChunkResult
 from ..engine import write_error
-from ..errors import StoreOutOfMemory
+from ..errors import InputError, StoreOutOfMemory, StoreWriteError
 from ..formats import COVERAGE
 from ..handles import Session as WriteSession  # store.py's, as seen from below Store
 from .blocks import Block
@@ -100,6 +102,7 @@ class _Spool:
     """A transaction's rows in a temporary file beside the store, as Arrow IPC streams, so that
     they can be stored again if DuckDB runs out of memory (which rolls the transaction back):
     a transaction is now a row group or more, too much to keep in memory for a rare retry.
+    Only for streams that cannot be read again by offset (`Block.remake`).
 
     Written on a thread of its own, in the order given: the thread that stores blocks, one of
     the two a run keeps busy, spent 0.3-0.4 s of every million lines serialising and writing
@@ -194,6 +197,8 @@ class Committer:
         # Per source, its last block in the transaction (its checkpoint is saved as it leaves it).
         self.last: dict[int, tuple[Cursor, Block]] = {}
         self.spans: list[pa.Table] = []  # (trace_key, ts) of each block's events
+        # How to make again the rows of the transaction's blocks that are not in the spool.
+        self.remakes: list[Callable[[], ChunkResult]] = []
         self.added = self.events = 0
         self.unwritten = 0  # bytes of the row group being filled
         self.since = 0.0
@@ -204,12 +209,17 @@ class Committer:
         events, rejects = result.events, result.rejects
         if not self.added:
             self.since = time.monotonic()
+        if block.remake is not None:
+            # Made again from its file if DuckDB refuses the transaction: writing every row
+            # to the spool cost ~0.4 CPU s a million lines (its thread, the page cache, the
+            # kernel's writeback), on a run that has two cores for everything.
+            self.remakes.append(functools.partial(block.remake, result.in_key))
+        else:
             if self.spool is None:
                 self.spool = _Spool(self.session.store.path)
-        assert self.spool is not None
-        for table in (events, rejects):
-            if table.num_rows:
-                self.spool.write(table)
+            for table in (events, rejects):
+                if table.num_rows:
+                    self.spool.write(table)
         self.spans.append(_copied(result.events.select(["trace_key", "ts"])))
         if not self.failed:
             try:
@@ -283,19 +293,30 @@ class Committer:
                 self.failed = True
         if self.failed:
             self.session.run(self._again)
-        assert self.spool is not None
-        self.spool.clear()
-        self.last, self.spans, self.counts = {}, [], Counter()
+        if self.spool is not None:
+            self.spool.clear()
+        self.last, self.spans, self.counts, self.remakes = {}, [], Counter(), []
         self.added = self.events = self.unwritten = 0
         self.failed = False
 
     def _again(self, con: Any) -> None:
-        assert self.spool is not None
-        for table in self.spool.tables():
-            if "reason" in table.column_names:
-                _insert(con, None, table)
-            else:
-                _insert(con, table, None)
+        if self.spool is not None:
+            for table in self.spool.tables():
+                if "reason" in table.column_names:
+                    _insert(con, None, table)
+                else:
+                    _insert(con, table, None)
+        for remake in self.remakes:
+            try:
+                result = remake()
+            except InputError as exc:
+                # Nothing of the transaction is stored, nor its checkpoints: the next run
+                # reads it again from where the store stops (in the rotated copy, if any).
+                raise StoreWriteError(
+                    f"cannot write {self.session.store.path}: DuckDB ran out of memory, and"
+                    f" storing the refused rows again failed: {exc}; rerun to store the rest"
+                ) from exc
+            _insert(con, result.events, result.rejects)
         self._finish(con)
 
     def _finish(self, con: Any) -> None:

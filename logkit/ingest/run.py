@@ -5,6 +5,7 @@ WAL size, the log formats, the pseudonym key) and what it says when a signal sto
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import os
 import signal
@@ -270,8 +271,10 @@ def _ingest(
             # ahead the two still waited on each other, the core's slices for a thread the
             # insert held, the insert for the core's next block.
             blocks = blocker.blocks(settings.batch_bytes, settings.max_line_bytes)
+            # A plain file's blocks can be read again, so a transaction need not spool them.
+            reread = source.rereader() if source.rereadable else None
             # Unnamed stdin has no checkpoint id: its rows' stream is NULL.
-            parsing = _submitted(worker, core, keys, label, cp.id, blocks)
+            parsing = _submitted(worker, core, keys, label, cp.id, blocks, reread)
             ahead: deque[Submitted] = deque()
             reading: contextlib.AbstractContextManager[Iterator[Submitted]]
             if source.may_wait:
@@ -391,15 +394,31 @@ Submitted = tuple[Future[ChunkResult], Block]
 
 def _submitted(
     worker: ThreadPoolExecutor, core: Core, keys: _KeyBlock | None, label: str,
-    stream: int | None, blocks: Iterator[Block],
+    stream: int | None, blocks: Iterator[Block], reread: src.Reread | None,
 ) -> Iterator[Submitted]:  # fmt: skip
     """A source's blocks as they are read, each handed to the core's thread."""
     for block in blocks:
         job = (label, stream, block.data, block.first_line, block.first_offset, block.rejects)
+        if reread is not None:
+            block.remake = functools.partial(
+                _remake, core, reread, label, stream, len(block.data), block.first_line,
+                block.first_offset, block.rejects,
+            )  # fmt: skip
         # The block waits for its commit without its bytes (a transaction's worth of raw
         # blocks would double what a run holds).
         block.data = b""
         yield worker.submit(_parse, core, keys, *job), block
+
+
+def _remake(
+    core: Core, reread: src.Reread, label: str, stream: int | None, length: int,
+    first_line: int, first_offset: int, rejects: list[tuple[int, int, str, bytes]],
+    in_key: int,
+) -> ChunkResult:  # fmt: skip
+    """A block's rows made again from its file, as `_parse` made them (the same bytes, the
+    same key block open before them)."""
+    data = reread.read(first_offset, length)
+    return core.process_chunk(label, data, first_line, first_offset, rejects, in_key, stream=stream)
 
 
 def _parse(

@@ -39,6 +39,7 @@ import shutil
 import stat
 import sys
 import tempfile
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, BinaryIO
@@ -188,6 +189,11 @@ class Source:
         return self.kind == "plain" and self._fd is None
 
     @property
+    def rereadable(self) -> bool:
+        """Whether what was read can be read again by offset (`rereader`): a plain file."""
+        return self._fd is not None
+
+    @property
     def final(self) -> bool:
         """Whether the stream can never grow, so a last line without newline is complete.
 
@@ -318,24 +324,17 @@ class Source:
         return data
 
     def _check(self, start: int, data: bytes) -> str:
-        """Why `data`, just read at `start`, may not be the opened file's bytes ('' if it is).
-
-        Checked after the read, so a truncation or rewrite at any moment before this check is
-        seen: the file is now shorter than what was read, or its head (the first HEAD_BYTES,
-        as first read) differs. A head read short when the file was opened is extended here,
-        and bytes read inside it must agree with it.
-        """
+        """Why `data`, just read at `start`, may not be the opened file's bytes ('' if it is)
+        (`_changed`); a head read short when the file was opened is extended here."""
         assert self._fd is not None
-        if os.fstat(self._fd).st_size < start + len(data):
-            return "truncated"
-        now = os.pread(self._fd, HEAD_BYTES, 0)
-        if not now.startswith(self.head):
-            return "truncated" if len(now) < len(self.head) else "rewritten"
-        overlap = now[start : start + len(data)]
-        if data[: len(overlap)] != overlap:
-            return "rewritten"
-        self.head = now
-        return ""
+        why, self.head = _changed(self._fd, self.head, start, data)
+        return why
+
+    def rereader(self) -> Reread:
+        """The plain file's bytes, to be read again by offset after the source is closed (a
+        transaction that DuckDB refused is stored again from them, see ingest/commit.py)."""
+        assert self._fd is not None
+        return Reread(self.name, os.dup(self._fd), self.head, self.cr_only)
 
     def unchanged_since(self, cp: Checkpoint) -> bool:
         """Whether this source holds nothing beyond `cp` (without reading it)."""
@@ -355,3 +354,43 @@ class Source:
                 spool.close()
         if not self.is_stdin or self.compressed:  # stdin's spool, not stdin itself
             self.stream.close()
+
+
+def _changed(fd: int, head: bytes, start: int, data: bytes) -> tuple[str, bytes]:
+    """Why `data`, just read at `start` of the file open as `fd`, may not be the opened file's
+    bytes ('' if it is), and the head as it now stands.
+
+    Checked after the read, so a truncation or rewrite at any moment before this check is
+    seen: the file is now shorter than what was read, or its head (the first HEAD_BYTES, as
+    first read) differs. Bytes read inside the head must agree with it.
+    """
+    if os.fstat(fd).st_size < start + len(data):
+        return "truncated", head
+    now = os.pread(fd, HEAD_BYTES, 0)
+    if not now.startswith(head):
+        return ("truncated" if len(now) < len(head) else "rewritten"), head
+    overlap = now[start : start + len(data)]
+    if data[: len(overlap)] != overlap:
+        return "rewritten", head
+    return "", now
+
+
+class Reread:
+    """A plain file's bytes by offset, checked as its reader checks them, on a descriptor of
+    its own (closed with the last reference: blocks of a transaction not yet committed keep
+    it, after the run has closed the source)."""
+
+    def __init__(self, name: str, fd: int, head: bytes, cr_only: bool) -> None:
+        self.name, self.fd, self.head, self.cr_only = name, fd, head, cr_only
+        weakref.finalize(self, os.close, fd)
+
+    def read(self, offset: int, length: int) -> bytes:
+        """The `length` bytes at `offset`, as the reader gave them; InputError if the file no
+        longer holds them (truncated or rewritten since)."""
+        data = os.pread(self.fd, length, offset)
+        why = "truncated" if len(data) < length else ""
+        if not why:
+            why, self.head = _changed(self.fd, self.head, offset, data)
+        if why:
+            raise InputError(f"{self.name}: {why} while it was being stored")
+        return data.replace(b"\r", b"\n") if self.cr_only else data
