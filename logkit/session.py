@@ -31,7 +31,7 @@ READ_WAIT_SECONDS = 60.0
 WRITER_MEMORY_MB = 160
 WRITER_CONFIG = {"memory_limit": f"{WRITER_MEMORY_MB}MB", "threads": 2}
 # DuckDB refuses work beyond its memory limit. A write that ran out is rolled back and run
-# again with twice the memory, at most this many times (96 MB grows to 1.5 GB at most): rare
+# again with twice the memory, at most this many times (64 MB grows to 1 GB at most): rare
 # writes (a run of 15 MB lines, a checkpoint of their row group) get what they need, while
 # everyday ones keep the small limit that bounds logkit's RSS.
 MEMORY_DOUBLINGS = 4

@@ -32,10 +32,13 @@ from .commit import Committer, Cursor
 from .summary import IngestSummary, SourceReport
 
 # Ingest only appends, so DuckDB needs little more than the rows not yet checkpointed, and the
-# rest of the process (the core, the block in flight) shares a 400 MB budget with it. The
-# rare write that needs more (a checkpoint pins every long string of its row group) gets it
-# for that write only (WriteSession.run and .checkpoint).
-INGEST_MEMORY_MB = 96
+# rest of the process (the core, the blocks ahead) shares a 400 MB budget with it. The rare
+# write that needs more (a checkpoint pins every long string of its row group) gets it for that
+# write only (WriteSession.run and .checkpoint). At 96 MB, DuckDB held ~30 MB more late in a
+# long run than at 64 MB, which stored 9M lines into a 1M-line store without one retry, in no
+# more time (in process: peak 361 -> 331 MB at eight blocks ahead, 394 -> 364 at sixteen);
+# twenty 15 MB lines in a row still ingest (retried up to 1 GB; 950 MB peak).
+INGEST_MEMORY_MB = 64
 # The WAL size at which ingest checkpoints, done by logkit so that a checkpoint short of memory
 # can be retried (see logkit/store.py). DuckDB's default is 16 MB, but each checkpoint rewrites
 # the row group it ends in, so fewer cost less: at 1M lines 21 checkpoints took 8.1 s, 6 took
@@ -55,13 +58,13 @@ INGEST_DUCKDB_THREADS = 1
 # (1M lines: 293k -> 214k page faults, 1.16 -> 0.94 s of system time).
 INGEST_BLOCK_CACHE_MB = 64
 # Blocks the core may have parsed, or be parsing, beyond the one being stored: each holds its
-# raw bytes, then its Arrow rows (~2 MB each for a 2 MB block) until its turn. Enough for the
-# core to go on through a commit (~170 ms, ~7 of its blocks): 1M lines, one ahead 7.4 s, three
-# 6.8 s, six 6.5 s; with the core and the storing thread about even, six 5.61-5.94 s, twelve
-# 4.96-5.44 s (+21-25 MB), twenty-four no faster (+48 MB). Now that the core is the faster of
-# the two, its results wait in full: twelve took a 20M-line store's peak RSS to 427 MB
-# (bench/scale.py); eight keep it under 400 MB (392) for ~5% of a 1M-line run.
-CORE_AHEAD = 8
+# raw bytes, then its Arrow rows (~2 MB each for a 2 MB block, and what the core's allocator
+# keeps of them for ~10 ms once freed) until its turn. Enough for the core to go on while the
+# storing thread compresses a row group (~150-200 ms, inside one block's INSERT) or commits
+# (~100 ms): the two threads are about even, so each such pause the core cannot fill leaves a
+# core idle. 1M lines, CLI, alternating: eight 4.96-5.13 s, sixteen 4.44-4.59 s at the same
+# peak RSS once DuckDB has 64 MB (above); twenty-four no faster (+48 MB, an earlier session).
+CORE_AHEAD = 16
 
 
 def format_settings(config: Any, forced: str | None = None) -> FormatSettings:
