@@ -229,7 +229,8 @@ class Committer:
                     raise
                 self.failed = True  # rolled back: flush() stores the whole transaction again
         self.added += 1
-        size = events.nbytes + rejects.nbytes
+        # Not `nbytes`, which looks for buffers shared between columns: 0.2 ms a block.
+        size = events.get_total_buffer_size() + rejects.get_total_buffer_size()
         if (self.events + events.num_rows) // ROW_GROUP_ROWS > self.events // ROW_GROUP_ROWS:
             # A row group filled: DuckDB has written it out; what is left is this block's part
             # in the next.
