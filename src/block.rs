@@ -10,13 +10,13 @@ use arrow_array::RecordBatch;
 use rayon::prelude::*;
 
 use crate::arrow_out::{
-    events_batch, rejects_batch, Columns, EventRow, RejectRow, Shared, StreamId,
+    events_batch, rejects_batch, Columns, EventRows, RejectRow, Shared, StreamId,
 };
 use crate::errors::CoreError;
 use crate::formats::partial::{Deferred, Place, Seen};
 use crate::formats::recognise::Decisions;
 use crate::formats::{count, Coverage, FormatName, Formats, Made};
-use crate::json::{dumps_record, parse_record, Record};
+use crate::json::{parse_record, write_record, Record};
 use crate::lines::{split_lines, Reason};
 use crate::normalize::{Event, EventMap, Out};
 
@@ -165,7 +165,7 @@ fn pool() -> &'static rayon::ThreadPool {
 }
 
 struct Slice<'a> {
-    events: Vec<EventRow<'a>>,
+    events: EventRows<'a>,
     rejects: Vec<RejectRow>,
     no_ts: u64,
     newest: Option<i64>,
@@ -176,9 +176,10 @@ struct Slice<'a> {
 }
 
 impl Slice<'_> {
-    fn new<'a>(lines: usize) -> Slice<'a> {
+    /// A slice of `lines` lines of `bytes` bytes (about what their attrs text takes at most).
+    fn new<'a>(lines: usize, bytes: usize) -> Slice<'a> {
         Slice {
-            events: Vec::with_capacity(lines),
+            events: EventRows::with_capacity(lines, bytes),
             rejects: Vec::new(),
             no_ts: 0,
             newest: None,
@@ -244,7 +245,7 @@ impl Pipeline {
                 .collect::<Result<Vec<_>, _>>()
         })?;
         if events.is_empty() {
-            events.push(events_batch(&self.events, &[], &shared)?);
+            events.push(events_batch(&self.events, &EventRows::default(), &shared)?);
         }
         let mut rejects = Vec::new();
         let mut no_ts = 0;
@@ -305,7 +306,8 @@ impl Pipeline {
         lines: &[(usize, &'d [u8])],
         key_lines: &[usize],
     ) -> Slice<'d> {
-        let mut out = Slice::new(lines.len());
+        let bytes = lines.iter().map(|(_, raw)| raw.len()).sum();
+        let mut out = Slice::new(lines.len(), bytes);
         let mut seen = Seen::default();
         let mut decisions = Decisions::default();
         // The prefilter's answers for the slice's lines, asked all at once (it is faster so);
@@ -405,13 +407,13 @@ impl Pipeline {
             _ => None,
         };
         count(&mut out.formats, self.formats.name(format), &event.fields);
-        let attrs = dumps_record(&event.attrs);
-        out.events.push(EventRow {
-            fields: event.fields,
-            attrs,
+        let attrs = &event.attrs;
+        out.events.push(
+            event.fields,
+            |text| write_record(attrs, text),
             trace_key,
             line,
-        });
+        );
     }
 
     /// The events of a line of many records, each kept; a line that holds none is
@@ -478,7 +480,7 @@ impl Pipeline {
             rejects.len() as u64,
         );
         Ok(BlockOutput {
-            events: vec![events_batch(&self.events, &[], &shared)?],
+            events: vec![events_batch(&self.events, &EventRows::default(), &shared)?],
             rejects: rejects_batch(&self.rejects, &rejects, &shared)?,
             lines: rejects.len() as u64,
             no_ts: 0,

@@ -150,12 +150,18 @@ fn number_view(text: &str) -> Py<'_> {
 /// than 254 levels).
 pub fn dumps_record(record: &Record<'_>) -> String {
     let mut out = String::with_capacity(256);
-    if write_map(record, &mut out, Style::Orjson, 1).is_ok() {
-        return out;
-    }
-    out.clear();
-    let _ = write_map(record, &mut out, Style::Python, 1);
+    write_record(record, &mut out);
     out
+}
+
+/// `dumps_record`'s text appended to `out`.
+pub fn write_record(record: &Record<'_>, out: &mut String) {
+    let start = out.len();
+    if write_map(record, out, Style::Orjson, 1).is_ok() {
+        return;
+    }
+    out.truncate(start);
+    let _ = write_map(record, out, Style::Python, 1);
 }
 
 /// One value as orjson.dumps writes it (logkit/formats renders a message template's

@@ -58,7 +58,7 @@ impl Pipeline {
         let mut events = Vec::new();
         let mut rejects = Vec::new();
         for group in groups {
-            let mut made = Slice::new(1);
+            let mut made = Slice::new(1, 0);
             let raws: Vec<&[u8]> = group.lines.iter().map(|&i| lines[i].1).collect();
             // The block's own bytes for a line alone; the parts' lines joined for a sequence
             // (what masking's prefilter looks at: a secret the split cut in two is whole).
@@ -95,10 +95,10 @@ impl Pipeline {
                     *total += count;
                 }
             }
-            events.push((group.at.event, made.events));
+            events.push((group.at.event, slice.events.adopt(made.events)));
             rejects.push((group.at.reject, made.rejects));
         }
-        insert_at(&mut slice.events, events);
+        insert_at(&mut slice.events.rows, events);
         insert_at::<RejectRow>(&mut slice.rejects, rejects);
     }
 }
