@@ -301,8 +301,7 @@ impl Pipeline {
                     && (input.in_key > 0
                         || memchr::memmem::find(input.data, crate::mask::KEY_MARK).is_some()) =>
             {
-                let raws: Vec<&[u8]> = lines.iter().map(|&(_, raw)| raw).collect();
-                crate::mask::key_block_lines(&raws, input.in_key)
+                crate::mask::key_block_lines_of(input.data, lines, input.in_key)
             }
             _ => (Vec::new(), 0),
         }
