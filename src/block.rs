@@ -16,7 +16,7 @@ use crate::errors::CoreError;
 use crate::formats::partial::{Deferred, Place, Seen};
 use crate::formats::recognise::Decisions;
 use crate::formats::{count, Coverage, FormatName, Formats, Made};
-use crate::json::{parse_record, write_record, Record};
+use crate::json::{parse_record_reusing, write_record, Record};
 use crate::lines::{split_lines, Reason};
 use crate::normalize::{Event, EventMap, Out};
 
@@ -178,6 +178,9 @@ struct Slice<'a> {
     formats: Coverage,
     /// The slice's lines of `[partial]` formats, whose events wait for `join_parts`.
     parts: Vec<Deferred<Record<'a>>>,
+    /// The last event's attrs, for the next line's record to be parsed into (emptied): a
+    /// record's own vector allocated and freed per line cost 1-1.5% of the CPU per line.
+    spare: Option<Record<'a>>,
 }
 
 impl Slice<'_> {
@@ -191,6 +194,7 @@ impl Slice<'_> {
             masked: Counts::new(),
             formats: Coverage::new(),
             parts: Vec::new(),
+            spare: None,
         }
     }
 }
@@ -338,7 +342,7 @@ impl Pipeline {
             assert!(raw != tests::PANIC_LINE, "a bug met on line {line}");
             let parsed = match input.max_line {
                 Some(max) if raw.len() > max => Err(Reason::LineTooLong),
-                _ => parse_record(raw),
+                _ => parse_record_reusing(raw, out.spare.take()),
             };
             match parsed {
                 Ok(record) => match self.formats.event(record, &mut decisions) {
@@ -425,6 +429,10 @@ impl Pipeline {
             trace_key,
             line,
         );
+        // Only room for a record's keys (a format's inner record may leave attrs without).
+        if event.attrs.capacity() >= 16 {
+            out.spare = Some(event.attrs);
+        }
     }
 
     /// The events of a line of many records, each kept; a line that holds none is

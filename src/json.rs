@@ -6,7 +6,7 @@
 //! `view` gives a value as the Python type it would have been.
 
 use crate::lines::{classify, trim_line, Reason};
-use crate::tree::{parse, run_ends, ParseError, J};
+use crate::tree::{parse_reusing, run_ends, ParseError, J};
 
 /// orjson writes at most this many levels; deeper records are written by the standard
 /// library's `json.dumps`, which separates items with ", " and keys with ": ".
@@ -16,6 +16,14 @@ pub type Record<'a> = crate::tree::Obj<'a>;
 
 /// A raw line (BOM and a final CR allowed) as a JSON object, or the reason it is not one.
 pub fn parse_record(raw: &[u8]) -> Result<Record<'_>, Reason> {
+    parse_record_reusing(raw, None)
+}
+
+/// `parse_record`, the record made in `spare`'s room if given (a record done with).
+pub fn parse_record_reusing<'a>(
+    raw: &'a [u8],
+    spare: Option<Record<'a>>,
+) -> Result<Record<'a>, Reason> {
     let raw = trim_line(raw);
     // A line the reader takes as a Kubernetes (CRI) line is never JSON (it starts with a
     // date), and Python looks for one before the NUL and UTF-8 checks of a refused line.
@@ -28,7 +36,7 @@ pub fn parse_record(raw: &[u8]) -> Result<Record<'_>, Reason> {
     let Ok(text) = std::str::from_utf8(raw) else {
         return Err(classify(raw, false));
     };
-    match parse(text) {
+    match parse_reusing(text, spare) {
         Ok(J::Obj(record)) => Ok(record),
         Ok(_) => Err(Reason::NotObject),
         // orjson stops at the 1025th level unless a syntax error comes first.

@@ -47,11 +47,17 @@ pub enum ParseError {
 
 /// Parse a whole line (valid UTF-8: the caller checks) as one JSON value.
 pub fn parse(text: &str) -> Result<J<'_>, ParseError> {
+    parse_reusing(text, None)
+}
+
+/// `parse`, an object at the top (a record's own) made in `spare`'s room if given (emptied).
+pub fn parse_reusing<'a>(text: &'a str, spare: Option<Obj<'a>>) -> Result<J<'a>, ParseError> {
     let mut parser = Parser {
         text,
         bytes: text.as_bytes(),
         at: 0,
         depth: 0,
+        spare,
     };
     let mut value = J::Null;
     parser.value(&mut value)?;
@@ -71,6 +77,8 @@ struct Parser<'a> {
     bytes: &'a [u8],
     at: usize,
     depth: usize,
+    /// Room for the top-level object's pairs.
+    spare: Option<Obj<'a>>,
 }
 
 impl<'a> Parser<'a> {
@@ -156,8 +164,14 @@ impl<'a> Parser<'a> {
     fn object(&mut self, slot: &mut J<'a>) -> Result<(), ParseError> {
         self.enter()?;
         // A record's own object has a dozen keys or more: room for them at once rather than
-        // grown (and copied) four times over.
-        let mut pairs: Obj<'a> = Vec::with_capacity(if self.depth == 1 { 16 } else { 0 });
+        // grown (and copied) four times over, the previous record's room where it is given.
+        let mut pairs: Obj<'a> = match self.spare.take() {
+            Some(mut spare) if self.depth == 1 => {
+                spare.clear();
+                spare
+            }
+            _ => Vec::with_capacity(if self.depth == 1 { 16 } else { 0 }),
+        };
         // For objects too big to scan for a duplicate key: key -> place.
         let mut index: Option<rustc_hash::FxHashMap<String, usize>> = None;
         self.space();
