@@ -14,7 +14,6 @@ use crate::arrow_out::{
 };
 use crate::errors::CoreError;
 use crate::formats::partial::{Deferred, Place, Seen};
-use crate::formats::recognise::Decisions;
 use crate::formats::{count, Coverage, FormatName, Formats, Made};
 use crate::json::{parse_record_reusing, write_record, Record};
 use crate::lines::{split_lines, Reason};
@@ -324,7 +323,7 @@ impl Pipeline {
         let bytes = lines.iter().map(|(_, raw)| raw.len()).sum();
         let mut out = Slice::new(lines.len(), bytes);
         let mut seen = Seen::default();
-        let mut decisions = Decisions::default();
+        let mut decisions = self.formats.decisions();
         // The prefilter's answers for the slice's lines, asked all at once (it is faster so);
         // a line that becomes no event (a reject) is asked for nothing.
         let needs: Vec<bool> = match &self.masker {
@@ -390,6 +389,7 @@ impl Pipeline {
                 }
             }
         }
+        self.formats.keep_decisions(decisions);
         out
     }
 

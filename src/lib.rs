@@ -271,12 +271,15 @@ impl Core {
     fn unfinished(&self, py: Python<'_>, chunk: &[u8]) -> usize {
         let formats = &self.pipeline.formats;
         py.allow_threads(|| {
-            let mut decisions = formats::recognise::Decisions::default();
+            let mut decisions = formats.decisions();
             block::guarded(
                 || {
-                    formats::partial::unfinished(chunk, formats::partial::WINDOW, |raw| {
-                        formats.part_of_line(raw, &mut decisions)
-                    })
+                    let cut =
+                        formats::partial::unfinished(chunk, formats::partial::WINDOW, |raw| {
+                            formats.part_of_line(raw, &mut decisions)
+                        });
+                    formats.keep_decisions(decisions);
+                    cut
                 },
                 // A bug in the scan holds nothing back: the parts are then stored as they are.
                 || chunk.len(),

@@ -11,7 +11,6 @@ use rayon::prelude::*;
 
 use super::{pool, Pipeline, RejectRow, Slice};
 use crate::formats::partial::{groups, insert_at, Group, Place};
-use crate::formats::recognise::Decisions;
 use crate::formats::Made;
 use crate::json::Record;
 
@@ -54,7 +53,7 @@ impl Pipeline {
         slice: &mut Slice<'a>,
         groups: Vec<Group<Record<'a>>>,
     ) {
-        let mut decisions = Decisions::default();
+        let mut decisions = self.formats.decisions();
         let mut events = Vec::new();
         let mut rejects = Vec::new();
         for group in groups {
@@ -98,6 +97,7 @@ impl Pipeline {
             events.push((group.at.event, slice.events.adopt(made.events)));
             rejects.push((group.at.reject, made.rejects));
         }
+        self.formats.keep_decisions(decisions);
         insert_at(&mut slice.events.rows, events);
         insert_at::<RejectRow>(&mut slice.rejects, rejects);
     }
