@@ -25,6 +25,7 @@ import statistics
 import sys
 import tempfile
 import time
+import types
 from pathlib import Path
 
 import duckdb
@@ -81,7 +82,37 @@ def load_core(path: Path):
     spec = importlib.util.spec_from_file_location("logkit_old._core", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    if not hasattr(module.Block, "key_open"):
+        module = _with_key_open(module)
     return module
+
+
+def _with_key_open(module):
+    """A build from before blocks gave back the key block open after them (`key_open`), as
+    logkit.core reads blocks now: each of its blocks says none is open (the A/B's blocks are
+    read one by one from the start, no state carried)."""
+
+    class Block:
+        key_open = 0
+
+        def __init__(self, block) -> None:
+            self._block = block
+
+        def __getattr__(self, name: str):
+            return getattr(self._block, name)
+
+    class Core:
+        def __init__(self, *args) -> None:
+            self._core = module.Core(*args)
+
+        def process(self, *args) -> Block:
+            return Block(self._core.process(*args))
+
+        def __getattr__(self, name: str):
+            return getattr(self._core, name)
+
+    names = {name: getattr(module, name) for name in dir(module) if not name.startswith("__")}
+    return types.SimpleNamespace(**{**names, "Core": Core})
 
 
 def built_with(module, masked: bool) -> Core:

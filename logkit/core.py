@@ -72,6 +72,9 @@ class ChunkResult:
     # Per log format: [events, events with ts, level, message, service, trace_id].
     formats: dict[str, list[int]] = field(default_factory=dict)
     in_key: int = 0  # the private key block open before the block, as it was parsed
+    # The private key block open after the block (`key_block_after`; 0 without a masker
+    # that follows them): the next block's `in_key`.
+    key_open: int = 0
 
 
 def make_masker(
@@ -218,7 +221,8 @@ class Core:
         its events, rejects and counts. `extra_rejects`: lines the reader already refused
         (too long), as (line, offset, reason, raw prefix), quarantined (masked) with the
         rest; `in_key`: a private key block open before the block (its bytes so far), for a
-        masked core; a line longer than `max_line` bytes is quarantined as line_too_long."""
+        masked core (the result's `key_open`: the one open after it); a line longer than
+        `max_line` bytes is quarantined as line_too_long."""
         if max_line is None:
             max_line = self.max_line
         block = self._core.process(
@@ -243,6 +247,7 @@ class Core:
             masked=Counter(block.masked),
             formats=dict(block.formats),
             in_key=in_key,
+            key_open=block.key_open,
         )
 
     @property

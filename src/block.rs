@@ -10,13 +10,12 @@ use arrow_array::RecordBatch;
 use rayon::prelude::*;
 
 use crate::arrow_out::{
-    events_batch, rejects_batch, Columns, EventRow, RejectRow, Shared, StreamId,
+    events_batch, rejects_batch, Columns, EventRows, RejectRow, Shared, StreamId,
 };
 use crate::errors::CoreError;
 use crate::formats::partial::{Deferred, Place, Seen};
-use crate::formats::recognise::Decisions;
 use crate::formats::{count, Coverage, FormatName, Formats, Made};
-use crate::json::{dumps_record, parse_record, Record};
+use crate::json::{parse_record_reusing, write_record, Record};
 use crate::lines::{split_lines, Reason};
 use crate::normalize::{Event, EventMap, Out};
 
@@ -76,6 +75,11 @@ pub struct BlockOutput {
     pub masked: Counts,
     /// Per format, its events and how many have each coverage column.
     pub formats: Coverage,
+    /// The private key block open after the block's lines (0: none), as
+    /// `mask::key_block_after` gives it, for the next block's `in_key`: found in the pass the
+    /// core makes anyway (the reader's own search of each block for it was 2% of a masked
+    /// ingest's CPU). Always 0 without a masker that masks key blocks.
+    pub key_open: usize,
 }
 
 // The lines of `[partial]` formats, joined once the whole block has been read (a sequence's
@@ -165,7 +169,7 @@ fn pool() -> &'static rayon::ThreadPool {
 }
 
 struct Slice<'a> {
-    events: Vec<EventRow<'a>>,
+    events: EventRows<'a>,
     rejects: Vec<RejectRow>,
     no_ts: u64,
     newest: Option<i64>,
@@ -173,18 +177,23 @@ struct Slice<'a> {
     formats: Coverage,
     /// The slice's lines of `[partial]` formats, whose events wait for `join_parts`.
     parts: Vec<Deferred<Record<'a>>>,
+    /// The last event's attrs, for the next line's record to be parsed into (emptied): a
+    /// record's own vector allocated and freed per line cost 1-1.5% of the CPU per line.
+    spare: Option<Record<'a>>,
 }
 
 impl Slice<'_> {
-    fn new<'a>(lines: usize) -> Slice<'a> {
+    /// A slice of `lines` lines of `bytes` bytes (about what their attrs text takes at most).
+    fn new<'a>(lines: usize, bytes: usize) -> Slice<'a> {
         Slice {
-            events: Vec::with_capacity(lines),
+            events: EventRows::with_capacity(lines, bytes),
             rejects: Vec::new(),
             no_ts: 0,
             newest: None,
             masked: Counts::new(),
             formats: Coverage::new(),
             parts: Vec::new(),
+            spare: None,
         }
     }
 }
@@ -203,17 +212,7 @@ impl Pipeline {
         let lines = split_lines(input.data);
         // The lines inside a private key block (in order, over the whole block: a block may
         // span slices): their rejects keep no text.
-        let (key_lines, key_open) = match &self.masker {
-            Some(masker)
-                if masker.masks_key_blocks()
-                    && (input.in_key > 0
-                        || memchr::memmem::find(input.data, crate::mask::KEY_MARK).is_some()) =>
-            {
-                let raws: Vec<&[u8]> = lines.iter().map(|&(_, raw)| raw).collect();
-                crate::mask::key_block_lines(&raws, input.in_key)
-            }
-            _ => (Vec::new(), 0),
-        };
+        let (key_lines, key_open) = self.key_lines(input, &lines);
         let size = slice_len(lines.len(), pool().current_num_threads());
         let run = |(k, slice): (usize, &[(usize, &'d [u8])])| {
             self.slice(input, (k, k * size), slice, &key_lines)
@@ -244,7 +243,7 @@ impl Pipeline {
                 .collect::<Result<Vec<_>, _>>()
         })?;
         if events.is_empty() {
-            events.push(events_batch(&self.events, &[], &shared)?);
+            events.push(events_batch(&self.events, &EventRows::default(), &shared)?);
         }
         let mut rejects = Vec::new();
         let mut no_ts = 0;
@@ -292,7 +291,23 @@ impl Pipeline {
             reasons,
             masked,
             formats,
+            key_open,
         })
+    }
+
+    /// The indexes of the block's lines inside a private key block, and the state after them
+    /// (see `mask::key_block_lines`); none without a masker that masks key blocks.
+    fn key_lines(&self, input: &BlockInput<'_>, lines: &[(usize, &[u8])]) -> (Vec<usize>, usize) {
+        match &self.masker {
+            Some(masker)
+                if masker.masks_key_blocks()
+                    && (input.in_key > 0
+                        || memchr::memmem::find(input.data, crate::mask::KEY_MARK).is_some()) =>
+            {
+                crate::mask::key_block_lines_of(input.data, lines, input.in_key)
+            }
+            _ => (Vec::new(), 0),
+        }
     }
 
     /// The lines of a slice; `at`: the slice's index and the index in the block of its first
@@ -305,9 +320,10 @@ impl Pipeline {
         lines: &[(usize, &'d [u8])],
         key_lines: &[usize],
     ) -> Slice<'d> {
-        let mut out = Slice::new(lines.len());
+        let bytes = lines.iter().map(|(_, raw)| raw.len()).sum();
+        let mut out = Slice::new(lines.len(), bytes);
         let mut seen = Seen::default();
-        let mut decisions = Decisions::default();
+        let mut decisions = self.formats.decisions();
         // The prefilter's answers for the slice's lines, asked all at once (it is faster so);
         // a line that becomes no event (a reject) is asked for nothing.
         let needs: Vec<bool> = match &self.masker {
@@ -325,7 +341,7 @@ impl Pipeline {
             assert!(raw != tests::PANIC_LINE, "a bug met on line {line}");
             let parsed = match input.max_line {
                 Some(max) if raw.len() > max => Err(Reason::LineTooLong),
-                _ => parse_record(raw),
+                _ => parse_record_reusing(raw, out.spare.take()),
             };
             match parsed {
                 Ok(record) => match self.formats.event(record, &mut decisions) {
@@ -373,6 +389,7 @@ impl Pipeline {
                 }
             }
         }
+        self.formats.keep_decisions(decisions);
         out
     }
 
@@ -405,13 +422,17 @@ impl Pipeline {
             _ => None,
         };
         count(&mut out.formats, self.formats.name(format), &event.fields);
-        let attrs = dumps_record(&event.attrs);
-        out.events.push(EventRow {
-            fields: event.fields,
-            attrs,
+        let attrs = &event.attrs;
+        out.events.push(
+            event.fields,
+            |text| write_record(attrs, text),
             trace_key,
             line,
-        });
+        );
+        // Only room for a record's keys (a format's inner record may leave attrs without).
+        if event.attrs.capacity() >= 16 {
+            out.spare = Some(event.attrs);
+        }
     }
 
     /// The events of a line of many records, each kept; a line that holds none is
@@ -478,7 +499,7 @@ impl Pipeline {
             rejects.len() as u64,
         );
         Ok(BlockOutput {
-            events: vec![events_batch(&self.events, &[], &shared)?],
+            events: vec![events_batch(&self.events, &EventRows::default(), &shared)?],
             rejects: rejects_batch(&self.rejects, &rejects, &shared)?,
             lines: rejects.len() as u64,
             no_ts: 0,
@@ -486,6 +507,8 @@ impl Pipeline {
             reasons,
             masked,
             formats: Coverage::new(),
+            // The next block still needs it; should this be what panicked, no key is open.
+            key_open: guarded(|| self.key_lines(input, &lines).1, || 0),
         })
     }
 }
@@ -722,6 +745,7 @@ pub(crate) mod tests {
         // Open at the end of the block: the reader's rejects after it keep no text either.
         assert_eq!(vec![key, key, key], run(&first, 0));
         let open = crate::mask::key_block_after(&first, 0);
+        assert_eq!(open, p.process(&input(&first)).unwrap().key_open);
         let second = block(&[
             b"aGVsbG8gd29ybGQ=",
             b"-----END RSA PRIVATE KEY-----",

@@ -104,6 +104,9 @@ struct Block {
     no_ts: u64,
     #[pyo3(get)]
     newest_ts: Option<i64>,
+    /// The private key block open after the block (`key_block_after`), for the next.
+    #[pyo3(get)]
+    key_open: usize,
     reasons: BTreeMap<String, u64>,
     masked: BTreeMap<String, u64>,
     formats: formats::Coverage,
@@ -246,6 +249,7 @@ impl Core {
             lines: output.lines,
             no_ts: output.no_ts,
             newest_ts: output.newest_ts,
+            key_open: output.key_open,
             reasons: output.reasons,
             masked: output.masked,
             formats: output.formats,
@@ -267,12 +271,15 @@ impl Core {
     fn unfinished(&self, py: Python<'_>, chunk: &[u8]) -> usize {
         let formats = &self.pipeline.formats;
         py.allow_threads(|| {
-            let mut decisions = formats::recognise::Decisions::default();
+            let mut decisions = formats.decisions();
             block::guarded(
                 || {
-                    formats::partial::unfinished(chunk, formats::partial::WINDOW, |raw| {
-                        formats.part_of_line(raw, &mut decisions)
-                    })
+                    let cut =
+                        formats::partial::unfinished(chunk, formats::partial::WINDOW, |raw| {
+                            formats.part_of_line(raw, &mut decisions)
+                        });
+                    formats.keep_decisions(decisions);
+                    cut
                 },
                 // A bug in the scan holds nothing back: the parts are then stored as they are.
                 || chunk.len(),

@@ -47,11 +47,17 @@ pub enum ParseError {
 
 /// Parse a whole line (valid UTF-8: the caller checks) as one JSON value.
 pub fn parse(text: &str) -> Result<J<'_>, ParseError> {
+    parse_reusing(text, None)
+}
+
+/// `parse`, an object at the top (a record's own) made in `spare`'s room if given (emptied).
+pub fn parse_reusing<'a>(text: &'a str, spare: Option<Obj<'a>>) -> Result<J<'a>, ParseError> {
     let mut parser = Parser {
         text,
         bytes: text.as_bytes(),
         at: 0,
         depth: 0,
+        spare,
     };
     let mut value = J::Null;
     parser.value(&mut value)?;
@@ -71,6 +77,8 @@ struct Parser<'a> {
     bytes: &'a [u8],
     at: usize,
     depth: usize,
+    /// Room for the top-level object's pairs.
+    spare: Option<Obj<'a>>,
 }
 
 impl<'a> Parser<'a> {
@@ -102,7 +110,13 @@ impl<'a> Parser<'a> {
         *slot = match self.peek().ok_or(ParseError::Syntax)? {
             b'{' => return self.object(slot),
             b'[' => return self.array(slot),
-            b'"' => J::Str(self.string()?),
+            b'"' => {
+                *slot = J::Str(Cow::Borrowed(""));
+                if let J::Str(text) = slot {
+                    self.string(text)?;
+                }
+                return Ok(());
+            }
             b't' => self.literal("true", J::Bool(true))?,
             b'f' => self.literal("false", J::Bool(false))?,
             b'n' => self.literal("null", J::Null)?,
@@ -156,8 +170,14 @@ impl<'a> Parser<'a> {
     fn object(&mut self, slot: &mut J<'a>) -> Result<(), ParseError> {
         self.enter()?;
         // A record's own object has a dozen keys or more: room for them at once rather than
-        // grown (and copied) four times over.
-        let mut pairs: Obj<'a> = Vec::with_capacity(if self.depth == 1 { 16 } else { 0 });
+        // grown (and copied) four times over, the previous record's room where it is given.
+        let mut pairs: Obj<'a> = match self.spare.take() {
+            Some(mut spare) if self.depth == 1 => {
+                spare.clear();
+                spare
+            }
+            _ => Vec::with_capacity(if self.depth == 1 { 16 } else { 0 }),
+        };
         // For objects too big to scan for a duplicate key: key -> place.
         let mut index: Option<rustc_hash::FxHashMap<String, usize>> = None;
         self.space();
@@ -172,25 +192,35 @@ impl<'a> Parser<'a> {
             if self.peek() != Some(b'"') {
                 return Err(ParseError::Syntax);
             }
-            let key = self.string()?;
+            // The key is read into a new last pair, in place, and the pair dropped again if
+            // the key is there already: built on the stack and then copied in, each pair's
+            // narrow stores were read back by wider loads, which the processor cannot
+            // forward from them (a third of this function's own time in perf).
+            let last = pairs.len();
+            pairs.resize_with(last + 1, || (Cow::Borrowed(""), J::Null));
+            self.string(&mut pairs[last].0)?;
             self.space();
             if self.peek() != Some(b':') {
                 return Err(ParseError::Syntax);
             }
             self.at += 1;
+            let (before, key) = pairs.split_at(last);
+            let key = &key[0].0;
             let place = match &index {
                 Some(index) => index.get(key.as_ref()).copied(),
-                None => pairs.iter().position(|(k, _)| same_key(k, &key)),
+                None => before.iter().position(|(k, _)| same_key(k, key)),
             };
             match place {
                 // The last value, at the first key's place.
-                Some(place) => self.value(&mut pairs[place].1)?,
+                Some(place) => {
+                    pairs.pop();
+                    self.value(&mut pairs[place].1)?
+                }
                 None => {
                     if let Some(index) = &mut index {
-                        index.insert(key.to_string(), pairs.len());
+                        index.insert(pairs[last].0.to_string(), last);
                     }
-                    pairs.push((key, J::Null));
-                    self.value(&mut pairs.last_mut().expect("a pair").1)?;
+                    self.value(&mut pairs[last].1)?;
                     if index.is_none() && pairs.len() > SCAN_KEYS {
                         index = Some(
                             pairs
@@ -258,8 +288,9 @@ impl<'a> Parser<'a> {
         Ok(&self.text[start..self.at])
     }
 
-    /// A string at the opening quote; borrowed from the line unless it has escapes.
-    fn string(&mut self) -> Result<Cow<'a, str>, ParseError> {
+    /// A string at the opening quote, into `slot`; borrowed from the line unless it has
+    /// escapes.
+    fn string(&mut self, slot: &mut Cow<'a, str>) -> Result<(), ParseError> {
         self.at += 1;
         let start = self.at;
         // Eight bytes at a time while none of them ends the run (a string's bytes were
@@ -278,7 +309,8 @@ impl<'a> Parser<'a> {
                 None => return Err(ParseError::Syntax),
                 Some(b'"') => {
                     self.at += 1;
-                    return Ok(Cow::Borrowed(&self.text[start..self.at - 1]));
+                    *slot = Cow::Borrowed(&self.text[start..self.at - 1]);
+                    return Ok(());
                 }
                 Some(b'\\') => break,
                 Some(0..=0x1f) => return Err(ParseError::Syntax),
@@ -299,7 +331,8 @@ impl<'a> Parser<'a> {
             match self.peek() {
                 Some(b'"') => {
                     self.at += 1;
-                    return Ok(Cow::Owned(out));
+                    *slot = Cow::Owned(out);
+                    return Ok(());
                 }
                 Some(b'\\') => self.escape(&mut out)?,
                 _ => return Err(ParseError::Syntax),

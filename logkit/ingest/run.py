@@ -384,8 +384,9 @@ def _masked_name(masker: Masker, name: str, committer: Committer, summary: Inges
 
 class _KeyBlock:
     """The bytes of a private key block open before a source's next block (0: none), carried
-    from block to block on the core's one thread, which takes a source's blocks in order: a
-    search of every block, off the thread that stores them."""
+    from block to block on the core's one thread, which takes a source's blocks in order: the
+    core gives it back with each block (`ChunkResult.key_open`), off the thread that stores
+    them."""
 
     def __init__(self, open_bytes: int) -> None:
         self.open = open_bytes
@@ -428,11 +429,15 @@ def _parse(
     core: Core, keys: _KeyBlock | None, label: str, stream: int | None, data: bytes,
     first_line: int, first_offset: int, rejects: list[tuple[int, int, str, bytes]],
 ) -> ChunkResult:  # fmt: skip
-    """A block through the core (on the core's thread), with the key block open before it."""
-    in_key = 0
+    """A block through the core (on the core's thread), with the key block open before it;
+    the core finds the one open after it in its own pass over the block."""
+    in_key = keys.open if keys is not None else 0
+    result = core.process_chunk(
+        label, data, first_line, first_offset, rejects, in_key, stream=stream
+    )
     if keys is not None:
-        in_key, keys.open = keys.open, key_block_after(data, keys.open)
-    return core.process_chunk(label, data, first_line, first_offset, rejects, in_key, stream=stream)
+        keys.open = result.key_open
+    return result
 
 
 def _key_open_at(source: src.Source, offset: int) -> int:

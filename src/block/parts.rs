@@ -11,7 +11,6 @@ use rayon::prelude::*;
 
 use super::{pool, Pipeline, RejectRow, Slice};
 use crate::formats::partial::{groups, insert_at, Group, Place};
-use crate::formats::recognise::Decisions;
 use crate::formats::Made;
 use crate::json::Record;
 
@@ -54,11 +53,11 @@ impl Pipeline {
         slice: &mut Slice<'a>,
         groups: Vec<Group<Record<'a>>>,
     ) {
-        let mut decisions = Decisions::default();
+        let mut decisions = self.formats.decisions();
         let mut events = Vec::new();
         let mut rejects = Vec::new();
         for group in groups {
-            let mut made = Slice::new(1);
+            let mut made = Slice::new(1, 0);
             let raws: Vec<&[u8]> = group.lines.iter().map(|&i| lines[i].1).collect();
             // The block's own bytes for a line alone; the parts' lines joined for a sequence
             // (what masking's prefilter looks at: a secret the split cut in two is whole).
@@ -95,10 +94,11 @@ impl Pipeline {
                     *total += count;
                 }
             }
-            events.push((group.at.event, made.events));
+            events.push((group.at.event, slice.events.adopt(made.events)));
             rejects.push((group.at.reject, made.rejects));
         }
-        insert_at(&mut slice.events, events);
+        self.formats.keep_decisions(decisions);
+        insert_at(&mut slice.events.rows, events);
         insert_at::<RejectRow>(&mut slice.rejects, rejects);
     }
 }

@@ -67,29 +67,63 @@ fn json_record(line: &[u8]) -> bool {
 pub fn key_block_lines(lines: &[&[u8]], mut inside: usize) -> (Vec<usize>, usize) {
     let mut masked = Vec::new();
     for (index, line) in lines.iter().enumerate() {
-        if inside > 0 {
-            inside += line.len() + 1;
-            if let Some(end) = end_finder().find(line) {
-                masked.push(index);
-                // Another block may open after this one closes, on the same line.
-                inside = if opens_key(&line[end..]) {
-                    line.len() + 1
-                } else {
-                    0
-                };
-                continue;
-            }
-            if inside <= KEY_BLOCK_BYTES && !json_record(line) {
-                masked.push(index);
-                continue;
-            }
-            inside = 0; // the block ended before this line, which is read as any other
-        }
-        if opens_key(line) {
-            inside = line.len() + 1;
-        }
+        inside = follow(line, index, inside, &mut masked);
     }
     (masked, inside)
+}
+
+/// `key_block_lines` of the lines of `data` (each line's offset in `data` and its bytes, as
+/// `lines::split_lines` gives them): outside a key block, on at once to the line of the next
+/// KEY_MARK, found by one search of the rest of the block rather than one of each line (each
+/// line's own search was 1% of a masked block's time).
+pub fn key_block_lines_of(
+    data: &[u8],
+    lines: &[(usize, &[u8])],
+    mut inside: usize,
+) -> (Vec<usize>, usize) {
+    let mut masked = Vec::new();
+    let mut index = 0;
+    while index < lines.len() {
+        if inside == 0 {
+            // Only a line with the mark in it opens a block; the mark holds no newline.
+            let Some(at) = mark_finder().find(&data[lines[index].0..]) else {
+                break;
+            };
+            let at = lines[index].0 + at;
+            while index + 1 < lines.len() && lines[index + 1].0 <= at {
+                index += 1;
+            }
+        }
+        inside = follow(lines[index].1, index, inside, &mut masked);
+        index += 1;
+    }
+    (masked, inside)
+}
+
+/// One line of `key_block_lines`: the state after it, its index added to `masked` if inside.
+fn follow(line: &[u8], index: usize, mut inside: usize, masked: &mut Vec<usize>) -> usize {
+    if inside > 0 {
+        inside += line.len() + 1;
+        if let Some(end) = end_finder().find(line) {
+            masked.push(index);
+            // Another block may open after this one closes, on the same line.
+            return if opens_key(&line[end..]) {
+                line.len() + 1
+            } else {
+                0
+            };
+        }
+        if inside <= KEY_BLOCK_BYTES && !json_record(line) {
+            masked.push(index);
+            return inside;
+        }
+        // The block ended before this line, which is read as any other.
+    }
+    if opens_key(line) {
+        line.len() + 1
+    } else {
+        0
+    }
 }
 
 /// The state `key_block_lines` leaves after `data` (whole lines), cheaply: most blocks of
@@ -98,11 +132,7 @@ pub fn key_block_after(data: &[u8], inside: usize) -> usize {
     if inside == 0 && mark_finder().find(data).is_none() {
         return 0;
     }
-    let mut lines: Vec<&[u8]> = data.split(|&b| b == b'\n').collect();
-    if lines.last() == Some(&&b""[..]) {
-        lines.pop(); // after the last newline: no line
-    }
-    key_block_lines(&lines, inside).1
+    key_block_lines_of(data, &crate::lines::split_lines(data), inside).1
 }
 
 #[cfg(test)]
@@ -135,6 +165,46 @@ mod tests {
                 0
             )
         );
+    }
+
+    #[test]
+    fn the_lines_of_a_block_are_followed_as_each_line_is() {
+        // Every mix of these lines (keys opened, closed, cut short, reopened on the line
+        // that closes one, marks in lines that open nothing), from every state.
+        let kinds: [&[u8]; 8] = [
+            b"{\"msg\": \"plain\"}",
+            b"-----BEGIN RSA PRIVATE KEY-----",
+            b"MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi3",
+            b"-----END RSA PRIVATE KEY----- -----BEGIN PRIVATE KEY-----",
+            b"-----END PRIVATE KEY-----",
+            b"a PRIVATE KEY mention",
+            b"",
+            b"  {\"level\": \"info\"}",
+        ];
+        for seed in 0..4000u32 {
+            let mut x = seed.wrapping_mul(2654435761) | 1;
+            let mut data = Vec::new();
+            for _ in 0..(seed % 13) {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                data.extend_from_slice(kinds[(x % 8) as usize]);
+                data.push(b'\n');
+            }
+            if seed % 3 == 0 {
+                data.pop(); // the last line without its newline
+            }
+            let lines = crate::lines::split_lines(&data);
+            let raws: Vec<&[u8]> = lines.iter().map(|&(_, raw)| raw).collect();
+            for inside in [0, 1, 40, KEY_BLOCK_BYTES] {
+                assert_eq!(
+                    key_block_lines(&raws, inside),
+                    key_block_lines_of(&data, &lines, inside),
+                    "{:?} from {inside}",
+                    String::from_utf8_lossy(&data)
+                );
+            }
+        }
     }
 
     #[test]

@@ -54,7 +54,9 @@ use serde_json::{Map, Value};
 
 pub use config::{MaskConfig, MaskError};
 pub use detectors::BUILTIN_DETECTORS;
-pub use key_blocks::{key_block_after, key_block_lines, KEY_BLOCK_BYTES, KEY_LINE, KEY_MARK};
+pub use key_blocks::{
+    key_block_after, key_block_lines, key_block_lines_of, KEY_BLOCK_BYTES, KEY_LINE, KEY_MARK,
+};
 pub use keys::{normalise_key, PARAM_NAMES, SENSITIVE_KEYS};
 
 use config::{quoted, valid_detector_name};
