@@ -75,6 +75,8 @@ class ChunkResult:
     # The private key block open after the block (`key_block_after`; 0 without a masker
     # that follows them): the next block's `in_key`.
     key_open: int = 0
+    # The events' (trace_key, ts), copied, if made beside the parse (ingest/commit.py).
+    spans: pa.Table | None = None
 
 
 def make_masker(

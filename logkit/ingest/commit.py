@@ -220,7 +220,7 @@ class Committer:
             for table in (events, rejects):
                 if table.num_rows:
                     self.spool.write(table)
-        self.spans.append(_copied(result.events.select(["trace_key", "ts"])))
+        self.spans.append(spans_of(result) if result.spans is None else result.spans)
         if not self.failed:
             try:
                 self._in_transaction(lambda con: _insert(con, events, rejects))
@@ -359,6 +359,13 @@ def _insert(con: Any, events: pa.Table | None, rejects: pa.Table | None) -> None
             "INSERT INTO rejects SELECT source, line, byte_offset, reason, raw, now(), stream"
             " FROM block_rejects"
         )
+
+
+def spans_of(result: ChunkResult) -> pa.Table:
+    """The (trace_key, ts) of a block's events, for the trace spans its transaction records:
+    made on the core's thread (ingest/run.py), which has time to spare, where the thread that
+    stores blocks has none."""
+    return _copied(result.events.select(["trace_key", "ts"]))
 
 
 def _copied(table: pa.Table) -> pa.Table:

@@ -28,7 +28,7 @@ from . import sources as src
 from .ahead import read_ahead
 from .blocks import Block, Joins, LineBlocker
 from .checkpoints import Checkpoint, fingerprint, load_checkpoints, save_checkpoint
-from .commit import Committer, Cursor
+from .commit import Committer, Cursor, spans_of
 from .summary import IngestSummary, SourceReport
 
 # Ingest only appends, so DuckDB needs little more than the rows not yet checkpointed, and the
@@ -437,6 +437,7 @@ def _parse(
     )
     if keys is not None:
         keys.open = result.key_open
+    result.spans = spans_of(result)
     return result
 
 
