@@ -25,11 +25,12 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from . import _core
-from .errors import ConfigError, CoreBugWarning, FormatUnsupported
+from .errors import ConfigError, CoreBugWarning
 from .formats import (
     GENERIC_FORMAT,
     FormatSpec,
     builtin_table,
+    check_formats,
     field_names,
     load_formats,
     read_format_file,
@@ -204,8 +205,10 @@ class Core:
             data = specs_json(specs, forced)
             self._core = _core.Core(events, rejects, user, table, [], masker, data)
         except ValueError as exc:
-            # The aliases are checked above: what the core refuses is a format it cannot read.
-            raise FormatUnsupported(str(exc)) from None
+            # A format the core cannot read is named as such by the check, run only now;
+            # otherwise the core refused the aliases.
+            check_formats(specs)
+            raise ConfigError(str(exc)) from None
 
     def process_chunk(
         self,
