@@ -208,8 +208,7 @@ class Source:
         self.name, self.named = name, True
 
     def _lf(self, data: bytes) -> bytes:
-        # CR for LF, byte for byte: offsets, checkpoints and fingerprints stay those of the file.
-        return data.replace(b"\r", b"\n") if self.cr_only else data
+        return _lf(data, self.cr_only)
 
     def _read(self, n: int) -> bytes:
         if not self.compressed:
@@ -356,6 +355,11 @@ class Source:
             self.stream.close()
 
 
+def _lf(data: bytes, cr_only: bool) -> bytes:
+    # CR for LF, byte for byte: offsets, checkpoints and fingerprints stay those of the file.
+    return data.replace(b"\r", b"\n") if cr_only else data
+
+
 def _changed(fd: int, head: bytes, start: int, data: bytes) -> tuple[str, bytes]:
     """Why `data`, just read at `start` of the file open as `fd`, may not be the opened file's
     bytes ('' if it is), and the head as it now stands.
@@ -393,4 +397,4 @@ class Reread:
             why, self.head = _changed(self.fd, self.head, offset, data)
         if why:
             raise InputError(f"{self.name}: {why} while it was being stored")
-        return data.replace(b"\r", b"\n") if self.cr_only else data
+        return _lf(data, self.cr_only)
