@@ -261,6 +261,35 @@ def test_a_refused_transaction_whose_file_changed_since_is_a_clear_error_and_sto
     assert query(tmp_path / "s.duckdb", "SELECT count(*) FROM events") == [(0,)]
 
 
+def test_a_transaction_over_many_files_holds_few_descriptors_and_none_after(tmp_path, monkeypatch):
+    """Each plain file of an open transaction keeps a descriptor for a retry until the commit;
+    beyond Reread.MAX_OPEN of them, the files' rows go to the spool instead (a directory of
+    small files would otherwise exhaust the process's descriptors), and the run leaves none
+    open."""
+    before = ingest_module.src.Reread._open  # (another test's may still be referenced)
+    monkeypatch.setattr(ingest_module.src.Reread, "MAX_OPEN", before + 2)
+    spooled = _spooled(monkeypatch)
+    held: list[int] = []
+    add = Committer.add
+
+    def counting(self, cur, result, block) -> None:
+        held.append(ingest_module.src.Reread._open)
+        add(self, cur, result, block)
+
+    monkeypatch.setattr(Committer, "add", counting)
+    logs = tmp_path / "logs"
+    for n in range(6):
+        write(logs / f"job-{n}.log", lines(n * 10, n * 10 + 10))
+    summary = logkit.open(tmp_path / "s.duckdb").ingest([str(logs)])
+    assert summary.events == 60
+    assert max(held) == before + 2, "more descriptors held than MAX_OPEN"
+    assert sum(spooled) == 40  # the four files beyond the first two, in the one transaction
+    assert ingest_module.src.Reread._open == before
+    assert query(tmp_path / "s.duckdb", "SELECT count(DISTINCT line || source) FROM events") == [
+        (60,)
+    ]
+
+
 def test_a_file_read_again_gives_its_bytes_only_while_it_still_holds_them(tmp_path):
     """What a refused transaction is made again from: the file's bytes at each block's
     offset, checked as the reader checks them (still as long, the same head)."""

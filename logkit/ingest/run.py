@@ -275,7 +275,8 @@ def _ingest(
             # insert held, the insert for the core's next block.
             blocks = blocker.blocks(settings.batch_bytes, settings.max_line_bytes)
             # A plain file's blocks can be read again, so a transaction need not spool them.
-            reread = source.rereader() if source.rereadable else None
+            rereadable = source.rereadable and src.Reread.available()
+            reread = source.rereader() if rereadable else None
             # Unnamed stdin has no checkpoint id: its rows' stream is NULL.
             parsing = _submitted(worker, core, keys, label, cp.id, blocks, reread)
             ahead: deque[Submitted] = deque()

@@ -39,6 +39,7 @@ import shutil
 import stat
 import sys
 import tempfile
+import threading
 import weakref
 from collections.abc import Iterable
 from pathlib import Path
@@ -384,9 +385,29 @@ class Reread:
     its own (closed with the last reference: blocks of a transaction not yet committed keep
     it, after the run has closed the source)."""
 
+    # Descriptors held at once, at most: a transaction over a directory of small files keeps
+    # one per file until it commits, and a process may have no more than 1024 (a common
+    # limit); the files beyond go through the spool instead (`available`, ingest/run.py).
+    MAX_OPEN = 256
+    _open = 0
+    _lock = threading.Lock()
+
     def __init__(self, name: str, fd: int, head: bytes, cr_only: bool) -> None:
         self.name, self.fd, self.head, self.cr_only = name, fd, head, cr_only
-        weakref.finalize(self, os.close, fd)
+        with Reread._lock:
+            Reread._open += 1
+        weakref.finalize(self, Reread._close, fd)
+
+    @staticmethod
+    def _close(fd: int) -> None:
+        os.close(fd)
+        with Reread._lock:
+            Reread._open -= 1
+
+    @classmethod
+    def available(cls) -> bool:
+        """Whether one more may be held."""
+        return cls._open < cls.MAX_OPEN
 
     def read(self, offset: int, length: int) -> bytes:
         """The `length` bytes at `offset`, as the reader gave them; InputError if the file no
