@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
 from .. import locks, tracespans
@@ -44,6 +45,11 @@ class Cursor:
     head: bytes
 
 
+# A block the core parsed, as the run hands it to be stored (no cursor: unnamed stdin's).
+Record = tuple[Cursor | None, ChunkResult, Block]
+_NONE: Iterator[Record] = iter(())
+
+
 def add_counters(con: Any, counts: Mapping[tuple[str, str], float]) -> None:
     """Add to the store's monotonic totals (exported as Prometheus counters), keyed by
     (counter, label), in one statement: a statement per counter cost ~10 ms a block."""
@@ -66,11 +72,11 @@ def add_counters(con: Any, counts: Mapping[tuple[str, str], float]) -> None:
 # DuckDB writes the rows a transaction appends straight into the store file, compressed, each
 # time they fill a row group ("optimistic writes"): the COMMIT then logs where they are rather
 # than the rows, and a checkpoint has nothing of them left to write. So each block's rows are
-# inserted as the block comes (memory stays one block of Arrow, DuckDB's part-filled row group
-# aside), and a transaction commits once its events have filled a row group and the next
-# is half full. Committed sooner, the rows went through the WAL and were written again by the
-# checkpoint: 20 transactions of 16 MB cost 4.9-5.1 CPU s of DuckDB's at 1M lines, these
-# 6 cost 3.8-4.2 (see bench/RESULTS.md).
+# inserted as the block comes, one INSERT a transaction reading them as a stream (memory stays
+# a block of Arrow, DuckDB's part-filled row group aside), and a transaction commits once its
+# events have filled a row group and the next is half full. Committed sooner, the rows went
+# through the WAL and were written again by the checkpoint: 20 transactions of 16 MB cost
+# 4.9-5.1 CPU s of DuckDB's at 1M lines, these 6 cost 3.8-4.2 (see bench/RESULTS.md).
 ROW_GROUP_ROWS = 122_880  # DuckDB's row group
 # The part-filled row group a commit leaves is at least half full, so two in a row hold more
 # than a row group: a checkpoint's vacuum, which merges a run of row groups that fits in fewer,
@@ -86,6 +92,9 @@ COMMIT_SECONDS = 10.0
 # ~44 MB of Arrow), which bounds DuckDB's memory as the old 16 MB transactions did. The
 # transaction's rows wait in a file meanwhile (_Spool), not in memory.
 COMMIT_BYTES = 64 * 1024 * 1024
+# The rejects of the blocks an INSERT reads wait in memory until it ends (it holds the
+# connection): a run of rejected lines commits at this many bytes of them.
+REJECTS_BYTES = 16 * 1024 * 1024
 
 
 # Tables given to the spool's thread and not yet written, at most: if the disk (or the spool's
@@ -203,9 +212,67 @@ class Committer:
         self.unwritten = 0  # bytes of the row group being filled
         self.since = 0.0
         self.failed = False  # DuckDB ran out of memory: the transaction is to be stored again
+        self.rejects: list[pa.Table] = []  # of the blocks in the INSERT under way
+        self.rejects_held = 0  # their bytes
+        self.stopped: BaseException | None = None  # what stopped the blocks an INSERT read
 
-    def add(self, cur: Cursor | None, result: ChunkResult, block: Block) -> None:
-        """Store a block the core parsed with the store's `stream` column (`Core(stream=)`)."""
+    def store(self, records: Iterator[Record]) -> None:
+        """Store a run's blocks as the core parses them, and commit the last transaction."""
+        for cur, result, block in records:
+            self.add(cur, result, block, records)
+        self.flush()
+
+    def add(
+        self, cur: Cursor | None, result: ChunkResult, block: Block, more: Iterator[Record] = _NONE
+    ) -> None:
+        """Store a block the core parsed with the store's `stream` column (`Core(stream=)`),
+        and in the same INSERT the blocks `more` gives after it while the transaction has
+        room: a statement a block cost ~0.3 CPU s per 1M lines (binding, planning, starting a
+        scan and the insert again every 2 MB), on the thread that stores, the run's longest
+        chain. `more` is read as DuckDB takes the rows, on this thread."""
+        self._book(cur, result, block)
+        if not self.failed:
+            try:
+                self._in_transaction(lambda con: self._insert_from(con, result, more))
+            except StoreOutOfMemory as error:
+                if error.invalidated:
+                    raise
+                self.failed = True  # rolled back: flush() stores the whole transaction again
+        if self.failed or self._due():
+            self.flush()
+
+    def _insert_from(self, con: Any, first: ChunkResult, more: Iterator[Record]) -> None:
+        batches = self._batches(first, more)
+        stream = _Stream(pa.RecordBatchReader.from_batches(first.events.schema, batches))
+        try:
+            _insert(con, stream, None)
+        except duckdb.Error:
+            # The error of the Python that `more` runs (a file that cannot be read, Ctrl-C) is
+            # DuckDB's to it, its type and traceback lost: raise the original.
+            stopped, self.stopped = self.stopped, None
+            if stopped is not None:
+                raise stopped from None
+            raise
+        rejects, self.rejects, self.rejects_held = self.rejects, [], 0
+        for table in rejects:
+            _insert(con, None, table)
+
+    def _batches(self, first: ChunkResult, more: Iterator[Record]) -> Iterator[pa.RecordBatch]:
+        try:
+            yield from first.events.to_batches()
+            while not self._due():
+                record = next(more, None)
+                if record is None:
+                    return
+                self._book(*record)
+                yield from record[1].events.to_batches()
+        except BaseException as exc:
+            self.stopped = exc
+            raise
+
+    def _book(self, cur: Cursor | None, result: ChunkResult, block: Block) -> None:
+        """What the transaction keeps of a block: how to store it again, its spans, rejects
+        (inserted after its events: the INSERT holds the connection), checkpoint, counts."""
         events, rejects = result.events, result.rejects
         if not self.added:
             self.since = time.monotonic()
@@ -221,13 +288,9 @@ class Committer:
                 if table.num_rows:
                     self.spool.write(table)
         self.spans.append(spans_of(result) if result.spans is None else result.spans)
-        if not self.failed:
-            try:
-                self._in_transaction(lambda con: _insert(con, events, rejects))
-            except StoreOutOfMemory as error:
-                if error.invalidated:
-                    raise
-                self.failed = True  # rolled back: flush() stores the whole transaction again
+        if rejects.num_rows:
+            self.rejects.append(rejects)
+            self.rejects_held += rejects.get_total_buffer_size()
         self.added += 1
         # Not `nbytes`, which looks for buffers shared between columns: 0.2 ms a block.
         size = events.get_total_buffer_size() + rejects.get_total_buffer_size()
@@ -251,13 +314,12 @@ class Committer:
             self.counts["format_events", fmt] += per_column[0]
             for column, value in zip(COVERAGE, per_column[1:], strict=True):
                 self.counts["format_columns", f"{fmt}|{column}"] += value
-        if self.failed or self._due():
-            self.flush()
 
     def _due(self) -> bool:
         return (
             (self.events >= COMMIT_ROWS and self.events % ROW_GROUP_ROWS >= ROW_GROUP_ROWS // 2)
             or self.unwritten >= COMMIT_BYTES
+            or self.rejects_held >= REJECTS_BYTES
             or time.monotonic() - self.since >= COMMIT_SECONDS
             or locks.readers_waiting(self.session.store.path)
         )
@@ -297,7 +359,8 @@ class Committer:
         if self.spool is not None:
             self.spool.clear()
         self.last, self.spans, self.counts, self.remakes = {}, [], Counter(), []
-        self.added = self.events = self.unwritten = 0
+        self.rejects, self.stopped = [], None
+        self.added = self.events = self.unwritten = self.rejects_held = 0
         self.failed = False
 
     def _again(self, con: Any) -> None:
@@ -343,13 +406,26 @@ class Committer:
             self.spool = None
 
 
-def _insert(con: Any, events: pa.Table | None, rejects: pa.Table | None) -> None:
+class _Stream:
+    """Only the Arrow C stream of a reader. DuckDB scans a pyarrow reader through a dataset
+    scanner, which reads 16 batches ahead on threads of its own: 16 more blocks held, and
+    the Python that makes them (the run's reading) off this thread. A bare stream it reads
+    as it needs, on the thread that runs the INSERT."""
+
+    def __init__(self, reader: pa.RecordBatchReader) -> None:
+        self.reader = reader
+
+    def __arrow_c_stream__(self, requested_schema: object = None) -> object:
+        return self.reader.__arrow_c_stream__(requested_schema)
+
+
+def _insert(con: Any, events: pa.Table | _Stream | None, rejects: pa.Table | None) -> None:
     # Each table is read by its local name, which DuckDB looks up in this frame (a
     # replacement scan): 5-10% less CPU a block than a relation's insert_into, which binds the
     # statement once more first. Not registered views: a view dropped inside the transaction
     # kept its Arrow table (the core's buffers) until DuckDB cleaned up its catalog after the
     # commit, a transaction's worth of blocks (~70 MB at 184k rows).
-    if events is not None and events.num_rows:
+    if isinstance(events, _Stream) or (events is not None and events.num_rows):
         block_events = events  # noqa: F841  (read by name)
         con.execute("INSERT INTO events SELECT * FROM block_events")
     if rejects is not None and rejects.num_rows:

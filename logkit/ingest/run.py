@@ -11,7 +11,7 @@ import os
 import signal
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +28,7 @@ from . import sources as src
 from .ahead import read_ahead
 from .blocks import Block, Joins, LineBlocker
 from .checkpoints import Checkpoint, fingerprint, load_checkpoints, save_checkpoint
-from .commit import Committer, Cursor, spans_of
+from .commit import Committer, Cursor, Record, spans_of
 from .summary import IngestSummary, SourceReport
 
 # Ingest only appends, so DuckDB needs little more than the rows not yet checkpointed, and the
@@ -228,7 +228,18 @@ def _ingest(
     committer = Committer(session)
     # One thread: it takes a source's blocks in order (see `_KeyBlock`); the core has its own pool.
     worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="logkit-core")
-    try:
+
+    def handed(cur: Cursor, parsed: Future[ChunkResult], block: Block) -> Generator[Record]:
+        nonlocal done_bytes
+        yield _parsed(summary, cur, parsed, block)
+        done_bytes += block.end_offset - block.first_offset
+        if progress:
+            progress(done_bytes, summary.lines, total_bytes or None)
+
+    def records() -> Generator[Record]:
+        """Every source's blocks, parsed, as the committer takes them (inside DuckDB's
+        INSERT, which reads them as it stores them)."""
+        nonlocal next_id
         for source, cp in todo:
             status = "resumed" if cp else "new"
             if cp is None:
@@ -292,13 +303,9 @@ def _ingest(
                 for item in submitted:
                     ahead.append(item)
                     if len(ahead) > limit:
-                        done_bytes += _record(committer, summary, cur, *ahead.popleft())
-                        if progress:
-                            progress(done_bytes, summary.lines, total_bytes or None)
+                        yield from handed(cur, *ahead.popleft())
             while ahead:
-                done_bytes += _record(committer, summary, cur, *ahead.popleft())
-                if progress:
-                    progress(done_bytes, summary.lines, total_bytes or None)
+                yield from handed(cur, *ahead.popleft())
             if source.changed:
                 # Read up to where it changed (see sources.py); the rest is the next
                 # run's.
@@ -317,11 +324,15 @@ def _ingest(
                     " unfinished line that waits for its end (is it a log file?)"
                 )
             source.close()
-        committer.flush()
+
+    stored = records()
+    try:
+        committer.store(stored)
     except BaseException as exc:
         committer.abort(exc)
         raise
     finally:
+        stored.close()  # its reader thread stops, its source's spool goes
         # A signal is handled in this thread while the core finishes its block (~50 ms).
         worker.shutdown(wait=True, cancel_futures=True)
         committer.close()
@@ -461,17 +472,11 @@ def _key_open_at(source: src.Source, offset: int) -> int:
     return key_block_after(data)
 
 
-def _record(
-    committer: Committer,
-    summary: IngestSummary,
-    cur: Cursor,
-    parsed: Future[ChunkResult],
-    block: Block,
-) -> int:
-    """Store a block once the core has parsed it; the bytes of its source it consumed."""
+def _parsed(
+    summary: IngestSummary, cur: Cursor, parsed: Future[ChunkResult], block: Block
+) -> Record:
+    """A block once the core has parsed it, counted in the run's summary."""
     result = parsed.result()
-    # Unnamed stdin has no checkpoint: its rows are committed without one.
-    committer.add(None if cur.checkpoint.id is None else cur, result, block)
     summary.lines += result.lines
     summary.events += result.events.num_rows
     summary.no_ts += result.no_ts
@@ -484,4 +489,5 @@ def _record(
     cur.report.lines += result.lines
     cur.report.events += result.events.num_rows
     cur.report.rejects += result.rejects.num_rows
-    return block.end_offset - block.first_offset
+    # Unnamed stdin has no checkpoint: its rows are committed without one.
+    return None if cur.checkpoint.id is None else cur, result, block
