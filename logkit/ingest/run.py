@@ -57,6 +57,11 @@ INGEST_DUCKDB_THREADS = 1
 # out was otherwise handed back to the system and faulted in again, zeroed, for the next
 # (1M lines: 293k -> 214k page faults, 1.16 -> 0.94 s of system time).
 INGEST_BLOCK_CACHE_MB = 64
+# DuckDB's memory for the run's last transaction, whose trace spans' compaction (a GROUP BY
+# and sort of every span recorded, ~1.8M rows at 10M events) was a long run's peak: 64 MB let
+# it grow the process by ~70 MB, 32 by ~38, 0.06 s slower (it spills; with too little, it
+# is retried with more, as every write is).
+FINISH_MEMORY_MB = 32
 # Blocks the core may have parsed, or be parsing, beyond the one being stored: each holds its
 # raw bytes, then its Arrow rows (~2 MB each for a 2 MB block, and what the core's allocator
 # keeps of them for ~10 ms once freed) until its turn. Enough for the core to go on while the
@@ -355,7 +360,8 @@ def _ingest(
             save_checkpoint(con, cp)
         tracespans.compact(con)
 
-    session.run(finish)
+    with session.memory_limit(FINISH_MEMORY_MB):
+        session.run(finish)
     for report in summary.sources:
         # (A damaged stream says so itself.)
         if report.status == "new" and report.lines and not report.events and not report.damage:
