@@ -10,6 +10,9 @@ the ingest pipeline (untimed, unmasked), then times in this one process, alterna
     closed (so the data is on disk, as the baseline's is);
   * the same rows cut to the baseline's columns (ts, level, service, message, trace_id,
     user_id, duration_ms, status_code), to show what the table's width costs;
+  * the same rows as one stream of the ingest's blocks (an Arrow C stream, so memory stays a
+    block), in one INSERT: on one DuckDB thread, as ingest stores them; and on every thread
+    with insertion order given up, which a stream lets DuckDB spread over its threads;
   * the part of a normaliser written in DuckDB SQL that any such design needs, without the
     conversions themselves: every line (in memory) has its alias keys pulled out by one
     `from_json` and its attrs rebuilt without them by `json_merge_patch` (a key per column).
@@ -22,6 +25,7 @@ bounds an ingest that normalises in DuckDB.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import sys
@@ -35,6 +39,7 @@ import pyarrow as pa
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import LOGKIT, READ_JSON_BASELINE, core_blocks, run
 
+from logkit.ingest.commit import _Stream
 from logkit.migrations import migrate
 from logkit.normalize import BUILTIN_ALIASES
 
@@ -42,10 +47,9 @@ NARROW = ["ts", "level", "service", "message", "trace_id", "user_id", "duration_
 ROWS_PER_BATCH = 8192
 
 
-def events_of(log: Path) -> pa.Table:
-    parts = core_blocks(log)
+def events_of(parts: list[pa.Table]) -> pa.Table:
     # Batches of the size the ingest commits in, so that DuckDB scans them on every core.
-    table = pa.concat_tables(parts).combine_chunks()
+    table = pa.concat_tables(parts).combine_chunks().drop_columns(["stream"])
     return pa.Table.from_batches(table.to_batches(max_chunksize=ROWS_PER_BATCH))
 
 
@@ -89,7 +93,8 @@ def main() -> None:
             ]
         )
         (log,) = sorted((work / "logs").iterdir())
-        rows = events_of(log)
+        parts = core_blocks(log, stream=True)
+        rows = events_of(parts)
         narrow = rows.select(NARROW)
         text = pa.table({"line": pa.array(log.read_bytes().decode().splitlines(), pa.string())})
         text = pa.Table.from_batches(text.to_batches(max_chunksize=ROWS_PER_BATCH))
@@ -115,12 +120,27 @@ def main() -> None:
             con.execute(f"INSERT INTO events ({names}) SELECT {names} FROM rows")
             con.close()
 
-        times: dict[str, list[float]] = {"baseline": [], "wide": [], "narrow": [], "sql": []}
+        def streamed(threads: int, ordered: bool) -> None:
+            path = work / "s.duckdb"
+            con = duckdb.connect(str(path))
+            migrate(con, str(path))
+            con.execute(f"SET threads = {threads}")
+            con.execute(f"SET preserve_insertion_order = {str(ordered).lower()}")
+            batches = (batch for part in parts for batch in part.to_batches())
+            stream = _Stream(pa.RecordBatchReader.from_batches(parts[0].schema, batches))  # noqa: F841
+            con.execute("INSERT INTO events SELECT * FROM stream")
+            con.close()
+
+        times: dict[str, list[float]] = {
+            "baseline": [], "wide": [], "narrow": [], "stream1": [], "streamN": [], "sql": []
+        }  # fmt: skip
         for _ in range(args.repeat):
             for label, fn in (
                 ("baseline", baseline),
                 ("wide", lambda: store(rows, None)),
                 ("narrow", lambda: store(narrow, NARROW)),
+                ("stream1", lambda: streamed(1, True)),
+                ("streamN", lambda: streamed(os.cpu_count() or 1, False)),
                 ("sql", in_sql),
             ):
                 for leftover in work.glob("*.duckdb*"):
@@ -132,6 +152,8 @@ def main() -> None:
             ("baseline", "duckdb read_json, 10 columns"),
             ("wide", "insert logkit's rows, all columns"),
             ("narrow", f"insert logkit's rows, {len(NARROW)} columns"),
+            ("stream1", "stream of blocks, 1 thread, ordered"),
+            ("streamN", "stream of blocks, all threads, unordered"),
             ("sql", "SQL: alias keys out, attrs rebuilt"),
         ):
             secs = statistics.median(times[label])
