@@ -248,8 +248,17 @@ fn write_map(
 /// A JSON string literal: short escapes, other control bytes as \u00XX, the rest (non-ASCII
 /// too) as is. The masker's value writer (mask::pyvalue) shares it so both escape alike.
 pub(crate) fn write_str(s: &str, out: &mut String) {
-    out.push('"');
     let bytes = s.as_bytes();
+    if !needs_escape(bytes) {
+        // Most strings (keys above all, most of them shorter than a word): one pass over
+        // their words and a copy, not a look at each byte of their last word.
+        out.reserve(bytes.len() + 2);
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
+    out.push('"');
     let mut start = 0;
     let mut i = 0;
     while i < bytes.len() {
@@ -289,6 +298,20 @@ pub(crate) fn write_str(s: &str, out: &mut String) {
     }
     out.push_str(&s[start..]);
     out.push('"');
+}
+
+/// Whether any byte of `bytes` is one `write_str` escapes: a word at a time, the last
+/// bytes in a word of their own padded with bytes that need none.
+fn needs_escape(bytes: &[u8]) -> bool {
+    let mut words = bytes.chunks_exact(8);
+    let mut ends = 0;
+    for word in &mut words {
+        ends |= run_ends(u64::from_le_bytes(word.try_into().expect("eight bytes")));
+    }
+    let mut last = [b' '; 8];
+    last[..words.remainder().len()].copy_from_slice(words.remainder());
+    ends |= run_ends(u64::from_le_bytes(last));
+    ends != 0
 }
 
 fn write_number(text: &str, out: &mut String, style: Style) -> Result<(), Unwritable> {

@@ -11,6 +11,7 @@ pub mod errors;
 pub mod formats;
 #[cfg(any(test, feature = "harness"))]
 pub mod harness;
+pub mod hex;
 pub mod json;
 pub mod lines;
 pub mod mask;

@@ -15,11 +15,15 @@ use serde_json::Value;
 
 use super::detectors::Replace;
 use super::pyvalue::int_digits;
-use super::{char_len, is_id_shape, keys, luhn, normalise_key, Counts, Masker, TooDeep};
+use super::{is_id_shape, keys, luhn, normalise_key, Counts, Masker, TooDeep};
 use super::{DEEPEST, ID_COLUMNS};
 use crate::json::{view, Py};
+use crate::normalize::column;
 use crate::normalize::{Out, FIELDS};
 use crate::tree::{from_value, to_value, Obj, J};
+
+/// ID_COLUMNS by their places among the columns.
+const ID_PLACES: [usize; 2] = [column(ID_COLUMNS[0]), column(ID_COLUMNS[1])];
 
 impl Masker {
     /// `mask_event` over an event's columns (store order, as `into_map` lists them) and its
@@ -39,7 +43,7 @@ impl Masker {
         if !self.enabled {
             return;
         }
-        for (name, field) in FIELDS.iter().zip(fields.iter_mut()) {
+        for (column, (name, field)) in FIELDS.iter().zip(fields.iter_mut()).enumerate() {
             let Some(Out::Str(s)) = field else {
                 continue; // numeric and boolean columns are never touched
             };
@@ -54,7 +58,7 @@ impl Masker {
                 }
                 continue;
             }
-            if char_len(s) < self.shortest || (ID_COLUMNS.contains(name) && is_id_shape(s)) {
+            if !self.long_enough(s) || (ID_PLACES.contains(&column) && is_id_shape(s)) {
                 continue; // an all-digit span id is a valid card number one time in twenty
             }
             if let Some(masked) = self.mask_str(s, counts) {
@@ -72,7 +76,7 @@ impl Masker {
     ) -> Result<(), TooDeep> {
         match value {
             J::Str(s) => {
-                if char_len(s) >= self.shortest {
+                if self.long_enough(s) {
                     if let Some(masked) = self.mask_str(s, counts) {
                         *value = J::Str(Cow::Owned(masked));
                     }
@@ -139,7 +143,7 @@ impl Masker {
             } else if self.tree_value(v, depth + 1, counts).is_err() {
                 *v = J::Str(Cow::Owned(self.error(counts)));
             }
-            if char_len(k) >= self.shortest {
+            if self.long_enough(k) {
                 if let Some(masked) = self.mask_str(k, counts) {
                     renamed.push((index, masked));
                 }

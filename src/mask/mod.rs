@@ -348,7 +348,7 @@ impl Masker {
                         }
                         continue;
                     }
-                    if char_len(s) < self.shortest
+                    if !self.long_enough(s)
                         || (ID_COLUMNS.contains(&name.as_str()) && is_id_shape(s))
                     {
                         continue; // an all-digit span id is a valid card number one time in twenty
@@ -403,7 +403,7 @@ impl Masker {
     fn value(&self, value: &mut Value, depth: usize, counts: &mut Counts) -> Result<(), TooDeep> {
         match value {
             Value::String(s) => {
-                if char_len(s) >= self.shortest {
+                if self.long_enough(s) {
                     if let Some(masked) = self.mask_str(s, counts) {
                         *s = masked;
                     }
@@ -454,7 +454,7 @@ impl Masker {
             } else if self.value(v, depth + 1, counts).is_err() {
                 *v = Value::String(self.error(counts));
             }
-            if char_len(k) >= self.shortest {
+            if self.long_enough(k) {
                 if let Some(masked) = self.mask_str(k, counts) {
                     renamed.push((index, masked));
                 }
@@ -681,6 +681,16 @@ fn is_container(value: &Value) -> bool {
     matches!(value, Value::Object(_) | Value::Array(_))
 }
 
+impl Masker {
+    /// Whether `s` has `shortest` characters (Python's `len(str)`) or more, counted only when
+    /// its length in bytes leaves it open (a character is one to four bytes): most strings
+    /// are much longer, and some (stack traces) long enough to count for a while.
+    fn long_enough(&self, s: &str) -> bool {
+        let n = self.shortest;
+        s.len() >= n && (s.len() >= 4 * n || char_len(s) >= n)
+    }
+}
+
 /// Length in characters, as Python's `len(str)`.
 fn char_len(s: &str) -> usize {
     if s.is_ascii() {
@@ -693,21 +703,9 @@ fn char_len(s: &str) -> usize {
 /// What trace and span ids look like, and nothing else: hex of 8 to 64 digits, a UUID, a W3C
 /// traceparent. Hex with dashes anywhere else (4111-1111-1111-1111) is scanned like any string.
 fn is_id_shape(s: &str) -> bool {
-    let hex = |part: &str, n: usize| part.len() == n && part.bytes().all(|b| b.is_ascii_hexdigit());
-    if (8..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return true;
-    }
-    // The parts without a vector (two column values a masked line, most of them ids).
-    let mut parts = s.split('-');
-    match [(); 6].map(|()| parts.next()) {
-        [Some(a), Some(b), Some(c), Some(d), Some(e), None] => {
-            hex(a, 8) && hex(b, 4) && hex(c, 4) && hex(d, 4) && hex(e, 12)
-        }
-        [Some(a), Some(b), Some(c), Some(d), None, None] => {
-            hex(a, 2) && hex(b, 32) && hex(c, 16) && hex(d, 2)
-        }
-        _ => false,
-    }
+    ((8..=64).contains(&s.len()) && crate::hex::all_hex(s.as_bytes()))
+        || crate::hex::is_uuid(s)
+        || crate::hex::traceparent(s).is_some()
 }
 
 /// `map` with keys renamed, in order; a name taken already gets `~2`, `~3`...
