@@ -9,6 +9,7 @@ Real stores and real runs; a kill and a reader in separate processes.
 
 from __future__ import annotations
 
+import gc
 import gzip
 import os
 import subprocess
@@ -266,7 +267,10 @@ def test_a_transaction_over_many_files_holds_few_descriptors_and_none_after(tmp_
     beyond Reread.MAX_OPEN of them, the files' rows go to the spool instead (a directory of
     small files would otherwise exhaust the process's descriptors), and the run leaves none
     open."""
-    before = ingest_module.src.Reread._open  # (another test's may still be referenced)
+    # Another test's transaction may still hold one, in a reference cycle (a traceback's
+    # frames) that the collector frees at any moment, this test's run too: free it first.
+    gc.collect()
+    before = ingest_module.src.Reread._open
     monkeypatch.setattr(ingest_module.src.Reread, "MAX_OPEN", before + 2)
     spooled = _spooled(monkeypatch)
     held: list[int] = []
