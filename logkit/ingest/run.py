@@ -337,7 +337,7 @@ def _ingest(
         committer.abort(exc)
         raise
     finally:
-        stored.close()  # its reader thread stops, its source's spool goes
+        stored.close()  # the reader thread of the source it stopped in ends
         # A signal is handled in this thread while the core finishes its block (~50 ms).
         worker.shutdown(wait=True, cancel_futures=True)
         committer.close()
