@@ -16,9 +16,10 @@ use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 /// Room for each lazy DFA's states (the regex crate's default is 2 MB; too little for the
 /// larger alternations, which were then built again and again). Each detector's, the gates'
 /// and the prefilter's DFA fills towards it as the input varies: at 16 MB they grew the core by
-/// ~45 MB over 9M lines of four services' logs (RSS 150 -> 192 MB), at 4 MB by none, at the
-/// same CPU per line.
-pub const DFA_BYTES: usize = 4 << 20;
+/// ~45 MB over 9M lines of four services' logs, at 8 MB by ~17, at 4 MB by ~5; but rejected
+/// lines, masked whole as text, keep the DFAs building states: 500k lines of plain text took
+/// 7.9 s at 16 MB, 9.8 s at 8, 11.6 s at 4.
+pub const DFA_BYTES: usize = 8 << 20;
 
 use super::base64::decode_strict;
 use super::ipv6::Ipv6;
