@@ -148,8 +148,8 @@ pub struct Pipeline {
 }
 
 /// The pool's threads on a machine of `cores`: one fewer, at least one. The ingest's storing
-/// thread needs a core to itself (DuckDB runs a block's INSERT on the thread that calls it, and
-/// the run waits for it): with a thread per core here, it got about two thirds of one, and a 1M-
+/// thread needs a core to itself (DuckDB runs the ingest's INSERT on the thread that calls it,
+/// and the run waits for it): with a thread per core here, it got about two thirds of one, and a 1M-
 /// line ingest on 2 cores took 7% longer (bench/RESULTS.md, fifth session).
 fn pool_threads(cores: usize) -> usize {
     cores.saturating_sub(1).max(1)

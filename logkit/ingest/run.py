@@ -51,7 +51,8 @@ CHECKPOINT_WAL_BYTES = 32 * 1024 * 1024
 # DuckDB's threads while ingest writes. A block's INSERT (an Arrow scan of ~5k rows into an
 # ordered insert) spread over two threads cost 22-28% more CPU than on one, in no less time
 # (`python bench/insert_paths.py`), and the second competed with the core for a core: 1M
-# lines in process 7.2 -> 6.5 s.
+# lines in process 7.2 -> 6.5 s. A transaction's one INSERT of the blocks' stream (commit.py)
+# on two threads, insertion order given up, fared worse still: 1M lines 3.3 -> 4.4 s.
 INGEST_DUCKDB_THREADS = 1
 # DuckDB's freed blocks kept for its next ones while ingest writes: each row group it writes
 # out was otherwise handed back to the system and faulted in again, zeroed, for the next
@@ -65,10 +66,11 @@ FINISH_MEMORY_MB = 32
 # Blocks the core may have parsed, or be parsing, beyond the one being stored: each holds its
 # raw bytes, then its Arrow rows (~2 MB each for a 2 MB block, and what the core's allocator
 # keeps of them for ~10 ms once freed) until its turn. Enough for the core to go on while the
-# storing thread compresses a row group (~150-200 ms, inside one block's INSERT) or commits
-# (~100 ms): the two threads are about even, so each such pause the core cannot fill leaves a
-# core idle. 1M lines, CLI, alternating: eight 4.96-5.13 s, sixteen 4.44-4.59 s at the same
-# peak RSS once DuckDB has 64 MB (above); twenty-four no faster (+48 MB, an earlier session).
+# storing thread compresses a row group (~150-200 ms, in the INSERT as a block fills one) or
+# commits (~100 ms): the two threads are about even, so each such pause the core cannot fill
+# leaves a core idle. 1M lines, CLI, alternating: eight 4.96-5.13 s, sixteen 4.44-4.59 s at the
+# same peak RSS once DuckDB has 64 MB (above); twenty-four no faster (+48 MB, an earlier
+# session; again this session, +21 MB).
 CORE_AHEAD = 16
 
 
