@@ -36,6 +36,11 @@ REAL_FORMATS = Path(__file__).resolve().parent / "real" / "formats"
 FIXTURES = sorted(p.name for p in REAL_FORMATS.iterdir() if p.suffix in (".ndjson", ".log"))
 ALL = FormatSettings()
 FORMATS = load_formats()
+# Formats written after the Python pipeline was gone have no golden output to be held to:
+# their samples' expected columns (tests/test_formats.py) are their oracle. That they change
+# nothing in how the other formats' inputs read is checked here (recognition runs with all).
+AFTER_THE_PORT = {"dotnet-json", "envoy", "gelf", "klog", "tracing-json"}
+PORTED = {name: spec for name, spec in FORMATS.items() if name not in AFTER_THE_PORT}
 
 
 def native(formats: FormatSettings = ALL, aliases: Any = None, masker: Any = None) -> Any:
@@ -50,7 +55,7 @@ def assert_same(data: bytes, formats: FormatSettings = ALL, aliases: Any = None)
 def samples() -> list[tuple[str, bytes]]:
     return [
         (f"{spec.name}#{i}", sample["line"].encode() + b"\n")
-        for spec in FORMATS.values()
+        for spec in PORTED.values()
         for i, sample in enumerate(spec.samples)
     ]
 
@@ -85,7 +90,7 @@ def test_a_file_interleaving_every_real_program_reads_the_same():
     assert len(result.formats) > 20
 
 
-@pytest.mark.parametrize("forced", sorted(FORMATS))
+@pytest.mark.parametrize("forced", sorted(PORTED))
 def test_a_forced_format_reads_every_line_the_same(forced):
     # --log-format NAME: every record (inner ones too) read by that format.
     formats = FormatSettings(forced=forced)
