@@ -141,6 +141,7 @@ def late_table() -> list[tuple[str, list[str], list[str], bool]]:
         options
         or spec.levels
         or spec.inner
+        or spec.inner_record
         or any(fs.default is not None or fs.nanos or fs.template for fs in spec.fields_last)
     ):
         # What the core does not read: refused rather than read differently.

@@ -40,8 +40,8 @@ FORMATS = load_formats()
 # their samples' expected columns (tests/test_formats.py) are their oracle. That they change
 # nothing in how the other formats' inputs read is checked here (recognition runs with all).
 AFTER_THE_PORT = {
-    "cloudflare", "dotnet-json", "envoy", "firelens", "gelf", "hclog", "klog", "kong", "mongodb",
-    "mysql-json", "postgres-jsonlog", "tracing-json", "vector",
+    "cloudflare", "dotnet-json", "elasticsearch-hit", "envoy", "firelens", "gcp-logentry", "gelf",
+    "hclog", "klog", "kong", "mongodb", "mysql-json", "postgres-jsonlog", "tracing-json", "vector",
 }  # fmt: skip
 PORTED = {name: spec for name, spec in FORMATS.items() if name not in AFTER_THE_PORT}
 

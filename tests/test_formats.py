@@ -212,6 +212,8 @@ class TestFileLanguage:
             ({"levels": {"words": {"x": "LOUD"}}}, "[levels] LOUD: use one of CRITICAL"),
             ({"fields": {"ts": {"from": "t", "pattern": "("}}}, "bad pattern"),
             ({"sample": []}, "unknown key(s) sample"),
+            ({"envelope": {"inner": "a", "record": "b"}}, "[envelope] takes inner or record"),
+            ({"envelope": {"text": "log"}}, "[envelope]: unknown key(s) text"),
         ],
     )
     def test_mistakes_are_config_errors_that_say_where(self, table, message):
@@ -220,6 +222,22 @@ class TestFileLanguage:
             parse_spec(table, "logkit.toml [formats]", "mine")
         assert message in str(caught.value)
         assert str(caught.value).startswith("logkit.toml [formats]: format 'mine'")
+
+    def test_an_envelope_record_is_an_object_read_by_its_own_format(self):
+        """[envelope] record: the inner record is the object there (an exported log entry's
+        payload); text there is not parsed, and the envelope fills what the record lacks."""
+        spec = parse_spec(
+            {"match": {"keys": ["entry", "at"]}, "envelope": {"record": "entry"},
+             "fields": {"ts": "at", "message": "entry"}},
+            "logkit.toml [formats]", "wrapped",
+        )  # fmt: skip
+        recognizer = Recognizer({**SPECS, "wrapped": spec})
+        event = recognizer({"entry": ZAP, "at": "2026-11-22T10:01:02Z", "host": "h"})
+        assert ("wrapped/zap", "slow", "db") == (recognizer.last, event["message"], event["logger"])
+        assert {"at": "2026-11-22T10:01:02Z", "host": "h"} == event["attrs"]["envelope"]
+        text = recognizer({"entry": orjson.dumps(ZAP).decode(), "at": "2026-11-22T10:01:02Z"})
+        assert ("wrapped", orjson.dumps(ZAP).decode()) == (recognizer.last, text["message"])
+        assert T == text["ts"]
 
     def test_a_user_format_overrides_a_built_in_one_of_the_same_name(self):
         """[formats.zap] replaces the built-in zap."""

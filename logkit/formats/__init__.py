@@ -38,6 +38,7 @@ offsets = { INFO = 0, ERROR = 8 }           # "ERROR+4" is 8 + 4 on the scale
 [envelope]
 inner = "log"                # a string holding another record (JSON: parsed, recognised, and
                              # normalised by its own format; the envelope fills what it lacks)
+# record = "jsonPayload"     # or the other record itself, an object (instead of inner)
 
 [explode]                    # one line holds many records (an OTLP/JSON export request)
 path = "resourceLogs[].scopeLogs[].logRecords[]"   # each item of the innermost list is a record
@@ -153,7 +154,8 @@ class FormatSpec:
     fields: list[FieldSpec] = field(default_factory=list)
     fields_last: list[FieldSpec] = field(default_factory=list)
     levels: dict[str, Any] = field(default_factory=dict)
-    inner: str | None = None
+    inner: str | None = None  # [envelope] inner: the path of text holding a record
+    inner_record: str | None = None  # [envelope] record: the path of the record, an object
     explode: ExplodeSpec | None = None
     partial: PartialSpec | None = None
     samples: list[dict[str, Any]] = field(default_factory=list)
@@ -308,6 +310,11 @@ def parse_spec(data: Mapping[str, Any], origin: str, name: str | None = None) ->
     levels = dict(data.get("levels", {}))
     _check_levels(levels, where)
     envelope = data.get("envelope", {})
+    if not isinstance(envelope, dict):
+        raise ConfigError(f"{where}: [envelope] is a table (inner = PATH or record = PATH)")
+    _refuse_unknown(envelope, {"inner", "record"}, f"{where}: [envelope]", "key")
+    if len(envelope) > 1:
+        raise ConfigError(f"{where}: [envelope] takes inner or record, not both")
     samples = data.get("samples", [])
     if not isinstance(samples, list) or not all(
         isinstance(s, dict) and isinstance(s.get("line"), str) for s in samples
@@ -326,7 +333,8 @@ def parse_spec(data: Mapping[str, Any], origin: str, name: str | None = None) ->
         fields=_field_specs(data.get("fields", {}), f"{where}: [fields]"),
         fields_last=_field_specs(data.get("fields_last", {}), f"{where}: [fields_last]"),
         levels=levels,
-        inner=envelope.get("inner") if isinstance(envelope, dict) else None,
+        inner=envelope.get("inner"),
+        inner_record=envelope.get("record"),
         explode=_explode_spec(data.get("explode"), where),
         partial=_partial_spec(data.get("partial"), where),
         samples=samples,
@@ -440,6 +448,7 @@ def spec_data(spec: FormatSpec) -> dict[str, Any]:
         "fields_last": [_field(fs) for fs in spec.fields_last],
         "levels": spec.levels or None,
         "inner": spec.inner,
+        "record": spec.inner_record,
         "explode": None
         if explode is None
         else {

@@ -1,7 +1,9 @@
-//! Envelopes (`[envelope] inner`): a record that carries another record as text (Docker's
-//! `log`, journald's `MESSAGE`, a CRI line's content). When the text is a JSON object it is
-//! normalised by its own format, the envelope's columns fill what it lacks, and the
-//! envelope itself (less the text) is kept in attrs as "envelope".
+//! Envelopes: a record that carries another record as text (`[envelope] inner`: Docker's
+//! `log`, journald's `MESSAGE`, a CRI line's content) or as an object (`[envelope] record`: an
+//! exported Cloud Logging entry's `jsonPayload`, a search index's `_source`). When the text is
+//! a JSON object, or the value is one, it is normalised by its own format, the envelope's
+//! columns fill what it lacks, and the envelope itself (less the inner record) is kept in
+//! attrs as "envelope".
 
 use std::borrow::Cow;
 
@@ -38,6 +40,16 @@ pub fn inner_text(record: &mut Record<'_>, inner: &str) -> Option<String> {
             }
             Some(text)
         }
+        _ => None,
+    }
+}
+
+/// The inner record when `inner` holds it as an object rather than as text.
+pub fn inner_object(record: &Record<'_>, inner: &str) -> Option<Record<'static>> {
+    let steps = split_path(inner);
+    let (head, rest) = steps.split_first()?;
+    match lookup(obj_get(record, head), rest) {
+        Some(J::Obj(map)) => owned_record(map.clone()),
         _ => None,
     }
 }
@@ -174,6 +186,20 @@ pub fn enveloped<'a>(mut event: Event<'a>, outer: Event<'a>, envelope: Record<'a
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_inner_object_is_the_record_and_text_is_not() {
+        let record = crate::json::parse_record(
+            br#"{"jsonPayload": {"event": "hi", "n": 1}, "textPayload": "{\"a\": 1}", "nested": {"_source": {"b": 2}}}"#,
+        )
+        .unwrap();
+        let inner = inner_object(&record, "jsonPayload").unwrap();
+        assert_eq!(r#"{"event":"hi","n":1}"#, crate::json::dumps_record(&inner));
+        assert!(inner_object(&record, "textPayload").is_none());
+        assert!(inner_object(&record, "missing").is_none());
+        let nested = inner_object(&record, "nested._source").unwrap();
+        assert_eq!(r#"{"b":2}"#, crate::json::dumps_record(&nested));
+    }
 
     #[test]
     fn the_inner_text_is_a_record_only_where_orjson_reads_one() {

@@ -38,9 +38,16 @@ const MAX_DEPTH: usize = 2;
 pub const COVERAGE: [&str; 5] = ["ts", "level", "message", "service", "trace_id"];
 const COVERAGE_FIELDS: [usize; 5] = [0, 1, 4, 2, 5];
 
+/// Where an envelope holds its inner record (a path): as JSON text (`[envelope] inner`), or
+/// as the object itself (`[envelope] record`: an exported Cloud Logging entry's jsonPayload).
+enum Inner {
+    Text(String),
+    Object(String),
+}
+
 /// What a format does beyond normalising a record.
 struct Special {
-    inner: Option<String>,
+    inner: Option<Inner>,
     partial: Option<PartialSpec>,
     explode: Option<ExplodeSpec>,
 }
@@ -125,7 +132,11 @@ impl Formats {
                 )?),
             };
             special.push(Special {
-                inner: spec.inner.clone(),
+                inner: match (&spec.inner, &spec.record) {
+                    (Some(path), _) => Some(Inner::Text(path.clone())),
+                    (None, Some(path)) => Some(Inner::Object(path.clone())),
+                    (None, None) => None,
+                },
                 partial,
                 explode,
             });
@@ -305,19 +316,24 @@ impl Formats {
             .collect()
     }
 
-    /// An envelope's event: its inner record's, when the inner text is a JSON object.
+    /// An envelope's event: its inner record's, when the inner text is a JSON object (or
+    /// the inner value is one, for `[envelope] record`).
     fn unwrap<'a>(
         &self,
         format: usize,
-        inner: &str,
+        inner: &Inner,
         record: &mut Record<'a>,
         decisions: &mut Decisions,
         depth: usize,
     ) -> Made<'a> {
         let fmt = &self.compiled[format];
-        let parsed = envelope::inner_text(record, inner)
-            .as_deref()
-            .and_then(envelope::inner_record);
+        let (parsed, inner) = match inner {
+            Inner::Text(path) => {
+                let text = envelope::inner_text(record, path);
+                (text.as_deref().and_then(envelope::inner_record), path)
+            }
+            Inner::Object(path) => (envelope::inner_object(record, path), path),
+        };
         let record = std::mem::take(record);
         let Some(parsed) = parsed else {
             return Made::One(fmt.run(record), FormatName::Of(format));

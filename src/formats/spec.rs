@@ -85,6 +85,9 @@ pub struct FormatSpec {
     pub levels: Option<LevelsSpec>,
     #[serde(default)]
     pub inner: Option<String>,
+    /// `[envelope] record`: the inner record itself, an object, rather than text holding it.
+    #[serde(default)]
+    pub record: Option<String>,
     #[serde(default)]
     pub explode: Option<ExplodeSpec>,
     #[serde(default)]
