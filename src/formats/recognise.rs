@@ -75,6 +75,11 @@ pub struct Signature {
     keys: Vec<String>,
     any_keys: Vec<String>,
     tests: Vec<(String, Test)>,
+    /// Each path of `keys`, then of `tests`, as a record must hold it: the literal key, or
+    /// its first step when it is a nested path.
+    needed: Vec<(String, Option<String>)>,
+    /// The same for `any_keys`, of which one is enough.
+    any_needed: Vec<(String, Option<String>)>,
     /// (priority, conditions): the most specific format wins.
     pub rank: (i64, usize),
 }
@@ -92,8 +97,19 @@ impl Signature {
             tests.push((path.clone(), Test::Pattern(python_regex(pattern)?)));
         }
         let conditions = spec.keys.len() + tests.len() + usize::from(!spec.any_keys.is_empty());
+        let heads = |paths: &mut dyn Iterator<Item = &String>| {
+            paths
+                .map(|path| {
+                    let steps = split_path(path);
+                    let head = (steps.len() >= 2).then(|| steps[0].clone());
+                    (path.clone(), head)
+                })
+                .collect::<Vec<_>>()
+        };
         Ok(Signature {
             format,
+            needed: heads(&mut spec.keys.iter().chain(tests.iter().map(|(p, _)| p))),
+            any_needed: heads(&mut spec.any_keys.iter()),
             keys: spec.keys.clone(),
             any_keys: spec.any_keys.clone(),
             tests,
@@ -101,8 +117,23 @@ impl Signature {
         })
     }
 
+    /// Whether records with these keys can hold every path the format needs (one of its
+    /// `any` paths too), as `place` finds them, but without building a check: most formats
+    /// are ruled out so for most shapes, and a stream of ever-new shapes (keys that vary
+    /// from line to line) decides one per line against every format.
+    fn may_match(&self, keys: &[&str]) -> bool {
+        let held = |(path, head): &(String, Option<String>)| {
+            keys.contains(&path.as_str()) || head.as_deref().is_some_and(|h| keys.contains(&h))
+        };
+        self.needed.iter().all(held)
+            && (self.any_needed.is_empty() || self.any_needed.iter().any(held))
+    }
+
     /// The per-record checks for records with these keys, or None if they cannot match.
     fn checks_for(&self, keys: &[&str]) -> Option<Vec<Check>> {
+        if !self.may_match(keys) {
+            return None;
+        }
         let mut checks = Vec::new();
         for path in &self.keys {
             if keys.contains(&path.as_str()) {
