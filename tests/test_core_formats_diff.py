@@ -41,8 +41,8 @@ FORMATS = load_formats()
 # nothing in how the other formats' inputs read is checked here (recognition runs with all).
 AFTER_THE_PORT = {
     "cloudflare", "dotnet-json", "elasticsearch-hit", "envoy", "firelens", "gcp-logentry", "gelf",
-    "hclog", "json-logging", "klog", "kong", "mongodb", "mysql-json", "postgres-jsonlog", "quarkus",
-    "serilog-json", "tracing-json", "vector",
+    "hclog", "json-logging", "klog", "kong", "monolog", "mongodb", "mysql-json", "postgres-jsonlog",
+    "quarkus", "semantic-logger", "serilog-json", "tracing-json", "vector",
 }  # fmt: skip
 PORTED = {name: spec for name, spec in FORMATS.items() if name not in AFTER_THE_PORT}
 
