@@ -82,7 +82,40 @@ fn ts_from_text(s: &str) -> Option<i64> {
     if let Some(f) = py_float(s) {
         return ts_from_float(f);
     }
-    iso_fallback(s).and_then(in_range)
+    iso_fallback(s).or_else(|| common_log(s)).and_then(in_range)
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// The Common Log Format's time, as nginx's `$time_local`, Apache's `%t` (brackets and all),
+/// API Gateway's `requestTime` and HAProxy (with milliseconds) write it:
+/// `07/Dec/2026:10:01:02 +0000`, read as the ISO text it stands for.
+fn common_log(s: &str) -> Option<i128> {
+    let text = s.trim_matches(py_isspace);
+    let text = text
+        .strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .unwrap_or(text);
+    let (date, rest) = text.split_once(':')?;
+    let mut parts = date.split('/');
+    let (day, month, year) = (parts.next()?, parts.next()?, parts.next()?);
+    let month = MONTHS.iter().position(|m| *m == month)? + 1;
+    if parts.next().is_some() || day.len() != 2 || year.len() != 4 {
+        return None;
+    }
+    let (time, offset) = match rest.split_once(' ') {
+        Some((time, zone)) => {
+            let (sign, digits) = zone.split_at_checked(1)?;
+            if !matches!(sign, "+" | "-") || digits.len() != 4 {
+                return None;
+            }
+            (time, format!("{sign}{}:{}", &digits[..2], &digits[2..]))
+        }
+        None => (rest, String::new()),
+    };
+    fromisoformat(format!("{year}-{month:02}-{day}T{time}{offset}").as_bytes())
 }
 
 /// A second chance for ISO text fromisoformat refuses: padding, 't'/'z', a ' UTC' suffix.
@@ -352,6 +385,28 @@ pub fn fromisoformat(s: &[u8]) -> Option<i128> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_common_log_formats_time_is_read() {
+        let t = parse_ts_str("2026-11-22T10:01:02Z");
+        assert!(t.is_some());
+        assert_eq!(t, parse_ts_str("22/Nov/2026:10:01:02 +0000"));
+        assert_eq!(t, parse_ts_str("[22/Nov/2026:11:01:02 +0100]"));
+        assert_eq!(
+            t.map(|us| us + 123_000),
+            parse_ts_str("22/Nov/2026:10:01:02.123 +0000")
+        );
+        assert!(parse_ts_str("22/Nov/2026:10:01:02").is_some()); // no offset: UTC, as ISO text
+        for bad in [
+            "22/Foo/2026:10:01:02 +0000",
+            "2/Nov/2026:10:01:02 +0000",
+            "22/Nov/2026:10:01:02 0000",
+            "22/Nov/2026:25:01:02 +0000",
+            "22/Nov/2026",
+        ] {
+            assert_eq!(None, parse_ts_str(bad), "{bad}");
+        }
+    }
 
     fn iso(s: &str) -> Option<i128> {
         fromisoformat(s.as_bytes())
