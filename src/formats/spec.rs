@@ -5,6 +5,9 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
 use crate::errors::CoreError;
 
 /// One way a format fills a column group (logkit/formats' `FieldSpec`).
@@ -123,6 +126,22 @@ pub fn from_json(text: &str) -> Result<FormatsData, CoreError> {
 /// `$` also matches before a final newline, as Python's does. A construct `regex` lacks (look-around, backreferences) is an error, and
 /// the core refuses the formats rather than read them differently.
 pub fn python_regex(pattern: &str) -> Result<regex::Regex, CoreError> {
+    // Compiled once per process: every format carries generic's last-resort patterns (the
+    // stack traces' error types, the largest), and a run's start-up compiled them once per
+    // format, ~half the core's construction with fifty formats.
+    static COMPILED: OnceLock<Mutex<HashMap<String, regex::Regex>>> = OnceLock::new();
+    let compiled = COMPILED.get_or_init(Mutex::default);
+    if let Some(regex) = compiled.lock().ok().and_then(|c| c.get(pattern).cloned()) {
+        return Ok(regex);
+    }
+    let regex = translated(pattern)?;
+    if let Ok(mut c) = compiled.lock() {
+        c.insert(pattern.to_string(), regex.clone());
+    }
+    Ok(regex)
+}
+
+fn translated(pattern: &str) -> Result<regex::Regex, CoreError> {
     let multiline = pattern
         .strip_prefix("(?")
         .and_then(|rest| rest.split_once(')'))
