@@ -41,9 +41,9 @@ FORMATS = load_formats()
 # nothing in how the other formats' inputs read is checked here (recognition runs with all).
 AFTER_THE_PORT = {
     "aws-apigateway", "aws-lambda-platform", "cloudflare", "dotnet-json", "elasticsearch-hit",
-    "envoy", "firelens", "gcp-logentry", "gelf", "hclog", "json-logging", "k8s-audit", "klog",
-    "kong", "monolog", "mongodb", "mysql-json", "postgres-jsonlog", "quarkus", "semantic-logger",
-    "serilog-json", "tracing-json", "vector",
+    "envoy", "firelens", "gcp-logentry", "gelf", "grafana", "hclog", "json-logging", "k8s-audit",
+    "klog", "kong", "monolog", "mongodb", "mysql-json", "postgres-jsonlog", "quarkus",
+    "semantic-logger", "serilog-json", "tracing-json", "vector",
 }  # fmt: skip
 PORTED = {name: spec for name, spec in FORMATS.items() if name not in AFTER_THE_PORT}
 # Samples a ported format gained since, the same way: nginx-json's template of $time_local
