@@ -15,13 +15,7 @@ use crate::tree::{obj_get, parse, J};
 /// valid UTF-8) decoded as UTF-8 with replacement characters, written back when top-level.
 pub fn inner_text(record: &mut Record<'_>, inner: &str) -> Option<String> {
     let steps = split_path(inner);
-    let (head, rest) = steps.split_first()?;
-    let value = if rest.is_empty() {
-        obj_get(record, head)
-    } else {
-        lookup(obj_get(record, head), rest)
-    };
-    match value {
+    match value_at(record, &steps) {
         Some(J::Str(text)) => Some(text.to_string()),
         Some(J::Arr(items)) if !items.is_empty() => {
             let bytes: Option<Vec<u8>> = items
@@ -33,7 +27,7 @@ pub fn inner_text(record: &mut Record<'_>, inner: &str) -> Option<String> {
                 })
                 .collect();
             let text = String::from_utf8_lossy(&bytes?).into_owned();
-            if rest.is_empty() {
+            if let [head] = steps.as_slice() {
                 if let Some(slot) = record.iter_mut().find(|(k, _)| k == head) {
                     slot.1 = J::Str(Cow::Owned(text.clone()));
                 }
@@ -46,12 +40,16 @@ pub fn inner_text(record: &mut Record<'_>, inner: &str) -> Option<String> {
 
 /// The inner record when `inner` holds it as an object rather than as text.
 pub fn inner_object(record: &Record<'_>, inner: &str) -> Option<Record<'static>> {
-    let steps = split_path(inner);
-    let (head, rest) = steps.split_first()?;
-    match lookup(obj_get(record, head), rest) {
+    match value_at(record, &split_path(inner)) {
         Some(J::Obj(map)) => owned_record(map.clone()),
         _ => None,
     }
+}
+
+/// The value at a path's steps in a record, if there is one.
+fn value_at<'r, 'a>(record: &'r Record<'a>, steps: &[String]) -> Option<&'r J<'a>> {
+    let (head, rest) = steps.split_first()?;
+    lookup(obj_get(record, head), rest)
 }
 
 /// The inner text as a record, read as orjson reads it (the Python engine's reader): no
