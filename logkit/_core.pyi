@@ -15,6 +15,9 @@ class Block:
     @property
     def rejects(self) -> Batches: ...
     @property
+    def spans(self) -> Batches:
+        """(trace_key, first_ts, last_ts, untimed) per trace key of the block's events."""
+    @property
     def lines(self) -> int: ...
     @property
     def no_ts(self) -> int: ...

@@ -2,8 +2,8 @@
 
 The core takes a whole block of raw lines and returns Arrow tables and the block's counts;
 nothing per line crosses into Python. What it is told comes from here, so that there is one
-source for each: the columns from logkit/schema.py (events) and REJECT_SCHEMA below, and the
-alias table from the generic log format's file (logkit/formats/generic.toml).
+source for each: the columns from logkit/schema.py, and the alias table from the generic log
+format's file (logkit/formats/generic.toml).
 
 The core recognises each record's log format and normalises it by that format's data; Python
 stays the one reader of the format files (`load_formats`, with logkit.toml's formats and their
@@ -22,8 +22,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-
 from . import _core
 from .errors import ConfigError, CoreBugWarning
 from .formats import (
@@ -36,17 +34,15 @@ from .formats import (
     read_format_file,
     specs_json,
 )
-from .schema import EVENT_COLUMNS, STREAM_COLUMN
+from .schema import EVENT_COLUMNS, REJECT_COLUMNS, STREAM_COLUMN
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from .mask import Masker
 
-# What the core is told and gives back (the ingest's blocks, logkit/ingest/): the reject
-# table's columns, the log formats a run knows, a block's result, the masker.
-REJECT_SCHEMA = pa.schema(
-    [("source", pa.string()), ("line", pa.int64()), ("byte_offset", pa.int64()),
-     ("reason", pa.string()), ("raw", pa.string())]
-)  # fmt: skip
+# What the core is told and gives back (the ingest's blocks, logkit/ingest/): the log formats
+# a run knows, a block's result, the masker.
 
 
 @dataclass(frozen=True)
@@ -76,8 +72,28 @@ class ChunkResult:
     # The private key block open after the block (`key_block_after`; 0 without a masker
     # that follows them): the next block's `in_key`.
     key_open: int = 0
-    # The events' (trace_key, ts), copied, if made beside the parse (ingest/commit.py).
+    # Per trace key, its events' first and last ts and whether any had none (src/spans.rs).
     spans: pa.Table | None = None
+
+    @classmethod
+    def of(cls, block: _core.Block, in_key: int = 0) -> ChunkResult:
+        """The core's `block` as tables (pyarrow is loaded here, on first use: an ingest
+        starts its core while it loads; see ingest/run.py)."""
+        import pyarrow as pa
+
+        return cls(
+            events=pa.table(block.events),
+            rejects=pa.table(block.rejects),
+            lines=block.lines,
+            no_ts=block.no_ts,
+            newest_ts=block.newest_ts,
+            reasons=Counter(block.reasons),
+            masked=Counter(block.masked),
+            formats=dict(block.formats),
+            in_key=in_key,
+            key_open=block.key_open,
+            spans=pa.table(block.spans),
+        )
 
 
 def make_masker(
@@ -113,10 +129,6 @@ def mask_field_sources(
     for field_name, names in field_names(specs, fields).items():
         sources[field_name] = list(dict.fromkeys([*sources[field_name], *names]))
     return sources
-
-
-# Arrow types of the reject table as the DuckDB type names schema.py uses for events.
-_TYPE_NAMES = {pa.string(): "VARCHAR", pa.int64(): "BIGINT", pa.int32(): "INTEGER"}
 
 
 def _table(rows: Iterable[tuple[str, Iterable[str] | str]]) -> list[tuple[str, list[str]]]:
@@ -184,7 +196,7 @@ class Core:
         self.max_line = max_line
         self.formats = formats or FormatSettings()
         events = list(EVENT_COLUMNS)
-        rejects = [(f.name, _TYPE_NAMES[f.type]) for f in REJECT_SCHEMA]
+        rejects = list(REJECT_COLUMNS)
         if stream:
             events.append(STREAM_COLUMN)
             rejects.append(STREAM_COLUMN)
@@ -229,6 +241,26 @@ class Core:
         rest; `in_key`: a private key block open before the block (its bytes so far), for a
         masked core (the result's `key_open`: the one open after it); a line longer than
         `max_line` bytes is quarantined as line_too_long."""
+        block = self.process_block(
+            source, data, first_line, first_offset, extra_rejects, in_key,
+            stream=stream, max_line=max_line,
+        )  # fmt: skip
+        return ChunkResult.of(block, in_key)
+
+    def process_block(
+        self,
+        source: str,
+        data: bytes,
+        first_line: int,
+        first_offset: int,
+        extra_rejects: Sequence[tuple[int, int, str, bytes]] = (),
+        in_key: int = 0,
+        *,
+        stream: Any = None,
+        max_line: int | None = None,
+    ) -> _core.Block:
+        """`process_chunk`, the block as the core gives it (`ChunkResult.of` makes it
+        tables): no Python object is made of it here."""
         if max_line is None:
             max_line = self.max_line
         block = self._core.process(
@@ -240,21 +272,9 @@ class Core:
                 f"the native core failed on a block of {source} from line {first_line}; its"
                 f" {bugs} lines are quarantined as internal_error (a bug: please report it)",
                 CoreBugWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
-        events = pa.table(block.events)
-        return ChunkResult(
-            events=events,
-            rejects=pa.table(block.rejects),
-            lines=block.lines,
-            no_ts=block.no_ts,
-            newest_ts=block.newest_ts,
-            reasons=Counter(block.reasons),
-            masked=Counter(block.masked),
-            formats=dict(block.formats),
-            in_key=in_key,
-            key_open=block.key_open,
-        )
+        return block
 
     @property
     def splits(self) -> bool:

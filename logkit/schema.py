@@ -45,6 +45,16 @@ EVENT_COLUMNS: list[tuple[str, str]] = [
     ("line", "BIGINT"),
 ]
 
+# The columns of a block's rejects as the core builds them (logkit/core.py): the store's
+# rejects table holds these, then when it was ingested and the stream (migrations.py).
+REJECT_COLUMNS: list[tuple[str, str]] = [
+    ("source", "VARCHAR"),
+    ("line", "BIGINT"),
+    ("byte_offset", "BIGINT"),
+    ("reason", "VARCHAR"),
+    ("raw", "VARCHAR"),
+]
+
 # The store's events table has one column more, at its end: the stream (checkpoint id) a row
 # was read from (see m006_stream in logkit/migrations.py). The core builds it for an ingest
 # (`Core(stream=True)`), each block's id given with the block; the lake's files do not hold it

@@ -89,7 +89,7 @@ def _create(path: Path) -> None:
         stale.unlink(missing_ok=True)
     tmp = path.with_name(f".{path.name}.creating-{os.getpid()}")
     try:
-        con = connect(str(tmp), config=WRITER_CONFIG)
+        con = connect(str(tmp), lean=True, config=WRITER_CONFIG)  # SQL alone
         try:
             migrations.migrate(con, str(path))
             con.execute("CHECKPOINT")
@@ -103,7 +103,7 @@ def _create(path: Path) -> None:
         Path(f"{tmp}.wal").unlink(missing_ok=True)
 
 
-def _connect_rw(path: Path, settings: dict[str, str]) -> duckdb.DuckDBPyConnection:
+def _connect_rw(path: Path, settings: dict[str, str], lean: bool) -> duckdb.DuckDBPyConnection:
     # Created owner-only, and so is the WAL DuckDB creates beside it later: the umask stays
     # tight for the whole write session (see `writing`). An empty file (`mktemp`'s) is no
     # database yet: it becomes the store, as a missing one does.
@@ -111,7 +111,7 @@ def _connect_rw(path: Path, settings: dict[str, str]) -> duckdb.DuckDBPyConnecti
         _create(path)
     deadline = time.monotonic() + READ_WAIT_SECONDS
     try:
-        con = _connect_waiting(path, deadline, config={**WRITER_CONFIG, **settings})
+        con = _connect_waiting(path, deadline, lean=lean, config={**WRITER_CONFIG, **settings})
     except duckdb.Error as exc:  # replaying the WAL may also run out of memory
         raise write_error(path, exc) from exc
     with contextlib.suppress(OSError):
@@ -128,14 +128,15 @@ def _connect_rw(path: Path, settings: dict[str, str]) -> duckdb.DuckDBPyConnecti
 
 
 @contextlib.contextmanager
-def writing(store: StoreFiles, wait: float) -> Iterator[WriteSession]:
-    """Hold `store` for writing for the duration of the block (`Store.writer`)."""
+def writing(store: StoreFiles, wait: float, *, lean: bool = False) -> Iterator[WriteSession]:
+    """Hold `store` for writing for the duration of the block (`Store.writer`); `lean`: the
+    session's connection is `engine.connect`'s lean one."""
     store.path.parent.mkdir(parents=True, exist_ok=True)
     old_umask = os.umask(0o077)
     lock = locks.WriterLock(store.path)
     try:
         lock.acquire(wait)
-        session = WriteSession(store)
+        session = WriteSession(store, lean=lean)
         try:
             yield session
         finally:
@@ -148,8 +149,9 @@ def writing(store: StoreFiles, wait: float) -> Iterator[WriteSession]:
 class WriteSession:
     """A writer's hold on the store for one run: lazy connection, batched commits."""
 
-    def __init__(self, store: StoreFiles) -> None:
+    def __init__(self, store: StoreFiles, *, lean: bool = False) -> None:
         self.store = store
+        self.lean = lean
         self._con: duckdb.DuckDBPyConnection | None = None
         self._memory_mb = WRITER_MEMORY_MB
         self._threads = WRITER_CONFIG["threads"]
@@ -168,7 +170,7 @@ class WriteSession:
     def con(self) -> duckdb.DuckDBPyConnection:
         if self._con is None:
             # Given at connect, the settings also govern replaying the WAL.
-            self._con = _connect_rw(self.store.path, self._settings())
+            self._con = _connect_rw(self.store.path, self._settings(), self.lean)
         return self._con
 
     def _apply(self) -> None:

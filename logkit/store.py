@@ -94,9 +94,10 @@ class Store:
     def exists(self) -> bool:
         return self.path.exists()
 
-    def writer(self) -> AbstractContextManager[WriteSession]:
-        """Hold the store for writing for the duration of the block (see logkit/session.py)."""
-        return writing(self, self.wait)
+    def writer(self, *, lean: bool = False) -> AbstractContextManager[WriteSession]:
+        """Hold the store for writing for the duration of the block (see logkit/session.py);
+        `lean` as for `reader`."""
+        return writing(self, self.wait, lean=lean)
 
     @contextlib.contextmanager
     def reader(
@@ -159,7 +160,9 @@ class Store:
         # which the questions (`logkit trace` must start fast) never use.
         from .ingest import ingest
 
-        with self.writer() as session:
+        # Lean: the run loads DuckDB's Python layer itself (ingest/commit.py), once its core
+        # has started.
+        with self.writer(lean=True) as session:
             return ingest(
                 session, list(paths), mask=mask, progress=progress, stdin_name=stdin_name,
                 log_format=log_format,

@@ -29,6 +29,11 @@ _SPANS_OF = """
     SELECT trace_key, min(ts), max(ts), bool_or(ts IS NULL) FROM {source}
     WHERE trace_key IS NOT NULL GROUP BY trace_key
 """
+# The same from spans gathered already (the core's per block, src/spans.rs).
+_SPANS_FROM = """
+    SELECT trace_key, min(first_ts), max(last_ts), bool_or(untimed) FROM {source}
+    GROUP BY trace_key
+"""
 # Rows in the sorted prefix of trace_spans, as of the last compaction.
 _SORTED_KEY = "trace_spans_sorted"
 
@@ -39,6 +44,12 @@ def record(con: duckdb.DuckDBPyConnection, source: str) -> None:
     Built here rather than kept in queries/: the table it reads is a name, which DuckDB
     does not bind."""
     con.execute(f"INSERT INTO trace_spans {_SPANS_OF.format(source=source)}")
+
+
+def record_spans(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    """Append `source`'s spans, (trace_key, first_ts, last_ts, untimed) rows as the core
+    gathers them per block: one row per trace key of them all."""
+    con.execute(f"INSERT INTO trace_spans {_SPANS_FROM.format(source=source)}")
 
 
 def compact(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> bool:

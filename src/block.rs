@@ -18,6 +18,7 @@ use crate::formats::{count, Coverage, FormatName, Formats, Made};
 use crate::json::{parse_record_reusing, write_record, Record};
 use crate::lines::{split_lines, Reason};
 use crate::normalize::{Event, EventMap, Out};
+use crate::spans::Spans;
 
 // Every line allocates its record's keys and values; mimalloc's thread-local free lists make
 // that about a fifth cheaper than the C library's allocator when the block's slices run on
@@ -80,6 +81,8 @@ pub struct BlockOutput {
     /// core makes anyway (the reader's own search of each block for it was 2% of a masked
     /// ingest's CPU). Always 0 without a masker that masks key blocks.
     pub key_open: usize,
+    /// Per trace key, its events' first and last timestamp (`spans::Spans::batch`).
+    pub spans: RecordBatch,
 }
 
 // The lines of `[partial]` formats, joined once the whole block has been read (a sequence's
@@ -175,6 +178,7 @@ struct Slice<'a> {
     newest: Option<i64>,
     masked: Counts,
     formats: Coverage,
+    spans: Spans,
     /// The slice's lines of `[partial]` formats, whose events wait for `join_parts`.
     parts: Vec<Deferred<Record<'a>>>,
     /// The last event's attrs, for the next line's record to be parsed into (emptied): a
@@ -192,6 +196,7 @@ impl Slice<'_> {
             newest: None,
             masked: Counts::new(),
             formats: Coverage::new(),
+            spans: Spans::default(),
             parts: Vec::new(),
             spare: None,
         }
@@ -250,7 +255,9 @@ impl Pipeline {
         let mut newest: Option<i64> = None;
         let mut masked = Counts::new();
         let mut formats = Coverage::new();
+        let mut spans = Spans::default();
         for slice in slices {
+            spans.merge(slice.spans);
             rejects.extend(slice.rejects);
             no_ts += slice.no_ts;
             newest = newest.max(slice.newest);
@@ -292,6 +299,7 @@ impl Pipeline {
             masked,
             formats,
             key_open,
+            spans: spans.batch(),
         })
     }
 
@@ -421,6 +429,9 @@ impl Pipeline {
             Some(Out::Str(id)) => Some(crc32fast::hash(id.as_bytes())),
             _ => None,
         };
+        if let Some(key) = trace_key {
+            out.spans.add(key, ts);
+        }
         count(&mut out.formats, self.formats.name(format), &event.fields);
         let attrs = &event.attrs;
         out.events.push(
@@ -509,6 +520,7 @@ impl Pipeline {
             formats: Coverage::new(),
             // The next block still needs it; should this be what panicked, no key is open.
             key_open: guarded(|| self.key_lines(input, &lines).1, || 0),
+            spans: Spans::default().batch(),
         })
     }
 }

@@ -18,6 +18,7 @@ pub mod mask;
 pub mod normalize;
 pub mod pyobjects;
 pub mod pytext;
+pub mod spans;
 pub mod timeparse;
 pub mod tree;
 
@@ -99,6 +100,10 @@ struct Block {
     events: Py<Batches>,
     #[pyo3(get)]
     rejects: Py<Batches>,
+    /// Per trace key, its events' first and last timestamp and whether any had none
+    /// (src/spans.rs).
+    #[pyo3(get)]
+    spans: Py<Batches>,
     #[pyo3(get)]
     lines: u64,
     #[pyo3(get)]
@@ -244,9 +249,14 @@ impl Core {
             schema: self.pipeline.rejects.schema.clone(),
             batches: vec![output.rejects],
         };
+        let spans = Batches {
+            schema: spans::schema(),
+            batches: vec![output.spans],
+        };
         Ok(Block {
             events: Py::new(py, events)?,
             rejects: Py::new(py, rejects)?,
+            spans: Py::new(py, spans)?,
             lines: output.lines,
             no_ts: output.no_ts,
             newest_ts: output.newest_ts,

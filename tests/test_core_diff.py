@@ -269,7 +269,7 @@ def test_a_format_files_fields_read_as_the_python_toml_reader_reads_them():
 
 
 def test_the_columns_are_the_ones_schema_py_names_including_new_ones():
-    # The core is told its columns at run time (logkit/schema.py, core.REJECT_SCHEMA), so
+    # The core is told its columns at run time (logkit/schema.py), so
     # a column added there, such as a stream id at the end, is filled without a second list.
     from logkit import _core
     from logkit.schema import EVENT_COLUMNS

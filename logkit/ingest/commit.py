@@ -16,7 +16,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,22 +30,8 @@ from ..formats import COVERAGE
 from ..handles import Session as WriteSession  # store.py's, as seen from below Store
 from .blocks import Block
 from .checkpoints import Checkpoint, fingerprint, save_checkpoint
-from .sources import Source
-from .summary import SourceReport
+from .cursor import Cursor, Record
 
-
-@dataclass
-class Cursor:
-    """A source being read, with the checkpoint its committed blocks advance."""
-
-    source: Source
-    checkpoint: Checkpoint
-    report: SourceReport
-    head: bytes
-
-
-# A block the core parsed, as the run hands it to be stored (no cursor: unnamed stdin's).
-Record = tuple[Cursor | None, ChunkResult, Block]
 _NONE: Iterator[Record] = iter(())
 
 
@@ -197,15 +182,20 @@ class Committer:
     """Stores blocks as they come in one open transaction, which commits with the checkpoints
     of the blocks it holds and the counters (see COMMIT_ROWS)."""
 
-    def __init__(self, session: WriteSession) -> None:
+    def __init__(
+        self, session: WriteSession, counted: Counter[tuple[str, str]] | None = None
+    ) -> None:
+        """`counted`: counters the run adds to as it reads (masks in file names), booked
+        with the next block stored."""
         self.session = session
+        self.counted: Counter[tuple[str, str]] = Counter() if counted is None else counted
         self.counts: Counter[tuple[str, str]] = Counter()
         self.txn: contextlib.ExitStack | None = None  # the open transaction
         self.con: Any = None
         self.spool: _Spool | None = None
         # Per source, its last block in the transaction (its checkpoint is saved as it leaves it).
         self.last: dict[int, tuple[Cursor, Block]] = {}
-        self.spans: list[pa.Table] = []  # (trace_key, ts) of each block's events
+        self.spans: list[pa.Table] = []  # each block's trace spans (ChunkResult.spans)
         # How to make again the rows of the transaction's blocks that are not in the spool.
         self.remakes: list[Callable[[], ChunkResult]] = []
         self.added = self.events = 0
@@ -287,7 +277,8 @@ class Committer:
             for table in (events, rejects):
                 if table.num_rows:
                     self.spool.write(table)
-        self.spans.append(spans_of(result) if result.spans is None else result.spans)
+        if result.spans is not None:
+            self.spans.append(result.spans)
         if rejects.num_rows:
             self.rejects.append(rejects)
             self.rejects_held += rejects.get_total_buffer_size()
@@ -305,6 +296,9 @@ class Committer:
         if cur is not None:
             _advance(cur, result, block)
             self.last[id(cur)] = (cur, block)
+        if self.counted:
+            self.counts.update(self.counted)
+            self.counted.clear()
         self.counts["lines", ""] += result.lines
         for name, counts in (("rejects", result.reasons), ("masked", result.masked)):
             for label, value in counts.items():
@@ -384,10 +378,10 @@ class Committer:
         self._finish(con)
 
     def _finish(self, con: Any) -> None:
-        spans = pa.concat_tables(self.spans)
-        if spans.num_rows:
+        spans = pa.concat_tables(self.spans) if self.spans else None
+        if spans is not None and spans.num_rows:
             con.register("_spans", spans)
-            tracespans.record(con, "_spans")
+            tracespans.record_spans(con, "_spans")
             con.unregister("_spans")
         for cur, block in self.last.values():
             save_checkpoint(con, _stop_at(cur, block))
@@ -435,26 +429,6 @@ def _insert(con: Any, events: pa.Table | _Stream | None, rejects: pa.Table | Non
             "INSERT INTO rejects SELECT source, line, byte_offset, reason, raw, now(), stream"
             " FROM block_rejects"
         )
-
-
-def spans_of(result: ChunkResult) -> pa.Table:
-    """The (trace_key, ts) of a block's events, for the trace spans its transaction records:
-    made on the core's thread (ingest/run.py), which has time to spare, where the thread that
-    stores blocks has none."""
-    return _copied(result.events.select(["trace_key", "ts"]))
-
-
-def _copied(table: pa.Table) -> pa.Table:
-    """`table` with buffers of its own. Columns selected from the core's batch keep the whole
-    batch alive (an Arrow C data import frees its buffers together): the trace spans of a
-    transaction's blocks held all their rows until its commit, ~60 MB of the core's memory."""
-    return pa.table(
-        [
-            pa.concat_arrays(c.chunks) if c.num_chunks else pa.array([], c.type)
-            for c in table.columns
-        ],
-        names=table.column_names,
-    )
 
 
 def _advance(cur: Cursor, result: ChunkResult, block: Block) -> None:

@@ -7,10 +7,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import itertools
 import os
 import signal
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import interrupt, tracespans
+from .._core import Block as CoreBlock
 from ..core import ChunkResult, Core, FormatSettings, make_masker
 from ..errors import InputError, Interrupted, LogkitError
 from ..handles import Session as WriteSession  # store.py's, as seen from below Store
@@ -28,7 +30,7 @@ from . import sources as src
 from .ahead import read_ahead
 from .blocks import Block, Joins, LineBlocker
 from .checkpoints import Checkpoint, fingerprint, load_checkpoints, save_checkpoint
-from .commit import Committer, Cursor, Record, spans_of
+from .cursor import Cursor, Record
 from .summary import IngestSummary, SourceReport
 
 # Ingest only appends, so DuckDB needs little more than the rows not yet checkpointed, and the
@@ -232,11 +234,11 @@ def _ingest(
             todo.append((source, cp))
     total_bytes = sum(source.unread_bytes(cp) for source, cp in todo)
     done_bytes = 0
-    committer = Committer(session)
+    counted: Counter[tuple[str, str]] = Counter()  # masks in file names, for the committer
     # One thread: it takes a source's blocks in order (see `_KeyBlock`); the core has its own pool.
     worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="logkit-core")
 
-    def handed(cur: Cursor, parsed: Future[ChunkResult], block: Block) -> Generator[Record]:
+    def handed(cur: Cursor, parsed: Future[Parsed], block: Block) -> Generator[Record]:
         nonlocal done_bytes
         yield _parsed(summary, cur, parsed, block)
         done_bytes += block.end_offset - block.first_offset
@@ -283,7 +285,7 @@ def _ingest(
             label = "<stdin>" if source.is_stdin and not source.named else source.name
             keys = None  # the private key block open before the next block, if followed
             if masker is not None:
-                label = _masked_name(masker, label, committer, summary)
+                label = _masked_name(masker, label, counted, summary)
                 if masker.masks_key_blocks:
                     keys = _KeyBlock(_key_open_at(source, cp.byte_offset))
             cp.path = label
@@ -333,16 +335,26 @@ def _ingest(
             source.close()
 
     stored = records()
+    committer = None
     try:
-        committer.store(stored)
+        # The first block parsed starts the reading and the core on their threads; the
+        # committer's DuckDB layer and pyarrow (~0.15 s of imports, on this thread) load
+        # while they work. Before, the core waited for them: its thread is a run's longest.
+        first = next(stored, None)
+        from .commit import Committer
+
+        committer = Committer(session, counted)
+        committer.store(itertools.chain(() if first is None else (first,), stored))
     except BaseException as exc:
-        committer.abort(exc)
+        if committer is not None:
+            committer.abort(exc)
         raise
     finally:
         stored.close()  # the reader thread of the source it stopped in ends
         # A signal is handled in this thread while the core finishes its block (~50 ms).
         worker.shutdown(wait=True, cancel_futures=True)
-        committer.close()
+        if committer is not None:
+            committer.close()
         for source in opened:
             with contextlib.suppress(Exception):
                 source.close()
@@ -390,13 +402,15 @@ def _mask_checkpoint_paths(con: Any, masker: Masker, checkpoints: list[Checkpoin
     masker.counts.clear()  # not values this run stores
 
 
-def _masked_name(masker: Masker, name: str, committer: Committer, summary: IngestSummary) -> str:
+def _masked_name(
+    masker: Masker, name: str, counted: Counter[tuple[str, str]], summary: IngestSummary
+) -> str:
     """A file's name as the store keeps it (events, rejects, checkpoint, metric label): masked
     like any text, since a file may be named after an address or hold a token. Checkpoints are
     matched by content and inode, never by name, so nothing needs the real one back."""
     masked = masker.mask_text(name)
     for detector, count in masker.counts.items():
-        committer.counts["masked", detector] += count
+        counted["masked", detector] += count
         summary.masked[detector] += count
     masker.counts.clear()
     return masked
@@ -412,8 +426,10 @@ class _KeyBlock:
         self.open = open_bytes
 
 
+# A block as the core gives it, with the private key block open before it.
+Parsed = tuple[CoreBlock, int]
 # A block handed to the core's thread, and its parse to come.
-Submitted = tuple[Future[ChunkResult], Block]
+Submitted = tuple[Future[Parsed], Block]
 
 
 def _submitted(
@@ -448,17 +464,18 @@ def _remake(
 def _parse(
     core: Core, keys: _KeyBlock | None, label: str, stream: int | None, data: bytes,
     first_line: int, first_offset: int, rejects: list[tuple[int, int, str, bytes]],
-) -> ChunkResult:  # fmt: skip
+) -> Parsed:  # fmt: skip
     """A block through the core (on the core's thread), with the key block open before it;
-    the core finds the one open after it in its own pass over the block."""
+    the core finds the one open after it in its own pass over the block. Made tables by the
+    thread that takes it (`_parsed`): this one then needs no pyarrow, and runs while it
+    loads."""
     in_key = keys.open if keys is not None else 0
-    result = core.process_chunk(
+    block = core.process_block(
         label, data, first_line, first_offset, rejects, in_key, stream=stream
     )
     if keys is not None:
-        keys.open = result.key_open
-    result.spans = spans_of(result)
-    return result
+        keys.open = block.key_open
+    return block, in_key
 
 
 def _key_open_at(source: src.Source, offset: int) -> int:
@@ -480,11 +497,9 @@ def _key_open_at(source: src.Source, offset: int) -> int:
     return key_block_after(data)
 
 
-def _parsed(
-    summary: IngestSummary, cur: Cursor, parsed: Future[ChunkResult], block: Block
-) -> Record:
+def _parsed(summary: IngestSummary, cur: Cursor, parsed: Future[Parsed], block: Block) -> Record:
     """A block once the core has parsed it, counted in the run's summary."""
-    result = parsed.result()
+    result = ChunkResult.of(*parsed.result())
     summary.lines += result.lines
     summary.events += result.events.num_rows
     summary.no_ts += result.no_ts

@@ -85,6 +85,7 @@ impl Pipeline {
             }
             slice.no_ts += made.no_ts;
             slice.newest = slice.newest.max(made.newest);
+            slice.spans.merge(made.spans);
             for (detector, count) in made.masked {
                 *slice.masked.entry(detector).or_insert(0) += count;
             }
