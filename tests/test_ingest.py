@@ -9,6 +9,7 @@ import shutil
 import signal
 import stat
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -697,3 +698,28 @@ class TestFormatsTheCoreCannotRead:
         assert (1, True) == (proc.returncode, proc.stderr.decode().startswith(message))
         assert "look-around" in proc.stderr.decode()
         assert not db.exists() or [(0,)] == query(db, "SELECT count(*) FROM events")
+
+
+def test_the_core_parses_a_run_s_first_block_before_pyarrow_and_duckdb_s_package_load(tmp_path):
+    """The core's thread is a run's longest: it starts on the first block while the storing
+    thread loads DuckDB's Python layer and pyarrow (ingest/run.py), so nothing it needs, nor
+    anything imported before it, may load them."""
+    log = write(tmp_path / "app.log", lines(0, 20))
+    script = (
+        "import sys\n"
+        "import logkit.core\n"
+        "loaded = []\n"
+        "parse = logkit.core.Core.process_block\n"
+        "def spy(*args, **kwargs):\n"
+        "    loaded.append({'pyarrow', 'duckdb'} & set(sys.modules))\n"
+        "    return parse(*args, **kwargs)\n"
+        "logkit.core.Core.process_block = spy\n"
+        "from logkit.cli import main\n"
+        f"sys.argv = ['logkit', '--db', {str(tmp_path / 's.duckdb')!r}, 'ingest', '-q',"
+        f" {str(log)!r}]\n"
+        "main()\n"
+        "print(sorted(loaded[0]), sorted({'pyarrow', 'duckdb'} & set(sys.modules)))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, check=True)
+    assert proc.stdout.decode().split("\n")[0] == "[] ['duckdb', 'pyarrow']"
+    assert count(logkit.open(tmp_path / "s.duckdb")) == 20
