@@ -103,11 +103,19 @@ def _create(path: Path) -> None:
         Path(f"{tmp}.wal").unlink(missing_ok=True)
 
 
+def _is_there(path: Path) -> bool:
+    """Whether the store at `path` exists: an empty file (`mktemp`'s) is no database yet,
+    and becomes the store as a missing one does."""
+    try:
+        return path.stat().st_size > 0
+    except FileNotFoundError:
+        return False
+
+
 def _connect_rw(path: Path, settings: dict[str, str], lean: bool) -> duckdb.DuckDBPyConnection:
     # Created owner-only, and so is the WAL DuckDB creates beside it later: the umask stays
-    # tight for the whole write session (see `writing`). An empty file (`mktemp`'s) is no
-    # database yet: it becomes the store, as a missing one does.
-    if not path.exists() or path.stat().st_size == 0:
+    # tight for the whole write session (see `writing`).
+    if not _is_there(path):
         _create(path)
     deadline = time.monotonic() + READ_WAIT_SECONDS
     try:
@@ -165,6 +173,11 @@ class WriteSession:
         if self._block_cache_mb:
             settings["block_allocator_memory"] = f"{self._block_cache_mb}MB"
         return settings
+
+    @property
+    def exists(self) -> bool:
+        """Whether the store is there (else the first connection makes it: `_connect_rw`)."""
+        return self._con is not None or _is_there(self.store.path)
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:

@@ -700,26 +700,28 @@ class TestFormatsTheCoreCannotRead:
         assert not db.exists() or [(0,)] == query(db, "SELECT count(*) FROM events")
 
 
-def test_the_core_parses_a_run_s_first_block_before_pyarrow_and_duckdb_s_package_load(tmp_path):
+def test_the_core_parses_a_run_s_first_block_before_its_imports_and_a_new_store_are_made(
+    tmp_path,
+):
     """The core's thread is a run's longest: it starts on the first block while the storing
-    thread loads DuckDB's Python layer and pyarrow (ingest/run.py), so nothing it needs, nor
-    anything imported before it, may load them."""
+    thread loads DuckDB's Python layer and pyarrow and makes a new store (ingest/run.py), so
+    nothing it needs, nor anything before it, may load those or open the store."""
     log = write(tmp_path / "app.log", lines(0, 20))
+    db = tmp_path / "s.duckdb"
     script = (
-        "import sys\n"
+        "import os, sys\n"
         "import logkit.core\n"
-        "loaded = []\n"
+        f"db, seen = {str(db)!r}, []\n"
         "parse = logkit.core.Core.process_block\n"
         "def spy(*args, **kwargs):\n"
-        "    loaded.append({'pyarrow', 'duckdb'} & set(sys.modules))\n"
+        "    seen.append((sorted({'pyarrow', 'duckdb'} & set(sys.modules)), os.path.exists(db)))\n"
         "    return parse(*args, **kwargs)\n"
         "logkit.core.Core.process_block = spy\n"
         "from logkit.cli import main\n"
-        f"sys.argv = ['logkit', '--db', {str(tmp_path / 's.duckdb')!r}, 'ingest', '-q',"
-        f" {str(log)!r}]\n"
+        f"sys.argv = ['logkit', '--db', db, 'ingest', '-q', {str(log)!r}]\n"
         "main()\n"
-        "print(sorted(loaded[0]), sorted({'pyarrow', 'duckdb'} & set(sys.modules)))\n"
+        "print(seen[0], sorted({'pyarrow', 'duckdb'} & set(sys.modules)))\n"
     )
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, check=True)
-    assert proc.stdout.decode().split("\n")[0] == "[] ['duckdb', 'pyarrow']"
-    assert count(logkit.open(tmp_path / "s.duckdb")) == 20
+    assert proc.stdout.decode().split("\n")[0] == "([], False) ['duckdb', 'pyarrow']"
+    assert count(logkit.open(db)) == 20

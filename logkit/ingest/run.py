@@ -107,7 +107,10 @@ def ingest(
 ) -> IngestSummary:
     """Read `inputs` into the store; `stdin_name` makes '-' a named stream with a checkpoint;
     `log_format` names the log format every record is read as (else each is recognised)."""
-    before = _stored(session)
+    # A store not there yet is made by the run's first transaction, once its core has
+    # started (~0.1 s: two connections, the migrations): it has nothing to count or to read
+    # checkpoints from, and the session's lock keeps another writer from making it meanwhile.
+    before = _stored(session) if session.exists else (0, 0, 0)
     try:
         with (
             session.memory_limit(INGEST_MEMORY_MB),
@@ -184,10 +187,12 @@ def _ingest(
                 stream=True)  # fmt: skip
     # Where a block may end, by the core's own scan of its lines.
     joins: Joins | None = core if core.splits else None
-    with session.transaction() as con:
-        checkpoints = load_checkpoints(con)
-        if masker is not None:
-            _mask_checkpoint_paths(con, masker, checkpoints)
+    checkpoints: list[Checkpoint] = []
+    if session.exists:
+        with session.transaction() as con:
+            checkpoints = load_checkpoints(con)
+            if masker is not None:
+                _mask_checkpoint_paths(con, masker, checkpoints)
     # (Every stored checkpoint has an id: only unnamed stdin's, never saved, has none.)
     next_id = max((cp.id for cp in checkpoints if cp.id is not None), default=0) + 1
 
