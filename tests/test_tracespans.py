@@ -136,3 +136,26 @@ def test_a_prune_counts_the_spans_it_forgets_out_of_the_sorted_part(tmp_path: Pa
     con.execute(f"INSERT INTO trace_spans {spans}", {"a": 100_000, "b": 106_000})
     assert tracespans.compact(con)
     con.close()
+
+
+def test_an_event_joined_from_a_split_line_lies_in_a_span_of_its_key(tmp_path: Path) -> None:
+    """Docker splits a long line into parts, joined into one event after the block's other
+    lines (the core's `[partial]` pass): its trace has a span like any other's."""
+    trace = "cd" * 16
+    inner = (
+        orjson.dumps(
+            {"timestamp": "2026-11-22T10:00:05Z", "message": "x" * 40, "trace_id": trace}
+        ).decode()
+        + "\n"
+    )
+    cut = len(inner) // 2
+    parts = [
+        {"log": inner[:cut], "stream": "stdout", "time": "2026-11-22T10:00:05.000000001Z"},
+        {"log": inner[cut:], "stream": "stdout", "time": "2026-11-22T10:00:05.000000002Z"},
+    ]
+    log = write(tmp_path / "app.log", b"".join(orjson.dumps(p) + b"\n" for p in parts))
+    store = logkit.open(tmp_path / "logkit.duckdb")
+    store.ingest([str(log)])
+    assert [(1,)] == query(store.path, "SELECT count(*) FROM events")
+    assert 0 == uncovered(store.path)
+    assert [(False,)] == query(store.path, "SELECT untimed FROM trace_spans")
