@@ -40,15 +40,16 @@ FORMATS = load_formats()
 # their samples' expected columns (tests/test_formats.py) are their oracle. That they change
 # nothing in how the other formats' inputs read is checked here (recognition runs with all).
 AFTER_THE_PORT = {
-    "aws-apigateway", "aws-lambda-platform", "cloudflare", "dotnet-json", "elasticsearch-hit",
-    "envoy", "firelens", "gcp-logentry", "gelf", "grafana", "hclog", "json-logging", "k8s-audit",
-    "klog", "kong", "monolog", "mongodb", "mysql-json", "postgres-jsonlog", "quarkus",
-    "semantic-logger", "serilog-json", "tracing-json", "vector",
+    "aws-apigateway", "aws-lambda-platform", "azure-resource-log", "clickhouse", "cloudflare",
+    "dotnet-json", "elasticsearch-hit", "envoy", "firelens", "fluent-bit", "gcp-logentry",
+    "gelf", "grafana", "hclog", "json-logging", "k8s-audit", "klog", "kong", "monolog",
+    "mongodb", "mysql-json", "postgres-jsonlog", "quarkus", "semantic-logger", "serilog-json",
+    "tracing-json", "vector",
 }  # fmt: skip
 PORTED = {name: spec for name, spec in FORMATS.items() if name not in AFTER_THE_PORT}
 # Samples a ported format gained since, the same way: nginx-json's template of $time_local
-# and $request whole.
-SAMPLES_AFTER_THE_PORT = {"nginx-json#1"}
+# and $request whole; generic's Go initialisms.
+SAMPLES_AFTER_THE_PORT = {"nginx-json#1", "generic#2"}
 
 
 def native(formats: FormatSettings = ALL, aliases: Any = None, masker: Any = None) -> Any:
