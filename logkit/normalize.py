@@ -1,4 +1,4 @@
-"""What Python knows of normalisation, now that the native core does it (src/normalize.rs):
+"""What Python knows of normalisation, now that the native core does it (src/normalize/):
 the alias groups and the built-in alias table as data, the key names a field may come from, and
 the one converter a query needs (a user-typed X-Ray trace id).
 
@@ -83,8 +83,8 @@ def xray_trace(value: Any) -> str | None:
     trace id AWS maps it to: its time and random parts as one 32-hex id
     (``5759e988bd862e3fe1be46a994272793``), which joins with the same trace's W3C ids.
 
-    The core converts `xray_trace` aliases the same way (src/normalize.rs); this one reads a
-    trace id a user types (`logkit trace`)."""
+    The core converts `xray_trace` aliases the same way (src/normalize/converters.rs); this
+    one reads a trace id a user types (`logkit trace`)."""
     if type(value) is not str or not 35 <= len(value) <= 256:
         return None
     text = value

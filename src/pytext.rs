@@ -1,4 +1,4 @@
-//! Python's `float(str)` and `int(str)`, which the converters (normalize.rs) follow for
+//! Python's `float(str)` and `int(str)`, which the converters (normalize/converters.rs) follow for
 //! numeric strings: surrounding whitespace, a sign, `_` between digits, `inf`/`nan`.
 //! Only ASCII digits are read (Python also reads other scripts' decimal digits; no log
 //! writes those as numbers).

@@ -1,6 +1,6 @@
 """Records through the native core, for the tests of what normalisation makes of a record.
 
-The core is the only normaliser (src/normalize.rs, src/formats/); these helpers write each
+The core is the only normaliser (src/normalize/, src/formats/); these helpers write each
 record as a JSON line, run it through `core.Core.process_chunk` as an ingest would (the generic
 format forced unless a format is named, so the alias table alone decides) and give the event
 back as a dict: the canonical columns in store order (the time in microseconds since the

@@ -1,6 +1,6 @@
 """Normalisation: one parsed JSON record in, one canonical event out, nothing dropped.
 
-The native core normalises (src/normalize.rs); each record here goes through it as a JSON line
+The native core normalises (src/normalize/); each record here goes through it as a JSON line
 of its own (tests/core_events.py), the generic format forced, so the alias table decides."""
 
 from __future__ import annotations

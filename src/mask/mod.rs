@@ -4,9 +4,10 @@
 //!
 //! * Key rules: a value whose key's normalised name ends with a sensitive word is masked
 //!   whole (`keys.rs`), in dicts at any depth and in text pairs (`password=hunter2`).
-//! * Value detectors over every string, dict keys included (`detectors.rs`, with Luhn in
-//!   `luhn.rs`, IPv6 and base64 validation in `ipv6.rs` and `base64.rs`), then the
-//!   user-defined ones (`[mask.detectors]`, plain regexes: linear time, so none can hang).
+//! * Value detectors over every string, dict keys included (`detectors.rs`, each one's
+//!   finder in `finders.rs`, Luhn in `luhn.rs`, IPv6 and base64 validation in `ipv6.rs` and
+//!   `base64.rs`), then the user-defined ones (`[mask.detectors]`, plain regexes: linear
+//!   time, so none can hang).
 //! * A masked value becomes `[MASKED:detector]`, or `detector:<12 hex>` in pseudonym mode
 //!   (`pseudonym.rs`); `fields` are pseudonymised whole.
 //! * Fail closed: a value that cannot be walked (nesting too deep) becomes `[MASKED:error]`.
@@ -36,6 +37,7 @@ mod base64;
 mod config;
 mod detectors;
 mod event;
+mod finders;
 mod ipv6;
 mod key_blocks;
 mod keys;
