@@ -288,7 +288,14 @@ mod tests {
             .prop_map(|v| v.try_into().expect("one per column"))
     }
 
-    fn maskers() -> Vec<Masker> {
+    /// Built once for every case: a masker's regexes take ~60 ms to build in a debug build,
+    /// three per case were most of `cargo test`'s time.
+    fn maskers() -> &'static [Masker] {
+        static MASKERS: std::sync::OnceLock<Vec<Masker>> = std::sync::OnceLock::new();
+        MASKERS.get_or_init(built_maskers)
+    }
+
+    fn built_maskers() -> Vec<Masker> {
         let key = Some(b"test-key-for-logkit-masking-0001".to_vec());
         let configs = [
             MaskConfig::default(),
