@@ -11,8 +11,11 @@
 //! * A masked value becomes `[MASKED:detector]`, or `detector:<12 hex>` in pseudonym mode
 //!   (`pseudonym.rs`); `fields` are pseudonymised whole.
 //! * Fail closed: a value that cannot be walked (nesting too deep) becomes `[MASKED:error]`.
+//! * The walk through an event's columns and attrs (`event.rs`, on the core's tree) or a
+//!   serde_json value (`walk.rs`, for `logkit mask` and the Python API).
 //! * Idempotent: placeholders and pseudonyms are recognised and never masked again; a string
-//!   is masked until nothing changes (at most eight rounds).
+//!   is masked until nothing changes (at most eight rounds, `strings.rs`, which remembers
+//!   per thread the strings found clean).
 //! * `needs_masking` (`prefilter.rs`) answers false only where nothing would change.
 //! * A private key printed over several lines is followed from line to line
 //!   (`key_blocks.rs`); the caller carries the state from block to block.
@@ -46,8 +49,9 @@ mod prefilter;
 mod pseudonym;
 mod pyvalue;
 mod stream;
+mod strings;
+mod walk;
 
-use std::cell::RefCell;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -66,7 +70,6 @@ use detectors::{Replace, Scanner};
 use keys::Words;
 use prefilter::{Prefilter, PrefilterSpec};
 use pseudonym::{canonical, hmac12, Protect};
-use pyvalue::{dump_sorted, int_digits, number_str};
 
 /// Masks counted per detector (`key`, `email`... `error`, and each field of `fields`): the
 /// same map the core's blocks report.
@@ -103,41 +106,6 @@ const SHORTEST_MATCH: usize = 3;
 /// `[MASKED:error]`). Deeper values are masked whole, fail-closed.
 const DEEPEST: usize = 498;
 const ID_COLUMNS: [&str; 2] = ["trace_id", "span_id"];
-/// Strings remembered as clean, per thread and generation, and the longest remembered.
-const CLEAN_ENTRIES: usize = 4_096;
-const CLEAN_LONGEST: usize = 256;
-
-/// FxHash: eight bytes a step, where FNV-1a took one (three hashes of each string looked up
-/// and remembered). Nothing hostile can do more than fill a table, which is bounded.
-type CleanSet = HashSet<Box<str>, rustc_hash::FxBuildHasher>;
-
-/// Clean strings seen on one thread, in two generations, and the id of the masker that saw
-/// them. A full generation becomes the older one, and a string found there moves up: the
-/// strings that repeat stay, those seen once (ids, paths) leave. One table of 64K strings,
-/// cleared when full, was mostly such strings, and each look-up in it a cache miss.
-#[derive(Default)]
-struct CleanStrings {
-    masker: u64,
-    now: CleanSet,
-    before: CleanSet,
-}
-
-thread_local! {
-    static CLEAN: RefCell<CleanStrings> = RefCell::default();
-}
-
-impl CleanStrings {
-    fn add(&mut self, string: Box<str>) {
-        if self.now.len() >= CLEAN_ENTRIES {
-            // The older generation's table, emptied, is the new one: no growing it again from
-            // nothing (a rehash at every doubling, 5% of masking a unique string).
-            std::mem::swap(&mut self.now, &mut self.before);
-            self.now.clear();
-        }
-        self.now.insert(string);
-    }
-}
-
 /// Ids for maskers, so a thread's clean strings are never used by another masker.
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -399,255 +367,6 @@ impl Masker {
             hmac12(key, &canonical(field_or_detector, value))
         ))
     }
-
-    // --- structures ----------------------------------------------------------------------
-
-    fn value(&self, value: &mut Value, depth: usize, counts: &mut Counts) -> Result<(), TooDeep> {
-        match value {
-            Value::String(s) => {
-                if self.long_enough(s) {
-                    if let Some(masked) = self.mask_str(s, counts) {
-                        *s = masked;
-                    }
-                }
-            }
-            Value::Object(map) => {
-                if depth >= DEEPEST && map.values().any(is_container) {
-                    return Err(TooDeep);
-                }
-                self.dict(map, false, depth, counts);
-            }
-            Value::Array(items) => {
-                if depth >= DEEPEST && items.iter().any(is_container) {
-                    return Err(TooDeep);
-                }
-                for item in items.iter_mut() {
-                    if self.value(item, depth + 1, counts).is_err() {
-                        *item = Value::String(self.error(counts));
-                    }
-                }
-            }
-            Value::Number(n) => {
-                if self.builtins.contains(&"card") {
-                    if let Some(digits) = int_digits(n.as_str()) {
-                        if digits.len() >= 13 && luhn::is_card_number(digits.as_bytes()) {
-                            let replacement = self.replace("card", digits, counts);
-                            *value = Value::String(replacement);
-                        }
-                    }
-                }
-            }
-            Value::Null | Value::Bool(_) => {}
-        }
-        Ok(())
-    }
-
-    fn dict(&self, map: &mut Map<String, Value>, top: bool, depth: usize, counts: &mut Counts) {
-        let mut renamed: Vec<(usize, String)> = Vec::new();
-        for (index, (k, v)) in map.iter_mut().enumerate() {
-            if top && !self.fields.is_empty() && self.fields.contains(k) {
-                if !v.is_null() {
-                    if let Some(new) = self.field(k, v, counts) {
-                        *v = Value::String(new);
-                    }
-                }
-            } else if self.key_rule && self.is_sensitive(k) && !working_dir(k, v) {
-                self.by_key(v, counts);
-            } else if self.value(v, depth + 1, counts).is_err() {
-                *v = Value::String(self.error(counts));
-            }
-            if self.long_enough(k) {
-                if let Some(masked) = self.mask_str(k, counts) {
-                    renamed.push((index, masked));
-                }
-            }
-        }
-        if !renamed.is_empty() {
-            rename_keys(map, renamed);
-        }
-    }
-
-    fn is_sensitive(&self, key: &str) -> bool {
-        // Most keys are short and ASCII: normalised on the stack, without an allocation.
-        let mut buffer = [0u8; 64];
-        if key.is_ascii() && key.len() <= buffer.len() {
-            let mut n = 0;
-            for b in key.bytes().filter(|b| !matches!(b, b'-' | b'_' | b'.')) {
-                buffer[n] = b.to_ascii_lowercase();
-                n += 1;
-            }
-            let name = std::str::from_utf8(&buffer[..n]).expect("ASCII");
-            return self.words.ends(name) && !self.allow.contains(name);
-        }
-        let name = normalise_key(key);
-        self.words.ends(&name) && !self.allow.contains(&name)
-    }
-
-    /// A value under a sensitive key: masked whole, except null and booleans.
-    fn by_key(&self, value: &mut Value, counts: &mut Counts) {
-        let text = match value {
-            Value::Null | Value::Bool(_) => return,
-            Value::String(s) => std::mem::take(s),
-            Value::Number(n) => number_str(n.as_str()),
-            Value::Object(_) | Value::Array(_) => dump_sorted(value),
-        };
-        *value = Value::String(self.replace("key", &text, counts));
-    }
-
-    /// A value listed in `fields`: pseudonymised whole, unless it already is (None: kept).
-    fn field(&self, name: &str, value: &Value, counts: &mut Counts) -> Option<String> {
-        let text = match value {
-            Value::String(s) => {
-                if s.starts_with(name)
-                    && s[name.len()..].starts_with(':')
-                    && self.protect.fullmatch(s)
-                {
-                    return None;
-                }
-                s.clone()
-            }
-            Value::Object(_) | Value::Array(_) => dump_sorted(value),
-            Value::Number(n) => number_str(n.as_str()),
-            Value::Bool(b) => (if *b { "True" } else { "False" }).to_string(),
-            Value::Null => "None".to_string(),
-        };
-        counts.add(name);
-        let key = self.key.as_deref().unwrap_or_default();
-        Some(format!("{name}:{}", hmac12(key, &text)))
-    }
-
-    // --- strings -------------------------------------------------------------------------
-
-    /// Value detectors over one string until nothing changes (masking one thing can give its
-    /// neighbour the boundary it lacked); None if nothing changed.
-    fn mask_str(&self, s: &str, counts: &mut Counts) -> Option<String> {
-        if self.custom.is_empty() && Scanner::no_gate_possible(s) {
-            return None; // no built-in detector can match, and there is no other
-        }
-        if s.len() <= CLEAN_LONGEST && self.known_clean(s) {
-            return None;
-        }
-        let masked = self.mask_str_rounds(s, counts);
-        if masked.is_none() && s.len() <= CLEAN_LONGEST {
-            self.remember_clean(s);
-        }
-        masked
-    }
-
-    fn mask_str_rounds(&self, s: &str, counts: &mut Counts) -> Option<String> {
-        let mut current: Option<String> = None;
-        for _ in 0..MAX_ROUNDS {
-            let text = current.as_deref().unwrap_or(s);
-            let mut next = match self.scanner.whole_ipv4(self, text, counts) {
-                Some(address) => Some(address),
-                None => match self.scanner.may_match(text) {
-                    Some(open) => self.scanner.scan(self, text, open, counts),
-                    None => None,
-                },
-            };
-            if !self.custom.is_empty() {
-                if let Some(after) = self.scan_custom(next.as_deref().unwrap_or(text), counts) {
-                    next = Some(after);
-                }
-            }
-            match next {
-                Some(masked) if masked != text => {
-                    // A value masked whole is one placeholder now, which nothing masks again.
-                    let whole = self.protect.fullmatch(&masked);
-                    current = Some(masked);
-                    if whole {
-                        break;
-                    }
-                }
-                _ => break,
-            }
-        }
-        current.filter(|masked| masked != s)
-    }
-
-    /// Whether `s` was masked before on this thread and nothing changed: field values repeat
-    /// (service, logger, host, keys), and most are clean.
-    fn known_clean(&self, s: &str) -> bool {
-        CLEAN.with(|clean| {
-            let mut clean = clean.borrow_mut();
-            if clean.masker != self.id {
-                return false;
-            }
-            if clean.now.contains(s) {
-                return true;
-            }
-            match clean.before.take(s) {
-                Some(string) => {
-                    clean.add(string);
-                    true
-                }
-                None => false,
-            }
-        })
-    }
-
-    fn remember_clean(&self, s: &str) {
-        CLEAN.with(|clean| {
-            let mut clean = clean.borrow_mut();
-            if clean.masker != self.id {
-                clean.masker = self.id;
-                clean.now.clear();
-                clean.before.clear();
-            }
-            clean.add(s.into());
-        });
-    }
-
-    /// The custom detectors, in order, over the text between placeholders (so none can re-mask
-    /// a placeholder or match across one); None if none matched.
-    fn scan_custom(&self, s: &str, counts: &mut Counts) -> Option<String> {
-        let mut current: Option<String> = None;
-        for custom in &self.custom {
-            let text = current.as_deref().unwrap_or(s);
-            let mut out = String::new();
-            let mut pos = 0;
-            let mut hits = 0;
-            for (start, end) in self.protect.unprotected(text) {
-                let part = &text[start..end];
-                let spans: Vec<(usize, usize)> = match custom.value_group {
-                    Some(group) => custom
-                        .regex
-                        .captures_iter(part)
-                        .map(|caps| {
-                            let m = caps
-                                .get(group)
-                                .unwrap_or_else(|| caps.get(0).expect("group 0 always matches"));
-                            (m.start(), m.end())
-                        })
-                        .collect(),
-                    None => custom
-                        .regex
-                        .find_iter(part)
-                        .map(|m| (m.start(), m.end()))
-                        .collect(),
-                };
-                for (a, b) in spans {
-                    if a == b {
-                        continue;
-                    }
-                    out.push_str(&text[pos..start + a]);
-                    out.push_str(&self.replace(&custom.name, &part[a..b], counts));
-                    pos = start + b;
-                    hits += 1;
-                }
-            }
-            if hits > 0 {
-                out.push_str(&text[pos..]);
-                current = Some(out);
-            }
-        }
-        current
-    }
-
-    fn error(&self, counts: &mut Counts) -> String {
-        counts.add(ERROR);
-        format!("[MASKED:{ERROR}]")
-    }
 }
 
 impl Replace for Masker {
@@ -671,65 +390,12 @@ impl Replace for Masker {
     }
 }
 
-/// Whether `value` under the sensitive `key` is a working directory (PWD=/home/ann).
-fn working_dir(key: &str, value: &Value) -> bool {
-    match value {
-        Value::String(s) => keys::is_working_dir(&normalise_key(key), s),
-        _ => false,
-    }
-}
-
-fn is_container(value: &Value) -> bool {
-    matches!(value, Value::Object(_) | Value::Array(_))
-}
-
-impl Masker {
-    /// Whether `s` has `shortest` characters (Python's `len(str)`) or more, counted only when
-    /// its length in bytes leaves it open (a character is one to four bytes): most strings
-    /// are much longer, and some (stack traces) long enough to count for a while.
-    fn long_enough(&self, s: &str) -> bool {
-        let n = self.shortest;
-        s.len() >= n && (s.len() >= 4 * n || char_len(s) >= n)
-    }
-}
-
-/// Length in characters, as Python's `len(str)`.
-fn char_len(s: &str) -> usize {
-    if s.is_ascii() {
-        s.len()
-    } else {
-        s.chars().count()
-    }
-}
-
 /// What trace and span ids look like, and nothing else: hex of 8 to 64 digits, a UUID, a W3C
 /// traceparent. Hex with dashes anywhere else (4111-1111-1111-1111) is scanned like any string.
 fn is_id_shape(s: &str) -> bool {
     ((8..=64).contains(&s.len()) && crate::hex::all_hex(s.as_bytes()))
         || crate::hex::is_uuid(s)
         || crate::hex::traceparent(s).is_some()
-}
-
-/// `map` with keys renamed, in order; a name taken already gets `~2`, `~3`...
-fn rename_keys(map: &mut Map<String, Value>, renamed: Vec<(usize, String)>) {
-    let old = std::mem::take(map);
-    let mut renamed = renamed.into_iter().peekable();
-    let mut suffixes: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for (index, (k, v)) in old.into_iter().enumerate() {
-        let mut new = match renamed.peek() {
-            Some((i, _)) if *i == index => renamed.next().map(|(_, name)| name).unwrap_or(k),
-            _ => k,
-        };
-        if map.contains_key(&new) {
-            let mut n = suffixes.get(&new).copied().unwrap_or(2);
-            while map.contains_key(&format!("{new}~{n}")) {
-                n += 1;
-            }
-            suffixes.insert(new.clone(), n + 1);
-            new = format!("{new}~{n}");
-        }
-        map.insert(new, v);
-    }
 }
 
 #[cfg(test)]
