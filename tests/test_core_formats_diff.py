@@ -40,10 +40,11 @@ FORMATS = load_formats()
 # their samples' expected columns (tests/test_formats.py) are their oracle. That they change
 # nothing in how the other formats' inputs read is checked here (recognition runs with all).
 AFTER_THE_PORT = {
-    "aws-apigateway", "aws-lambda-platform", "azure-resource-log", "clickhouse", "cloudflare",
-    "dotnet-json", "elasticsearch-hit", "envoy", "firelens", "fluent-bit", "gcp-logentry",
-    "gelf", "grafana", "hclog", "json-logging", "k8s-audit", "klog", "kong", "monolog",
-    "mongodb", "mysql-json", "postgres-jsonlog", "quarkus", "semantic-logger", "serilog-json",
+    "aws-apigateway", "aws-cloudtrail", "aws-cloudtrail-file", "aws-lambda-platform",
+    "azure-resource-log", "clickhouse", "cloudflare", "datadog", "dotnet-json",
+    "elasticsearch-hit", "envoy", "firelens", "fluent-bit", "gcp-logentry", "gelf", "grafana",
+    "hclog", "json-logging", "k8s-audit", "k8s-event", "klog", "kong", "monolog", "mongodb",
+    "mysql-json", "postgres-jsonlog", "quarkus", "semantic-logger", "serilog-json",
     "tracing-json", "vector",
 }  # fmt: skip
 PORTED = {name: spec for name, spec in FORMATS.items() if name not in AFTER_THE_PORT}
