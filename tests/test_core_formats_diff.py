@@ -42,9 +42,9 @@ FORMATS = load_formats()
 AFTER_THE_PORT = {
     "aws-apigateway", "aws-cloudtrail", "aws-cloudtrail-file", "aws-lambda-platform",
     "azure-resource-log", "clickhouse", "cloudflare", "datadog", "dotnet-json",
-    "elasticsearch-hit", "envoy", "firelens", "fluent-bit", "gcp-logentry", "gelf", "grafana",
-    "hclog", "json-logging", "k8s-audit", "k8s-event", "klog", "kong", "monolog", "mongodb",
-    "mysql-json", "postgres-jsonlog", "quarkus", "semantic-logger", "serilog-json",
+    "elasticsearch-hit", "envoy", "firelens", "flog", "fluent-bit", "gcp-logentry", "gelf",
+    "grafana", "hclog", "json-logging", "k8s-audit", "k8s-event", "klog", "kong", "mongodb",
+    "monolog", "mysql-json", "postgres-jsonlog", "quarkus", "semantic-logger", "serilog-json",
     "tracing-json", "vector",
 }  # fmt: skip
 PORTED = {name: spec for name, spec in FORMATS.items() if name not in AFTER_THE_PORT}
