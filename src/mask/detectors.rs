@@ -1,14 +1,15 @@
 //! The value detectors and the scan that applies them to one string.
 //!
 //! logkit/mask.py combines its detectors into one backtracking regex with lookarounds; the
-//! `regex` crate has none (it runs in linear time instead). So each detector here is a finder:
-//! `find(s, from)` returns the first place at or after `from` where the Python pattern would
-//! match, lookarounds included, written as explicit checks around a candidate that a plain
-//! regex, a literal search or a byte scan proposes. Where Python's backtracking could pick
-//! among several matches at one place, the finder tries them in the same order. The scan then
-//! takes the leftmost match, the earlier detector where two start at one place (the priority
-//! order), exactly as the alternation does, and a candidate that fails validation (Luhn, base64,
-//! an IPv6 parse) gives up its place to the search from the next character, as in Python.
+//! `regex` crate has none (it runs in linear time instead). So each detector is a finder
+//! (finders.rs): `find(s, from)` returns the first place at or after `from` where the Python
+//! pattern would match, lookarounds included, written as explicit checks around a candidate
+//! that a plain regex, a literal search or a byte scan proposes. Where Python's backtracking
+//! could pick among several matches at one place, the finder tries them in the same order.
+//! The scan here then takes the leftmost match, the earlier detector where two start at one
+//! place (the priority order), exactly as the alternation does, and a candidate that fails
+//! validation (Luhn, base64, an IPv6 parse) gives up its place to the search from the next
+//! character, as in Python.
 
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
