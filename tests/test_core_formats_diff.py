@@ -43,9 +43,9 @@ AFTER_THE_PORT = {
     "aws-apigateway", "aws-cloudtrail", "aws-cloudtrail-file", "aws-lambda-platform",
     "azure-resource-log", "clickhouse", "cloudflare", "datadog", "dotnet-json",
     "elasticsearch-hit", "envoy", "firelens", "flog", "fluent-bit", "gcp-logentry", "gelf",
-    "grafana", "hclog", "json-logging", "k8s-audit", "k8s-event", "klog", "kong", "mongodb",
-    "monolog", "mysql-json", "postgres-jsonlog", "quarkus", "semantic-logger", "serilog-json",
-    "tracing-json", "vector",
+    "grafana", "hclog", "json-logging", "k8s-audit", "k8s-event", "klog", "kong", "logback-json",
+    "mongodb", "monolog", "mysql-json", "postgres-jsonlog", "quarkus", "semantic-logger",
+    "serilog-json", "tracing-json", "vector",
 }  # fmt: skip
 PORTED = {name: spec for name, spec in FORMATS.items() if name not in AFTER_THE_PORT}
 # Samples a ported format gained since, the same way: nginx-json's template of $time_local
