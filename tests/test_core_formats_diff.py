@@ -40,7 +40,7 @@ FORMATS = load_formats()
 # their samples' expected columns (tests/test_formats.py) are their oracle. That they change
 # nothing in how the other formats' inputs read is checked here (recognition runs with all).
 AFTER_THE_PORT = {
-    "aws-apigateway", "aws-cloudtrail", "aws-cloudtrail-file", "aws-lambda-platform",
+    "aws-apigateway", "aws-cloudtrail", "aws-cloudtrail-file", "aws-lambda-platform", "aws-waf",
     "azure-resource-log", "clickhouse", "cloudflare", "datadog", "dotnet-json",
     "elasticsearch-hit", "envoy", "firelens", "flog", "fluent-bit", "gcp-logentry", "gelf",
     "grafana", "hclog", "json-logging", "k8s-audit", "k8s-event", "klog", "kong", "logback-json",
