@@ -20,15 +20,7 @@ import orjson
 
 from .tables import Table, layout, notices, rows_of, wrap
 from .terminal import emit, page, terminal_width
-from .text import (
-    JSON_OPTIONS,
-    csv_safe,
-    escape_control,
-    for_terminal,
-    is_terminal,
-    json_default,
-    write,
-)
+from .text import csv_safe, escape_control, for_terminal, is_terminal, to_json, write
 
 # Every --format value logkit knows: one vocabulary across commands, a name for each form.
 # A command takes those it can write (logkit/commands/options.py): rows go out as a table,
@@ -54,16 +46,10 @@ def render(data: Table, fmt: str, *, out: TextIO | None = None, notice: str | No
     if fmt in ("json", "ndjson"):
         inert = functools.partial(for_terminal, json=True) if terminal else _same
         if fmt == "json":
-            text = orjson.dumps(
-                rows, default=json_default, option=JSON_OPTIONS | orjson.OPT_INDENT_2
-            ).decode()
-            buf.write(inert(text) + "\n")
+            buf.write(inert(to_json(rows, orjson.OPT_INDENT_2)) + "\n")
         else:
             for row in rows:
-                buf.write(
-                    inert(orjson.dumps(row, default=json_default, option=JSON_OPTIONS).decode())
-                    + "\n"
-                )
+                buf.write(inert(to_json(row)) + "\n")
     elif fmt == "csv":
         # Cell by cell, not the whole text: a CSV line ends in \r\n, and a quoted cell may
         # hold a newline or a tab.
@@ -99,7 +85,7 @@ def _same(text: str) -> str:
 
 def _csv_value(value: object, cell: Callable[[str], str] = _same) -> object:
     if isinstance(value, dict | list):
-        return cell(orjson.dumps(value, default=json_default, option=JSON_OPTIONS).decode())
+        return cell(to_json(value))
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, str):
@@ -108,7 +94,4 @@ def _csv_value(value: object, cell: Callable[[str], str] = _same) -> object:
 
 
 def render_json(value: object, *, out: TextIO | None = None) -> None:
-    text = orjson.dumps(
-        value, default=json_default, option=JSON_OPTIONS | orjson.OPT_INDENT_2
-    ).decode()
-    write(text + "\n", out=out, json=True)
+    write(to_json(value, orjson.OPT_INDENT_2) + "\n", out=out, json=True)

@@ -21,7 +21,10 @@ import orjson
 from ..schema import JsonText
 
 # str subclasses (JsonText) go to json_default, which writes a JSON column as its JSON.
-JSON_OPTIONS = orjson.OPT_PASSTHROUGH_SUBCLASS
+# Non-string keys: DuckDB's MAPs may have integer (or date...) keys, written as strings.
+JSON_OPTIONS = orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_NON_STR_KEYS
+# orjson's integers: an int outside this range it refuses (its error, not `default`'s).
+_INT_RANGE = range(-(2**63), 2**64)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -76,8 +79,31 @@ def cell_text(value: object) -> str:
         # Whole numbers (lags in seconds, sums) in full rather than as 1.8478e+06.
         return str(int(value)) if value.is_integer() and abs(value) < 1e15 else f"{value:.6g}"
     if isinstance(value, dict | list):
-        value = orjson.dumps(value, default=json_default, option=JSON_OPTIONS).decode()
+        value = to_json(value)
     return escape_control(str(value)).replace("\n", "\\n").replace("\t", "\\t")
+
+
+def to_json(value: object, option: int = 0) -> str:
+    """`value` as JSON (`json_default` for what JSON has no type for). Integers beyond 64 bits,
+    which orjson refuses (DuckDB's HUGEINT: `sum(hash(...))`), are written exactly, and map
+    keys of any type as strings."""
+    try:
+        return orjson.dumps(value, default=json_default, option=JSON_OPTIONS | option).decode()
+    except TypeError:
+        pass  # a value orjson refuses before asking `default`: made writable, then written
+    return orjson.dumps(_exact(value), default=json_default, option=JSON_OPTIONS | option).decode()
+
+
+def _exact(value: object) -> object:
+    """`value` with its integers beyond orjson's range as JSON numbers it writes as they are,
+    and its map keys as strings (a polars frame's HUGEINT key is a Decimal)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value not in _INT_RANGE:
+        return orjson.Fragment(str(value))
+    if isinstance(value, dict):
+        return {(k if isinstance(k, str) else str(k)): _exact(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_exact(v) for v in value]
+    return value
 
 
 def json_default(value: object) -> object:
