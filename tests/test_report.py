@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import time
+import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -708,3 +709,22 @@ class TestInChromium:
         page.write_text(tiny_html.replace("</main>", "<script>1</script></main>"))
         _, _, console = open_in_chromium(page, tmp_path)
         assert any("Content Security Policy" in line for line in console), console
+
+
+def test_control_characters_in_names_are_drawn_as_escapes_without_warnings(tmp_path):
+    """A service name with a NUL and an escape sequence: no font warning reaches the user's
+    terminal, and the chart labels show the escapes."""
+    pytest.importorskip("matplotlib")
+    lines = [
+        orjson.dumps({"timestamp": _at(minute), "service": "api\x00\x1b[31m", "level": "error",
+                      "message": "boom", "error_type": "BoomError", "trace_id": f"t{minute}"})
+        for minute in range(12, 16)
+    ]  # fmt: skip
+    (tmp_path / "odd.log").write_bytes(b"\n".join(lines) + b"\n")
+    store = logkit.open(tmp_path / "logkit.duckdb")
+    store.ingest([str(tmp_path / "odd.log")])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        html = render_html(analyze(store, **TINY_WINDOW))
+    assert [] == [str(w.message) for w in caught]
+    assert "<img" in html

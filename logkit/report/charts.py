@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import LogkitError
 from ..output import format_ms
+from ..output.text import escape_control
 from .window import Window
 from .words import clip, format_rate
 
@@ -74,8 +75,10 @@ def _top(frame: pl.DataFrame, key: str, column: str) -> list[str]:
 
 
 def _safe(text: str) -> str:
-    """Log text as a chart label: matplotlib reads `$...$` as mathematics."""
-    return text.replace("$", r"\$")
+    """Log text as a chart label: matplotlib reads `$...$` as mathematics, and a control
+    character has no glyph (a NUL in a service name printed a font warning on the user's
+    terminal): shown as its escape, as everywhere else."""
+    return escape_control(text).replace("$", r"\$")
 
 
 def _time_axis(ax: Axes) -> None:
