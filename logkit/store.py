@@ -141,7 +141,7 @@ class Store:
 
     def ingest(
         self,
-        paths: Iterable[str],
+        paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
         *,
         mask: bool = True,
         progress: Any = None,
@@ -154,7 +154,7 @@ class Store:
         it, making it a stream with a checkpoint like a file's: piped again (the same, or
         grown), only what is new is stored, with the name as its `source`. Each record's log
         format is recognised on its own (see `logkit formats`); `log_format` names one to apply
-        to every record instead.
+        to every record instead. `paths`: one path (a file, a directory, a glob) or several.
         """
         # Here, not at the top: ingest loads the pipeline, the log formats and the native core,
         # which the questions (`logkit trace` must start fast) never use.
@@ -164,7 +164,7 @@ class Store:
         # has started.
         with self.writer(lean=True) as session:
             return ingest(
-                session, list(paths), mask=mask, progress=progress, stdin_name=stdin_name,
+                session, _path_list(paths), mask=mask, progress=progress, stdin_name=stdin_name,
                 log_format=log_format,
             )  # fmt: skip
 
@@ -231,10 +231,13 @@ class Store:
 
         return detect(self.config, path, lines=lines, log_format=log_format)
 
-    def mask(self, paths: Iterable[str]) -> Iterator[bytes]:
-        """The logs at `paths` ('-' is stdin) masked as ingest would store them, as blocks of
-        NDJSON, without storing anything: for sharing logs (`logkit mask`)."""
-        return masking.mask_stream(self, paths)
+    def mask(
+        self, paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
+    ) -> Iterator[bytes]:
+        """The logs at `paths` ('-' is stdin; one path or several) masked as ingest would
+        store them, as blocks of NDJSON, without storing anything: for sharing logs (`logkit
+        mask`)."""
+        return masking.mask_stream(self, _path_list(paths))
 
     def keygen(self, *, force: bool = False) -> Path:
         """Create the store's pseudonym key file (see `[mask] pseudonymize`); its path."""
@@ -497,6 +500,14 @@ class Store:
         return archiving.archive_store(
             self, to, older_than=older_than, prune=prune, host=host, definitions=definitions
         )
+
+
+def _path_list(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> list[str]:
+    # One path given bare, not in a list: iterated, "logs/" was the paths "l", "o"... "/",
+    # the root directory last.
+    if isinstance(paths, str | os.PathLike):
+        return [os.fspath(paths)]
+    return [os.fspath(path) for path in paths]
 
 
 def open(path: str | os.PathLike[str] | None = None, **kwargs: Any) -> Store:

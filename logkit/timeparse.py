@@ -10,7 +10,7 @@ the conversions to and from the microseconds since the epoch that queries fetch 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from .errors import TimeValueError
 
@@ -79,7 +79,7 @@ def parse_absolute(value: str) -> datetime | None:
 
 
 def parse_time(
-    value: str | datetime | None,
+    value: str | datetime | date | None,
     *,
     anchor: datetime | None = None,
     option: str = "time",
@@ -96,6 +96,13 @@ def parse_time(
         return None
     if isinstance(value, datetime):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if isinstance(value, date):  # a day: its start, UTC (as "2026-11-01" reads)
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if not isinstance(value, str):
+        raise TimeValueError(
+            f"cannot read {option} value {value!r} ({type(value).__name__}): give a datetime,"
+            f" a date or text; {ACCEPTED}"
+        )
     delta = parse_relative(value, option)
     if delta is not None:
         return count_back(anchor or datetime.now(UTC), delta, value, option)
@@ -106,7 +113,7 @@ def parse_time(
 
 
 def time_range(
-    since: str | datetime | None = None, until: str | datetime | None = None
+    since: str | datetime | date | None = None, until: str | datetime | date | None = None
 ) -> tuple[datetime | None, datetime | None]:
     """`(since, until)` as aware UTC datetimes; a relative `since` counts back from `until`."""
     end = parse_time(until, option="--until")

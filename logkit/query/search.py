@@ -29,6 +29,8 @@ def search(
     """`Store.search`: events whose text matches, newest first."""
     if not text:
         raise QueryError("give some text to search for")
+    if not isinstance(text, str):
+        raise QueryError(f"search text must be a str, not {type(text).__name__}")
     conditions: list[str] = []
     params: dict[str, Any] = {"limit": int(limit)}
     time_conditions(since, until, conditions, params)

@@ -156,7 +156,8 @@ def resolve_trace(store: Readable, con: duckdb.DuckDBPyConnection, trace_id: str
 
 
 def check_trace_id(trace_id: str) -> str:
-    trace_id = trace_id.strip()
+    # A number is a trace id too (Datadog's are decimal): taken as its text.
+    trace_id = "" if trace_id is None else str(trace_id).strip()
     if not trace_id:
         raise QueryError("give a trace id, or a unique prefix of one")
     # An X-Ray id (or X-Amzn-Trace-Id header) is stored as the W3C id AWS maps it to. Both
