@@ -103,12 +103,8 @@ def load_config(path: Path | None) -> Config:
     formats = data.get("formats", {})
     if not isinstance(formats, dict) or not all(isinstance(v, dict) for v in formats.values()):
         raise ConfigError(f"{path}: [formats.NAME] tables each describe one log format")
-    ingest_table = dict(data.get("ingest", {}))
-    try:
-        ingest = IngestSettings(**ingest_table)
-    except TypeError as exc:
-        raise ConfigError(f"{path}: [ingest]: {exc}") from exc
-    metrics = data.get("metrics", {})
+    ingest = IngestSettings(**_settings(path, "ingest", data, _INGEST_TYPES))
+    metrics = _settings(path, "metrics", data, {"max_series": (int, 1)})
     retention = data.get("retention")
     if retention is not None and not isinstance(retention, str):
         raise ConfigError(f'{path}: retention is a duration such as "30d"')
@@ -119,5 +115,41 @@ def load_config(path: Path | None) -> Config:
         formats=formats,
         mask=dict(data.get("mask", {})),
         ingest=ingest,
-        max_series=int(metrics.get("max_series", 500)),
+        max_series=metrics.get("max_series", 500),
     )
+
+
+# Each setting's type and, for numbers, its least value: a batch of 0 bytes read nothing and
+# called the file one unfinished line; a max_line_bytes of "big" stopped ingest in a traceback.
+_INGEST_TYPES: dict[str, tuple[type, int | None]] = {
+    "max_line_bytes": (int, 1),
+    "workers": (int, 0),
+    "batch_bytes": (int, 1),
+    "formats_dir": (str, None),
+}
+
+
+def _settings(
+    path: Path, name: str, data: dict[str, Any], types: dict[str, tuple[type, int | None]]
+) -> dict[str, Any]:
+    """The `[name]` table, each setting checked against `types`."""
+    table = data.get(name, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [{name}] is a table of settings, not {table!r}")
+    unknown = sorted(set(table) - set(types))
+    if unknown:
+        raise ConfigError(
+            f"{path}: [{name}] unknown setting(s) {', '.join(unknown)};"
+            f" expected {', '.join(sorted(types))}"
+        )
+    for key, value in table.items():
+        kind, least = types[key]
+        # TOML's true is no number of bytes, though Python's bool is an int.
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise ConfigError(f"{path}: [{name}] {key} must be {_KINDS[kind]}, not {value!r}")
+        if least is not None and isinstance(value, int) and value < least:
+            raise ConfigError(f"{path}: [{name}] {key} must be at least {least}, not {value}")
+    return dict(table)
+
+
+_KINDS = {int: "a whole number", str: "text"}
