@@ -90,6 +90,13 @@ REPORT_WINDOW = ["--since", "2026-03-01T10:00:00Z", "--until", "2026-03-01T10:05
 
 
 class TestFilesThatCannotBeWritten:
+    def test_sample_logs_under_a_file(self, tmp_path):
+        (tmp_path / "file").write_text("")
+        out = tmp_path / "file" / "logs"
+        proc = run_logkit("sample", "--lines", "10", "--out", str(out), db=tmp_path / "s.duckdb",
+                          check=False)  # fmt: skip
+        assert (1, f"Error: cannot write {out}: Not a directory\n") == error(proc)
+
     def test_a_report_into_a_missing_directory(self, query_store, tmp_path):
         out = tmp_path / "nowhere" / "pm.html"
         proc = run_logkit("report", *REPORT_WINDOW, "-o", str(out), db=query_store.path,

@@ -46,6 +46,7 @@ import gc
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ..errors import OutputError
 from .canaries import CANARIES
 from .plan import (
     DEFAULT_START,
@@ -103,8 +104,18 @@ def generate(
     if not 0.0 <= malformed <= 1.0:
         raise ValueError(f"malformed must be a fraction between 0 and 1, got {malformed}")
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / name for name in output_names(files, gzip=gzip)]
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        return _write(paths, lines, seed, files, gzip, start, malformed, secrets)
+    except OSError as exc:
+        raise OutputError(f"cannot write {exc.filename or out_dir}: {exc.strerror or exc}") from exc
+
+
+def _write(
+    paths: list[Path], lines: int, seed: int, files: int, gzip: bool, start: datetime | None,
+    malformed: float, secrets: bool,
+) -> list[Path]:  # fmt: skip
     begin = start or DEFAULT_START
     if begin.tzinfo is None:
         begin = begin.replace(tzinfo=UTC)
