@@ -78,6 +78,11 @@ def main() -> None:
         # `logkit ... | head` closed the pipe: not an error worth a traceback.
         sys.stderr.close()
         sys.exit(0)
+    except OSError as exc:
+        # What the system refused (a directory that cannot be made, a full disk) where no
+        # LogkitError names it yet: the file and the system's reason, not a traceback.
+        where = f"{exc.filename}: " if exc.filename else ""
+        _exit(f"Error: {where}{exc.strerror or exc}", 1)
     except KeyboardInterrupt:
         sys.exit(130)
 

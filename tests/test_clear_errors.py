@@ -8,16 +8,19 @@ without the charting library, and a DuckDB database that logkit did not make.
 
 from __future__ import annotations
 
+import errno
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import duckdb
 import pytest
 
 import logkit
+from logkit.cli import cli, main
 
 from .helpers import run_logkit
 
@@ -90,6 +93,29 @@ REPORT_WINDOW = ["--since", "2026-03-01T10:00:00Z", "--until", "2026-03-01T10:05
 
 
 class TestFilesThatCannotBeWritten:
+    def test_an_archive_under_a_file(self, query_store, tmp_path):
+        (tmp_path / "file").write_text("")
+        lake = tmp_path / "file" / "lake"
+        proc = run_logkit("archive", "--to", str(lake), db=query_store.path, check=False)
+        assert (1, f"Error: cannot write {lake}: Not a directory\n") == error(proc)
+
+    def test_any_other_refusal_of_the_system_names_the_file(self, monkeypatch, capsys):
+        """The CLI's last net: an OSError no LogkitError named is still one line."""
+
+        @click.command("fill-disk")
+        def fill_disk() -> None:
+            raise OSError(errno.ENOSPC, "No space left on device", "/data/x.parquet")
+
+        monkeypatch.setattr(sys, "argv", ["logkit", "fill-disk"])
+        cli.add_command(fill_disk)
+        try:
+            with pytest.raises(SystemExit) as exited:
+                main()
+        finally:
+            cli.commands.pop("fill-disk")
+        assert 1 == exited.value.code
+        assert "Error: /data/x.parquet: No space left on device\n" == capsys.readouterr().err
+
     def test_sample_logs_under_a_file(self, tmp_path):
         (tmp_path / "file").write_text("")
         out = tmp_path / "file" / "logs"

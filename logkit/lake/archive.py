@@ -200,7 +200,10 @@ def archive(
     if not host:
         raise LogkitError("--host must not be empty")
     result = ArchiveResult(lake=lake.key, host=host, cutoff=cutoff)
-    lake.root.mkdir(parents=True, exist_ok=True)
+    try:
+        lake.root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LogkitError(f"cannot write {lake.root}: {exc.strerror or exc}") from exc
     # Settle any deleted rows now: the connection may close between files (to let readers
     # in), and the checkpoint that closing makes must not renumber rowids mid-run.
     session.checkpoint()
