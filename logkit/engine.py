@@ -22,7 +22,7 @@ try:
 except ImportError:  # a DuckDB that no longer ships its engine under this name
     import duckdb  # type: ignore[no-redef]
 
-__all__ = ["connect", "duckdb", "write_error"]
+__all__ = ["connect", "damaged_hint", "duckdb", "write_error"]
 
 
 def connect(database: str, *, lean: bool = False, **kwargs: Any) -> duckdb.DuckDBPyConnection:
@@ -57,4 +57,14 @@ def write_error(path: Path, exc: Exception) -> StoreWriteError:
             f"cannot write {path}: DuckDB ran out of memory: {text.splitlines()[0]}",
             invalidated=isinstance(exc, duckdb.FatalException),
         )
-    return StoreWriteError(f"cannot write {path}: {text.splitlines()[0]}")
+    return StoreWriteError(f"cannot write {path}: {text.splitlines()[0]}{damaged_hint(exc)}")
+
+
+def damaged_hint(exc: Exception) -> str:
+    """What to do about a store DuckDB finds damaged (its blocks' checksums are wrong)."""
+    if "Corrupt database file" not in str(exc):
+        return ""
+    return (
+        "; the store file is damaged: restore it from a copy, or ingest the logs again into a"
+        " new store (--db)"
+    )

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from . import durable, locks, migrations
-from .engine import connect, duckdb, write_error
+from .engine import connect, damaged_hint, duckdb, write_error
 from .errors import LogkitError, StoreOutOfMemory, StoreWriteError
 from .handles import StoreFiles
 
@@ -73,8 +73,8 @@ def read_only(path: Path, *, lean: bool, wait: float) -> duckdb.DuckDBPyConnecti
     deadline = time.monotonic() + max(READ_WAIT_SECONDS, wait)
     try:
         return _connect_waiting(path, deadline, lean=lean, read_only=True)
-    except duckdb.IOException as exc:
-        raise LogkitError(f"cannot open {path}: {exc}") from exc
+    except duckdb.Error as exc:  # the file's (IOException), or its contents' (a checksum)
+        raise LogkitError(f"cannot open {path}: {exc}{damaged_hint(exc)}") from exc
 
 
 def _create(path: Path) -> None:

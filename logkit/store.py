@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from . import keyfile, locks, masking, migrations
 from .config import Config, find_config, load_config
-from .engine import duckdb
-from .errors import QueryError, StoreNotFound
+from .engine import damaged_hint, duckdb
+from .errors import LogkitError, QueryError, StoreNotFound
 from .lake.reading import attach, lake_only_reader
 from .query import named, search, summaries, trace, user
 from .session import WriteSession, read_only, writing
@@ -130,6 +130,13 @@ class Store:
                 if lake is not None:
                     attach(con, lake)
                 yield con
+            except duckdb.Error as exc:
+                # The file failing under a question (a damaged block, a read error), wherever
+                # in the question's SQL DuckDB meets it: the store's error, not a traceback.
+                if isinstance(exc, duckdb.IOException) or damaged_hint(exc):
+                    first = str(exc).strip().splitlines()[0] + damaged_hint(exc)
+                    raise LogkitError(f"cannot read {self.path}: {first}") from exc
+                raise
             finally:
                 con.close()
 

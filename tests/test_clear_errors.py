@@ -305,3 +305,38 @@ class TestNotAStore:
         log.write_text('{"message": "hello", "level": "info"}\n')
         run_logkit("ingest", str(log), db=db)
         assert b'{"n":1}\n' == run_logkit("sql", "SELECT count(*) AS n FROM events", db=db).stdout
+
+
+DAMAGED = (
+    "; the store file is damaged: restore it from a copy, or ingest the logs again into a new"
+    " store (--db)\n"
+)
+
+
+def damaged_copy(store: Path, tmp_path: Path) -> Path:
+    """The store with one byte of each of its blocks flipped (after DuckDB's three 4 KB
+    headers, blocks of 256 KB, each checked by a checksum when read)."""
+    data = bytearray(store.read_bytes())
+    for at in range(3 * 4096 + 100, len(data), 256 * 1024):
+        data[at] ^= 0xFF
+    db = tmp_path / "damaged.duckdb"
+    db.write_bytes(bytes(data))
+    return db
+
+
+class TestDamagedStore:
+    @pytest.mark.parametrize("command", READ_COMMANDS + WRITE_COMMANDS,
+                             ids=lambda c: c[0] if c else "overview")  # fmt: skip
+    def test_every_command_says_the_store_is_damaged_in_one_line(
+        self, query_store, tmp_path, command
+    ):
+        db = damaged_copy(query_store.path, tmp_path)
+        log = tmp_path / "a.log"
+        log.write_text('{"message": "hello", "level": "info"}\n')
+        args = [{"LOG": str(log), "PROM": str(tmp_path / "m.prom")}.get(a, a) for a in command]
+        code, said = error(run_logkit(*args, db=db, check=False))
+        assert 1 == code
+        assert said.startswith((f"Error: cannot read {db}: ", f"Error: cannot open {db}: ",
+                                f"Error: cannot write {db}: "))  # fmt: skip
+        assert said.endswith(DAMAGED)
+        assert 1 == said.count("\n")
