@@ -214,6 +214,8 @@ class TestFileLanguage:
             ({"sample": []}, "unknown key(s) sample"),
             ({"envelope": {"inner": "a", "record": "b"}}, "[envelope] takes inner or record"),
             ({"envelope": {"text": "log"}}, "[envelope]: unknown key(s) text"),
+            ({"explode": {"path": "a[].b[]", "inherit": {"r": "b[].r"}}}, "inherit r = 'b[].r'"),
+            ({"explode": {"path": "a[]", "inherit": {"r": "a[].r"}}}, "the line's record or"),
         ],
     )
     def test_mistakes_are_config_errors_that_say_where(self, table, message):
@@ -222,6 +224,15 @@ class TestFileLanguage:
             parse_spec(table, "logkit.toml [formats]", "mine")
         assert message in str(caught.value)
         assert str(caught.value).startswith("logkit.toml [formats]: format 'mine'")
+
+    def test_explode_inherits_from_the_line_s_record_and_enclosing_items(self):
+        spec = parse_spec(
+            {"match": {"keys": ["a"]}, "explode": {"path": "a[].b[]",
+             "inherit": {"g": "group", "h": "a[].host"}}},
+            "logkit.toml [formats]", "mine",
+        )  # fmt: skip
+        assert spec.explode is not None
+        assert ((("g", 0, ("group",)), ("h", 1, ("host",)))) == spec.explode.inherit
 
     def test_an_envelope_record_is_an_object_read_by_its_own_format(self):
         """[envelope] record: the inner record is the object there (an exported log entry's

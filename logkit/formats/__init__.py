@@ -42,8 +42,11 @@ inner = "log"                # a string holding another record (JSON: parsed, re
 
 [explode]                    # one line holds many records (an OTLP/JSON export request)
 path = "resourceLogs[].scopeLogs[].logRecords[]"   # each item of the innermost list is a record
-inherit = { resource = "resourceLogs[].resource" }  # a value of an enclosing item, added to each
+inherit = { resource = "resourceLogs[].resource" }  # a value of an enclosing item (or of the
+                             # line's record: a field beside the first list), added to each
 decode = { attributes = "keyvalues", body = "anyvalue" }  # OTLP's typed values made plain
+# With an [envelope] too, each record's inner text is read as the record it holds (CloudWatch
+# Logs payloads: each event's message an application's own line).
 
 [partial]                    # a writer split a long line into parts (Docker's 16 KiB, CRI's P)
 text = "log"                 # the field whose texts are joined
@@ -123,7 +126,8 @@ class ExplodeSpec:
     """[explode]: the nested lists whose innermost items are the records of a line."""
 
     lists: tuple[tuple[str, ...], ...]  # the path of each list within the item above it
-    # (column name in each record, the enclosing item's level, path within that item)
+    # (column name in each record, the enclosing item's level: 0 the line's record, k the
+    # k-th list's item; path within that item)
     inherit: tuple[tuple[str, int, tuple[str, ...]], ...] = ()
     decode: tuple[tuple[tuple[str, ...], str], ...] = ()  # (path in the record, encoding)
 
@@ -231,16 +235,19 @@ def _explode_spec(table: Any, where: str) -> ExplodeSpec | None:
     lists = tuple(tuple(split_path(step)) for step in steps)
     inherit = []
     for column, source in dict(table.get("inherit", {})).items():
+        # Level 0 is the line's own record (a field beside the first list), k the item of
+        # the k-th list that encloses the record.
         parts = source.split("[].") if isinstance(source, str) else []
-        level = len(parts) - 2
+        level = len(parts) - 1
         if (
             level < 0
-            or level >= len(lists) - 1
-            or [tuple(split_path(p)) for p in parts[:-1]] != list(lists[: level + 1])
+            or level >= len(lists)
+            or [tuple(split_path(p)) for p in parts[:-1]] != list(lists[:level])
         ):
             raise ConfigError(
-                f"{where}: inherit {column} = {source!r}: name a field of an enclosing item,"
-                f' as a path that begins like {path!r} ("{steps[0]}[].resource")'
+                f"{where}: inherit {column} = {source!r}: name a field of the line's record"
+                f" or of an enclosing item, as a path that begins like {path!r}"
+                f' ("{steps[0]}[].resource"), or a field beside {steps[0]!r}'
             )
         inherit.append((column, level, tuple(split_path(parts[-1]))))
     decode = []

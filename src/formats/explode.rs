@@ -44,7 +44,8 @@ impl Decoding {
 pub struct ExplodeSpec {
     /// The path of each list within the item above it (the record, for the first).
     lists: Vec<Vec<String>>,
-    /// (column of each record, the enclosing item's level, path within that item).
+    /// (column of each record, the enclosing item's level, path within that item). Level 0
+    /// is the line's own record (a field beside the first list), k the k-th list's item.
     inherit: Vec<(String, usize, Vec<String>)>,
     /// (path in each record, its encoding).
     decode: Vec<(Vec<String>, Decoding)>,
@@ -71,22 +72,22 @@ impl ExplodeSpec {
         let mut inherited = Vec::with_capacity(inherit.len());
         for (column, source) in inherit {
             let parts: Vec<&str> = source.split("[].").collect();
-            let level = parts.len() as isize - 2;
-            let fits = level >= 0
-                && (level as usize) < lists.len() - 1
-                && parts[..parts.len() - 1]
+            let level = parts.len() - 1;
+            let fits = level < lists.len()
+                && parts[..level]
                     .iter()
                     .map(|p| split_path(p))
-                    .eq(lists[..level as usize + 1].iter().cloned());
+                    .eq(lists[..level].iter().cloned());
             if !fits {
                 return Err(CoreError::Config(format!(
-                    "{at}: inherit {column} = {source:?}: name a field of an enclosing item, \
-                     as a path that begins like {path:?} (\"{}[].resource\")",
-                    steps[0]
+                    "{at}: inherit {column} = {source:?}: name a field of the line's record or \
+                     of an enclosing item, as a path that begins like {path:?} \
+                     (\"{}[].resource\"), or a field beside {:?}",
+                    steps[0], steps[0]
                 )));
             }
-            let within = split_path(parts[parts.len() - 1]);
-            inherited.push((column.clone(), level as usize, within));
+            let within = split_path(parts[level]);
+            inherited.push((column.clone(), level, within));
         }
         let mut decoded = Vec::with_capacity(decode.len());
         for (place, kind) in decode {
@@ -115,10 +116,7 @@ impl ExplodeSpec {
         if lists.is_empty() {
             return Err(bad("no lists".into()));
         }
-        if inherit
-            .iter()
-            .any(|(_, level, _)| *level + 1 >= lists.len())
-        {
+        if inherit.iter().any(|(_, level, _)| *level >= lists.len()) {
             return Err(bad("inherit from an item that encloses no record".into()));
         }
         let decode = decode
@@ -140,7 +138,7 @@ impl ExplodeSpec {
     pub fn records<'a>(&self, record: &Obj<'a>) -> Vec<Obj<'a>> {
         let mut out = Vec::new();
         if let Some(J::Arr(items)) = lookup_in(record, &self.lists[0]) {
-            self.walk(items, 0, &mut Vec::new(), &mut out);
+            self.walk(items, 0, &mut vec![record], &mut out);
         }
         out
     }
@@ -149,6 +147,7 @@ impl ExplodeSpec {
         &self,
         items: &'o [J<'a>],
         level: usize,
+        // The line's record, then the item of each list above `items`.
         enclosing: &mut Vec<&'o Obj<'a>>,
         out: &mut Vec<Obj<'a>>,
     ) {
@@ -397,6 +396,28 @@ mod tests {
     }
 
     #[test]
+    fn a_field_beside_the_first_list_is_inherited_from_the_line() {
+        let inherit = [
+            ("group".to_string(), "logGroup".to_string()),
+            ("owner".to_string(), "owner".to_string()),
+        ];
+        let spec = ExplodeSpec::new("cloudwatch", "logEvents[]", &inherit, &[]).unwrap();
+        let line = r#"{"logGroup":"/aws/lambda/f","owner":null,"logEvents":[{"message":"a"},{"message":"b","group":"own"}]}"#;
+        let written: Vec<String> = spec
+            .records(&record(line))
+            .iter()
+            .map(dumps_record)
+            .collect();
+        assert_eq!(
+            vec![
+                r#"{"message":"a","group":"/aws/lambda/f"}"#,
+                r#"{"message":"b","group":"own"}"#,
+            ],
+            written
+        );
+    }
+
+    #[test]
     fn a_line_with_no_list_where_the_path_goes_holds_no_records() {
         let spec = otlp();
         assert!(spec
@@ -490,5 +511,6 @@ mod tests {
         assert!(bad("a[].b[]", &[("r", "a[].b[].r")], &[]).contains("enclosing item"));
         assert!(bad("a[]", &[], &[("x", "base64")]).contains("use one of anyvalue, keyvalues"));
         assert!(ExplodeSpec::new("f", "a[].b[]", &[("r".into(), "a[].r".into())], &[]).is_ok());
+        assert!(ExplodeSpec::new("f", "a[].b[]", &[("r".into(), "r".into())], &[]).is_ok());
     }
 }

@@ -283,7 +283,7 @@ impl Formats {
             }
         }
         if let Some(spec) = &special.explode {
-            return Made::Many(self.exploded(format, spec, &record));
+            return Made::Many(self.exploded(format, spec, &record, decisions, depth));
         }
         match &special.inner {
             Some(inner) => self.unwrap(format, inner, &mut record, decisions, depth),
@@ -292,28 +292,38 @@ impl Formats {
     }
 
     /// One event per record of the line, by the exploding format's fields (not recognised
-    /// one by one), each with its place in the line as `attrs.line_index`: (stream, line,
+    /// one by one), or, where the format has an `[envelope]` too, by the record its inner
+    /// text holds (a CloudWatch Logs payload's events, each an application's own line). Each
+    /// has its place among the line's events as `attrs.line_index`: (stream, line,
     /// line_index) is one record.
     fn exploded<'a>(
         &self,
         format: usize,
         spec: &ExplodeSpec,
         record: &Record<'a>,
+        decisions: &mut Decisions,
+        depth: usize,
     ) -> Vec<(Event<'a>, FormatName)> {
         let fmt = &self.compiled[format];
-        spec.records(record)
-            .into_iter()
-            .enumerate()
-            .map(|(index, one)| {
-                let mut event = fmt.run(one);
-                let at = J::Num(std::borrow::Cow::Owned(index.to_string()));
-                match event.attrs.iter().position(|(k, _)| k == "line_index") {
-                    Some(place) => event.attrs[place].1 = at,
-                    None => event.attrs.push(("line_index".into(), at)),
-                }
-                (event, FormatName::Of(format))
-            })
-            .collect()
+        let mut events = Vec::new();
+        for mut one in spec.records(record) {
+            match &self.special[format].inner {
+                None => events.push((fmt.run(one), FormatName::Of(format))),
+                Some(inner) => match self.unwrap(format, inner, &mut one, decisions, depth) {
+                    Made::One(event, name) => events.push((event, name)),
+                    Made::Many(many) => events.extend(many),
+                    Made::Part(..) => unreachable!("parts are read at depth 0 only"),
+                },
+            }
+        }
+        for (index, (event, _)) in events.iter_mut().enumerate() {
+            let at = J::Num(std::borrow::Cow::Owned(index.to_string()));
+            match event.attrs.iter().position(|(k, _)| k == "line_index") {
+                Some(place) => event.attrs[place].1 = at,
+                None => event.attrs.push(("line_index".into(), at)),
+            }
+        }
+        events
     }
 
     /// An envelope's event: its inner record's, when the inner text is a JSON object (or
