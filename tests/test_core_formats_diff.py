@@ -44,7 +44,7 @@ AFTER_THE_PORT = {
     "aws-lambda-platform", "aws-waf", "azure-resource-log", "clickhouse", "cloudflare",
     "cloudflare-workers", "datadog", "dotnet-json", "elasticsearch-hit", "envoy", "firelens",
     "flog", "fluent-bit", "gcp-logentry", "gelf", "grafana", "hclog", "json-logging", "k8s-audit",
-    "k8s-event", "klog", "kong", "logback-json", "mongodb", "monolog", "mysql-json",
+    "falco", "k8s-event", "klog", "kong", "logback-json", "mongodb", "monolog", "mysql-json",
     "postgres-jsonlog", "quarkus", "semantic-logger", "serilog-json", "tracing-json", "vector",
 }  # fmt: skip
 PORTED = {name: spec for name, spec in FORMATS.items() if name not in AFTER_THE_PORT}
