@@ -19,7 +19,17 @@ import zstandard
 import logkit
 from logkit.errors import InputError, StoreLocked
 
-from .helpers import LOGKIT, append, lines, messages, query, record, run_logkit, write
+from .helpers import (
+    LOGKIT,
+    append,
+    ingest_stored,
+    lines,
+    messages,
+    query,
+    record,
+    run_logkit,
+    write,
+)
 
 
 @pytest.fixture
@@ -600,6 +610,23 @@ class TestOddFiles:
         assert "1 other file ignored" in warnings[1]
         again = run_logkit("ingest", "--format", "json", str(no_newline), db=db)
         assert [warnings[2]] == json.loads(again.stdout)["warnings"]
+
+    @pytest.mark.parametrize(
+        ("codec", "named"),
+        [("utf-16", "UTF-16LE"), ("utf-16-be", "UTF-16BE"), ("utf-16-le", "UTF-16LE"),
+         ("utf-32", "UTF-32LE")],
+    )  # fmt: skip
+    def test_a_utf16_file_is_named_as_such_with_how_to_convert_it(self, tmp_path, codec, named):
+        """What Windows PowerShell's `>` writes: every line is quarantined (nul_byte), and the
+        warning says why and what to run, rather than asking whether it is a log file."""
+        lines = [json.dumps({"level": "info", "msg": f"m{i}"}) for i in range(3)]
+        log = write(tmp_path / "win.log", ("\r\n".join(lines) + "\r\n").encode(codec))
+        summary, events, _ = ingest_stored(tmp_path / "s.duckdb", log)
+        assert ([], {"nul_byte": 3}) == (events, summary["rejected_by_reason"])
+        assert [
+            f"{log}: no events, all 3 line(s) rejected: it is {named} text, and logkit reads"
+            f" UTF-8 (convert it first: iconv -f {named} -t UTF-8)"
+        ] == summary["warnings"]
 
 
 class TestConcurrency:

@@ -264,6 +264,7 @@ def _ingest(
             report = SourceReport(source.name, status)
             summary.sources.append(report)
             head = source.peek_prefix(src.HEAD_BYTES)
+            report.encoding = src.wide_encoding(head)
             tail = source.skip_to(cp.byte_offset) if cp.byte_offset else b""
             if source.changed:
                 # Truncated or rewritten since the checkpoint was matched: nothing of it is
@@ -384,9 +385,14 @@ def _ingest(
     for report in summary.sources:
         # (A damaged stream says so itself.)
         if report.status == "new" and report.lines and not report.events and not report.damage:
+            why = (
+                f": it is {report.encoding} text, and logkit reads UTF-8 (convert it first:"
+                f" iconv -f {report.encoding} -t UTF-8)"
+                if report.encoding
+                else " (is it a log file?)"
+            )
             summary.warnings.append(
-                f"{report.path}: no events, all {report.lines:,} line(s) rejected"
-                " (is it a log file?)"
+                f"{report.path}: no events, all {report.lines:,} line(s) rejected{why}"
             )
     if summary.errors and not (summary.lines or summary.events):
         raise LogkitError("; ".join(s.error or s.path for s in summary.errors))

@@ -68,6 +68,29 @@ def cr_only(prefix: bytes) -> bool:
     return b"\n" not in prefix and b"\r" in prefix[:-1]
 
 
+# Byte order marks of the encodings that are not UTF-8, UTF-32's first (its LE mark begins
+# with UTF-16LE's).
+_WIDE_MARKS = (
+    (b"\xff\xfe\x00\x00", "UTF-32LE"), (b"\x00\x00\xfe\xff", "UTF-32BE"),
+    (b"\xff\xfe", "UTF-16LE"), (b"\xfe\xff", "UTF-16BE"),
+)  # fmt: skip
+
+
+def wide_encoding(prefix: bytes) -> str | None:
+    """UTF-16 or UTF-32 (what Windows PowerShell's `>` writes), told by a byte order mark or,
+    without one, by a NUL beside each byte of ASCII text: the encoding's name, else None."""
+    for mark, name in _WIDE_MARKS:
+        if prefix.startswith(mark):
+            return name
+    sample = prefix[:64]
+    even, odd = sample[0::2], sample[1::2]
+    if len(sample) >= 8 and not odd.strip(b"\x00") and b"\x00" not in even:
+        return "UTF-16LE"
+    if len(sample) >= 8 and not even.strip(b"\x00") and b"\x00" not in odd:
+        return "UTF-16BE"
+    return None
+
+
 def _rotation_key(path: str) -> tuple[str, str, int]:
     # Oldest rotation first (app.log.3.gz, app.log.2, app.log.1, app.log), so a directory is
     # read in the order it was written.

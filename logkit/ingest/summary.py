@@ -24,6 +24,7 @@ class SourceReport:
     # byte of its content nothing was stored (the reject truncated_stream or corrupt_stream).
     damage: str | None = None
     changed: str | None = None  # how it changed under the reader: truncated | rewritten
+    encoding: str | None = None  # UTF-16 or UTF-32, which logkit does not read (sources.py)
 
 
 @dataclass
