@@ -273,8 +273,23 @@ def ingest(tmp_path: Path, logs: Path, *args: str) -> Any:
                        else logs.name, args]).encode()  # fmt: skip
     expected = _case("ingest", {}, data, actual, lambda: _tmp_free(
         RECORDING.python["ingest"](tmp_path, logs, *args), tmp_path))  # type: ignore[union-attr]  # fmt: skip
-    assert expected == actual
+    assert expected == _as_recorded(actual)
     return actual
+
+
+# Summary fields added since the corpus was recorded, and the value they have wherever the
+# recorded inputs go: compared as absent there, so a value other than that still fails.
+SOURCE_FIELDS_SINCE = {"encoding": None}
+
+
+def _as_recorded(ingested: Any) -> Any:
+    summary, events, rejects = ingested
+    sources = [
+        {k: v for k, v in source.items() if k not in SOURCE_FIELDS_SINCE
+         or v != SOURCE_FIELDS_SINCE[k]}
+        for source in summary["sources"]
+    ]  # fmt: skip
+    return [{**summary, "sources": sources}, events, rejects]
 
 
 def _tmp_free(value: Any, tmp_path: Path) -> Any:

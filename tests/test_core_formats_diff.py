@@ -42,10 +42,11 @@ FORMATS = load_formats()
 AFTER_THE_PORT = {
     "aws-apigateway", "aws-cloudtrail", "aws-cloudtrail-file", "aws-cloudwatch-logs",
     "aws-lambda-platform", "aws-waf", "azure-resource-log", "clickhouse", "cloudflare",
-    "cloudflare-workers", "datadog", "dotnet-json", "elasticsearch-hit", "envoy", "firelens",
-    "flog", "fluent-bit", "gcp-logentry", "gelf", "grafana", "hclog", "json-logging", "k8s-audit",
-    "falco", "k8s-event", "klog", "kong", "logback-json", "mongodb", "monolog", "mysql-json",
-    "postgres-jsonlog", "quarkus", "semantic-logger", "serilog-json", "tracing-json", "vector",
+    "cloudflare-workers", "datadog", "dotnet-json", "elasticsearch-hit", "envoy", "falco",
+    "firelens", "flog", "fluent-bit", "gcp-logentry", "gelf", "grafana", "hclog", "json-logging",
+    "k8s-audit", "k8s-event", "klog", "kong", "logback-json", "mongodb", "monolog", "mysql-json",
+    "postgres-jsonlog", "quarkus", "semantic-logger", "serilog-json", "sidekiq", "tracing-json",
+    "vector",
 }  # fmt: skip
 PORTED = {name: spec for name, spec in FORMATS.items() if name not in AFTER_THE_PORT}
 # Samples a ported format gained since, the same way: nginx-json's template of $time_local
