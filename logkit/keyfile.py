@@ -17,6 +17,26 @@ def key_path(store_path: Path) -> Path:
     return store_path.with_name(store_path.name + ".key")
 
 
+def store_files(store_path: Path) -> dict[tuple[int, int], str]:
+    """The store's own files that exist, by (device, inode), each with what it is: never log
+    input (its key, read as a rejected line, was kept unmasked in `rejects`)."""
+    named = {
+        store_path: "database",
+        store_path.with_name(store_path.name + ".wal"): "write-ahead log",
+        key_path(store_path): "pseudonym key",
+        store_path.with_name(store_path.name + ".lock"): "lock file",
+        store_path.with_name(store_path.name + ".readers"): "lock file",
+    }
+    found = {}
+    for path, what in named.items():
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        found[info.st_dev, info.st_ino] = what
+    return found
+
+
 def keygen(store_path: Path, *, force: bool = False) -> Path:
     """Create the pseudonym key file beside the store (mode 0600) and return its path; an
     existing one is replaced only with `force` (old pseudonyms then stop matching)."""

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from .errors import DamagedInput
+from .errors import DamagedInput, InputError
+from .keyfile import store_files
 
 if TYPE_CHECKING:
     from .handles import StoreFiles
@@ -33,13 +34,17 @@ def mask_stream(store: StoreFiles, inputs: Iterable[str]) -> Iterator[bytes]:
     # that import this module (`Store.user`) must not pay for.
     from .core import make_masker
     from .ingest import format_settings, mask_key
-    from .ingest.sources import Source, expand
+    from .ingest.sources import Source, expand, without_store_files
     from .ingest.streams import DamagedStream
 
     config = store.config
     table = {**config.mask, "enabled": True}
     masker = make_masker(table, mask_key(store.path), config.aliases, format_settings(config))
-    for name in expand(list(inputs) or ["-"]):
+    # Not the store's own files: its pseudonym key would go to stdout as a line of text.
+    names, left_out = without_store_files(expand(list(inputs) or ["-"]), store_files(store.path))
+    if left_out:
+        raise InputError("; ".join(left_out))
+    for name in names:
         source = Source(name)
         try:
             carry = b""

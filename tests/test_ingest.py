@@ -611,6 +611,23 @@ class TestOddFiles:
         again = run_logkit("ingest", "--format", "json", str(no_newline), db=db)
         assert [warnings[2]] == json.loads(again.stdout)["warnings"]
 
+    def test_the_store_s_own_files_are_never_read_as_logs(self, tmp_path):
+        """A glob over the store's directory (`logkit ingest 'data/*'`) reached its key file,
+        whose one line went to `rejects` as it was: the pseudonym key, unmasked, on disk."""
+        db = tmp_path / "data" / "s.duckdb"
+        log = write(tmp_path / "data" / "app.log", b'{"message": "hi"}\n')
+        run_logkit("ingest", str(log), db=db)
+        key = Path(run_logkit("keygen", db=db).stdout.decode().strip())
+        proc = run_logkit("ingest", "--format", "json", str(tmp_path / "data" / "*"), db=db)
+        warned = json.loads(proc.stdout)["warnings"]
+        assert f"{key}: the store's own pseudonym key, not a log: not read" in warned
+        assert f"{db}: the store's own database, not a log: not read" in warned
+        secret = key.read_text().strip()
+        assert [] == query(db, "SELECT raw FROM rejects WHERE raw LIKE $k", {"k": f"%{secret}%"})
+        refused = run_logkit("mask", str(key), db=db, check=False)
+        assert (1, b"") == (refused.returncode, refused.stdout)
+        assert "the store's own pseudonym key" in refused.stderr.decode()
+
     @pytest.mark.parametrize(
         ("codec", "named"),
         [("utf-16", "UTF-16LE"), ("utf-16-be", "UTF-16BE"), ("utf-16-le", "UTF-16LE"),

@@ -23,7 +23,7 @@ from .._core import Block as CoreBlock
 from ..core import ChunkResult, Core, FormatSettings, make_masker
 from ..errors import InputError, Interrupted, LogkitError
 from ..handles import Session as WriteSession  # store.py's, as seen from below Store
-from ..keyfile import key_path
+from ..keyfile import key_path, store_files
 from ..mask import KEY_BLOCK_BYTES, Masker, key_block_after
 from . import rotation
 from . import sources as src
@@ -171,7 +171,10 @@ def _ingest(
     settings = store.config.ingest
     started = time.monotonic()
     summary = IngestSummary()
-    names = src.expand(inputs, empty=summary.warnings)
+    names, left_out = src.without_store_files(
+        src.expand(inputs, empty=summary.warnings), store_files(store.path)
+    )
+    summary.warnings.extend(left_out)
     if stdin_name is not None and (not stdin_name or src.STDIN not in names):
         raise InputError("a stream name is for piped input: give a non-empty name and '-'")
     mask_table = store.config.mask if mask and store.config.mask.get("enabled", True) else None

@@ -41,7 +41,7 @@ import sys
 import tempfile
 import threading
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import IO, BinaryIO
 
@@ -136,6 +136,25 @@ def expand(inputs: Iterable[str], *, empty: list[str] | None = None) -> list[str
             seen.add(key)
             unique.append(item)
     return unique
+
+
+def without_store_files(
+    names: list[str], store_files: Mapping[tuple[int, int], str]
+) -> tuple[list[str], list[str]]:
+    """`names` less the store's own files (`keyfile.store_files`, matched by device and inode,
+    whatever the name or glob that reached them), and a sentence for each one left out."""
+    kept, left_out = [], []
+    for name in names:
+        try:
+            info = os.stat(name) if name != STDIN else None
+        except OSError:
+            info = None
+        what = store_files.get((info.st_dev, info.st_ino)) if info is not None else None
+        if what is None:
+            kept.append(name)
+        else:
+            left_out.append(f"{name}: the store's own {what}, not a log: not read")
+    return kept, left_out
 
 
 class Source:
