@@ -233,6 +233,13 @@ class TestOtherCommands:
             "off limits"
         )
 
+    @pytest.mark.parametrize("query", ["", "  \n "])
+    def test_sql_without_sql_says_so(self, query_store: logkit.Store, query: str) -> None:
+        """Not a silent exit 0 with nothing printed."""
+        proc = run_logkit("sql", query, db=query_store.path, check=False)
+        expected = "Error: give some SQL to run, such as 'SELECT count(*) FROM events'\n"
+        assert (1, expected) == (proc.returncode, proc.stderr.decode())
+
     def test_query_list(self, query_store: logkit.Store) -> None:
         """--list names the top-level queries only."""
         names = [r["name"] for r in ndjson(invoke(query_store, "query", "--list").output)]

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 def sql(store: Readable, query: str, params: dict[str, Any] | None = None) -> pl.DataFrame:
     """`Store.sql`: SQL someone typed, on a locked-down reader."""
+    if not query.strip():
+        raise QueryError("give some SQL to run, such as 'SELECT count(*) FROM events'")
     with locked(store) as con:
         try:
             return result(store, con, query, params)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from ..engine import duckdb
+from ..engine import damaged_hint, duckdb
 from ..errors import QueryError
 from ..schema import EVENT_COLUMNS, JsonText
 from ..timeparse import from_us, time_range
@@ -81,7 +81,7 @@ def sql_error(exc: duckdb.Error) -> QueryError:
         )
     if "read-only" in text or "configuration has been locked" in text:
         return QueryError(f"logkit sql is read-only ({first})")
-    return QueryError(text)
+    return QueryError(text + damaged_hint(exc))
 
 
 @dataclass
