@@ -6,6 +6,7 @@
 //! `view` gives a value as the Python type it would have been.
 
 use crate::lines::{classify, trim_line, Reason};
+use crate::syslog::syslog_record;
 use crate::tree::{parse_reusing, run_ends, ParseError, J};
 
 /// orjson writes at most this many levels; deeper records are written by the standard
@@ -27,7 +28,7 @@ pub fn parse_record_reusing<'a>(
     let raw = trim_line(raw);
     // A line the reader takes as a Kubernetes (CRI) line is never JSON (it starts with a
     // date), and Python looks for one before the NUL and UTF-8 checks of a refused line.
-    if let Some(record) = cri_record(raw) {
+    if let Some(record) = cri_record(raw).or_else(|| syslog_record(raw)) {
         return Ok(record);
     }
     // A NUL byte is in no JSON value (no string holds a control byte as it is, and it is not

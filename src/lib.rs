@@ -21,6 +21,7 @@ mod pymasker;
 pub mod pyobjects;
 pub mod pytext;
 pub mod spans;
+pub mod syslog;
 pub mod timeparse;
 pub mod tree;
 
