@@ -82,7 +82,10 @@ fn ts_from_text(s: &str) -> Option<i64> {
     if let Some(f) = py_float(s) {
         return ts_from_float(f);
     }
-    iso_fallback(s).or_else(|| common_log(s)).and_then(in_range)
+    iso_fallback(s)
+        .or_else(|| common_log(s))
+        .or_else(|| http_date(s))
+        .and_then(in_range)
 }
 
 const MONTHS: [&str; 12] = [
@@ -116,6 +119,50 @@ fn common_log(s: &str) -> Option<i128> {
         None => (rest, String::new()),
     };
     fromisoformat(format!("{year}-{month:02}-{day}T{time}{offset}").as_bytes())
+}
+
+const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+/// An HTTP date, as JavaScript's `toUTCString()`, Go's RFC 1123 layouts and HTTP headers
+/// write it: `Mon, 07 Dec 2026 10:01:02 GMT`, or with a `+0000` offset (RFC 2822), the
+/// weekday optional; read as the ISO text it stands for. A zone named otherwise (`MST`) is
+/// ambiguous: no time.
+fn http_date(s: &str) -> Option<i128> {
+    let text = s.trim_matches(py_isspace);
+    let text = match text.split_once(", ") {
+        Some((weekday, rest)) if WEEKDAYS.contains(&weekday) => rest,
+        Some(_) => return None,
+        None => text,
+    };
+    let mut parts = text.split(' ');
+    let (day, month, year, time, zone) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
+    let month = MONTHS.iter().position(|m| *m == month)? + 1;
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    if parts.next().is_some()
+        || !(1..=2).contains(&day.len())
+        || !digits(day)
+        || year.len() != 4
+        || !digits(year)
+    {
+        return None;
+    }
+    let offset = match zone {
+        "GMT" | "UTC" | "UT" | "Z" => "+00:00".to_string(),
+        _ => {
+            let (sign, hhmm) = zone.split_at_checked(1)?;
+            if !matches!(sign, "+" | "-") || hhmm.len() != 4 || !digits(hhmm) {
+                return None;
+            }
+            format!("{sign}{}:{}", &hhmm[..2], &hhmm[2..])
+        }
+    };
+    fromisoformat(format!("{year}-{month:02}-{day:0>2}T{time}{offset}").as_bytes())
 }
 
 /// A second chance for ISO text fromisoformat refuses: padding, 't'/'z', a ' UTC' suffix.
@@ -403,6 +450,34 @@ mod tests {
             "22/Nov/2026:10:01:02 0000",
             "22/Nov/2026:25:01:02 +0000",
             "22/Nov/2026",
+        ] {
+            assert_eq!(None, parse_ts_str(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_http_date_is_read() {
+        let t = parse_ts_str("2026-11-22T10:01:02Z");
+        assert!(t.is_some());
+        for good in [
+            "Sun, 22 Nov 2026 10:01:02 GMT",
+            "22 Nov 2026 10:01:02 UTC",
+            "Sun, 22 Nov 2026 11:01:02 +0100",
+            "Sun, 22 Nov 2026 05:01:02 -0500",
+        ] {
+            assert_eq!(t, parse_ts_str(good), "{good}");
+        }
+        assert_eq!(
+            parse_ts_str("2026-11-02T10:01:02Z"),
+            parse_ts_str("Mon, 2 Nov 2026 10:01:02 GMT")
+        );
+        for bad in [
+            "Sun, 22 Nov 2026 10:01:02 MST",
+            "Sun 22 Nov 2026 10:01:02 GMT",
+            "Fun, 22 Nov 2026 10:01:02 GMT",
+            "Sun, 22 Nov 26 10:01:02 GMT",
+            "Sun, 22 Nov 2026 10:01 GMT extra",
+            "Sun, 32 Nov 2026 10:01:02 GMT",
         ] {
             assert_eq!(None, parse_ts_str(bad), "{bad}");
         }

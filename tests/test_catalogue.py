@@ -163,11 +163,14 @@ SUPPORTED = {
     1795341662123456: MOMENT_US,  # epoch microseconds
     1795341662123456789: MOMENT_US,  # epoch nanoseconds
     "1795341662123": MOMENT_MS,
+    # RFC 2822 / HTTP dates (JavaScript's toUTCString(), Go's RFC1123Z): read since the port.
+    "Sun, 22 Nov 2026 10:01:02 +0000": 1795341662000000,
+    "Sun, 22 Nov 2026 10:01:02 GMT": 1795341662000000,
 }
 UNSUPPORTED = [
     "22/11/2026 10:01:02",
-    "Nov 22 10:01:02",  # syslog
-    "Sun, 22 Nov 2026 10:01:02 +0000",  # RFC 2822
+    "Nov 22 10:01:02",  # syslog: no year
+    "Sun, 22 Nov 2026 10:01:02 MST",  # a zone by its abbreviation: ambiguous
     "2026-11-22T25:01:02Z",
     "yesterday",
     "",

@@ -31,7 +31,7 @@ from logkit.core import ChunkResult, FormatSettings, make_masker
 from logkit.normalize import BUILTIN_ALIASES
 
 from . import golden_core
-from .test_catalogue import CASES, GOOD_AFTER, GOOD_BEFORE, SUPPORTED, UNSUPPORTED, deep
+from .test_catalogue import CASES, GOOD_AFTER, GOOD_BEFORE, SUPPORTED, deep
 from .test_real_logs import PROGRAMS
 
 core = pytest.importorskip(
@@ -81,9 +81,19 @@ def test_real_programs_logs_read_the_same(program):
     assert results and all(result.events.num_rows > 0 for result in results)
 
 
+# The catalogue's timestamp forms as the corpus recorded them. It has changed since: RFC 2822
+# dates are read now (decided: JavaScript's toUTCString() and HTTP dates are log times), and
+# this case's golden output was recorded again from the core, its only changes that line's
+# ts (and the counts it moves).
+RECORDED_FORMS = [
+    *(v for v in SUPPORTED if not str(v).startswith("Sun, ")),
+    "22/11/2026 10:01:02", "Nov 22 10:01:02", "Sun, 22 Nov 2026 10:01:02 +0000",
+    "2026-11-22T25:01:02Z", "yesterday", "",
+]  # fmt: skip
+
+
 def test_every_timestamp_form_of_the_catalogue_reads_the_same():
-    values = [*SUPPORTED, *UNSUPPORTED]
-    data = b"".join(orjson.dumps({"ts": value, "msg": "t"}) + b"\n" for value in values)
+    data = b"".join(orjson.dumps({"ts": value, "msg": "t"}) + b"\n" for value in RECORDED_FORMS)
     assert_same(data)
 
 
