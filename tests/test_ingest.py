@@ -175,6 +175,28 @@ class TestExactlyOnce:
             "app.log",
         ]
 
+    def test_dated_rotations_are_read_oldest_first_and_the_live_file_last(self, store, tmp_path):
+        """Python's TimedRotatingFileHandler and logrotate's dateext name rotations by date."""
+        write(tmp_path / "d" / "api.log", lines(4, 5))
+        write(tmp_path / "d" / "api.log.2026-11-22", lines(2, 3))
+        write(tmp_path / "d" / "api.log.2026-11-21", lines(1, 2))
+        write(tmp_path / "d" / "api.log.2026-11-22_10-00-00.gz", lines(3, 4))
+        write(tmp_path / "d" / "worker.log-20261121", lines(5, 6))
+        write(tmp_path / "d" / "worker.log", lines(6, 7))
+        summary = store.ingest([str(tmp_path / "d")])
+        assert [Path(s.path).name for s in summary.sources] == [
+            "api.log.2026-11-21",
+            "api.log.2026-11-22",
+            "api.log.2026-11-22_10-00-00.gz",
+            "api.log",
+            "worker.log-20261121",
+            "worker.log",
+        ]
+
+    def test_a_log_whose_name_holds_a_newline_is_found_in_its_directory(self, store, tmp_path):
+        write(tmp_path / "d" / "odd\nname.log", lines(0, 2))
+        assert store.ingest([str(tmp_path / "d")]).events == 2
+
     def test_a_glob_selects_files(self, store, tmp_path):
         write(tmp_path / "a.log", lines(0, 2))
         write(tmp_path / "b.log", lines(2, 3))

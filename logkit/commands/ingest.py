@@ -75,12 +75,12 @@ def ingest(
     """Read NDJSON logs into the store, exactly once.
 
     Inputs are files (plain, gzip or zstd, told apart by their first bytes), globs, directories
-    (searched recursively for *.log, *.json, *.jsonl, *.ndjson and rotations such as app.log.1
-    or app.log.2.gz) or '-' for stdin. Rerunning adds only what is new; rotated files are
-    recognised by content. Bad lines are quarantined in the 'rejects' table with their file,
-    line number and reason. Each record's log format (zap, pino, ECS, Docker's json-file...)
-    is recognised on its own; the summary says per format how many events it matched and the
-    share that got ts, level, message, service and trace_id.
+    (searched recursively for *.log, *.json, *.jsonl, *.ndjson and rotations such as app.log.1,
+    app.log.2.gz or app.log.2026-11-22, oldest first) or '-' for stdin. Rerunning adds only
+    what is new; rotated files are recognised by content. Bad lines are quarantined in the
+    'rejects' table with their file, line number and reason. Each record's log format (zap,
+    pino, ECS, Docker's json-file...) is recognised on its own; the summary says per format how
+    many events it matched and the share that got ts, level, message, service and trace_id.
 
     Exit status: 0 when all was read; 1 when an input could not be read; 3 when what could be
     read was stored but a compressed input was damaged (cut short or corrupt: see the summary).

@@ -54,12 +54,16 @@ TAIL_BYTES = 256
 CR_PROBE_BYTES = 64 * 1024
 STDIN = "-"
 
-# What a directory contributes: log-ish names, their rotations (app.log.1, app.log.2.gz,
-# app.log-20261122) and compressed forms.
+# What a directory contributes: log-ish names, their rotations and compressed forms. A
+# rotation's suffix is digits and separators: logrotate's app.log.1 and app.log-20261122,
+# Python's TimedRotatingFileHandler's app.log.2026-11-22 (and _10-00-00 for shorter
+# intervals), logrotate's `dateformat -%Y-%m-%d-%s`. DOTALL: a name may hold a newline.
 _LOG_NAME = re.compile(
-    r".*\.(log|json|jsonl|ndjson)(\.\d+|-\d{8,10})?(\.(gz|zst))?$|.*\.(gz|zst)$", re.IGNORECASE
+    r"(?P<base>.*\.(?:log|json|jsonl|ndjson))(?P<rotation>(?:[-._]\d+)*)(?:\.(?:gz|zst))?"
+    r"|.*\.(?:gz|zst)",
+    re.IGNORECASE | re.DOTALL,
 )
-_ROTATION = re.compile(r"\.(\d+)(?:\.(?:gz|zst))?$")
+_DIGITS = re.compile(r"\d+")
 
 
 def cr_only(prefix: bytes) -> bool:
@@ -91,13 +95,22 @@ def wide_encoding(prefix: bytes) -> str | None:
     return None
 
 
-def _rotation_key(path: str) -> tuple[str, str, int]:
-    # Oldest rotation first (app.log.3.gz, app.log.2, app.log.1, app.log), so a directory is
-    # read in the order it was written.
-    match = _ROTATION.search(path)
-    index = int(match.group(1)) if match else 0
-    base = path[: match.start()] if match else path
-    return (os.path.dirname(path), base, -index)
+def _rotation_key(path: str) -> tuple[str, str, int, tuple[int, ...]]:
+    """Oldest first within a log's rotations, the live file last, so that a directory is read
+    in the order it was written: app.log.3.gz, app.log.2, app.log.1, app.log; and
+    app.log.2026-11-21, app.log.2026-11-22, app.log (a numbered rotation counts down to the
+    newest, a dated one up)."""
+    directory, name = os.path.split(path)
+    match = _LOG_NAME.fullmatch(name)
+    if match is None or match.group("base") is None:
+        return (directory, name, 1, ())
+    rotation = match.group("rotation")
+    if not rotation:
+        return (directory, match.group("base"), 1, ())
+    numbers = tuple(int(n) for n in _DIGITS.findall(rotation))
+    if len(numbers) == 1 and rotation.startswith(".") and numbers[0] < 1000:
+        numbers = (-numbers[0],)
+    return (directory, match.group("base"), 0, numbers)
 
 
 def expand(inputs: Iterable[str], *, empty: list[str] | None = None) -> list[str]:
