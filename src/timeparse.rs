@@ -85,6 +85,7 @@ fn ts_from_text(s: &str) -> Option<i64> {
     iso_fallback(s)
         .or_else(|| common_log(s))
         .or_else(|| http_date(s))
+        .or_else(|| year_first_slashes(s))
         .and_then(in_range)
 }
 
@@ -163,6 +164,18 @@ fn http_date(s: &str) -> Option<i128> {
         }
     };
     fromisoformat(format!("{year}-{month:02}-{day:0>2}T{time}{offset}").as_bytes())
+}
+
+/// Go's standard `log` layout (`2026/12/07 10:01:02.123456`, also Beego's and Gin's):
+/// ISO text with slashes in the date. Year first only: `07/12/2026` could be either order.
+fn year_first_slashes(s: &str) -> Option<i128> {
+    let text = s.trim_matches(py_isspace);
+    let b = text.as_bytes();
+    if b.len() < 10 || b[4] != b'/' || b[7] != b'/' {
+        return None;
+    }
+    let dashed = format!("{}-{}-{}", &text[..4], &text[5..7], &text[8..]);
+    iso_fallback(&dashed)
 }
 
 /// A second chance for ISO text fromisoformat refuses: padding, 't'/'z', a ' UTC' suffix.
@@ -453,6 +466,20 @@ mod tests {
         ] {
             assert_eq!(None, parse_ts_str(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn gos_log_layout_is_read_year_first_only() {
+        let us = |s: &str| ts_from_text(s);
+        assert_eq!(
+            us("2026/12/07 10:01:02.123456"),
+            us("2026-12-07T10:01:02.123456Z")
+        );
+        assert_eq!(us("2026/12/07 10:01:02"), us("2026-12-07T10:01:02Z"));
+        assert_eq!(us("2026/12/07"), us("2026-12-07"));
+        assert_eq!(us("07/12/2026 10:01:02"), None);
+        assert_eq!(us("2026/12/7 10:01:02"), None);
+        assert_eq!(us("2026/1a/07 10:01:02"), None);
     }
 
     #[test]

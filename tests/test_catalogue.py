@@ -166,6 +166,7 @@ SUPPORTED = {
     # RFC 2822 / HTTP dates (JavaScript's toUTCString(), Go's RFC1123Z): read since the port.
     "Sun, 22 Nov 2026 10:01:02 +0000": 1795341662000000,
     "Sun, 22 Nov 2026 10:01:02 GMT": 1795341662000000,
+    "2026/11/22 10:01:02.123456": MOMENT_US,  # Go's log package; year first only
 }
 UNSUPPORTED = [
     "22/11/2026 10:01:02",

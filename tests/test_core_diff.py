@@ -84,9 +84,11 @@ def test_real_programs_logs_read_the_same(program):
 # The catalogue's timestamp forms as the corpus recorded them. It has changed since: RFC 2822
 # dates are read now (decided: JavaScript's toUTCString() and HTTP dates are log times), and
 # this case's golden output was recorded again from the core, its only changes that line's
-# ts (and the counts it moves).
+# ts (and the counts it moves). Forms added to the catalogue after that (Go's year-first
+# slashes) are left out: the case's input stays as recorded, and the catalogue's own test
+# holds them.
 RECORDED_FORMS = [
-    *(v for v in SUPPORTED if not str(v).startswith("Sun, ")),
+    *(v for v in SUPPORTED if not str(v).startswith(("Sun, ", "2026/"))),
     "22/11/2026 10:01:02", "Nov 22 10:01:02", "Sun, 22 Nov 2026 10:01:02 +0000",
     "2026-11-22T25:01:02Z", "yesterday", "",
 ]  # fmt: skip
