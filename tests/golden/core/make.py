@@ -13,7 +13,8 @@ output recorded from the Python pipeline and checked equal to the core's. It CAN
 after that pipeline's deletion (the commit after the corpus's): the corpus is the Python
 pipeline's word, kept. After a deliberate change of what the core does, change the expected
 outputs of the cases it touches in the corpus by hand (or from the core, saying so in the
-commit), never by rerunning the core over every case to make the tests pass.
+commit: tests/golden/core/revise.py does it within named columns), never by rerunning the
+core over every case to make the tests pass.
 """
 
 from __future__ import annotations
