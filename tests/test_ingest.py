@@ -313,6 +313,13 @@ class TestRotation:
         store.ingest([str(a), str(b)])
         assert count(store) == 4
 
+    def test_an_empty_files_checkpoint_is_not_taken_by_another_file(self, store, tmp_path):
+        """An empty file has no content to be recognised by: a new file is new, not it."""
+        store.ingest([str(write(tmp_path / "empty.log", b""))])
+        summary = store.ingest([str(write(tmp_path / "b.log", lines(0, 3)))])
+        assert [("new", 3)] == [(s.status, s.events) for s in summary.sources]
+        assert 2 == query(store.path, "SELECT count(*) FROM sources")[0][0]
+
 
 # One line of each kind that cannot become an event, and the reason it is quarantined under.
 BAD_LINES = {
@@ -514,6 +521,26 @@ class TestDamagedCompressedFiles:
         proc = run_logkit("ingest", "--format", "json", str(fifo), db=tmp_path / "s.duckdb")
         writer.wait()
         assert 50 == json.loads(proc.stdout)["events"]
+
+    def test_a_named_pipe_is_stored_whole_on_every_run_its_last_line_included(self, tmp_path):
+        """What a pipe gave cannot be read again, so nothing may wait for a next run: its last
+        line needs no newline, it keeps no checkpoint (no row in sources, no stream), and no
+        checkpoint is matched to it: not the one an empty file left, which once made a pipe
+        count as read already."""
+        db = tmp_path / "s.duckdb"
+        run_logkit("ingest", str(write(tmp_path / "empty.log", b"")), db=db)
+        fifo = tmp_path / "app.fifo"
+        os.mkfifo(fifo)
+        for _ in range(2):
+            writer = subprocess.Popen(["sh", "-c", 'cat > "$0"', str(fifo)], stdin=subprocess.PIPE)
+            writer.stdin.write(lines(0, 4) + lines(4, 5).rstrip(b"\n"))  # type: ignore[union-attr]
+            writer.stdin.close()  # type: ignore[union-attr]
+            run_logkit("ingest", str(fifo), db=db)
+            writer.wait()
+        assert [(str(fifo), None, 10, 5)] == query(
+            db, "SELECT source, stream, count(*), count(DISTINCT message) FROM events GROUP BY ALL"
+        )
+        assert [(str(tmp_path / "empty.log"),)] == query(db, "SELECT path FROM sources")
 
     def test_a_zstd_frame_that_fails_its_checksum_is_not_stored(self, store, tmp_path):
         log = write(tmp_path / "a.log", lines(0, 3000))

@@ -86,7 +86,8 @@ def ingest(
     read was stored but a compressed input was damaged (cut short or corrupt: see the summary).
 
     stdin ('-') has no checkpoint: it is read to its end and stored whole on every run, unless
-    --name gives it one (then, as for a file, a last line without newline waits).
+    --name gives it one (then, as for a file, a last line without newline waits). A named pipe,
+    or a process substitution such as <(kubectl logs POD), is read as unnamed stdin is.
 
     \b
     Examples:

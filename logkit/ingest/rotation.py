@@ -56,13 +56,15 @@ def assign_checkpoints(
     taken: set[int] = {id(cp) for cp in checkpoints if is_named(cp)}
     for same_inode in (True, False):
         for i, source in enumerate(sources):
-            if i in assigned or source.is_stdin:
+            if i in assigned or not source.resumable:
                 continue
             candidates = [
                 cp
                 for cp in checkpoints
                 if id(cp) not in taken
                 and (not same_inode or (cp.dev, cp.ino) == (source.dev, source.ino))
+                # Nothing read, nothing to recognise: an empty file's checkpoint is its own.
+                and (same_inode or cp.byte_offset > 0)
                 and _matches(source, cp)
             ]
             if candidates:
@@ -120,7 +122,7 @@ def compressed_copies(sources: list[Source], assigned: dict[int, Checkpoint]) ->
         for i, source in enumerate(sources)
         if i not in assigned
         and source.compressed
-        and not source.is_stdin
+        and source.resumable
         and any(_matches(source, cp) and _is_copy(source.name, file) for cp, file in plain)
     }
 

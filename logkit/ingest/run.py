@@ -261,7 +261,7 @@ def _ingest(
             status = "resumed" if cp else "new"
             if cp is None:
                 cp = Checkpoint(None, source.name, source.dev, source.ino)
-                if not source.is_stdin or source.named:
+                if source.resumable:
                     cp.id, next_id = next_id, next_id + 1
             cp.path, cp.dev, cp.ino = source.name, source.dev, source.ino
             report = SourceReport(source.name, status)

@@ -178,6 +178,10 @@ class Source:
         self.is_stdin = name == STDIN
         regular = False  # a regular file, which can be read twice and at any offset
         self.named = False  # stdin given a name (see `name_stdin`)
+        # A named pipe, a character device or a process substitution's /dev/fd/N: read once,
+        # whole, like stdin. Its size says nothing and what it gave cannot be read again, so
+        # it has no checkpoint to continue, and its last line without a newline is complete.
+        self.piped = False
         # What skip_to read of stdin, to be read again if the stream turns out not to continue
         # its checkpoint (stdin cannot seek back).
         self._spool: IO[bytes] | None = None
@@ -193,9 +197,10 @@ class Source:
                 raise InputError(f"cannot read {name}: {exc.strerror}") from exc
             st = os.fstat(fh.fileno())
             regular = stat.S_ISREG(st.st_mode)
+            self.piped = not regular
             self.dev, self.ino = st.st_dev, st.st_ino
             self.stream, self.kind = open_stream(fh)
-            self.size = st.st_size if self.kind == "plain" else None
+            self.size = st.st_size if self.kind == "plain" and regular else None
             self.file_size, self.mtime_ns = st.st_size, st.st_mtime_ns
         if self.compressed and not regular:
             # A pipe (stdin, or a named one) is spooled to a temporary file (compressed, so
@@ -256,7 +261,13 @@ class Source:
         A named stdin stream is piped again, grown, like a file that grows: its last line
         without a newline waits for the next run (unless compressed, which cannot be cut
         mid-line and still be read)."""
-        return (self.is_stdin and not self.named) or self.compressed
+        return (self.is_stdin and not self.named) or self.piped or self.compressed
+
+    @property
+    def resumable(self) -> bool:
+        """Whether the stream may continue a checkpoint and keep one: a file (plain or
+        compressed, renamed or not) or stdin given a name."""
+        return self.named or not (self.is_stdin or self.piped)
 
     def name_stdin(self, name: str) -> None:
         """Make stdin the stream called `name`, which has a checkpoint of its own."""
