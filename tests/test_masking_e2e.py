@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import orjson
 import pytest
 
 import logkit
@@ -131,3 +132,37 @@ def test_no_canary_from_generated_logs_reaches_the_store(tmp_path):
     logkit.open(db).ingest([str(tmp_path / "gen")])
     assert planted, "the generator planted none of the known canaries"
     assert [] == [c for c in planted if c.encode() in store_bytes(db)]
+
+
+# Tokens of the services an AI platform calls, and a cloud connection string: each in a
+# message, under an ordinary key and inside a line that is not JSON.
+SERVICE_SECRETS = [
+    "hf_Qm7fRt2LpXw9KcZs4VbN8yHd3JgE6aUo1T",
+    "r8_Xk2Lm9Pq4Rs7Tv1Wy3Za5Bc8De0Fg6Hj2Kl4Np",
+    "gsk_" + "Ab3Cd5Ef7Gh9Jk2Lm4Np6Qr8St1Uv3Wx5Yz7aB9cD2eF4gH6jK",
+    "pypi-AgEIcHlwaS5vcmcCJDk1ZmE4N2M0LWJhY2QtNDk4Yi1hYWQ4LTQxYjE0ZDM3MmRhYQ",
+    "SG.Zx1Cv2Bn3Mq4Wr5Et6Yu7I.Op8As9Df0Gh1Jk2Lz3Xc4Vb5Nm6Qw7Er8Ty9Ui0Op1As2D",
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
+]
+
+
+def test_service_tokens_and_connection_strings_never_reach_disk(tmp_path):
+    hf, r8, gsk, pypi, sendgrid, account_key = SERVICE_SECRETS
+    connection = (
+        "DefaultEndpointsProtocol=https;AccountName=media;"
+        f"AccountKey={account_key};EndpointSuffix=core.windows.net"
+    )
+    lines = [
+        {"msg": f"calling inference with {hf}", "replicate": r8},
+        {"msg": "llm", "config": {"providers": [{"name": "groq", "key": gsk}]}},
+        {"msg": f"upload with {pypi} then mail via {sendgrid}"},
+        {"msg": f"blob client from {connection}"},
+        {"msg": "startup", "storage": {"connection_string": connection}},
+    ]
+    text = b"".join(orjson.dumps(line) + b"\n" for line in lines)
+    text += f"not json: {hf} {gsk} AccountKey={account_key}\n".encode()
+    db = tmp_path / "s.duckdb"
+    summary = logkit.open(db).ingest([str(write(tmp_path / "app.log", text))])
+    assert (5, 1) == (summary.events, summary.rejects)
+    on_disk = table_text(db) + store_bytes(db).decode("latin-1")
+    assert [] == [secret for secret in SERVICE_SECRETS if secret in on_disk]

@@ -168,11 +168,12 @@ enum Towards {
     Opens,
     /// Digits: a card needs thirteen; SSN, phone and IPv4 a `-` or `.` after one.
     Digit,
-    /// `.` after a digit (IPv4, phone).
+    /// `.` after a digit (IPv4, phone) or ending `SG.`.
     Dot,
-    /// `-` after a digit (SSN, phone), or ending `sk-`, `glpat-`, `xox[abprs]-`.
+    /// `-` after a digit (SSN, phone), or ending `sk-`, `glpat-`, `xox[abprs]-`, `pypi-`,
+    /// `xai-`, `pplx-`.
     Dash,
-    /// `_` ending `[sr]k_`, `gh[pousr]_`, `github_pat_`.
+    /// `_` ending `[sr]k_`, `gh[pousr]_`, `github_pat_`, `hf_`, `r8_`, `npm_`.
     Underscore,
 }
 
@@ -224,6 +225,9 @@ pub fn spread(word: &str) -> String {
     out
 }
 
+/// Where an API key may start: its service's prefix (finders.rs `api_key` checks the rest).
+pub const API_KEY_GATE: &str = r"sk-|[sr]k_(?:live|test)_|gh[pousr]_|github_pat_|glpat-|xox[abprs]-|AIza|hf_|r8_|gsk_|npm_|pypi-|xai-|pplx-|SG\.";
+
 const PRIVATE_KEY: &str = r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?s:.*?-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|.*)";
 
 impl Scanner {
@@ -253,11 +257,7 @@ impl Scanner {
             ("jwt", Alt::Jwt, "eyJ"),
             ("auth", Alt::Auth, "B(?:earer|EARER|asic|ASIC) "),
             ("aws_key", Alt::AwsKey, "A[KS]IA"),
-            (
-                "api_key",
-                Alt::ApiKey,
-                "sk-|[sr]k_(?:live|test)_|gh[pousr]_|github_pat_|glpat-|xox[abprs]-|AIza",
-            ),
+            ("api_key", Alt::ApiKey, API_KEY_GATE),
             (
                 "email",
                 Alt::Email,
@@ -304,9 +304,7 @@ impl Scanner {
             private_key: rx(PRIVATE_KEY),
             auth_start: rx("(?:Bearer|BEARER|Basic|BASIC) +[A-Za-z0-9._~+/-]"),
             aws_start: rx("A[KS]IA[A-Z0-9]{16}"),
-            api_start: rx(
-                "sk-|[sr]k_(?:live|test)_|gh[pousr]_|github_pat_|xox[abprs]-|AIza|glpat-",
-            ),
+            api_start: rx(API_KEY_GATE),
             ssn_start: rx("[0-9]{3}-[0-9]{2}-[0-9]{4}"),
             phone_start: rx(
                 r"\+[1-9]|(?:1[ .-])?(?:\([2-9][0-9]{2}\) ?[2-9][0-9]{2}[-. ]|[2-9][0-9]{2}-[2-9][0-9]{2}-|[2-9][0-9]{2}\.[2-9][0-9]{2}\.)[0-9]{4}",
@@ -344,19 +342,24 @@ impl Scanner {
                     digits += 1;
                     false
                 }
-                Towards::Dot => before(i, 1).is_ascii_digit(),
+                Towards::Dot => {
+                    before(i, 1).is_ascii_digit() || (before(i, 2), before(i, 1)) == (b'S', b'G')
+                }
                 Towards::Dash => {
                     let (one, two) = (before(i, 1), before(i, 2));
                     one.is_ascii_digit()
-                        || (two, one) == (b's', b'k')
-                        || (two, one) == (b'a', b't')
+                        || matches!((two, one), (b's', b'k') | (b'a', b't'))
                         || (two == b'x' && matches!(one, b'a' | b'b' | b'p' | b'r' | b's'))
+                        // pypi-, xai-, pplx-
+                        || matches!((two, one), (b'p' | b'a', b'i') | (b'l', b'x'))
                 }
                 Towards::Underscore => {
                     let (one, two) = (before(i, 1), before(i, 2));
                     (matches!(two, b's' | b'r') && one == b'k')
                         || (two, one) == (b'a', b't')
                         || (two == b'h' && matches!(one, b'p' | b'o' | b'u' | b's' | b'r'))
+                        // hf_, r8_, npm_ (gsk_ is sk_'s)
+                        || matches!((two, one), (b'h', b'f') | (b'r', b'8') | (b'p', b'm'))
                 }
             };
             if opens {

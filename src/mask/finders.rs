@@ -181,8 +181,42 @@ pub(super) fn api_key(b: &[u8], p: usize) -> Option<usize> {
             return Some(end);
         }
     }
+    for &(prefix, min) in PREFIXED {
+        if rest.starts_with(prefix) {
+            let body: &dyn Fn(u8) -> bool = if prefix == b"pypi-" {
+                &key_char
+            } else {
+                &alnum
+            };
+            if let Some(end) = try_body(prefix.len(), body, min, false) {
+                return Some(end);
+            }
+        }
+    }
+    if rest.starts_with(b"SG.") {
+        // SendGrid: SG.<22>.<43>, both parts base64url.
+        let first = run(b, p + 3, key_char);
+        if first - (p + 3) == 22 && b.get(first) == Some(&b'.') {
+            let end = run(b, first + 1, key_char);
+            if end - (first + 1) >= 43 {
+                return Some(end);
+            }
+        }
+    }
     None
 }
+
+/// Tokens known by a prefix and the fewest body characters they have (real ones have more):
+/// Hugging Face, Replicate, Groq, npm, PyPI (base64url), xAI and Perplexity.
+const PREFIXED: &[(&[u8], usize)] = &[
+    (b"hf_", 30),
+    (b"r8_", 30),
+    (b"gsk_", 40),
+    (b"npm_", 30),
+    (b"pypi-", 50),
+    (b"xai-", 60),
+    (b"pplx-", 40),
+];
 
 fn is_local(c: u8) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'%' | b'+' | b'-')

@@ -43,6 +43,12 @@ pub const SENSITIVE_KEYS: &[&str] = &[
     "cvv",
     "cvc",
     "ssn",
+    // Azure: storage account keys, Service Bus and Event Hubs keys, and connection strings
+    // (which hold them: `DefaultEndpointsProtocol=...;AccountKey=...`).
+    "accountkey",
+    "sharedaccesskey",
+    "connectionstring",
+    "connectionstrings",
 ];
 
 /// Names too generic to be sensitive as keys, but credentials as query or form parameters

@@ -205,6 +205,39 @@ fn value_detectors_mask_what_they_are_for() {
             "key [MASKED:api_key] end",
         ),
         (
+            concat!(
+                "hf hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567",
+                " r8 r8_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789A"
+            )
+            .into(),
+            "hf [MASKED:api_key] r8 [MASKED:api_key]",
+        ),
+        (
+            format!(
+                "groq gsk_{} npm npm_{} pypi pypi-AgEIcHlwaS5vcmc{}",
+                "a1".repeat(26),
+                "B2".repeat(18),
+                "_-x9".repeat(12)
+            ),
+            "groq [MASKED:api_key] npm [MASKED:api_key] pypi [MASKED:api_key]",
+        ),
+        (
+            format!("xai xai-{} pplx pplx-{}", "Q7".repeat(40), "z3".repeat(24)),
+            "xai [MASKED:api_key] pplx [MASKED:api_key]",
+        ),
+        (
+            format!(
+                "sendgrid SG.{}.{} sent",
+                "a-_9".repeat(5) + "ab",
+                "Z".repeat(43)
+            ),
+            "sendgrid [MASKED:api_key] sent",
+        ),
+        (
+            "short hf_abc r8_x gsk_ npm_run SG.a.b pypi-install xai-grok pplx-api".into(),
+            "short hf_abc r8_x gsk_ npm_run SG.a.b pypi-install xai-grok pplx-api",
+        ),
+        (
             format!("key:\n{PEM}\ndone"),
             "key:\n[MASKED:private_key]\ndone",
         ),
@@ -688,6 +721,14 @@ mod gate_bytes {
             "sk-x",
             "github_pat_",
             "glpat-",
+            "hf_",
+            "r8_",
+            "gsk_",
+            "npm_",
+            "pypi-",
+            "xai-",
+            "pplx-",
+            "SG.",
             "AKIA",
             "eyJ",
             "Bearer",
@@ -732,7 +773,8 @@ mod gate_bytes {
         "sk", "rk", "k", "s", "r", "gh", "h", "p", "o", "u", "at", "t", "x", "xo", "a", "b",
         "live", "test", "github", "gl", "-", "_", ".", " ", "0", "1", "2", "4", "9", "00", "123",
         "4111", "c1e5", "id", "req", "v1", "/", "ey", "IA", "K", "S", "earer", "asic", "40", "q",
-        "ghr", "ghs", "xoxs", "xoxa", "pat", "glpat", "sk_live", "rk_test", "_pat", "hub",
+        "ghr", "ghs", "xoxs", "xoxa", "pat", "glpat", "sk_live", "rk_test", "_pat", "hub", "hf",
+        "f", "r8", "8", "gsk", "npm", "m", "pypi", "i", "xai", "pplx", "l", "SG", "G",
     ];
 
     /// Figures and their separators, as tables, cards, phones, SSNs and addresses write them,
@@ -777,7 +819,7 @@ mod gate_bytes {
         ) {
             // The gates' own letters and punctuation (so that a byte missing from
             // `Towards` makes a match likely), less those some gate needs.
-            let free: Vec<u8> = b"abeghiklmnoprstuxyzAKSIJBEGNOT:=-_@%+()./ \t\"'\\0123456789"
+            let free: Vec<u8> = b"abefghiklmnoprstuxyzAKSIJBEGNOT:=-_@%+()./ \t\"'\\0123456789"
                 .iter()
                 .copied()
                 .filter(|b| free_bytes().contains(b))
