@@ -7,9 +7,10 @@ to make the tests pass). Run by (the rest of the arguments go to pytest)
 It runs the differential tests and the replay of the corpus's draws with every block case the
 core no longer equals collected rather than failed, then shows each difference: the columns
 that moved (old -> new, with the line), the `attrs` keys that left or changed, and the counts.
-A case may be revised only if its rejects, line and time counts are unchanged and its events
-differ only in the named columns, in `attrs` (each line's record less what those columns took)
-and in the formats' coverage counts; otherwise nothing is written. `--apply` writes the
+A case may be revised only if its rejects and counts are unchanged (but those named, such as
+`masked`) and its events
+differ only in the named columns (`attrs` among them, or only keys leaving it for those
+columns) and in the formats' coverage counts; otherwise nothing is written. `--apply` writes the
 corpus; without it the run only reports. Say in the commit which change moved which cases.
 """
 
@@ -49,7 +50,8 @@ def differences(old: dict[str, Any], new: dict[str, Any], allowed: set[str]) -> 
     said = []
     for part in FIXED:
         if old[part] != new[part]:
-            said.append(f"FORBIDDEN {part}: {old[part]!r} -> {new[part]!r}")
+            mark = "" if part in allowed else "FORBIDDEN "
+            said.append(f"{mark}{part}: {old[part]!r} -> {new[part]!r}")
     if list(old["events"]) != list(new["events"]):
         return [*said, "FORBIDDEN event columns differ"]
     lines = new["events"].get("line", [])
@@ -63,7 +65,11 @@ def differences(old: dict[str, Any], new: dict[str, Any], allowed: set[str]) -> 
                 continue
             where = f"event {i} (line {lines[i] if i < len(lines) else '?'})"
             if name == "attrs":
-                said.append(f"attrs {where}: {_attrs_change(w, g)}")
+                change = _attrs_change(w, g)
+                # Keys leaving attrs for an allowed column; anything else only if allowed.
+                only_left = change.endswith("changed [] added []")
+                mark = "" if "attrs" in allowed or only_left else "FORBIDDEN "
+                said.append(f"{mark}attrs {where}: {change}")
             else:
                 mark = "" if name in allowed else "FORBIDDEN "
                 said.append(f"{mark}{name} {where}: {str(w)[:80]!r} -> {str(g)[:80]!r}")
