@@ -103,6 +103,31 @@ class TestKeyRules:
             {"token": None, "has_password": True}
         )
 
+    def test_a_secret_named_by_the_element_before_it_in_a_list_is_masked(self):
+        """Header pairs (ASGI's scope), Node's rawHeaders and argument vectors name a secret
+        in one element and hold it in the next, as a key and its value."""
+        attrs = {
+            "headers": [["x-api-key", "k3y"], ["accept", "*/*"]],
+            "rawHeaders": ["Host", "a.io", "Cookie", "sid=1", "Accept", "*/*"],
+            "argv": ["serve", "--db-password", "hunter2", "--port", 8080],
+            "pins": ["otp", 123456],
+        }
+        assert {
+            "headers": [["x-api-key", "[MASKED:key]"], ["accept", "*/*"]],
+            "rawHeaders": ["Host", "a.io", "Cookie", "[MASKED:key]", "Accept", "*/*"],
+            "argv": ["serve", "--db-password", "[MASKED:key]", "--port", 8080],
+            "pins": ["otp", "[MASKED:key]"],
+        } == masked_attrs(attrs)
+
+    def test_a_list_element_that_is_text_or_last_names_nothing(self):
+        """Only a one-word name masks what follows; a sentence or a list of names does not."""
+        attrs = {
+            "notes": ["reset your password now", "ok"],
+            "tags": ["auth", "token"],
+            "then": ["token", ["a"], None],
+        }
+        assert attrs == masked_attrs(copy.deepcopy(attrs))
+
     def test_session_id_is_masked_by_default(self):
         """A live session id is a bearer credential."""
         assert {"session_id": "[MASKED:key]"} == masked_attrs({"session_id": "s1"})

@@ -166,3 +166,18 @@ def test_service_tokens_and_connection_strings_never_reach_disk(tmp_path):
     assert (5, 1) == (summary.events, summary.rejects)
     on_disk = table_text(db) + store_bytes(db).decode("latin-1")
     assert [] == [secret for secret in SERVICE_SECRETS if secret in on_disk]
+
+
+def test_secrets_named_by_list_elements_never_reach_disk(tmp_path):
+    """The line prefilter lets such lines through to the masker: a name, a quote, a comma."""
+    lines = [
+        {"msg": "request", "scope": {"headers": [["authorization", "Basic dXNlcjpwYXNz"]]}},
+        {"msg": "request", "rawHeaders": ["Host", "a.io", "X-Api-Key", "k3y-canary-77"]},
+        {"msg": "started", "argv": ["worker", "--password", "hunter2-canary-88"]},
+    ]
+    log = write(tmp_path / "app.log", b"".join(orjson.dumps(line) + b"\n" for line in lines))
+    db = tmp_path / "s.duckdb"
+    assert 3 == logkit.open(db).ingest([str(log)]).events
+    on_disk = table_text(db) + store_bytes(db).decode("latin-1")
+    secrets = ["dXNlcjpwYXNz", "k3y-canary-77", "hunter2-canary-88"]
+    assert [] == [secret for secret in secrets if secret in on_disk]

@@ -92,7 +92,15 @@ impl Masker {
                 if depth >= DEEPEST && items.iter().any(is_container) {
                     return Err(TooDeep);
                 }
+                let mut named = false;
                 for item in items.iter_mut() {
+                    if std::mem::take(&mut named) && matches!(item, J::Str(_) | J::Num(_)) {
+                        let mut whole = to_value(std::mem::replace(item, J::Null));
+                        self.by_key(&mut whole, counts);
+                        *item = from_value(whole);
+                        continue;
+                    }
+                    named = matches!(item, J::Str(s) if self.names_next(s));
                     if self.tree_value(item, depth + 1, counts).is_err() {
                         *item = J::Str(Cow::Owned(self.error(counts)));
                     }

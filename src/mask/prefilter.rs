@@ -159,6 +159,9 @@ impl Prefilter {
                     .collect::<Vec<_>>()
                     .join("|");
                 spread_parts.push(format!(r#"[?&;"][-_.]*(?i:{params})="#));
+                // A sensitive name as an array's element, its value next (`Masker::names_next`).
+                folded.push(format!(r#"(?:{plain})\\*"[ \t]*,"#));
+                spread_parts.push(format!(r#"(?i:{spread})\\*"[ \t]*,"#));
             }
         }
         if on("ipv6") {

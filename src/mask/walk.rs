@@ -34,7 +34,15 @@ impl Masker {
                 if depth >= DEEPEST && items.iter().any(is_container) {
                     return Err(TooDeep);
                 }
+                let mut named = false;
                 for item in items.iter_mut() {
+                    if std::mem::take(&mut named)
+                        && matches!(item, Value::String(_) | Value::Number(_))
+                    {
+                        self.by_key(item, counts);
+                        continue;
+                    }
+                    named = matches!(item, Value::String(s) if self.names_next(s));
                     if self.value(item, depth + 1, counts).is_err() {
                         *item = Value::String(self.error(counts));
                     }
@@ -100,6 +108,16 @@ impl Masker {
         }
         let name = normalise_key(key);
         self.words.ends(&name) && !self.allow.contains(&name)
+    }
+
+    /// Whether an array's element names a secret its next element holds, as a key would:
+    /// a header pair (`["X-Api-Key", "..."]`), Node's `rawHeaders`, an argument vector
+    /// (`["--password", "..."]`). A name, not text: one word of at most 64 bytes.
+    pub(super) fn names_next(&self, item: &str) -> bool {
+        self.key_rule
+            && item.len() <= 64
+            && !item.bytes().any(keys::is_space)
+            && self.is_sensitive(item)
     }
 
     /// A value under a sensitive key: masked whole, except null and booleans.
