@@ -12,6 +12,7 @@ same objects under either name, so `except engine.duckdb.IOException` catches wh
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -45,11 +46,28 @@ def _is_out_of_memory(exc: Exception) -> bool:
     )
 
 
+# Below this much free space on the store's disk, a failed write is put down to the disk.
+LOW_DISK_BYTES = 64 * 2**20
+
+
+def _free_bytes(path: Path) -> int | None:
+    try:
+        st = os.statvfs(Path(path).parent)
+    except OSError:
+        return None
+    return st.f_bavail * st.f_frsize
+
+
 def write_error(path: Path, exc: Exception) -> StoreWriteError:
     """DuckDB's (or the file system's) error on writing the store, as the store's error."""
     text = str(exc)
-    if "No space left" in text or "disk is full" in text.lower():
-        return StoreWriteError(f"cannot write {path}: disk full; free some space and rerun")
+    full = "No space left" in text or "disk is full" in text.lower()
+    # DuckDB caps its spill files by the disk's free space: a full disk can come back as a
+    # block it could not offload, or as whatever failed first, with the disk nearly full.
+    free = _free_bytes(path)
+    if full or (free is not None and free < LOW_DISK_BYTES):
+        room = "" if free is None else f" ({free / 2**20:.1f} MB free)"
+        return StoreWriteError(f"cannot write {path}: disk full{room}; free some space and rerun")
     if "Read-only" in text or "read-only" in text or "Permission denied" in text:
         return StoreWriteError(f"cannot write {path}: {text.splitlines()[0]}")
     if _is_out_of_memory(exc):
