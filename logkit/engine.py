@@ -65,8 +65,10 @@ def write_error(path: Path, exc: Exception) -> StoreWriteError:
     # DuckDB caps its spill files by the disk's free space: a full disk can come back as a
     # block it could not offload, or as whatever failed first, with the disk nearly full.
     free = _free_bytes(path)
-    if full or (free is not None and free < LOW_DISK_BYTES):
-        room = "" if free is None else f" ({free / 2**20:.1f} MB free)"
+    low = free is not None and free < LOW_DISK_BYTES
+    if full or low:
+        # The space left when it is the store's disk that is full (a spool may be elsewhere).
+        room = f" ({free / 2**20:.1f} MB free)" if low and free is not None else ""
         return StoreWriteError(f"cannot write {path}: disk full{room}; free some space and rerun")
     if "Read-only" in text or "read-only" in text or "Permission denied" in text:
         return StoreWriteError(f"cannot write {path}: {text.splitlines()[0]}")

@@ -99,29 +99,6 @@ class TestFilesThatCannotBeWritten:
         proc = run_logkit("archive", "--to", str(lake), db=query_store.path, check=False)
         assert (1, f"Error: cannot write {lake}: Not a directory\n") == error(proc)
 
-    def test_a_store_on_a_full_disk_says_the_disk_is_full(self, tmp_path):
-        """DuckDB says it could not offload a block; the user needs to hear "disk full". On a
-        small tmpfs of its own (root only: skipped where mounting is not allowed)."""
-        disk = tmp_path / "disk"
-        disk.mkdir()
-        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3M", "tmpfs", str(disk)],
-                                 capture_output=True, check=False)  # fmt: skip
-        if mounted.returncode != 0:
-            pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
-        try:
-            from logkit.sample import generate
-
-            # A transaction's worth of events that DuckDB spills to a temporary file before it
-            # commits: the spill is what the full disk refuses ("failed to offload data block").
-            generate(tmp_path / "logs", lines=100_000, seed=3, files=1)
-            proc = run_logkit("ingest", str(tmp_path / "logs"), db=disk / "s.duckdb", check=False)
-            code, message = error(proc)
-            assert 1 == code
-            assert message.startswith(f"Error: cannot write {disk / 's.duckdb'}: disk full (")
-            assert message.endswith(" MB free); free some space and rerun\n")
-        finally:
-            subprocess.run(["umount", str(disk)], check=True)
-
     def test_any_other_refusal_of_the_system_names_the_file(self, monkeypatch, capsys):
         """The CLI's last net: an OSError no LogkitError named is still one line."""
 

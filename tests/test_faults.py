@@ -20,6 +20,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -741,8 +742,10 @@ class TestDiskFull:
     ):
         db = tmpfs / "s.duckdb"
         full = run_logkit("ingest", "-q", str(big_logs), db=db, check=False)
-        assert (1, f"Error: cannot write {db}: disk full; free some space and rerun\n") == (
-            full.returncode,
+        assert 1 == full.returncode
+        assert re.fullmatch(
+            rf"Error: cannot write {re.escape(str(db))}: disk full \([0-9.]+ MB free\);"
+            r" free some space and rerun\n",
             full.stderr.decode(),
         )
         still_full = run_logkit("sql", "SELECT count(*) AS n FROM events", db=db, check=False)
@@ -752,6 +755,15 @@ class TestDiskFull:
         clean = tmp_path / "clean.duckdb"
         run_logkit("ingest", "-q", str(big_logs), db=clean)
         assert digest(clean) == digest(db)
+
+    def test_a_transaction_spilled_to_a_full_disk_says_the_disk_is_full(self, tmpfs, tmp_path):
+        """DuckDB spills a large transaction to a temporary file beside the store, capped by
+        the free space: the full disk comes back as "failed to offload data block"."""
+        generate(tmp_path / "logs", lines=100_000, seed=3, files=1)
+        db = tmpfs / "s.duckdb"
+        full = run_logkit("ingest", "-q", str(tmp_path / "logs"), db=db, check=False)
+        assert 1 == full.returncode
+        assert full.stderr.decode().startswith(f"Error: cannot write {db}: disk full (")
 
     def test_export_to_a_full_disk_keeps_the_old_textfile(self, tmpfs, tmp_path):
         """No new file can be written: the old one stays whole, no temp file is left over."""
