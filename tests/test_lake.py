@@ -224,6 +224,29 @@ class TestLayout:
         non-ASCII stays (Spark un-escapes byte by byte)."""
         assert segment == partition_value(value)
 
+    def test_a_service_too_long_for_a_directory_is_cut_and_told_apart(self) -> None:
+        """No file system holds a 300-byte path segment; the cut keeps long names distinct."""
+        a, b = partition_value("s" * 300), partition_value("s" * 299 + "t")
+        assert a != b and len(f"service={a}".encode()) < 255
+        assert a.startswith("s" * 191) and a[191] == "~" and len(a) == 200
+        escaped = partition_value("/ü" * 100)  # never cut inside an escape or a character
+        assert escaped.rsplit("~", 1)[0] == "%2Fü" * 38  # 190 of the 191 bytes before "~"
+
+    def test_an_event_with_an_absurd_service_is_archived_with_the_rest(
+        self, tmp_path: Path
+    ) -> None:
+        store = logkit.open(tmp_path / "s.duckdb")
+        log = tmp_path / "a.log"
+        log.write_text(
+            '{"ts": "2020-03-01T10:00:00Z", "service": "' + "x" * 400 + '", "msg": "a"}\n'
+            '{"ts": "2020-03-01T10:00:00Z", "service": "api", "msg": "b"}\n'
+        )
+        store.ingest([str(log)])
+        assert 2 == archive(store, tmp_path / "lake").events
+        assert [("api",), ("x" * 191 + "~" + partition_value("x" * 400)[-8:],)] == lake_rows(
+            tmp_path / "lake", "service"
+        )
+
     def test_files_are_zstd_and_sorted_by_trace_key(
         self, busy_store: logkit.Store, tmp_path: Path
     ) -> None:

@@ -38,15 +38,37 @@ FILE_COLUMNS.remove("service")
 # -- names ---------------------------------------------------------------------------------
 
 
+# A path segment holds at most 255 bytes (NAME_MAX); `service=` and the rest fit beside this.
+SEGMENT_VALUE_BYTES = 200
+
+
 def partition_value(value: str | None) -> str:
     """`value` as a Hive path segment: `api`, `a%2Fb`, or HIVE_NULL for null (and, as Hive and
     Spark have it, for the empty string). Non-ASCII stays as it is: Spark un-escapes `%XX`
-    byte by byte, which would garble UTF-8."""
+    byte by byte, which would garble UTF-8.
+
+    A value longer than SEGMENT_VALUE_BYTES so written (a message misread as a service) is cut
+    there and ends `~` and 8 hex digits of its whole (`~` is escaped in any value, so the mark
+    is the cut's alone): no directory could hold it whole, and one such event must not stop
+    every archive. Distinct long values stay distinct; the lake reads the cut one back."""
     if not value:
         return HIVE_NULL
-    return "".join(
+    parts = [
         ch if not ch.isascii() or ch.isalnum() or ch in "._-" else f"%{ord(ch):02X}" for ch in value
-    )
+    ]
+    segment = "".join(parts)
+    if len(segment.encode()) <= SEGMENT_VALUE_BYTES:
+        return segment
+    import hashlib  # here, not at the top: every command imports this module (engine.py)
+
+    kept, size = [], 0
+    for part in parts:  # whole escapes and characters only
+        size += len(part.encode())
+        if size > SEGMENT_VALUE_BYTES - 9:
+            break
+        kept.append(part)
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return "".join(kept) + "~" + digest
 
 
 def token(host: str) -> str:
