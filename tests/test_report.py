@@ -712,11 +712,11 @@ class TestInChromium:
 
 
 def test_control_characters_in_names_are_drawn_as_escapes_without_warnings(tmp_path):
-    """A service name with a NUL and an escape sequence: no font warning reaches the user's
+    """A service name with a NUL, an escape sequence and a tab: no font warning reaches the user's
     terminal, and the chart labels show the escapes."""
     pytest.importorskip("matplotlib")
     lines = [
-        orjson.dumps({"timestamp": _at(minute), "service": "api\x00\x1b[31m", "level": "error",
+        orjson.dumps({"timestamp": _at(minute), "service": "api\x00\x1b[31m\tb", "level": "error",
                       "message": "boom", "error_type": "BoomError", "trace_id": f"t{minute}"})
         for minute in range(12, 16)
     ]  # fmt: skip

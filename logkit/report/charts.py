@@ -77,8 +77,9 @@ def _top(frame: pl.DataFrame, key: str, column: str) -> list[str]:
 def _safe(text: str) -> str:
     """Log text as a chart label: matplotlib reads `$...$` as mathematics, and a control
     character has no glyph (a NUL in a service name printed a font warning on the user's
-    terminal): shown as its escape, as everywhere else."""
-    return escape_control(text).replace("$", r"\$")
+    terminal): shown as its escape, as everywhere else; a tab too (no glyph either), where
+    the terminal's escaping keeps it."""
+    return escape_control(text).replace("\t", "\\t").replace("$", r"\$")
 
 
 def _time_axis(ax: Axes) -> None:
