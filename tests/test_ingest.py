@@ -588,6 +588,37 @@ class TestDamagedCompressedFiles:
 
 
 class TestOddFiles:
+    @pytest.mark.parametrize(
+        ("name", "make", "says"),
+        [
+            ("logs.tar.gz", ["tar", "-czf"], "a tar archive, which logkit does not read as lines:"
+             " extract it (tar -xf) and ingest the directory"),
+            ("logs.tar", ["tar", "-cf"], "a tar archive"),
+            ("logs.zip", ["zip", "-q"], "a zip archive"),
+            ("a.log.xz", ["xz", "-kc"], "xz-compressed, which logkit does not read as lines:"
+             " xz -dc {path} | logkit ingest --name a.log -"),
+            ("a.log.bz2", ["bzip2", "-kc"], "bzip2-compressed"),
+        ],
+    )  # fmt: skip
+    def test_an_archive_or_other_compression_is_refused_saying_how_to_read_it(
+        self, store, tmp_path, name, make, says
+    ):
+        """Read as lines, a tar lost its first and last record to its header and padding, and
+        a zip or an xz file filled `rejects` with binary; they are refused, nothing stored."""
+        if shutil.which(make[0]) is None:
+            pytest.skip(f"no {make[0]} here")
+        write(tmp_path / "a.log", lines(0, 20))
+        path = tmp_path / name
+        if make[0] in ("xz", "bzip2"):
+            path.write_bytes(subprocess.run([*make, "a.log"], cwd=tmp_path, check=True,
+                                            capture_output=True).stdout)  # fmt: skip
+        else:
+            subprocess.run([*make, name, "a.log"], cwd=tmp_path, check=True)
+        summary = store.ingest([str(path), str(write(tmp_path / "b.log", lines(20, 25)))])
+        (refused,) = summary.errors
+        assert f"{path}: {says.format(path=path)}" in refused.error
+        assert (5, 0) == (summary.events, summary.rejects)
+
     @pytest.mark.parametrize("batch_bytes", [256, 2 * 1024 * 1024])
     def test_max_line_bytes_holds_wherever_the_line_sits(self, tmp_path, batch_bytes):
         """A 20 KB line over a 10 KB limit is quarantined whether or not it crosses a block."""

@@ -33,7 +33,10 @@ def _summary_text(summary: IngestSummary) -> str:
         lines.append(f"  masked    {detector:<18} {count:,}")
     for source in data["sources"]:
         if source["status"] == "error":
-            lines.append(f"  error     {source['path']}: {source['error']}")
+            # Most errors name their file already ("cannot read app.log: ...").
+            error = source["error"]
+            named = error if source["path"] in error else f"{source['path']}: {error}"
+            lines.append(f"  error     {named}")
         elif source["status"] == "changed":
             lines.append(
                 f"  changed   {source['path']}: {source['changed']} while read;"

@@ -80,6 +80,41 @@ _WIDE_MARKS = (
 )  # fmt: skip
 
 
+# Archives and compressions logkit does not read, by their first bytes: read as lines they
+# gave a rejected line per stretch of binary (a tar's first and last record were lost to
+# its header and padding), so such an input is refused, saying how to get its lines out.
+_PIPE_IT = "{tool} -dc {name} | logkit ingest --name {stem} -"
+_CONTAINERS = (
+    (b"\xfd7zXZ\x00", "xz-compressed", _PIPE_IT),
+    (b"\x04\x22\x4d\x18", "lz4-compressed", _PIPE_IT),
+    (b"PK\x03\x04", "a zip archive", "unzip it and ingest the directory"),
+    (b"PK\x05\x06", "a zip archive", "unzip it and ingest the directory"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive", "extract it and ingest the directory"),
+)
+_TOOLS = {"xz-compressed": "xz", "lz4-compressed": "lz4", "bzip2-compressed": "bzip2"}
+
+
+def unreadable_container(prefix: bytes, name: str) -> str | None:
+    """Why the stream starting with `prefix` (as decompressed) is not lines of a log but an
+    archive or a compression logkit does not read, with what to do instead; else None."""
+    import shlex
+
+    what = how = None
+    for magic, kind, todo in _CONTAINERS:
+        if prefix.startswith(magic):
+            what, how = kind, todo
+    if prefix[:3] == b"BZh" and prefix[4:10] == b"1AY&SY":
+        what, how = "bzip2-compressed", _PIPE_IT
+    if len(prefix) >= 262 and prefix[257:262] == b"ustar":
+        what, how = "a tar archive", "extract it (tar -xf) and ingest the directory"
+    if what is None or how is None:
+        return None
+    base = os.path.basename(name)
+    stem = base.rsplit(".", 1)[0] if "." in base else base
+    todo = how.format(tool=_TOOLS.get(what, ""), name=shlex.quote(name), stem=shlex.quote(stem))
+    return f"{name}: {what}, which logkit does not read as lines: {todo}"
+
+
 def wide_encoding(prefix: bytes) -> str | None:
     """UTF-16 or UTF-32 (what Windows PowerShell's `>` writes), told by a byte order mark or,
     without one, by a NUL beside each byte of ASCII text: the encoding's name, else None."""
@@ -237,6 +272,10 @@ class Source:
             prefix = os.pread(self._fd, CR_PROBE_BYTES, 0)
         else:
             prefix = self.peek_prefix(CR_PROBE_BYTES)
+        refused = unreadable_container(prefix, "-" if self.is_stdin else name)
+        if refused is not None:
+            self.close()
+            raise InputError(refused)
         self.cr_only = cr_only(prefix)
 
     @property
