@@ -619,6 +619,12 @@ class TestOddFiles:
         assert f"{path}: {says.format(path=path)}" in refused.error
         assert (5, 0) == (summary.events, summary.rejects)
 
+    def test_a_log_with_ustar_where_a_tar_has_it_is_read(self, store, tmp_path):
+        """A tar is told by its header's checksum too, not the magic word alone."""
+        line = b'{"msg": "' + b"a" * 248 + b"ustar" + b"b" * 300 + b'"}\n'
+        assert line[257:262] == b"ustar"
+        assert 2 == store.ingest([str(write(tmp_path / "a.log", line * 2))]).events
+
     @pytest.mark.parametrize("batch_bytes", [256, 2 * 1024 * 1024])
     def test_max_line_bytes_holds_wherever_the_line_sits(self, tmp_path, batch_bytes):
         """A 20 KB line over a 10 KB limit is quarantined whether or not it crosses a block."""

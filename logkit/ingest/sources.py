@@ -105,7 +105,7 @@ def unreadable_container(prefix: bytes, name: str) -> str | None:
             what, how = kind, todo
     if prefix[:3] == b"BZh" and prefix[4:10] == b"1AY&SY":
         what, how = "bzip2-compressed", _PIPE_IT
-    if len(prefix) >= 262 and prefix[257:262] == b"ustar":
+    if _tar_header(prefix[:512]):
         what, how = "a tar archive", "extract it (tar -xf) and ingest the directory"
     if what is None or how is None:
         return None
@@ -113,6 +113,18 @@ def unreadable_container(prefix: bytes, name: str) -> str | None:
     stem = base.rsplit(".", 1)[0] if "." in base else base
     todo = how.format(tool=_TOOLS.get(what, ""), name=shlex.quote(name), stem=shlex.quote(stem))
     return f"{name}: {what}, which logkit does not read as lines: {todo}"
+
+
+def _tar_header(block: bytes) -> bool:
+    """Whether `block` is a tar header: `ustar` at 257 and its checksum right (the sum of its
+    bytes, the checksum's own eight counted as spaces), so no log line is taken for one."""
+    if len(block) < 512 or block[257:262] != b"ustar":
+        return False
+    try:
+        recorded = int(block[148:156].strip(b" \x00") or b"x", 8)
+    except ValueError:
+        return False
+    return recorded == sum(block[:148]) + 8 * 32 + sum(block[156:512])
 
 
 def wide_encoding(prefix: bytes) -> str | None:
