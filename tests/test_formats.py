@@ -552,6 +552,28 @@ REAL = {
         {"ts", "level", "message", "service"},
         {"error_type", "trace_id"},
     ),
+    # The event's fields read by the generic names inside the envelope; the spans' ids; a
+    # span's close event; the flattened form with and without its spans.
+    "rust_tracing.ndjson": (
+        {"tracing-json/generic", "tracing-json/tracing-span-close", "tracing-json-flat"},
+        {"ts", "level", "logger", "message"},
+        {
+            "trace_id",
+            "span_id",
+            "request_id",
+            "user_id",
+            "http_method",
+            "path",
+            "model",
+            "input_tokens",
+            "output_tokens",
+            "cost_usd",
+            "cache_hit",
+            "duration_ms",
+            "status_code",
+            "error_type",
+        },
+    ),
 }
 
 

@@ -35,6 +35,10 @@ timeout 120 java -cp "$J/slf4j-api.jar:$J/logback-classic.jar:$J/logback-core.ja
 timeout 120 java -cp "$J/log4j-api.jar:$J/log4j-core.jar:$J/jackson-core.jar:$J/jackson-databind.jar:$J/jackson-annotations.jar" \
   -Dlog4j2.configurationFile=gen/java/log4j2-json.xml gen/java/Log4j2Gen.java > java_log4j2_json.ndjson
 
+# Rust: tracing-subscriber from crates.io (pinned), built in a target directory of its own.
+(cd gen/rust_tracing && CARGO_TARGET_DIR="${TMPDIR:-/tmp}/logkit-rust-tracing" \
+  timeout 600 cargo run --release -q) > rust_tracing.ndjson
+
 # Servers on 127.0.0.1 and free ports, each stopped by its script.
 timeout 120 gen/prometheus.sh .
 timeout 60 gen/caddy.sh .
