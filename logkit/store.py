@@ -295,6 +295,10 @@ class Store:
             columns: start, trace_id, activity, services, events, errors, first_error,
                      status_code, duration_ms, end
         """
+        # A number is a user id too (many services' are integers): taken as its text.
+        user_id = "" if user_id is None else str(user_id)
+        if not user_id.strip():
+            raise QueryError("give a user id")
         stored = masking.stored_user_id(self, user_id)
         return user.timeline(self, stored, since=since, until=until)
 

@@ -14,7 +14,8 @@ from logkit.errors import QueryError, TimeValueError
 from logkit.timeparse import parse_time
 
 LINES = [
-    b'{"ts":"2026-03-01T10:00:00Z","level":"error","message":"boom","trace_id":"123"}',
+    b'{"ts":"2026-03-01T10:00:00Z","level":"error","message":"boom","trace_id":"123",'
+    b'"user_id":10335}',
     b'{"ts":"2026-03-02T10:00:00Z","level":"info","message":"ok","trace_id":"456"}',
 ]
 
@@ -62,6 +63,15 @@ def test_a_trace_id_given_as_a_number_is_its_text(tmp_path, logs):
     assert ["boom"] == store.trace(123)["message"].to_list()
     with pytest.raises(QueryError, match="give a trace id"):
         store.trace(None)  # type: ignore[arg-type]
+
+
+def test_a_user_id_given_as_a_number_is_its_text(tmp_path, logs):
+    store = logkit.open(tmp_path / "logkit.duckdb")
+    store.ingest([logs])
+    assert ["123"] == store.user(10335)["trace_id"].to_list()  # type: ignore[arg-type]
+    for missing in (None, "", "  "):
+        with pytest.raises(QueryError, match="give a user id"):
+            store.user(missing)  # type: ignore[arg-type]
 
 
 def test_search_text_must_be_text(tmp_path, logs):

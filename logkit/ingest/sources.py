@@ -41,7 +41,8 @@ import sys
 import tempfile
 import threading
 import weakref
-from collections.abc import Iterable, Mapping
+import zlib
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import IO, BinaryIO
 
@@ -82,16 +83,57 @@ _WIDE_MARKS = (
 
 # Archives and compressions logkit does not read, by their first bytes: read as lines they
 # gave a rejected line per stretch of binary (a tar's first and last record were lost to
-# its header and padding), so such an input is refused, saying how to get its lines out.
+# its header and padding), so such an input is refused, saying how to get its lines out. Each
+# is told by a header that checks itself (a checksum, or fields that must hold), so no line of
+# a log, nor a short run of stray bytes, is taken for one.
 _PIPE_IT = "{tool} -dc {name} | logkit ingest --name {stem} -"
-_CONTAINERS = (
-    (b"\xfd7zXZ\x00", "xz-compressed", _PIPE_IT),
-    (b"\x04\x22\x4d\x18", "lz4-compressed", _PIPE_IT),
-    (b"PK\x03\x04", "a zip archive", "unzip it and ingest the directory"),
-    (b"PK\x05\x06", "a zip archive", "unzip it and ingest the directory"),
-    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive", "extract it and ingest the directory"),
+_EXTRACT = "extract it ({tool}) and ingest the directory"
+
+
+def _le(data: bytes) -> int:
+    return int.from_bytes(data, "little")
+
+
+def _xz(head: bytes) -> bool:
+    # Magic, two stream flag bytes (the first zero, the second's high nibble zero), their CRC32.
+    return (
+        len(head) >= 12 and head[:6] == b"\xfd7zXZ\x00" and head[6] == 0 and head[7] < 16
+        and zlib.crc32(head[6:8]) == _le(head[8:12])
+    )  # fmt: skip
+
+
+def _bzip2(head: bytes) -> bool:
+    # Magic, a block size digit, and the first block's magic (pi's digits in BCD).
+    return head[:3] == b"BZh" and head[3:4] in b"123456789" and head[4:10] == b"1AY&SY"
+
+
+def _zip(head: bytes) -> bool:
+    # A local file header: version needed, a known compression method, its name in the head.
+    if len(head) < 30 or head[:4] != b"PK\x03\x04":
+        return False
+    name_length = _le(head[26:28])
+    return (
+        _le(head[4:6]) <= 63
+        and _le(head[8:10]) in (0, 8, 9, 12, 14, 93, 95)
+        and (0 < name_length and 30 + name_length <= len(head))
+    )
+
+
+def _7z(head: bytes) -> bool:
+    # Signature, version, and the start header's CRC32 of the 20 bytes after it.
+    return (
+        len(head) >= 32
+        and head[:6] == b"7z\xbc\xaf\x27\x1c"
+        and (zlib.crc32(head[12:32]) == _le(head[8:12]))
+    )
+
+
+_CONTAINERS: tuple[tuple[Callable[[bytes], bool], str, str, str], ...] = (
+    (_xz, "xz-compressed", _PIPE_IT, "xz"),
+    (_bzip2, "bzip2-compressed", _PIPE_IT, "bzip2"),
+    (_zip, "a zip archive", _EXTRACT, "unzip"),
+    (_7z, "a 7-Zip archive", _EXTRACT, "7z x"),
 )
-_TOOLS = {"xz-compressed": "xz", "lz4-compressed": "lz4", "bzip2-compressed": "bzip2"}
 
 
 def unreadable_container(prefix: bytes, name: str) -> str | None:
@@ -99,19 +141,15 @@ def unreadable_container(prefix: bytes, name: str) -> str | None:
     archive or a compression logkit does not read, with what to do instead; else None."""
     import shlex
 
-    what = how = None
-    for magic, kind, todo in _CONTAINERS:
-        if prefix.startswith(magic):
-            what, how = kind, todo
-    if prefix[:3] == b"BZh" and prefix[4:10] == b"1AY&SY":
-        what, how = "bzip2-compressed", _PIPE_IT
+    found = [(what, how, tool) for test, what, how, tool in _CONTAINERS if test(prefix)]
     if _tar_header(prefix[:512]):
-        what, how = "a tar archive", "extract it (tar -xf) and ingest the directory"
-    if what is None or how is None:
+        found.append(("a tar archive", _EXTRACT, "tar -xf"))
+    if not found:
         return None
+    what, how, tool = found[0]
     base = os.path.basename(name)
     stem = base.rsplit(".", 1)[0] if "." in base else base
-    todo = how.format(tool=_TOOLS.get(what, ""), name=shlex.quote(name), stem=shlex.quote(stem))
+    todo = how.format(tool=tool, name=shlex.quote(name), stem=shlex.quote(stem))
     return f"{name}: {what}, which logkit does not read as lines: {todo}"
 
 
