@@ -18,7 +18,7 @@ use regex_automata::hybrid::LazyStateID;
 use regex_automata::util::syntax;
 use regex_automata::Input;
 
-use super::detectors::DFA_BYTES;
+use super::detectors::{API_KEY_GATE, DFA_BYTES};
 use super::keys::{normalise_key, PARAM_NAMES};
 
 pub struct Prefilter {
@@ -73,26 +73,8 @@ impl Prefilter {
             ("jwt", &["eyJ"]),
             ("auth", &["B(?:earer|EARER|asic|ASIC) "]),
             ("aws_key", &["A[KS]IA"]),
-            (
-                "api_key",
-                &[
-                    "AIza",
-                    "xox[abprs]-",
-                    "sk-",
-                    "[sr]k_(?:live|test)_",
-                    "gh[pousr]_",
-                    "github_pat_",
-                    "glpat-",
-                    "hf_",
-                    "r8_",
-                    "gsk_",
-                    "npm_",
-                    "pypi-",
-                    "xai-",
-                    "pplx-",
-                    r"SG\.",
-                ],
-            ),
+            // An API key's prefixes are the detector's own gate.
+            ("api_key", &[API_KEY_GATE]),
             (
                 "email",
                 &[
