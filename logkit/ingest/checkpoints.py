@@ -5,6 +5,7 @@ again (see rotation.py); loaded from and saved to the store's `sources` table.""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,16 +54,27 @@ _CHECKPOINT_COLUMNS = (
     "id", "path", "dev", "ino", "head_len", "head_hash", "tail_len", "tail_hash", "byte_offset",
     "lines", "events", "rejects", "eof_size", "eof_mtime_ns",
 )  # fmt: skip
-_SAVE_CHECKPOINT = f"""
+_SAVE_CHECKPOINTS = f"""
     INSERT INTO sources ({", ".join(_CHECKPOINT_COLUMNS)}, newest_ts, first_seen, updated_at)
-    VALUES ({", ".join("$" + c for c in _CHECKPOINT_COLUMNS)}, make_timestamptz($newest_ts),
-            now(), now())
+    VALUES {{rows}}
     ON CONFLICT (id) DO UPDATE SET
       {", ".join(f"{c} = excluded.{c}" for c in _CHECKPOINT_COLUMNS[1:])},
       newest_ts = excluded.newest_ts, updated_at = now()
 """
 
 
-def save_checkpoint(con: Any, cp: Checkpoint) -> None:
-    params = {column: getattr(cp, column) for column in _CHECKPOINT_COLUMNS}
-    con.execute(_SAVE_CHECKPOINT, {**params, "newest_ts": cp.newest_ts})
+# Checkpoints upserted by one statement: each statement costs ~4 ms inside a run's
+# transaction, which made a directory of 3,000 small files take 11 s to save alone.
+_SAVED_AT_ONCE = 500
+
+
+def save_checkpoints(con: Any, cps: Sequence[Checkpoint]) -> None:
+    for start in range(0, len(cps), _SAVED_AT_ONCE):
+        rows: list[str] = []
+        params: dict[str, Any] = {}
+        for i, cp in enumerate(cps[start : start + _SAVED_AT_ONCE]):
+            params |= {f"{column}_{i}": getattr(cp, column) for column in _CHECKPOINT_COLUMNS}
+            params[f"newest_ts_{i}"] = cp.newest_ts
+            values = ", ".join(f"${column}_{i}" for column in _CHECKPOINT_COLUMNS)
+            rows.append(f"({values}, make_timestamptz($newest_ts_{i}), now(), now())")
+        con.execute(_SAVE_CHECKPOINTS.format(rows=", ".join(rows)), params)

@@ -29,7 +29,7 @@ from ..errors import InputError, StoreOutOfMemory, StoreWriteError
 from ..formats import COVERAGE
 from ..handles import Session as WriteSession  # store.py's, as seen from below Store
 from .blocks import Block
-from .checkpoints import Checkpoint, fingerprint, save_checkpoint
+from .checkpoints import Checkpoint, fingerprint, save_checkpoints
 from .cursor import Cursor, Record
 
 _NONE: Iterator[Record] = iter(())
@@ -383,8 +383,7 @@ class Committer:
             con.register("_spans", spans)
             tracespans.record_spans(con, "_spans")
             con.unregister("_spans")
-        for cur, block in self.last.values():
-            save_checkpoint(con, _stop_at(cur, block))
+        save_checkpoints(con, [_stop_at(cur, block) for cur, block in self.last.values()])
         add_counters(con, self.counts)
 
     def abort(self, exc: BaseException) -> None:

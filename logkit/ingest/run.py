@@ -29,7 +29,7 @@ from . import rotation
 from . import sources as src
 from .ahead import read_ahead
 from .blocks import Block, Joins, LineBlocker
-from .checkpoints import Checkpoint, fingerprint, load_checkpoints, save_checkpoint
+from .checkpoints import Checkpoint, fingerprint, load_checkpoints, save_checkpoints
 from .cursor import Cursor, Record
 from .summary import IngestSummary, SourceReport
 
@@ -379,8 +379,7 @@ def _ingest(
                 "lines": summary.lines, "events": summary.events, "rejects": summary.rejects,
             },
         )  # fmt: skip
-        for cp in moved:
-            save_checkpoint(con, cp)
+        save_checkpoints(con, moved)
         tracespans.compact(con)
 
     with session.memory_limit(FINISH_MEMORY_MB):
