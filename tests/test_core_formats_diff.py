@@ -57,8 +57,9 @@ AFTER_THE_PORT = {
 }  # fmt: skip
 PORTED = {name: spec for name, spec in FORMATS.items() if name not in AFTER_THE_PORT}
 # Samples a ported format gained since, the same way: nginx-json's template of $time_local
-# and $request whole; generic's Go initialisms, and its nginx variable names and MDC.
-SAMPLES_AFTER_THE_PORT = {"nginx-json#1", "generic#2", "generic#3"}
+# and $request whole; generic's Go initialisms, its nginx variable names and MDC, and an
+# access line's request in the message.
+SAMPLES_AFTER_THE_PORT = {"nginx-json#1", "generic#2", "generic#3", "generic#4"}
 
 
 def native(formats: FormatSettings = ALL, aliases: Any = None, masker: Any = None) -> Any:

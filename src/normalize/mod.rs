@@ -281,7 +281,10 @@ impl Normalizer {
             for &(index, step) in plan {
                 let step = &self.steps[step as usize];
                 let value = &record[index].1;
-                if fields[step.field].is_some() || consumed[index] {
+                // A pattern that keeps its text reads a part of it: it may read a text another
+                // column took (an access line's request, inside the message).
+                let reads_part = step.pattern.is_some() && !matches!(step.keep, Keep::No);
+                if fields[step.field].is_some() || (consumed[index] && !reads_part) {
                     continue; // a better-ranked step filled it, or an earlier one took the key
                 }
                 let read = match &step.path {
