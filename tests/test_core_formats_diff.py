@@ -48,7 +48,7 @@ FORMATS = load_formats()
 # nothing in how the other formats' inputs read is checked here (recognition runs with all).
 AFTER_THE_PORT = {
     "aws-apigateway", "aws-cloudtrail", "aws-cloudtrail-file", "aws-cloudwatch-logs",
-    "aws-lambda-platform", "aws-waf", "azure-resource-log", "clickhouse", "cloudflare",
+    "aws-lambda-platform", "aws-waf", "azure-resource-log", "celery", "clickhouse", "cloudflare",
     "cloudflare-workers", "datadog", "dotnet-json", "elasticsearch-hit", "envoy", "falco",
     "firelens", "flog", "fluent-bit", "gcp-logentry", "gelf", "grafana", "hclog", "json-logging",
     "k8s-audit", "k8s-event", "klog", "kong", "logback-json", "mongodb", "monolog", "mysql-json",
