@@ -35,7 +35,7 @@ core = pytest.importorskip(
 REAL_FORMATS = Path(__file__).resolve().parent / "real" / "formats"
 # Real programs' output captured after the Python pipeline was gone has no golden output: its
 # formats' samples and tests/test_real_format_fixtures.py hold it.
-FIXTURES_AFTER_THE_PORT = {"rust_tracing.ndjson"}
+FIXTURES_AFTER_THE_PORT = {"celery.ndjson", "rust_tracing.ndjson"}
 FIXTURES = sorted(
     p.name
     for p in REAL_FORMATS.iterdir()

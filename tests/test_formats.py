@@ -552,6 +552,11 @@ REAL = {
         {"ts", "level", "message", "service"},
         {"error_type", "trace_id"},
     ),
+    "celery.ndjson": (
+        {"celery", "python-json-logger"},
+        {"ts", "level", "logger", "message"},
+        {"job_id", "job_type", "duration_ms", "error_type"},
+    ),
     # The event's fields read by the generic names inside the envelope; the spans' ids; a
     # span's close event; the flattened form with and without its spans.
     "rust_tracing.ndjson": (

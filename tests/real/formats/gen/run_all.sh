@@ -13,6 +13,8 @@ for g in loguru python_json_logger structlog ecs_logging google_cloud_logging ot
   timeout 60 "$py" "gen/${g}_gen.py" > "$g.ndjson"
 done
 timeout 60 "$py" gen/powertools_gen.py > aws_lambda_powertools.ndjson
+# Celery and its python-json-logger in a venv of their own (see PRODUCED.md).
+timeout 60 "${CELERY_PYTHON:-$py}" gen/celery_gen.py > celery.ndjson
 
 for l in bunyan winston; do
   NODE_PATH=/usr/share/nodejs timeout 60 node gen/node_loggers.js "$l" > "node_$l.ndjson"
