@@ -25,7 +25,7 @@ from ..errors import InputError, Interrupted, LogkitError
 from ..handles import Session as WriteSession  # store.py's, as seen from below Store
 from ..keyfile import key_path, store_files
 from ..mask import KEY_BLOCK_BYTES, Masker, key_block_after
-from . import rotation
+from . import rotation, sniff
 from . import sources as src
 from .ahead import read_ahead
 from .blocks import Block, Joins, LineBlocker
@@ -267,7 +267,7 @@ def _ingest(
             report = SourceReport(source.name, status)
             summary.sources.append(report)
             head = source.peek_prefix(src.HEAD_BYTES)
-            report.encoding = src.wide_encoding(head)
+            report.encoding = sniff.wide_encoding(head)
             tail = source.skip_to(cp.byte_offset) if cp.byte_offset else b""
             if source.changed:
                 # Truncated or rewritten since the checkpoint was matched: nothing of it is
