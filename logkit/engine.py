@@ -61,6 +61,8 @@ def _free_bytes(path: Path) -> int | None:
 def write_error(path: Path, exc: Exception) -> StoreWriteError:
     """DuckDB's (or the file system's) error on writing the store, as the store's error."""
     text = str(exc)
+    if "Read-only" in text or "read-only" in text or "Permission denied" in text:
+        return StoreWriteError(f"cannot write {path}: {text.splitlines()[0]}")
     full = "No space left" in text or "disk is full" in text.lower()
     # DuckDB caps its spill files by the disk's free space: a full disk can come back as a
     # block it could not offload, or as whatever failed first, with the disk nearly full.
@@ -70,8 +72,6 @@ def write_error(path: Path, exc: Exception) -> StoreWriteError:
         # The space left when it is the store's disk that is full (a spool may be elsewhere).
         room = f" ({free / 2**20:.1f} MB free)" if low and free is not None else ""
         return StoreWriteError(f"cannot write {path}: disk full{room}; free some space and rerun")
-    if "Read-only" in text or "read-only" in text or "Permission denied" in text:
-        return StoreWriteError(f"cannot write {path}: {text.splitlines()[0]}")
     if _is_out_of_memory(exc):
         return StoreOutOfMemory(
             f"cannot write {path}: DuckDB ran out of memory: {text.splitlines()[0]}",
