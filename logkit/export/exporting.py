@@ -90,6 +90,7 @@ def export(
             # Here, not at the top: ingest loads the pipeline and the native core, which
             # `logkit trace` (importing this module through store.py) must not pay for.
             from ..ingest import ingest as run_ingest
+            from ..ingest.summary import named_error
 
             try:
                 summary = run_ingest(session, inputs, mask=mask)
@@ -97,7 +98,7 @@ def export(
                 failure = str(exc)
             else:
                 if summary.errors:
-                    failure = "; ".join(f"{s.path}: {s.error}" for s in summary.errors)
+                    failure = "; ".join(named_error(s.path, s.error) for s in summary.errors)
         with session.transaction() as con:
             metrics.fold(con)
         if keep is not None:

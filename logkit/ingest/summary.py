@@ -9,6 +9,13 @@ from typing import Any
 from ..formats import COVERAGE
 
 
+def named_error(path: str, error: str | None) -> str:
+    """An input's error naming its file once: most say it already ("cannot read app.log: ...")."""
+    if not error:
+        return path
+    return error if path in error else f"{path}: {error}"
+
+
 @dataclass
 class SourceReport:
     path: str
