@@ -74,7 +74,10 @@ class IngestSummary:
             "bytes": self.bytes,
             "seconds": round(self.seconds, 3),
             "lines_per_second": round(self.lines / self.seconds) if self.seconds else None,
-            "sources": [s.__dict__ for s in self.sources],
+            "sources": [
+                {**s.__dict__, "error": s.error and named_error(s.path, s.error)}
+                for s in self.sources
+            ],
             "damaged_inputs": len(self.damaged),
             "warnings": self.warnings,
             "formats": self.format_coverage(),
