@@ -1,11 +1,27 @@
 """Type stubs for the native core (src/lib.rs); see logkit/core.py for how it is used."""
 
+from collections.abc import Iterator
+
 class Batches:
     """A table's record batches; read them with `pa.table(x)` or from DuckDB by name."""
 
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
     def __arrow_c_schema__(self) -> object: ...
     def __len__(self) -> int: ...
+    @property
+    def num_rows(self) -> int: ...
+    @property
+    def nbytes(self) -> int:
+        """The bytes its buffers hold."""
+    @staticmethod
+    def concat(parts: list[Batches]) -> Batches:
+        """One table of the batches of `parts` (one schema, at least one table)."""
+
+class Stream:
+    """The batches of the tables `tables` gives, read as the consumer asks for them (once)."""
+
+    def __init__(self, like: Batches, tables: Iterator[Batches]) -> None: ...
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
 
 class Block:
     """What one block became."""

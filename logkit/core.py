@@ -37,8 +37,6 @@ from .formats import (
 from .schema import EVENT_COLUMNS, REJECT_COLUMNS, STREAM_COLUMN
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from .mask import Masker
 
 # What the core is told and gives back (the ingest's blocks, logkit/ingest/): the log formats
@@ -57,10 +55,11 @@ class FormatSettings:
 
 @dataclass
 class ChunkResult:
-    """What one block of lines became."""
+    """What one block of lines became. Its tables are the core's (`_core.Batches`): DuckDB
+    reads them by name, `pa.table(x)` makes them pyarrow's; an ingest never loads pyarrow."""
 
-    events: pa.Table
-    rejects: pa.Table
+    events: _core.Batches
+    rejects: _core.Batches
     lines: int
     no_ts: int = 0
     newest_ts: int | None = None
@@ -73,17 +72,13 @@ class ChunkResult:
     # that follows them): the next block's `in_key`.
     key_open: int = 0
     # Per trace key, its events' first and last ts and whether any had none (src/spans.rs).
-    spans: pa.Table | None = None
+    spans: _core.Batches | None = None
 
     @classmethod
     def of(cls, block: _core.Block, in_key: int = 0) -> ChunkResult:
-        """The core's `block` as tables (pyarrow is loaded here, on first use: an ingest
-        starts its core while it loads; see ingest/run.py)."""
-        import pyarrow as pa
-
         return cls(
-            events=pa.table(block.events),
-            rejects=pa.table(block.rejects),
+            events=block.events,
+            rejects=block.rejects,
             lines=block.lines,
             no_ts=block.no_ts,
             newest_ts=block.newest_ts,
@@ -92,7 +87,7 @@ class ChunkResult:
             formats=dict(block.formats),
             in_key=in_key,
             key_open=block.key_open,
-            spans=pa.table(block.spans),
+            spans=block.spans,
         )
 
 
@@ -259,8 +254,8 @@ class Core:
         stream: Any = None,
         max_line: int | None = None,
     ) -> _core.Block:
-        """`process_chunk`, the block as the core gives it (`ChunkResult.of` makes it
-        tables): no Python object is made of it here."""
+        """`process_chunk`, the block as the core gives it (`ChunkResult.of` counts it): no
+        Python object is made of it here."""
         if max_line is None:
             max_line = self.max_line
         block = self._core.process(

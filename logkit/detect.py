@@ -114,14 +114,14 @@ class _Verdicts:
         import pyarrow as pa
 
         result = core.process_chunk("detect", data, 1, 0)
-        table = result.events
+        table = pa.table(result.events)
         ts = table.schema.get_field_index("ts")
         table = table.set_column(ts, "ts", table.column(ts).cast(pa.int64()))
         self.events: list[tuple[int, dict[str, object]]] = [
             (row["line"], {k: v for k, v in row.items() if k not in _NOT_CANONICAL})
             for row in table.to_pylist()
         ]
-        self.rejected = {r["line"]: r["reason"] for r in result.rejects.to_pylist()}
+        self.rejected = {r["line"]: r["reason"] for r in pa.table(result.rejects).to_pylist()}
         self.formats = {name: counts[0] for name, counts in result.formats.items()}
 
 

@@ -17,6 +17,7 @@ pub mod json;
 pub mod lines;
 pub mod mask;
 pub mod normalize;
+mod pybatches;
 mod pymasker;
 pub mod pyobjects;
 pub mod pytext;
@@ -26,72 +27,24 @@ pub mod timeparse;
 pub mod tree;
 
 use std::collections::BTreeMap;
-use std::ffi::CString;
 use std::sync::Arc;
 
-use arrow_array::ffi_stream::FFI_ArrowArrayStream;
-use arrow_array::{RecordBatch, RecordBatchIterator};
-use arrow_schema::ffi::FFI_ArrowSchema;
-use arrow_schema::SchemaRef;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyCapsule, PyDict};
+use pyo3::types::{PyBytes, PyDict};
 
 use crate::arrow_out::{Columns, StreamId};
 use crate::block::{BlockInput, Pipeline};
 use crate::errors::CoreError;
 use crate::formats::Formats;
 use crate::normalize::{AliasTable, LateField, Normalizer};
+use crate::pybatches::{Batches, Stream};
 use crate::pymasker::PyMasker;
 
 fn to_py(error: CoreError) -> PyErr {
     match error {
         CoreError::Config(message) => PyValueError::new_err(message),
         other => PyRuntimeError::new_err(other.to_string()),
-    }
-}
-
-/// A table's record batches, handed to pyarrow or DuckDB through `__arrow_c_stream__`.
-#[pyclass(frozen, module = "logkit._core")]
-struct Batches {
-    schema: SchemaRef,
-    batches: Vec<RecordBatch>,
-}
-
-#[pymethods]
-impl Batches {
-    #[pyo3(signature = (requested_schema=None))]
-    fn __arrow_c_stream__<'py>(
-        &self,
-        py: Python<'py>,
-        requested_schema: Option<Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyCapsule>> {
-        // The schema is fixed by logkit/schema.py; a consumer asking for another gets this one.
-        let _ = requested_schema;
-        let reader = RecordBatchIterator::new(
-            self.batches.clone().into_iter().map(Ok),
-            self.schema.clone(),
-        );
-        let stream = FFI_ArrowArrayStream::new(Box::new(reader));
-        PyCapsule::new(
-            py,
-            stream,
-            Some(CString::new("arrow_array_stream").expect("no NUL")),
-        )
-    }
-
-    fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyCapsule>> {
-        let schema = FFI_ArrowSchema::try_from(self.schema.as_ref())
-            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
-        PyCapsule::new(
-            py,
-            schema,
-            Some(CString::new("arrow_schema").expect("no NUL")),
-        )
-    }
-
-    fn __len__(&self) -> usize {
-        self.batches.iter().map(RecordBatch::num_rows).sum()
     }
 }
 
@@ -243,18 +196,9 @@ impl Core {
         let output = py
             .allow_threads(|| self.pipeline.process(&input))
             .map_err(to_py)?;
-        let events = Batches {
-            schema: self.pipeline.events.schema.clone(),
-            batches: output.events,
-        };
-        let rejects = Batches {
-            schema: self.pipeline.rejects.schema.clone(),
-            batches: vec![output.rejects],
-        };
-        let spans = Batches {
-            schema: spans::schema(),
-            batches: vec![output.spans],
-        };
+        let events = Batches::new(self.pipeline.events.schema.clone(), output.events);
+        let rejects = Batches::new(self.pipeline.rejects.schema.clone(), vec![output.rejects]);
+        let spans = Batches::new(spans::schema(), vec![output.spans]);
         Ok(Block {
             events: Py::new(py, events)?,
             rejects: Py::new(py, rejects)?,
@@ -378,6 +322,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Core>()?;
     m.add_class::<Block>()?;
     m.add_class::<Batches>()?;
+    m.add_class::<Stream>()?;
     m.add_class::<PyMasker>()?;
     m.add_function(wrap_pyfunction!(key_block_lines, m)?)?;
     m.add_function(wrap_pyfunction!(key_block_after, m)?)?;

@@ -58,7 +58,7 @@ def block(native: core.Core, lines: Iterable[bytes]) -> tuple[list[Any], dict[st
 
     lines = list(lines)
     result = native.process_chunk("test", b"".join(line + b"\n" for line in lines), 1, 0)
-    table = result.events
+    table = pa.table(result.events)
     ts = table.schema.get_field_index("ts")
     table = table.set_column(ts, "ts", table.column(ts).cast(pa.int64()))
     made: list[Any] = [[] for _ in lines]
@@ -66,7 +66,7 @@ def block(native: core.Core, lines: Iterable[bytes]) -> tuple[list[Any], dict[st
         event = {name: row[name] for name in CANONICAL_FIELDS}
         event["attrs"] = json.loads(row["attrs"])
         made[row["line"] - 1].append(event)
-    for row in result.rejects.to_pylist():
+    for row in pa.table(result.rejects).to_pylist():
         made[row["line"] - 1] = Rejected(row["reason"])
     return made, result.formats
 

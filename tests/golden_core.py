@@ -166,15 +166,16 @@ def outputs(result: Any) -> dict[str, Any]:
     """A ChunkResult as data: events column by column (times as microseconds), rejects, counts."""
     import pyarrow as pa
 
+    table = pa.table(result.events)
     events = {}
-    for name in result.events.column_names:
-        column = result.events.column(name)
+    for name in table.column_names:
+        column = table.column(name)
         if pa.types.is_timestamp(column.type):
             column = column.cast(pa.int64())
         events[name] = column.to_pylist()
     return {
         "events": events,
-        "rejects": result.rejects.to_pylist(),
+        "rejects": pa.table(result.rejects).to_pylist(),
         "lines": result.lines,
         "no_ts": result.no_ts,
         "newest_ts": result.newest_ts,

@@ -17,6 +17,7 @@ import itertools
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -333,8 +334,8 @@ def test_generated_records_of_format_shapes_are_accounted_for(records):
     the first part's line); nothing meets a bug of the core and the counts add up."""
     data = b"\n".join(_dump(record, style) for record, style in records) + b"\n"
     result = native().process_chunk("src", data, 1, 100)
-    rejected = result.rejects.column("line").to_pylist()
-    made = set(result.events.column("line").to_pylist())
+    rejected = pa.table(result.rejects).column("line").to_pylist()
+    made = set(pa.table(result.events).column("line").to_pylist())
     lines = set(range(1, len(records) + 1))
     assert (len(records), set(), set()) == (
         result.lines, set(rejected) & made, (made | set(rejected)) - lines)  # fmt: skip

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -336,7 +337,7 @@ def test_generated_split_lines_are_accounted_for(data):
     result = core.Core().process_chunk("src", data, 1, 100)
     assert set(result.reasons) <= {"no_records"}
     lines = data.count(b"\n")
-    assert set(result.events.column("line").to_pylist()) <= set(range(1, lines + 1))
+    assert set(pa.table(result.events).column("line").to_pylist()) <= set(range(1, lines + 1))
 
 
 def blocks_as_the_reader_cuts(native: Any, data: bytes, cuts: list[int]) -> list[Any]:
@@ -356,7 +357,7 @@ def blocks_as_the_reader_cuts(native: Any, data: bytes, cuts: list[int]) -> list
         offset = 100 + len(b"".join(lines[:start]))
         result = native.process_chunk("src", b"".join(lines[start : start + taken]), start + 1,
                                       offset)  # fmt: skip
-        rows += result.events.to_pylist() + result.rejects.to_pylist()
+        rows += pa.table(result.events).to_pylist() + pa.table(result.rejects).to_pylist()
         start += taken
     assert start == len(lines)
     return rows
@@ -374,7 +375,7 @@ def test_blocks_cut_where_the_scan_says_give_what_one_block_gives(data, cuts, ma
     native = core.Core(formats=FormatSettings(), masker=masker)
     assert native.splits
     whole = native.process_chunk("src", data, 1, 100)
-    expected = whole.events.to_pylist() + whole.rejects.to_pylist()
+    expected = pa.table(whole.events).to_pylist() + pa.table(whole.rejects).to_pylist()
     rows = blocks_as_the_reader_cuts(native, data, cuts)
     key = lambda row: json.dumps(row, sort_keys=True, default=str)  # noqa: E731
     assert sorted(expected, key=key) == sorted(rows, key=key)
@@ -398,7 +399,7 @@ def test_a_cut_before_an_open_sequence_does_not_split_a_closed_one():
     whole = native.process_chunk("src", data, 1, 100)
     for cuts in ([1], [2], [3], [1, 2, 3]):
         rows = blocks_as_the_reader_cuts(native, data, cuts)
-        assert whole.events.to_pylist() + whole.rejects.to_pylist() == rows
+        assert pa.table(whole.events).to_pylist() + pa.table(whole.rejects).to_pylist() == rows
 
 
 def test_a_record_of_one_stream_around_the_start_of_anothers_open_one_is_stored_once(tmp_path):

@@ -17,12 +17,12 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
 
 from .. import locks, tracespans
+from .._core import Batches, Stream
 from ..core import ChunkResult
 from ..engine import write_error
 from ..errors import InputError, StoreOutOfMemory, StoreWriteError
@@ -31,6 +31,9 @@ from ..handles import Session as WriteSession  # store.py's, as seen from below 
 from .blocks import Block
 from .checkpoints import Checkpoint, fingerprint, save_checkpoints
 from .cursor import Cursor, Record
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 _NONE: Iterator[Record] = iter(())
 
@@ -110,15 +113,19 @@ class _Spool:
             self.file = tempfile.TemporaryFile(dir=store.parent, buffering=0)  # noqa: SIM115
         except OSError as exc:
             raise write_error(store, exc) from exc
+        # pyarrow loads only here: a spool is for piped and compressed input alone.
+        import pyarrow as pa
+
+        self.pa = pa
         self.sink = pa.PythonFile(self.file, mode="w")
         self.parts: list[tuple[int, int]] = []
         self.error: Exception | None = None
-        self.pending: queue.Queue[pa.Table | None] = queue.Queue(maxsize=SPOOL_WAITING)
+        self.pending: queue.Queue[Batches | None] = queue.Queue(maxsize=SPOOL_WAITING)
         self.closed = threading.Event()
         self.writer = threading.Thread(target=self._write_all, name="logkit-spool", daemon=True)
         self.writer.start()
 
-    def write(self, table: pa.Table) -> None:
+    def write(self, table: Batches) -> None:
         self._raise()
         self.pending.put(table)
 
@@ -136,8 +143,9 @@ class _Spool:
             if self.error is None and not self.closed.is_set():
                 start = self.file.tell()
                 try:
-                    with pa.ipc.new_stream(self.sink, table.schema) as writer:
-                        writer.write_table(table)
+                    arrow = self.pa.table(table)
+                    with self.pa.ipc.new_stream(self.sink, arrow.schema) as writer:
+                        writer.write_table(arrow)
                 except Exception as exc:  # raised by the caller's next call
                     self.error = exc
                 else:
@@ -159,7 +167,7 @@ class _Spool:
         self.settle()
         for start, length in self.parts:
             data = os.pread(self.file.fileno(), length, start)
-            yield pa.ipc.open_stream(pa.py_buffer(data)).read_all()
+            yield self.pa.ipc.open_stream(self.pa.py_buffer(data)).read_all()
 
     def clear(self) -> None:
         self.settle()
@@ -195,14 +203,14 @@ class Committer:
         self.spool: _Spool | None = None
         # Per source, its last block in the transaction (its checkpoint is saved as it leaves it).
         self.last: dict[int, tuple[Cursor, Block]] = {}
-        self.spans: list[pa.Table] = []  # each block's trace spans (ChunkResult.spans)
+        self.spans: list[Batches] = []  # each block's trace spans (ChunkResult.spans)
         # How to make again the rows of the transaction's blocks that are not in the spool.
         self.remakes: list[Callable[[], ChunkResult]] = []
         self.added = self.events = 0
         self.unwritten = 0  # bytes of the row group being filled
         self.since = 0.0
         self.failed = False  # DuckDB ran out of memory: the transaction is to be stored again
-        self.rejects: list[pa.Table] = []  # of the blocks in the INSERT under way
+        self.rejects: list[Batches] = []  # of the blocks in the INSERT under way
         self.rejects_held = 0  # their bytes
         self.stopped: BaseException | None = None  # what stopped the blocks an INSERT read
 
@@ -232,8 +240,10 @@ class Committer:
             self.flush()
 
     def _insert_from(self, con: Any, first: ChunkResult, more: Iterator[Record]) -> None:
-        batches = self._batches(first, more)
-        stream = _Stream(pa.RecordBatchReader.from_batches(first.events.schema, batches))
+        # Read as DuckDB asks for the rows, on this thread (a pyarrow reader over them was
+        # scanned through a dataset scanner, which read 16 blocks ahead on threads of its own:
+        # 16 more blocks held, and the Python that makes them off this thread).
+        stream = Stream(first.events, self._tables(first, more))
         try:
             _insert(con, stream, None)
         except duckdb.Error:
@@ -247,15 +257,15 @@ class Committer:
         for table in rejects:
             _insert(con, None, table)
 
-    def _batches(self, first: ChunkResult, more: Iterator[Record]) -> Iterator[pa.RecordBatch]:
+    def _tables(self, first: ChunkResult, more: Iterator[Record]) -> Iterator[Batches]:
         try:
-            yield from first.events.to_batches()
+            yield first.events
             while not self._due():
                 record = next(more, None)
                 if record is None:
                     return
                 self._book(*record)
-                yield from record[1].events.to_batches()
+                yield record[1].events
         except BaseException as exc:
             self.stopped = exc
             raise
@@ -281,10 +291,9 @@ class Committer:
             self.spans.append(result.spans)
         if rejects.num_rows:
             self.rejects.append(rejects)
-            self.rejects_held += rejects.get_total_buffer_size()
+            self.rejects_held += rejects.nbytes
         self.added += 1
-        # Not `nbytes`, which looks for buffers shared between columns: 0.2 ms a block.
-        size = events.get_total_buffer_size() + rejects.get_total_buffer_size()
+        size = events.nbytes + rejects.nbytes
         if (self.events + events.num_rows) // ROW_GROUP_ROWS > self.events // ROW_GROUP_ROWS:
             # A row group filled: DuckDB has written it out; what is left is this block's part
             # in the next.
@@ -378,9 +387,8 @@ class Committer:
         self._finish(con)
 
     def _finish(self, con: Any) -> None:
-        spans = pa.concat_tables(self.spans) if self.spans else None
-        if spans is not None and spans.num_rows:
-            con.register("_spans", spans)
+        if any(spans.num_rows for spans in self.spans):
+            con.register("_spans", Batches.concat(self.spans))
             tracespans.record_spans(con, "_spans")
             con.unregister("_spans")
         save_checkpoints(con, [_stop_at(cur, block) for cur, block in self.last.values()])
@@ -399,26 +407,17 @@ class Committer:
             self.spool = None
 
 
-class _Stream:
-    """Only the Arrow C stream of a reader. DuckDB scans a pyarrow reader through a dataset
-    scanner, which reads 16 batches ahead on threads of its own: 16 more blocks held, and
-    the Python that makes them (the run's reading) off this thread. A bare stream it reads
-    as it needs, on the thread that runs the INSERT."""
-
-    def __init__(self, reader: pa.RecordBatchReader) -> None:
-        self.reader = reader
-
-    def __arrow_c_stream__(self, requested_schema: object = None) -> object:
-        return self.reader.__arrow_c_stream__(requested_schema)
-
-
-def _insert(con: Any, events: pa.Table | _Stream | None, rejects: pa.Table | None) -> None:
+def _insert(
+    con: Any,
+    events: Batches | Stream | pa.Table | None,
+    rejects: Batches | pa.Table | None,
+) -> None:
     # Each table is read by its local name, which DuckDB looks up in this frame (a
     # replacement scan): 5-10% less CPU a block than a relation's insert_into, which binds the
     # statement once more first. Not registered views: a view dropped inside the transaction
     # kept its Arrow table (the core's buffers) until DuckDB cleaned up its catalog after the
     # commit, a transaction's worth of blocks (~70 MB at 184k rows).
-    if isinstance(events, _Stream) or (events is not None and events.num_rows):
+    if isinstance(events, Stream) or (events is not None and events.num_rows):
         block_events = events  # noqa: F841  (read by name)
         con.execute("INSERT INTO events SELECT * FROM block_events")
     if rejects is not None and rejects.num_rows:

@@ -1,6 +1,6 @@
 """What the reading side of a run hands the committer (ingest/commit.py): a source being read
 with its checkpoint, and each block the core parsed. Apart from commit.py, which loads DuckDB's
-Python layer and pyarrow, so that a run's reading and its core start before those load."""
+Python layer, so that a run's reading and its core start before it loads."""
 
 from __future__ import annotations
 

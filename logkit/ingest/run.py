@@ -347,8 +347,8 @@ def _ingest(
     committer = None
     try:
         # The first block parsed starts the reading and the core on their threads; the
-        # committer's DuckDB layer and pyarrow (~0.15 s of imports, on this thread) load
-        # while they work. Before, the core waited for them: its thread is a run's longest.
+        # committer's DuckDB layer (~0.1 s of imports, on this thread) loads while they
+        # work. Before, the core waited for them: its thread is a run's longest.
         first = next(stored, None)
         from .commit import Committer
 
@@ -479,9 +479,8 @@ def _parse(
     first_line: int, first_offset: int, rejects: list[tuple[int, int, str, bytes]],
 ) -> Parsed:  # fmt: skip
     """A block through the core (on the core's thread), with the key block open before it;
-    the core finds the one open after it in its own pass over the block. Made tables by the
-    thread that takes it (`_parsed`): this one then needs no pyarrow, and runs while it
-    loads."""
+    the core finds the one open after it in its own pass over the block. Counted by the
+    thread that takes it (`_parsed`)."""
     in_key = keys.open if keys is not None else 0
     block = core.process_block(
         label, data, first_line, first_offset, rejects, in_key, stream=stream
