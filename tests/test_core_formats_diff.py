@@ -59,8 +59,8 @@ AFTER_THE_PORT = {
 PORTED = {name: spec for name, spec in FORMATS.items() if name not in AFTER_THE_PORT}
 # Samples a ported format gained since, the same way: nginx-json's template of $time_local
 # and $request whole; generic's Go initialisms, its nginx variable names and MDC, and an
-# access line's request in the message.
-SAMPLES_AFTER_THE_PORT = {"nginx-json#1", "generic#2", "generic#3", "generic#4"}
+# access line's request in the message; its context objects (apex/log, log4rs, express-winston).
+SAMPLES_AFTER_THE_PORT = {"nginx-json#1"} | {f"generic#{n}" for n in range(2, 8)}
 
 
 def native(formats: FormatSettings = ALL, aliases: Any = None, masker: Any = None) -> Any:

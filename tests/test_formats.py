@@ -216,6 +216,9 @@ class TestFileLanguage:
             ({"envelope": {"text": "log"}}, "[envelope]: unknown key(s) text"),
             ({"explode": {"path": "a[].b[]", "inherit": {"r": "b[].r"}}}, "inherit r = 'b[].r'"),
             ({"explode": {"path": "a[]", "inherit": {"r": "a[].r"}}}, "the line's record or"),
+            # The built-in generic file's context objects are every format's; a user's would
+            # never be read.
+            ({"context": {"objects": ["mdc"]}}, "only the built-in generic format takes"),
         ],
     )
     def test_mistakes_are_config_errors_that_say_where(self, table, message):

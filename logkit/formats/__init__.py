@@ -53,6 +53,10 @@ text = "log"                 # the field whose texts are joined
 by = "stream"                # parts are joined per value of this field (stdout and stderr apart)
 continues = { from = "logtag", pattern = '^P' }   # a part whose text goes on in a later part
 
+[context]                    # built-in generic's alone: objects loggers nest context in
+objects = ["fields", "mdc"]  # each [fields] name is read inside them too, after the record's own
+skip = ["message"]           # columns not read there (a nested "name" is not the logger)
+
 [[samples]]                  # checked by tests/test_formats.py for every format file
 line = '{"ts": 1795341662.5, "level": "info", "msg": "hi"}'
 expect = { ts = "2026-11-22T10:01:02.5Z", level = "INFO", message = "hi" }
@@ -100,7 +104,7 @@ COVERAGE = ("ts", "level", "message", "service", "trace_id")
 _SHAPES = ("number", "integer", "string", "object", "array", "boolean")
 _LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 _TOP = frozenset({"name", "description", "match", "fields", "fields_last", "levels", "envelope",
-                  "explode", "partial", "samples"})  # fmt: skip
+                  "explode", "partial", "context", "samples"})  # fmt: skip
 _MATCH = frozenset({"keys", "any", "shapes", "equals", "patterns", "priority"})
 _FIELD_OPTIONS = frozenset({"from", "pattern", "keep", "default", "nanos", "template"})
 
@@ -322,6 +326,10 @@ def parse_spec(data: Mapping[str, Any], origin: str, name: str | None = None) ->
     _refuse_unknown(envelope, {"inner", "record"}, f"{where}: [envelope]", "key")
     if len(envelope) > 1:
         raise ConfigError(f"{where}: [envelope] takes inner or record, not both")
+    if "context" in data and origin != str(GENERIC_FORMAT):
+        # The built-in generic file's names are every format's fallback (the core's alias
+        # table), and so are its context objects: another file's would never be read.
+        raise ConfigError(f"{where}: only the built-in generic format takes [context]")
     samples = data.get("samples", [])
     if not isinstance(samples, list) or not all(
         isinstance(s, dict) and isinstance(s.get("line"), str) for s in samples

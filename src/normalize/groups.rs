@@ -140,7 +140,9 @@ pub fn alias_groups() -> Vec<(&'static str, &'static str, bool)> {
 pub type AliasTable = Vec<(String, Vec<String>)>;
 
 /// The alias table of a format file (logkit/formats/*.toml): its `[fields]` rows whose value
-/// is a record key or a list of them, in file order (which is rank order).
+/// is a record key or a list of them, in file order (which is rank order); with a
+/// `[context]` table (generic's), each row not in its `skip` then lists its names again inside
+/// each of its `objects`, ranked after every name of the row (`context_names`).
 ///
 /// Only the plain forms are read: a row written as a table (`{ from = ..., pattern = ... }`),
 /// `[match]` and the rest of the formats engine are not in the core; the generic format's
@@ -166,5 +168,53 @@ pub fn alias_table_from_toml(text: &str) -> Result<AliasTable, CoreError> {
         };
         table.push((name.clone(), names));
     }
+    if let Some(context) = doc.get("context") {
+        let (objects, skip) = context_table(context)?;
+        for (name, names) in &mut table {
+            if !skip.contains(name) {
+                *names = context_names(names, &objects);
+            }
+        }
+    }
     Ok(table)
+}
+
+/// A `[context]` table's `objects` and `skip` lists.
+fn context_table(context: &toml::Value) -> Result<(Vec<String>, Vec<String>), CoreError> {
+    let list = |key: &str| -> Result<Vec<String>, CoreError> {
+        let bad = || CoreError::Config(format!("[context] {key} must be a list of names"));
+        match context.get(key) {
+            None => Ok(Vec::new()),
+            Some(toml::Value::Array(items)) => items
+                .iter()
+                .map(|item| match item.as_str() {
+                    Some(name) if !name.is_empty() => Ok(name.to_string()),
+                    _ => Err(bad()),
+                })
+                .collect(),
+            Some(_) => Err(bad()),
+        }
+    };
+    let skip = list("skip")?;
+    if let Some(unknown) = skip.iter().find(|name| group(name).is_none()) {
+        return Err(CoreError::Config(format!(
+            "[context] skip names no column '{unknown}'"
+        )));
+    }
+    Ok((list("objects")?, skip))
+}
+
+/// `names`, then each of them inside each of `objects` (`fields.user_id`), a name's objects
+/// together: a better name in any object beats a worse one in the first.
+fn context_names(names: &[String], objects: &[String]) -> Vec<String> {
+    let inside = names
+        .iter()
+        .flat_map(|name| objects.iter().map(move |object| format!("{object}.{name}")));
+    let mut all = names.to_vec();
+    for name in inside {
+        if !all.contains(&name) {
+            all.push(name);
+        }
+    }
+    all
 }

@@ -536,6 +536,57 @@ mod tests {
     }
 
     #[test]
+    fn a_context_object_is_read_after_every_name_of_the_record_itself() {
+        let text = r#"
+            [fields]
+            message = ["message"]
+            user_id = ["user_id", "userId"]
+            [context]
+            objects = ["fields", "mdc"]
+            skip = ["message"]
+        "#;
+        let table = alias_table_from_toml(text).unwrap();
+        assert_eq!(
+            table[0],
+            ("message".to_string(), vec!["message".to_string()])
+        );
+        let user: Vec<&str> = table[1].1.iter().map(String::as_str).collect();
+        assert_eq!(
+            user,
+            [
+                "user_id",
+                "userId",
+                "fields.user_id",
+                "mdc.user_id",
+                "fields.userId",
+                "mdc.userId"
+            ]
+        );
+        let n = Normalizer::new(&Vec::new(), &table).unwrap();
+        let user = field_index("user_id").unwrap();
+        let line =
+            br#"{"message": "m", "mdc": {"userId": "u1", "k": 1}, "fields": {"message": "x"}}"#;
+        let event = n.normalize(parse_record(line).unwrap());
+        assert_eq!(Some(Out::Str("u1".into())), event.fields[user]);
+        // A skipped column is not read inside: the object's message stays in attrs.
+        assert_eq!(
+            r#"{"mdc":{"k":1},"fields":{"message":"x"}}"#,
+            dumps_record(&event.attrs)
+        );
+        let line = br#"{"userId": "top", "fields": {"user_id": "in"}}"#;
+        let event = n.normalize(parse_record(line).unwrap());
+        assert_eq!(Some(Out::Str("top".into())), event.fields[user]);
+    }
+
+    #[test]
+    fn a_context_table_that_names_no_column_is_a_config_error() {
+        let text = "[fields]\nts = \"t\"\n[context]\nobjects = [\"mdc\"]\nskip = [\"colour\"]\n";
+        assert!(alias_table_from_toml(text).is_err());
+        let text = "[fields]\nts = \"t\"\n[context]\nobjects = [\"\"]\n";
+        assert!(alias_table_from_toml(text).is_err());
+    }
+
+    #[test]
     fn an_unknown_group_is_a_config_error() {
         assert!(Normalizer::new(&table(&[("colour", &["c"])]), &Vec::new()).is_err());
     }
