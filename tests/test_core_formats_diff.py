@@ -50,7 +50,7 @@ FORMATS = load_formats()
 AFTER_THE_PORT = {
     "aws-apigateway", "aws-cloudtrail", "aws-cloudtrail-file", "aws-cloudwatch-logs",
     "aws-lambda-platform", "aws-waf", "azure-resource-log", "celery", "clickhouse", "cloudflare",
-    "cloudflare-workers", "datadog", "dotnet-json", "elasticsearch-hit", "envoy", "falco",
+    "cloudflare-workers", "datadog", "dotnet-json", "echo", "elasticsearch-hit", "envoy", "falco",
     "firelens", "flog", "fluent-bit", "gcp-logentry", "gelf", "grafana", "hclog", "json-logging",
     "k8s-audit", "k8s-event", "klog", "kong", "logback-json", "mongodb", "monolog", "mysql-json",
     "postgres-jsonlog", "quarkus", "semantic-logger", "serilog-json", "sidekiq", "syslog",
@@ -59,8 +59,9 @@ AFTER_THE_PORT = {
 PORTED = {name: spec for name, spec in FORMATS.items() if name not in AFTER_THE_PORT}
 # Samples a ported format gained since, the same way: nginx-json's template of $time_local
 # and $request whole; generic's Go initialisms, its nginx variable names and MDC, and an
-# access line's request in the message; its context objects (apex/log, log4rs, express-winston).
-SAMPLES_AFTER_THE_PORT = {"nginx-json#1"} | {f"generic#{n}" for n in range(2, 8)}
+# access line's request in the message; its context objects (apex/log, log4rs, express-winston,
+# go-chi httplog).
+SAMPLES_AFTER_THE_PORT = {"nginx-json#1"} | {f"generic#{n}" for n in range(2, 9)}
 
 
 def native(formats: FormatSettings = ALL, aliases: Any = None, masker: Any = None) -> Any:
