@@ -141,8 +141,9 @@ pub type AliasTable = Vec<(String, Vec<String>)>;
 
 /// The alias table of a format file (logkit/formats/*.toml): its `[fields]` rows whose value
 /// is a record key or a list of them, in file order (which is rank order); with a
-/// `[context]` table (generic's), each row not in its `skip` then lists its names again inside
-/// each of its `objects`, ranked after every name of the row (`context_names`).
+/// `[context]` table (generic's), two rows more: `CONTEXT_OBJECTS`, the objects whose keys are
+/// read by the table's names too, and `CONTEXT_SKIP`, the groups not read there (the
+/// normalizer applies them: `Normalizer::build`).
 ///
 /// Only the plain forms are read: a row written as a table (`{ from = ..., pattern = ... }`),
 /// `[match]` and the rest of the formats engine are not in the core; the generic format's
@@ -170,14 +171,15 @@ pub fn alias_table_from_toml(text: &str) -> Result<AliasTable, CoreError> {
     }
     if let Some(context) = doc.get("context") {
         let (objects, skip) = context_table(context)?;
-        for (name, names) in &mut table {
-            if !skip.contains(name) {
-                *names = context_names(names, &objects);
-            }
-        }
+        table.push((CONTEXT_OBJECTS.to_string(), objects));
+        table.push((CONTEXT_SKIP.to_string(), skip));
     }
     Ok(table)
 }
+
+/// The alias table's rows that carry generic's `[context]` (no group has such a name).
+pub const CONTEXT_OBJECTS: &str = "[context] objects";
+pub const CONTEXT_SKIP: &str = "[context] skip";
 
 /// A `[context]` table's `objects` and `skip` lists.
 fn context_table(context: &toml::Value) -> Result<(Vec<String>, Vec<String>), CoreError> {
@@ -202,19 +204,4 @@ fn context_table(context: &toml::Value) -> Result<(Vec<String>, Vec<String>), Co
         )));
     }
     Ok((list("objects")?, skip))
-}
-
-/// `names`, then each of them inside each of `objects` (`fields.user_id`), a name's objects
-/// together: a better name in any object beats a worse one in the first.
-fn context_names(names: &[String], objects: &[String]) -> Vec<String> {
-    let inside = names
-        .iter()
-        .flat_map(|name| objects.iter().map(move |object| format!("{object}.{name}")));
-    let mut all = names.to_vec();
-    for name in inside {
-        if !all.contains(&name) {
-            all.push(name);
-        }
-    }
-    all
 }

@@ -20,6 +20,7 @@ use event::ERROR_TYPE;
 pub use event::{column, field_index, Event, EventMap, Out, FIELDS};
 pub use groups::{alias_groups, alias_table_from_toml, AliasTable, GROUP_NAMES};
 pub(crate) use groups::{group, Conv, Keep};
+use groups::{CONTEXT_OBJECTS, CONTEXT_SKIP};
 
 use std::borrow::Cow;
 use std::sync::OnceLock;
@@ -58,6 +59,13 @@ struct Step {
 pub struct Normalizer {
     /// Record key -> the steps it can feed, a range of `steps`.
     keys: HashMap<String, (u32, u32)>,
+    /// Generic's context objects (`[context]`): a record key of these names feeds the
+    /// `context` steps, every name read inside it, each ranked after all of its field's own.
+    contexts: Vec<String>,
+    context: (u32, u32),
+    /// A name -> its context step as a key of the record itself (`"mdc.user_id": ...`, a
+    /// context object flattened), a range of `steps`.
+    flattened: HashMap<String, (u32, u32)>,
     steps: Vec<Step>,
     patterns: Vec<Vec<regex::Regex>>,
     /// A format's own level spellings and scales (`Conv::FormatLevel`).
@@ -126,7 +134,22 @@ impl Normalizer {
         levels: Option<LevelTable>,
     ) -> Result<Normalizer, CoreError> {
         type Entry = (String, Conv, Keep, Option<usize>);
+        // Generic's [context] rows (alias_table_from_toml) are no groups: taken out here.
+        let (mut contexts, mut skip) = (Vec::new(), Vec::new());
+        let mut groups = AliasTable::new();
+        for (name, names) in builtin {
+            match name.as_str() {
+                CONTEXT_OBJECTS => contexts.clone_from(names),
+                CONTEXT_SKIP => skip.clone_from(names),
+                _ => groups.push((name.clone(), names.clone())),
+            }
+        }
+        let builtin = &groups;
         let mut ordered: Vec<Vec<Entry>> = vec![Vec::new(); FIELDS.len()];
+        // Per field, the names it has: generic's context objects make lists of hundreds, and
+        // a scan of the list for each name was a tenth of a second of every run's start-up.
+        let mut named: Vec<std::collections::HashSet<String>> =
+            vec![std::collections::HashSet::new(); FIELDS.len()];
         let mut claimed = std::collections::HashSet::new();
         for (name, names) in user {
             if group(name).is_none() {
@@ -143,6 +166,7 @@ impl Normalizer {
             claimed.extend(names.iter().cloned());
         }
         let add = |ordered: &mut Vec<Vec<Entry>>,
+                   named: &mut Vec<std::collections::HashSet<String>>,
                    table: &AliasTable,
                    from_user: bool,
                    claimed: &std::collections::HashSet<String>|
@@ -152,37 +176,49 @@ impl Normalizer {
                     CoreError::Config(format!("the alias table names no column '{name}'"))
                 })?;
                 for &(field, conv, keep) in rows {
-                    let list = &mut ordered[field_index(field).expect("a canonical field")];
+                    let at = field_index(field).expect("a canonical field");
                     for alias in names {
-                        let seen = list.iter().any(|(known, ..)| known == alias);
-                        if seen || (!from_user && claimed.contains(alias)) {
+                        if (!from_user && claimed.contains(alias)) || named[at].contains(alias) {
                             continue;
                         }
-                        list.push((alias.clone(), conv, keep, None));
+                        named[at].insert(alias.clone());
+                        ordered[at].push((alias.clone(), conv, keep, None));
                     }
                 }
             }
             Ok(())
         };
-        add(&mut ordered, user, true, &claimed)?;
+        add(&mut ordered, &mut named, user, true, &claimed)?;
         let extra: Vec<Row> = extra
             .into_iter()
             .filter(|row| !claimed.contains(&row.1))
             .collect();
         for (field, name, conv, keep, pattern) in &extra {
-            let list = &mut ordered[*field];
-            if !list.iter().any(|(known, ..)| known == name) {
-                list.push((name.clone(), *conv, *keep, *pattern));
+            if named[*field].insert(name.clone()) {
+                ordered[*field].push((name.clone(), *conv, *keep, *pattern));
             }
         }
         claimed.extend(extra.into_iter().map(|row| row.1));
-        add(&mut ordered, builtin, false, &claimed)?;
+        add(&mut ordered, &mut named, builtin, false, &claimed)?;
+        // Where each field's last resorts start: its context steps rank before them.
+        let own: Vec<usize> = ordered.iter().map(Vec::len).collect();
+        let skipped: Vec<usize> = skip
+            .iter()
+            .filter_map(|name| group(name))
+            .flat_map(|rows| rows.iter().filter_map(|(field, ..)| field_index(field)))
+            .collect();
         for (field, name, conv, keep, pattern) in late {
             ordered[field].push((name, conv, keep, pattern));
         }
         let mut steps: HashMap<String, Vec<Step>> = HashMap::default();
+        let mut context: Vec<Step> = Vec::new();
+        let mut flattened: HashMap<String, Vec<Step>> = HashMap::default();
         for (field, names) in ordered.into_iter().enumerate() {
-            for (rank, (name, conv, keep, pattern)) in names.into_iter().enumerate() {
+            let n = own[field];
+            for (place, (name, conv, keep, pattern)) in names.into_iter().enumerate() {
+                // Ranks: the field's own names, its context steps, its last resorts.
+                let rank = if place < n { place } else { place + n };
+                let in_context = !contexts.is_empty() && place < n && !skipped.contains(&field);
                 let passthrough =
                     pattern.is_none() && matches!(conv, Conv::Text | Conv::Ident | Conv::Message);
                 let nested_path = split_path(&name);
@@ -196,6 +232,19 @@ impl Normalizer {
                     passthrough,
                     pattern,
                 };
+                if in_context {
+                    // The name as a key inside a context object, or after its name and a dot.
+                    let step = Step {
+                        rank: 2 * (n + place),
+                        ..literal.clone()
+                    };
+                    let inside = Step {
+                        path: Some(vec![name.clone()]),
+                        ..step.clone()
+                    };
+                    context.push(inside);
+                    flattened.entry(name.clone()).or_default().push(step);
+                }
                 steps.entry(name.clone()).or_default().push(literal);
                 let (head, path) = match nested_path.split_first() {
                     Some((head, path)) => (head.clone(), path.to_vec()),
@@ -214,6 +263,14 @@ impl Normalizer {
                         passthrough,
                         pattern,
                     };
+                    if in_context {
+                        let step = Step {
+                            rank: 2 * (n + place) + 1,
+                            path: Some(nested_path.clone()),
+                            ..nested.clone()
+                        };
+                        context.push(step);
+                    }
                     steps.entry(head).or_default().push(nested);
                 }
             }
@@ -225,8 +282,19 @@ impl Normalizer {
             flat.extend(steps);
             keys.insert(key, (start, flat.len() as u32));
         }
+        let mut flat_names = HashMap::default();
+        for (name, steps) in flattened {
+            let start = flat.len() as u32;
+            flat.extend(steps);
+            flat_names.insert(name, (start, flat.len() as u32));
+        }
+        let start = flat.len() as u32;
+        flat.extend(context);
         Ok(Normalizer {
             keys,
+            contexts,
+            context: (start, flat.len() as u32),
+            flattened: flat_names,
             steps: flat,
             patterns,
             levels,
@@ -241,6 +309,17 @@ impl Normalizer {
         for (index, (key, _)) in record.iter().enumerate() {
             if let Some(&(start, end)) = self.keys.get(key.as_ref()) {
                 plan.extend((start..end).map(|step| (index, step)));
+            }
+            if self.contexts.iter().any(|object| object == key.as_ref()) {
+                // Every step, whatever keys the object has: the plan is its record's shape's.
+                let (start, end) = self.context;
+                plan.extend((start..end).map(|step| (index, step)));
+            } else if let Some((object, name)) = key.split_once('.') {
+                if self.contexts.iter().any(|o| o == object) {
+                    if let Some(&(start, end)) = self.flattened.get(name) {
+                        plan.extend((start..end).map(|step| (index, step)));
+                    }
+                }
             }
         }
         // The error type before every other field, as it may be read (and kept) from text
@@ -546,20 +625,12 @@ mod tests {
             skip = ["message"]
         "#;
         let table = alias_table_from_toml(text).unwrap();
+        let names = |row: &[&str]| row.iter().map(|n| n.to_string()).collect::<Vec<_>>();
         assert_eq!(
-            table[0],
-            ("message".to_string(), vec!["message".to_string()])
-        );
-        let user: Vec<&str> = table[1].1.iter().map(String::as_str).collect();
-        assert_eq!(
-            user,
+            table[2..],
             [
-                "user_id",
-                "userId",
-                "fields.user_id",
-                "mdc.user_id",
-                "fields.userId",
-                "mdc.userId"
+                (CONTEXT_OBJECTS.to_string(), names(&["fields", "mdc"])),
+                (CONTEXT_SKIP.to_string(), names(&["message"])),
             ]
         );
         let n = Normalizer::new(&Vec::new(), &table).unwrap();
@@ -576,6 +647,15 @@ mod tests {
         let line = br#"{"userId": "top", "fields": {"user_id": "in"}}"#;
         let event = n.normalize(parse_record(line).unwrap());
         assert_eq!(Some(Out::Str("top".into())), event.fields[user]);
+        // A context object flattened into the record's keys.
+        let line = br#"{"mdc.userId": "flat", "k": 1}"#;
+        let event = n.normalize(parse_record(line).unwrap());
+        assert_eq!(Some(Out::Str("flat".into())), event.fields[user]);
+        assert_eq!(r#"{"k":1}"#, dumps_record(&event.attrs));
+        // The better name wins in any object.
+        let line = br#"{"mdc": {"userId": "worse"}, "fields": {"user_id": "better"}}"#;
+        let event = n.normalize(parse_record(line).unwrap());
+        assert_eq!(Some(Out::Str("better".into())), event.fields[user]);
     }
 
     #[test]
