@@ -62,7 +62,9 @@ pub struct Normalizer {
     /// Generic's context objects (`[context]`): a record key of these names feeds the
     /// `context` steps, every name read inside it, each ranked after all of its field's own.
     contexts: Vec<String>,
-    context: (u32, u32),
+    /// A key inside a context object -> the steps it can feed there (the name itself, or a
+    /// dotted name's head), a range of `steps`: looked up per record, for its object's keys.
+    inside: HashMap<String, (u32, u32)>,
     /// A name -> its context step as a key of the record itself (`"mdc.user_id": ...`, a
     /// context object flattened), a range of `steps`.
     flattened: HashMap<String, (u32, u32)>,
@@ -78,6 +80,9 @@ pub(crate) type Row = (usize, String, Conv, Keep, Option<usize>);
 
 /// What `Normalizer::plan` makes of a record's keys.
 pub type Plan = Vec<(usize, u32)>;
+
+/// A plan's mark of a context object (no step has this index).
+const CONTEXT_OBJECT: u32 = u32::MAX;
 
 impl Normalizer {
     /// `user` are the `[aliases]` of logkit.toml (tried first; a key named there is taken
@@ -211,7 +216,7 @@ impl Normalizer {
             ordered[field].push((name, conv, keep, pattern));
         }
         let mut steps: HashMap<String, Vec<Step>> = HashMap::default();
-        let mut context: Vec<Step> = Vec::new();
+        let mut context: HashMap<String, Vec<Step>> = HashMap::default();
         let mut flattened: HashMap<String, Vec<Step>> = HashMap::default();
         for (field, names) in ordered.into_iter().enumerate() {
             let n = own[field];
@@ -242,7 +247,7 @@ impl Normalizer {
                         path: Some(vec![name.clone()]),
                         ..step.clone()
                     };
-                    context.push(inside);
+                    context.entry(name.clone()).or_default().push(inside);
                     flattened.entry(name.clone()).or_default().push(step);
                 }
                 steps.entry(name.clone()).or_default().push(literal);
@@ -269,7 +274,7 @@ impl Normalizer {
                             path: Some(nested_path.clone()),
                             ..nested.clone()
                         };
-                        context.push(step);
+                        context.entry(head.clone()).or_default().push(step);
                     }
                     steps.entry(head).or_default().push(nested);
                 }
@@ -288,12 +293,16 @@ impl Normalizer {
             flat.extend(steps);
             flat_names.insert(name, (start, flat.len() as u32));
         }
-        let start = flat.len() as u32;
-        flat.extend(context);
+        let mut inside = HashMap::default();
+        for (key, steps) in context {
+            let start = flat.len() as u32;
+            flat.extend(steps);
+            inside.insert(key, (start, flat.len() as u32));
+        }
         Ok(Normalizer {
             keys,
             contexts,
-            context: (start, flat.len() as u32),
+            inside,
             flattened: flat_names,
             steps: flat,
             patterns,
@@ -311,9 +320,9 @@ impl Normalizer {
                 plan.extend((start..end).map(|step| (index, step)));
             }
             if self.contexts.iter().any(|object| object == key.as_ref()) {
-                // Every step, whatever keys the object has: the plan is its record's shape's.
-                let (start, end) = self.context;
-                plan.extend((start..end).map(|step| (index, step)));
+                // Its keys are the record's own, not its shape's: looked up per record
+                // (`normalize_planned`), marked here.
+                plan.push((index, CONTEXT_OBJECT));
             } else if let Some((object, name)) = key.split_once('.') {
                 if self.contexts.iter().any(|o| o == object) {
                     if let Some(&(start, end)) = self.flattened.get(name) {
@@ -324,11 +333,43 @@ impl Normalizer {
         }
         // The error type before every other field, as it may be read (and kept) from text
         // another column consumes.
-        plan.sort_by_key(|&(_, step)| {
-            let step = &self.steps[step as usize];
-            (step.field != ERROR_TYPE, step.field, step.rank)
-        });
+        self.sort(&mut plan);
         plan
+    }
+
+    /// Steps in the order they are tried (context objects' marks last).
+    fn sort(&self, plan: &mut Plan) {
+        plan.sort_by_key(|&(_, step)| match self.steps.get(step as usize) {
+            Some(step) => (step.field != ERROR_TYPE, step.field, step.rank),
+            None => (true, usize::MAX, 0),
+        });
+    }
+
+    /// `plan` with the steps the keys inside the record's context objects feed; None when
+    /// it has no context object.
+    fn with_context(&self, plan: &Plan, record: &Record<'_>) -> Option<Plan> {
+        if !matches!(plan.last(), Some(&(_, CONTEXT_OBJECT))) {
+            return None;
+        }
+        let mut all: Plan = plan
+            .iter()
+            .copied()
+            .filter(|&(_, step)| step != CONTEXT_OBJECT)
+            .collect();
+        for &(index, step) in plan.iter().rev() {
+            if step != CONTEXT_OBJECT {
+                break;
+            }
+            if let J::Obj(inner) = &record[index].1 {
+                for (key, _) in inner.iter() {
+                    if let Some(&(start, end)) = self.inside.get(key.as_ref()) {
+                        all.extend((start..end).map(|step| (index, step)));
+                    }
+                }
+            }
+        }
+        self.sort(&mut all);
+        Some(all)
     }
 
     /// The canonical event for `record`; the record, minus what went into columns, is attrs.
@@ -344,13 +385,17 @@ impl Normalizer {
         kept: Option<&OnceLock<Plan>>,
     ) -> Event<'a> {
         let made;
-        let plan = match kept {
+        let mut plan = match kept {
             Some(kept) => kept.get_or_init(|| self.plan(&record)),
             None => {
                 made = self.plan(&record);
                 &made
             }
         };
+        let with_context = self.with_context(plan, &record);
+        if let Some(all) = &with_context {
+            plan = all;
+        }
         let mut fields: [Option<Out>; FIELDS.len()] = Default::default();
         // Top-level keys consumed (by their place in the record), and nested leaves.
         let mut consumed = vec![false; record.len()];
