@@ -117,6 +117,45 @@ def test_a_kill_after_a_transaction_wrote_a_row_group_loses_it_and_the_rerun_sto
     assert digest(db) == clean
 
 
+def _commits(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The events each transaction of an in-process run commits, as they commit."""
+    committed: list[int] = []
+    flush = Committer.flush
+
+    def counted(self: Committer) -> None:
+        if self.added:
+            committed.append(self.events)
+        flush(self)
+
+    monkeypatch.setattr(Committer, "flush", counted)
+    return committed
+
+
+def test_a_files_last_rows_short_of_a_row_group_commit_with_the_transaction_before_them(
+    tmp_path, monkeypatch
+):
+    """Committed alone, the rows that end a file (fewer than a row group) went through the WAL
+    and were written again by the run's last checkpoint; held with the transaction before
+    them, they go to the store file once, in one commit."""
+    committed = _commits(monkeypatch)
+    log = write(tmp_path / "app.log", lines(0, COMMIT_ROWS + 60_000))
+    summary = logkit.open(tmp_path / "s.duckdb").ingest([str(log)])
+    assert summary.events == COMMIT_ROWS + 60_000
+    assert committed == [COMMIT_ROWS + 60_000]
+
+
+def test_a_file_with_a_row_group_or_more_left_commits_at_the_usual_size(
+    tmp_path, monkeypatch, log, clean
+):
+    """Only the last rows wait: where a row group or more of the file is still to come, the
+    transaction commits once it fills a row group and half the next, as always."""
+    committed = _commits(monkeypatch)
+    logkit.open(tmp_path / "s.duckdb").ingest([str(log)])
+    assert len(committed) == 2 and sum(committed) == LINES
+    assert COMMIT_ROWS <= committed[0] < COMMIT_ROWS + ROW_GROUP_ROWS // 2
+    assert digest(tmp_path / "s.duckdb") == clean
+
+
 def _send(fd: int, data: bytes) -> None:
     while data:
         data = data[os.write(fd, data) :]
