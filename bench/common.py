@@ -52,9 +52,10 @@ def blocks_of(path: Path) -> list[bytes]:
 
 
 def core_blocks(path: Path, *, stream: bool = False) -> list[Any]:
-    """The file's blocks as the native core makes them (unmasked events tables, Arrow), with
-    each block's first line and offset as the ingest gives them; `stream`: with the store's
-    `stream` column (id 1). Imported here, not at the top: most scripts only run commands."""
+    """The file's blocks as the native core makes them (unmasked events, as the core's Arrow
+    tables: `pa.table(block)` makes a pyarrow one), with each block's first line and offset
+    as the ingest gives them; `stream`: with the store's `stream` column (id 1). Imported
+    here, not at the top: most scripts only run commands."""
     from logkit.core import Core
 
     core, tables, first_line, offset = Core(stream=stream), [], 1, 0

@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -39,7 +40,7 @@ import pyarrow as pa
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import LOGKIT, READ_JSON_BASELINE, core_blocks, run
 
-from logkit.ingest.commit import _Stream
+from logkit._core import Stream
 from logkit.migrations import migrate
 from logkit.normalize import BUILTIN_ALIASES
 
@@ -47,15 +48,18 @@ NARROW = ["ts", "level", "service", "message", "trace_id", "user_id", "duration_
 ROWS_PER_BATCH = 8192
 
 
-def events_of(parts: list[pa.Table]) -> pa.Table:
+def events_of(parts: list[Any]) -> pa.Table:
     # Batches of the size the ingest commits in, so that DuckDB scans them on every core.
-    table = pa.concat_tables(parts).combine_chunks().drop_columns(["stream"])
+    table = pa.concat_tables(pa.table(part) for part in parts)
+    table = table.combine_chunks().drop_columns(["stream"])
     return pa.Table.from_batches(table.to_batches(max_chunksize=ROWS_PER_BATCH))
 
 
 def alias_sql() -> tuple[str, dict[str, str]]:
     """One from_json over every built-in alias key, and the attrs rebuilt without them."""
-    keys = list(dict.fromkeys(name for _, names in BUILTIN_ALIASES for name in names))
+    # Once each as DuckDB compares a struct's names, without case (`requestURL`, `requestUrl`).
+    names = (name for _, names in BUILTIN_ALIASES for name in names)
+    keys = list({name.lower(): name for name in names}.values())
     struct = "{" + ", ".join(f'"{key}": "JSON"' for key in keys) + "}"
     # A line gives up about one key per column, so the patch removes each group's first alias.
     first = dict.fromkeys(names[0] for _, names in BUILTIN_ALIASES)
@@ -126,8 +130,8 @@ def main() -> None:
             migrate(con, str(path))
             con.execute(f"SET threads = {threads}")
             con.execute(f"SET preserve_insertion_order = {str(ordered).lower()}")
-            batches = (batch for part in parts for batch in part.to_batches())
-            stream = _Stream(pa.RecordBatchReader.from_batches(parts[0].schema, batches))  # noqa: F841
+            # The core's blocks read one by one as DuckDB asks, as ingest's INSERT reads them.
+            stream = Stream(parts[0], iter(parts))  # noqa: F841
             con.execute("INSERT INTO events SELECT * FROM stream")
             con.close()
 

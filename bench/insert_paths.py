@@ -88,7 +88,7 @@ def measure(
     tmp = tempfile.mkdtemp(prefix="logkit-bench-insert-")
     path = os.path.join(tmp, "s.duckdb")
     con = duckdb.connect(path)
-    core = Core()
+    core = Core(stream=True)
     try:
         migrate(con, path)
         con.execute("SET memory_limit = '96MB'")
@@ -100,9 +100,7 @@ def measure(
         for at in range(0, len(data), per):
             group = []
             for block in data[at : at + per]:
-                events = core.process_chunk("app.log", block, 1, 0).events
-                stream = pa.repeat(pa.scalar(1, pa.int64()), events.num_rows)
-                events = events.append_column("stream", stream)
+                events = pa.table(core.process_chunk("app.log", block, 1, 0, stream=1).events)
                 group.append(plain_attrs(events) if plain else events)
             start, used = time.perf_counter(), time.process_time()
             insert(con, group)

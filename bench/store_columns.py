@@ -76,7 +76,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="logkit-bench-columns-") as tmp:
         log = args.file or generate(Path(tmp), lines=args.lines, seed=7, files=1)[0]
-        tables = core_blocks(log, stream=True)
+        tables = [pa.table(block) for block in core_blocks(log, stream=True)]
     rows = sum(t.num_rows for t in tables)
     print(f"{rows:,} events in {len(tables)} blocks")
     base, size = store(tables, ["line"])
