@@ -156,6 +156,26 @@ def test_a_file_with_a_row_group_or_more_left_commits_at_the_usual_size(
     assert digest(tmp_path / "s.duckdb") == clean
 
 
+def test_the_rows_left_are_known_only_for_a_plain_file_within_its_size(tmp_path):
+    """What decides that a file's last rows wait: the rest of a plain file at the rows a byte
+    read so far; not known for a stream, nor for a file read past the size it had when opened
+    (it grows as it is read: its commits stay as usual, not held to the 10 s limit)."""
+    plain = ingest_module.src.Source(str(write(tmp_path / "app.log", b"x\n" * 1000)))
+    compressed = ingest_module.src.Source(str(write(tmp_path / "app.log.gz", b"x\n" * 1000)))
+    try:
+        block = Block(b"", 1, 0, [], 401, 800, b"")
+        assert commit_module._rows_left(plain, block, 400, 800) == 600
+        assert commit_module._rows_left(plain, block, 200, 800) == 300
+        assert commit_module._rows_left(compressed, block, 400, 800) is None
+        grown = Block(b"", 1, 0, [], 1_101, 2_200, b"")
+        assert commit_module._rows_left(plain, grown, 1_100, 2_200) is None
+        end = Block(b"", 1, 0, [], 1_001, 2_000, b"")
+        assert commit_module._rows_left(plain, end, 1_000, 2_000) == 0
+    finally:
+        plain.close()
+        compressed.close()
+
+
 def _send(fd: int, data: bytes) -> None:
     while data:
         data = data[os.write(fd, data) :]

@@ -35,6 +35,8 @@ from .cursor import Cursor, Record
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from .sources import Source
+
 _NONE: Iterator[Record] = iter(())
 
 
@@ -213,7 +215,7 @@ class Committer:
         self.remakes: list[Callable[[], ChunkResult]] = []
         self.added = self.events = 0
         self.read = 0  # bytes of their sources the transaction's blocks hold
-        self.rest = ROW_GROUP_ROWS  # rows left, by estimate, in the last block's plain file
+        self.rest: int | None = None  # rows left in the last block's file (`_rows_left`)
         self.unwritten = 0  # bytes of the row group being filled
         self.since = 0.0
         self.failed = False  # DuckDB ran out of memory: the transaction is to be stored again
@@ -310,10 +312,7 @@ class Committer:
             self.unwritten += size
         self.events += events.num_rows
         self.read += block.end_offset - block.first_offset
-        self.rest = ROW_GROUP_ROWS  # unknown: a stream's length is not known ahead
-        if cur is not None and not (cur.source.compressed or cur.source.is_stdin):
-            left = max(cur.source.file_size - block.end_offset, 0)
-            self.rest = left * self.events // max(self.read, 1)
+        self.rest = None if cur is None else _rows_left(cur.source, block, self.events, self.read)
         if cur is not None:
             _advance(cur, result, block)
             self.last[id(cur)] = (cur, block)
@@ -335,7 +334,7 @@ class Committer:
             (
                 self.events >= COMMIT_ROWS
                 and self.events % ROW_GROUP_ROWS >= ROW_GROUP_ROWS // 2
-                and self.rest >= ROW_GROUP_ROWS
+                and (self.rest is None or self.rest >= ROW_GROUP_ROWS)
             )
             or self.unwritten >= COMMIT_BYTES
             or self.rejects_held >= REJECTS_BYTES
@@ -443,6 +442,16 @@ def _insert(
             "INSERT INTO rejects SELECT source, line, byte_offset, reason, raw, now(), stream"
             " FROM block_rejects"
         )
+
+
+def _rows_left(source: Source, block: Block, events: int, read: int) -> int | None:
+    """The rows still to come in `block`'s file after it, at the transaction's bytes a row so
+    far (`events` rows from `read` bytes); None where that is not known: a stream (piped,
+    decompressed), or a file read past the size it had when opened (it is growing)."""
+    if source.compressed or source.is_stdin:
+        return None
+    left = source.file_size - block.end_offset
+    return None if left < 0 else left * events // max(read, 1)
 
 
 def _advance(cur: Cursor, result: ChunkResult, block: Block) -> None:
