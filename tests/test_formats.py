@@ -362,6 +362,13 @@ class TestEndToEnd:
                 "message": "x"} == row  # fmt: skip
         assert not (tmp_path / "s").exists()
 
+    def test_a_format_file_edited_in_the_same_process_is_read_again(self, tmp_path):
+        """Format files are kept as read (a notebook opens many stores): an edit is seen."""
+        path = write(tmp_path / "myapp.toml", b"name = 'myapp'\n[fields]\nmessage = 'text'\n")
+        assert ("text",) == load_formats(None, tmp_path)["myapp"].fields[0].paths
+        write(path, b"name = 'myapp'\n[fields]\nmessage = 'body_text'\n")
+        assert ("body_text",) == load_formats(None, tmp_path)["myapp"].fields[0].paths
+
     def test_detect_as_a_table_shows_each_lines_columns_on_one_line(self, tmp_path):
         """`formats detect --format table`: a line's columns as `name=value` pairs, the time in
         ISO 8601 and a value over 40 characters cut."""
