@@ -8,6 +8,7 @@ for what is promised). Generated inputs are held to what holds for any input."""
 
 from __future__ import annotations
 
+import functools
 import json
 import tomllib
 from pathlib import Path
@@ -22,7 +23,7 @@ from hypothesis import strategies as st
 from logkit.formats import FORMATS_DIR
 
 from . import golden_core
-from .test_core_diff import EXAMPLES, assert_same
+from .test_core_diff import EXAMPLES, assert_same, every_format
 
 core = pytest.importorskip(
     "logkit.core", reason="the native core is not built", exc_type=ImportError
@@ -334,10 +335,18 @@ def _split_lines(draw: Any) -> bytes:
 def test_generated_split_lines_are_accounted_for(data):
     """Runtimes' framing is JSON or CRI text: no line is rejected but an export line of no
     records; every event is at a line that begins a sequence; nothing meets a bug."""
-    result = core.Core().process_chunk("src", data, 1, 100)
+    result = every_format().process_chunk("src", data, 1, 100)
     assert set(result.reasons) <= {"no_records"}
     lines = data.count(b"\n")
     assert set(pa.table(result.events).column("line").to_pylist()) <= set(range(1, lines + 1))
+
+
+@functools.cache
+def _masked_core() -> core.Core:
+    from logkit.core import FormatSettings, native_masker
+
+    masker = native_masker({}, None, None, FormatSettings())
+    return core.Core(formats=FormatSettings(), masker=masker)
 
 
 def blocks_as_the_reader_cuts(native: Any, data: bytes, cuts: list[int]) -> list[Any]:
@@ -369,10 +378,7 @@ def test_blocks_cut_where_the_scan_says_give_what_one_block_gives(data, cuts, ma
     """Where a block of complete lines may end so that no sequence is cut (Core.unfinished,
     which the reader asks): blocks cut there give the events and rejects one block gives,
     whatever the streams interleaved."""
-    from logkit.core import FormatSettings, native_masker
-
-    masker = native_masker({}, None, None, FormatSettings()) if masked else None
-    native = core.Core(formats=FormatSettings(), masker=masker)
+    native = _masked_core() if masked else every_format()
     assert native.splits
     whole = native.process_chunk("src", data, 1, 100)
     expected = pa.table(whole.events).to_pylist() + pa.table(whole.rejects).to_pylist()

@@ -10,7 +10,8 @@ for a trace not (yet) stored, never a lock error; an answer never shrinks (a tra
 the error counts, the exported counters); every writer run succeeds; and at the end, after a
 last ingest, the store holds exactly what one clean ingest of the same files holds.
 
-`LOGKIT_LOAD_SECONDS` sets how long the writers and readers run (default 60).
+`LOGKIT_LOAD_SECONDS` sets how long the writers and readers run (default 20; 60 or more for a
+longer soak).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from .metrics_fixtures import parse
 from .test_faults import digest
 from .test_metrics import counters_of, decreased
 
-SECONDS = float(os.environ.get("LOGKIT_LOAD_SECONDS") or 60)
+SECONDS = float(os.environ.get("LOGKIT_LOAD_SECONDS") or 20)
 NEVER_LOGGED = "feedfacefeedfacefeedfacefeedface"
 
 
