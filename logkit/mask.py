@@ -14,9 +14,10 @@ Two kinds of rule, both applied to every event:
   `SENSITIVE_KEYS`, so ``db_password``, ``x-auth-token`` and ``aws_secret_access_key`` are
   covered without listing them. ``input_tokens`` is not: it ends in ``tokens``. The same rule
   runs over text, for ``password=hunter2``, ``"api_key": "..."``, ``Authorization: Bearer ...``
-  and ``?token=abc`` inside messages and raw lines; in ``name=value`` form after ``?`` or ``&``
-  the generic names in `PARAM_NAMES` (``key``, ``sig``, ...) count too. Values masked because of
-  their key are counted as detector ``key``.
+  and ``?token=abc`` inside messages and raw lines (a bare value ends at a space, unless it is
+  a card, an IBAN or a phone number printed in groups, masked whole); in ``name=value`` form
+  after ``?`` or ``&`` the generic names in `PARAM_NAMES` (``key``, ``sig``, ...) count too.
+  Values masked because of their key are counted as detector ``key``.
   ``session_id`` is masked: a live session id is a bearer credential, like the cookie it came
   from. Where it is only a correlation id, ``allow_keys = ["session_id"]`` keeps it.
 * **Value detectors**, over every string (message, attrs at any depth, dict keys too, stack
@@ -44,13 +45,16 @@ Two kinds of rule, both applied to every event:
   - ``api_key``: ``sk-`` (incl. ``sk-proj-``, ``sk-ant-``), Stripe ``sk_live_``/``rk_test_``,
     GitHub ``ghp_``/``gho_``/``ghu_``/``ghs_``/``ghr_``/``github_pat_``, GitLab ``glpat-``,
     Slack ``xox[abprs]-``, Google ``AIza``; ``aws_key``: ``AKIA``/``ASIA`` access key ids.
+  - ``iban``: a country's code, check digits and its exact length (in one run or in groups of
+    four), passing the mod 97 check; uppercase, standing alone.
 
 * **Placeholders and pseudonyms.** A masked value becomes ``[MASKED:<detector>]``. In
   pseudonym mode (globally, or for the detectors listed in ``pseudonymize``) it becomes
   ``<detector>:<12 hex>``, the start of HMAC-SHA-256 over the value with the store's key, so
   the same value gets the same pseudonym in every run and file and can still be counted and
   joined on. The HMAC covers the value only (emails lowercased, digits only for cards, phones
-  and SSNs), not the prefix, so one address gets one pseudonym whichever rule found it.
+  and SSNs, IBANs without spaces), not the prefix, so one address gets one pseudonym whichever
+  rule found it.
   ``fields`` are pseudonymised whole (``user_id:3fa1c2d4e5b6``); `Masker.pseudonym` computes the
   same thing for ``logkit user RAW_ID``.
 

@@ -598,7 +598,7 @@ def test_generated_records_are_each_one_event(records):
 _SECRETS = st.sampled_from(
     ["bob@example.com", "4111 1111 1111 1111", "10.0.0.1", "Bearer abcdefghijklmnop12345",
      "password=hunter2", "ORD-123456", "tenant/acme", "+1 (555) 010-9999", "fe80::1%eth0",
-     "-----BEGIN PRIVATE KEY-----", "AKIAIOSFODNN7EXAMPLE"]
+     "-----BEGIN PRIVATE KEY-----", "AKIAIOSFODNN7EXAMPLE", "NL91 ABNA 0417 1643 00"]
 )  # fmt: skip
 _MASK_KEYS = st.one_of(_KEYS, st.sampled_from(["password", "pin", "api_key", "token", "user_id"]))
 _MASK_RECORDS = st.dictionaries(

@@ -163,6 +163,10 @@ class TestTextPairs:
             ("GET /v1/search?token=abc&page=2", "GET /v1/search?token=[MASKED:key]&page=2"),
             ("GET /img?key=abc&sig=def", "GET /img?key=[MASKED:key]&sig=[MASKED:key]"),
             ("secret = 's3 cr3t' ok", "secret = '[MASKED:key]' ok"),
+            # A bare value printed in groups is masked whole, not its first group.
+            ("card_number=4111 1111 1111 1111 ok", "card_number=[MASKED:key] ok"),
+            ("iban: GB29 NWBK 6016 1331 9268 19", "iban: [MASKED:key]"),
+            ("token=+44 20 7946 0958 sent", "token=[MASKED:key] sent"),
         ],
     )
     def test_pairs_with_a_sensitive_name(self, text, expected):
@@ -309,6 +313,33 @@ class TestAwsKey:
 
     def test_leaves_longer_words(self):
         assert "AKIAIOSFODNN7EXAMPLEXYZ" == mask("AKIAIOSFODNN7EXAMPLEXYZ")
+
+
+class TestIban:
+    @pytest.mark.parametrize(
+        "value",
+        ["DE89370400440532013000", "GB29 NWBK 6016 1331 9268 19", "FR1420041010050500013M02606",
+         "NL91ABNA0417164300", "NO9386011117947"],
+    )  # fmt: skip
+    def test_masks_account_numbers_in_one_run_or_in_groups(self, value):
+        assert "refund to [MASKED:iban]." == mask(f"refund to {value}.")
+
+    @pytest.mark.parametrize(
+        "text",
+        ["DE89370400440532013001", "DE8937040044053201300", "XDE89370400440532013000",
+         "ES2022 TLS13 SHA384", "trace 4BF92F3577B34DA6A3CE929D0E0E4736", "de89370400440532013000"],
+    )  # fmt: skip
+    def test_leaves_a_wrong_check_or_length_and_ids_alone(self, text):
+        assert text == mask(text)
+
+    def test_a_grouped_and_a_compact_spelling_get_one_pseudonym(self):
+        pseudonyms = Masker(mode="pseudonymize", key=KEY)
+        compact = pseudonyms.mask_text("DE89370400440532013000")
+        assert compact.startswith("iban:")
+        assert compact == pseudonyms.mask_text("DE89 3704 0044 0532 0130 00")
+
+    def test_a_value_under_an_iban_key_is_masked_whole(self):
+        assert {"payout": {"iban": "[MASKED:key]"}} == masked_attrs({"payout": {"iban": "x1"}})
 
 
 class TestApiKey:
@@ -806,6 +837,9 @@ LINES_TO_MASK: list[bytes] = [
     line(message="card 5500-0000-0000-0004"),
     line(n=4111111111111111),
     line(message="ssn 123-45-6789"),
+    line(message="refund to DE89370400440532013000"),
+    line(message="refund to GB29 NWBK 6016 1331 9268 19"),
+    line(payout={"account": "NL91ABNA0417164300"}),
     line(message="call (415) 555-2671"),
     line(message="call 415-555-2671"),
     line(message="call 415.555.2671"),

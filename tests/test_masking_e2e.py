@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import orjson
@@ -159,13 +160,35 @@ def test_service_tokens_and_connection_strings_never_reach_disk(tmp_path):
         {"msg": f"blob client from {connection}"},
         {"msg": "startup", "storage": {"connection_string": connection}},
     ]
-    text = b"".join(orjson.dumps(line) + b"\n" for line in lines)
-    text += f"not json: {hf} {gsk} AccountKey={account_key}\n".encode()
-    db = tmp_path / "s.duckdb"
-    summary = logkit.open(db).ingest([str(write(tmp_path / "app.log", text))])
-    assert (5, 1) == (summary.events, summary.rejects)
-    on_disk = table_text(db) + store_bytes(db).decode("latin-1")
+    on_disk = stored(tmp_path, lines, f"not json: {hf} {gsk} AccountKey={account_key}")
     assert [] == [secret for secret in SERVICE_SECRETS if secret in on_disk]
+
+
+def stored(tmp_path: Path, records: list[dict[str, Any]], text_line: str) -> str:
+    """What a store keeps, its tables as text and its files' bytes, after an ingest of
+    `records` and one line that is not JSON (each an event, the line a reject)."""
+    text = b"".join(orjson.dumps(record) + b"\n" for record in records)
+    db = tmp_path / "s.duckdb"
+    summary = logkit.open(db).ingest(
+        [str(write(tmp_path / "app.log", text + text_line.encode() + b"\n"))]
+    )
+    assert (len(records), 1) == (summary.events, summary.rejects)
+    return table_text(db) + store_bytes(db).decode("latin-1")
+
+
+def test_bank_account_numbers_never_reach_disk(tmp_path):
+    """IBANs in a payout service's messages, attrs and a line that is not JSON, in one run and
+    in groups; and an account number under an `iban` key, whatever its shape."""
+    ibans = ["DE89370400440532013000", "GB29 NWBK 6016 1331 9268 19", "FR1420041010050500013M02606"]
+    lines = [
+        {"msg": f"payout sent to {ibans[0]}", "service": "billing"},
+        {"msg": "payout", "payout": {"account": ibans[1], "amount": 12.5}},
+        {"msg": "kyc", "customer": {"iban": "XX00 NOT A REAL ONE"}},
+    ]
+    on_disk = stored(tmp_path, lines, f"not json: refund to {ibans[2]}")
+    secrets = [*ibans, ibans[1].replace(" ", ""), "XX00 NOT A REAL ONE"]
+    assert [] == [secret for secret in secrets if secret in on_disk]
+    assert "[MASKED:iban]" in on_disk
 
 
 def test_secrets_named_by_list_elements_never_reach_disk(tmp_path):

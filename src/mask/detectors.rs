@@ -25,6 +25,7 @@ use super::base64::decode_strict;
 use super::finders::{
     api_key, candidates, card, email, ipv4, ipv6, jwt, next_char, phone, ssn, url_creds,
 };
+use super::iban::iban_at;
 use super::ipv6::Ipv6;
 use super::keys::{is_working_dir, name_start, normalise_key, param_at, text_value_span, Words};
 use super::luhn::cards_in_run;
@@ -32,7 +33,7 @@ use super::pseudonym::Protect;
 use super::Counts;
 
 /// Built-in detector names, in priority order (earlier wins where two start at one place).
-pub const BUILTIN_DETECTORS: [&str; 13] = [
+pub const BUILTIN_DETECTORS: [&str; 14] = [
     "key",
     "private_key",
     "url_creds",
@@ -46,6 +47,7 @@ pub const BUILTIN_DETECTORS: [&str; 13] = [
     "ipv4",
     "card",
     "ipv6",
+    "iban",
 ];
 
 /// The alternatives of the combined search, in the order they are tried at one place.
@@ -66,6 +68,7 @@ pub enum Alt {
     Ipv4,
     Card,
     Ipv6,
+    Iban,
 }
 
 impl Alt {
@@ -85,9 +88,13 @@ impl Alt {
             Alt::Ipv4 => "ipv4",
             Alt::Card => "card",
             Alt::Ipv6 => "ipv6",
+            Alt::Iban => "iban",
         }
     }
 }
+
+/// How many alternatives there are.
+const ALTS: usize = Alt::Iban as usize + 1;
 
 /// A match of one alternative: its span, and the places its handler needs (the value of a
 /// pair, the credential after a scheme).
@@ -135,6 +142,7 @@ pub struct Scanner {
     phone_start: Regex,
     ipv4_start: Regex,
     card_start: Regex,
+    iban_start: Regex,
     unicode_word: Regex,
     /// Per alternative, a necessary condition (cheap, one pass for all of them): only the
     /// alternatives whose gate matches somewhere in a string are searched in it.
@@ -198,6 +206,14 @@ static TOWARDS: [Towards; 256] = {
     table
 };
 
+/// Two capitals and two digits, as an IBAN begins (IBAN_GATE).
+fn iban_start(w: &[u8]) -> bool {
+    w[0].is_ascii_uppercase()
+        && w[1].is_ascii_uppercase()
+        && w[2].is_ascii_digit()
+        && w[3].is_ascii_digit()
+}
+
 /// Digits a card needs (`[2-6](?:[ -]?[0-9]){12}`, the card gate).
 const CARD_DIGITS: usize = 13;
 
@@ -230,6 +246,9 @@ pub fn spread(word: &str) -> String {
 /// Where an API key may start: its service's prefix (finders.rs `api_key` checks the rest).
 pub const API_KEY_GATE: &str = r"sk-|[sr]k_(?:live|test)_|gh[pousr]_|github_pat_|glpat-|xox[abprs]-|AIza|hf_|r8_|gsk_|npm_|pypi-|xai-|pplx-|SG\.";
 
+/// Where an IBAN may start: a country's letters, the check digits, the account's first group.
+pub const IBAN_GATE: &str = "[A-Z]{2}[0-9]{2} ?[A-Z0-9]{4}";
+
 const PRIVATE_KEY: &str = r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?s:.*?-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|.*)";
 
 impl Scanner {
@@ -253,7 +272,7 @@ impl Scanner {
             gates.push((start.as_str().to_string(), Alt::Kv));
             gates.push((r"(?i:key|sig|auth|pass)=".to_string(), Alt::Kvp));
         }
-        let table: [(&str, Alt, &str); 12] = [
+        let table: [(&str, Alt, &str); 13] = [
             ("private_key", Alt::PrivateKey, "-----BEGIN"),
             ("url_creds", Alt::UrlCreds, "://"),
             ("jwt", Alt::Jwt, "eyJ"),
@@ -278,6 +297,7 @@ impl Scanner {
                 Alt::Ipv6,
                 "::|[0-9A-Fa-f]:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:",
             ),
+            ("iban", Alt::Iban, IBAN_GATE),
         ];
         for (name, alt, gate) in table {
             if on(name) {
@@ -313,6 +333,7 @@ impl Scanner {
             ),
             ipv4_start: rx(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]"),
             card_start: rx("[0-9](?:[ -]?[0-9]){12}"),
+            iban_start: rx("[A-Z]{2}[0-9]{2}"),
             unicode_word: rx(r"\A[\p{L}\p{N}_]"),
             gate,
             gate_any,
@@ -371,7 +392,8 @@ impl Scanner {
                 return false;
             }
         }
-        digits < CARD_DIGITS
+        // An IBAN's first letters are no rare byte: its two check digits after two capitals.
+        digits < CARD_DIGITS && (digits < 2 || !b.windows(4).any(iban_start))
     }
 
     /// What `scan` makes of `s` when the whole of it is one IPv4 address (`203.0.113.82`,
@@ -441,7 +463,7 @@ impl Scanner {
         counts: &mut Counts,
     ) -> Option<String> {
         // Per alternative, its next match at or after `from` once looked for.
-        let mut cache: [Option<Option<Found>>; 15] = [None; 15];
+        let mut cache: [Option<Option<Found>>; ALTS] = [None; ALTS];
         let alts = self
             .alts
             .iter()
@@ -566,6 +588,9 @@ impl Scanner {
                 card(b, p).map(|end| Found::new(alt, p, end))
             }),
             Alt::Ipv6 => ipv6(s, from),
+            Alt::Iban => candidates(&self.iban_start, s, from, |p| {
+                iban_at(b, p).map(|end| Found::new(alt, p, end))
+            }),
         }
     }
 
@@ -592,9 +617,9 @@ impl Scanner {
                     }
                 }
                 let cookie = name.ends_with("cookie") || name.ends_with("cookies");
-                text_value(rules, s, f.end, cookie, &s[f.b..f.c], counts)
+                self.text_value(rules, s, f.end, cookie, &s[f.b..f.c], counts)
             }
-            Alt::Kvp => text_value(rules, s, f.end, false, "", counts),
+            Alt::Kvp => self.text_value(rules, s, f.end, false, "", counts),
             Alt::UrlCreds | Alt::Auth => {
                 let credential = &s[f.b..f.c];
                 if f.alt == Alt::Auth && !credential_ok(credential, f.a == 1) {
@@ -663,21 +688,36 @@ fn credential_ok(credential: &str, basic: bool) -> bool {
         || (credential.len() >= 8 && credential.bytes().any(|c| c.is_ascii_digit()))
 }
 
-/// Mask the value of a text pair starting at `start`; after a quoted name (JSON), a bare or
-/// structured value becomes a quoted placeholder, so JSON text stays JSON.
-fn text_value<R: Replace>(
-    rules: &R,
-    s: &str,
-    start: usize,
-    to_line_end: bool,
-    quote: &str,
-    counts: &mut Counts,
-) -> Option<(usize, usize, String)> {
-    let (vstart, vend, quoted) = text_value_span(s, start, to_line_end, rules.protect())?;
-    let value = &s[vstart..vend];
-    let mut replacement = rules.replace("key", value, counts);
-    if !quote.is_empty() && !quoted && replacement != value {
-        replacement = format!("{quote}{replacement}{quote}");
+impl Scanner {
+    /// Mask the value of a text pair starting at `start`; after a quoted name (JSON), a bare
+    /// or structured value becomes a quoted placeholder, so JSON text stays JSON.
+    fn text_value<R: Replace>(
+        &self,
+        rules: &R,
+        s: &str,
+        start: usize,
+        to_line_end: bool,
+        quote: &str,
+        counts: &mut Counts,
+    ) -> Option<(usize, usize, String)> {
+        let (vstart, mut vend, quoted) = text_value_span(s, start, to_line_end, rules.protect())?;
+        if !quoted && !to_line_end {
+            // A bare value ends at a space, but a card, an IBAN or a phone number printed in
+            // groups goes on past it: `card_number=4111 1111 1111 1111` kept three groups.
+            for alt in [Alt::Card, Alt::Iban, Alt::Phone] {
+                if self.alts.contains(&alt) {
+                    let grouped = self.find(rules, alt, s, vstart);
+                    if let Some(found) = grouped.filter(|found| found.start == vstart) {
+                        vend = vend.max(found.end);
+                    }
+                }
+            }
+        }
+        let value = &s[vstart..vend];
+        let mut replacement = rules.replace("key", value, counts);
+        if !quote.is_empty() && !quoted && replacement != value {
+            replacement = format!("{quote}{replacement}{quote}");
+        }
+        Some((vstart, vend, replacement))
     }
-    Some((vstart, vend, replacement))
 }

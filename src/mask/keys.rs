@@ -43,6 +43,7 @@ pub const SENSITIVE_KEYS: &[&str] = &[
     "cvv",
     "cvc",
     "ssn",
+    "iban",
     // Azure: storage account keys, Service Bus and Event Hubs keys, and connection strings
     // (which hold them: `DefaultEndpointsProtocol=...;AccountKey=...`).
     "accountkey",

@@ -41,6 +41,7 @@ mod config;
 mod detectors;
 mod event;
 mod finders;
+mod iban;
 mod ipv6;
 mod key_blocks;
 mod keys;

@@ -5,7 +5,8 @@
 //! multi-pattern regexes (one lazy DFA each, linear in the line):
 //! * over the raw bytes: the telltales of each enabled detector (`@`, `eyJ`, `BEGIN`, `AKIA`,
 //!   `+1...`, `(415)`, API key prefixes, `\u` escapes, which could hide anything) and the
-//!   shapes of digits (a card run, 4-4-4-4, an SSN, a US phone, a dotted quad);
+//!   shapes of digits (a card run, 4-4-4-4, an SSN, a US phone, a dotted quad, an IBAN's
+//!   start);
 //! * over the line lowercased, without `-`, `_` and `.` (what key normalisation removes): a
 //!   sensitive name or a `fields` name before a `:` (JSON keys, text pairs) or `=`, a query
 //!   parameter (`?key=`), and the colons of an IPv6 address.
@@ -18,7 +19,7 @@ use regex_automata::hybrid::LazyStateID;
 use regex_automata::util::syntax;
 use regex_automata::Input;
 
-use super::detectors::{API_KEY_GATE, DFA_BYTES};
+use super::detectors::{API_KEY_GATE, DFA_BYTES, IBAN_GATE};
 use super::keys::{normalise_key, PARAM_NAMES};
 
 pub struct Prefilter {
@@ -100,6 +101,9 @@ impl Prefilter {
                     .to_string(),
             );
             raw.push(r"\.(?:[0-9]{1,3}\.[0-9]{1,3}\.[0-9]|[0-9]{3}\.[0-9]{4})".to_string());
+        }
+        if on("iban") {
+            raw.push(IBAN_GATE.to_string());
         }
         // (?-u): the line may not be UTF-8; these patterns are ASCII.
         let mut raw: Vec<String> = raw.into_iter().map(|p| format!("(?-u:{p})")).collect();

@@ -28,13 +28,14 @@ pub fn hmac12(key: &[u8], text: &str) -> String {
 
 /// The form of a value that is pseudonymised, so one address or number gets one pseudonym
 /// whichever rule or spelling found it: emails lowercased (with `%40` as `@`), digits only for
-/// cards, phones and SSNs, IPv6 addresses compressed.
+/// cards, phones and SSNs, IBANs without their groups' spaces, IPv6 addresses compressed.
 pub fn canonical<'a>(detector: &str, value: &'a str) -> Cow<'a, str> {
     match detector {
         "email" => Cow::Owned(value.to_lowercase().replace("%40", "@")),
         "card" | "phone" | "ssn" => {
             Cow::Owned(value.chars().filter(char::is_ascii_digit).collect())
         }
+        "iban" => Cow::Owned(value.replace(' ', "")),
         "ipv6" => match Ipv6::parse(value) {
             Some(address) => Cow::Owned(address.to_string()),
             None => Cow::Borrowed(value),

@@ -256,6 +256,27 @@ fn value_detectors_mask_what_they_are_for() {
         ),
         ("ssn 123-45-6789 on file".into(), "ssn [MASKED:ssn] on file"),
         (
+            "refund to DE89370400440532013000.".into(),
+            "refund to [MASKED:iban].",
+        ),
+        (
+            "to GB29 NWBK 6016 1331 9268 19 ok".into(),
+            "to [MASKED:iban] ok",
+        ),
+        // A value under a sensitive name, printed in groups, is masked whole, not its first.
+        (
+            "iban=GB29 NWBK 6016 1331 9268 19 ok".into(),
+            "iban=[MASKED:key] ok",
+        ),
+        (
+            "card_number=4111 1111 1111 1111 cvv=123".into(),
+            "card_number=[MASKED:key] cvv=[MASKED:key]",
+        ),
+        (
+            "token: +44 20 7946 0958 sent".into(),
+            "token: [MASKED:key] sent",
+        ),
+        (
             "call +44 20 7946 0958 now".into(),
             "call [MASKED:phone] now",
         ),
@@ -313,6 +334,9 @@ fn what_logs_are_made_of_is_left_alone() {
         "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqh\n-----END PUBLIC KEY-----",
         "GET https://api.example.com:8443/v1/jobs/123?page=2",
         "ssn 000-12-3456",
+        "iban DE89370400440532013001 fails its check",
+        "order AB12CDEF3456, trace 4BF92F3577B34DA6A3CE929D0E0E4736",
+        "utf-8 ES2022 HTTP2 TLS13 AES256GCM SHA384",
         "ssn 666-12-3456",
         "ssn 900-12-3456",
         "ssn 123-00-4567",
@@ -738,6 +762,7 @@ mod gate_bytes {
             "(415)",
             "a:b",
             "a=b",
+            "DE89",
         ] {
             assert!(!Scanner::no_gate_possible(shape), "{shape}");
         }
@@ -774,7 +799,8 @@ mod gate_bytes {
         "live", "test", "github", "gl", "-", "_", ".", " ", "0", "1", "2", "4", "9", "00", "123",
         "4111", "c1e5", "id", "req", "v1", "/", "ey", "IA", "K", "S", "earer", "asic", "40", "q",
         "ghr", "ghs", "xoxs", "xoxa", "pat", "glpat", "sk_live", "rk_test", "_pat", "hub", "hf",
-        "f", "r8", "8", "gsk", "npm", "m", "pypi", "i", "xai", "pplx", "l", "SG", "G",
+        "f", "r8", "8", "gsk", "npm", "m", "pypi", "i", "xai", "pplx", "l", "SG", "G", "DE", "89",
+        "NL91", "ABNA", "3704",
     ];
 
     /// Figures and their separators, as tables, cards, phones, SSNs and addresses write them,
@@ -782,7 +808,7 @@ mod gate_bytes {
     const FIGURES: &[&str] = &[
         "0", "1", "2", "4", "5", "9", "12", "123", "4111", "555", "2024", "99999", " ", "  ", "-",
         ".", ":", "::", "(", ")", "+", "+1", "(555) ", "555-", "10.0.", "fe80:", "a", "sk-", "=",
-        "@", "%", "x", "\t", "\n", "eyJ", "AKIA", "Bearer ",
+        "@", "%", "x", "\t", "\n", "eyJ", "AKIA", "Bearer ", "DE", "NL91 ", "ABNA",
     ];
 
     proptest! {
