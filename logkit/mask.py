@@ -44,7 +44,9 @@ Two kinds of rule, both applied to every event:
     (valid base64 of ``user:pass``), so "Basic auth failed" is left as it is.
   - ``api_key``: ``sk-`` (incl. ``sk-proj-``, ``sk-ant-``), Stripe ``sk_live_``/``rk_test_``,
     GitHub ``ghp_``/``gho_``/``ghu_``/``ghs_``/``ghr_``/``github_pat_``, GitLab ``glpat-``,
-    Slack ``xox[abprs]-``, Google ``AIza``; ``aws_key``: ``AKIA``/``ASIA`` access key ids.
+    Slack ``xox[abprs]-``, Google ``AIza``, ``ya29.`` and ``GOCSPX-``, and the prefixes of the
+    AI and SaaS services a platform calls (README, Masking); ``aws_key``: ``AKIA``/``ASIA``
+    access key ids.
   - ``iban``: a country's code, check digits and its exact length (in one run or in groups of
     four), passing the mod 97 check; uppercase, standing alone.
 

@@ -356,12 +356,28 @@ class TestApiKey:
             "AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe",
             "sk_live_51H8abcdefghijklmnop",
             "glpat-xxxxxxxxxxxxxxxxxxxx",
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            "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",
+            "pcsk_4HqRte_9XwY2vLmNpQ7sT1uV3wX5yZ8aB0cD2eF4gH6jK8mN0pQ2rS4tU6vW8xY",
+            "tvly-dev-Q1w2E3r4T5y6U7i8O9p0AsDf",
+            "fw_3Zx9Lm2Qp8Rt5Wv7Yb1Nc4",
+            "hvs.CAESIJ2Wb9kX3mQ7vL1pT8rY5sZ0aB4cD6eF",
+            "ya29.a0AfH6SMBx_Yz-1Q2w3E4r5T6y7U8i9O0p",
+            "GOCSPX-k3Lm9Zq7Xw2Yv5Ut8Sr1Pq4On6",
+            "dckr_pat_Xy9aB3cD4eF5gH6iJ7kL8mN0pQ",
+            "glsa_aB3cD4eF5gH6iJ7kL8mN9pQ0rS1tU2vW_1a2b3c4d",
+            "ntn_N0t10nN0t10nN0t10nN0t10nN0t10nN0t10nN0t1",
+            "lin_api_L1n3arL1n3arL1n3arL1n3arL1n3arL1n3",
         ],
     )
     def test_masks_known_key_shapes(self, value):
         assert "key [MASKED:api_key] end" == mask(f"key {value} end")
 
-    @pytest.mark.parametrize("text", ["task-queue sk-learn ghp_x", "xoxo-gossip", "risk-free"])
+    @pytest.mark.parametrize(
+        "text",
+        ["task-queue sk-learn ghp_x", "xoxo-gossip", "risk-free", "fw_version_2 whsec_rotated",
+         "hvs.internal ya29.x lin_api_client"],
+    )  # fmt: skip
     def test_leaves_short_lookalikes(self, text):
         assert text == mask(text)
 
@@ -838,6 +854,8 @@ LINES_TO_MASK: list[bytes] = [
     line(n=4111111111111111),
     line(message="ssn 123-45-6789"),
     line(message="refund to DE89370400440532013000"),
+    line(stripe={"signing_secret_v2": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}),
+    line(message="tracing to 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"),
     line(message="refund to GB29 NWBK 6016 1331 9268 19"),
     line(payout={"account": "NL91ABNA0417164300"}),
     line(message="call (415) 555-2671"),

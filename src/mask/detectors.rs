@@ -178,12 +178,13 @@ enum Towards {
     /// `-----BEGIN`), `A` (`AKIA`, `AIza`); and every byte beyond ASCII, which
     /// case-insensitive names could match.
     Opens,
-    /// `.` after a digit (IPv4, phone) or ending `SG.`.
+    /// `.` after a digit (IPv4, phone, `ya29.`) or ending `SG.`, `hvs.`.
     Dot,
     /// `-` after a digit (SSN, phone), or ending `sk-`, `glpat-`, `xox[abprs]-`, `pypi-`,
-    /// `xai-`, `pplx-`.
+    /// `xai-`, `pplx-`, `tvly-`, `GOCSPX-`.
     Dash,
-    /// `_` ending `[sr]k_`, `gh[pousr]_`, `github_pat_`, `hf_`, `r8_`, `npm_`.
+    /// `_` ending `[sr]k_`, `gh[pousr]_`, `github_pat_`, `hf_`, `r8_`, `npm_`, `whsec_`,
+    /// `lsv2_`, `fw_`, `glsa_`, `ntn_`, `lin_api_`.
     Underscore,
 }
 
@@ -244,7 +245,7 @@ pub fn spread(word: &str) -> String {
 }
 
 /// Where an API key may start: its service's prefix (finders.rs `api_key` checks the rest).
-pub const API_KEY_GATE: &str = r"sk-|[sr]k_(?:live|test)_|gh[pousr]_|github_pat_|glpat-|xox[abprs]-|AIza|hf_|r8_|gsk_|npm_|pypi-|xai-|pplx-|SG\.";
+pub const API_KEY_GATE: &str = r"sk-|[sr]k_(?:live|test)_|gh[pousr]_|github_pat_|glpat-|xox[abprs]-|AIza|hf_|r8_|gsk_|npm_|pypi-|xai-|pplx-|SG\.|whsec_|lsv2_(?:pt|sk)_|pcsk_|tvly-|fw_|hvs\.|ya29\.|GOCSPX-|dckr_pat_|glsa_|ntn_|lin_api_";
 
 /// Where an IBAN may start: a country's letters, the check digits, the account's first group.
 pub const IBAN_GATE: &str = "[A-Z]{2}[0-9]{2} ?[A-Z0-9]{4}";
@@ -369,23 +370,33 @@ impl Scanner {
                 Towards::Nothing | Towards::Digit => false,
                 Towards::Opens => true,
                 Towards::Dot => {
-                    before(i, 1).is_ascii_digit() || (before(i, 2), before(i, 1)) == (b'S', b'G')
+                    let (one, two) = (before(i, 1), before(i, 2));
+                    // SG., hvs. (and ya29.: after a digit)
+                    one.is_ascii_digit() || matches!((two, one), (b'S', b'G') | (b'v', b's'))
                 }
                 Towards::Dash => {
                     let (one, two) = (before(i, 1), before(i, 2));
                     one.is_ascii_digit()
                         || matches!((two, one), (b's', b'k') | (b'a', b't'))
                         || (two == b'x' && matches!(one, b'a' | b'b' | b'p' | b'r' | b's'))
-                        // pypi-, xai-, pplx-
-                        || matches!((two, one), (b'p' | b'a', b'i') | (b'l', b'x'))
+                        // pypi-, xai-, pplx-, tvly-, GOCSPX-
+                        || matches!(
+                            (two, one),
+                            (b'p' | b'a', b'i') | (b'l', b'x') | (b'l', b'y') | (b'P', b'X')
+                        )
                 }
                 Towards::Underscore => {
                     let (one, two) = (before(i, 1), before(i, 2));
                     (matches!(two, b's' | b'r') && one == b'k')
                         || (two, one) == (b'a', b't')
                         || (two == b'h' && matches!(one, b'p' | b'o' | b'u' | b's' | b'r'))
-                        // hf_, r8_, npm_ (gsk_ is sk_'s)
-                        || matches!((two, one), (b'h', b'f') | (b'r', b'8') | (b'p', b'm'))
+                        // hf_, r8_, npm_ (gsk_ and pcsk_ are sk_'s, dckr_pat_ github_pat_'s);
+                        // whsec_, lsv2_, fw_, glsa_, ntn_, lin_api_
+                        || matches!(
+                            (two, one),
+                            (b'h', b'f') | (b'r', b'8') | (b'p', b'm') | (b'e', b'c') | (b'v', b'2')
+                                | (b'f', b'w') | (b's', b'a') | (b't', b'n') | (b'p', b'i')
+                        )
                 }
             };
             if opens {

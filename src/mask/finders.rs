@@ -181,12 +181,12 @@ pub(super) fn api_key(b: &[u8], p: usize) -> Option<usize> {
             return Some(end);
         }
     }
-    for &(prefix, min) in PREFIXED {
+    for &(prefix, min, body) in PREFIXED {
         if rest.starts_with(prefix) {
-            let body: &dyn Fn(u8) -> bool = if prefix == b"pypi-" {
-                &key_char
-            } else {
-                &alnum
+            let body: &dyn Fn(u8) -> bool = match body {
+                Body::Alnum => &alnum,
+                Body::Word => &alnum_us,
+                Body::Key => &key_char,
             };
             if let Some(end) = try_body(prefix.len(), body, min, false) {
                 return Some(end);
@@ -206,16 +206,40 @@ pub(super) fn api_key(b: &[u8], p: usize) -> Option<usize> {
     None
 }
 
-/// Tokens known by a prefix and the fewest body characters they have (real ones have more):
-/// Hugging Face, Replicate, Groq, npm, PyPI (base64url), xAI and Perplexity.
-const PREFIXED: &[(&[u8], usize)] = &[
-    (b"hf_", 30),
-    (b"r8_", 30),
-    (b"gsk_", 40),
-    (b"npm_", 30),
-    (b"pypi-", 50),
-    (b"xai-", 60),
-    (b"pplx-", 40),
+/// What a token's body is made of: letters and digits, and `_`, and `-`.
+#[derive(Clone, Copy)]
+enum Body {
+    Alnum,
+    Word,
+    Key,
+}
+
+/// Tokens known by a prefix (each in API_KEY_GATE), the fewest body characters they have
+/// (real ones have more), and what those are: Hugging Face, Replicate, Groq, npm, PyPI
+/// (base64url), xAI, Perplexity; Stripe's webhook secrets, LangSmith, Pinecone, Tavily,
+/// Fireworks, HashiCorp Vault, Google's OAuth access tokens and client secrets, Docker Hub,
+/// Grafana service accounts, Notion and Linear.
+const PREFIXED: &[(&[u8], usize, Body)] = &[
+    (b"hf_", 30, Body::Alnum),
+    (b"r8_", 30, Body::Alnum),
+    (b"gsk_", 40, Body::Alnum),
+    (b"npm_", 30, Body::Alnum),
+    (b"pypi-", 50, Body::Key),
+    (b"xai-", 60, Body::Alnum),
+    (b"pplx-", 40, Body::Alnum),
+    (b"whsec_", 24, Body::Alnum),
+    (b"lsv2_pt_", 32, Body::Word),
+    (b"lsv2_sk_", 32, Body::Word),
+    (b"pcsk_", 40, Body::Word),
+    (b"tvly-", 20, Body::Key),
+    (b"fw_", 20, Body::Alnum),
+    (b"hvs.", 24, Body::Key),
+    (b"ya29.", 20, Body::Key),
+    (b"GOCSPX-", 24, Body::Key),
+    (b"dckr_pat_", 24, Body::Key),
+    (b"glsa_", 32, Body::Word),
+    (b"ntn_", 40, Body::Alnum),
+    (b"lin_api_", 32, Body::Alnum),
 ];
 
 fn is_local(c: u8) -> bool {

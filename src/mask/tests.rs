@@ -227,6 +227,41 @@ fn value_detectors_mask_what_they_are_for() {
         ),
         (
             format!(
+                "stripe whsec_{} langsmith lsv2_pt_{}_{} pinecone pcsk_{}",
+                "Ab3".repeat(10),
+                "0f".repeat(16),
+                "9a".repeat(5),
+                "x7_Yz".repeat(12)
+            ),
+            "stripe [MASKED:api_key] langsmith [MASKED:api_key] pinecone [MASKED:api_key]",
+        ),
+        (
+            format!(
+                "tavily tvly-dev-{} fireworks fw_{} vault hvs.{} google ya29.{} {}",
+                "Q1w2E3".repeat(5),
+                "3Zx9".repeat(6),
+                "CAESI".repeat(10),
+                "a0AfH6SM-x_Y".repeat(8),
+                format_args!("GOCSPX-{}", "k3-Lm_9Zq".repeat(3)),
+            ),
+            "tavily [MASKED:api_key] fireworks [MASKED:api_key] vault [MASKED:api_key] google [MASKED:api_key] [MASKED:api_key]",
+        ),
+        (
+            format!(
+                "docker dckr_pat_{} grafana glsa_{} notion ntn_{} linear lin_api_{}",
+                "Xy-9_".repeat(6),
+                "aB3_cD4".repeat(6),
+                "N0t10n".repeat(8),
+                "L1n3ar".repeat(7)
+            ),
+            "docker [MASKED:api_key] grafana [MASKED:api_key] notion [MASKED:api_key] linear [MASKED:api_key]",
+        ),
+        (
+            "short whsec_abc fw_version hvs.x ya29.a tvly-x ntn_1 lin_api_key glsa_ok".into(),
+            "short whsec_abc fw_version hvs.x ya29.a tvly-x ntn_1 lin_api_key glsa_ok",
+        ),
+        (
+            format!(
                 "sendgrid SG.{}.{} sent",
                 "a-_9".repeat(5) + "ab",
                 "Z".repeat(43)
@@ -763,6 +798,18 @@ mod gate_bytes {
             "a:b",
             "a=b",
             "DE89",
+            "whsec_",
+            "lsv2_",
+            "pcsk_",
+            "tvly-",
+            "fw_",
+            "hvs.",
+            "ya29.",
+            "GOCSPX-",
+            "dckr_pat_",
+            "glsa_",
+            "ntn_",
+            "lin_api_",
         ] {
             assert!(!Scanner::no_gate_possible(shape), "{shape}");
         }
@@ -800,7 +847,8 @@ mod gate_bytes {
         "4111", "c1e5", "id", "req", "v1", "/", "ey", "IA", "K", "S", "earer", "asic", "40", "q",
         "ghr", "ghs", "xoxs", "xoxa", "pat", "glpat", "sk_live", "rk_test", "_pat", "hub", "hf",
         "f", "r8", "8", "gsk", "npm", "m", "pypi", "i", "xai", "pplx", "l", "SG", "G", "DE", "89",
-        "NL91", "ABNA", "3704",
+        "NL91", "ABNA", "3704", "whsec", "ec", "lsv2", "v2", "pcsk", "tvly", "ly", "fw", "w",
+        "hvs", "vs", "ya29", "GOCSPX", "PX", "dckr", "glsa", "sa", "ntn", "tn", "lin", "api", "pi",
     ];
 
     /// Figures and their separators, as tables, cards, phones, SSNs and addresses write them,
