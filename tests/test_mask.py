@@ -374,6 +374,20 @@ class TestApiKey:
         assert "key [MASKED:api_key] end" == mask(f"key {value} end")
 
     @pytest.mark.parametrize(
+        "url",
+        ["https://hooks.slack.com/services/T0ABCDEF1/B0GHIJKL2/aB3dE6gH9jK2mN5pQ8sT1vW4",
+         "https://discord.com/api/webhooks/1234567890123456789/" + "Zx-9_" * 14],
+    )  # fmt: skip
+    def test_a_webhook_urls_path_is_its_credential(self, url):
+        assert "post to https://[MASKED:api_key] ok" == mask(f"post to {url} ok")
+        # PHP and others escape a JSON string's slashes: the prefilter still picks the line.
+        raw = orjson.dumps({"msg": "notify", "hook": url}).replace(b"/", b"\\/")
+        assert Masker().needs_masking(raw)
+        assert {"msg": "notify", "hook": "https://[MASKED:api_key]"} == orjson.loads(
+            Masker().mask_json_line(raw)
+        )
+
+    @pytest.mark.parametrize(
         "text",
         ["task-queue sk-learn ghp_x", "xoxo-gossip", "risk-free", "fw_version_2 whsec_rotated",
          "hvs.internal ya29.x lin_api_client"],

@@ -178,7 +178,8 @@ enum Towards {
     /// `-----BEGIN`), `A` (`AKIA`, `AIza`); and every byte beyond ASCII, which
     /// case-insensitive names could match.
     Opens,
-    /// `.` after a digit (IPv4, phone, `ya29.`) or ending `SG.`, `hvs.`.
+    /// `.` after a digit (IPv4, phone, `ya29.`) or ending `SG.`, `hvs.`, `hooks.`, `discord.`,
+    /// `discordapp.`.
     Dot,
     /// `-` after a digit (SSN, phone), or ending `sk-`, `glpat-`, `xox[abprs]-`, `pypi-`,
     /// `xai-`, `pplx-`, `tvly-`, `GOCSPX-`.
@@ -245,7 +246,8 @@ pub fn spread(word: &str) -> String {
 }
 
 /// Where an API key may start: its service's prefix (finders.rs `api_key` checks the rest).
-pub const API_KEY_GATE: &str = r"sk-|[sr]k_(?:live|test)_|gh[pousr]_|github_pat_|glpat-|xox[abprs]-|AIza|hf_|r8_|gsk_|npm_|pypi-|xai-|pplx-|SG\.|whsec_|lsv2_(?:pt|sk)_|pcsk_|tvly-|fw_|hvs\.|ya29\.|GOCSPX-|dckr_pat_|glsa_|ntn_|lin_api_";
+/// A webhook URL's slashes may be escaped (`\/`) in a raw JSON line, which the prefilter reads.
+pub const API_KEY_GATE: &str = r"sk-|[sr]k_(?:live|test)_|gh[pousr]_|github_pat_|glpat-|xox[abprs]-|AIza|hf_|r8_|gsk_|npm_|pypi-|xai-|pplx-|SG\.|whsec_|lsv2_(?:pt|sk)_|pcsk_|tvly-|fw_|hvs\.|ya29\.|GOCSPX-|dckr_pat_|glsa_|ntn_|lin_api_|hooks\.slack\.com\\?/(?:services|workflows|triggers)\\?/|discord(?:app)?\.com\\?/api\\?/webhooks\\?/";
 
 /// Where an IBAN may start: a country's letters, the check digits, the account's first group.
 pub const IBAN_GATE: &str = "[A-Z]{2}[0-9]{2} ?[A-Z0-9]{4}";
@@ -371,8 +373,16 @@ impl Scanner {
                 Towards::Opens => true,
                 Towards::Dot => {
                     let (one, two) = (before(i, 1), before(i, 2));
-                    // SG., hvs. (and ya29.: after a digit)
-                    one.is_ascii_digit() || matches!((two, one), (b'S', b'G') | (b'v', b's'))
+                    // SG., hvs., hooks.slack, discord., discordapp. (and ya29.: after a digit)
+                    one.is_ascii_digit()
+                        || matches!(
+                            (two, one),
+                            (b'S', b'G')
+                                | (b'v', b's')
+                                | (b'k', b's')
+                                | (b'r', b'd')
+                                | (b'p', b'p')
+                        )
                 }
                 Towards::Dash => {
                     let (one, two) = (before(i, 1), before(i, 2));

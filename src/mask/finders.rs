@@ -127,6 +127,7 @@ pub(super) fn api_key(b: &[u8], p: usize) -> Option<usize> {
     let alnum = |c: u8| c.is_ascii_alphanumeric();
     let alnum_us = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
     let alnum_dash = |c: u8| c.is_ascii_alphanumeric() || c == b'-';
+    let path_char = |c: u8| key_char(c) || c == b'/';
     let try_body =
         |prefix: usize, class: &dyn Fn(u8) -> bool, min: usize, exact: bool| -> Option<usize> {
             let end = run(b, p + prefix, class);
@@ -187,6 +188,7 @@ pub(super) fn api_key(b: &[u8], p: usize) -> Option<usize> {
                 Body::Alnum => &alnum,
                 Body::Word => &alnum_us,
                 Body::Key => &key_char,
+                Body::Path => &path_char,
             };
             if let Some(end) = try_body(prefix.len(), body, min, false) {
                 return Some(end);
@@ -206,19 +208,21 @@ pub(super) fn api_key(b: &[u8], p: usize) -> Option<usize> {
     None
 }
 
-/// What a token's body is made of: letters and digits, and `_`, and `-`.
+/// What a token's body is made of: letters and digits, and `_`, and `-`, and `/`.
 #[derive(Clone, Copy)]
 enum Body {
     Alnum,
     Word,
     Key,
+    Path,
 }
 
 /// Tokens known by a prefix (each in API_KEY_GATE), the fewest body characters they have
 /// (real ones have more), and what those are: Hugging Face, Replicate, Groq, npm, PyPI
 /// (base64url), xAI, Perplexity; Stripe's webhook secrets, LangSmith, Pinecone, Tavily,
 /// Fireworks, HashiCorp Vault, Google's OAuth access tokens and client secrets, Docker Hub,
-/// Grafana service accounts, Notion and Linear.
+/// Grafana service accounts, Notion and Linear; and the paths of Slack's and Discord's webhook
+/// URLs, which are their credentials.
 const PREFIXED: &[(&[u8], usize, Body)] = &[
     (b"hf_", 30, Body::Alnum),
     (b"r8_", 30, Body::Alnum),
@@ -240,6 +244,11 @@ const PREFIXED: &[(&[u8], usize, Body)] = &[
     (b"glsa_", 32, Body::Word),
     (b"ntn_", 40, Body::Alnum),
     (b"lin_api_", 32, Body::Alnum),
+    (b"hooks.slack.com/services/", 20, Body::Path),
+    (b"hooks.slack.com/workflows/", 20, Body::Path),
+    (b"hooks.slack.com/triggers/", 20, Body::Path),
+    (b"discord.com/api/webhooks/", 60, Body::Path),
+    (b"discordapp.com/api/webhooks/", 60, Body::Path),
 ];
 
 fn is_local(c: u8) -> bool {
