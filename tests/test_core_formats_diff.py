@@ -52,7 +52,7 @@ AFTER_THE_PORT = {
     "aws-lambda-platform", "aws-waf", "azure-resource-log", "celery", "clickhouse", "cloudflare",
     "cloudflare-workers", "datadog", "dotnet-json", "echo", "elasticsearch-hit", "envoy", "falco",
     "firelens", "flog", "fluent-bit", "gcp-logentry", "gelf", "grafana", "hclog", "json-logging",
-    "k8s-audit", "k8s-event", "klog", "kong", "logback-json", "mongodb", "monolog", "mysql-json",
+    "k8s-audit", "k8s-event", "klog", "kong", "nestjs", "logback-json", "mongodb", "monolog", "mysql-json",
     "postgres-jsonlog", "quarkus", "semantic-logger", "serilog-json", "sidekiq", "syslog",
     "tracing-json", "tracing-json-flat", "tracing-span-close", "vector",
 }  # fmt: skip

@@ -71,11 +71,15 @@ pub(super) fn convert(conv: Conv, value: Py<'_>) -> Option<Out<'_>> {
 
 fn level_word(word: &str) -> Option<&'static str> {
     Some(match word {
-        // silly and http: winston's npm levels.
-        "debug" | "trace" | "verbose" | "silly" => "DEBUG",
-        "info" | "information" | "informational" | "notice" | "http" => "INFO",
+        // silly and http: winston's npm levels; dbug, trce, eror: log15's four letters (Geth,
+        // go-ethereum's forks); log: NestJS's and consola's INFO; fine, finer, finest and
+        // severe: java.util.logging's names.
+        "debug" | "trace" | "verbose" | "silly" | "dbug" | "trce" | "fine" | "finer" | "finest" => {
+            "DEBUG"
+        }
+        "info" | "information" | "informational" | "notice" | "http" | "log" => "INFO",
         "warn" | "warning" => "WARNING",
-        "err" | "error" => "ERROR",
+        "err" | "error" | "eror" | "severe" => "ERROR",
         "fatal" | "critical" | "crit" | "panic" | "emerg" | "emergency" | "alert" => "CRITICAL",
         _ => return None,
     })
@@ -436,6 +440,25 @@ mod tests {
             Some("/a"),
             found(view(&j), &patterns(&[r"GET (?P<value>\S+) HTTP"]))
         );
+    }
+
+    #[test]
+    fn loggers_level_words_are_the_five_levels() {
+        for (words, level) in [
+            (
+                &["dbug", "TRCE", "Verbose", "silly", "FINE", "finest"][..],
+                "DEBUG",
+            ),
+            (&["log", "INFO", "notice", "Information"][..], "INFO"),
+            (&["warn", "WARNING"][..], "WARNING"),
+            (&["eror", "ERR", "SEVERE", "Error"][..], "ERROR"),
+            (&["crit", "FATAL", "emerg", "panic"][..], "CRITICAL"),
+        ] {
+            for word in words {
+                assert_eq!(Some(level), normalize_level(Py::Str(word)), "{word}");
+            }
+        }
+        assert_eq!(None, normalize_level(Py::Str("logged")));
     }
 
     #[test]
