@@ -61,9 +61,10 @@ PORTED = {name: spec for name, spec in FORMATS.items() if name not in AFTER_THE_
 # and $request whole; generic's Go initialisms, its nginx variable names and MDC, and an
 # access line's request in the message; its context objects (apex/log, log4rs, express-winston,
 # go-chi httplog); gcp's protobuf Timestamp object; serilog-clef's PascalCase properties
-# (Serilog.AspNetCore's request logging); generic's LLM spellings (Bedrock, Gemini, `llm`).
+# (Serilog.AspNetCore's request logging); generic's LLM spellings (Bedrock, Gemini, `llm`) and
+# PascalCase names.
 SAMPLES_AFTER_THE_PORT = {"nginx-json#1", "gcp#1", "serilog-clef#2"} | {
-    f"generic#{n}" for n in range(2, 12)
+    f"generic#{n}" for n in range(2, 13)
 }
 
 
