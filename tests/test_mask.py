@@ -140,8 +140,19 @@ class TestKeyRules:
 
     def test_extra_keys_are_sensitive(self):
         """keys adds names, matched the same way (normalised, as a suffix)."""
-        masker = Masker.from_config({"keys": ["Tax-ID"]}, None)
-        assert {"customer_tax_id": "[MASKED:key]"} == masked_attrs({"customer_tax_id": "1"}, masker)
+        masker = Masker.from_config({"keys": ["Employee-No"]}, None)
+        assert {"hr_employee_no": "[MASKED:key]"} == masked_attrs({"hr_employee_no": "1"}, masker)
+        assert {"hr_employee_no": "1"} == masked_attrs({"hr_employee_no": "1"})
+
+    @pytest.mark.parametrize(
+        "key",
+        ["passcode", "signing_key", "encryptionKey", "MFA-Code", "cvv2", "security_code",
+         "webhook_url", "date_of_birth", "birthDate", "customer_tax_id", "national_id",
+         "passport_number", "drivers_license", "bank_account", "account_number",
+         "routing_number", "sort_code"],
+    )  # fmt: skip
+    def test_one_time_codes_signing_keys_and_identity_documents_are_sensitive_keys(self, key):
+        assert {key: "[MASKED:key]"} == masked_attrs({key: "AB-1234"})
 
     def test_normalise_key(self):
         """The documented normal form."""
