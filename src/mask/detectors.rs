@@ -709,6 +709,10 @@ fn credential_ok(credential: &str, basic: bool) -> bool {
         || (credential.len() >= 8 && credential.bytes().any(|c| c.is_ascii_digit()))
 }
 
+/// The most bytes a value printed in groups is looked for in after a sensitive name (a card,
+/// an IBAN or a phone number in groups is at most ~45).
+const GROUPED: usize = 128;
+
 impl Scanner {
     /// Mask the value of a text pair starting at `start`; after a quoted name (JSON), a bare
     /// or structured value becomes a quoted placeholder, so JSON text stays JSON.
@@ -725,9 +729,15 @@ impl Scanner {
         if !quoted && !to_line_end {
             // A bare value ends at a space, but a card, an IBAN or a phone number printed in
             // groups goes on past it: `card_number=4111 1111 1111 1111` kept three groups.
+            // Looked for in the next GROUPED bytes only: searched to the end of the string for
+            // every pair, a line of many pairs would cost the square of its length.
+            let mut window = s.len().min(vstart + GROUPED);
+            while !s.is_char_boundary(window) {
+                window -= 1;
+            }
             for alt in [Alt::Card, Alt::Iban, Alt::Phone] {
                 if self.alts.contains(&alt) {
-                    let grouped = self.find(rules, alt, s, vstart);
+                    let grouped = self.find(rules, alt, &s[..window], vstart);
                     if let Some(found) = grouped.filter(|found| found.start == vstart) {
                         vend = vend.max(found.end);
                     }

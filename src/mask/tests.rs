@@ -715,6 +715,18 @@ fn the_prefilter_lets_ordinary_lines_through_and_stops_the_rest() {
 }
 
 #[test]
+fn a_line_of_many_pairs_masks_each_value_alone() {
+    // Each pair looks for a value printed in groups in a window after it, not to the end of
+    // the line (which made this line's masking take the square of its length).
+    let line = "token=abc ".repeat(5_000) + "card_number=4111 1111 1111 1111";
+    let masked = masker().mask_text(&line, &mut Counts::default());
+    assert_eq!(
+        "token=[MASKED:key] ".repeat(5_000) + "card_number=[MASKED:key]",
+        masked
+    );
+}
+
+#[test]
 fn one_masker_serves_every_thread() {
     fn shared<T: Send + Sync>() {}
     shared::<Masker>();
