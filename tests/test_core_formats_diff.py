@@ -53,8 +53,9 @@ AFTER_THE_PORT = {
     "cloudflare-workers", "datadog", "dotnet-json", "echo", "elasticsearch-hit", "envoy", "falco",
     "firelens", "flog", "fluent-bit", "gcp-logentry", "gelf", "grafana", "hclog", "json-logging",
     "k8s-audit", "k8s-event", "klog", "kong", "logback-json", "mongodb", "monolog", "mysql-json",
-    "nestjs", "postgres-jsonlog", "quarkus", "semantic-logger", "serilog-json", "sidekiq",
-    "syslog", "tracing-json", "tracing-json-flat", "tracing-span-close", "vector",
+    "nestjs", "otel-clickhouse", "postgres-jsonlog", "quarkus", "semantic-logger",
+    "serilog-json", "sidekiq", "syslog", "tracing-json", "tracing-json-flat",
+    "tracing-span-close", "vector",
 }  # fmt: skip
 PORTED = {name: spec for name, spec in FORMATS.items() if name not in AFTER_THE_PORT}
 # Samples a ported format gained since, the same way: nginx-json's template of $time_local
