@@ -37,6 +37,13 @@ def _native(aliases: str, forced: str | None) -> core.Core:
     return core.Core(json.loads(aliases) or None, formats=FormatSettings(forced=forced))
 
 
+def shared_core(forced: str | None = "generic") -> core.Core:
+    """One core for a whole test run (built-in aliases; the generic format forced unless
+    `forced` is None, every format then), as an ingest keeps one for all its blocks: building
+    one, every format compiled, was most of a property test's example."""
+    return _native("{}", forced)
+
+
 def line_of(record: Any) -> bytes:
     """A record as a JSON line (NaN and Infinity, which the core reads, written as such)."""
     return json.dumps(record).encode()

@@ -32,6 +32,7 @@ from logkit.core import ChunkResult, FormatSettings, make_masker
 from logkit.normalize import BUILTIN_ALIASES
 
 from . import golden_core
+from .core_events import shared_core
 from .test_catalogue import CASES, GOOD_AFTER, GOOD_BEFORE, SUPPORTED, deep
 from .test_real_logs import PROGRAMS
 
@@ -503,19 +504,8 @@ REASONS = {"invalid_json", "invalid_utf8", "nul_byte", "not_object", "not_json",
            "too_deep", "line_too_long", "no_records"}  # fmt: skip
 
 
-# One core for every example of a test (as an ingest keeps one for all its blocks): building
-# it, every format compiled, was most of an example's time.
-_UNMASKED: list[core.Core] = []
-
-
-def generic(data: bytes, masker: Any = None) -> ChunkResult:
-    if masker is not None:
-        native = core.Core(formats=GENERIC_ONLY, masker=masker)
-    else:
-        if not _UNMASKED:
-            _UNMASKED.append(core.Core(formats=GENERIC_ONLY))
-        native = _UNMASKED[0]
-    return native.process_chunk("src", data, 1, 100)
+def generic(data: bytes) -> ChunkResult:
+    return shared_core("generic").process_chunk("src", data, 1, 100)
 
 
 def accounted(data: bytes, result: ChunkResult) -> ChunkResult:
@@ -541,10 +531,8 @@ def accounted(data: bytes, result: ChunkResult) -> ChunkResult:
     return result
 
 
-@functools.cache
 def every_format() -> core.Core:
-    """A core reading every known format, kept for every example as `generic`'s."""
-    return core.Core()
+    return shared_core(None)
 
 
 @functools.cache
